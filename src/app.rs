@@ -1,0 +1,278 @@
+//! Wiring: settings and database in, a running HTTP server out. Tests and the binary both
+//! start the service through `Server::start`.
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{middleware, Router};
+use ipnet::IpNet;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::access_token::AccessTokens;
+use crate::auth::password_hasher::PasswordHasher;
+use crate::auth::session_cache::SessionCache;
+use crate::auth::throttle::Throttle;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::db::{self, Db};
+use crate::domain::PasswordPolicy;
+use crate::http::error::ApiError;
+use crate::http::{auth_routes, json::MAX_BODY_BYTES, middleware as mw, test_routes};
+use crate::store;
+
+/// Everything a request handler may need, cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Services>);
+
+pub struct Services {
+    pub settings: Settings,
+    pub db: Db,
+    pub clock: Clock,
+    pub tokens: AccessTokens,
+    /// Derives refresh-token successors (see `auth::refresh_token`).
+    pub refresh_key: Vec<u8>,
+    pub hasher: Arc<PasswordHasher>,
+    pub cache: SessionCache,
+    pub throttle: Throttle,
+    pub policy: PasswordPolicy,
+    pub trusted_proxies: Vec<IpNet>,
+    pub cors_origins: Vec<String>,
+}
+
+impl Deref for AppState {
+    type Target = Services;
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+/// Known default or sample secrets, refused even when long enough (a copied tutorial
+/// `.env` must not reach production).
+const WELL_KNOWN_SECRETS: &[&str] = &[
+    "bezkoder-secret-key",
+    "secret",
+    "secretkey",
+    "secret-key",
+    "secret_key",
+    "changeme",
+    "change-me",
+    "changeit",
+    "your-256-bit-secret",
+    "your-secret-key",
+    "your_secret_key",
+    "jwt-secret",
+    "jwtsecret",
+    "jwt_secret",
+    "mysecret",
+    "my-secret",
+    "supersecret",
+    "super-secret",
+    "password",
+    "default",
+    "portcullis",
+    "test",
+    "example",
+    "0123456789",
+];
+
+/// The HS256 key: the configured secret after checking it, or the key kept in the database.
+pub async fn jwt_key(settings: &Settings, db: &Db, now: i64) -> anyhow::Result<Vec<u8>> {
+    match &settings.jwt_secret {
+        Some(secret) => {
+            check_secret(secret)?;
+            Ok(secret.as_bytes().to_vec())
+        }
+        None => Ok(store::server_keys::get_or_create(db, "jwt_hs256", now).await?),
+    }
+}
+
+pub fn check_secret(secret: &str) -> anyhow::Result<()> {
+    if secret.len() < 32 {
+        anyhow::bail!(
+            "PORTCULLIS_JWT_SECRET is {} bytes long; it must be at least 32 random bytes \
+             (or leave it unset and Portcullis keeps a generated key in the database)",
+            secret.len()
+        );
+    }
+    let lower = secret.to_ascii_lowercase();
+    let repeats_known = WELL_KNOWN_SECRETS.iter().any(|known| {
+        lower.len() % known.len() == 0 && lower == known.repeat(lower.len() / known.len())
+    });
+    let distinct = lower
+        .bytes()
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    // The tutorial's and jwt.io's sample secrets, padded to length, are still theirs.
+    let pads_sample = ["bezkoder-secret-key", "your-256-bit-secret"]
+        .iter()
+        .any(|s| lower.contains(s));
+    if repeats_known || pads_sample || distinct < 8 {
+        anyhow::bail!(
+            "PORTCULLIS_JWT_SECRET is a well-known or guessable value; set at least 32 random bytes \
+             (for example `openssl rand -base64 48`) or leave it unset"
+        );
+    }
+    Ok(())
+}
+
+impl AppState {
+    /// Opens the database, applies migrations, loads keys: what `serve` does before it listens.
+    pub async fn build(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
+        // Refuse a bad secret before touching the database.
+        if let Some(secret) = &settings.jwt_secret {
+            check_secret(secret)?;
+        }
+        let db = Db::connect(&settings.database_url).await?;
+        db::migrate(&db).await.context("applying migrations")?;
+        let now = clock.now_ms();
+        let key = jwt_key(&settings, &db, now).await?;
+        let refresh_key = store::server_keys::get_or_create(&db, "refresh_successor", now).await?;
+        let hasher = PasswordHasher::new(settings.argon2).map_err(anyhow::Error::msg)?;
+        Ok(AppState(Arc::new(Services {
+            tokens: AccessTokens::new(&key, &settings.issuer, settings.access_ttl),
+            refresh_key,
+            hasher: Arc::new(hasher),
+            cache: SessionCache::default(),
+            throttle: Throttle::new(
+                settings.throttle_account_failures,
+                settings.throttle_client_failures,
+                settings.throttle_window,
+            ),
+            policy: PasswordPolicy::new(settings.password_min_length as usize),
+            trusted_proxies: settings.trusted_proxies(),
+            cors_origins: settings.cors_origins(),
+            settings,
+            db,
+            clock,
+        })))
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(auth_routes::router())
+        .merge(test_routes::router())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            mw::refresh_cookie_session,
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
+
+    let request_id = HeaderName::from_static("x-request-id");
+    let mut app = Router::new()
+        .merge(api)
+        .route(
+            "/health/live",
+            get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
+        )
+        .fallback(|| async { ApiError::not_found() })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "Method not allowed.",
+            )
+        })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            mw::csrf_guard,
+        ))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(mw::reject_oversized))
+        .with_state(state.clone());
+    if !state.cors_origins.is_empty() {
+        app = app.layer(cors(&state.cors_origins));
+    }
+    app.layer(
+        TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            // The path only: a query string could carry anything, tokens included.
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }),
+    )
+    .layer(PropagateRequestIdLayer::new(request_id.clone()))
+    .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+    .layer(CatchPanicLayer::custom(|_| {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal server error.").into_response()
+    }))
+}
+
+fn cors(origins: &[String]) -> CorsLayer {
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_credentials(true)
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            HeaderName::from_static("x-access-token"),
+        ])
+        .max_age(Duration::from_secs(600))
+}
+
+/// A server listening on its socket.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    shutdown: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    /// Builds the state and starts serving on `settings.bind` (port 0 picks a free port).
+    pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
+        let bind = settings.bind;
+        let state = AppState::build(settings, clock).await?;
+        let listener = TcpListener::bind(bind)
+            .await
+            .with_context(|| format!("cannot listen on {bind}"))?;
+        let addr = listener.local_addr()?;
+        let (shutdown, mut stop) = tokio::sync::watch::channel(false);
+        let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|stop| *stop).await;
+                })
+                .await
+        });
+        Ok(Self {
+            addr,
+            state,
+            shutdown,
+            task,
+        })
+    }
+
+    /// Stops accepting, lets in-flight requests finish, and waits for the server to end.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(true);
+        self.task.await??;
+        self.state.db.pool.close().await;
+        Ok(())
+    }
+}

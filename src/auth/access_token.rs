@@ -1,0 +1,315 @@
+//! Access tokens: HS256 JWTs tied to a server-side session by `sid` (API.md §1, "Access
+//! token"). Only our algorithm and key are accepted; keys named inside a token are never
+//! fetched or trusted, and a `crit` header is refused (RFC 8725 §3.1, RFC 7515 §4.1.11).
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+/// Clock skew tolerated on `exp`, `nbf` and `iat`; API.md allows at most 30 s.
+pub const LEEWAY_SECS: u64 = 10;
+/// Longer than any token we issue; a bigger one is refused before it is parsed.
+const MAX_TOKEN_LEN: usize = 4096;
+/// Header parameters we never issue and refuse to honour.
+const FORBIDDEN_HEADER_PARAMS: [&str; 5] = ["crit", "jku", "x5u", "jwk", "x5c"];
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Claims {
+    /// The user id as a number, as the tutorial's clients expect.
+    pub id: i64,
+    pub sub: String,
+    pub sid: String,
+    pub iat: i64,
+    pub exp: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    pub iss: String,
+    pub aud: String,
+    pub jti: String,
+}
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("access token expired")]
+    Expired,
+    #[error("access token invalid")]
+    Invalid,
+}
+
+pub struct AccessTokens {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    issuer: String,
+    ttl_secs: i64,
+}
+
+impl AccessTokens {
+    pub fn new(key: &[u8], issuer: &str, ttl: std::time::Duration) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = LEEWAY_SECS;
+        validation.validate_nbf = true;
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[issuer]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        Self {
+            encoding: EncodingKey::from_secret(key),
+            decoding: DecodingKey::from_secret(key),
+            validation,
+            issuer: issuer.to_string(),
+            ttl_secs: ttl.as_secs() as i64,
+        }
+    }
+
+    pub fn ttl_secs(&self) -> i64 {
+        self.ttl_secs
+    }
+
+    /// Signs a token for `user_id` in session `sid`; it expires after the access lifetime
+    /// or when the session's absolute lifetime ends, whichever comes first.
+    pub fn issue(
+        &self,
+        user_id: i64,
+        sid: &str,
+        now_secs: i64,
+        session_ends_secs: i64,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
+        let claims = Claims {
+            id: user_id,
+            sub: user_id.to_string(),
+            sid: sid.to_string(),
+            iat: now_secs,
+            exp: (now_secs + self.ttl_secs).min(session_ends_secs.max(now_secs)),
+            nbf: None,
+            iss: self.issuer.clone(),
+            aud: self.issuer.clone(),
+            jti: uuid::Uuid::new_v4().simple().to_string(),
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+    }
+
+    /// Checks signature, algorithm, header and every claim.
+    pub fn verify(&self, token: &str, now_secs: i64) -> Result<Claims, TokenError> {
+        self.verify_with(token, now_secs, &self.validation)
+    }
+
+    /// As `verify`, but an expired token still yields its claims: signout uses it to find
+    /// the session a stale token belonged to.
+    pub fn verify_ignoring_expiry(&self, token: &str, now_secs: i64) -> Result<Claims, TokenError> {
+        let mut validation = self.validation.clone();
+        validation.validate_exp = false;
+        self.verify_with(token, now_secs, &validation)
+    }
+
+    fn verify_with(
+        &self,
+        token: &str,
+        now_secs: i64,
+        validation: &Validation,
+    ) -> Result<Claims, TokenError> {
+        if token.len() > MAX_TOKEN_LEN || !header_is_acceptable(token) {
+            return Err(TokenError::Invalid);
+        }
+        let claims = decode::<Claims>(token, &self.decoding, validation)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => TokenError::Expired,
+                _ => TokenError::Invalid,
+            })?
+            .claims;
+        if claims.iat > now_secs + LEEWAY_SECS as i64 || claims.sub != claims.id.to_string() {
+            return Err(TokenError::Invalid);
+        }
+        Ok(claims)
+    }
+}
+
+/// The JOSE header must be a JSON object without any parameter we refuse to honour.
+fn header_is_acceptable(token: &str) -> bool {
+    let Some(header_b64) = token.split('.').next() else {
+        return false;
+    };
+    let Ok(bytes) = URL_SAFE_NO_PAD.decode(header_b64) else {
+        return false;
+    };
+    match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&bytes) {
+        Ok(header) => !FORBIDDEN_HEADER_PARAMS
+            .iter()
+            .any(|p| header.contains_key(*p)),
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::time::Duration;
+
+    const KEY: &[u8] = b"0123456789abcdef0123456789abcdef-test-key";
+    const NOW: i64 = 1_800_000_000;
+
+    fn tokens() -> AccessTokens {
+        AccessTokens::new(KEY, "portcullis", Duration::from_secs(900))
+    }
+
+    fn forge(header: serde_json::Value, claims: serde_json::Value, key: &[u8]) -> String {
+        use hmac_sha256::sign;
+        let h = URL_SAFE_NO_PAD.encode(header.to_string());
+        let c = URL_SAFE_NO_PAD.encode(claims.to_string());
+        let sig = URL_SAFE_NO_PAD.encode(sign(key, format!("{h}.{c}").as_bytes()));
+        format!("{h}.{c}.{sig}")
+    }
+
+    mod hmac_sha256 {
+        use hmac::{Hmac, Mac};
+        pub fn sign(key: &[u8], msg: &[u8]) -> Vec<u8> {
+            let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+            mac.update(msg);
+            mac.finalize().into_bytes().to_vec()
+        }
+    }
+
+    fn good_claims() -> serde_json::Value {
+        serde_json::json!({"id": 7, "sub": "7", "sid": "s", "iat": NOW, "exp": NOW + 900,
+                           "iss": "portcullis", "aud": "portcullis", "jti": "j"})
+    }
+
+    #[test]
+    fn a_fresh_token_verifies_with_all_claims() {
+        let t = tokens();
+        let token = t.issue(7, "sess", NOW, NOW + 10_000).unwrap();
+        let claims = t.verify(&token, NOW).unwrap();
+        assert_eq!(
+            (claims.id, claims.sub.as_str(), claims.sid.as_str()),
+            (7, "7", "sess")
+        );
+        assert_eq!(claims.exp, NOW + 900);
+        assert_eq!(claims.iss, "portcullis");
+        assert_eq!(claims.aud, "portcullis");
+    }
+
+    #[test]
+    fn the_token_never_outlives_its_session() {
+        let t = tokens();
+        let token = t.issue(7, "sess", NOW, NOW + 60).unwrap();
+        assert_eq!(t.verify(&token, NOW).unwrap().exp, NOW + 60);
+    }
+
+    #[test]
+    fn expiry_is_reported_as_such_and_leeway_is_bounded() {
+        let t = tokens();
+        let claims = serde_json::json!({"id": 7, "sub": "7", "sid": "s", "iat": NOW - 1000, "exp": NOW - 31,
+                                        "iss": "portcullis", "aud": "portcullis", "jti": "j"});
+        let token = forge(
+            serde_json::json!({"alg": "HS256", "typ": "JWT"}),
+            claims,
+            KEY,
+        );
+        assert_eq!(t.verify(&token, NOW), Err(TokenError::Expired));
+        assert!(t.verify_ignoring_expiry(&token, NOW).is_ok());
+    }
+
+    #[test]
+    fn a_forged_header_or_claim_is_invalid() {
+        let t = tokens();
+        let hs = serde_json::json!({"alg": "HS256"});
+        let cases = vec![
+            (
+                "wrong key",
+                forge(
+                    hs.clone(),
+                    good_claims(),
+                    b"another-key-another-key-another-key!!",
+                ),
+            ),
+            (
+                "alg none",
+                format!(
+                    "{}.{}.",
+                    URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#),
+                    URL_SAFE_NO_PAD.encode(good_claims().to_string())
+                ),
+            ),
+            (
+                "alg HS512",
+                forge(serde_json::json!({"alg": "HS512"}), good_claims(), KEY),
+            ),
+            (
+                "crit header",
+                forge(
+                    serde_json::json!({"alg": "HS256", "crit": ["exp"]}),
+                    good_claims(),
+                    KEY,
+                ),
+            ),
+            (
+                "jku header",
+                forge(
+                    serde_json::json!({"alg": "HS256", "jku": "http://evil/keys"}),
+                    good_claims(),
+                    KEY,
+                ),
+            ),
+            (
+                "jwk header",
+                forge(
+                    serde_json::json!({"alg": "HS256", "jwk": {"kty": "oct", "k": "AA"}}),
+                    good_claims(),
+                    KEY,
+                ),
+            ),
+        ];
+        for (why, token) in cases {
+            assert_eq!(t.verify(&token, NOW), Err(TokenError::Invalid), "{why}");
+        }
+        let mut bad_claims = Vec::new();
+        for (field, value) in [
+            ("iss", serde_json::json!("other")),
+            ("aud", serde_json::json!("other")),
+            ("iat", serde_json::json!(NOW + 120)),
+            ("nbf", serde_json::json!(NOW + 120)),
+            ("sub", serde_json::json!("8")),
+        ] {
+            let mut c = good_claims();
+            c[field] = value;
+            bad_claims.push((field, c));
+        }
+        for missing in ["exp", "iss", "aud", "sub", "iat", "sid", "id"] {
+            let mut c = good_claims();
+            c.as_object_mut().unwrap().remove(missing);
+            bad_claims.push((missing, c));
+        }
+        for (why, c) in bad_claims {
+            assert_eq!(
+                t.verify(&forge(hs.clone(), c, KEY), NOW),
+                Err(TokenError::Invalid),
+                "{why}"
+            );
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_strings_are_invalid_never_a_panic(token in "\\PC{0,200}") {
+            prop_assert!(tokens().verify(&token, NOW).is_err());
+        }
+
+        #[test]
+        fn tampering_with_any_byte_is_refused(pos in 0usize..200, byte in any::<u8>()) {
+            let t = tokens();
+            let token = t.issue(7, "sess", NOW, NOW + 10_000).unwrap();
+            let mut bytes = token.clone().into_bytes();
+            let pos = pos % bytes.len();
+            prop_assume!(bytes[pos] != byte);
+            bytes[pos] = byte;
+            if let Ok(tampered) = String::from_utf8(bytes) {
+                // A changed base64 padding bit can decode to the same bytes; then the
+                // claims are identical, which is no forgery.
+                if let Ok(claims) = t.verify(&tampered, NOW) {
+                    prop_assert_eq!(claims, t.verify(&token, NOW).unwrap());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! argon2id off the async executor, with a bound on how many hashes run at once (memory =
+//! concurrency x cost) and on how many may wait, so a flood of sign-ins is answered 503
+//! instead of queueing without bound.
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use tokio::sync::Semaphore;
+
+/// `m=KiB,t=passes,p=lanes`, as in `PORTCULLIS_ARGON2`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Argon2Cost {
+    pub m_kib: u32,
+    pub t: u32,
+    pub p: u32,
+}
+
+impl Argon2Cost {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let (mut m, mut t, mut p) = (None, None, None);
+        for part in text.split(',') {
+            let (key, value) = part
+                .trim()
+                .split_once('=')
+                .ok_or_else(|| format!("`{part}` is not key=value"))?;
+            let value: u32 = value
+                .parse()
+                .map_err(|_| format!("`{value}` is not a whole number"))?;
+            match key {
+                "m" => m = Some(value),
+                "t" => t = Some(value),
+                "p" => p = Some(value),
+                _ => return Err(format!("unknown argon2 parameter `{key}` (use m, t, p)")),
+            }
+        }
+        let cost = Self {
+            m_kib: m.ok_or("m (memory in KiB) is missing")?,
+            t: t.ok_or("t (passes) is missing")?,
+            p: p.ok_or("p (lanes) is missing")?,
+        };
+        cost.params()?;
+        Ok(cost)
+    }
+
+    fn params(&self) -> Result<Params, String> {
+        Params::new(self.m_kib, self.t, self.p, None).map_err(|e| format!("argon2 parameters: {e}"))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    #[error("too many password hashes are waiting")]
+    Overloaded,
+    #[error("password hashing failed: {0}")]
+    Failed(String),
+}
+
+pub struct PasswordHasher {
+    argon2: Argon2<'static>,
+    permits: Arc<Semaphore>,
+    waiting: AtomicUsize,
+    max_waiting: usize,
+    /// Verified against when the user does not exist, so that case costs the same time.
+    dummy_hash: String,
+}
+
+impl PasswordHasher {
+    pub fn new(cost: Argon2Cost) -> Result<Self, String> {
+        let concurrency = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, cost.params()?);
+        let salt = SaltString::generate(&mut OsRng);
+        let dummy_hash = argon2
+            .hash_password(uuid::Uuid::new_v4().as_bytes(), &salt)
+            .map_err(|e| e.to_string())?
+            .to_string();
+        Ok(Self {
+            argon2,
+            permits: Arc::new(Semaphore::new(concurrency)),
+            waiting: AtomicUsize::new(0),
+            max_waiting: concurrency * 16,
+            dummy_hash,
+        })
+    }
+
+    /// Hashes waiting for a free hashing thread right now.
+    pub fn queue_depth(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
+    }
+
+    pub async fn hash(self: &Arc<Self>, password: String) -> Result<String, HashError> {
+        let this = Arc::clone(self);
+        self.run(move || {
+            let salt = SaltString::generate(&mut OsRng);
+            this.argon2
+                .hash_password(password.as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .map_err(|e| HashError::Failed(e.to_string()))
+        })
+        .await
+    }
+
+    /// Verifies `password` against `stored`, or against the dummy hash when there is no
+    /// stored hash, so an unknown user costs exactly what a wrong password costs.
+    pub async fn verify(
+        self: &Arc<Self>,
+        password: String,
+        stored: Option<String>,
+    ) -> Result<bool, HashError> {
+        let this = Arc::clone(self);
+        self.run(move || {
+            let exists = stored.is_some();
+            let hash = stored.as_deref().unwrap_or(&this.dummy_hash);
+            let matches = match PasswordHash::new(hash) {
+                Ok(parsed) => this
+                    .argon2
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok(),
+                Err(_) => false,
+            };
+            Ok(exists && matches)
+        })
+        .await
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> Result<T, HashError> + Send + 'static,
+    ) -> Result<T, HashError> {
+        let permit = match Arc::clone(&self.permits).try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
+                    self.waiting.fetch_sub(1, Ordering::AcqRel);
+                    return Err(HashError::Overloaded);
+                }
+                let acquired = Arc::clone(&self.permits).acquire_owned().await;
+                self.waiting.fetch_sub(1, Ordering::AcqRel);
+                acquired.map_err(|_| HashError::Failed("hasher closed".into()))?
+            }
+        };
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work()
+        })
+        .await
+        .map_err(|e| HashError::Failed(e.to_string()))?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cheap() -> Arc<PasswordHasher> {
+        Arc::new(
+            PasswordHasher::new(Argon2Cost {
+                m_kib: 64,
+                t: 1,
+                p: 1,
+            })
+            .unwrap(),
+        )
+    }
+
+    #[test]
+    fn cost_parses_the_documented_form() {
+        assert_eq!(
+            Argon2Cost::parse("m=19456,t=2,p=1"),
+            Ok(Argon2Cost {
+                m_kib: 19456,
+                t: 2,
+                p: 1
+            })
+        );
+        assert!(Argon2Cost::parse("m=19456,t=2").is_err());
+        assert!(Argon2Cost::parse("m=1,t=0,p=1").is_err());
+        assert!(Argon2Cost::parse("x=1,t=2,p=1").is_err());
+    }
+
+    #[tokio::test]
+    async fn hashes_are_argon2id_and_verify() {
+        let hasher = cheap();
+        let hash = hasher.hash("correct horse".into()).await.unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(hasher
+            .verify("correct horse".into(), Some(hash.clone()))
+            .await
+            .unwrap());
+        assert!(!hasher
+            .verify("correct horse ".into(), Some(hash))
+            .await
+            .unwrap());
+    }
+
+    #[tokio::test]
+    async fn an_unknown_user_never_verifies() {
+        let hasher = cheap();
+        assert!(!hasher.verify("anything".into(), None).await.unwrap());
+    }
+
+    #[test]
+    fn the_default_cost_is_used_for_new_hashes() {
+        let hasher = PasswordHasher::new(Argon2Cost::parse("m=19456,t=2,p=1").unwrap()).unwrap();
+        assert!(hasher.dummy_hash.contains("m=19456,t=2,p=1"));
+    }
+}

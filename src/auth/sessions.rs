@@ -1,0 +1,201 @@
+//! The session lifecycle: opened by a sign-in, kept alive by refresh-token rotation,
+//! ended by signout, reuse detection, disabling or deletion.
+use crate::app::AppState;
+use crate::auth::refresh_token;
+use crate::store::{self, sessions::RefreshRecord};
+
+/// A fresh access token and the session's current refresh token.
+pub struct Issued {
+    pub user_id: i64,
+    pub session_id: String,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshError {
+    #[error("refresh token unknown or revoked")]
+    Invalid,
+    #[error("refresh token expired")]
+    Expired,
+    #[error("refresh token reused")]
+    Reused { user_id: i64 },
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for RefreshError {
+    fn from(e: sqlx::Error) -> Self {
+        RefreshError::Internal(e.into())
+    }
+}
+
+/// How far a chain of successors is followed within the reuse interval.
+const MAX_CHAIN_WALK: usize = 16;
+
+/// Opens a session for a user who just proved who they are.
+pub async fn open(
+    state: &AppState,
+    user_id: i64,
+    user_agent: Option<&str>,
+    ip: &str,
+) -> anyhow::Result<Issued> {
+    let now = state.clock.now_ms();
+    let session_id = new_session_id();
+    let refresh = refresh_token::generate();
+    let expires_at = now + state.settings.session_ttl.as_millis() as i64;
+    store::sessions::create(
+        &state.db,
+        store::sessions::NewSession {
+            id: &session_id,
+            user_id,
+            expires_at,
+            user_agent: user_agent.map(|ua| truncate(ua, 512)),
+            ip: Some(ip),
+            refresh_hash: &refresh_token::hash(&refresh),
+            refresh_expires_at: refresh_expiry(state, now, expires_at),
+        },
+        now,
+    )
+    .await?;
+    let access_token = state
+        .tokens
+        .issue(user_id, &session_id, now / 1000, expires_at / 1000)?;
+    Ok(Issued {
+        user_id,
+        session_id,
+        access_token,
+        refresh_token: refresh,
+    })
+}
+
+/// Rotates `presented` (API.md §1, refresh): spends it and issues its successor, or,
+/// within the reuse interval after it was spent, hands out the session's current refresh
+/// token again; after that interval a spent token is reuse and ends the whole session.
+pub async fn refresh(state: &AppState, presented: &str) -> Result<Issued, RefreshError> {
+    if presented.is_empty() || presented.len() > refresh_token::MAX_LEN {
+        return Err(RefreshError::Invalid);
+    }
+    let now = state.clock.now_ms();
+    let mut record = find_live(state, presented).await?;
+    if record.spent_at.is_none() {
+        check_expiry(&record, now)?;
+        let successor = refresh_token::successor(&state.refresh_key, presented);
+        let rotated = store::sessions::rotate(
+            &state.db,
+            record.id,
+            &record.session_id,
+            &refresh_token::hash(&successor),
+            now,
+            refresh_expiry(state, now, record.session_expires_at),
+        )
+        .await?;
+        if rotated {
+            return issue(state, &record, successor, now);
+        }
+        // Another request spent it a moment ago; answer as that request's sibling.
+        record = find_live(state, presented).await?;
+    }
+    let spent_at = record.spent_at.unwrap_or(now);
+    let interval = state.settings.refresh_reuse_interval.as_millis() as i64;
+    if interval > 0 && now - spent_at <= interval {
+        let mut token = presented.to_string();
+        for _ in 0..MAX_CHAIN_WALK {
+            token = refresh_token::successor(&state.refresh_key, &token);
+            let Some(next) =
+                store::sessions::find_refresh(&state.db, &refresh_token::hash(&token)).await?
+            else {
+                break;
+            };
+            if next.session_revoked {
+                break;
+            }
+            if next.spent_at.is_none() {
+                check_expiry(&next, now)?;
+                return issue(state, &next, token, now);
+            }
+        }
+        return Err(RefreshError::Invalid);
+    }
+    end(state, &record.session_id).await?;
+    Err(RefreshError::Reused {
+        user_id: record.user_id,
+    })
+}
+
+/// Ends a session at once, in the database and in this node's cache.
+pub async fn end(state: &AppState, session_id: &str) -> anyhow::Result<bool> {
+    let ended = store::sessions::revoke(&state.db, session_id, state.clock.now_ms()).await?;
+    state.cache.session_revoked(session_id).await;
+    Ok(ended)
+}
+
+async fn find_live(state: &AppState, presented: &str) -> Result<RefreshRecord, RefreshError> {
+    let record = store::sessions::find_refresh(&state.db, &refresh_token::hash(presented))
+        .await?
+        .ok_or(RefreshError::Invalid)?;
+    if record.session_revoked {
+        return Err(RefreshError::Invalid);
+    }
+    // A disabled or deleted user's sessions are revoked with them; this also covers a
+    // change made by another node that this node's cache has not seen.
+    match store::users::auth_state(&state.db, record.user_id).await? {
+        Some(user) if !user.disabled => Ok(record),
+        _ => Err(RefreshError::Invalid),
+    }
+}
+
+fn check_expiry(record: &RefreshRecord, now: i64) -> Result<(), RefreshError> {
+    if now >= record.expires_at || now >= record.session_expires_at {
+        Err(RefreshError::Expired)
+    } else {
+        Ok(())
+    }
+}
+
+fn issue(
+    state: &AppState,
+    record: &RefreshRecord,
+    refresh: String,
+    now: i64,
+) -> Result<Issued, RefreshError> {
+    let access_token = state
+        .tokens
+        .issue(
+            record.user_id,
+            &record.session_id,
+            now / 1000,
+            record.session_expires_at / 1000,
+        )
+        .map_err(anyhow::Error::from)?;
+    Ok(Issued {
+        user_id: record.user_id,
+        session_id: record.session_id.clone(),
+        access_token,
+        refresh_token: refresh,
+    })
+}
+
+/// Idle lifetime from now, never past the session's absolute end.
+fn refresh_expiry(state: &AppState, now: i64, session_expires_at: i64) -> i64 {
+    (now + state.settings.refresh_ttl.as_millis() as i64).min(session_expires_at)
+}
+
+fn new_session_id() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn truncate(text: &str, max_bytes: usize) -> &str {
+    if text.len() <= max_bytes {
+        return text;
+    }
+    let mut end = max_bytes;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}

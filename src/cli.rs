@@ -1,0 +1,254 @@
+//! The `portcullis` command line (API.md §3).
+use std::io::BufRead;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+
+use crate::app::Server;
+use crate::auth::password_hasher::PasswordHasher;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::db::{self, Db};
+use crate::domain::{Email, NewPassword, PasswordPolicy, Role, RoleSet, Username};
+use crate::store::{self, StoreError};
+
+#[derive(Parser)]
+#[command(
+    name = "portcullis",
+    version,
+    about = "Authentication and authorization service"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Apply migrations, seed roles, serve the API (the default).
+    Serve,
+    /// Apply migrations and exit.
+    Migrate,
+    /// Account administration without the web.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create an account. Without --password-stdin a strong password is generated and printed once.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+        /// user, moderator or admin; repeat for several (user is always included).
+        #[arg(long = "role")]
+        roles: Vec<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Replace an account's roles (user is always kept).
+    SetRoles {
+        username: String,
+        #[arg(required = true)]
+        roles: Vec<String>,
+    },
+    /// Disable an account and end all its sessions.
+    Disable { username: String },
+    /// Enable a disabled account.
+    Enable { username: String },
+}
+
+pub async fn run() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(cli.settings).await,
+        Command::Migrate => migrate(&cli.settings).await,
+        Command::User(command) => user(&cli.settings, command).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("portcullis: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let server = Server::start(settings, Clock::default()).await?;
+    tracing::info!("Portcullis listening on http://{}", server.addr);
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing in-flight requests");
+    server.stop().await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
+
+async fn open_db(settings: &Settings) -> anyhow::Result<Db> {
+    let db = Db::connect(&settings.database_url).await?;
+    db::migrate(&db).await.context("applying migrations")?;
+    Ok(db)
+}
+
+async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    open_db(settings).await?;
+    println!("Migrations applied; roles seeded.");
+    Ok(())
+}
+
+fn parse_roles(names: &[String]) -> anyhow::Result<RoleSet> {
+    let mut roles: RoleSet = [Role::User].into_iter().collect();
+    for name in names {
+        match Role::from_name(name) {
+            Some(role) => roles.insert(role),
+            None => bail!("role `{name}` does not exist (use user, moderator or admin)"),
+        }
+    }
+    Ok(roles)
+}
+
+async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
+    let db = open_db(settings).await?;
+    let clock = Clock::default();
+    match command {
+        UserCommand::Create {
+            username,
+            email,
+            roles,
+            password_stdin,
+        } => {
+            let username = Username::parse(&username).map_err(anyhow::Error::msg)?;
+            let email = Email::parse(&email).map_err(anyhow::Error::msg)?;
+            let roles = parse_roles(&roles)?;
+            let policy = PasswordPolicy::new(settings.password_min_length as usize);
+            let (password, generated) = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin()
+                    .lock()
+                    .read_line(&mut line)
+                    .context("reading the password from standard input")?;
+                let line = line.strip_suffix('\n').unwrap_or(&line);
+                let line = line.strip_suffix('\r').unwrap_or(line);
+                (line.to_string(), false)
+            } else {
+                (generate_password(), true)
+            };
+            let password =
+                NewPassword::parse(&policy, &password, username.as_str(), email.as_str()).map_err(
+                    |e| match e {
+                        crate::domain::PasswordRejection::Invalid(why) => anyhow::anyhow!(why),
+                        crate::domain::PasswordRejection::TooCommon => {
+                            anyhow::anyhow!("password is too common")
+                        }
+                    },
+                )?;
+            let hasher =
+                Arc::new(PasswordHasher::new(settings.argon2).map_err(anyhow::Error::msg)?);
+            let hash = hasher.hash(password.expose().to_string()).await?;
+            let id = store::users::create(
+                &db,
+                store::users::NewUser {
+                    username: username.as_str(),
+                    username_key: &username.key(),
+                    email: email.as_str(),
+                    email_key: &email.key(),
+                    password_hash: &hash,
+                    roles,
+                },
+                clock.now_ms(),
+            )
+            .await
+            .map_err(|e| match e {
+                StoreError::UsernameTaken => {
+                    anyhow::anyhow!("username `{}` is already in use", username.as_str())
+                }
+                StoreError::EmailTaken => {
+                    anyhow::anyhow!("email `{}` is already in use", email.as_str())
+                }
+                StoreError::Db(e) => e.into(),
+            })?;
+            println!(
+                "Created user {} (id {id}) with roles {}.",
+                username.as_str(),
+                roles.authorities().join(", ")
+            );
+            if generated {
+                println!("Password (shown once, store it now): {}", password.expose());
+            }
+        }
+        UserCommand::SetRoles { username, roles } => {
+            let id = find_user(&db, &username).await?;
+            let roles = parse_roles(&roles)?;
+            store::users::set_roles(&db, id, roles, clock.now_ms()).await?;
+            println!(
+                "{username} now has roles {}.",
+                roles.authorities().join(", ")
+            );
+        }
+        UserCommand::Disable { username } => {
+            let id = find_user(&db, &username).await?;
+            store::users::set_disabled(&db, id, true, clock.now_ms()).await?;
+            let ended = store::sessions::revoke_all_of_user(&db, id, clock.now_ms()).await?;
+            println!("{username} is disabled; {} session(s) ended.", ended.len());
+        }
+        UserCommand::Enable { username } => {
+            let id = find_user(&db, &username).await?;
+            store::users::set_disabled(&db, id, false, clock.now_ms()).await?;
+            println!("{username} is enabled.");
+        }
+    }
+    db.pool.close().await;
+    Ok(())
+}
+
+async fn find_user(db: &Db, username: &str) -> anyhow::Result<i64> {
+    match store::users::find_by_login(db, username).await? {
+        Some(user) => Ok(user.id),
+        None => bail!("no user named `{username}`"),
+    }
+}
+
+/// 24 characters from 144 random bits.
+fn generate_password() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 18];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}

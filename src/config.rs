@@ -1,0 +1,265 @@
+//! Settings: every one is a command-line flag and an environment variable (API.md §3).
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use ipnet::IpNet;
+
+use crate::auth::password_hasher::Argon2Cost;
+
+/// Where signin and refresh put the tokens they issue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TokenDelivery {
+    /// Tokens in the response body and in HttpOnly cookies.
+    Both,
+    /// HttpOnly cookies only: no script ever sees a token.
+    Cookie,
+    /// The response body only: no cookies are set or read for refresh.
+    Body,
+}
+
+impl TokenDelivery {
+    pub fn uses_cookies(self) -> bool {
+        matches!(self, TokenDelivery::Both | TokenDelivery::Cookie)
+    }
+    pub fn uses_body(self) -> bool {
+        matches!(self, TokenDelivery::Both | TokenDelivery::Body)
+    }
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct Settings {
+    /// Listen address of the API and the web app.
+    #[arg(
+        long,
+        env = "PORTCULLIS_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub bind: SocketAddr,
+
+    /// sqlite://…, mysql://… (MySQL, MariaDB) or postgres://…
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/portcullis.db",
+        global = true
+    )]
+    pub database_url: String,
+
+    /// HS256 key, at least 32 bytes. Unset: a random key is generated once and kept in the database.
+    #[arg(
+        long,
+        env = "PORTCULLIS_JWT_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
+    pub jwt_secret: Option<String>,
+
+    /// `iss` and `aud` of access tokens.
+    #[arg(
+        long,
+        env = "PORTCULLIS_ISSUER",
+        default_value = "portcullis",
+        global = true
+    )]
+    pub issuer: String,
+
+    /// Access token lifetime (30s, 15m, 2h, 7d).
+    #[arg(long, env = "PORTCULLIS_ACCESS_TTL", default_value = "15m", value_parser = parse_duration, global = true)]
+    pub access_ttl: Duration,
+
+    /// Refresh idle lifetime: a session unused that long ends.
+    #[arg(long, env = "PORTCULLIS_REFRESH_TTL", default_value = "7d", value_parser = parse_duration, global = true)]
+    pub refresh_ttl: Duration,
+
+    /// How long a spent refresh token still yields the session's current successor.
+    #[arg(long, env = "PORTCULLIS_REFRESH_REUSE_INTERVAL", default_value = "10s", value_parser = parse_duration, global = true)]
+    pub refresh_reuse_interval: Duration,
+
+    /// Where tokens go: both, cookie or body.
+    #[arg(
+        long,
+        env = "PORTCULLIS_TOKEN_DELIVERY",
+        value_enum,
+        default_value = "both",
+        global = true
+    )]
+    pub token_delivery: TokenDelivery,
+
+    /// Absolute session lifetime, however often refreshed.
+    #[arg(long, env = "PORTCULLIS_SESSION_TTL", default_value = "30d", value_parser = parse_duration, global = true)]
+    pub session_ttl: Duration,
+
+    /// Exact origins allowed to call with credentials, comma-separated.
+    #[arg(
+        long,
+        env = "PORTCULLIS_CORS_ORIGINS",
+        value_delimiter = ',',
+        default_value = "",
+        global = true
+    )]
+    pub cors_origins: Vec<String>,
+
+    /// `Secure` attribute on cookies.
+    #[arg(long, env = "PORTCULLIS_COOKIE_SECURE", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub cookie_secure: bool,
+
+    /// Minimum password length in characters (never below 8).
+    #[arg(long, env = "PORTCULLIS_PASSWORD_MIN_LENGTH", default_value_t = 8, value_parser = clap::value_parser!(u16).range(8..=128), global = true)]
+    pub password_min_length: u16,
+
+    /// argon2id cost: m=KiB,t=passes,p=lanes.
+    #[arg(long, env = "PORTCULLIS_ARGON2", default_value = "m=19456,t=2,p=1", value_parser = Argon2Cost::parse, global = true)]
+    pub argon2: Argon2Cost,
+
+    /// Addresses or networks whose X-Forwarded-For is believed, comma-separated.
+    #[arg(long, env = "PORTCULLIS_TRUSTED_PROXIES", value_delimiter = ',', default_value = "", value_parser = parse_net, global = true)]
+    pub trusted_proxies: Vec<Option<IpNet>>,
+
+    /// Failed sign-ins per username per window before 429 (at most 100).
+    #[arg(long, env = "PORTCULLIS_THROTTLE_ACCOUNT_FAILURES", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100), global = true)]
+    pub throttle_account_failures: u32,
+
+    /// Failed sign-ins per client address per window before 429.
+    #[arg(long, env = "PORTCULLIS_THROTTLE_CLIENT_FAILURES", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub throttle_client_failures: u32,
+
+    /// The throttling window.
+    #[arg(long, env = "PORTCULLIS_THROTTLE_WINDOW", default_value = "15m", value_parser = parse_duration, global = true)]
+    pub throttle_window: Duration,
+
+    /// Listen address of the Prometheus /metrics listener (off when unset).
+    #[arg(long, env = "PORTCULLIS_METRICS_BIND", global = true)]
+    pub metrics_bind: Option<SocketAddr>,
+}
+
+impl Settings {
+    /// The settings a test or an embedding program starts from: every default of §3.
+    pub fn defaults() -> Self {
+        use clap::{FromArgMatches, Parser};
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            settings: Settings,
+        }
+        // Environment variables are deliberately read here too: `defaults` means "what
+        // the binary would use", so tests clear the PORTCULLIS_ variables they care about.
+        let matches = <Only as clap::CommandFactory>::command()
+            .no_binary_name(true)
+            .get_matches_from(Vec::<String>::new());
+        match Only::from_arg_matches(&matches) {
+            Ok(only) => only.settings,
+            Err(e) => e.exit(),
+        }
+    }
+
+    pub fn trusted_proxies(&self) -> Vec<IpNet> {
+        self.trusted_proxies.iter().flatten().copied().collect()
+    }
+
+    pub fn cors_origins(&self) -> Vec<String> {
+        self.cors_origins
+            .iter()
+            .map(|o| o.trim().trim_end_matches('/').to_string())
+            .filter(|o| !o.is_empty())
+            .collect()
+    }
+}
+
+/// Parses `30s`, `15m`, `2h`, `7d` (and `0s`). A bare number is refused: the unit is
+/// never guessed.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(|| format!("`{text}` has no unit: write it like 30s, 15m, 2h or 7d"))?;
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` does not start with a whole number"))?;
+    let seconds_per_unit = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("`{text}`: the unit must be s, m, h or d")),
+    };
+    number
+        .checked_mul(seconds_per_unit)
+        .filter(|s| *s <= 100 * 365 * 86_400)
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("`{text}` is too long"))
+}
+
+/// An empty item (from an empty list) parses to `None` so the default `""` means "none".
+fn parse_net(text: &str) -> Result<Option<IpNet>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if let Ok(net) = text.parse::<IpNet>() {
+        return Ok(Some(net));
+    }
+    text.parse::<std::net::IpAddr>()
+        .map(|ip| Some(IpNet::from(ip)))
+        .map_err(|_| format!("`{text}` is neither an IP address nor a network like 10.0.0.0/8"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn durations_in_every_documented_form() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
+        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(604_800)));
+        assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
+    }
+
+    #[test]
+    fn durations_without_a_known_unit_are_refused() {
+        for bad in [
+            "",
+            "15",
+            "m",
+            "15x",
+            "1.5h",
+            "-3s",
+            "15 m",
+            "99999999999999999999d",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn every_number_with_a_unit_round_trips(n in 0u64..100_000, unit in prop::sample::select(vec![("s", 1u64), ("m", 60), ("h", 3600), ("d", 86_400)])) {
+            let parsed = parse_duration(&format!("{n}{}", unit.0)).unwrap();
+            prop_assert_eq!(parsed, Duration::from_secs(n * unit.1));
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics(text in ".{0,12}") {
+            let _ = parse_duration(&text);
+        }
+    }
+
+    #[test]
+    fn trusted_proxies_take_addresses_and_networks() {
+        assert_eq!(parse_net(""), Ok(None));
+        assert!(parse_net("10.0.0.0/8")
+            .unwrap()
+            .unwrap()
+            .contains(&"10.1.2.3".parse::<std::net::IpAddr>().unwrap()));
+        assert!(parse_net("127.0.0.1")
+            .unwrap()
+            .unwrap()
+            .contains(&"127.0.0.1".parse::<std::net::IpAddr>().unwrap()));
+        assert!(parse_net("not-an-ip").is_err());
+    }
+}

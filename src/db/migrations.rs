@@ -1,0 +1,257 @@
+//! One set of migrations for all three databases: sea-query writes each dialect's DDL.
+//! Applied in order at every start; `schema_migrations` records what has run.
+use sea_query::{
+    Alias, ColumnDef, ForeignKey, ForeignKeyAction, ForeignKeyCreateStatement, Index,
+    IndexCreateStatement, MysqlQueryBuilder, PostgresQueryBuilder, SchemaBuilder,
+    SqliteQueryBuilder, Table, TableCreateStatement,
+};
+use sqlx::Row;
+
+use super::{is_unique_violation, Db, Dialect};
+
+enum Step {
+    Table(TableCreateStatement),
+    Index(IndexCreateStatement),
+}
+
+struct Migration {
+    version: i64,
+    steps: Vec<Step>,
+}
+
+fn name(n: &str) -> Alias {
+    Alias::new(n)
+}
+
+fn id_column() -> ColumnDef {
+    ColumnDef::new(name("id"))
+        .big_integer()
+        .not_null()
+        .auto_increment()
+        .primary_key()
+        .to_owned()
+}
+
+fn millis(column: &str) -> ColumnDef {
+    ColumnDef::new(name(column))
+        .big_integer()
+        .not_null()
+        .to_owned()
+}
+
+fn millis_null(column: &str) -> ColumnDef {
+    ColumnDef::new(name(column)).big_integer().null().to_owned()
+}
+
+fn text(column: &str, len: u32) -> ColumnDef {
+    ColumnDef::new(name(column))
+        .string_len(len)
+        .not_null()
+        .to_owned()
+}
+
+fn text_null(column: &str, len: u32) -> ColumnDef {
+    ColumnDef::new(name(column))
+        .string_len(len)
+        .null()
+        .to_owned()
+}
+
+fn fk(from_table: &str, column: &str, to: &str, to_column: &str) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .from(name(from_table), name(column))
+        .to(name(to), name(to_column))
+        .on_delete(ForeignKeyAction::Cascade)
+        .to_owned()
+}
+
+fn index(table: &str, columns: &[&str], unique: bool) -> Step {
+    let mut ix = Index::create();
+    ix.name(format!("ix_{table}_{}", columns.join("_")))
+        .table(name(table));
+    for c in columns {
+        ix.col(name(c));
+    }
+    if unique {
+        ix.unique();
+    }
+    Step::Index(ix.to_owned())
+}
+
+fn migrations() -> Vec<Migration> {
+    vec![Migration {
+        version: 1,
+        steps: vec![
+            Step::Table(
+                Table::create()
+                    .table(name("roles"))
+                    .col(
+                        ColumnDef::new(name("id"))
+                            .big_integer()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(text("name", 32).unique_key())
+                    .to_owned(),
+            ),
+            Step::Table(
+                Table::create()
+                    .table(name("users"))
+                    .col(id_column())
+                    .col(text("username", 64))
+                    .col(text("username_lower", 64))
+                    .col(text("email", 254))
+                    .col(text("email_lower", 254))
+                    .col(text("password_hash", 255))
+                    .col(
+                        ColumnDef::new(name("disabled"))
+                            .big_integer()
+                            .not_null()
+                            .default(0),
+                    )
+                    .col(millis("created_at"))
+                    .col(millis("updated_at"))
+                    .col(millis_null("last_signin_at"))
+                    .to_owned(),
+            ),
+            // Uniqueness is the database's job: two concurrent signups create one account.
+            index("users", &["username_lower"], true),
+            index("users", &["email_lower"], true),
+            Step::Table(
+                Table::create()
+                    .table(name("user_roles"))
+                    .col(ColumnDef::new(name("user_id")).big_integer().not_null())
+                    .col(ColumnDef::new(name("role_id")).big_integer().not_null())
+                    .primary_key(Index::create().col(name("user_id")).col(name("role_id")))
+                    .foreign_key(&mut fk("user_roles", "user_id", "users", "id"))
+                    .foreign_key(&mut fk("user_roles", "role_id", "roles", "id"))
+                    .to_owned(),
+            ),
+            Step::Table(
+                Table::create()
+                    .table(name("sessions"))
+                    .col(text("id", 64).primary_key())
+                    .col(ColumnDef::new(name("user_id")).big_integer().not_null())
+                    .col(millis("created_at"))
+                    .col(millis("last_used_at"))
+                    .col(millis("expires_at"))
+                    .col(millis_null("revoked_at"))
+                    .col(text_null("user_agent", 512))
+                    .col(text_null("ip", 64))
+                    .foreign_key(&mut fk("sessions", "user_id", "users", "id"))
+                    .to_owned(),
+            ),
+            index("sessions", &["user_id"], false),
+            Step::Table(
+                Table::create()
+                    .table(name("refresh_tokens"))
+                    .col(id_column())
+                    .col(text("session_id", 64))
+                    .col(text("token_hash", 64))
+                    .col(millis("created_at"))
+                    .col(millis("expires_at"))
+                    .col(millis_null("spent_at"))
+                    .foreign_key(&mut fk("refresh_tokens", "session_id", "sessions", "id"))
+                    .to_owned(),
+            ),
+            index("refresh_tokens", &["token_hash"], true),
+            index("refresh_tokens", &["session_id"], false),
+            Step::Table(
+                Table::create()
+                    .table(name("server_keys"))
+                    .col(text("name", 64).primary_key())
+                    .col(text("value", 512))
+                    .col(millis("created_at"))
+                    .to_owned(),
+            ),
+        ],
+    }]
+}
+
+fn builder(dialect: Dialect) -> &'static dyn SchemaBuilder {
+    match dialect {
+        Dialect::Sqlite => &SqliteQueryBuilder,
+        Dialect::MySql => &MysqlQueryBuilder,
+        Dialect::Postgres => &PostgresQueryBuilder,
+    }
+}
+
+/// Applies every pending migration, then seeds the roles. Safe to run on every start and
+/// from several processes: tables are created only if missing and seeding ignores rows
+/// that exist.
+pub async fn migrate(db: &Db) -> Result<(), sqlx::Error> {
+    let ledger = Table::create()
+        .table(name("schema_migrations"))
+        .if_not_exists()
+        .col(
+            ColumnDef::new(name("version"))
+                .big_integer()
+                .not_null()
+                .primary_key(),
+        )
+        .col(millis("applied_at"))
+        .to_owned()
+        .build_any(builder(db.dialect));
+    sqlx::query(&ledger).execute(&db.pool).await?;
+
+    let applied: Vec<i64> = sqlx::query("SELECT version FROM schema_migrations")
+        .fetch_all(&db.pool)
+        .await?
+        .iter()
+        .map(|row| row.try_get::<i64, _>(0))
+        .collect::<Result<_, _>>()?;
+
+    for migration in migrations() {
+        if applied.contains(&migration.version) {
+            continue;
+        }
+        for step in migration.steps {
+            let sql = match step {
+                Step::Table(mut t) => t.if_not_exists().build_any(builder(db.dialect)),
+                Step::Index(i) => i.build_any(builder(db.dialect)),
+            };
+            if let Err(e) = sqlx::query(&sql).execute(&db.pool).await {
+                // Another node may be applying the same migration right now.
+                if !already_exists(&e) {
+                    return Err(e);
+                }
+            }
+        }
+        let record = db.sql("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)");
+        let done = sqlx::query(&record)
+            .bind(migration.version)
+            .bind(crate::clock::Clock::default().now_ms())
+            .execute(&db.pool)
+            .await;
+        if let Err(e) = done {
+            if !is_unique_violation(&e) {
+                return Err(e);
+            }
+        }
+    }
+    seed_roles(db).await
+}
+
+async fn seed_roles(db: &Db) -> Result<(), sqlx::Error> {
+    for role in crate::domain::Role::ALL {
+        let sql = db.sql("INSERT INTO roles (id, name) VALUES (?, ?)");
+        let done = sqlx::query(&sql)
+            .bind(role.id())
+            .bind(role.name())
+            .execute(&db.pool)
+            .await;
+        if let Err(e) = done {
+            if !is_unique_violation(&e) {
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn already_exists(e: &sqlx::Error) -> bool {
+    e.as_database_error().is_some_and(|d| {
+        let msg = d.message().to_ascii_lowercase();
+        msg.contains("already exists") || msg.contains("duplicate key name")
+    })
+}

@@ -1,0 +1,218 @@
+//! The database: one `AnyPool` whatever the backend, chosen at run time by `DATABASE_URL`.
+//!
+//! Queries are written once with `?` placeholders and in SQL all three dialects share;
+//! `Db::sql` renumbers placeholders for PostgreSQL. Schema differences (types,
+//! auto-increment) are left to sea-query in `migrations`.
+mod migrations;
+
+use std::borrow::Cow;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyQueryResult};
+use sqlx::{Any, AnyPool, Executor};
+
+pub use migrations::migrate;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    MySql,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub dialect: Dialect,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("DATABASE_URL must start with sqlite://, mysql:// or postgres:// (got `{0}`)")]
+    UnknownScheme(String),
+    #[error("cannot create the directory for the SQLite database {0}: {1}")]
+    Directory(String, std::io::Error),
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[from] sqlx::Error),
+}
+
+impl Db {
+    pub async fn connect(url: &str) -> Result<Self, ConnectError> {
+        sqlx::any::install_default_drivers();
+        let scheme = url.split("://").next().unwrap_or_default();
+        let dialect = match scheme {
+            "sqlite" => Dialect::Sqlite,
+            "mysql" | "mariadb" => Dialect::MySql,
+            "postgres" | "postgresql" => Dialect::Postgres,
+            _ => return Err(ConnectError::UnknownScheme(redact(url))),
+        };
+        let url = match dialect {
+            Dialect::Sqlite => sqlite_url(url)?,
+            Dialect::MySql => url.replacen("mariadb://", "mysql://", 1),
+            Dialect::Postgres => url.to_string(),
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(match dialect {
+                // SQLite has one writer at a time; more connections only add lock waits.
+                Dialect::Sqlite => 4,
+                _ => 16,
+            })
+            .acquire_timeout(Duration::from_secs(5))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    let setup = match dialect {
+                        Dialect::Sqlite => {
+                            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
+                             PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;"
+                        }
+                        // Strict mode: refuse to truncate or coerce instead of warning.
+                        Dialect::MySql => {
+                            "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION', \
+                             time_zone = '+00:00'"
+                        }
+                        Dialect::Postgres => "SET TIME ZONE 'UTC'",
+                    };
+                    conn.execute(setup).await?;
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool, dialect })
+    }
+
+    /// The statement in this database's placeholder syntax.
+    pub fn sql<'a>(&self, sql: &'a str) -> Cow<'a, str> {
+        match self.dialect {
+            Dialect::Postgres => Cow::Owned(numbered_placeholders(sql)),
+            _ => Cow::Borrowed(sql),
+        }
+    }
+
+    /// An INSERT that yields the new row's `id`: `RETURNING` where the database has it
+    /// (MySQL does not), the driver's last-insert id on MySQL.
+    pub fn insert_sql(&self, sql: &str) -> String {
+        match self.dialect {
+            Dialect::Postgres => format!("{} RETURNING id", numbered_placeholders(sql)),
+            Dialect::Sqlite => format!("{sql} RETURNING id"),
+            Dialect::MySql => sql.to_string(),
+        }
+    }
+
+    pub async fn insert_id<'c, 'q, E>(
+        &self,
+        query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+        executor: E,
+    ) -> Result<i64, sqlx::Error>
+    where
+        E: Executor<'c, Database = Any>,
+    {
+        use sqlx::Row;
+        match self.dialect {
+            Dialect::Postgres | Dialect::Sqlite => {
+                query.fetch_one(executor).await?.try_get::<i64, _>(0)
+            }
+            Dialect::MySql => {
+                let done: AnyQueryResult = query.execute(executor).await?;
+                done.last_insert_id()
+                    .ok_or_else(|| sqlx::Error::Protocol("no last insert id".into()))
+            }
+        }
+    }
+
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+}
+
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .is_some_and(|d| d.is_unique_violation())
+}
+
+/// `sqlite://data/portcullis.db` → create `data/` and the file on first start.
+fn sqlite_url(url: &str) -> Result<String, ConnectError> {
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = rest.split('?').next().unwrap_or_default();
+    if !path.is_empty() && path != ":memory:" {
+        if let Some(dir) = std::path::Path::new(path).parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| ConnectError::Directory(path.to_string(), e))?;
+            }
+        }
+    }
+    Ok(if url.contains("mode=") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    })
+}
+
+/// `?` → `$1, $2, …`, leaving quoted text alone.
+fn numbered_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut n = 0;
+    let mut quote: Option<char> = None;
+    for c in sql.chars() {
+        match (quote, c) {
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                out.push(c);
+            }
+            (Some(q), c) if c == q => {
+                quote = None;
+                out.push(c);
+            }
+            (None, '?') => {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A URL with its password replaced, fit for an error message or a log.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_outside_quotes() {
+        assert_eq!(
+            numbered_placeholders("SELECT a FROM t WHERE b = ? AND c = '?' AND d = ?"),
+            "SELECT a FROM t WHERE b = $1 AND c = '?' AND d = $2"
+        );
+    }
+
+    #[test]
+    fn passwords_are_redacted_from_urls() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("sqlite://data/x.db"), "sqlite://data/x.db");
+    }
+}

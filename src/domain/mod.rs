@@ -1,0 +1,10 @@
+//! Validated input: once you hold a `Username`, `Email` or `NewPassword`, it obeys API.md's rules.
+mod email;
+mod password;
+mod roles;
+mod username;
+
+pub use email::Email;
+pub use password::{NewPassword, PasswordPolicy, PasswordRejection};
+pub use roles::{Role, RoleSet};
+pub use username::Username;

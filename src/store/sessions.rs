@@ -1,0 +1,188 @@
+//! Server-side sessions and the refresh tokens that keep them alive.
+//!
+//! A session is one sign-in on one device. Its refresh tokens form a chain: each rotation
+//! spends one row and inserts its successor, atomically, so concurrent refreshes with one
+//! token rotate exactly once whichever node they reach.
+use sqlx::Row;
+
+use crate::auth::session_cache::SessionState;
+use crate::clock::Millis;
+use crate::db::Db;
+
+pub struct NewSession<'a> {
+    pub id: &'a str,
+    pub user_id: i64,
+    pub expires_at: Millis,
+    pub user_agent: Option<&'a str>,
+    pub ip: Option<&'a str>,
+    pub refresh_hash: &'a str,
+    pub refresh_expires_at: Millis,
+}
+
+/// One refresh token row with the state of its session.
+#[derive(Clone, Debug)]
+pub struct RefreshRecord {
+    pub id: i64,
+    pub session_id: String,
+    pub user_id: i64,
+    pub expires_at: Millis,
+    pub spent_at: Option<Millis>,
+    pub session_expires_at: Millis,
+    pub session_revoked: bool,
+}
+
+pub async fn create(db: &Db, s: NewSession<'_>, now: Millis) -> Result<(), sqlx::Error> {
+    let mut tx = db.pool.begin().await?;
+    let sql = db.sql(
+        "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    );
+    sqlx::query(&sql)
+        .bind(s.id)
+        .bind(s.user_id)
+        .bind(now)
+        .bind(now)
+        .bind(s.expires_at)
+        .bind(s.user_agent)
+        .bind(s.ip)
+        .execute(&mut *tx)
+        .await?;
+    insert_refresh(db, &mut tx, s.id, s.refresh_hash, now, s.refresh_expires_at).await?;
+    tx.commit().await
+}
+
+async fn insert_refresh(
+    db: &Db,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    session_id: &str,
+    hash: &str,
+    now: Millis,
+    expires_at: Millis,
+) -> Result<(), sqlx::Error> {
+    let sql = db.sql(
+        "INSERT INTO refresh_tokens (session_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?)",
+    );
+    sqlx::query(&sql)
+        .bind(session_id)
+        .bind(hash)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn find_refresh(db: &Db, hash: &str) -> Result<Option<RefreshRecord>, sqlx::Error> {
+    let sql = db.sql(
+        "SELECT r.id, r.session_id, s.user_id, r.expires_at, r.spent_at, s.expires_at, s.revoked_at \
+         FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id WHERE r.token_hash = ?",
+    );
+    let Some(row) = sqlx::query(&sql)
+        .bind(hash)
+        .fetch_optional(&db.pool)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(RefreshRecord {
+        id: row.try_get(0)?,
+        session_id: row.try_get(1)?,
+        user_id: row.try_get(2)?,
+        expires_at: row.try_get(3)?,
+        spent_at: row.try_get(4)?,
+        session_expires_at: row.try_get(5)?,
+        session_revoked: row.try_get::<Option<i64>, _>(6)?.is_some(),
+    }))
+}
+
+/// Spends refresh token `spent_id` and inserts its successor, in one transaction. Returns
+/// false, having changed nothing, when another request spent it first: the conditional
+/// UPDATE is what makes concurrent refreshes rotate exactly once.
+pub async fn rotate(
+    db: &Db,
+    spent_id: i64,
+    session_id: &str,
+    successor_hash: &str,
+    now: Millis,
+    successor_expires_at: Millis,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = db.pool.begin().await?;
+    let sql = db.sql("UPDATE refresh_tokens SET spent_at = ? WHERE id = ? AND spent_at IS NULL");
+    let claimed = sqlx::query(&sql)
+        .bind(now)
+        .bind(spent_id)
+        .execute(&mut *tx)
+        .await?;
+    if claimed.rows_affected() != 1 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    insert_refresh(
+        db,
+        &mut tx,
+        session_id,
+        successor_hash,
+        now,
+        successor_expires_at,
+    )
+    .await?;
+    let sql = db.sql("UPDATE sessions SET last_used_at = ? WHERE id = ?");
+    sqlx::query(&sql)
+        .bind(now)
+        .bind(session_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Ends a session; its refresh tokens and access tokens stop working. True if it was live.
+pub async fn revoke(db: &Db, session_id: &str, now: Millis) -> Result<bool, sqlx::Error> {
+    let sql = db.sql("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL");
+    let done = sqlx::query(&sql)
+        .bind(now)
+        .bind(session_id)
+        .execute(&db.pool)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub async fn state(db: &Db, session_id: &str) -> Result<Option<SessionState>, sqlx::Error> {
+    let sql = db.sql("SELECT user_id, expires_at, revoked_at FROM sessions WHERE id = ?");
+    let Some(row) = sqlx::query(&sql)
+        .bind(session_id)
+        .fetch_optional(&db.pool)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(SessionState {
+        user_id: row.try_get(0)?,
+        expires_at: row.try_get(1)?,
+        revoked: row.try_get::<Option<i64>, _>(2)?.is_some(),
+    }))
+}
+
+/// Ends every live session of a user (disabling, password change); returns their ids so
+/// the caller can drop them from its cache.
+pub async fn revoke_all_of_user(
+    db: &Db,
+    user_id: i64,
+    now: Millis,
+) -> Result<Vec<String>, sqlx::Error> {
+    let sql = db.sql("SELECT id FROM sessions WHERE user_id = ? AND revoked_at IS NULL");
+    let ids: Vec<String> = sqlx::query(&sql)
+        .bind(user_id)
+        .fetch_all(&db.pool)
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<_, _>>()?;
+    let sql = db.sql("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL");
+    sqlx::query(&sql)
+        .bind(now)
+        .bind(user_id)
+        .execute(&db.pool)
+        .await?;
+    Ok(ids)
+}

@@ -1,0 +1,223 @@
+//! Accounts and their roles.
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::StoreError;
+use crate::auth::session_cache::UserState;
+use crate::clock::Millis;
+use crate::db::{is_unique_violation, Db};
+use crate::domain::{Role, RoleSet};
+
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub username_key: &'a str,
+    pub email: &'a str,
+    pub email_key: &'a str,
+    pub password_hash: &'a str,
+    pub roles: RoleSet,
+}
+
+#[derive(Clone, Debug)]
+pub struct UserRecord {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub password_hash: String,
+    pub disabled: bool,
+    pub roles: RoleSet,
+    pub created_at: Millis,
+    pub last_signin_at: Option<Millis>,
+}
+
+const COLUMNS: &str = "id, username, email, password_hash, disabled, created_at, last_signin_at";
+
+/// Creates the account and its roles in one transaction. A taken username or email is
+/// reported from the unique constraint itself, so concurrent signups create one account.
+pub async fn create(db: &Db, user: NewUser<'_>, now: Millis) -> Result<i64, StoreError> {
+    let mut tx = db.pool.begin().await?;
+    let sql = db.insert_sql(
+        "INSERT INTO users (username, username_lower, email, email_lower, password_hash, disabled, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
+    );
+    let query = sqlx::query(&sql)
+        .bind(user.username)
+        .bind(user.username_key)
+        .bind(user.email)
+        .bind(user.email_key)
+        .bind(user.password_hash)
+        .bind(now)
+        .bind(now);
+    let id = match db.insert_id(query, &mut *tx).await {
+        Ok(id) => id,
+        Err(e) if is_unique_violation(&e) => return Err(which_unique(&e)),
+        Err(e) => return Err(e.into()),
+    };
+    insert_roles(db, &mut tx, id, user.roles).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+fn which_unique(e: &sqlx::Error) -> StoreError {
+    let message = e
+        .as_database_error()
+        .map(|d| format!("{} {}", d.message(), d.constraint().unwrap_or_default()))
+        .unwrap_or_default();
+    if message.contains("email") {
+        StoreError::EmailTaken
+    } else {
+        StoreError::UsernameTaken
+    }
+}
+
+async fn insert_roles(
+    db: &Db,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user_id: i64,
+    roles: RoleSet,
+) -> Result<(), sqlx::Error> {
+    let sql = db.sql("INSERT INTO user_roles (user_id, role_id) VALUES (?, ?)");
+    for role in roles.iter() {
+        sqlx::query(&sql)
+            .bind(user_id)
+            .bind(role.id())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The account a sign-in names: by email when the login contains `@`, else by username.
+pub async fn find_by_login(db: &Db, login: &str) -> Result<Option<UserRecord>, sqlx::Error> {
+    let key = login.to_ascii_lowercase();
+    let sql = if login.contains('@') {
+        format!("SELECT {COLUMNS} FROM users WHERE email_lower = ?")
+    } else {
+        format!("SELECT {COLUMNS} FROM users WHERE username_lower = ?")
+    };
+    let sql = db.sql(&sql);
+    let row = sqlx::query(&sql).bind(key).fetch_optional(&db.pool).await?;
+    match row {
+        Some(row) => Ok(Some(with_roles(db, &row).await?)),
+        None => Ok(None),
+    }
+}
+
+pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<UserRecord>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = ?");
+    let sql = db.sql(&sql);
+    let row = sqlx::query(&sql).bind(id).fetch_optional(&db.pool).await?;
+    match row {
+        Some(row) => Ok(Some(with_roles(db, &row).await?)),
+        None => Ok(None),
+    }
+}
+
+async fn with_roles(db: &Db, row: &AnyRow) -> Result<UserRecord, sqlx::Error> {
+    let id: i64 = row.try_get(0)?;
+    Ok(UserRecord {
+        id,
+        username: row.try_get(1)?,
+        email: row.try_get(2)?,
+        password_hash: row.try_get(3)?,
+        disabled: row.try_get::<i64, _>(4)? != 0,
+        created_at: row.try_get(5)?,
+        last_signin_at: row.try_get(6)?,
+        roles: roles_of(db, id).await?,
+    })
+}
+
+pub async fn roles_of(db: &Db, user_id: i64) -> Result<RoleSet, sqlx::Error> {
+    let sql = db.sql("SELECT role_id FROM user_roles WHERE user_id = ?");
+    let rows = sqlx::query(&sql).bind(user_id).fetch_all(&db.pool).await?;
+    let mut roles = RoleSet::default();
+    for row in rows {
+        if let Some(role) = Role::from_id(row.try_get(0)?) {
+            roles.insert(role);
+        }
+    }
+    Ok(roles)
+}
+
+/// What the session check needs: roles and whether the account may be used. `None` when
+/// the user does not exist (any more).
+pub async fn auth_state(db: &Db, user_id: i64) -> Result<Option<UserState>, sqlx::Error> {
+    let sql = db.sql("SELECT disabled FROM users WHERE id = ?");
+    let Some(row) = sqlx::query(&sql)
+        .bind(user_id)
+        .fetch_optional(&db.pool)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(UserState {
+        disabled: row.try_get::<i64, _>(0)? != 0,
+        roles: roles_of(db, user_id).await?,
+    }))
+}
+
+/// Replaces the account's roles; `user` is always kept. False when there is no such user.
+pub async fn set_roles(
+    db: &Db,
+    user_id: i64,
+    mut roles: RoleSet,
+    now: Millis,
+) -> Result<bool, sqlx::Error> {
+    roles.insert(Role::User);
+    if !exists(db, user_id).await? {
+        return Ok(false);
+    }
+    // Writes first: a SQLite transaction that starts with a read cannot wait for the lock.
+    let mut tx = db.pool.begin().await?;
+    let sql = db.sql("UPDATE users SET updated_at = ? WHERE id = ?");
+    sqlx::query(&sql)
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    let sql = db.sql("DELETE FROM user_roles WHERE user_id = ?");
+    sqlx::query(&sql).bind(user_id).execute(&mut *tx).await?;
+    insert_roles(db, &mut tx, user_id, roles).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// False when there is no such user.
+pub async fn set_disabled(
+    db: &Db,
+    user_id: i64,
+    disabled: bool,
+    now: Millis,
+) -> Result<bool, sqlx::Error> {
+    if !exists(db, user_id).await? {
+        return Ok(false);
+    }
+    let sql = db.sql("UPDATE users SET disabled = ?, updated_at = ? WHERE id = ?");
+    sqlx::query(&sql)
+        .bind(i64::from(disabled))
+        .bind(now)
+        .bind(user_id)
+        .execute(&db.pool)
+        .await?;
+    Ok(true)
+}
+
+/// MySQL counts changed rows, not matched ones, so existence is asked, not inferred from
+/// an UPDATE.
+async fn exists(db: &Db, user_id: i64) -> Result<bool, sqlx::Error> {
+    let sql = db.sql("SELECT 1 FROM users WHERE id = ?");
+    Ok(sqlx::query(&sql)
+        .bind(user_id)
+        .fetch_optional(&db.pool)
+        .await?
+        .is_some())
+}
+
+pub async fn touch_signin(db: &Db, user_id: i64, now: Millis) -> Result<(), sqlx::Error> {
+    let sql = db.sql("UPDATE users SET last_signin_at = ? WHERE id = ?");
+    sqlx::query(&sql)
+        .bind(now)
+        .bind(user_id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
