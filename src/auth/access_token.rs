@@ -3,7 +3,6 @@
 //! fetched or trusted, and a `crit` header is refused (RFC 8725 §3.1, RFC 7515 §4.1.11).
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
@@ -48,8 +47,9 @@ pub struct AccessTokens {
 impl AccessTokens {
     pub fn new(key: &[u8], issuer: &str, ttl: std::time::Duration) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = LEEWAY_SECS;
-        validation.validate_nbf = true;
+        // Time claims are checked in `verify_with` against our `Clock`, not the system's.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[issuer]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
@@ -91,33 +91,25 @@ impl AccessTokens {
 
     /// Checks signature, algorithm, header and every claim.
     pub fn verify(&self, token: &str, now_secs: i64) -> Result<Claims, TokenError> {
-        self.verify_with(token, now_secs, &self.validation)
+        let claims = self.verify_ignoring_expiry(token, now_secs)?;
+        if now_secs > claims.exp + LEEWAY_SECS as i64 {
+            return Err(TokenError::Expired);
+        }
+        Ok(claims)
     }
 
     /// As `verify`, but an expired token still yields its claims: signout uses it to find
     /// the session a stale token belonged to.
     pub fn verify_ignoring_expiry(&self, token: &str, now_secs: i64) -> Result<Claims, TokenError> {
-        let mut validation = self.validation.clone();
-        validation.validate_exp = false;
-        self.verify_with(token, now_secs, &validation)
-    }
-
-    fn verify_with(
-        &self,
-        token: &str,
-        now_secs: i64,
-        validation: &Validation,
-    ) -> Result<Claims, TokenError> {
         if token.len() > MAX_TOKEN_LEN || !header_is_acceptable(token) {
             return Err(TokenError::Invalid);
         }
-        let claims = decode::<Claims>(token, &self.decoding, validation)
-            .map_err(|e| match e.kind() {
-                ErrorKind::ExpiredSignature => TokenError::Expired,
-                _ => TokenError::Invalid,
-            })?
+        let claims = decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|_| TokenError::Invalid)?
             .claims;
-        if claims.iat > now_secs + LEEWAY_SECS as i64 || claims.sub != claims.id.to_string() {
+        let leeway = LEEWAY_SECS as i64;
+        let not_yet = claims.nbf.is_some_and(|nbf| nbf > now_secs + leeway);
+        if not_yet || claims.iat > now_secs + leeway || claims.sub != claims.id.to_string() {
             return Err(TokenError::Invalid);
         }
         Ok(claims)

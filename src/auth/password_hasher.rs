@@ -1,7 +1,7 @@
 //! argon2id off the async executor, with a bound on how many hashes run at once (memory =
 //! concurrency x cost) and on how many may wait, so a flood of sign-ins is answered 503
 //! instead of queueing without bound.
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use argon2::password_hash::rand_core::OsRng;
@@ -62,6 +62,7 @@ pub struct PasswordHasher {
     permits: Arc<Semaphore>,
     waiting: AtomicUsize,
     max_waiting: usize,
+    verifications: AtomicU64,
     /// Verified against when the user does not exist, so that case costs the same time.
     dummy_hash: String,
 }
@@ -81,9 +82,15 @@ impl PasswordHasher {
             argon2,
             permits: Arc::new(Semaphore::new(concurrency)),
             waiting: AtomicUsize::new(0),
-            max_waiting: concurrency * 16,
+            max_waiting: concurrency * 64,
+            verifications: AtomicU64::new(0),
             dummy_hash,
         })
+    }
+
+    /// Password verifications run so far, real or dummy.
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
     }
 
     /// Hashes waiting for a free hashing thread right now.
@@ -112,6 +119,7 @@ impl PasswordHasher {
     ) -> Result<bool, HashError> {
         let this = Arc::clone(self);
         self.run(move || {
+            this.verifications.fetch_add(1, Ordering::Relaxed);
             let exists = stored.is_some();
             let hash = stored.as_deref().unwrap_or(&this.dummy_hash);
             let matches = match PasswordHash::new(hash) {

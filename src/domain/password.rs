@@ -84,10 +84,17 @@ fn is_common(lower: &str) -> bool {
     if list.contains(lower) {
         return true;
     }
-    // "Password123!", "qwerty2024": a listed word dressed up with digits and punctuation.
-    let base = lower.trim_end_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation());
-    let base = base.trim_start_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation());
-    if base.chars().count() >= 4 && list.contains(base) {
+    // "Password123!", "!!trustno1!!": a listed word dressed up with digits and punctuation.
+    let punctuation = |c: char| c.is_ascii_punctuation() || c.is_whitespace();
+    let decoration = |c: char| c.is_ascii_digit() || punctuation(c);
+    let bases = [
+        lower.trim_matches(punctuation),
+        lower.trim_matches(decoration),
+    ];
+    if bases
+        .iter()
+        .any(|b| b.chars().count() >= 4 && list.contains(*b))
+    {
         return true;
     }
     let chars: Vec<char> = lower.chars().collect();

@@ -1,0 +1,395 @@
+#![allow(dead_code)]
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use portcullis::app::Server;
+use portcullis::auth::password_hasher::{Argon2Cost, PasswordHasher};
+use portcullis::clock::Clock;
+use portcullis::config::Settings;
+use portcullis::domain::{Role, RoleSet};
+use reqwest::header::HeaderMap;
+use serde_json::{json, Value};
+use sqlx::Connection;
+
+/// Runs each named `async fn name(db: DbKind)` once per database:
+/// `name::sqlite`, `name::mysql`, `name::postgres`.
+#[macro_export]
+macro_rules! on_every_database {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::helpers::DbKind::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn mysql() {
+                match $crate::helpers::DbKind::mysql() {
+                    Some(db) => super::$name(db).await,
+                    None => eprintln!("not run on MySQL: PORTCULLIS_TEST_MYSQL_URL is unset"),
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                match $crate::helpers::DbKind::postgres() {
+                    Some(db) => super::$name(db).await,
+                    None => eprintln!("not run on PostgreSQL: PORTCULLIS_TEST_POSTGRES_URL is unset"),
+                }
+            }
+        }
+    )*};
+}
+
+#[derive(Clone, Debug)]
+pub enum DbKind {
+    Sqlite,
+    /// The server URL (any database on it); each test creates and drops its own.
+    MySql(String),
+    Postgres(String),
+}
+
+impl DbKind {
+    pub fn mysql() -> Option<Self> {
+        std::env::var("PORTCULLIS_TEST_MYSQL_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .map(DbKind::MySql)
+    }
+    pub fn postgres() -> Option<Self> {
+        std::env::var("PORTCULLIS_TEST_POSTGRES_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .map(DbKind::Postgres)
+    }
+}
+
+/// A database of the test's own, dropped when the test ends (even when it fails).
+pub struct TestDb {
+    pub url: String,
+    drop_sql: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+fn unique_name() -> String {
+    format!("pc_test_{}", uuid::Uuid::new_v4().simple())
+}
+
+fn with_database(server_url: &str, db: &str) -> String {
+    let (base, query) = match server_url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (server_url, String::new()),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let root = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    format!("{root}/{db}{query}")
+}
+
+impl TestDb {
+    pub async fn create(kind: &DbKind) -> Self {
+        sqlx::any::install_default_drivers();
+        match kind {
+            DbKind::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}/portcullis.db", dir.path().display());
+                TestDb {
+                    url,
+                    drop_sql: None,
+                    _dir: Some(dir),
+                }
+            }
+            DbKind::MySql(server) | DbKind::Postgres(server) => {
+                let name = unique_name();
+                let mut conn = sqlx::AnyConnection::connect(server)
+                    .await
+                    .unwrap_or_else(|e| {
+                        panic!("cannot reach the test database server {server}: {e}")
+                    });
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create database");
+                conn.close().await.ok();
+                let drop = if matches!(kind, DbKind::Postgres(_)) {
+                    format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                } else {
+                    format!("DROP DATABASE IF EXISTS {name}")
+                };
+                TestDb {
+                    url: with_database(server, &name),
+                    drop_sql: Some((server.clone(), drop)),
+                    _dir: None,
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((server, sql)) = self.drop_sql.take() else {
+            return;
+        };
+        // Drop may run inside a runtime; a thread of its own may block on another one.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async {
+                if let Ok(mut conn) = sqlx::AnyConnection::connect(&server).await {
+                    let _ = sqlx::query(&sql).execute(&mut conn).await;
+                    let _ = conn.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// Cheap hashing for tests that are not about hashing; tests about it use the default.
+pub const TEST_ARGON2: &str = "m=1024,t=1,p=1";
+
+pub fn test_settings(db_url: &str) -> Settings {
+    let mut s = Settings::defaults();
+    s.bind = "127.0.0.1:0".parse().expect("addr");
+    s.database_url = db_url.to_string();
+    s.jwt_secret = None;
+    s.argon2 = Argon2Cost::parse(TEST_ARGON2).expect("cost");
+    s
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub clock: Clock,
+    pub settings: Settings,
+    server: Option<Server>,
+    pub db: TestDb,
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+impl TestApp {
+    pub async fn spawn(kind: DbKind) -> Self {
+        Self::spawn_with(kind, |_| {}).await
+    }
+
+    pub async fn spawn_with(kind: DbKind, configure: impl FnOnce(&mut Settings)) -> Self {
+        let db = TestDb::create(&kind).await;
+        let mut settings = test_settings(&db.url);
+        configure(&mut settings);
+        let clock = Clock::default();
+        let server = Server::start(settings.clone(), clock.clone())
+            .await
+            .expect("server starts");
+        let base = format!("http://{}", server.addr);
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        TestApp {
+            base,
+            client,
+            clock,
+            settings,
+            server: Some(server),
+            db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn state(&self) -> &portcullis::app::AppState {
+        &self.server.as_ref().expect("running").state
+    }
+
+    /// Stops the server (graceful) and returns once it has ended.
+    pub async fn stop(mut self) {
+        if let Some(server) = self.server.take() {
+            server.stop().await.expect("clean stop");
+        }
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get_with(&self, path: &str, header: (&str, &str)) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .header(header.0, header.1)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn signup(&self, username: &str, email: &str, password: &str) -> reqwest::Response {
+        self.post(
+            "/api/auth/signup",
+            json!({"username": username, "email": email, "password": password}),
+        )
+        .await
+    }
+
+    pub async fn signin_raw(&self, username: &str, password: &str) -> reqwest::Response {
+        self.post(
+            "/api/auth/signin",
+            json!({"username": username, "password": password}),
+        )
+        .await
+    }
+
+    /// Creates the account directly in the store, with `roles`.
+    pub async fn create_user(&self, username: &str, roles: &[Role]) -> i64 {
+        let state = self.state();
+        let hasher =
+            Arc::new(PasswordHasher::new(Argon2Cost::parse(TEST_ARGON2).unwrap()).unwrap());
+        let hash = hasher.hash(PASSWORD.to_string()).await.unwrap();
+        let roles: RoleSet = roles.iter().copied().chain([Role::User]).collect();
+        portcullis::store::users::create(
+            &state.db,
+            portcullis::store::users::NewUser {
+                username,
+                username_key: &username.to_lowercase(),
+                email: &format!("{username}@example.com"),
+                email_key: &format!("{username}@example.com").to_lowercase(),
+                password_hash: &hash,
+                roles,
+            },
+            self.clock.now_ms(),
+        )
+        .await
+        .expect("user created")
+    }
+
+    /// Creates the account and signs in.
+    pub async fn user_session(&self, username: &str, roles: &[Role]) -> Session {
+        self.create_user(username, roles).await;
+        self.signin(username, PASSWORD).await
+    }
+
+    pub async fn signin(&self, username: &str, password: &str) -> Session {
+        let response = self.signin_raw(username, password).await;
+        assert_eq!(
+            response.status(),
+            200,
+            "signin of {username} should succeed"
+        );
+        Session::from_response(response).await
+    }
+}
+
+/// What a signin handed out: the body's tokens (when delivered) and the cookies.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub body: Value,
+    pub access: Option<String>,
+    pub refresh: Option<String>,
+    pub cookies: HashMap<String, SetCookie>,
+}
+
+impl Session {
+    pub async fn from_response(response: reqwest::Response) -> Self {
+        let cookies = set_cookies(response.headers());
+        let body: Value = response.json().await.expect("json body");
+        Session {
+            access: body["accessToken"].as_str().map(String::from),
+            refresh: body["refreshToken"].as_str().map(String::from),
+            body,
+            cookies,
+        }
+    }
+
+    pub fn bearer(&self) -> String {
+        format!(
+            "Bearer {}",
+            self.access.as_deref().expect("access token in body")
+        )
+    }
+
+    /// The Cookie header a browser would send to /api.
+    pub fn cookie_header(&self) -> String {
+        self.cookies
+            .values()
+            .filter(|c| !c.value.is_empty())
+            .map(|c| format!("{}={}", c.name, c.value))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetCookie {
+    pub name: String,
+    pub value: String,
+    /// Attribute names in lower case, with their values ("" for flags).
+    pub attributes: HashMap<String, String>,
+}
+
+pub fn set_cookies(headers: &HeaderMap) -> HashMap<String, SetCookie> {
+    headers
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(|line| {
+            let mut parts = line.split(';').map(str::trim);
+            let (name, value) = parts
+                .next()
+                .unwrap_or_default()
+                .split_once('=')
+                .unwrap_or_default();
+            let attributes = parts
+                .map(|a| match a.split_once('=') {
+                    Some((k, v)) => (k.to_ascii_lowercase(), v.to_string()),
+                    None => (a.to_ascii_lowercase(), String::new()),
+                })
+                .collect();
+            (
+                name.to_string(),
+                SetCookie {
+                    name: name.to_string(),
+                    value: value.to_string(),
+                    attributes,
+                },
+            )
+        })
+        .collect()
+}
+
+/// Asserts the status, JSON `message` and `code` of an error response; returns the body.
+pub async fn assert_error(
+    response: reqwest::Response,
+    status: u16,
+    message: &str,
+    code: &str,
+) -> Value {
+    assert_eq!(response.status(), status, "status");
+    assert!(
+        response.headers()[reqwest::header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json"),
+        "errors are JSON"
+    );
+    let body: Value = response.json().await.expect("json error body");
+    assert_eq!(body["message"], message, "message in {body}");
+    assert_eq!(body["code"], code, "code in {body}");
+    body
+}

@@ -1,0 +1,14 @@
+//! Integration tests over real HTTP: each test starts the server on a free port with a
+//! fresh database, on SQLite always and on MariaDB and PostgreSQL when
+//! PORTCULLIS_TEST_MYSQL_URL / PORTCULLIS_TEST_POSTGRES_URL are set.
+mod helpers;
+
+mod access_tokens;
+mod bad_input;
+mod cli;
+mod cookies_csrf_cors;
+mod refresh;
+mod role_matrix;
+mod signin;
+mod signout;
+mod signup;
