@@ -1,1 +1,220 @@
-//! (tests to come)
+//! The `portcullis` binary: commands, settings and start-up checks (API.md §3).
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::helpers::*;
+use crate::on_every_database;
+
+on_every_database!(
+    user_create_with_password_stdin_makes_an_admin_who_can_sign_in,
+    user_create_without_password_prints_a_working_generated_one,
+    set_roles_disable_and_enable_change_what_signin_allows,
+    migrate_is_idempotent,
+);
+
+fn portcullis(db_url: &str, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_portcullis"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("PORTCULLIS_") || key == "DATABASE_URL" {
+            command.env_remove(key);
+        }
+    }
+    command
+        .env("DATABASE_URL", db_url)
+        .env("PORTCULLIS_ARGON2", TEST_ARGON2)
+        .env("RUST_LOG", "warn")
+        .args(args)
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("binary runs");
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    }
+    child.wait_with_output().expect("binary ends")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+async fn user_create_with_password_stdin_makes_an_admin_who_can_sign_in(db: DbKind) {
+    let db = TestDb::create(&db).await;
+    let out = portcullis(
+        &db.url,
+        &["user", "create", "--username", "root", "--email", "root@example.com", "--role", "admin", "--password-stdin"],
+        // The line ending is not part of the password.
+        Some("a long admin passphrase\r\nsecond line ignored\n"),
+    );
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    assert!(!text(&out.stdout).contains("a long admin passphrase"), "the password is never echoed");
+
+    let app = TestApp::spawn_on(db, |_| {}).await;
+    let admin = app.signin("root", "a long admin passphrase").await;
+    assert_eq!(admin.body["roles"], json!(["ROLE_USER", "ROLE_ADMIN"]));
+    let board = app.get_with("/api/test/admin", ("Authorization", &admin.bearer())).await;
+    assert_eq!(board.status(), 200);
+    assert_eq!(app.signin_raw("root", "a long admin passphrase\r").await.status(), 401);
+    app.stop().await;
+}
+
+async fn user_create_without_password_prints_a_working_generated_one(db: DbKind) {
+    let db = TestDb::create(&db).await;
+    let out = portcullis(&db.url, &["user", "create", "--username", "mod", "--email", "mod@example.com", "--role", "moderator"], None);
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let password = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Password (shown once, store it now): "))
+        .expect("the generated password is printed")
+        .to_string();
+    assert!(password.len() >= 20);
+
+    // Taken names and unknown roles are refused with a message and a failing exit code.
+    let again = portcullis(&db.url, &["user", "create", "--username", "MOD", "--email", "x@example.com"], None);
+    assert!(!again.status.success());
+    assert!(text(&again.stderr).contains("already in use"), "{}", text(&again.stderr));
+    let bad_role = portcullis(&db.url, &["user", "create", "--username", "xyz1", "--email", "xyz1@example.com", "--role", "root"], None);
+    assert!(!bad_role.status.success());
+    assert!(text(&bad_role.stderr).contains("root"));
+
+    let app = TestApp::spawn_on(db, |_| {}).await;
+    let moderator = app.signin("mod", &password).await;
+    assert_eq!(moderator.body["roles"], json!(["ROLE_USER", "ROLE_MODERATOR"]));
+    app.stop().await;
+}
+
+async fn set_roles_disable_and_enable_change_what_signin_allows(db: DbKind) {
+    let db = TestDb::create(&db).await;
+    let url = db.url.clone();
+    let app = TestApp::spawn_on(db, |_| {}).await;
+    app.create_user("carol", &[]).await;
+
+    let out = portcullis(&url, &["user", "set-roles", "carol", "moderator", "admin"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let carol = app.signin("carol", PASSWORD).await;
+    assert_eq!(carol.body["roles"], json!(["ROLE_USER", "ROLE_MODERATOR", "ROLE_ADMIN"]));
+
+    let out = portcullis(&url, &["user", "disable", "carol"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(app.signin_raw("carol", PASSWORD).await.status(), 401);
+    // Disabling ended the session: its refresh token is refused.
+    let refresh = app.post("/api/auth/refreshtoken", json!({"refreshToken": carol.refresh})).await;
+    assert_eq!(refresh.status(), 403);
+
+    let out = portcullis(&url, &["user", "enable", "carol"], None);
+    assert!(out.status.success());
+    app.signin("carol", PASSWORD).await;
+
+    let missing = portcullis(&url, &["user", "disable", "nobody"], None);
+    assert!(!missing.status.success());
+    assert!(text(&missing.stderr).contains("nobody"));
+    app.stop().await;
+}
+
+async fn migrate_is_idempotent(db: DbKind) {
+    let db = TestDb::create(&db).await;
+    for _ in 0..2 {
+        let out = portcullis(&db.url, &["migrate"], None);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let app = TestApp::spawn_on(db, |_| {}).await;
+    assert_eq!(app.signup("alice", "alice@example.com", PASSWORD).await.status(), 201);
+    app.stop().await;
+}
+
+#[test]
+fn weak_or_short_jwt_secrets_stop_the_server_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/p.db", dir.path().display());
+    for secret in ["short", "bezkoder-secret-key", "changemechangemechangemechangemechangeme", "secretsecretsecretsecretsecretsecret",
+                   "your-256-bit-secret-your-256-bit-secret", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_portcullis"));
+        let out = command
+            .env("DATABASE_URL", &url)
+            .env("PORTCULLIS_JWT_SECRET", secret)
+            .env("PORTCULLIS_BIND", "127.0.0.1:0")
+            .arg("serve")
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{secret} must be refused");
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains("PORTCULLIS_JWT_SECRET"), "{stderr}");
+        assert!(!stderr.contains(secret) || secret.len() < 6, "the secret is not echoed: {stderr}");
+    }
+}
+
+#[test]
+fn bad_setting_values_are_refused_before_start() {
+    for (var, value) in [("PORTCULLIS_ACCESS_TTL", "15"), ("PORTCULLIS_TOKEN_DELIVERY", "carrier-pigeon"),
+                         ("PORTCULLIS_PASSWORD_MIN_LENGTH", "6"), ("PORTCULLIS_THROTTLE_ACCOUNT_FAILURES", "101"),
+                         ("PORTCULLIS_ARGON2", "m=19456"), ("PORTCULLIS_TRUSTED_PROXIES", "not-an-ip"),
+                         ("DATABASE_URL", "oracle://x")] {
+        let out = Command::new(env!("CARGO_BIN_EXE_portcullis"))
+            .env(var, value)
+            .env("PORTCULLIS_BIND", "127.0.0.1:0")
+            .arg("migrate")
+            .current_dir(tempfile::tempdir().unwrap().path())
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{var}={value} must be refused");
+        assert!(!text(&out.stderr).is_empty());
+    }
+}
+
+#[test]
+fn every_setting_is_a_flag_and_an_environment_variable() {
+    let out = Command::new(env!("CARGO_BIN_EXE_portcullis")).arg("--help").output().unwrap();
+    let help = text(&out.stdout);
+    for var in ["PORTCULLIS_BIND", "DATABASE_URL", "PORTCULLIS_JWT_SECRET", "PORTCULLIS_ISSUER", "PORTCULLIS_ACCESS_TTL",
+                "PORTCULLIS_REFRESH_TTL", "PORTCULLIS_REFRESH_REUSE_INTERVAL", "PORTCULLIS_TOKEN_DELIVERY",
+                "PORTCULLIS_SESSION_TTL", "PORTCULLIS_CORS_ORIGINS", "PORTCULLIS_COOKIE_SECURE",
+                "PORTCULLIS_PASSWORD_MIN_LENGTH", "PORTCULLIS_ARGON2", "PORTCULLIS_TRUSTED_PROXIES",
+                "PORTCULLIS_THROTTLE_ACCOUNT_FAILURES", "PORTCULLIS_THROTTLE_CLIENT_FAILURES",
+                "PORTCULLIS_THROTTLE_WINDOW", "PORTCULLIS_METRICS_BIND"] {
+        assert!(help.contains(var), "--help lacks {var}");
+        let flag = format!("--{}", var.trim_start_matches("PORTCULLIS_").to_lowercase().replace('_', "-"));
+        assert!(help.contains(&flag), "--help lacks {flag}");
+    }
+}
+
+/// `portcullis` with no command serves on the SQLite default, creating data/portcullis.db,
+/// and SIGTERM ends it cleanly.
+#[tokio::test]
+async fn no_command_serves_on_the_sqlite_default_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_portcullis"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("PORTCULLIS_") || key == "DATABASE_URL" {
+            command.env_remove(key);
+        }
+    }
+    let mut child = command
+        .env("PORTCULLIS_BIND", format!("127.0.0.1:{port}"))
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/api/test/all");
+    let mut answered = None;
+    for _ in 0..100 {
+        if let Ok(r) = client.get(&url).send().await {
+            answered = Some(r.text().await.unwrap());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(answered.as_deref(), Some("Public Content."));
+    assert!(dir.path().join("data/portcullis.db").exists());
+
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
+    assert!(status.success(), "graceful exit: {status:?}");
+}

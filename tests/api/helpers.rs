@@ -178,6 +178,11 @@ impl TestApp {
 
     pub async fn spawn_with(kind: DbKind, configure: impl FnOnce(&mut Settings)) -> Self {
         let db = TestDb::create(&kind).await;
+        Self::spawn_on(db, configure).await
+    }
+
+    /// Starts a server on a database the test prepared itself.
+    pub async fn spawn_on(db: TestDb, configure: impl FnOnce(&mut Settings)) -> Self {
         let mut settings = test_settings(&db.url);
         configure(&mut settings);
         let clock = Clock::default();
