@@ -27,12 +27,21 @@ fn portcullis(db_url: &str, args: &[&str], stdin: Option<&str>) -> Output {
         .env("PORTCULLIS_ARGON2", TEST_ARGON2)
         .env("RUST_LOG", "warn")
         .args(args)
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = command.spawn().expect("binary runs");
     if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
     }
     child.wait_with_output().expect("binary ends")
 }
@@ -45,25 +54,58 @@ async fn user_create_with_password_stdin_makes_an_admin_who_can_sign_in(db: DbKi
     let db = TestDb::create(&db).await;
     let out = portcullis(
         &db.url,
-        &["user", "create", "--username", "root", "--email", "root@example.com", "--role", "admin", "--password-stdin"],
+        &[
+            "user",
+            "create",
+            "--username",
+            "root",
+            "--email",
+            "root@example.com",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
         // The line ending is not part of the password.
         Some("a long admin passphrase\r\nsecond line ignored\n"),
     );
     assert!(out.status.success(), "stderr: {}", text(&out.stderr));
-    assert!(!text(&out.stdout).contains("a long admin passphrase"), "the password is never echoed");
+    assert!(
+        !text(&out.stdout).contains("a long admin passphrase"),
+        "the password is never echoed"
+    );
 
     let app = TestApp::spawn_on(db, |_| {}).await;
     let admin = app.signin("root", "a long admin passphrase").await;
     assert_eq!(admin.body["roles"], json!(["ROLE_USER", "ROLE_ADMIN"]));
-    let board = app.get_with("/api/test/admin", ("Authorization", &admin.bearer())).await;
+    let board = app
+        .get_with("/api/test/admin", ("Authorization", &admin.bearer()))
+        .await;
     assert_eq!(board.status(), 200);
-    assert_eq!(app.signin_raw("root", "a long admin passphrase\r").await.status(), 401);
+    assert_eq!(
+        app.signin_raw("root", "a long admin passphrase\r")
+            .await
+            .status(),
+        401
+    );
     app.stop().await;
 }
 
 async fn user_create_without_password_prints_a_working_generated_one(db: DbKind) {
     let db = TestDb::create(&db).await;
-    let out = portcullis(&db.url, &["user", "create", "--username", "mod", "--email", "mod@example.com", "--role", "moderator"], None);
+    let out = portcullis(
+        &db.url,
+        &[
+            "user",
+            "create",
+            "--username",
+            "mod",
+            "--email",
+            "mod@example.com",
+            "--role",
+            "moderator",
+        ],
+        None,
+    );
     assert!(out.status.success(), "stderr: {}", text(&out.stderr));
     let stdout = text(&out.stdout);
     let password = stdout
@@ -74,16 +116,47 @@ async fn user_create_without_password_prints_a_working_generated_one(db: DbKind)
     assert!(password.len() >= 20);
 
     // Taken names and unknown roles are refused with a message and a failing exit code.
-    let again = portcullis(&db.url, &["user", "create", "--username", "MOD", "--email", "x@example.com"], None);
+    let again = portcullis(
+        &db.url,
+        &[
+            "user",
+            "create",
+            "--username",
+            "MOD",
+            "--email",
+            "x@example.com",
+        ],
+        None,
+    );
     assert!(!again.status.success());
-    assert!(text(&again.stderr).contains("already in use"), "{}", text(&again.stderr));
-    let bad_role = portcullis(&db.url, &["user", "create", "--username", "xyz1", "--email", "xyz1@example.com", "--role", "root"], None);
+    assert!(
+        text(&again.stderr).contains("already in use"),
+        "{}",
+        text(&again.stderr)
+    );
+    let bad_role = portcullis(
+        &db.url,
+        &[
+            "user",
+            "create",
+            "--username",
+            "xyz1",
+            "--email",
+            "xyz1@example.com",
+            "--role",
+            "root",
+        ],
+        None,
+    );
     assert!(!bad_role.status.success());
     assert!(text(&bad_role.stderr).contains("root"));
 
     let app = TestApp::spawn_on(db, |_| {}).await;
     let moderator = app.signin("mod", &password).await;
-    assert_eq!(moderator.body["roles"], json!(["ROLE_USER", "ROLE_MODERATOR"]));
+    assert_eq!(
+        moderator.body["roles"],
+        json!(["ROLE_USER", "ROLE_MODERATOR"])
+    );
     app.stop().await;
 }
 
@@ -93,16 +166,28 @@ async fn set_roles_disable_and_enable_change_what_signin_allows(db: DbKind) {
     let app = TestApp::spawn_on(db, |_| {}).await;
     app.create_user("carol", &[]).await;
 
-    let out = portcullis(&url, &["user", "set-roles", "carol", "moderator", "admin"], None);
+    let out = portcullis(
+        &url,
+        &["user", "set-roles", "carol", "moderator", "admin"],
+        None,
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let carol = app.signin("carol", PASSWORD).await;
-    assert_eq!(carol.body["roles"], json!(["ROLE_USER", "ROLE_MODERATOR", "ROLE_ADMIN"]));
+    assert_eq!(
+        carol.body["roles"],
+        json!(["ROLE_USER", "ROLE_MODERATOR", "ROLE_ADMIN"])
+    );
 
     let out = portcullis(&url, &["user", "disable", "carol"], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(app.signin_raw("carol", PASSWORD).await.status(), 401);
     // Disabling ended the session: its refresh token is refused.
-    let refresh = app.post("/api/auth/refreshtoken", json!({"refreshToken": carol.refresh})).await;
+    let refresh = app
+        .post(
+            "/api/auth/refreshtoken",
+            json!({"refreshToken": carol.refresh}),
+        )
+        .await;
     assert_eq!(refresh.status(), 403);
 
     let out = portcullis(&url, &["user", "enable", "carol"], None);
@@ -122,7 +207,12 @@ async fn migrate_is_idempotent(db: DbKind) {
         assert!(out.status.success(), "{}", text(&out.stderr));
     }
     let app = TestApp::spawn_on(db, |_| {}).await;
-    assert_eq!(app.signup("alice", "alice@example.com", PASSWORD).await.status(), 201);
+    assert_eq!(
+        app.signup("alice", "alice@example.com", PASSWORD)
+            .await
+            .status(),
+        201
+    );
     app.stop().await;
 }
 
@@ -130,8 +220,14 @@ async fn migrate_is_idempotent(db: DbKind) {
 fn weak_or_short_jwt_secrets_stop_the_server_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/p.db", dir.path().display());
-    for secret in ["short", "bezkoder-secret-key", "changemechangemechangemechangemechangeme", "secretsecretsecretsecretsecretsecret",
-                   "your-256-bit-secret-your-256-bit-secret", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"] {
+    for secret in [
+        "short",
+        "bezkoder-secret-key",
+        "changemechangemechangemechangemechangeme",
+        "secretsecretsecretsecretsecretsecret",
+        "your-256-bit-secret-your-256-bit-secret",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    ] {
         let mut command = Command::new(env!("CARGO_BIN_EXE_portcullis"));
         let out = command
             .env("DATABASE_URL", &url)
@@ -143,16 +239,24 @@ fn weak_or_short_jwt_secrets_stop_the_server_with_a_clear_message() {
         assert!(!out.status.success(), "{secret} must be refused");
         let stderr = text(&out.stderr);
         assert!(stderr.contains("PORTCULLIS_JWT_SECRET"), "{stderr}");
-        assert!(!stderr.contains(secret) || secret.len() < 6, "the secret is not echoed: {stderr}");
+        assert!(
+            !stderr.contains(secret) || secret.len() < 6,
+            "the secret is not echoed: {stderr}"
+        );
     }
 }
 
 #[test]
 fn bad_setting_values_are_refused_before_start() {
-    for (var, value) in [("PORTCULLIS_ACCESS_TTL", "15"), ("PORTCULLIS_TOKEN_DELIVERY", "carrier-pigeon"),
-                         ("PORTCULLIS_PASSWORD_MIN_LENGTH", "6"), ("PORTCULLIS_THROTTLE_ACCOUNT_FAILURES", "101"),
-                         ("PORTCULLIS_ARGON2", "m=19456"), ("PORTCULLIS_TRUSTED_PROXIES", "not-an-ip"),
-                         ("DATABASE_URL", "oracle://x")] {
+    for (var, value) in [
+        ("PORTCULLIS_ACCESS_TTL", "15"),
+        ("PORTCULLIS_TOKEN_DELIVERY", "carrier-pigeon"),
+        ("PORTCULLIS_PASSWORD_MIN_LENGTH", "6"),
+        ("PORTCULLIS_THROTTLE_ACCOUNT_FAILURES", "101"),
+        ("PORTCULLIS_ARGON2", "m=19456"),
+        ("PORTCULLIS_TRUSTED_PROXIES", "not-an-ip"),
+        ("DATABASE_URL", "oracle://x"),
+    ] {
         let out = Command::new(env!("CARGO_BIN_EXE_portcullis"))
             .env(var, value)
             .env("PORTCULLIS_BIND", "127.0.0.1:0")
@@ -167,16 +271,38 @@ fn bad_setting_values_are_refused_before_start() {
 
 #[test]
 fn every_setting_is_a_flag_and_an_environment_variable() {
-    let out = Command::new(env!("CARGO_BIN_EXE_portcullis")).arg("--help").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .arg("--help")
+        .output()
+        .unwrap();
     let help = text(&out.stdout);
-    for var in ["PORTCULLIS_BIND", "DATABASE_URL", "PORTCULLIS_JWT_SECRET", "PORTCULLIS_ISSUER", "PORTCULLIS_ACCESS_TTL",
-                "PORTCULLIS_REFRESH_TTL", "PORTCULLIS_REFRESH_REUSE_INTERVAL", "PORTCULLIS_TOKEN_DELIVERY",
-                "PORTCULLIS_SESSION_TTL", "PORTCULLIS_CORS_ORIGINS", "PORTCULLIS_COOKIE_SECURE",
-                "PORTCULLIS_PASSWORD_MIN_LENGTH", "PORTCULLIS_ARGON2", "PORTCULLIS_TRUSTED_PROXIES",
-                "PORTCULLIS_THROTTLE_ACCOUNT_FAILURES", "PORTCULLIS_THROTTLE_CLIENT_FAILURES",
-                "PORTCULLIS_THROTTLE_WINDOW", "PORTCULLIS_METRICS_BIND"] {
+    for var in [
+        "PORTCULLIS_BIND",
+        "DATABASE_URL",
+        "PORTCULLIS_JWT_SECRET",
+        "PORTCULLIS_ISSUER",
+        "PORTCULLIS_ACCESS_TTL",
+        "PORTCULLIS_REFRESH_TTL",
+        "PORTCULLIS_REFRESH_REUSE_INTERVAL",
+        "PORTCULLIS_TOKEN_DELIVERY",
+        "PORTCULLIS_SESSION_TTL",
+        "PORTCULLIS_CORS_ORIGINS",
+        "PORTCULLIS_COOKIE_SECURE",
+        "PORTCULLIS_PASSWORD_MIN_LENGTH",
+        "PORTCULLIS_ARGON2",
+        "PORTCULLIS_TRUSTED_PROXIES",
+        "PORTCULLIS_THROTTLE_ACCOUNT_FAILURES",
+        "PORTCULLIS_THROTTLE_CLIENT_FAILURES",
+        "PORTCULLIS_THROTTLE_WINDOW",
+        "PORTCULLIS_METRICS_BIND",
+    ] {
         assert!(help.contains(var), "--help lacks {var}");
-        let flag = format!("--{}", var.trim_start_matches("PORTCULLIS_").to_lowercase().replace('_', "-"));
+        let flag = format!(
+            "--{}",
+            var.trim_start_matches("PORTCULLIS_")
+                .to_lowercase()
+                .replace('_', "-")
+        );
         assert!(help.contains(&flag), "--help lacks {flag}");
     }
 }
@@ -186,7 +312,11 @@ fn every_setting_is_a_flag_and_an_environment_variable() {
 #[tokio::test]
 async fn no_command_serves_on_the_sqlite_default_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut command = Command::new(env!("CARGO_BIN_EXE_portcullis"));
     for (key, _) in std::env::vars() {
         if key.starts_with("PORTCULLIS_") || key == "DATABASE_URL" {
@@ -214,7 +344,148 @@ async fn no_command_serves_on_the_sqlite_default_and_stops_on_sigterm() {
     assert!(dir.path().join("data/portcullis.db").exists());
 
     let pid = child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let status = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(status.success(), "graceful exit: {status:?}");
+}
+
+/// Auth events are logged; passwords and tokens never are, even at debug level.
+#[tokio::test]
+async fn logs_record_auth_events_but_never_a_password_or_a_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("server.log");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_portcullis"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("PORTCULLIS_") || key == "DATABASE_URL" {
+            command.env_remove(key);
+        }
+    }
+    let mut child = command
+        .env("PORTCULLIS_BIND", format!("127.0.0.1:{port}"))
+        .env("PORTCULLIS_ARGON2", TEST_ARGON2)
+        .env("RUST_LOG", "debug")
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..100 {
+        if client
+            .get(format!("{base}/api/test/all"))
+            .send()
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let password = "a-distinctive-passphrase-9731";
+    let post = |path: &str, body: serde_json::Value| {
+        client.post(format!("{base}{path}")).json(&body).send()
+    };
+    assert_eq!(
+        post(
+            "/api/auth/signup",
+            json!({"username": "logged", "email": "logged@example.com", "password": password})
+        )
+        .await
+        .unwrap()
+        .status(),
+        201
+    );
+    assert_eq!(
+        post(
+            "/api/auth/signin",
+            json!({"username": "logged", "password": "wrong-passphrase-4412"})
+        )
+        .await
+        .unwrap()
+        .status(),
+        401
+    );
+    let signin: serde_json::Value = post(
+        "/api/auth/signin",
+        json!({"username": "logged", "password": password}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let (access, refresh) = (
+        signin["accessToken"].as_str().unwrap().to_string(),
+        signin["refreshToken"].as_str().unwrap().to_string(),
+    );
+    let refreshed: serde_json::Value =
+        post("/api/auth/refreshtoken", json!({"refreshToken": refresh}))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let new_refresh = refreshed["refreshToken"].as_str().unwrap().to_string();
+    let _ = client
+        .get(format!("{base}/api/test/user?token={access}"))
+        .header("Authorization", format!("Bearer {access}"))
+        .send()
+        .await
+        .unwrap();
+    // Reuse after the interval is not testable here without waiting; a garbage token stands in.
+    let _ = post(
+        "/api/auth/refreshtoken",
+        json!({"refreshToken": "not-a-real-token"}),
+    )
+    .await
+    .unwrap();
+    let signout = client
+        .post(format!("{base}/api/auth/signout"))
+        .header("Authorization", format!("Bearer {access}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signout.status(), 200);
+
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    for secret in [
+        password,
+        "wrong-passphrase-4412",
+        &access,
+        &refresh,
+        &new_refresh,
+    ] {
+        assert!(!log.contains(secret), "the log contains a secret");
+    }
+    // Parts of a token are secrets too: the signature alone would do for a replay check.
+    let signature = access.rsplit('.').next().unwrap();
+    assert!(!log.contains(signature));
+    for event in [
+        "event=\"signup\"",
+        "event=\"signin\"",
+        "outcome=\"failed\"",
+        "event=\"refresh\"",
+        "event=\"signout\"",
+    ] {
+        assert!(log.contains(event), "the log lacks {event}");
+    }
 }

@@ -12,3 +12,4 @@ mod role_matrix;
 mod signin;
 mod signout;
 mod signup;
+mod tutorial_clients;
