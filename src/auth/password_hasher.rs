@@ -62,16 +62,27 @@ pub struct PasswordHasher {
     permits: Arc<Semaphore>,
     waiting: AtomicUsize,
     max_waiting: usize,
+    running: AtomicUsize,
+    peak_running: AtomicUsize,
     verifications: AtomicU64,
     /// Verified against when the user does not exist, so that case costs the same time.
     dummy_hash: String,
 }
 
 impl PasswordHasher {
+    /// One hash at a time per core, and up to 64 per core waiting.
     pub fn new(cost: Argon2Cost) -> Result<Self, String> {
         let concurrency = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
+        Self::with_limits(cost, concurrency, concurrency * 64)
+    }
+
+    pub fn with_limits(
+        cost: Argon2Cost,
+        concurrency: usize,
+        max_waiting: usize,
+    ) -> Result<Self, String> {
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, cost.params()?);
         let salt = SaltString::generate(&mut OsRng);
         let dummy_hash = argon2
@@ -82,7 +93,9 @@ impl PasswordHasher {
             argon2,
             permits: Arc::new(Semaphore::new(concurrency)),
             waiting: AtomicUsize::new(0),
-            max_waiting: concurrency * 64,
+            max_waiting,
+            running: AtomicUsize::new(0),
+            peak_running: AtomicUsize::new(0),
             verifications: AtomicU64::new(0),
             dummy_hash,
         })
@@ -91,6 +104,11 @@ impl PasswordHasher {
     /// Password verifications run so far, real or dummy.
     pub fn verifications(&self) -> u64 {
         self.verifications.load(Ordering::Relaxed)
+    }
+
+    /// The most hashes that ever ran at the same moment.
+    pub fn peak_running(&self) -> usize {
+        self.peak_running.load(Ordering::Relaxed)
     }
 
     /// Hashes waiting for a free hashing thread right now.
@@ -135,7 +153,7 @@ impl PasswordHasher {
     }
 
     async fn run<T: Send + 'static>(
-        &self,
+        self: &Arc<Self>,
         work: impl FnOnce() -> Result<T, HashError> + Send + 'static,
     ) -> Result<T, HashError> {
         let permit = match Arc::clone(&self.permits).try_acquire_owned() {
@@ -150,9 +168,14 @@ impl PasswordHasher {
                 acquired.map_err(|_| HashError::Failed("hasher closed".into()))?
             }
         };
+        let this = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            work()
+            let now_running = this.running.fetch_add(1, Ordering::AcqRel) + 1;
+            this.peak_running.fetch_max(now_running, Ordering::AcqRel);
+            let result = work();
+            this.running.fetch_sub(1, Ordering::AcqRel);
+            result
         })
         .await
         .map_err(|e| HashError::Failed(e.to_string()))?
@@ -208,6 +231,68 @@ mod tests {
     async fn an_unknown_user_never_verifies() {
         let hasher = cheap();
         assert!(!hasher.verify("anything".into(), None).await.unwrap());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn no_more_hashes_run_at_once_than_allowed() {
+        let hasher = Arc::new(
+            PasswordHasher::with_limits(
+                Argon2Cost {
+                    m_kib: 1024,
+                    t: 2,
+                    p: 1,
+                },
+                2,
+                100,
+            )
+            .unwrap(),
+        );
+        let all = (0..24).map(|i| {
+            let h = Arc::clone(&hasher);
+            tokio::spawn(async move { h.hash(format!("password {i}")).await })
+        });
+        for result in futures::future::join_all(all).await {
+            assert!(result.unwrap().is_ok());
+        }
+        assert!(hasher.peak_running() <= 2, "peak {}", hasher.peak_running());
+        assert!(hasher.peak_running() >= 1);
+        assert_eq!(hasher.queue_depth(), 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_full_queue_is_refused_at_once_not_queued() {
+        let hasher = Arc::new(
+            PasswordHasher::with_limits(
+                Argon2Cost {
+                    m_kib: 8192,
+                    t: 3,
+                    p: 1,
+                },
+                1,
+                2,
+            )
+            .unwrap(),
+        );
+        let all = (0..12).map(|i| {
+            let h = Arc::clone(&hasher);
+            tokio::spawn(async move { h.hash(format!("password {i}")).await })
+        });
+        let results: Vec<_> = futures::future::join_all(all)
+            .await
+            .into_iter()
+            .map(|r| r.unwrap())
+            .collect();
+        let refused = results
+            .iter()
+            .filter(|r| matches!(r, Err(HashError::Overloaded)))
+            .count();
+        let done = results.iter().filter(|r| r.is_ok()).count();
+        assert!(
+            refused >= 1,
+            "some of 12 must be shed with one worker and two waiting"
+        );
+        assert!(done >= 1 && done <= 12 - refused);
+        assert_eq!(refused + done, 12);
     }
 
     #[test]
