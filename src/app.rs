@@ -203,6 +203,9 @@ pub fn router(state: AppState) -> Router {
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
         }),
     )
+    // Outermost, so errors from any layer (405, 413, CSRF) carry it too; a response that
+    // sets its own Cache-Control keeps it.
+    .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
     .layer(PropagateRequestIdLayer::new(request_id.clone()))
     .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
     .layer(CatchPanicLayer::custom(|_| {

@@ -61,29 +61,38 @@ impl Throttle {
     }
 
     pub fn record_failure(&self, login: &str, client: IpAddr, now: Millis) {
+        self.record_account_failure(login, now);
         let window_ms = self.window_ms;
-        let bump = move |entry: Option<Window>| match entry {
-            Some(w) if now < w.first_failure + window_ms => Window {
-                first_failure: w.first_failure,
-                failures: w.failures.saturating_add(1),
-            },
-            _ => Window {
-                first_failure: now,
-                failures: 1,
-            },
-        };
-        self.accounts
-            .entry(account_key(login))
-            .and_upsert_with(|e| bump(e.map(|e| *e.value())));
         self.clients
             .entry(client_key(client))
-            .and_upsert_with(|e| bump(e.map(|e| *e.value())));
+            .and_upsert_with(|e| bump(e.map(|e| *e.value()), now, window_ms));
+    }
+
+    /// A failure that counts against an account key only (not the client a second time).
+    pub fn record_account_failure(&self, login: &str, now: Millis) {
+        let window_ms = self.window_ms;
+        self.accounts
+            .entry(account_key(login))
+            .and_upsert_with(|e| bump(e.map(|e| *e.value()), now, window_ms));
     }
 
     /// A successful sign-in clears the account's failures (not the client's: one good
     /// password must not buy an address more guesses at other accounts).
     pub fn record_success(&self, login: &str) {
         self.accounts.invalidate(&account_key(login));
+    }
+}
+
+fn bump(entry: Option<Window>, now: Millis, window_ms: Millis) -> Window {
+    match entry {
+        Some(w) if now < w.first_failure + window_ms => Window {
+            first_failure: w.first_failure,
+            failures: w.failures.saturating_add(1),
+        },
+        _ => Window {
+            first_failure: now,
+            failures: 1,
+        },
     }
 }
 

@@ -184,13 +184,24 @@ async fn signin(
         tracing::warn!(target: "audit", event = "signin_throttled", outcome = "failed", username = login, %ip);
         return Err(ApiError::too_many_attempts(retry_after));
     }
-    let plausible =
-        login.chars().count() <= MAX_LOGIN_CHARS && body.password.len() <= MAX_PASSWORD_BYTES;
+    // No login contains NUL, and PostgreSQL refuses it in text: it is never looked up.
+    let plausible = login.chars().count() <= MAX_LOGIN_CHARS
+        && !login.contains('\0')
+        && body.password.len() <= MAX_PASSWORD_BYTES;
     let user = if plausible {
         store::users::find_by_login(&state.db, login).await?
     } else {
         None
     };
+    // Failures also count against the account itself, so its username and its email do
+    // not give an attacker two budgets.
+    let account_key = user.as_ref().map(|u| format!("\u{0}account:{}", u.id));
+    if let Some(key) = &account_key {
+        if let Err(retry_after) = state.throttle.check(key, ip, now) {
+            tracing::warn!(target: "audit", event = "signin_throttled", outcome = "failed", username = login, %ip);
+            return Err(ApiError::too_many_attempts(retry_after));
+        }
+    }
     let verified = state
         .hasher
         .verify(
@@ -203,11 +214,17 @@ async fn signin(
         Some(user) if verified && !user.disabled => user,
         _ => {
             state.throttle.record_failure(login, ip, now);
+            if let Some(key) = &account_key {
+                state.throttle.record_account_failure(key, now);
+            }
             tracing::info!(target: "audit", event = "signin", outcome = "failed", username = login, %ip);
             return Err(ApiError::invalid_credentials());
         }
     };
     state.throttle.record_success(login);
+    if let Some(key) = &account_key {
+        state.throttle.record_success(key);
+    }
 
     let user_agent = headers
         .get(header::USER_AGENT)

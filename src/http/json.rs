@@ -17,7 +17,19 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(is_json_content_type);
+        if !is_json {
+            return Err(unsupported(true));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(from_bytes_rejection)?;
+        require_object(&bytes)?;
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(ApiJson(value)),
             Err(rejection) => Err(from_json_rejection(rejection)),
         }
@@ -47,9 +59,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
         if !is_json {
             return Err(unsupported(has_content_type));
         }
+        require_object(&bytes)?;
         serde_json::from_slice(&bytes)
             .map(|v| OptionalJson(Some(v)))
             .map_err(|e| ApiError::bad_request(format!("Invalid JSON body: {e}")))
+    }
+}
+
+/// serde reads a struct from a JSON array too (`["alice", "pw"]`); our bodies are objects.
+fn require_object(bytes: &[u8]) -> Result<(), ApiError> {
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') | None => Ok(()),
+        Some(_) => Err(ApiError::bad_request(
+            "Invalid request body: expected a JSON object.",
+        )),
     }
 }
 
@@ -76,7 +99,7 @@ fn from_json_rejection(rejection: JsonRejection) -> ApiError {
         JsonRejection::JsonSyntaxError(e) => {
             ApiError::bad_request(format!("Malformed JSON: {}", inner_message(&e.body_text())))
         }
-        JsonRejection::BytesRejection(e) => from_bytes_rejection(BytesRejection::from(e)),
+        JsonRejection::BytesRejection(e) => from_bytes_rejection(e),
         other => ApiError::bad_request(other.body_text()),
     }
 }
