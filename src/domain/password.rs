@@ -69,7 +69,7 @@ impl NewPassword {
 fn common_list() -> &'static HashSet<String> {
     static LIST: OnceLock<HashSet<String>> = OnceLock::new();
     LIST.get_or_init(|| {
-        include_str!("../../data/common-passwords.txt")
+        include_str!("common-passwords.txt")
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty() && !l.starts_with('#'))
