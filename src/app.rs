@@ -8,7 +8,6 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::get;
 use axum::{middleware, Router};
 use ipnet::IpNet;
 use tokio::net::TcpListener;
@@ -17,6 +16,8 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::auth::access_token::AccessTokens;
 use crate::auth::password_hasher::PasswordHasher;
@@ -26,8 +27,12 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{self, Db};
 use crate::domain::PasswordPolicy;
+use crate::http::docs::ApiDoc;
 use crate::http::error::ApiError;
-use crate::http::{auth_routes, json::MAX_BODY_BYTES, middleware as mw, test_routes};
+use crate::http::{
+    account_routes, admin_routes, auth_routes, docs, health, json::MAX_BODY_BYTES,
+    middleware as mw, test_routes,
+};
 use crate::store;
 
 /// Everything a request handler may need, cheap to clone.
@@ -158,26 +163,36 @@ impl AppState {
     }
 }
 
-pub fn router(state: AppState) -> Router {
-    let api = Router::new()
+/// Every route of the API, documented: a route can only be added through utoipa's
+/// `routes!`, so the OpenAPI document cannot miss one.
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth_routes::router())
         .merge(test_routes::router())
+        .merge(account_routes::router())
+        .merge(admin_routes::router())
+        .merge(health::router())
+        .merge(docs::router())
+}
+
+/// The OpenAPI document of every route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_routes().split_for_parts().1
+}
+
+pub fn router(state: AppState) -> Router {
+    let (api, doc) = api_routes().split_for_parts();
+    let doc = Arc::new(doc);
+    let api = api
+        .route_layer(middleware::from_fn(crate::metrics::track))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             mw::refresh_cookie_session,
         ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        ));
+        .layer(axum::Extension(doc));
 
     let request_id = HeaderName::from_static("x-request-id");
-    let mut app = Router::new()
-        .merge(api)
-        .route(
-            "/health/live",
-            get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
-        )
+    let mut app = api
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -240,6 +255,9 @@ fn cors(origins: &[String]) -> CorsLayer {
 /// A server listening on its socket.
 pub struct Server {
     pub addr: SocketAddr,
+    /// Where `/metrics` is served, when `PORTCULLIS_METRICS_BIND` is set.
+    pub metrics_addr: Option<SocketAddr>,
+    metrics_task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     pub state: AppState,
     shutdown: tokio::sync::watch::Sender<bool>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -249,12 +267,27 @@ impl Server {
     /// Builds the state and starts serving on `settings.bind` (port 0 picks a free port).
     pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
         let bind = settings.bind;
+        // Counters only count once the recorder exists: install it before any request.
+        crate::metrics::handle();
         let state = AppState::build(settings, clock).await?;
         let listener = TcpListener::bind(bind)
             .await
             .with_context(|| format!("cannot listen on {bind}"))?;
         let addr = listener.local_addr()?;
         let (shutdown, mut stop) = tokio::sync::watch::channel(false);
+        let (metrics_addr, metrics_task) = match state.settings.metrics_bind {
+            Some(metrics_bind) => {
+                let mut stop = stop.clone();
+                let stopped = async move {
+                    let _ = stop.wait_for(|stop| *stop).await;
+                };
+                let (bound, task) = crate::metrics::serve(metrics_bind, state.clone(), stopped)
+                    .await
+                    .with_context(|| format!("cannot listen on {metrics_bind} for metrics"))?;
+                (Some(bound), Some(task))
+            }
+            None => (None, None),
+        };
         let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
@@ -265,6 +298,8 @@ impl Server {
         });
         Ok(Self {
             addr,
+            metrics_addr,
+            metrics_task,
             state,
             shutdown,
             task,
@@ -275,6 +310,9 @@ impl Server {
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(true);
         self.task.await??;
+        if let Some(task) = self.metrics_task {
+            task.await??;
+        }
         self.state.db.pool.close().await;
         Ok(())
     }

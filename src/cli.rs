@@ -226,7 +226,7 @@ async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
         UserCommand::Disable { username } => {
             let id = find_user(&db, &username).await?;
             store::users::set_disabled(&db, id, true, clock.now_ms()).await?;
-            let ended = store::sessions::revoke_all_of_user(&db, id, clock.now_ms()).await?;
+            let ended = store::sessions::revoke_all_of_user(&db, id, None, clock.now_ms()).await?;
             println!("{username} is disabled; {} session(s) ended.", ended.len());
         }
         UserCommand::Enable { username } => {

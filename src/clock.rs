@@ -32,3 +32,25 @@ impl Clock {
             .fetch_add(by.as_millis() as i64, Ordering::Relaxed);
     }
 }
+
+/// A stored time as RFC 3339 in UTC with milliseconds, the form every response uses.
+pub fn rfc3339(ms: Millis) -> String {
+    let at = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    at.format(&format).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn times_are_rfc3339_utc_with_milliseconds() {
+        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            super::rfc3339(1_795_626_759_123),
+            "2026-11-25T17:12:39.123Z"
+        );
+    }
+}

@@ -79,93 +79,112 @@ fn index(table: &str, columns: &[&str], unique: bool) -> Step {
 }
 
 fn migrations() -> Vec<Migration> {
-    vec![Migration {
-        version: 1,
-        steps: vec![
-            Step::Table(
+    vec![
+        Migration {
+            version: 1,
+            steps: vec![
+                Step::Table(
+                    Table::create()
+                        .table(name("roles"))
+                        .col(
+                            ColumnDef::new(name("id"))
+                                .big_integer()
+                                .not_null()
+                                .primary_key(),
+                        )
+                        .col(text("name", 32).unique_key())
+                        .to_owned(),
+                ),
+                Step::Table(
+                    Table::create()
+                        .table(name("users"))
+                        .col(id_column())
+                        .col(text("username", 64))
+                        .col(text("username_lower", 64))
+                        .col(text("email", 254))
+                        .col(text("email_lower", 254))
+                        .col(text("password_hash", 255))
+                        .col(
+                            ColumnDef::new(name("disabled"))
+                                .big_integer()
+                                .not_null()
+                                .default(0),
+                        )
+                        .col(millis("created_at"))
+                        .col(millis("updated_at"))
+                        .col(millis_null("last_signin_at"))
+                        .to_owned(),
+                ),
+                // Uniqueness is the database's job: two concurrent signups create one account.
+                index("users", &["username_lower"], true),
+                index("users", &["email_lower"], true),
+                Step::Table(
+                    Table::create()
+                        .table(name("user_roles"))
+                        .col(ColumnDef::new(name("user_id")).big_integer().not_null())
+                        .col(ColumnDef::new(name("role_id")).big_integer().not_null())
+                        .primary_key(Index::create().col(name("user_id")).col(name("role_id")))
+                        .foreign_key(&mut fk("user_roles", "user_id", "users", "id"))
+                        .foreign_key(&mut fk("user_roles", "role_id", "roles", "id"))
+                        .to_owned(),
+                ),
+                Step::Table(
+                    Table::create()
+                        .table(name("sessions"))
+                        .col(text("id", 64).primary_key())
+                        .col(ColumnDef::new(name("user_id")).big_integer().not_null())
+                        .col(millis("created_at"))
+                        .col(millis("last_used_at"))
+                        .col(millis("expires_at"))
+                        .col(millis_null("revoked_at"))
+                        .col(text_null("user_agent", 512))
+                        .col(text_null("ip", 64))
+                        .foreign_key(&mut fk("sessions", "user_id", "users", "id"))
+                        .to_owned(),
+                ),
+                index("sessions", &["user_id"], false),
+                Step::Table(
+                    Table::create()
+                        .table(name("refresh_tokens"))
+                        .col(id_column())
+                        .col(text("session_id", 64))
+                        .col(text("token_hash", 64))
+                        .col(millis("created_at"))
+                        .col(millis("expires_at"))
+                        .col(millis_null("spent_at"))
+                        .foreign_key(&mut fk("refresh_tokens", "session_id", "sessions", "id"))
+                        .to_owned(),
+                ),
+                index("refresh_tokens", &["token_hash"], true),
+                index("refresh_tokens", &["session_id"], false),
+                Step::Table(
+                    Table::create()
+                        .table(name("server_keys"))
+                        .col(text("name", 64).primary_key())
+                        .col(text("value", 512))
+                        .col(millis("created_at"))
+                        .to_owned(),
+                ),
+            ],
+        },
+        Migration {
+            version: 2,
+            steps: vec![Step::Table(
                 Table::create()
-                    .table(name("roles"))
-                    .col(
-                        ColumnDef::new(name("id"))
-                            .big_integer()
-                            .not_null()
-                            .primary_key(),
-                    )
-                    .col(text("name", 32).unique_key())
-                    .to_owned(),
-            ),
-            Step::Table(
-                Table::create()
-                    .table(name("users"))
+                    .table(name("audit_events"))
                     .col(id_column())
-                    .col(text("username", 64))
-                    .col(text("username_lower", 64))
-                    .col(text("email", 254))
-                    .col(text("email_lower", 254))
-                    .col(text("password_hash", 255))
-                    .col(
-                        ColumnDef::new(name("disabled"))
-                            .big_integer()
-                            .not_null()
-                            .default(0),
-                    )
-                    .col(millis("created_at"))
-                    .col(millis("updated_at"))
-                    .col(millis_null("last_signin_at"))
-                    .to_owned(),
-            ),
-            // Uniqueness is the database's job: two concurrent signups create one account.
-            index("users", &["username_lower"], true),
-            index("users", &["email_lower"], true),
-            Step::Table(
-                Table::create()
-                    .table(name("user_roles"))
-                    .col(ColumnDef::new(name("user_id")).big_integer().not_null())
-                    .col(ColumnDef::new(name("role_id")).big_integer().not_null())
-                    .primary_key(Index::create().col(name("user_id")).col(name("role_id")))
-                    .foreign_key(&mut fk("user_roles", "user_id", "users", "id"))
-                    .foreign_key(&mut fk("user_roles", "role_id", "roles", "id"))
-                    .to_owned(),
-            ),
-            Step::Table(
-                Table::create()
-                    .table(name("sessions"))
-                    .col(text("id", 64).primary_key())
-                    .col(ColumnDef::new(name("user_id")).big_integer().not_null())
-                    .col(millis("created_at"))
-                    .col(millis("last_used_at"))
-                    .col(millis("expires_at"))
-                    .col(millis_null("revoked_at"))
-                    .col(text_null("user_agent", 512))
+                    .col(millis("at"))
+                    .col(text("event", 32))
+                    .col(text("outcome", 8))
+                    .col(ColumnDef::new(name("actor_id")).big_integer().null())
+                    .col(ColumnDef::new(name("subject_id")).big_integer().null())
+                    .col(text_null("username", 254))
                     .col(text_null("ip", 64))
-                    .foreign_key(&mut fk("sessions", "user_id", "users", "id"))
+                    .col(text_null("user_agent", 512))
                     .to_owned(),
-            ),
-            index("sessions", &["user_id"], false),
-            Step::Table(
-                Table::create()
-                    .table(name("refresh_tokens"))
-                    .col(id_column())
-                    .col(text("session_id", 64))
-                    .col(text("token_hash", 64))
-                    .col(millis("created_at"))
-                    .col(millis("expires_at"))
-                    .col(millis_null("spent_at"))
-                    .foreign_key(&mut fk("refresh_tokens", "session_id", "sessions", "id"))
-                    .to_owned(),
-            ),
-            index("refresh_tokens", &["token_hash"], true),
-            index("refresh_tokens", &["session_id"], false),
-            Step::Table(
-                Table::create()
-                    .table(name("server_keys"))
-                    .col(text("name", 64).primary_key())
-                    .col(text("value", 512))
-                    .col(millis("created_at"))
-                    .to_owned(),
-            ),
-        ],
-    }]
+            )],
+        },
+    ]
 }
 
 fn builder(dialect: Dialect) -> &'static dyn SchemaBuilder {

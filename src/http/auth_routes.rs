@@ -1,46 +1,67 @@
 //! The tutorial's `/api/auth` routes: signup, signin, refreshtoken, signout (API.md §1).
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use axum_extra::extract::cookie::CookieJar;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
+use crate::audit::{self, Event};
 use crate::auth::extractors::{presented_token, MaybeAuthUser, Presented};
 use crate::auth::password_hasher::HashError;
 use crate::auth::sessions::{self, RefreshError};
 use crate::auth::{cookies, refresh_token};
 use crate::domain::{Email, NewPassword, PasswordRejection, Role, RoleSet, Username};
+use crate::http::account_routes::user_agent;
 use crate::http::client_ip::ClientIp;
+use crate::http::docs::{ErrorBody, MessageBody};
 use crate::http::error::ApiError;
 use crate::http::json::{ApiJson, OptionalJson};
 use crate::store::{self, StoreError};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/auth/signup", post(signup))
-        .route("/api/auth/signin", post(signin))
-        .route("/api/auth/refreshtoken", post(refresh))
-        .route("/api/auth/signout", post(signout))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(signup))
+        .routes(routes!(signin))
+        .routes(routes!(refresh))
+        .routes(routes!(signout))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignupRequest {
+    /// 3 to 20 of A-Z a-z 0-9 . _ -
+    #[schema(example = "alice")]
     pub username: String,
+    #[schema(example = "alice@example.com")]
     pub email: String,
+    /// 8 to 128 characters, not a common password.
     pub password: String,
+    /// Only a signed-in admin may ask for more than `["user"]`.
     #[serde(default)]
     pub roles: Option<Vec<String>>,
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct Created {
+    #[schema(example = "User registered successfully!")]
+    message: &'static str,
+    #[schema(example = "created")]
+    code: &'static str,
+}
+
+/// Creates an account with the role `user` (more only when a signed-in admin asks).
+#[utoipa::path(post, path = "/api/auth/signup", tag = "auth", request_body = SignupRequest,
+    responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn signup(
     State(state): State<AppState>,
     MaybeAuthUser(caller): MaybeAuthUser,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<SignupRequest>,
 ) -> Result<Response, ApiError> {
     let username = Username::parse(&body.username).map_err(ApiError::bad_request)?;
@@ -53,6 +74,7 @@ async fn signup(
     )
     .map_err(password_error)?;
     let roles = requested_roles(body.roles.as_deref().unwrap_or_default())?;
+    let caller_id = caller.as_ref().map(|c| c.id);
     let caller_is_admin = caller.is_some_and(|c| c.roles.contains(Role::Admin));
     if roles.iter().any(|r| r != Role::User) && !caller_is_admin {
         return Err(ApiError::forbidden("Require Admin Role to assign roles!"));
@@ -76,17 +98,29 @@ async fn signup(
         state.clock.now_ms(),
     )
     .await;
+    let ip_text = ip.to_string();
+    let mut entry = audit::Entry {
+        actor_id: caller_id,
+        subject_id: None,
+        username: Some(username.as_str()),
+        ip: Some(&ip_text),
+        user_agent: user_agent(&headers),
+    };
     match created {
         Ok(id) => {
-            tracing::info!(target: "audit", event = "signup", outcome = "ok", user_id = id, username = username.as_str(), %ip);
+            entry.subject_id = Some(id);
+            audit::record(&state, Event::Signup, true, &entry).await;
             Ok((
                 StatusCode::CREATED,
-                Json(json!({"message": "User registered successfully!", "code": "created"})),
+                Json(Created {
+                    message: "User registered successfully!",
+                    code: "created",
+                }),
             )
                 .into_response())
         }
         Err(e) => {
-            tracing::info!(target: "audit", event = "signup", outcome = "failed", username = username.as_str(), %ip, reason = %e);
+            audit::record(&state, Event::Signup, false, &entry).await;
             Err(match e {
                 StoreError::UsernameTaken => ApiError::new(
                     StatusCode::CONFLICT,
@@ -139,19 +173,23 @@ pub fn hash_error(e: HashError) -> ApiError {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SigninRequest {
+    /// The username or the email.
+    #[schema(example = "alice")]
     pub username: String,
     pub password: String,
 }
 
-#[derive(Serialize)]
+/// With `PORTCULLIS_TOKEN_DELIVERY=cookie` only `id`, `username`, `email` and `roles`.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct SigninResponse<'a> {
+pub struct SigninResponse {
     id: i64,
-    username: &'a str,
-    email: &'a str,
+    username: String,
+    email: String,
+    #[schema(example = json!(["ROLE_USER"]))]
     roles: Vec<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     access_token: Option<String>,
@@ -168,6 +206,12 @@ const MAX_LOGIN_CHARS: usize = 254;
 /// Longest password worth hashing; signup allows 128 characters (up to 512 bytes).
 const MAX_PASSWORD_BYTES: usize = 1024;
 
+/// Signs in; sets the HttpOnly cookies and (unless cookie-only) returns the tokens.
+#[utoipa::path(post, path = "/api/auth/signin", tag = "auth", request_body = SigninRequest,
+    responses((status = 200, body = SigninResponse), (status = 400, body = ErrorBody),
+              (status = 401, description = "unknown user, wrong password or disabled account (indistinguishable)", body = ErrorBody),
+              (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+              (status = 429, description = "too many failed attempts; see Retry-After", body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn signin(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -180,8 +224,16 @@ async fn signin(
     }
     let login = body.username.as_str();
     let now = state.clock.now_ms();
+    let ip_text = ip.to_string();
+    let mut entry = audit::Entry {
+        actor_id: None,
+        subject_id: None,
+        username: Some(login),
+        ip: Some(&ip_text),
+        user_agent: user_agent(&headers),
+    };
     if let Err(retry_after) = state.throttle.check(login, ip, now) {
-        tracing::warn!(target: "audit", event = "signin_throttled", outcome = "failed", username = login, %ip);
+        audit::record(&state, Event::SigninThrottled, false, &entry).await;
         return Err(ApiError::too_many_attempts(retry_after));
     }
     // No login contains NUL, and PostgreSQL refuses it in text: it is never looked up.
@@ -198,7 +250,8 @@ async fn signin(
     let account_key = user.as_ref().map(|u| format!("\u{0}account:{}", u.id));
     if let Some(key) = &account_key {
         if let Err(retry_after) = state.throttle.check(key, ip, now) {
-            tracing::warn!(target: "audit", event = "signin_throttled", outcome = "failed", username = login, %ip);
+            entry.subject_id = user.as_ref().map(|u| u.id);
+            audit::record(&state, Event::SigninThrottled, false, &entry).await;
             return Err(ApiError::too_many_attempts(retry_after));
         }
     }
@@ -217,7 +270,8 @@ async fn signin(
             if let Some(key) = &account_key {
                 state.throttle.record_account_failure(key, now);
             }
-            tracing::info!(target: "audit", event = "signin", outcome = "failed", username = login, %ip);
+            entry.subject_id = user.as_ref().map(|u| u.id);
+            audit::record(&state, Event::Signin, false, &entry).await;
             return Err(ApiError::invalid_credentials());
         }
     };
@@ -226,18 +280,17 @@ async fn signin(
         state.throttle.record_success(key);
     }
 
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok());
-    let issued = sessions::open(&state, user.id, user_agent, &ip.to_string()).await?;
+    let issued = sessions::open(&state, user.id, user_agent(&headers), &ip_text).await?;
     store::users::touch_signin(&state.db, user.id, now).await?;
-    tracing::info!(target: "audit", event = "signin", outcome = "ok", user_id = user.id, session = %issued.session_id, %ip);
+    entry.actor_id = Some(user.id);
+    entry.subject_id = Some(user.id);
+    audit::record(&state, Event::Signin, true, &entry).await;
 
     let delivery = state.settings.token_delivery;
     let body = SigninResponse {
         id: user.id,
-        username: &user.username,
-        email: &user.email,
+        username: user.username.clone(),
+        email: user.email.clone(),
         roles: user.roles.authorities(),
         access_token: delivery.uses_body().then(|| issued.access_token.clone()),
         refresh_token: delivery.uses_body().then(|| issued.refresh_token.clone()),
@@ -255,16 +308,38 @@ async fn signin(
     Ok((jar, Json(body)).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     #[serde(rename = "refreshToken", default)]
     pub refresh_token: Option<String>,
 }
 
+/// The rotated pair. From a body token: `{accessToken, refreshToken, tokenType, expiresIn}`;
+/// from the cookie: new cookies and `{message, expiresIn}`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Refreshed {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    access_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'static str>,
+    expires_in: i64,
+}
+
+/// Rotates a refresh token (from the body or the refresh cookie).
+#[utoipa::path(post, path = "/api/auth/refreshtoken", tag = "auth", request_body(content = Option<RefreshRequest>),
+    responses((status = 200, body = Refreshed), (status = 400, body = ErrorBody),
+              (status = 403, description = "required, not in database, expired or reused", body = ErrorBody),
+              (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
 async fn refresh(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     jar: CookieJar,
     OptionalJson(body): OptionalJson<RefreshRequest>,
 ) -> Result<Response, ApiError> {
@@ -291,19 +366,11 @@ async fn refresh(
         },
     };
 
-    let issued = match sessions::refresh(&state, &presented).await {
-        Ok(issued) => issued,
-        Err(e) => {
-            let event = if matches!(e, RefreshError::Reused { .. }) {
-                "refresh_reuse"
-            } else {
-                "refresh"
-            };
-            tracing::warn!(target: "audit", event, outcome = "failed", reason = %e, %ip);
-            return Err(refresh_error(e));
-        }
-    };
-    tracing::info!(target: "audit", event = "refresh", outcome = "ok", user_id = issued.user_id, session = %issued.session_id, %ip);
+    let result = sessions::refresh(&state, &presented).await;
+    if !matches!(result, Err(RefreshError::Internal(_))) {
+        audit::refresh(&state, &result, &ip.to_string(), user_agent(&headers)).await;
+    }
+    let issued = result.map_err(refresh_error)?;
 
     let expires_in = state.tokens.ttl_secs();
     let jar = if delivery.uses_cookies() {
@@ -316,10 +383,21 @@ async fn refresh(
     };
     // A token that came in a cookie never comes back in a body.
     let body = if came_in_body && delivery.uses_body() {
-        json!({"accessToken": issued.access_token, "refreshToken": issued.refresh_token,
-               "tokenType": "Bearer", "expiresIn": expires_in})
+        Refreshed {
+            access_token: Some(issued.access_token),
+            refresh_token: Some(issued.refresh_token),
+            token_type: Some("Bearer"),
+            message: None,
+            expires_in,
+        }
     } else {
-        json!({"message": "Token refreshed.", "expiresIn": expires_in})
+        Refreshed {
+            access_token: None,
+            refresh_token: None,
+            token_type: None,
+            message: Some("Token refreshed."),
+            expires_in,
+        }
     };
     Ok((jar, Json(body)).into_response())
 }
@@ -342,6 +420,10 @@ fn refresh_error(e: RefreshError) -> ApiError {
     }
 }
 
+/// Ends the current session (found from the access token or the refresh token) and clears the cookies.
+#[utoipa::path(post, path = "/api/auth/signout", tag = "auth", request_body(content = Option<RefreshRequest>),
+    responses((status = 200, body = MessageBody), (status = 400, body = ErrorBody), (status = 403, description = "cross-site request with our cookies", body = ErrorBody),
+              (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
 async fn signout(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -349,16 +431,16 @@ async fn signout(
     jar: CookieJar,
     OptionalJson(body): OptionalJson<RefreshRequest>,
 ) -> Result<Response, ApiError> {
-    let session_id = match presented_token(&headers) {
+    let session = match presented_token(&headers) {
         Presented::Header(token) | Presented::Cookie(token) => state
             .tokens
             .verify_ignoring_expiry(&token, state.clock.now_secs())
             .ok()
-            .map(|claims| claims.sid),
+            .map(|claims| (claims.sid, claims.id)),
         Presented::Malformed | Presented::None => None,
     };
-    let session_id = match session_id {
-        Some(sid) => Some(sid),
+    let session = match session {
+        Some(found) => Some(found),
         None => {
             let refresh = body
                 .and_then(|b| b.refresh_token)
@@ -368,15 +450,23 @@ async fn signout(
                 Some(token) => {
                     store::sessions::find_refresh(&state.db, &refresh_token::hash(&token))
                         .await?
-                        .map(|r| r.session_id)
+                        .map(|r| (r.session_id, r.user_id))
                 }
                 None => None,
             }
         }
     };
-    if let Some(sid) = session_id {
+    if let Some((sid, user_id)) = session {
         if sessions::end(&state, &sid).await? {
-            tracing::info!(target: "audit", event = "signout", outcome = "ok", session = %sid, %ip);
+            let ip = ip.to_string();
+            let entry = audit::Entry {
+                actor_id: Some(user_id),
+                subject_id: Some(user_id),
+                username: None,
+                ip: Some(&ip),
+                user_agent: user_agent(&headers),
+            };
+            audit::record(&state, Event::Signout, true, &entry).await;
         }
     }
     let jar = if state.settings.token_delivery.uses_cookies() {
@@ -384,5 +474,5 @@ async fn signout(
     } else {
         jar
     };
-    Ok((jar, Json(json!({"message": "You've been signed out!"}))).into_response())
+    Ok((jar, Json(MessageBody::new("You've been signed out!"))).into_response())
 }

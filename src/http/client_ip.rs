@@ -19,17 +19,25 @@ impl FromRequestParts<AppState> for ClientIp {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip())
-            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        Ok(ClientIp(resolve(
-            peer,
+        Ok(ClientIp(of_request(
+            state,
+            &parts.extensions,
             &parts.headers,
-            &state.trusted_proxies,
         )))
     }
+}
+
+/// The client address of a request, for code that holds the request rather than an extractor.
+pub fn of_request(
+    state: &AppState,
+    extensions: &axum::http::Extensions,
+    headers: &HeaderMap,
+) -> IpAddr {
+    let peer = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    resolve(peer, headers, &state.trusted_proxies)
 }
 
 /// Walks `X-Forwarded-For` from the right, past every trusted proxy: the first address

@@ -91,14 +91,18 @@ pub async fn refresh_cookie_session(
     let (true, Some(refresh)) = (needs_refresh, refresh) else {
         return next.run(req).await;
     };
-    match sessions::refresh(&state, &refresh).await {
+    let result = sessions::refresh(&state, &refresh).await;
+    if !matches!(result, Err(sessions::RefreshError::Internal(_))) {
+        let ip =
+            crate::http::client_ip::of_request(&state, req.extensions(), req.headers()).to_string();
+        let user_agent = req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok());
+        crate::audit::refresh(&state, &result, &ip, user_agent).await;
+    }
+    match result {
         Ok(issued) => {
-            tracing::info!(
-                event = "refresh",
-                outcome = "ok",
-                user_id = issued.user_id,
-                via = "cookie-session"
-            );
             req.extensions_mut()
                 .insert(RefreshedAccess(issued.access_token.clone()));
             let mut response = next.run(req).await;
@@ -109,10 +113,8 @@ pub async fn refresh_cookie_session(
             response
         }
         Err(sessions::RefreshError::Internal(e)) => ApiError::internal(&e).into_response(),
-        Err(e) => {
-            tracing::info!(event = "refresh", outcome = "failed", reason = %e, via = "cookie-session");
-            next.run(req).await
-        }
+        // The request goes on unauthenticated and gets the usual 401 where that matters.
+        Err(_) => next.run(req).await,
     }
 }
 

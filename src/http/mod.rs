@@ -1,8 +1,12 @@
 //! HTTP: routes grouped by what they serve, the error type every route answers with, and
 //! the middleware in front of them.
+pub mod account_routes;
+pub mod admin_routes;
 pub mod auth_routes;
 pub mod client_ip;
+pub mod docs;
 pub mod error;
+pub mod health;
 pub mod json;
 pub mod middleware;
 pub mod test_routes;

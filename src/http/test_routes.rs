@@ -1,28 +1,40 @@
 //! The tutorial's four content routes, one per access level.
-use axum::routing::get;
-use axum::Router;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
 use crate::auth::extractors::AuthUser;
 use crate::domain::Role;
+use crate::http::docs::ErrorBody;
 use crate::http::error::ApiError;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/test/all", get(all))
-        .route("/api/test/user", get(user))
-        .route("/api/test/mod", get(moderator))
-        .route("/api/test/admin", get(admin))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(all))
+        .routes(routes!(user))
+        .routes(routes!(moderator))
+        .routes(routes!(admin))
 }
 
+/// Anyone.
+#[utoipa::path(get, path = "/api/test/all", tag = "test",
+    responses((status = 200, content_type = "text/plain", body = String, example = "Public Content.")))]
 async fn all() -> &'static str {
     "Public Content."
 }
 
+/// Any signed-in account.
+#[utoipa::path(get, path = "/api/test/user", tag = "test",
+    responses((status = 200, content_type = "text/plain", body = String, example = "User Content."), (status = 401, body = ErrorBody)),
+    security(("bearer" = []), ("x-access-token" = []), ("cookie" = [])))]
 async fn user(_user: AuthUser) -> &'static str {
     "User Content."
 }
 
+/// Moderators and admins.
+#[utoipa::path(get, path = "/api/test/mod", tag = "test",
+    responses((status = 200, content_type = "text/plain", body = String, example = "Moderator Content."),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = []), ("x-access-token" = []), ("cookie" = [])))]
 async fn moderator(user: AuthUser) -> Result<&'static str, ApiError> {
     if user.roles.contains(Role::Moderator) || user.roles.contains(Role::Admin) {
         Ok("Moderator Content.")
@@ -31,6 +43,11 @@ async fn moderator(user: AuthUser) -> Result<&'static str, ApiError> {
     }
 }
 
+/// Admins.
+#[utoipa::path(get, path = "/api/test/admin", tag = "test",
+    responses((status = 200, content_type = "text/plain", body = String, example = "Admin Content."),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = []), ("x-access-token" = []), ("cookie" = [])))]
 async fn admin(user: AuthUser) -> Result<&'static str, ApiError> {
     user.require(Role::Admin, "Require Admin Role!")?;
     Ok("Admin Content.")

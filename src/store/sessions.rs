@@ -163,26 +163,80 @@ pub async fn state(db: &Db, session_id: &str) -> Result<Option<SessionState>, sq
     }))
 }
 
-/// Ends every live session of a user (disabling, password change); returns their ids so
-/// the caller can drop them from its cache.
+/// Ends every live session of a user, but `keep` (password change keeps the current one);
+/// returns the ended ids so the caller can drop them from its cache.
 pub async fn revoke_all_of_user(
     db: &Db,
     user_id: i64,
+    keep: Option<&str>,
     now: Millis,
 ) -> Result<Vec<String>, sqlx::Error> {
-    let sql = db.sql("SELECT id FROM sessions WHERE user_id = ? AND revoked_at IS NULL");
+    let keep = keep.unwrap_or("");
+    let sql =
+        db.sql("SELECT id FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND id <> ?");
     let ids: Vec<String> = sqlx::query(&sql)
         .bind(user_id)
+        .bind(keep)
         .fetch_all(&db.pool)
         .await?
         .iter()
         .map(|r| r.try_get(0))
         .collect::<Result<_, _>>()?;
-    let sql = db.sql("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL");
+    let sql = db.sql(
+        "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND id <> ?",
+    );
     sqlx::query(&sql)
         .bind(now)
         .bind(user_id)
+        .bind(keep)
         .execute(&db.pool)
         .await?;
     Ok(ids)
+}
+
+/// Sessions neither revoked nor past their absolute end, across all users.
+pub async fn count_live(db: &Db, now: Millis) -> Result<i64, sqlx::Error> {
+    let sql = db.sql("SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL AND expires_at > ?");
+    sqlx::query(&sql)
+        .bind(now)
+        .fetch_one(&db.pool)
+        .await?
+        .try_get(0)
+}
+
+#[derive(Clone, Debug)]
+pub struct SessionRecord {
+    pub id: String,
+    pub created_at: Millis,
+    pub last_used_at: Millis,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+/// The user's sessions that are neither revoked nor past their absolute end, newest first.
+pub async fn list_live(
+    db: &Db,
+    user_id: i64,
+    now: Millis,
+) -> Result<Vec<SessionRecord>, sqlx::Error> {
+    let sql = db.sql(
+        "SELECT id, created_at, last_used_at, user_agent, ip FROM sessions \
+         WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at DESC, id",
+    );
+    let rows = sqlx::query(&sql)
+        .bind(user_id)
+        .bind(now)
+        .fetch_all(&db.pool)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(SessionRecord {
+                id: row.try_get(0)?,
+                created_at: row.try_get(1)?,
+                last_used_at: row.try_get(2)?,
+                user_agent: row.try_get(3)?,
+                ip: row.try_get(4)?,
+            })
+        })
+        .collect()
 }

@@ -221,3 +221,88 @@ pub async fn touch_signin(db: &Db, user_id: i64, now: Millis) -> Result<(), sqlx
         .await?;
     Ok(())
 }
+
+/// A page of users ordered by id, with the total; `prefix` matches the start of the
+/// username or the email, ignoring case.
+pub async fn list(
+    db: &Db,
+    prefix: Option<&str>,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<UserRecord>, i64), sqlx::Error> {
+    // `!` escapes LIKE's wildcards: the one escape character all three databases read alike.
+    let pattern = prefix.map(|p| {
+        let escaped: String = p
+            .to_lowercase()
+            .chars()
+            .flat_map(|c| match c {
+                '!' | '%' | '_' => vec!['!', c],
+                c => vec![c],
+            })
+            .collect();
+        format!("{escaped}%")
+    });
+    let filter = if pattern.is_some() {
+        " WHERE username_lower LIKE ? ESCAPE '!' OR email_lower LIKE ? ESCAPE '!'"
+    } else {
+        ""
+    };
+    let count_sql = format!("SELECT COUNT(*) FROM users{filter}");
+    let count_sql = db.sql(&count_sql);
+    let mut count = sqlx::query(&count_sql);
+    if let Some(p) = &pattern {
+        count = count.bind(p.clone()).bind(p.clone());
+    }
+    let total: i64 = count.fetch_one(&db.pool).await?.try_get(0)?;
+
+    let page_sql = format!("SELECT {COLUMNS} FROM users{filter} ORDER BY id LIMIT ? OFFSET ?");
+    let page_sql = db.sql(&page_sql);
+    let mut page = sqlx::query(&page_sql);
+    if let Some(p) = &pattern {
+        page = page.bind(p.clone()).bind(p.clone());
+    }
+    let rows = page.bind(limit).bind(offset).fetch_all(&db.pool).await?;
+    let mut users = Vec::with_capacity(rows.len());
+    for row in &rows {
+        users.push(with_roles(db, row).await?);
+    }
+    Ok((users, total))
+}
+
+/// Enabled admins other than `user_id`: the last-admin rule counts these.
+pub async fn count_active_admins_except(db: &Db, user_id: i64) -> Result<i64, sqlx::Error> {
+    let sql = db.sql(
+        "SELECT COUNT(*) FROM users u JOIN user_roles r ON r.user_id = u.id \
+         WHERE r.role_id = ? AND u.disabled = 0 AND u.id <> ?",
+    );
+    sqlx::query(&sql)
+        .bind(Role::Admin.id())
+        .bind(user_id)
+        .fetch_one(&db.pool)
+        .await?
+        .try_get(0)
+}
+
+pub async fn set_password(
+    db: &Db,
+    user_id: i64,
+    password_hash: &str,
+    now: Millis,
+) -> Result<(), sqlx::Error> {
+    let sql = db.sql("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?");
+    sqlx::query(&sql)
+        .bind(password_hash)
+        .bind(now)
+        .bind(user_id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// Deletes the account; its roles, sessions and refresh tokens go with it (ON DELETE
+/// CASCADE). False when there was no such user.
+pub async fn delete(db: &Db, user_id: i64) -> Result<bool, sqlx::Error> {
+    let sql = db.sql("DELETE FROM users WHERE id = ?");
+    let done = sqlx::query(&sql).bind(user_id).execute(&db.pool).await?;
+    Ok(done.rows_affected() > 0)
+}

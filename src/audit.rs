@@ -1,0 +1,54 @@
+//! Recording auth events: to the log (target `audit`) and to the `audit_events` table that
+//! `/api/admin/audit` lists. Never a password or a token.
+pub use crate::store::audit::{Entry, Event};
+
+use crate::app::AppState;
+
+/// Records one event. A failed write is logged, not returned: the request it describes has
+/// already happened and must get its answer.
+pub async fn record(state: &AppState, event: Event, ok: bool, entry: &Entry<'_>) {
+    let outcome = if ok { "ok" } else { "failed" };
+    tracing::info!(
+        target: "audit",
+        event = event.name(),
+        outcome,
+        actor_id = entry.actor_id,
+        subject_id = entry.subject_id,
+        username = entry.username,
+        ip = entry.ip,
+    );
+    match event {
+        Event::Signin => crate::metrics::signin(outcome),
+        Event::SigninThrottled => crate::metrics::signin("throttled"),
+        Event::RefreshReuse => crate::metrics::refresh_reuse(),
+        _ => {}
+    }
+    if let Err(e) =
+        crate::store::audit::record(&state.db, event, ok, entry, state.clock.now_ms()).await
+    {
+        tracing::error!(error = %e, event = event.name(), "audit event not stored");
+    }
+}
+
+/// Records a refresh attempt, whichever route made it.
+pub async fn refresh(
+    state: &AppState,
+    result: &Result<crate::auth::sessions::Issued, crate::auth::sessions::RefreshError>,
+    ip: &str,
+    user_agent: Option<&str>,
+) {
+    use crate::auth::sessions::RefreshError;
+    let (event, ok, subject) = match result {
+        Ok(issued) => (Event::Refresh, true, Some(issued.user_id)),
+        Err(RefreshError::Reused { user_id }) => (Event::RefreshReuse, false, Some(*user_id)),
+        Err(_) => (Event::Refresh, false, None),
+    };
+    let entry = Entry {
+        actor_id: subject,
+        subject_id: subject,
+        username: None,
+        ip: Some(ip),
+        user_agent,
+    };
+    record(state, event, ok, &entry).await;
+}

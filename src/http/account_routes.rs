@@ -1,0 +1,295 @@
+//! The signed-in user's own account (API.md §2): who am I, the password policy, changing
+//! the password, and the sessions: list, end one, end all.
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use axum_extra::extract::cookie::CookieJar;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::app::AppState;
+use crate::audit::{self, Event};
+use crate::auth::cookies;
+use crate::auth::extractors::AuthUser;
+use crate::auth::sessions;
+use crate::clock::rfc3339;
+use crate::domain::{Email, NewPassword, PasswordPolicy, Username};
+use crate::http::auth_routes::{hash_error, password_error};
+use crate::http::client_ip::ClientIp;
+use crate::http::docs::{ErrorBody, MessageBody};
+use crate::http::error::ApiError;
+use crate::http::json::ApiJson;
+use crate::store;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(me))
+        .routes(routes!(policy))
+        .routes(routes!(change_password))
+        .routes(routes!(list_sessions))
+        .routes(routes!(end_session))
+        .routes(routes!(signout_all))
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Me {
+    id: i64,
+    username: String,
+    email: String,
+    #[schema(example = json!(["ROLE_USER"]))]
+    roles: Vec<&'static str>,
+    /// RFC 3339, UTC.
+    created_at: String,
+}
+
+/// The signed-in account.
+#[utoipa::path(get, path = "/api/auth/me", tag = "account",
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody)),
+    security(("bearer" = []), ("cookie" = [])))]
+async fn me(State(state): State<AppState>, user: AuthUser) -> Result<Json<Me>, ApiError> {
+    let record = store::users::find_by_id(&state.db, user.id)
+        .await?
+        .ok_or_else(ApiError::invalid_token)?;
+    Ok(Json(Me {
+        id: record.id,
+        username: record.username,
+        email: record.email,
+        roles: record.roles.authorities(),
+        created_at: rfc3339(record.created_at),
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LengthRule {
+    min_length: usize,
+    max_length: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pattern: Option<&'static str>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MaxLengthRule {
+    max_length: usize,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Policy {
+    username: LengthRule,
+    email: MaxLengthRule,
+    password: LengthRule,
+}
+
+/// The rules signup applies, for clients to mirror.
+#[utoipa::path(get, path = "/api/auth/policy", tag = "account", responses((status = 200, body = Policy)))]
+async fn policy(State(state): State<AppState>) -> Json<Policy> {
+    Json(Policy {
+        username: LengthRule {
+            min_length: Username::MIN,
+            max_length: Username::MAX,
+            pattern: Some(Username::PATTERN),
+        },
+        email: MaxLengthRule {
+            max_length: Email::MAX,
+        },
+        password: LengthRule {
+            min_length: state.policy.min_length,
+            max_length: PasswordPolicy::MAX,
+            pattern: None,
+        },
+    })
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PasswordChange {
+    current_password: String,
+    new_password: String,
+}
+
+/// Changes the password; every other session of the account ends.
+#[utoipa::path(post, path = "/api/auth/password", tag = "account", request_body = PasswordChange,
+    responses((status = 200, body = MessageBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, description = "wrong current password", body = ErrorBody), (status = 429, body = ErrorBody)),
+    security(("bearer" = []), ("cookie" = [])))]
+async fn change_password(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<PasswordChange>,
+) -> Result<Json<MessageBody>, ApiError> {
+    let record = store::users::find_by_id(&state.db, user.id)
+        .await?
+        .ok_or_else(ApiError::invalid_token)?;
+    let now = state.clock.now_ms();
+    // A stolen session must not become a way to guess the password.
+    if let Err(retry_after) = state.throttle.check(&record.username, ip, now) {
+        return Err(ApiError::too_many_attempts(retry_after));
+    }
+    let new_password = NewPassword::parse(
+        &state.policy,
+        &body.new_password,
+        &record.username,
+        &record.email,
+    )
+    .map_err(password_error)?;
+    let verified = state
+        .hasher
+        .verify(body.current_password, Some(record.password_hash.clone()))
+        .await
+        .map_err(hash_error)?;
+    let entry = audit::Entry {
+        actor_id: Some(user.id),
+        subject_id: Some(user.id),
+        username: Some(&record.username),
+        ip: Some(&ip.to_string()),
+        user_agent: user_agent(&headers),
+    };
+    if !verified {
+        state.throttle.record_failure(&record.username, ip, now);
+        audit::record(&state, Event::PasswordChanged, false, &entry).await;
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "wrong_password",
+            "Current password is incorrect.",
+        ));
+    }
+    let hash = state
+        .hasher
+        .hash(new_password.expose().to_string())
+        .await
+        .map_err(hash_error)?;
+    store::users::set_password(&state.db, user.id, &hash, now).await?;
+    let ended =
+        store::sessions::revoke_all_of_user(&state.db, user.id, Some(&user.session_id), now)
+            .await?;
+    for sid in &ended {
+        state.cache.session_revoked(sid).await;
+    }
+    audit::record(&state, Event::PasswordChanged, true, &entry).await;
+    Ok(Json(MessageBody::new("Password changed.")))
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionItem {
+    id: String,
+    created_at: String,
+    last_used_at: String,
+    user_agent: Option<String>,
+    ip: Option<String>,
+    /// The session this request belongs to.
+    current: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SessionList {
+    items: Vec<SessionItem>,
+}
+
+/// The account's live sessions, newest first.
+#[utoipa::path(get, path = "/api/auth/sessions", tag = "account",
+    responses((status = 200, body = SessionList), (status = 401, body = ErrorBody)),
+    security(("bearer" = []), ("cookie" = [])))]
+async fn list_sessions(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Json<SessionList>, ApiError> {
+    let sessions = store::sessions::list_live(&state.db, user.id, state.clock.now_ms()).await?;
+    Ok(Json(SessionList {
+        items: sessions
+            .into_iter()
+            .map(|s| SessionItem {
+                current: s.id == user.session_id,
+                id: s.id,
+                created_at: rfc3339(s.created_at),
+                last_used_at: rfc3339(s.last_used_at),
+                user_agent: s.user_agent,
+                ip: s.ip,
+            })
+            .collect(),
+    }))
+}
+
+/// Ends one of the account's own sessions.
+#[utoipa::path(delete, path = "/api/auth/sessions/{id}", tag = "account",
+    params(("id" = String, Path, description = "session id")),
+    responses((status = 204, description = "ended"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("cookie" = [])))]
+async fn end_session(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    // Session ids are 22 base64url characters; anything else names no session (and a NUL
+    // must never reach PostgreSQL).
+    let well_formed = id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let owned = well_formed
+        && store::sessions::state(&state.db, &id)
+            .await?
+            .is_some_and(|s| s.user_id == user.id && !s.revoked);
+    if !owned || !sessions::end(&state, &id).await? {
+        return Err(ApiError::not_found());
+    }
+    let entry = audit::Entry {
+        actor_id: Some(user.id),
+        subject_id: Some(user.id),
+        username: None,
+        ip: Some(&ip.to_string()),
+        user_agent: user_agent(&headers),
+    };
+    audit::record(&state, Event::SessionEnded, true, &entry).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ends every session of the account, this one included.
+#[utoipa::path(post, path = "/api/auth/signout-all", tag = "account",
+    responses((status = 200, body = MessageBody), (status = 401, body = ErrorBody)),
+    security(("bearer" = []), ("cookie" = [])))]
+async fn signout_all(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    jar: CookieJar,
+) -> Result<Response, ApiError> {
+    let ended =
+        store::sessions::revoke_all_of_user(&state.db, user.id, None, state.clock.now_ms()).await?;
+    for sid in &ended {
+        state.cache.session_revoked(sid).await;
+    }
+    let entry = audit::Entry {
+        actor_id: Some(user.id),
+        subject_id: Some(user.id),
+        username: None,
+        ip: Some(&ip.to_string()),
+        user_agent: user_agent(&headers),
+    };
+    audit::record(&state, Event::SignoutAll, true, &entry).await;
+    let jar = if state.settings.token_delivery.uses_cookies() {
+        cookies::add_to(jar, cookies::cleared(&state))
+    } else {
+        jar
+    };
+    Ok((
+        jar,
+        Json(MessageBody::new("You've been signed out everywhere!")),
+    )
+        .into_response())
+}
+
+pub fn user_agent(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+}

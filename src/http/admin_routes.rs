@@ -1,0 +1,310 @@
+//! Administration (API.md §2): users with search and paging, role changes, disabling,
+//! deletion, and the audit trail. Admins only.
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::app::AppState;
+use crate::audit::{self, Event};
+use crate::auth::extractors::AuthUser;
+use crate::clock::rfc3339;
+use crate::domain::{Role, RoleSet};
+use crate::http::account_routes::user_agent;
+use crate::http::auth_routes::requested_roles;
+use crate::http::client_ip::ClientIp;
+use crate::http::docs::ErrorBody;
+use crate::http::error::ApiError;
+use crate::http::json::ApiJson;
+use crate::store::{self, users::UserRecord};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users))
+        .routes(routes!(update_user, delete_user))
+        .routes(routes!(list_audit))
+}
+
+/// An admin, or 403.
+pub struct Admin(pub AuthUser);
+
+impl axum::extract::FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, ApiError> {
+        let user = AuthUser::from_request_parts(parts, state).await?;
+        user.require(Role::Admin, "Require Admin Role!")?;
+        Ok(Admin(user))
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserItem {
+    id: i64,
+    username: String,
+    email: String,
+    #[schema(example = json!(["ROLE_USER"]))]
+    roles: Vec<&'static str>,
+    disabled: bool,
+    created_at: String,
+    last_signin_at: Option<String>,
+}
+
+impl From<UserRecord> for UserItem {
+    fn from(u: UserRecord) -> Self {
+        UserItem {
+            id: u.id,
+            roles: u.roles.authorities(),
+            disabled: u.disabled,
+            created_at: rfc3339(u.created_at),
+            last_signin_at: u.last_signin_at.map(rfc3339),
+            username: u.username,
+            email: u.email,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserPage {
+    items: Vec<UserItem>,
+    total: i64,
+    page: i64,
+    limit: i64,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct UserQuery {
+    /// A username or email prefix, any case.
+    query: Option<String>,
+    /// From 1.
+    #[param(minimum = 1)]
+    page: Option<i64>,
+    /// 1 to 100, default 20.
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<i64>,
+}
+
+const MAX_LIMIT: i64 = 100;
+
+/// Users ordered by id, optionally filtered by a username or email prefix.
+#[utoipa::path(get, path = "/api/admin/users", tag = "admin", params(UserQuery),
+    responses((status = 200, body = UserPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = []), ("cookie" = [])))]
+async fn list_users(
+    State(state): State<AppState>,
+    _admin: Admin,
+    query: Result<Query<UserQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<UserPage>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let page = q.page.unwrap_or(1);
+    let limit = q.limit.unwrap_or(20);
+    if !(1..=1_000_000).contains(&page) {
+        return Err(ApiError::bad_request("page must be 1 to 1000000."));
+    }
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::bad_request(format!(
+            "limit must be 1 to {MAX_LIMIT}."
+        )));
+    }
+    let prefix = q.query.as_deref().map(str::trim).filter(|p| !p.is_empty());
+    if prefix.is_some_and(|p| p.chars().count() > 254 || p.chars().any(char::is_control)) {
+        return Err(ApiError::bad_request(
+            "query must be at most 254 printable characters.",
+        ));
+    }
+    let (users, total) = store::users::list(&state.db, prefix, (page - 1) * limit, limit).await?;
+    Ok(Json(UserPage {
+        items: users.into_iter().map(UserItem::from).collect(),
+        total,
+        page,
+        limit,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserUpdate {
+    /// Role names as in signup: user, moderator, admin. `user` is always kept.
+    roles: Option<Vec<String>>,
+    disabled: Option<bool>,
+}
+
+fn last_admin() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "last_admin",
+        "Cannot remove the last admin.",
+    )
+}
+
+/// Changes a user's roles or disabled flag; effective on their very next request.
+#[utoipa::path(patch, path = "/api/admin/users/{id}", tag = "admin", request_body = UserUpdate,
+    params(("id" = i64, Path, description = "user id")),
+    responses((status = 200, body = UserItem), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = []), ("cookie" = [])))]
+async fn update_user(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<UserUpdate>,
+) -> Result<Json<UserItem>, ApiError> {
+    let roles: Option<RoleSet> = body.roles.as_deref().map(requested_roles).transpose()?;
+    let target = store::users::find_by_id(&state.db, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let loses_admin =
+        roles.is_some_and(|r| !r.contains(Role::Admin)) || body.disabled == Some(true);
+    if id == admin.id
+        && loses_admin
+        && store::users::count_active_admins_except(&state.db, id).await? == 0
+    {
+        return Err(last_admin());
+    }
+    let now = state.clock.now_ms();
+    let ip = ip.to_string();
+    let entry = audit::Entry {
+        actor_id: Some(admin.id),
+        subject_id: Some(id),
+        username: Some(&target.username),
+        ip: Some(&ip),
+        user_agent: user_agent(&headers),
+    };
+    if let Some(roles) = roles {
+        if roles != target.roles {
+            store::users::set_roles(&state.db, id, roles, now).await?;
+            audit::record(&state, Event::RolesChanged, true, &entry).await;
+        }
+    }
+    if let Some(disabled) = body.disabled {
+        if disabled != target.disabled {
+            store::users::set_disabled(&state.db, id, disabled, now).await?;
+            if disabled {
+                for sid in store::sessions::revoke_all_of_user(&state.db, id, None, now).await? {
+                    state.cache.session_revoked(&sid).await;
+                }
+            }
+            let event = if disabled {
+                Event::Disabled
+            } else {
+                Event::Enabled
+            };
+            audit::record(&state, event, true, &entry).await;
+        }
+    }
+    state.cache.user_changed(id).await;
+    let updated = store::users::find_by_id(&state.db, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Json(updated.into()))
+}
+
+/// Deletes a user; their tokens stop working at once.
+#[utoipa::path(delete, path = "/api/admin/users/{id}", tag = "admin",
+    params(("id" = i64, Path, description = "user id")),
+    responses((status = 204, description = "deleted"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = []), ("cookie" = [])))]
+async fn delete_user(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    let target = store::users::find_by_id(&state.db, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    if id == admin.id && store::users::count_active_admins_except(&state.db, id).await? == 0 {
+        return Err(last_admin());
+    }
+    if !store::users::delete(&state.db, id).await? {
+        return Err(ApiError::not_found());
+    }
+    state.cache.user_changed(id).await;
+    let ip = ip.to_string();
+    let entry = audit::Entry {
+        actor_id: Some(admin.id),
+        subject_id: Some(id),
+        username: Some(&target.username),
+        ip: Some(&ip),
+        user_agent: user_agent(&headers),
+    };
+    audit::record(&state, Event::Deleted, true, &entry).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditItem {
+    id: i64,
+    at: String,
+    #[schema(example = "signin")]
+    event: String,
+    #[schema(example = "ok")]
+    outcome: String,
+    actor_id: Option<i64>,
+    subject_id: Option<i64>,
+    username: Option<String>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditPage {
+    items: Vec<AuditItem>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// 1 to 100, default 50.
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<i64>,
+    /// Only events with an id below this one (the last id of the previous page).
+    before: Option<i64>,
+}
+
+/// The audit trail, newest first.
+#[utoipa::path(get, path = "/api/admin/audit", tag = "admin", params(AuditQuery),
+    responses((status = 200, body = AuditPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = []), ("cookie" = [])))]
+async fn list_audit(
+    State(state): State<AppState>,
+    _admin: Admin,
+    query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<AuditPage>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::bad_request(format!(
+            "limit must be 1 to {MAX_LIMIT}."
+        )));
+    }
+    let records = store::audit::list(&state.db, limit, q.before).await?;
+    Ok(Json(AuditPage {
+        items: records
+            .into_iter()
+            .map(|r| AuditItem {
+                id: r.id,
+                at: rfc3339(r.at),
+                event: r.event,
+                outcome: r.outcome,
+                actor_id: r.actor_id,
+                subject_id: r.subject_id,
+                username: r.username,
+                ip: r.ip,
+                user_agent: r.user_agent,
+            })
+            .collect(),
+    }))
+}
