@@ -193,7 +193,7 @@ pub fn router(state: AppState) -> Router {
 
     let request_id = HeaderName::from_static("x-request-id");
     let mut app = api
-        .fallback(|| async { ApiError::not_found() })
+        .fallback(crate::http::web_app::fallback)
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,

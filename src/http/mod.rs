@@ -10,3 +10,4 @@ pub mod health;
 pub mod json;
 pub mod middleware;
 pub mod test_routes;
+pub mod web_app;
