@@ -36,6 +36,22 @@ pub enum Command {
     /// Account administration without the web.
     #[command(subcommand)]
     User(UserCommand),
+    /// Import accounts from another system.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Subcommand)]
+pub enum ImportCommand {
+    /// Import the users and roles of the Node.js tutorial's database (bcrypt hashes kept).
+    Tutorial {
+        /// mysql://, postgres:// or sqlite:// URL of the tutorial's database.
+        #[arg(long)]
+        from: String,
+        /// Report what would happen and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -72,6 +88,9 @@ pub async fn run() -> ExitCode {
         Command::Serve => serve(cli.settings).await,
         Command::Migrate => migrate(&cli.settings).await,
         Command::User(command) => user(&cli.settings, command).await,
+        Command::Import(ImportCommand::Tutorial { from, dry_run }) => {
+            import_tutorial(&cli.settings, &from, dry_run).await
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -236,6 +255,28 @@ async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
         }
     }
     db.pool.close().await;
+    Ok(())
+}
+
+async fn import_tutorial(settings: &Settings, from: &str, dry_run: bool) -> anyhow::Result<()> {
+    if let Some(path) = from
+        .strip_prefix("sqlite://")
+        .map(|p| p.split('?').next().unwrap_or(p))
+    {
+        if !std::path::Path::new(path).exists() {
+            bail!("the tutorial database {path} does not exist");
+        }
+    }
+    let source = Db::connect(from)
+        .await
+        .context("opening the tutorial database")?;
+    let target = open_db(settings).await?;
+    let started = std::time::Instant::now();
+    let report = crate::tutorial_import::run(&source, &target, dry_run).await?;
+    print!("{}", report.summary(dry_run));
+    println!("took {:.1} s", started.elapsed().as_secs_f64());
+    source.pool.close().await;
+    target.pool.close().await;
     Ok(())
 }
 

@@ -19,3 +19,4 @@ pub mod domain;
 pub mod http;
 pub mod metrics;
 pub mod store;
+pub mod tutorial_import;

@@ -49,6 +49,15 @@ impl Argon2Cost {
     }
 }
 
+/// The most bcrypt reads of a password.
+const BCRYPT_MAX_BYTES: usize = 72;
+
+/// A bcrypt hash (`$2a$`, `$2b$`, `$2y$`), as the tutorial's backend stored: verified at
+/// sign-in and then replaced by an argon2id hash.
+pub fn is_bcrypt(hash: &str) -> bool {
+    hash.len() == 60 && ["$2a$", "$2b$", "$2y$"].iter().any(|p| hash.starts_with(p))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {
     #[error("too many password hashes are waiting")]
@@ -140,12 +149,18 @@ impl PasswordHasher {
             this.verifications.fetch_add(1, Ordering::Relaxed);
             let exists = stored.is_some();
             let hash = stored.as_deref().unwrap_or(&this.dummy_hash);
-            let matches = match PasswordHash::new(hash) {
-                Ok(parsed) => this
-                    .argon2
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok(),
-                Err(_) => false,
+            let matches = if is_bcrypt(hash) {
+                // bcrypt reads only 72 bytes; a longer password is refused, not truncated.
+                password.len() <= BCRYPT_MAX_BYTES
+                    && bcrypt::verify(&password, hash).unwrap_or(false)
+            } else {
+                match PasswordHash::new(hash) {
+                    Ok(parsed) => this
+                        .argon2
+                        .verify_password(password.as_bytes(), &parsed)
+                        .is_ok(),
+                    Err(_) => false,
+                }
             };
             Ok(exists && matches)
         })
@@ -293,6 +308,35 @@ mod tests {
         );
         assert!(done >= 1 && done <= 12 - refused);
         assert_eq!(refused + done, 12);
+    }
+
+    #[tokio::test]
+    async fn tutorial_bcrypt_hashes_verify_but_never_past_72_bytes() {
+        let hasher = cheap();
+        let long = "x".repeat(72);
+        for (password, version) in [
+            ("old password", bcrypt::Version::TwoA),
+            (long.as_str(), bcrypt::Version::TwoB),
+        ] {
+            let hash = bcrypt::hash_with_result(password, 4)
+                .unwrap()
+                .format_for_version(version);
+            assert!(is_bcrypt(&hash));
+            assert!(hasher
+                .verify(password.to_string(), Some(hash.clone()))
+                .await
+                .unwrap());
+            assert!(!hasher
+                .verify(format!("{password}!"), Some(hash))
+                .await
+                .unwrap());
+        }
+        // bcrypt would accept this 73-byte password by its first 72 bytes; we refuse it.
+        let hash = bcrypt::hash_with_result(&long, 4)
+            .unwrap()
+            .format_for_version(bcrypt::Version::TwoA);
+        assert!(!hasher.verify(format!("{long}y"), Some(hash)).await.unwrap());
+        assert!(!is_bcrypt("$argon2id$v=19$m=19456,t=2,p=1$abc$def"));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::app::AppState;
 use crate::audit::{self, Event};
 use crate::auth::extractors::{presented_token, MaybeAuthUser, Presented};
-use crate::auth::password_hasher::HashError;
+use crate::auth::password_hasher::{is_bcrypt, HashError};
 use crate::auth::sessions::{self, RefreshError};
 use crate::auth::{cookies, refresh_token};
 use crate::domain::{Email, NewPassword, PasswordRejection, Role, RoleSet, Username};
@@ -255,6 +255,9 @@ async fn signin(
             return Err(ApiError::too_many_attempts(retry_after));
         }
     }
+    // A tutorial account still on bcrypt gets an argon2id hash on its first good sign-in.
+    let legacy = user.as_ref().is_some_and(|u| is_bcrypt(&u.password_hash));
+    let rehash_with = legacy.then(|| body.password.clone());
     let verified = state
         .hasher
         .verify(
@@ -280,6 +283,10 @@ async fn signin(
         state.throttle.record_success(key);
     }
 
+    if let Some(password) = rehash_with {
+        let hash = state.hasher.hash(password).await.map_err(hash_error)?;
+        store::users::set_password(&state.db, user.id, &hash, now).await?;
+    }
     let issued = sessions::open(&state, user.id, user_agent(&headers), &ip_text).await?;
     store::users::touch_signin(&state.db, user.id, now).await?;
     entry.actor_id = Some(user.id);

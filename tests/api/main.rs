@@ -13,3 +13,4 @@ mod signin;
 mod signout;
 mod signup;
 mod tutorial_clients;
+mod tutorial_import;
