@@ -20,6 +20,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::auth::access_token::AccessTokens;
+use crate::auth::change_feed::{self, Change};
 use crate::auth::password_hasher::PasswordHasher;
 use crate::auth::session_cache::SessionCache;
 use crate::auth::throttle::Throttle;
@@ -131,6 +132,25 @@ pub fn check_secret(secret: &str) -> anyhow::Result<()> {
 }
 
 impl AppState {
+    /// A session ended: forget it here at once, and tell the other nodes.
+    pub async fn session_ended(&self, session_id: &str) {
+        self.cache.session_revoked(session_id).await;
+        self.publish(Change::Session, session_id).await;
+    }
+
+    /// A user's roles or state changed (or the user is gone): same, for the user.
+    pub async fn user_changed(&self, user_id: i64) {
+        self.cache.user_changed(user_id).await;
+        self.publish(Change::User, &user_id.to_string()).await;
+    }
+
+    async fn publish(&self, change: Change, key: &str) {
+        if let Err(e) = change_feed::publish(&self.db, change, key, self.clock.now_ms()).await {
+            // This node is already right; others catch up when their cache entry expires.
+            tracing::error!(error = %e, ?change, "cache event not published");
+        }
+    }
+
     /// Opens the database, applies migrations, loads keys: what `serve` does before it listens.
     pub async fn build(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
         // Refuse a bad secret before touching the database.
@@ -288,6 +308,7 @@ impl Server {
             }
             None => (None, None),
         };
+        tokio::spawn(change_feed::follow(state.clone(), stop.clone()));
         let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let task = tokio::spawn(async move {
             axum::serve(listener, app)

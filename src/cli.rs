@@ -7,6 +7,7 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 
 use crate::app::Server;
+use crate::auth::change_feed::{self, Change};
 use crate::auth::password_hasher::PasswordHasher;
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -237,6 +238,7 @@ async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
             let id = find_user(&db, &username).await?;
             let roles = parse_roles(&roles)?;
             store::users::set_roles(&db, id, roles, clock.now_ms()).await?;
+            change_feed::publish(&db, Change::User, &id.to_string(), clock.now_ms()).await?;
             println!(
                 "{username} now has roles {}.",
                 roles.authorities().join(", ")
@@ -246,11 +248,13 @@ async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
             let id = find_user(&db, &username).await?;
             store::users::set_disabled(&db, id, true, clock.now_ms()).await?;
             let ended = store::sessions::revoke_all_of_user(&db, id, None, clock.now_ms()).await?;
+            change_feed::publish(&db, Change::User, &id.to_string(), clock.now_ms()).await?;
             println!("{username} is disabled; {} session(s) ended.", ended.len());
         }
         UserCommand::Enable { username } => {
             let id = find_user(&db, &username).await?;
             store::users::set_disabled(&db, id, false, clock.now_ms()).await?;
+            change_feed::publish(&db, Change::User, &id.to_string(), clock.now_ms()).await?;
             println!("{username} is enabled.");
         }
     }

@@ -2,6 +2,7 @@
 //! server-side session lifecycle, its in-process cache, sign-in throttling, and the
 //! extractors handlers use to demand a signed-in user.
 pub mod access_token;
+pub mod change_feed;
 pub mod cookies;
 pub mod extractors;
 pub mod password_hasher;

@@ -126,7 +126,7 @@ pub async fn refresh(state: &AppState, presented: &str) -> Result<Issued, Refres
 /// Ends a session at once, in the database and in this node's cache.
 pub async fn end(state: &AppState, session_id: &str) -> anyhow::Result<bool> {
     let ended = store::sessions::revoke(&state.db, session_id, state.clock.now_ms()).await?;
-    state.cache.session_revoked(session_id).await;
+    state.session_ended(session_id).await;
     Ok(ended)
 }
 

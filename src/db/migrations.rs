@@ -184,6 +184,22 @@ fn migrations() -> Vec<Migration> {
                     .to_owned(),
             )],
         },
+        Migration {
+            version: 3,
+            steps: vec![
+                // Cache invalidations for the other nodes (auth/change_feed.rs).
+                Step::Table(
+                    Table::create()
+                        .table(name("cache_events"))
+                        .col(id_column())
+                        .col(millis("at"))
+                        .col(text("kind", 16))
+                        .col(text("item", 64))
+                        .to_owned(),
+                ),
+                index("cache_events", &["at"], false),
+            ],
+        },
     ]
 }
 

@@ -1,5 +1,6 @@
 //! The signed-in user's own account (API.md §2): who am I, the password policy, changing
 //! the password, and the sessions: list, end one, end all.
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -114,7 +115,8 @@ pub struct PasswordChange {
 /// Changes the password; every other session of the account ends.
 #[utoipa::path(post, path = "/api/auth/password", tag = "account", request_body = PasswordChange,
     responses((status = 200, body = MessageBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 403, description = "wrong current password", body = ErrorBody), (status = 429, body = ErrorBody)),
+              (status = 403, description = "wrong current password", body = ErrorBody), (status = 413, body = ErrorBody),
+              (status = 415, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = []), ("cookie" = [])))]
 async fn change_password(
     State(state): State<AppState>,
@@ -169,7 +171,7 @@ async fn change_password(
         store::sessions::revoke_all_of_user(&state.db, user.id, Some(&user.session_id), now)
             .await?;
     for sid in &ended {
-        state.cache.session_revoked(sid).await;
+        state.session_ended(sid).await;
     }
     audit::record(&state, Event::PasswordChanged, true, &entry).await;
     Ok(Json(MessageBody::new("Password changed.")))
@@ -200,10 +202,15 @@ async fn list_sessions(
     State(state): State<AppState>,
     user: AuthUser,
 ) -> Result<Json<SessionList>, ApiError> {
-    let sessions = store::sessions::list_live(&state.db, user.id, state.clock.now_ms()).await?;
+    let now = state.clock.now_ms();
+    let sessions = store::sessions::list_live(&state.db, user.id, now).await?;
+    // Unused for the refresh idle lifetime, a session has ended (its refresh token expired);
+    // the one this request proves is in use is always listed.
+    let idle_ms = state.settings.refresh_ttl.as_millis() as i64;
     Ok(Json(SessionList {
         items: sessions
             .into_iter()
+            .filter(|s| s.id == user.session_id || now < s.last_used_at + idle_ms)
             .map(|s| SessionItem {
                 current: s.id == user.session_id,
                 id: s.id,
@@ -226,8 +233,11 @@ async fn end_session(
     user: AuthUser,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
+    let Ok(Path(id)) = id else {
+        return Err(ApiError::not_found());
+    };
     // Session ids are 22 base64url characters; anything else names no session (and a NUL
     // must never reach PostgreSQL).
     let well_formed = id.len() <= 64
@@ -266,7 +276,7 @@ async fn signout_all(
     let ended =
         store::sessions::revoke_all_of_user(&state.db, user.id, None, state.clock.now_ms()).await?;
     for sid in &ended {
-        state.cache.session_revoked(sid).await;
+        state.session_ended(sid).await;
     }
     let entry = audit::Entry {
         actor_id: Some(user.id),

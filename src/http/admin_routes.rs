@@ -1,5 +1,6 @@
 //! Administration (API.md §2): users with search and paging, role changes, disabling,
 //! deletion, and the audit trail. Admins only.
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
@@ -136,6 +137,25 @@ pub struct UserUpdate {
     disabled: Option<bool>,
 }
 
+/// The `{id}` of a user route: a malformed one gets our JSON 400, not axum's plain text.
+fn user_id(id: Result<Path<i64>, PathRejection>) -> Result<i64, ApiError> {
+    id.map(|Path(id)| id)
+        .map_err(|_| ApiError::bad_request("The user id must be an integer."))
+}
+
+/// Changes to users run one at a time, each rechecking that its caller is still an enabled
+/// admin: two admins can then neither both pass the last-admin check nor remove each other
+/// at once. In-process, like the sign-in throttle.
+static ADMIN_CHANGES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+async fn still_admin(state: &AppState, admin: &AuthUser) -> Result<(), ApiError> {
+    match store::users::auth_state(&state.db, admin.id).await? {
+        Some(u) if !u.disabled && u.roles.contains(Role::Admin) => Ok(()),
+        Some(u) if !u.disabled => Err(ApiError::forbidden("Require Admin Role!")),
+        _ => Err(ApiError::invalid_token()),
+    }
+}
+
 fn last_admin() -> ApiError {
     ApiError::new(
         StatusCode::CONFLICT,
@@ -148,17 +168,21 @@ fn last_admin() -> ApiError {
 #[utoipa::path(patch, path = "/api/admin/users/{id}", tag = "admin", request_body = UserUpdate,
     params(("id" = i64, Path, description = "user id")),
     responses((status = 200, body = UserItem), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)),
     security(("bearer" = []), ("cookie" = [])))]
 async fn update_user(
     State(state): State<AppState>,
     Admin(admin): Admin,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    id: Result<Path<i64>, PathRejection>,
     ApiJson(body): ApiJson<UserUpdate>,
 ) -> Result<Json<UserItem>, ApiError> {
+    let id = user_id(id)?;
     let roles: Option<RoleSet> = body.roles.as_deref().map(requested_roles).transpose()?;
+    let _one_at_a_time = ADMIN_CHANGES.lock().await;
+    still_admin(&state, &admin).await?;
     let target = store::users::find_by_id(&state.db, id)
         .await?
         .ok_or_else(ApiError::not_found)?;
@@ -190,7 +214,7 @@ async fn update_user(
             store::users::set_disabled(&state.db, id, disabled, now).await?;
             if disabled {
                 for sid in store::sessions::revoke_all_of_user(&state.db, id, None, now).await? {
-                    state.cache.session_revoked(&sid).await;
+                    state.session_ended(&sid).await;
                 }
             }
             let event = if disabled {
@@ -201,7 +225,7 @@ async fn update_user(
             audit::record(&state, event, true, &entry).await;
         }
     }
-    state.cache.user_changed(id).await;
+    state.user_changed(id).await;
     let updated = store::users::find_by_id(&state.db, id)
         .await?
         .ok_or_else(ApiError::not_found)?;
@@ -211,7 +235,7 @@ async fn update_user(
 /// Deletes a user; their tokens stop working at once.
 #[utoipa::path(delete, path = "/api/admin/users/{id}", tag = "admin",
     params(("id" = i64, Path, description = "user id")),
-    responses((status = 204, description = "deleted"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 204, description = "deleted"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = []), ("cookie" = [])))]
 async fn delete_user(
@@ -219,8 +243,11 @@ async fn delete_user(
     Admin(admin): Admin,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    id: Result<Path<i64>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
+    let id = user_id(id)?;
+    let _one_at_a_time = ADMIN_CHANGES.lock().await;
+    still_admin(&state, &admin).await?;
     let target = store::users::find_by_id(&state.db, id)
         .await?
         .ok_or_else(ApiError::not_found)?;
@@ -230,7 +257,7 @@ async fn delete_user(
     if !store::users::delete(&state.db, id).await? {
         return Err(ApiError::not_found());
     }
-    state.cache.user_changed(id).await;
+    state.user_changed(id).await;
     let ip = ip.to_string();
     let entry = audit::Entry {
         actor_id: Some(admin.id),

@@ -34,11 +34,17 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct SignupRequest {
     /// 3 to 20 of A-Z a-z 0-9 . _ -
-    #[schema(example = "alice")]
+    #[schema(
+        example = "alice",
+        min_length = 3,
+        max_length = 20,
+        pattern = "^[A-Za-z0-9._-]{3,20}$"
+    )]
     pub username: String,
-    #[schema(example = "alice@example.com")]
+    #[schema(example = "alice@example.com", max_length = 254, format = Email)]
     pub email: String,
     /// 8 to 128 characters, not a common password.
+    #[schema(min_length = 8, max_length = 128)]
     pub password: String,
     /// Only a signed-in admin may ask for more than `["user"]`.
     #[serde(default)]

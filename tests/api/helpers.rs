@@ -126,6 +126,17 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// The same database for a second server (another node); only the first one drops it.
+    pub fn shared(&self) -> TestDb {
+        TestDb {
+            url: self.url.clone(),
+            drop_sql: None,
+            _dir: None,
+        }
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         let Some((server, sql)) = self.drop_sql.take() else {

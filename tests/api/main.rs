@@ -4,9 +4,14 @@
 mod helpers;
 
 mod access_tokens;
+mod account;
+mod admin;
+mod audit_trail;
 mod bad_input;
 mod cli;
+mod cluster;
 mod cookies_csrf_cors;
+mod docs_health_metrics;
 mod refresh;
 mod role_matrix;
 mod signin;
