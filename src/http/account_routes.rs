@@ -2,7 +2,7 @@
 //! the password, and the sessions: list, end one, end all.
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use axum_extra::extract::cookie::CookieJar;
@@ -18,7 +18,7 @@ use crate::auth::sessions;
 use crate::clock::rfc3339;
 use crate::domain::{Email, NewPassword, PasswordPolicy, Username};
 use crate::http::auth_routes::{hash_error, password_error};
-use crate::http::client_ip::ClientIp;
+use crate::http::client_ip::RequestOrigin;
 use crate::http::docs::{ErrorBody, MessageBody};
 use crate::http::error::ApiError;
 use crate::http::json::ApiJson;
@@ -121,8 +121,7 @@ pub struct PasswordChange {
 async fn change_password(
     State(state): State<AppState>,
     user: AuthUser,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
+    origin: RequestOrigin,
     ApiJson(body): ApiJson<PasswordChange>,
 ) -> Result<Json<MessageBody>, ApiError> {
     let record = store::users::find_by_id(&state.db, user.id)
@@ -130,7 +129,7 @@ async fn change_password(
         .ok_or_else(ApiError::invalid_token)?;
     let now = state.clock.now_ms();
     // A stolen session must not become a way to guess the password.
-    if let Err(retry_after) = state.throttle.check(&record.username, ip, now) {
+    if let Err(retry_after) = state.throttle.check(&record.username, origin.ip, now) {
         return Err(ApiError::too_many_attempts(retry_after));
     }
     let new_password = NewPassword::parse(
@@ -145,15 +144,11 @@ async fn change_password(
         .verify(body.current_password, Some(record.password_hash.clone()))
         .await
         .map_err(hash_error)?;
-    let entry = audit::Entry {
-        actor_id: Some(user.id),
-        subject_id: Some(user.id),
-        username: Some(&record.username),
-        ip: Some(&ip.to_string()),
-        user_agent: user_agent(&headers),
-    };
+    let entry = origin.entry(Some(user.id), Some(user.id), Some(&record.username));
     if !verified {
-        state.throttle.record_failure(&record.username, ip, now);
+        state
+            .throttle
+            .record_failure(&record.username, origin.ip, now);
         audit::record(&state, Event::PasswordChanged, false, &entry).await;
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -231,8 +226,7 @@ async fn list_sessions(
 async fn end_session(
     State(state): State<AppState>,
     user: AuthUser,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
+    origin: RequestOrigin,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
     let Ok(Path(id)) = id else {
@@ -251,13 +245,7 @@ async fn end_session(
     if !owned || !sessions::end(&state, &id).await? {
         return Err(ApiError::not_found());
     }
-    let entry = audit::Entry {
-        actor_id: Some(user.id),
-        subject_id: Some(user.id),
-        username: None,
-        ip: Some(&ip.to_string()),
-        user_agent: user_agent(&headers),
-    };
+    let entry = origin.entry(Some(user.id), Some(user.id), None);
     audit::record(&state, Event::SessionEnded, true, &entry).await;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -269,8 +257,7 @@ async fn end_session(
 async fn signout_all(
     State(state): State<AppState>,
     user: AuthUser,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
+    origin: RequestOrigin,
     jar: CookieJar,
 ) -> Result<Response, ApiError> {
     let ended =
@@ -278,13 +265,7 @@ async fn signout_all(
     for sid in &ended {
         state.session_ended(sid).await;
     }
-    let entry = audit::Entry {
-        actor_id: Some(user.id),
-        subject_id: Some(user.id),
-        username: None,
-        ip: Some(&ip.to_string()),
-        user_agent: user_agent(&headers),
-    };
+    let entry = origin.entry(Some(user.id), Some(user.id), None);
     audit::record(&state, Event::SignoutAll, true, &entry).await;
     let jar = if state.settings.token_delivery.uses_cookies() {
         cookies::add_to(jar, cookies::cleared(&state))
@@ -296,10 +277,4 @@ async fn signout_all(
         Json(MessageBody::new("You've been signed out everywhere!")),
     )
         .into_response())
-}
-
-pub fn user_agent(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
 }

@@ -2,7 +2,7 @@
 //! deletion, and the audit trail. Admins only.
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -13,9 +13,8 @@ use crate::audit::{self, Event};
 use crate::auth::extractors::AuthUser;
 use crate::clock::rfc3339;
 use crate::domain::{Role, RoleSet};
-use crate::http::account_routes::user_agent;
 use crate::http::auth_routes::requested_roles;
-use crate::http::client_ip::ClientIp;
+use crate::http::client_ip::RequestOrigin;
 use crate::http::docs::ErrorBody;
 use crate::http::error::ApiError;
 use crate::http::json::ApiJson;
@@ -174,8 +173,7 @@ fn last_admin() -> ApiError {
 async fn update_user(
     State(state): State<AppState>,
     Admin(admin): Admin,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
+    origin: RequestOrigin,
     id: Result<Path<i64>, PathRejection>,
     ApiJson(body): ApiJson<UserUpdate>,
 ) -> Result<Json<UserItem>, ApiError> {
@@ -195,14 +193,7 @@ async fn update_user(
         return Err(last_admin());
     }
     let now = state.clock.now_ms();
-    let ip = ip.to_string();
-    let entry = audit::Entry {
-        actor_id: Some(admin.id),
-        subject_id: Some(id),
-        username: Some(&target.username),
-        ip: Some(&ip),
-        user_agent: user_agent(&headers),
-    };
+    let entry = origin.entry(Some(admin.id), Some(id), Some(&target.username));
     if let Some(roles) = roles {
         if roles != target.roles {
             store::users::set_roles(&state.db, id, roles, now).await?;
@@ -241,8 +232,7 @@ async fn update_user(
 async fn delete_user(
     State(state): State<AppState>,
     Admin(admin): Admin,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
+    origin: RequestOrigin,
     id: Result<Path<i64>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
     let id = user_id(id)?;
@@ -258,14 +248,7 @@ async fn delete_user(
         return Err(ApiError::not_found());
     }
     state.user_changed(id).await;
-    let ip = ip.to_string();
-    let entry = audit::Entry {
-        actor_id: Some(admin.id),
-        subject_id: Some(id),
-        username: Some(&target.username),
-        ip: Some(&ip),
-        user_agent: user_agent(&headers),
-    };
+    let entry = origin.entry(Some(admin.id), Some(id), Some(&target.username));
     audit::record(&state, Event::Deleted, true, &entry).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -15,8 +15,7 @@ use crate::auth::password_hasher::{is_bcrypt, HashError};
 use crate::auth::sessions::{self, RefreshError};
 use crate::auth::{cookies, refresh_token};
 use crate::domain::{Email, NewPassword, PasswordRejection, Role, RoleSet, Username};
-use crate::http::account_routes::user_agent;
-use crate::http::client_ip::ClientIp;
+use crate::http::client_ip::RequestOrigin;
 use crate::http::docs::{ErrorBody, MessageBody};
 use crate::http::error::ApiError;
 use crate::http::json::{ApiJson, OptionalJson};
@@ -66,8 +65,7 @@ pub struct Created {
 async fn signup(
     State(state): State<AppState>,
     MaybeAuthUser(caller): MaybeAuthUser,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
+    origin: RequestOrigin,
     ApiJson(body): ApiJson<SignupRequest>,
 ) -> Result<Response, ApiError> {
     let username = Username::parse(&body.username).map_err(ApiError::bad_request)?;
@@ -104,14 +102,7 @@ async fn signup(
         state.clock.now_ms(),
     )
     .await;
-    let ip_text = ip.to_string();
-    let mut entry = audit::Entry {
-        actor_id: caller_id,
-        subject_id: None,
-        username: Some(username.as_str()),
-        ip: Some(&ip_text),
-        user_agent: user_agent(&headers),
-    };
+    let mut entry = origin.entry(caller_id, None, Some(username.as_str()));
     match created {
         Ok(id) => {
             entry.subject_id = Some(id);
@@ -220,8 +211,7 @@ const MAX_PASSWORD_BYTES: usize = 1024;
               (status = 429, description = "too many failed attempts; see Retry-After", body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn signin(
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
+    origin: RequestOrigin,
     jar: CookieJar,
     ApiJson(body): ApiJson<SigninRequest>,
 ) -> Result<Response, ApiError> {
@@ -230,15 +220,8 @@ async fn signin(
     }
     let login = body.username.as_str();
     let now = state.clock.now_ms();
-    let ip_text = ip.to_string();
-    let mut entry = audit::Entry {
-        actor_id: None,
-        subject_id: None,
-        username: Some(login),
-        ip: Some(&ip_text),
-        user_agent: user_agent(&headers),
-    };
-    if let Err(retry_after) = state.throttle.check(login, ip, now) {
+    let mut entry = origin.entry(None, None, Some(login));
+    if let Err(retry_after) = state.throttle.check(login, origin.ip, now) {
         audit::record(&state, Event::SigninThrottled, false, &entry).await;
         return Err(ApiError::too_many_attempts(retry_after));
     }
@@ -255,7 +238,7 @@ async fn signin(
     // not give an attacker two budgets.
     let account_key = user.as_ref().map(|u| format!("\u{0}account:{}", u.id));
     if let Some(key) = &account_key {
-        if let Err(retry_after) = state.throttle.check(key, ip, now) {
+        if let Err(retry_after) = state.throttle.check(key, origin.ip, now) {
             entry.subject_id = user.as_ref().map(|u| u.id);
             audit::record(&state, Event::SigninThrottled, false, &entry).await;
             return Err(ApiError::too_many_attempts(retry_after));
@@ -275,7 +258,7 @@ async fn signin(
     let user = match user {
         Some(user) if verified && !user.disabled => user,
         _ => {
-            state.throttle.record_failure(login, ip, now);
+            state.throttle.record_failure(login, origin.ip, now);
             if let Some(key) = &account_key {
                 state.throttle.record_account_failure(key, now);
             }
@@ -293,7 +276,13 @@ async fn signin(
         let hash = state.hasher.hash(password).await.map_err(hash_error)?;
         store::users::set_password(&state.db, user.id, &hash, now).await?;
     }
-    let issued = sessions::open(&state, user.id, user_agent(&headers), &ip_text).await?;
+    let issued = sessions::open(
+        &state,
+        user.id,
+        origin.user_agent.as_deref(),
+        &origin.ip_text,
+    )
+    .await?;
     store::users::touch_signin(&state.db, user.id, now).await?;
     entry.actor_id = Some(user.id);
     entry.subject_id = Some(user.id);
@@ -351,8 +340,7 @@ pub struct Refreshed {
               (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
 async fn refresh(
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
+    origin: RequestOrigin,
     jar: CookieJar,
     OptionalJson(body): OptionalJson<RefreshRequest>,
 ) -> Result<Response, ApiError> {
@@ -381,7 +369,13 @@ async fn refresh(
 
     let result = sessions::refresh(&state, &presented).await;
     if !matches!(result, Err(RefreshError::Internal(_))) {
-        audit::refresh(&state, &result, &ip.to_string(), user_agent(&headers)).await;
+        audit::refresh(
+            &state,
+            &result,
+            &origin.ip_text,
+            origin.user_agent.as_deref(),
+        )
+        .await;
     }
     let issued = result.map_err(refresh_error)?;
 
@@ -439,7 +433,7 @@ fn refresh_error(e: RefreshError) -> ApiError {
               (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
 async fn signout(
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
+    origin: RequestOrigin,
     headers: HeaderMap,
     jar: CookieJar,
     OptionalJson(body): OptionalJson<RefreshRequest>,
@@ -471,14 +465,7 @@ async fn signout(
     };
     if let Some((sid, user_id)) = session {
         if sessions::end(&state, &sid).await? {
-            let ip = ip.to_string();
-            let entry = audit::Entry {
-                actor_id: Some(user_id),
-                subject_id: Some(user_id),
-                username: None,
-                ip: Some(&ip),
-                user_agent: user_agent(&headers),
-            };
+            let entry = origin.entry(Some(user_id), Some(user_id), None);
             audit::record(&state, Event::Signout, true, &entry).await;
         }
     }

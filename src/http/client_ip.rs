@@ -1,5 +1,6 @@
-//! The client's address: the TCP peer, or `X-Forwarded-For` when that peer is a proxy we
-//! were told to trust (`PORTCULLIS_TRUSTED_PROXIES`).
+//! Where a request comes from: the client's address (the TCP peer, or `X-Forwarded-For`
+//! when that peer is a proxy we were told to trust, `PORTCULLIS_TRUSTED_PROXIES`) and its
+//! user agent, as sessions and audit entries record them.
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
@@ -10,20 +11,48 @@ use ipnet::IpNet;
 use crate::app::AppState;
 use crate::http::error::ApiError;
 
-pub struct ClientIp(pub IpAddr);
+pub struct RequestOrigin {
+    pub ip: IpAddr,
+    pub ip_text: String,
+    pub user_agent: Option<String>,
+}
 
-impl FromRequestParts<AppState> for ClientIp {
+impl RequestOrigin {
+    /// An audit entry about this request.
+    pub fn entry<'a>(
+        &'a self,
+        actor_id: Option<i64>,
+        subject_id: Option<i64>,
+        username: Option<&'a str>,
+    ) -> crate::audit::Entry<'a> {
+        crate::audit::Entry {
+            actor_id,
+            subject_id,
+            username,
+            ip: Some(&self.ip_text),
+            user_agent: self.user_agent.as_deref(),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for RequestOrigin {
     type Rejection = ApiError;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(of_request(
-            state,
-            &parts.extensions,
-            &parts.headers,
-        )))
+        let ip = of_request(state, &parts.extensions, &parts.headers);
+        let user_agent = parts
+            .headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(String::from);
+        Ok(RequestOrigin {
+            ip,
+            ip_text: ip.to_string(),
+            user_agent,
+        })
     }
 }
 
