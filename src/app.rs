@@ -169,6 +169,7 @@ impl AppState {
             hasher: Arc::new(hasher),
             cache: SessionCache::default(),
             throttle: Throttle::new(
+                db.clone(),
                 settings.throttle_account_failures,
                 settings.throttle_client_failures,
                 settings.throttle_window,

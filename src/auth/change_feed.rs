@@ -3,7 +3,8 @@
 //! A node that ends a session or changes a user drops its own cache entry at once and
 //! appends a row to `cache_events`; every node polls that table (every `POLL_EVERY`) and
 //! drops the entries named there. So a revocation reaches the other nodes within about
-//! `POLL_EVERY` plus one query, with no database round trip on the request path.
+//! `POLL_EVERY` plus one query, with no database round trip on the request path. The same
+//! loop prunes ended throttle windows once a minute.
 //!
 //! Auto-increment ids may become visible out of order under concurrent writers, so a
 //! poll reads by time, overlapping the previous one by `OVERLAP`; dropping an entry twice
@@ -110,6 +111,9 @@ pub async fn follow(state: AppState, mut stop: tokio::sync::watch::Receiver<bool
         if polls % 240 == 0 {
             if let Err(e) = prune(&state.db, now - KEEP_MS).await {
                 tracing::warn!(error = %e, "pruning cache events");
+            }
+            if let Err(e) = state.throttle.prune(now).await {
+                tracing::warn!(error = %e, "pruning throttle windows");
             }
         }
     }

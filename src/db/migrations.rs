@@ -198,6 +198,15 @@ fn migrations() -> Vec<Migration> {
                         .to_owned(),
                 ),
                 index("cache_events", &["at"], false),
+                // Failed sign-in windows, shared by every node (auth/throttle.rs).
+                Step::Table(
+                    Table::create()
+                        .table(name("throttle_windows"))
+                        .col(text("name", 160).primary_key())
+                        .col(millis("first_failure"))
+                        .col(ColumnDef::new(name("failures")).big_integer().not_null())
+                        .to_owned(),
+                ),
             ],
         },
     ]

@@ -129,7 +129,11 @@ async fn change_password(
         .ok_or_else(ApiError::invalid_token)?;
     let now = state.clock.now_ms();
     // A stolen session must not become a way to guess the password.
-    if let Err(retry_after) = state.throttle.check(&record.username, origin.ip, now) {
+    if let Some(retry_after) = state
+        .throttle
+        .check(&record.username, origin.ip, now)
+        .await?
+    {
         return Err(ApiError::too_many_attempts(retry_after));
     }
     let new_password = NewPassword::parse(
@@ -148,7 +152,8 @@ async fn change_password(
     if !verified {
         state
             .throttle
-            .record_failure(&record.username, origin.ip, now);
+            .record_failure(&record.username, origin.ip, now)
+            .await?;
         audit::record(&state, Event::PasswordChanged, false, &entry).await;
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,

@@ -221,7 +221,7 @@ async fn signin(
     let login = body.username.as_str();
     let now = state.clock.now_ms();
     let mut entry = origin.entry(None, None, Some(login));
-    if let Err(retry_after) = state.throttle.check(login, origin.ip, now) {
+    if let Some(retry_after) = state.throttle.check(login, origin.ip, now).await? {
         audit::record(&state, Event::SigninThrottled, false, &entry).await;
         return Err(ApiError::too_many_attempts(retry_after));
     }
@@ -236,9 +236,9 @@ async fn signin(
     };
     // Failures also count against the account itself, so its username and its email do
     // not give an attacker two budgets.
-    let account_key = user.as_ref().map(|u| format!("\u{0}account:{}", u.id));
+    let account_key = user.as_ref().map(|u| format!("#account:{}", u.id));
     if let Some(key) = &account_key {
-        if let Err(retry_after) = state.throttle.check(key, origin.ip, now) {
+        if let Some(retry_after) = state.throttle.check(key, origin.ip, now).await? {
             entry.subject_id = user.as_ref().map(|u| u.id);
             audit::record(&state, Event::SigninThrottled, false, &entry).await;
             return Err(ApiError::too_many_attempts(retry_after));
@@ -258,18 +258,18 @@ async fn signin(
     let user = match user {
         Some(user) if verified && !user.disabled => user,
         _ => {
-            state.throttle.record_failure(login, origin.ip, now);
+            state.throttle.record_failure(login, origin.ip, now).await?;
             if let Some(key) = &account_key {
-                state.throttle.record_account_failure(key, now);
+                state.throttle.record_account_failure(key, now).await?;
             }
             entry.subject_id = user.as_ref().map(|u| u.id);
             audit::record(&state, Event::Signin, false, &entry).await;
             return Err(ApiError::invalid_credentials());
         }
     };
-    state.throttle.record_success(login);
+    state.throttle.record_success(login).await?;
     if let Some(key) = &account_key {
-        state.throttle.record_success(key);
+        state.throttle.record_success(key).await?;
     }
 
     if let Some(password) = rehash_with {

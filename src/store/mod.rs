@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod server_keys;
 pub mod sessions;
+pub mod throttle;
 pub mod users;
 
 #[derive(Debug, thiserror::Error)]

@@ -14,13 +14,21 @@ on_every_database!(
     a_signout_on_one_node_is_refused_by_the_other_within_a_second,
     a_demotion_on_one_node_applies_on_the_other_within_a_second,
     concurrent_refreshes_on_two_nodes_rotate_once,
+    failed_signins_are_counted_across_nodes,
 );
 
 async fn two_nodes(kind: DbKind) -> (TestApp, TestApp) {
+    two_nodes_with(kind, |_| {}).await
+}
+
+async fn two_nodes_with(
+    kind: DbKind,
+    configure: impl Fn(&mut portcullis::config::Settings),
+) -> (TestApp, TestApp) {
     let db = TestDb::create(&kind).await;
     let second = db.shared();
-    let a = TestApp::spawn_on(db, |_| {}).await;
-    let b = TestApp::spawn_on(second, |_| {}).await;
+    let a = TestApp::spawn_on(db, &configure).await;
+    let b = TestApp::spawn_on(second, &configure).await;
     (a, b)
 }
 
@@ -126,6 +134,42 @@ async fn concurrent_refreshes_on_two_nodes_rotate_once(db: DbKind) {
         successors.len(),
         1,
         "one rotation, one successor: {successors:?}"
+    );
+    b.stop().await;
+    a.stop().await;
+}
+
+async fn failed_signins_are_counted_across_nodes(db: DbKind) {
+    let (a, b) = two_nodes_with(db, |s| s.throttle_account_failures = 4).await;
+    a.create_user("guarded", &[]).await;
+    // Alternate nodes: neither sees the limit alone, together they reach it.
+    for (i, login) in ["guarded", "guarded@example.com", "GUARDED", "guarded"]
+        .iter()
+        .enumerate()
+    {
+        let node = if i % 2 == 0 { &a } else { &b };
+        assert_eq!(
+            node.signin_raw(login, "not the password").await.status(),
+            401
+        );
+    }
+    assert_eq!(a.signin_raw("guarded", PASSWORD).await.status(), 429);
+    assert_eq!(b.signin_raw("guarded", PASSWORD).await.status(), 429);
+    // Unknown usernames are counted across nodes the same way.
+    for i in 0..4 {
+        let node = if i % 2 == 0 { &b } else { &a };
+        assert_eq!(
+            node.signin_raw("ghost-user", "not the password")
+                .await
+                .status(),
+            401
+        );
+    }
+    assert_eq!(
+        a.signin_raw("ghost-user", "not the password")
+            .await
+            .status(),
+        429
     );
     b.stop().await;
     a.stop().await;

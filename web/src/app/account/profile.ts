@@ -1,0 +1,170 @@
+import { DatePipe } from '@angular/common';
+import { Component, inject, signal } from '@angular/core';
+import {
+  AbstractControl,
+  NonNullableFormBuilder,
+  ReactiveFormsModule,
+  ValidationErrors,
+  Validators,
+} from '@angular/forms';
+import { Router } from '@angular/router';
+
+import { AccountService } from '../core/account.service';
+import { Policy, SessionInfo } from '../core/api.models';
+import { AuthService } from '../core/auth.service';
+import { errorMessage } from '../core/errors';
+
+/** The account: who I am, my sessions (with remote sign-out) and a password change. */
+@Component({
+  selector: 'app-profile',
+  imports: [DatePipe, ReactiveFormsModule],
+  templateUrl: './profile.html',
+})
+export class Profile {
+  protected readonly auth = inject(AuthService);
+  private readonly account = inject(AccountService);
+  private readonly router = inject(Router);
+
+  protected readonly sessions = signal<SessionInfo[]>([]);
+  protected readonly loadingSessions = signal(true);
+  protected readonly sessionsError = signal('');
+  protected readonly busySession = signal<string | null>(null);
+  protected readonly signingOutAll = signal(false);
+
+  protected readonly policy = signal<Policy | null>(null);
+  protected readonly changing = signal(false);
+  protected readonly passwordError = signal('');
+  protected readonly passwordDone = signal('');
+  protected readonly passwordForm = inject(NonNullableFormBuilder).group(
+    {
+      currentPassword: ['', Validators.required],
+      newPassword: ['', Validators.required],
+      confirm: ['', Validators.required],
+    },
+    { validators: sameNewPassword },
+  );
+
+  constructor() {
+    void this.auth.load();
+    this.loadSessions();
+    this.account.policy().subscribe({
+      next: (policy) => {
+        this.policy.set(policy);
+        this.passwordForm.controls.newPassword.setValidators([
+          Validators.required,
+          Validators.minLength(policy.password.minLength),
+          Validators.maxLength(policy.password.maxLength),
+        ]);
+        this.passwordForm.controls.newPassword.updateValueAndValidity();
+      },
+      error: () => undefined,
+    });
+  }
+
+  protected loadSessions(): void {
+    this.loadingSessions.set(true);
+    this.sessionsError.set('');
+    this.account.sessions().subscribe({
+      next: (items) => {
+        this.sessions.set(items);
+        this.loadingSessions.set(false);
+      },
+      error: (e: unknown) => {
+        this.sessionsError.set(errorMessage(e));
+        this.loadingSessions.set(false);
+      },
+    });
+  }
+
+  protected endSession(session: SessionInfo): void {
+    if (session.current) {
+      void this.signOutHere();
+      return;
+    }
+    this.busySession.set(session.id);
+    this.sessionsError.set('');
+    this.account.endSession(session.id).subscribe({
+      next: () => {
+        this.busySession.set(null);
+        this.sessions.update((list) => list.filter((s) => s.id !== session.id));
+      },
+      error: (e: unknown) => {
+        this.busySession.set(null);
+        this.sessionsError.set(errorMessage(e));
+      },
+    });
+  }
+
+  private async signOutHere(): Promise<void> {
+    try {
+      await this.auth.signOut();
+    } catch {
+      // Forgotten locally either way.
+    }
+    await this.router.navigate(['/login'], { queryParams: { reason: 'signedout' } });
+  }
+
+  protected signOutEverywhere(): void {
+    this.signingOutAll.set(true);
+    this.sessionsError.set('');
+    this.account.signOutEverywhere().subscribe({
+      next: () => {
+        this.signingOutAll.set(false);
+        this.auth.clear();
+        void this.router.navigate(['/login'], { queryParams: { reason: 'signedout' } });
+      },
+      error: (e: unknown) => {
+        this.signingOutAll.set(false);
+        this.sessionsError.set(errorMessage(e));
+      },
+    });
+  }
+
+  protected showErrors(control: AbstractControl): boolean {
+    return control.invalid && (control.dirty || control.touched);
+  }
+
+  protected newPasswordError(): string {
+    const c = this.passwordForm.controls.newPassword;
+    const p = this.policy()?.password;
+    if (c.hasError('required')) return 'New password is required.';
+    if (c.hasError('minlength')) return `Password must be at least ${p?.minLength} characters.`;
+    if (c.hasError('maxlength')) return `Password must be at most ${p?.maxLength} characters.`;
+    return '';
+  }
+
+  protected changePassword(): void {
+    if (this.passwordForm.invalid) {
+      this.passwordForm.markAllAsTouched();
+      return;
+    }
+    const { currentPassword, newPassword } = this.passwordForm.getRawValue();
+    this.changing.set(true);
+    this.passwordError.set('');
+    this.passwordDone.set('');
+    this.account.changePassword(currentPassword, newPassword).subscribe({
+      next: (body) => {
+        this.changing.set(false);
+        this.passwordDone.set(body.message || 'Password changed.');
+        this.passwordForm.reset();
+        this.loadSessions();
+      },
+      error: (e: unknown) => {
+        this.changing.set(false);
+        this.passwordError.set(errorMessage(e));
+      },
+    });
+  }
+
+  protected describeAgent(agent: string | null): string {
+    if (!agent) return 'Unknown device';
+    const browser = /(Edg|Firefox|Chrome|Chromium|Safari)\/[\d.]+/.exec(agent)?.[0];
+    const os = /(Windows|Android|iPhone|iPad|Mac OS X|Linux)/.exec(agent)?.[0];
+    return browser || os ? [browser, os].filter(Boolean).join(' on ') : agent.slice(0, 60);
+  }
+}
+
+function sameNewPassword(group: AbstractControl): ValidationErrors | null {
+  const value = group.value as { newPassword?: string; confirm?: string };
+  return value.confirm && value.newPassword !== value.confirm ? { mismatch: true } : null;
+}

@@ -1,0 +1,121 @@
+import { Component, inject, signal } from '@angular/core';
+import {
+  AbstractControl,
+  NonNullableFormBuilder,
+  ReactiveFormsModule,
+  Validators,
+} from '@angular/forms';
+import { RouterLink } from '@angular/router';
+
+import { AccountService } from '../core/account.service';
+import { Policy } from '../core/api.models';
+import { errorMessage } from '../core/errors';
+
+/** Sign up. The validators are built from the server's `/api/auth/policy`, not hard-coded. */
+@Component({
+  selector: 'app-register',
+  imports: [ReactiveFormsModule, RouterLink],
+  templateUrl: './register.html',
+})
+export class Register {
+  private readonly account = inject(AccountService);
+  private readonly fb = inject(NonNullableFormBuilder);
+
+  protected readonly policy = signal<Policy | null>(null);
+  protected readonly loadError = signal('');
+  protected readonly submitting = signal(false);
+  protected readonly error = signal('');
+  protected readonly success = signal('');
+
+  protected readonly form = this.fb.group({
+    username: [''],
+    email: [''],
+    password: [''],
+  });
+
+  constructor() {
+    this.account.policy().subscribe({
+      next: (policy) => {
+        this.applyPolicy(policy);
+        this.policy.set(policy);
+      },
+      error: (e: unknown) => this.loadError.set(errorMessage(e)),
+    });
+  }
+
+  private applyPolicy(policy: Policy): void {
+    const { username, email, password } = this.form.controls;
+    username.setValidators([
+      Validators.required,
+      Validators.minLength(policy.username.minLength),
+      Validators.maxLength(policy.username.maxLength),
+      ...(policy.username.pattern ? [Validators.pattern(new RegExp(policy.username.pattern))] : []),
+    ]);
+    email.setValidators([
+      Validators.required,
+      Validators.email,
+      Validators.maxLength(policy.email.maxLength),
+    ]);
+    password.setValidators([
+      Validators.required,
+      Validators.minLength(policy.password.minLength),
+      Validators.maxLength(policy.password.maxLength),
+    ]);
+    for (const control of [username, email, password]) {
+      control.updateValueAndValidity();
+    }
+  }
+
+  /** Errors show as soon as the user types in a field (or leaves it). */
+  protected showErrors(control: AbstractControl): boolean {
+    return control.invalid && (control.dirty || control.touched);
+  }
+
+  protected usernameError(): string {
+    const c = this.form.controls.username;
+    const p = this.policy()?.username;
+    if (c.hasError('required')) return 'Username is required.';
+    if (c.hasError('minlength') || c.hasError('maxlength'))
+      return `Username must be ${p?.minLength} to ${p?.maxLength} characters.`;
+    if (c.hasError('pattern')) return 'Username may only use letters, digits, ".", "_" and "-".';
+    return '';
+  }
+
+  protected emailError(): string {
+    const c = this.form.controls.email;
+    if (c.hasError('required')) return 'Email is required.';
+    if (c.hasError('email')) return 'Email must be a valid email address.';
+    if (c.hasError('maxlength'))
+      return `Email must be at most ${this.policy()?.email.maxLength} characters.`;
+    return '';
+  }
+
+  protected passwordError(): string {
+    const c = this.form.controls.password;
+    const p = this.policy()?.password;
+    if (c.hasError('required')) return 'Password is required.';
+    if (c.hasError('minlength')) return `Password must be at least ${p?.minLength} characters.`;
+    if (c.hasError('maxlength')) return `Password must be at most ${p?.maxLength} characters.`;
+    return '';
+  }
+
+  protected submit(): void {
+    if (this.form.invalid || !this.policy()) {
+      this.form.markAllAsTouched();
+      return;
+    }
+    this.submitting.set(true);
+    this.error.set('');
+    const { username, email, password } = this.form.getRawValue();
+    this.account.signUp(username, email, password).subscribe({
+      next: (body) => {
+        this.success.set(body.message);
+        this.submitting.set(false);
+      },
+      error: (e: unknown) => {
+        this.error.set(errorMessage(e));
+        this.submitting.set(false);
+      },
+    });
+  }
+}

@@ -1,0 +1,43 @@
+import { HttpClient, HttpParams } from '@angular/common/http';
+import { Injectable, inject } from '@angular/core';
+import { Observable, map } from 'rxjs';
+
+import { AdminUser, AuditEntry, Page } from './api.models';
+
+export interface UserChange {
+  /** Role names as in sign-up: `user`, `moderator`, `admin`. */
+  roles?: string[];
+  disabled?: boolean;
+}
+
+/** The admin API: users and the audit log. */
+@Injectable({ providedIn: 'root' })
+export class AdminService {
+  private readonly http = inject(HttpClient);
+
+  users(query: string, page: number, limit: number): Observable<Page<AdminUser>> {
+    let params = new HttpParams().set('page', page).set('limit', limit);
+    if (query.trim() !== '') {
+      params = params.set('query', query.trim());
+    }
+    return this.http.get<Page<AdminUser>>('/api/admin/users', { params });
+  }
+
+  update(id: number, change: UserChange): Observable<AdminUser> {
+    return this.http.patch<AdminUser>(`/api/admin/users/${id}`, change);
+  }
+
+  remove(id: number): Observable<void> {
+    return this.http.delete<void>(`/api/admin/users/${id}`);
+  }
+
+  audit(limit: number, before?: number): Observable<AuditEntry[]> {
+    let params = new HttpParams().set('limit', limit);
+    if (before !== undefined) {
+      params = params.set('before', before);
+    }
+    return this.http
+      .get<{ items: AuditEntry[] }>('/api/admin/audit', { params })
+      .pipe(map((body) => body.items));
+  }
+}

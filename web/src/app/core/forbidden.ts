@@ -1,0 +1,14 @@
+import { Component } from '@angular/core';
+import { RouterLink } from '@angular/router';
+
+@Component({
+  selector: 'app-forbidden',
+  imports: [RouterLink],
+  template: `
+    <div class="alert alert-warning" role="alert" data-testid="forbidden">
+      <h1 class="h4">Not allowed</h1>
+      <p class="mb-0">Your account does not have the role this page needs. <a routerLink="/home">Back home</a></p>
+    </div>
+  `,
+})
+export class Forbidden {}

@@ -1,0 +1,99 @@
+import { HttpTestingController } from '@angular/common/http/testing';
+import { TestBed } from '@angular/core/testing';
+import {
+  ActivatedRouteSnapshot,
+  CanActivateFn,
+  GuardResult,
+  MaybeAsync,
+  Router,
+  RouterStateSnapshot,
+  UrlTree,
+} from '@angular/router';
+
+import { AuthService } from './auth.service';
+import { adminGuard, anonymousGuard, moderatorGuard, signedInGuard } from './guards';
+import { ALICE, setUpHttp, unauthorized } from '../../testing/http-testing';
+
+function run(guard: CanActivateFn, url: string): MaybeAsync<GuardResult> {
+  return TestBed.runInInjectionContext(() =>
+    guard({} as ActivatedRouteSnapshot, { url } as RouterStateSnapshot),
+  );
+}
+
+describe('route guards', () => {
+  let http: HttpTestingController;
+  let router: Router;
+  let auth: AuthService;
+
+  async function signInAs(roles: string[]) {
+    const loading = auth.load();
+    http.expectOne('/api/auth/me').flush({ ...ALICE, roles });
+    await loading;
+  }
+
+  function urlOf(result: unknown): string {
+    expect(result).toBeInstanceOf(UrlTree);
+    return router.serializeUrl(result as UrlTree);
+  }
+
+  beforeEach(() => {
+    ({ http, router } = setUpHttp());
+    auth = TestBed.inject(AuthService);
+  });
+
+  afterEach(() => http.verify());
+
+  it('signedInGuard sends anonymous visitors to login and brings them back', () => {
+    expect(urlOf(run(signedInGuard, '/user'))).toBe('/login?returnUrl=%2Fuser');
+  });
+
+  it('signedInGuard lets a signed-in user through', async () => {
+    await signInAs(['ROLE_USER']);
+    expect(run(signedInGuard, '/user')).toBe(true);
+  });
+
+  it('moderatorGuard asks the server for fresh roles: a promotion counts at once', async () => {
+    await signInAs(['ROLE_USER']);
+    const result = run(moderatorGuard, '/mod') as Promise<GuardResult>;
+    http.expectOne('/api/auth/me').flush({ ...ALICE, roles: ['ROLE_USER', 'ROLE_MODERATOR'] });
+    expect(await result).toBe(true);
+    expect(auth.isModerator()).toBe(true);
+  });
+
+  it('moderatorGuard refuses a plain user', async () => {
+    await signInAs(['ROLE_USER']);
+    const result = run(moderatorGuard, '/mod') as Promise<GuardResult>;
+    http.expectOne('/api/auth/me').flush({ ...ALICE, roles: ['ROLE_USER'] });
+    expect(urlOf(await result)).toBe('/forbidden');
+  });
+
+  it('adminGuard refuses a moderator and lets an admin through', async () => {
+    await signInAs(['ROLE_USER', 'ROLE_MODERATOR']);
+    let result = run(adminGuard, '/admin') as Promise<GuardResult>;
+    http.expectOne('/api/auth/me').flush({ ...ALICE, roles: ['ROLE_USER', 'ROLE_MODERATOR'] });
+    expect(urlOf(await result)).toBe('/forbidden');
+
+    result = run(adminGuard, '/admin') as Promise<GuardResult>;
+    http.expectOne('/api/auth/me').flush({ ...ALICE, roles: ['ROLE_USER', 'ROLE_ADMIN'] });
+    expect(await result).toBe(true);
+  });
+
+  it('a role guard finding the session over sends the user to login with "session ended"', async () => {
+    await signInAs(['ROLE_USER', 'ROLE_ADMIN']);
+    const result = run(adminGuard, '/admin') as Promise<GuardResult>;
+    http.expectOne('/api/auth/me').flush({ message: 'Unauthorized!' }, unauthorized());
+    expect(urlOf(await result)).toBe('/login?reason=ended');
+    expect(auth.signedIn()).toBe(false);
+  });
+
+  it('a role guard sends an anonymous visitor to login without asking the server', async () => {
+    expect(urlOf(await run(adminGuard, '/admin/users'))).toBe('/login?returnUrl=%2Fadmin%2Fusers');
+    http.expectNone('/api/auth/me');
+  });
+
+  it('anonymousGuard sends a signed-in user from login to the profile', async () => {
+    expect(run(anonymousGuard, '/login')).toBe(true);
+    await signInAs(['ROLE_USER']);
+    expect(urlOf(run(anonymousGuard, '/login'))).toBe('/profile');
+  });
+});

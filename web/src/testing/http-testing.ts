@@ -1,0 +1,36 @@
+import { provideHttpClient, withInterceptors } from '@angular/common/http';
+import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
+import { TestBed } from '@angular/core/testing';
+import { provideRouter, Router } from '@angular/router';
+
+import { CurrentUser } from '../app/core/api.models';
+import { credentialsInterceptor } from '../app/core/credentials.interceptor';
+
+/**
+ * Test helper, not part of the app build: the app's HTTP setup (with its interceptor)
+ * against Angular's HTTP test backend, and a router whose navigations are recorded.
+ */
+export function setUpHttp(): { http: HttpTestingController; router: Router } {
+  TestBed.configureTestingModule({
+    providers: [
+      provideHttpClient(withInterceptors([credentialsInterceptor])),
+      provideHttpClientTesting(),
+      provideRouter([]),
+    ],
+  });
+  const router = TestBed.inject(Router);
+  vi.spyOn(router, 'navigate').mockResolvedValue(true);
+  return { http: TestBed.inject(HttpTestingController), router };
+}
+
+export const ALICE: CurrentUser = {
+  id: 7,
+  username: 'alice',
+  email: 'alice@example.com',
+  roles: ['ROLE_USER'],
+  createdAt: '2026-01-01T00:00:00Z',
+};
+
+export function unauthorized() {
+  return { status: 401, statusText: 'Unauthorized' };
+}
