@@ -269,6 +269,7 @@ fn cors(origins: &[String]) -> CorsLayer {
             header::CONTENT_TYPE,
             header::AUTHORIZATION,
             HeaderName::from_static("x-access-token"),
+            HeaderName::from_static(auth_routes::DELIVERY_HEADER),
         ])
         .max_age(Duration::from_secs(600))
 }

@@ -14,6 +14,7 @@ use crate::auth::extractors::{presented_token, MaybeAuthUser, Presented};
 use crate::auth::password_hasher::{is_bcrypt, HashError};
 use crate::auth::sessions::{self, RefreshError};
 use crate::auth::{cookies, refresh_token};
+use crate::config::TokenDelivery;
 use crate::domain::{Email, NewPassword, PasswordRejection, Role, RoleSet, Username};
 use crate::http::client_ip::RequestOrigin;
 use crate::http::docs::{ErrorBody, MessageBody};
@@ -135,6 +136,23 @@ async fn signup(
     }
 }
 
+/// A browser app asks for cookie-only delivery on its own requests (`X-Token-Delivery:
+/// cookie`), so no token reaches its scripts even while the server also hands tokens to
+/// body clients. The header can only narrow what the server is configured to do.
+pub const DELIVERY_HEADER: &str = "x-token-delivery";
+
+fn delivery_for(state: &AppState, headers: &HeaderMap) -> TokenDelivery {
+    let configured = state.settings.token_delivery;
+    let asks_cookie = headers
+        .get(DELIVERY_HEADER)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cookie"));
+    if asks_cookie && configured == TokenDelivery::Both {
+        TokenDelivery::Cookie
+    } else {
+        configured
+    }
+}
+
 /// The roles a signup asks for, always including `user`.
 pub fn requested_roles(names: &[String]) -> Result<RoleSet, ApiError> {
     let mut roles: RoleSet = [Role::User].into_iter().collect();
@@ -205,6 +223,7 @@ const MAX_PASSWORD_BYTES: usize = 1024;
 
 /// Signs in; sets the HttpOnly cookies and (unless cookie-only) returns the tokens.
 #[utoipa::path(post, path = "/api/auth/signin", tag = "auth", request_body = SigninRequest,
+    params(("X-Token-Delivery" = Option<String>, Header, description = "`cookie`: answer without tokens in the body (browser apps)")),
     responses((status = 200, body = SigninResponse), (status = 400, body = ErrorBody),
               (status = 401, description = "unknown user, wrong password or disabled account (indistinguishable)", body = ErrorBody),
               (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
@@ -212,6 +231,7 @@ const MAX_PASSWORD_BYTES: usize = 1024;
 async fn signin(
     State(state): State<AppState>,
     origin: RequestOrigin,
+    headers: HeaderMap,
     jar: CookieJar,
     ApiJson(body): ApiJson<SigninRequest>,
 ) -> Result<Response, ApiError> {
@@ -288,7 +308,7 @@ async fn signin(
     entry.subject_id = Some(user.id);
     audit::record(&state, Event::Signin, true, &entry).await;
 
-    let delivery = state.settings.token_delivery;
+    let delivery = delivery_for(&state, &headers);
     let body = SigninResponse {
         id: user.id,
         username: user.username.clone(),
@@ -335,16 +355,18 @@ pub struct Refreshed {
 
 /// Rotates a refresh token (from the body or the refresh cookie).
 #[utoipa::path(post, path = "/api/auth/refreshtoken", tag = "auth", request_body(content = Option<RefreshRequest>),
+    params(("X-Token-Delivery" = Option<String>, Header, description = "`cookie`: answer without tokens in the body (browser apps)")),
     responses((status = 200, body = Refreshed), (status = 400, body = ErrorBody),
               (status = 403, description = "required, not in database, expired or reused", body = ErrorBody),
               (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
 async fn refresh(
     State(state): State<AppState>,
     origin: RequestOrigin,
+    headers: HeaderMap,
     jar: CookieJar,
     OptionalJson(body): OptionalJson<RefreshRequest>,
 ) -> Result<Response, ApiError> {
-    let delivery = state.settings.token_delivery;
+    let delivery = delivery_for(&state, &headers);
     let from_body = body.and_then(|b| b.refresh_token).filter(|t| !t.is_empty());
     let from_cookie = || {
         delivery

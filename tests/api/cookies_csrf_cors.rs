@@ -567,3 +567,61 @@ async fn unlisted_origin_gets_no_cors_headers(db: DbKind) {
     }
     app.stop().await;
 }
+
+on_every_database!(a_client_may_ask_for_cookie_only_delivery_but_never_for_more);
+
+/// `X-Token-Delivery: cookie` keeps tokens out of the body for that request (the web app
+/// sends it); it cannot bring tokens into the body of a cookie-only server.
+async fn a_client_may_ask_for_cookie_only_delivery_but_never_for_more(db: DbKind) {
+    let app = TestApp::spawn(db.clone()).await;
+    app.create_user("browser", &[]).await;
+    let signin = |app: &TestApp| {
+        app.client
+            .post(app.url("/api/auth/signin"))
+            .header("X-Token-Delivery", "cookie")
+            .json(&serde_json::json!({"username": "browser", "password": PASSWORD}))
+            .send()
+    };
+    let session = Session::from_response(signin(&app).await.unwrap()).await;
+    let keys: Vec<&String> = session.body.as_object().unwrap().keys().collect();
+    assert_eq!(keys.len(), 4, "{keys:?}");
+    assert!(session.access.is_none() && session.refresh.is_none());
+    assert!(
+        session.cookies.contains_key("portcullis_access")
+            && session.cookies.contains_key("portcullis_refresh")
+    );
+    let refreshed = app
+        .client
+        .post(app.url("/api/auth/refreshtoken"))
+        .header("X-Token-Delivery", "cookie")
+        .header("Cookie", session.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refreshed.status(), 200);
+    let body: serde_json::Value = refreshed.json().await.unwrap();
+    assert!(
+        body.get("accessToken").is_none() && body.get("refreshToken").is_none(),
+        "{body}"
+    );
+    // Without the header the same server still serves body clients.
+    assert!(app.signin("browser", PASSWORD).await.access.is_some());
+    app.stop().await;
+
+    let cookie_only = TestApp::spawn_with(db, |s| {
+        s.token_delivery = portcullis::config::TokenDelivery::Cookie
+    })
+    .await;
+    cookie_only.create_user("browser", &[]).await;
+    let response = cookie_only
+        .client
+        .post(cookie_only.url("/api/auth/signin"))
+        .header("X-Token-Delivery", "body")
+        .json(&serde_json::json!({"username": "browser", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let session = Session::from_response(response).await;
+    assert!(session.access.is_none(), "the header never widens delivery");
+    cookie_only.stop().await;
+}

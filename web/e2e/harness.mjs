@@ -138,6 +138,15 @@ export async function newPage(browser, { phone = false } = {}) {
       problems.push(`CSP: ${msg.text()}`);
     }
   });
+  // The app asks for cookie-only delivery, so no API answer it receives carries a token,
+  // whatever PORTCULLIS_TOKEN_DELIVERY the server runs with.
+  page.on('response', async (response) => {
+    if (!new URL(response.url()).pathname.startsWith('/api/')) return;
+    const body = await response.text().catch(() => '');
+    if (/"(accessToken|refreshToken)"\s*:\s*"/.test(body)) {
+      problems.push(`token in the body of ${response.url()}`);
+    }
+  });
   page.problems = problems;
   return page;
 }

@@ -30,6 +30,7 @@ describe('credentialsInterceptor', () => {
     expect(req.request.withCredentials).toBe(true);
     expect(req.request.headers.has('Authorization')).toBe(false);
     expect(req.request.headers.has('x-access-token')).toBe(false);
+    expect(req.request.headers.get('X-Token-Delivery')).toBe('cookie');
     req.flush('User Content.');
     expect(await call).toBe('User Content.');
   });
