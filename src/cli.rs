@@ -206,10 +206,8 @@ async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
             let id = store::users::create(
                 &db,
                 store::users::NewUser {
-                    username: username.as_str(),
-                    username_key: &username.key(),
-                    email: email.as_str(),
-                    email_key: &email.key(),
+                    username: &username,
+                    email: &email,
                     password_hash: &hash,
                     roles,
                 },

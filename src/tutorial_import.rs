@@ -205,10 +205,8 @@ pub async fn run(source: &Db, target: &Db, dry_run: bool) -> anyhow::Result<Repo
             let created = store::users::create(
                 target,
                 store::users::NewUser {
-                    username: username.as_str(),
-                    username_key: &username.key(),
-                    email: email.as_str(),
-                    email_key: &email.key(),
+                    username: &username,
+                    email: &email,
                     password_hash: &hash,
                     roles,
                 },

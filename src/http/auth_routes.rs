@@ -93,10 +93,8 @@ async fn signup(
     let created = store::users::create(
         &state.db,
         store::users::NewUser {
-            username: username.as_str(),
-            username_key: &username.key(),
-            email: email.as_str(),
-            email_key: &email.key(),
+            username: &username,
+            email: &email,
             password_hash: &hash,
             roles,
         },

@@ -6,13 +6,13 @@ use super::StoreError;
 use crate::auth::session_cache::UserState;
 use crate::clock::Millis;
 use crate::db::{is_unique_violation, Db};
-use crate::domain::{Role, RoleSet};
+use crate::domain::{Email, Role, RoleSet, Username};
 
+/// An account to create: validated names (their lower-cased keys are what the unique
+/// indexes hold) and a password hash.
 pub struct NewUser<'a> {
-    pub username: &'a str,
-    pub username_key: &'a str,
-    pub email: &'a str,
-    pub email_key: &'a str,
+    pub username: &'a Username,
+    pub email: &'a Email,
     pub password_hash: &'a str,
     pub roles: RoleSet,
 }
@@ -40,10 +40,10 @@ pub async fn create(db: &Db, user: NewUser<'_>, now: Millis) -> Result<i64, Stor
          VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
     );
     let query = sqlx::query(&sql)
-        .bind(user.username)
-        .bind(user.username_key)
-        .bind(user.email)
-        .bind(user.email_key)
+        .bind(user.username.as_str())
+        .bind(user.username.key())
+        .bind(user.email.as_str())
+        .bind(user.email.key())
         .bind(user.password_hash)
         .bind(now)
         .bind(now);

@@ -282,10 +282,9 @@ impl TestApp {
         portcullis::store::users::create(
             &state.db,
             portcullis::store::users::NewUser {
-                username,
-                username_key: &username.to_lowercase(),
-                email: &format!("{username}@example.com"),
-                email_key: &format!("{username}@example.com").to_lowercase(),
+                username: &portcullis::domain::Username::parse(username).expect("valid username"),
+                email: &portcullis::domain::Email::parse(&format!("{username}@example.com"))
+                    .expect("valid email"),
                 password_hash: &hash,
                 roles,
             },
