@@ -253,14 +253,16 @@ async fn signin(
         None
     };
     // Failures also count against the account itself, so its username and its email do
-    // not give an attacker two budgets.
-    let account_key = user.as_ref().map(|u| format!("#account:{}", u.id));
-    if let Some(key) = &account_key {
-        if let Some(retry_after) = state.throttle.check(key, origin.ip, now).await? {
-            entry.subject_id = user.as_ref().map(|u| u.id);
-            audit::record(&state, Event::SigninThrottled, false, &entry).await;
-            return Err(ApiError::too_many_attempts(retry_after));
-        }
+    // not give an attacker two budgets. An unknown login gets a stand-in key so that both
+    // cases do the same throttle work (and take the same time).
+    let account_key = match &user {
+        Some(u) => format!("#account:{}", u.id),
+        None => format!("#unknown:{login}"),
+    };
+    if let Some(retry_after) = state.throttle.check(&account_key, origin.ip, now).await? {
+        entry.subject_id = user.as_ref().map(|u| u.id);
+        audit::record(&state, Event::SigninThrottled, false, &entry).await;
+        return Err(ApiError::too_many_attempts(retry_after));
     }
     // A tutorial account still on bcrypt gets an argon2id hash on its first good sign-in.
     let legacy = user.as_ref().is_some_and(|u| is_bcrypt(&u.password_hash));
@@ -277,18 +279,17 @@ async fn signin(
         Some(user) if verified && !user.disabled => user,
         _ => {
             state.throttle.record_failure(login, origin.ip, now).await?;
-            if let Some(key) = &account_key {
-                state.throttle.record_account_failure(key, now).await?;
-            }
+            state
+                .throttle
+                .record_account_failure(&account_key, now)
+                .await?;
             entry.subject_id = user.as_ref().map(|u| u.id);
             audit::record(&state, Event::Signin, false, &entry).await;
             return Err(ApiError::invalid_credentials());
         }
     };
     state.throttle.record_success(login).await?;
-    if let Some(key) = &account_key {
-        state.throttle.record_success(key).await?;
-    }
+    state.throttle.record_success(&account_key).await?;
 
     if let Some(password) = rehash_with {
         let hash = state.hasher.hash(password).await.map_err(hash_error)?;
