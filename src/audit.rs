@@ -7,6 +7,17 @@ use crate::app::AppState;
 /// Records one event. A failed write is logged, not returned: the request it describes has
 /// already happened and must get its answer.
 pub async fn record(state: &AppState, event: Event, ok: bool, entry: &Entry<'_>) {
+    log(event, ok, entry);
+    if let Err(e) =
+        crate::store::audit::record(&state.db, event, ok, entry, state.clock.now_ms()).await
+    {
+        tracing::error!(error = %e, event = event.name(), "audit event not stored");
+    }
+}
+
+/// Logs the event and counts it, without storing it: for when the database is unreachable
+/// and a write would only hold the answer for another acquire timeout.
+pub fn log(event: Event, ok: bool, entry: &Entry<'_>) {
     let outcome = if ok { "ok" } else { "failed" };
     tracing::info!(
         target: "audit",
@@ -22,11 +33,6 @@ pub async fn record(state: &AppState, event: Event, ok: bool, entry: &Entry<'_>)
         Event::SigninThrottled => crate::metrics::signin("throttled"),
         Event::RefreshReuse => crate::metrics::refresh_reuse(),
         _ => {}
-    }
-    if let Err(e) =
-        crate::store::audit::record(&state.db, event, ok, entry, state.clock.now_ms()).await
-    {
-        tracing::error!(error = %e, event = event.name(), "audit event not stored");
     }
 }
 

@@ -255,8 +255,9 @@ pub async fn migrate(db: &Db) -> Result<(), sqlx::Error> {
                 Step::Index(i) => i.build_any(builder(db.dialect)),
             };
             if let Err(e) = sqlx::query(&sql).execute(&db.pool).await {
-                // Another node may be applying the same migration right now.
-                if !already_exists(&e) {
+                // Another node may be applying the same migration right now (PostgreSQL
+                // reports a concurrent CREATE ... IF NOT EXISTS as a catalog unique violation).
+                if !already_exists(&e) && !is_unique_violation(&e) {
                     return Err(e);
                 }
             }

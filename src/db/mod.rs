@@ -130,6 +130,19 @@ impl Db {
     }
 }
 
+/// The database cannot be reached (down, network cut, pool exhausted), as opposed to a
+/// statement that failed: worth a 503 and a retry, not a 500.
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    matches!(
+        e,
+        sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+    )
+}
+
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     e.as_database_error()
         .is_some_and(|d| d.is_unique_violation())

@@ -116,7 +116,12 @@ async fn signup(
                 .into_response())
         }
         Err(e) => {
-            audit::record(&state, Event::Signup, false, &entry).await;
+            if matches!(&e, StoreError::Db(db) if crate::db::is_unavailable(db)) {
+                tracing::error!("audit event not stored: database unavailable");
+                audit::log(Event::Signup, false, &entry);
+            } else {
+                audit::record(&state, Event::Signup, false, &entry).await;
+            }
             Err(match e {
                 StoreError::UsernameTaken => ApiError::new(
                     StatusCode::CONFLICT,

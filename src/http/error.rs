@@ -1,5 +1,6 @@
 //! The one error type of the HTTP layer. Every error is `{"message", "code"}` JSON; a
-//! server-side failure is logged with its cause and shown only as an opaque 500.
+//! server-side failure is logged with its cause and shown only as an opaque 500 (503 when
+//! the database cannot be reached).
 use std::borrow::Cow;
 
 use axum::http::{header, HeaderValue, StatusCode};
@@ -117,7 +118,21 @@ impl From<anyhow::Error> for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
-        ApiError::internal(&e)
+        match e {
+            // The database cannot be reached: a 503 the client may retry, as /health/ready
+            // says, not an internal error.
+            ref db if crate::db::is_unavailable(db) => {
+                tracing::warn!(error = %e, "database unavailable");
+                let mut err = Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "The service is temporarily unavailable. Try again in a moment.",
+                );
+                err.retry_after = Some(1);
+                err
+            }
+            _ => ApiError::internal(&e),
+        }
     }
 }
 
