@@ -34,35 +34,6 @@ const SESSIONS: &str = "/api/auth/sessions";
 const SIGNOUT_ALL: &str = "/api/auth/signout-all";
 const NEW_PASSWORD: &str = "violet tugboat under moonlight";
 
-fn keys(body: &Value) -> HashSet<&str> {
-    body.as_object()
-        .expect("a JSON object")
-        .keys()
-        .map(String::as_str)
-        .collect()
-}
-
-/// True for "2026-11-25T17:12:39.123Z": RFC 3339, UTC, milliseconds.
-fn is_rfc3339_millis(text: &str) -> bool {
-    let b = text.as_bytes();
-    let digits = |r: std::ops::Range<usize>| r.into_iter().all(|i| b[i].is_ascii_digit());
-    b.len() == 24
-        && digits(0..4)
-        && b[4] == b'-'
-        && digits(5..7)
-        && b[7] == b'-'
-        && digits(8..10)
-        && b[10] == b'T'
-        && digits(11..13)
-        && b[13] == b':'
-        && digits(14..16)
-        && b[16] == b':'
-        && digits(17..19)
-        && b[19] == b'.'
-        && digits(20..23)
-        && b[23] == b'Z'
-}
-
 /// The session id (`sid` claim) of an access token.
 fn session_id(access: &str) -> String {
     let payload = access.split('.').nth(1).expect("a JWT");

@@ -51,14 +51,6 @@ async fn user_content_status(app: &TestApp, access_token: &str) -> u16 {
     .as_u16()
 }
 
-fn keys(body: &Value) -> HashSet<&str> {
-    body.as_object()
-        .expect("a JSON object")
-        .keys()
-        .map(String::as_str)
-        .collect()
-}
-
 async fn refresh_from_the_body_rotates_and_returns_a_working_access_token(db: DbKind) {
     let app = TestApp::spawn(db).await;
     let session = app.user_session("alice", &[]).await;
