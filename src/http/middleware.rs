@@ -13,17 +13,31 @@ use crate::auth::{cookies, sessions};
 use crate::http::error::ApiError;
 use crate::http::json::{too_large, MAX_BODY_BYTES};
 
-/// 413 from the declared length alone, before anything else reads the request.
+/// Oversized bodies up to this are read and thrown away before the 413, so that a client
+/// still sending its body reads our answer instead of a broken pipe; bigger ones are cut off.
+const DRAIN_LIMIT: usize = 1024 * 1024;
+const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// 413 from the declared length alone, before anything else is done with the request.
 pub async fn reject_oversized(req: Request, next: Next) -> Response {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
-        return too_large().into_response();
+    let Some(len) = declared.filter(|len| *len > MAX_BODY_BYTES as u64) else {
+        return next.run(req).await;
+    };
+    if len <= DRAIN_LIMIT as u64 {
+        let body = req.into_body();
+        let _ = tokio::time::timeout(DRAIN_TIMEOUT, axum::body::to_bytes(body, DRAIN_LIMIT)).await;
     }
-    next.run(req).await
+    let mut refused = too_large().into_response();
+    refused.headers_mut().insert(
+        header::CONNECTION,
+        axum::http::HeaderValue::from_static("close"),
+    );
+    refused
 }
 
 /// A state-changing request that carries our cookies must come from our own origin or an
