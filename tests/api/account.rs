@@ -44,41 +44,11 @@ fn session_id(access: &str) -> String {
     claims["sid"].as_str().expect("sid claim").to_string()
 }
 
-async fn get_as(app: &TestApp, path: &str, session: &Session) -> reqwest::Response {
-    app.get_with(path, ("Authorization", &session.bearer()))
-        .await
-}
-
 async fn user_content_status(app: &TestApp, session: &Session) -> u16 {
     get_as(app, "/api/test/user", session)
         .await
         .status()
         .as_u16()
-}
-
-async fn refresh_status(app: &TestApp, session: &Session) -> (u16, Value) {
-    let response = app
-        .post(
-            "/api/auth/refreshtoken",
-            json!({"refreshToken": session.refresh.as_deref().unwrap()}),
-        )
-        .await;
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
-}
-
-/// The access token is refused as invalid and the refresh token as unknown.
-async fn assert_session_ended(app: &TestApp, session: &Session) {
-    assert_error(
-        get_as(app, "/api/test/user", session).await,
-        401,
-        "Unauthorized!",
-        "invalid_token",
-    )
-    .await;
-    let (status, body) = refresh_status(app, session).await;
-    assert_eq!(status, 403, "{body}");
-    assert_eq!(body["code"], "refresh_token_invalid", "{body}");
 }
 
 async fn change_password(
@@ -653,22 +623,7 @@ async fn signout_all_ends_every_session_and_clears_the_cookies(db: DbKind) {
         .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["cache-control"], "no-store");
-    let cookies = set_cookies(response.headers());
-    for (name, path) in [("portcullis_access", "/"), ("portcullis_refresh", "/api")] {
-        let cookie = cookies
-            .get(name)
-            .unwrap_or_else(|| panic!("{name} is cleared: {cookies:?}"));
-        assert_eq!(cookie.value, "", "{cookie:?}");
-        assert_eq!(
-            cookie.attributes.get("max-age").map(String::as_str),
-            Some("0"),
-            "{cookie:?}"
-        );
-        assert_eq!(
-            cookie.attributes.get("path").map(String::as_str),
-            Some(path)
-        );
-    }
+    assert_cleared(&response);
     let body: Value = response.json().await.unwrap();
     assert!(body["message"].is_string(), "{body}");
 

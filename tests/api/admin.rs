@@ -32,11 +32,6 @@ on_every_database!(
 
 const USERS: &str = "/api/admin/users";
 
-async fn get_as(app: &TestApp, path: &str, session: &Session) -> reqwest::Response {
-    app.get_with(path, ("Authorization", &session.bearer()))
-        .await
-}
-
 /// A user-list request that must succeed; returns the page.
 async fn users_page(app: &TestApp, admin: &Session, query: &str) -> Value {
     let response = get_as(app, &format!("{USERS}{query}"), admin).await;
@@ -105,30 +100,6 @@ async fn content(app: &TestApp, path: &str, session: &Session) -> (u16, String) 
         response.status().as_u16(),
         response.text().await.unwrap_or_default(),
     )
-}
-
-async fn refresh_status(app: &TestApp, session: &Session) -> (u16, Value) {
-    let response = app
-        .post(
-            "/api/auth/refreshtoken",
-            json!({"refreshToken": session.refresh.as_deref().unwrap()}),
-        )
-        .await;
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
-}
-
-async fn assert_session_ended(app: &TestApp, session: &Session) {
-    assert_error(
-        get_as(app, "/api/test/user", session).await,
-        401,
-        "Unauthorized!",
-        "invalid_token",
-    )
-    .await;
-    let (status, body) = refresh_status(app, session).await;
-    assert_eq!(status, 403, "{body}");
-    assert_eq!(body["code"], "refresh_token_invalid", "{body}");
 }
 
 async fn assert_last_admin(response: reqwest::Response) {

@@ -438,3 +438,56 @@ pub fn is_rfc3339_millis(text: &str) -> bool {
         && digits(20..23)
         && b[23] == b'Z'
 }
+
+/// A GET with the session's access token as a Bearer header.
+pub async fn get_as(app: &TestApp, path: &str, session: &Session) -> reqwest::Response {
+    app.get_with(path, ("Authorization", &session.bearer()))
+        .await
+}
+
+/// Presents the session's refresh token; returns the status and the body.
+pub async fn refresh_status(app: &TestApp, session: &Session) -> (u16, Value) {
+    let response = app
+        .post(
+            "/api/auth/refreshtoken",
+            json!({"refreshToken": session.refresh.as_deref().unwrap()}),
+        )
+        .await;
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+/// The access token is refused as invalid and the refresh token as unknown.
+pub async fn assert_session_ended(app: &TestApp, session: &Session) {
+    assert_error(
+        get_as(app, "/api/test/user", session).await,
+        401,
+        "Unauthorized!",
+        "invalid_token",
+    )
+    .await;
+    let (status, body) = refresh_status(app, session).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["code"], "refresh_token_invalid", "{body}");
+}
+
+/// Both session cookies are cleared: empty, Max-Age=0, on their own paths.
+pub fn assert_cleared(response: &reqwest::Response) {
+    let cookies = set_cookies(response.headers());
+    for (name, path) in [("portcullis_access", "/"), ("portcullis_refresh", "/api")] {
+        let cookie = cookies
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} is cleared: {cookies:?}"));
+        assert_eq!(cookie.value, "", "{cookie:?}");
+        assert_eq!(
+            cookie.attributes.get("max-age").map(String::as_str),
+            Some("0"),
+            "{cookie:?}"
+        );
+        assert_eq!(
+            cookie.attributes.get("path").map(String::as_str),
+            Some(path),
+            "{cookie:?}"
+        );
+    }
+}

@@ -148,26 +148,6 @@ async fn signout_ends_every_access_token_of_the_session(db: DbKind) {
     app.stop().await;
 }
 
-fn assert_cleared(response: &reqwest::Response) {
-    let cookies = set_cookies(response.headers());
-    for (name, path) in [("portcullis_access", "/"), ("portcullis_refresh", "/api")] {
-        let cookie = cookies
-            .get(name)
-            .unwrap_or_else(|| panic!("{name} is cleared: {cookies:?}"));
-        assert_eq!(cookie.value, "", "{cookie:?}");
-        assert_eq!(
-            cookie.attributes.get("max-age").map(String::as_str),
-            Some("0"),
-            "{cookie:?}"
-        );
-        assert_eq!(
-            cookie.attributes.get("path").map(String::as_str),
-            Some(path),
-            "{cookie:?}"
-        );
-    }
-}
-
 async fn signout_clears_both_cookies(db: DbKind) {
     let app = TestApp::spawn(db).await;
     let session = app.user_session("alice", &[]).await;
