@@ -34,6 +34,7 @@ use crate::http::{
     account_routes, admin_routes, auth_routes, docs, health, json::MAX_BODY_BYTES,
     middleware as mw, test_routes,
 };
+use crate::redis_link::RedisLink;
 use crate::store;
 
 /// Everything a request handler may need, cheap to clone.
@@ -50,6 +51,8 @@ pub struct Services {
     pub hasher: Arc<PasswordHasher>,
     pub cache: SessionCache,
     pub throttle: Throttle,
+    /// Set when `PORTCULLIS_REDIS_URL` is: see `redis_link`.
+    pub redis: Option<Arc<RedisLink>>,
     pub policy: PasswordPolicy,
     pub trusted_proxies: Vec<IpNet>,
     pub cors_origins: Vec<String>,
@@ -145,7 +148,10 @@ impl AppState {
     }
 
     async fn publish(&self, change: Change, key: &str) {
-        if let Err(e) = change_feed::publish(&self.db, change, key, self.clock.now_ms()).await {
+        let redis = self.redis.as_deref();
+        if let Err(e) =
+            change_feed::publish(&self.db, redis, change, key, self.clock.now_ms()).await
+        {
             // This node is already right; others catch up when their cache entry expires.
             tracing::error!(error = %e, ?change, "cache event not published");
         }
@@ -163,6 +169,15 @@ impl AppState {
         let key = jwt_key(&settings, &db, now).await?;
         let refresh_key = store::server_keys::get_or_create(&db, "refresh_successor", now).await?;
         let hasher = PasswordHasher::new(settings.argon2).map_err(anyhow::Error::msg)?;
+        let redis = match &settings.redis_url {
+            Some(url) if !url.trim().is_empty() => {
+                let cluster_id = store::server_keys::get_or_create(&db, "cluster_id", now).await?;
+                Some(Arc::new(
+                    RedisLink::new(url, &cluster_id).map_err(anyhow::Error::msg)?,
+                ))
+            }
+            _ => None,
+        };
         Ok(AppState(Arc::new(Services {
             tokens: AccessTokens::new(&key, &settings.issuer, settings.access_ttl),
             refresh_key,
@@ -170,10 +185,12 @@ impl AppState {
             cache: SessionCache::default(),
             throttle: Throttle::new(
                 db.clone(),
+                redis.clone(),
                 settings.throttle_account_failures,
                 settings.throttle_client_failures,
                 settings.throttle_window,
             ),
+            redis,
             policy: PasswordPolicy::new(settings.password_min_length as usize),
             trusted_proxies: settings.trusted_proxies(),
             cors_origins: settings.cors_origins(),

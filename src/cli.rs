@@ -236,7 +236,7 @@ async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
             let id = find_user(&db, &username).await?;
             let roles = parse_roles(&roles)?;
             store::users::set_roles(&db, id, roles, clock.now_ms()).await?;
-            change_feed::publish(&db, Change::User, &id.to_string(), clock.now_ms()).await?;
+            change_feed::publish(&db, None, Change::User, &id.to_string(), clock.now_ms()).await?;
             println!(
                 "{username} now has roles {}.",
                 roles.authorities().join(", ")
@@ -246,13 +246,13 @@ async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
             let id = find_user(&db, &username).await?;
             store::users::set_disabled(&db, id, true, clock.now_ms()).await?;
             let ended = store::sessions::revoke_all_of_user(&db, id, None, clock.now_ms()).await?;
-            change_feed::publish(&db, Change::User, &id.to_string(), clock.now_ms()).await?;
+            change_feed::publish(&db, None, Change::User, &id.to_string(), clock.now_ms()).await?;
             println!("{username} is disabled; {} session(s) ended.", ended.len());
         }
         UserCommand::Enable { username } => {
             let id = find_user(&db, &username).await?;
             store::users::set_disabled(&db, id, false, clock.now_ms()).await?;
-            change_feed::publish(&db, Change::User, &id.to_string(), clock.now_ms()).await?;
+            change_feed::publish(&db, None, Change::User, &id.to_string(), clock.now_ms()).await?;
             println!("{username} is enabled.");
         }
     }

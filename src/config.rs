@@ -129,6 +129,16 @@ pub struct Settings {
     #[arg(long, env = "PORTCULLIS_THROTTLE_WINDOW", default_value = "15m", value_parser = parse_duration, global = true)]
     pub throttle_window: Duration,
 
+    /// redis://… (or rediss://…): failed sign-in counters and cache events go through Redis,
+    /// with the database as fallback. Unset: the database does both.
+    #[arg(
+        long,
+        env = "PORTCULLIS_REDIS_URL",
+        hide_env_values = true,
+        global = true
+    )]
+    pub redis_url: Option<String>,
+
     /// Listen address of the Prometheus /metrics listener (off when unset).
     #[arg(long, env = "PORTCULLIS_METRICS_BIND", global = true)]
     pub metrics_bind: Option<SocketAddr>,

@@ -18,5 +18,6 @@ pub mod db;
 pub mod domain;
 pub mod http;
 pub mod metrics;
+pub mod redis_link;
 pub mod store;
 pub mod tutorial_import;

@@ -56,6 +56,11 @@ pub fn signin(outcome: &'static str) {
     metrics::counter!("portcullis_signins_total", "outcome" => outcome).increment(1);
 }
 
+/// 1 while this node hears cache events from Redis, 0 while it is cut off from them.
+pub fn redis_subscribed(live: bool) {
+    metrics::gauge!("portcullis_redis_subscribed").set(if live { 1.0 } else { 0.0 });
+}
+
 pub fn refresh_reuse() {
     metrics::counter!("portcullis_refresh_reuse_total").increment(1);
 }

@@ -6,6 +6,12 @@
 //! `POLL_EVERY` plus one query, with no database round trip on the request path. The same
 //! loop prunes ended throttle windows once a minute.
 //!
+//! With Redis (`PORTCULLIS_REDIS_URL`), events are published on a Redis channel instead and
+//! reach the other nodes in about a millisecond; the table is then only the fallback for
+//! an event Redis would not take, and is still polled. A node whose subscription is down
+//! (or not yet up) cannot hear Redis events, so until it is live again it drops its whole
+//! cache on every poll: slower requests, never a stale session.
+//!
 //! Auto-increment ids may become visible out of order under concurrent writers, so a
 //! poll reads by time, overlapping the previous one by `OVERLAP`; dropping an entry twice
 //! is harmless. Rows older than `KEEP` are deleted by whichever node gets there.
@@ -16,6 +22,7 @@ use sqlx::Row;
 use crate::app::AppState;
 use crate::clock::Millis;
 use crate::db::Db;
+use crate::redis_link::RedisLink;
 
 pub const POLL_EVERY: Duration = Duration::from_millis(250);
 /// Covers commit reordering and clock skew between nodes.
@@ -37,7 +44,20 @@ impl Change {
     }
 }
 
-pub async fn publish(db: &Db, change: Change, key: &str, now: Millis) -> Result<(), sqlx::Error> {
+/// Tells the other nodes: through Redis when it takes the event, else through the table.
+pub async fn publish(
+    db: &Db,
+    redis: Option<&RedisLink>,
+    change: Change,
+    key: &str,
+    now: Millis,
+) -> Result<(), sqlx::Error> {
+    if let Some(redis) = redis {
+        let message = format!("{}:{key}", change.code());
+        if redis.publish(&message).await.is_ok() {
+            return Ok(());
+        }
+    }
     let sql = db.sql("INSERT INTO cache_events (at, kind, item) VALUES (?, ?, ?)");
     sqlx::query(&sql)
         .bind(now)
@@ -72,8 +92,23 @@ async fn prune(db: &Db, before: Millis) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+async fn apply(state: &AppState, kind: &str, item: &str) {
+    match kind {
+        "session" => state.cache.session_revoked(item).await,
+        "user" => {
+            if let Ok(id) = item.parse() {
+                state.cache.user_changed(id).await;
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Polls until `stop` turns true. Failures (a database outage) are logged and retried.
 pub async fn follow(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    if state.redis.is_some() {
+        tokio::spawn(subscribe(state.clone(), stop.clone()));
+    }
     let mut last_poll = state.clock.now_ms();
     // Events already applied, by id, with their time: the overlap reads them again.
     let mut applied: std::collections::HashMap<i64, Millis> = std::collections::HashMap::new();
@@ -93,19 +128,14 @@ pub async fn follow(state: AppState, mut stop: tokio::sync::watch::Receiver<bool
                     if applied.insert(id, at).is_some() {
                         continue;
                     }
-                    match kind.as_str() {
-                        "session" => state.cache.session_revoked(&item).await,
-                        "user" => {
-                            if let Ok(id) = item.parse() {
-                                state.cache.user_changed(id).await;
-                            }
-                        }
-                        _ => {}
-                    }
+                    apply(&state, &kind, &item).await;
                 }
                 last_poll = now;
             }
             Err(e) => tracing::warn!(error = %e, "polling cache events"),
+        }
+        if state.redis.as_ref().is_some_and(|r| !r.is_subscribed()) {
+            state.cache.forget_everything();
         }
         polls += 1;
         if polls % 240 == 0 {
@@ -115,6 +145,70 @@ pub async fn follow(state: AppState, mut stop: tokio::sync::watch::Receiver<bool
             if let Err(e) = state.throttle.prune(now).await {
                 tracing::warn!(error = %e, "pruning throttle windows");
             }
+        }
+    }
+}
+
+/// How often a live subscription is pinged, and how long the answer may take: a silently
+/// dead connection is noticed within their sum, well inside the one-second promise.
+const PING_EVERY: Duration = Duration::from_millis(250);
+const PING_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// Keeps a Redis subscription to the events channel alive until `stop` turns true.
+async fn subscribe(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    use futures_util::StreamExt;
+    let Some(redis) = state.redis.clone() else {
+        return;
+    };
+    let channel = redis.events_channel();
+    loop {
+        let connected = tokio::time::timeout(Duration::from_secs(1), async {
+            let (mut sink, stream) = redis.client().get_async_pubsub().await?.split();
+            sink.subscribe(&channel).await?;
+            Ok::<_, redis::RedisError>((sink, stream))
+        })
+        .await;
+        match connected {
+            Ok(Ok((mut sink, mut stream))) => {
+                // Whatever was published while we were away is unknown: start clean.
+                state.cache.forget_everything();
+                redis.set_subscribed(true);
+                tracing::info!("listening for cache events on redis");
+                let mut ping = tokio::time::interval(PING_EVERY);
+                loop {
+                    tokio::select! {
+                        message = stream.next() => match message {
+                            Some(message) => {
+                                let text: String = message.get_payload().unwrap_or_default();
+                                if let Some((kind, item)) = text.split_once(':') {
+                                    apply(&state, kind, item).await;
+                                }
+                            }
+                            None => break,
+                        },
+                        _ = ping.tick() => {
+                            let answered = tokio::time::timeout(PING_TIMEOUT, sink.ping::<redis::Value>()).await;
+                            if !matches!(answered, Ok(Ok(_))) {
+                                break;
+                            }
+                        }
+                        // Wrapped so the select's output holds no watch guard (not Send).
+                        _ = async { let _ = stop.wait_for(|s| *s).await; } => {
+                            redis.set_subscribed(false);
+                            return;
+                        }
+                    }
+                }
+                redis.set_subscribed(false);
+                state.cache.forget_everything();
+                tracing::warn!("redis subscription lost; dropping caches until it is back");
+            }
+            Ok(Err(e)) => tracing::warn!(error = %e, "cannot subscribe to redis"),
+            Err(_) => tracing::warn!("cannot subscribe to redis: no answer within 1 s"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            _ = stop.wait_for(|s| *s) => return,
         }
     }
 }

@@ -1,8 +1,8 @@
 //! What a protected request needs to know beyond the JWT signature: is the session still
 //! live, and what roles does the user have now. Kept in a bounded in-process cache so the
 //! hot path costs no database round trip. The node that changes a session or a user
-//! updates its cache at once; other nodes sharing the database see the change when their
-//! entry expires (`ENTRY_TTL`).
+//! updates its cache at once; other nodes hear of it through `auth::change_feed`, and
+//! `ENTRY_TTL` bounds how long any entry can be trusted even if an event is lost.
 use std::time::Duration;
 
 use moka::future::Cache;
@@ -84,5 +84,11 @@ impl SessionCache {
     /// reloads it.
     pub async fn user_changed(&self, user_id: i64) {
         self.users.invalidate(&user_id).await;
+    }
+
+    /// Forget everything: for when this node may have missed changes made elsewhere.
+    pub fn forget_everything(&self) {
+        self.sessions.invalidate_all();
+        self.users.invalidate_all();
     }
 }

@@ -2,17 +2,23 @@
 //! address, a fixed window that starts at the first failure. Unknown usernames count
 //! exactly like known ones. Nothing locks an account for good: the window always ends.
 //!
-//! The windows live in the database (`store::throttle`), so every node sharing it counts
-//! the same failures.
+//! The windows live where every node sharing the database sees them: in Redis when
+//! `PORTCULLIS_REDIS_URL` is set (an INCR with an expiry instead of database writes on every
+//! failed sign-in), else in the database (`store::throttle`). When Redis fails, the
+//! database takes over for that call: counts made meanwhile live there, so during an
+//! outage the limit is counted afresh rather than not at all.
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::clock::Millis;
 use crate::db::Db;
+use crate::redis_link::RedisLink;
 use crate::store;
 
 pub struct Throttle {
     db: Db,
+    redis: Option<Arc<RedisLink>>,
     account_limit: u32,
     client_limit: u32,
     window_ms: Millis,
@@ -32,9 +38,16 @@ fn wait(
 }
 
 impl Throttle {
-    pub fn new(db: Db, account_limit: u32, client_limit: u32, window: Duration) -> Self {
+    pub fn new(
+        db: Db,
+        redis: Option<Arc<RedisLink>>,
+        account_limit: u32,
+        client_limit: u32,
+        window: Duration,
+    ) -> Self {
         Self {
             db,
+            redis,
             account_limit,
             client_limit,
             window_ms: window.as_millis() as Millis,
@@ -48,19 +61,36 @@ impl Throttle {
         client: IpAddr,
         now: Millis,
     ) -> Result<Option<u64>, sqlx::Error> {
-        let account = account_key(login);
-        let client = client_key(client);
-        let windows = store::throttle::windows(&self.db, &[&account]).await?;
-        let by_account = windows
-            .iter()
-            .filter_map(|(first, n)| wait(*first, *n, self.account_limit, self.window_ms, now))
-            .max();
-        let windows = store::throttle::windows(&self.db, &[&client]).await?;
-        let by_client = windows
-            .iter()
-            .filter_map(|(first, n)| wait(*first, *n, self.client_limit, self.window_ms, now))
-            .max();
+        let by_account = self
+            .window(&account_key(login), now)
+            .await?
+            .and_then(|(first, n)| wait(first, n, self.account_limit, self.window_ms, now));
+        let by_client = self
+            .window(&client_key(client), now)
+            .await?
+            .and_then(|(first, n)| wait(first, n, self.client_limit, self.window_ms, now));
         Ok(by_account.max(by_client))
+    }
+
+    async fn window(&self, key: &str, now: Millis) -> Result<Option<(Millis, i64)>, sqlx::Error> {
+        if let Some(redis) = &self.redis {
+            if let Ok(window) = redis.window(key, self.window_ms, now).await {
+                return Ok(window);
+            }
+        }
+        Ok(store::throttle::windows(&self.db, &[key])
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    async fn count(&self, key: &str, now: Millis) -> Result<(), sqlx::Error> {
+        if let Some(redis) = &self.redis {
+            if redis.record_failure(key, self.window_ms).await.is_ok() {
+                return Ok(());
+            }
+        }
+        store::throttle::record_failure(&self.db, key, now, now - self.window_ms).await
     }
 
     pub async fn record_failure(
@@ -70,8 +100,7 @@ impl Throttle {
         now: Millis,
     ) -> Result<(), sqlx::Error> {
         self.record_account_failure(login, now).await?;
-        store::throttle::record_failure(&self.db, &client_key(client), now, now - self.window_ms)
-            .await
+        self.count(&client_key(client), now).await
     }
 
     /// A failure that counts against an account key only (not the client a second time).
@@ -80,14 +109,18 @@ impl Throttle {
         login: &str,
         now: Millis,
     ) -> Result<(), sqlx::Error> {
-        store::throttle::record_failure(&self.db, &account_key(login), now, now - self.window_ms)
-            .await
+        self.count(&account_key(login), now).await
     }
 
     /// A successful sign-in clears the account's failures (not the client's: one good
     /// password must not buy an address more guesses at other accounts).
     pub async fn record_success(&self, login: &str) -> Result<(), sqlx::Error> {
-        store::throttle::clear(&self.db, &account_key(login)).await
+        let key = account_key(login);
+        if let Some(redis) = &self.redis {
+            // Failures counted in the database during a Redis outage are cleared below too.
+            let _ = redis.clear(&key).await;
+        }
+        store::throttle::clear(&self.db, &key).await
     }
 
     /// Forgets windows that have ended.

@@ -142,10 +142,22 @@ fn user_id(id: Result<Path<i64>, PathRejection>) -> Result<i64, ApiError> {
         .map_err(|_| ApiError::bad_request("The user id must be an integer."))
 }
 
-/// Changes to users run one at a time, each rechecking that its caller is still an enabled
-/// admin: two admins can then neither both pass the last-admin check nor remove each other
-/// at once. In-process, like the sign-in throttle.
-static ADMIN_CHANGES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// Changes to users run one at a time on every node (`store::admin_changes`), each
+/// rechecking that its caller is still an enabled admin: two admins can then neither both
+/// pass the last-admin check nor remove each other at once.
+async fn one_at_a_time(
+    state: &AppState,
+) -> Result<store::admin_changes::AdminChangeLock, ApiError> {
+    store::admin_changes::lock(&state.db)
+        .await
+        .map_err(|e| match e {
+            store::admin_changes::LockError::Db(e) => ApiError::from(e),
+            busy @ store::admin_changes::LockError::Busy(_) => {
+                tracing::warn!(error = %busy, "admin change not started");
+                ApiError::unavailable()
+            }
+        })
+}
 
 async fn still_admin(state: &AppState, admin: &AuthUser) -> Result<(), ApiError> {
     match store::users::auth_state(&state.db, admin.id).await? {
@@ -167,7 +179,7 @@ fn last_admin() -> ApiError {
 #[utoipa::path(patch, path = "/api/admin/users/{id}", tag = "admin", request_body = UserUpdate,
     params(("id" = i64, Path, description = "user id")),
     responses((status = 200, body = UserItem), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody),
               (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)),
     security(("bearer" = []), ("cookie" = [])))]
 async fn update_user(
@@ -179,7 +191,7 @@ async fn update_user(
 ) -> Result<Json<UserItem>, ApiError> {
     let id = user_id(id)?;
     let roles: Option<RoleSet> = body.roles.as_deref().map(requested_roles).transpose()?;
-    let _one_at_a_time = ADMIN_CHANGES.lock().await;
+    let _one_at_a_time = one_at_a_time(&state).await?;
     still_admin(&state, &admin).await?;
     let target = store::users::find_by_id(&state.db, id)
         .await?
@@ -227,7 +239,7 @@ async fn update_user(
 #[utoipa::path(delete, path = "/api/admin/users/{id}", tag = "admin",
     params(("id" = i64, Path, description = "user id")),
     responses((status = 204, description = "deleted"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = []), ("cookie" = [])))]
 async fn delete_user(
     State(state): State<AppState>,
@@ -236,7 +248,7 @@ async fn delete_user(
     id: Result<Path<i64>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
     let id = user_id(id)?;
-    let _one_at_a_time = ADMIN_CHANGES.lock().await;
+    let _one_at_a_time = one_at_a_time(&state).await?;
     still_admin(&state, &admin).await?;
     let target = store::users::find_by_id(&state.db, id)
         .await?

@@ -105,6 +105,17 @@ impl ApiError {
         )
     }
 
+    /// 503 with Retry-After: a moment's trouble the client may retry.
+    pub fn unavailable() -> Self {
+        let mut err = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "The service is temporarily unavailable. Try again in a moment.",
+        );
+        err.retry_after = Some(1);
+        err
+    }
+
     pub fn is_server_error(&self) -> bool {
         self.status.is_server_error()
     }
@@ -123,13 +134,7 @@ impl From<sqlx::Error> for ApiError {
             // says, not an internal error.
             ref db if crate::db::is_unavailable(db) => {
                 tracing::warn!(error = %e, "database unavailable");
-                let mut err = Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
-                    "The service is temporarily unavailable. Try again in a moment.",
-                );
-                err.retry_after = Some(1);
-                err
+                Self::unavailable()
             }
             _ => ApiError::internal(&e),
         }

@@ -1,5 +1,6 @@
 //! Every query Portcullis runs, grouped by what they touch. Handlers never see SQL or
 //! know which database is behind it.
+pub mod admin_changes;
 pub mod audit;
 pub mod server_keys;
 pub mod sessions;

@@ -1,5 +1,8 @@
 //! Several nodes on one database behave as one service: tokens, revocations, role changes
-//! and refresh rotation hold whichever node a request reaches.
+//! and refresh rotation hold whichever node a request reaches. Each test runs with the
+//! database as the only shared store, and again with Redis carrying cache events and
+//! throttle counters (`PORTCULLIS_REDIS_URL`), where it also checks that Redis, not the
+//! database, carried them.
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
@@ -9,7 +12,37 @@ use serde_json::json;
 use crate::helpers::*;
 use crate::on_every_database;
 
-on_every_database!(
+/// What the nodes share besides the database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Link {
+    Database,
+    Redis,
+}
+
+macro_rules! through_database_and_redis {
+    ($($name:ident),* $(,)?) => {
+        mod through_database {
+            use crate::helpers::DbKind;
+            $(pub async fn $name(db: DbKind) {
+                super::$name(db, super::Link::Database).await
+            })*
+            crate::on_every_database!($($name),*);
+        }
+        mod through_redis {
+            use crate::helpers::DbKind;
+            $(pub async fn $name(db: DbKind) {
+                if crate::helpers::test_redis_url().is_none() {
+                    eprintln!("not run with Redis: PORTCULLIS_TEST_REDIS_URL is unset");
+                    return;
+                }
+                super::$name(db, super::Link::Redis).await
+            })*
+            crate::on_every_database!($($name),*);
+        }
+    };
+}
+
+through_database_and_redis!(
     a_token_from_one_node_is_accepted_by_another,
     a_signout_on_one_node_is_refused_by_the_other_within_a_second,
     a_demotion_on_one_node_applies_on_the_other_within_a_second,
@@ -17,19 +50,48 @@ on_every_database!(
     failed_signins_are_counted_across_nodes,
 );
 
-async fn two_nodes(kind: DbKind) -> (TestApp, TestApp) {
-    two_nodes_with(kind, |_| {}).await
+on_every_database!(
+    an_unreachable_redis_leaves_the_database_to_do_both_jobs,
+    admins_on_two_nodes_cannot_remove_the_last_admin_together,
+);
+
+async fn two_nodes(kind: DbKind, link: Link) -> (TestApp, TestApp) {
+    two_nodes_with(kind, link, |_| {}).await
 }
 
 async fn two_nodes_with(
     kind: DbKind,
+    link: Link,
     configure: impl Fn(&mut portcullis::config::Settings),
 ) -> (TestApp, TestApp) {
+    let configure = |s: &mut portcullis::config::Settings| {
+        if link == Link::Redis {
+            s.redis_url = test_redis_url();
+        }
+        configure(s);
+    };
     let db = TestDb::create(&kind).await;
     let second = db.shared();
-    let a = TestApp::spawn_on(db, &configure).await;
-    let b = TestApp::spawn_on(second, &configure).await;
+    let a = TestApp::spawn_on(db, configure).await;
+    let b = TestApp::spawn_on(second, configure).await;
     (a, b)
+}
+
+async fn rows(app: &TestApp, table: &str) -> i64 {
+    let sql = format!("SELECT COUNT(*) FROM {table}");
+    sqlx::query_scalar(&sql)
+        .fetch_one(&app.state().db.pool)
+        .await
+        .unwrap()
+}
+
+/// With Redis the events table stays empty (Redis carried them); without, it holds them.
+async fn assert_events_went_through(app: &TestApp, link: Link) {
+    let events = rows(app, "cache_events").await;
+    match link {
+        Link::Redis => assert_eq!(events, 0, "events went through the database"),
+        Link::Database => assert!(events > 0, "no event in the database"),
+    }
 }
 
 /// Polls `check` on a node until it holds, returning how long that took (at most 3 s).
@@ -51,8 +113,8 @@ async fn status_of(app: &TestApp, path: &str, bearer: &str) -> u16 {
         .as_u16()
 }
 
-async fn a_token_from_one_node_is_accepted_by_another(db: DbKind) {
-    let (a, b) = two_nodes(db).await;
+async fn a_token_from_one_node_is_accepted_by_another(db: DbKind, link: Link) {
+    let (a, b) = two_nodes(db, link).await;
     let session = a.user_session("roamer", &[]).await;
     assert_eq!(
         status_of(&b, "/api/test/user", &session.bearer()).await,
@@ -69,8 +131,8 @@ async fn a_token_from_one_node_is_accepted_by_another(db: DbKind) {
     a.stop().await;
 }
 
-async fn a_signout_on_one_node_is_refused_by_the_other_within_a_second(db: DbKind) {
-    let (a, b) = two_nodes(db).await;
+async fn a_signout_on_one_node_is_refused_by_the_other_within_a_second(db: DbKind, link: Link) {
+    let (a, b) = two_nodes(db, link).await;
     let session = a.user_session("leaver", &[]).await;
     let bearer = session.bearer();
     // The other node has the session cached as live.
@@ -84,14 +146,15 @@ async fn a_signout_on_one_node_is_refused_by_the_other_within_a_second(db: DbKin
         .unwrap();
     assert_eq!(signout.status(), 200);
     let took = time_until(async || status_of(&b, "/api/test/user", &bearer).await == 401).await;
-    eprintln!("signout reached the other node in {took:?}");
+    eprintln!("signout reached the other node in {took:?} ({link:?})");
     assert!(took < Duration::from_secs(1), "took {took:?}");
+    assert_events_went_through(&a, link).await;
     b.stop().await;
     a.stop().await;
 }
 
-async fn a_demotion_on_one_node_applies_on_the_other_within_a_second(db: DbKind) {
-    let (a, b) = two_nodes(db).await;
+async fn a_demotion_on_one_node_applies_on_the_other_within_a_second(db: DbKind, link: Link) {
+    let (a, b) = two_nodes(db, link).await;
     let admin = a.user_session("chief", &[Role::Admin]).await;
     let moderator = a.user_session("deputy", &[Role::Moderator]).await;
     let id = moderator.body["id"].as_i64().unwrap();
@@ -110,14 +173,15 @@ async fn a_demotion_on_one_node_applies_on_the_other_within_a_second(db: DbKind)
     assert_eq!(demote.status(), 200);
     let took =
         time_until(async || status_of(&b, "/api/test/mod", &moderator.bearer()).await == 403).await;
-    eprintln!("demotion reached the other node in {took:?}");
+    eprintln!("demotion reached the other node in {took:?} ({link:?})");
     assert!(took < Duration::from_secs(1), "took {took:?}");
+    assert_events_went_through(&a, link).await;
     b.stop().await;
     a.stop().await;
 }
 
-async fn concurrent_refreshes_on_two_nodes_rotate_once(db: DbKind) {
-    let (a, b) = two_nodes(db).await;
+async fn concurrent_refreshes_on_two_nodes_rotate_once(db: DbKind, link: Link) {
+    let (a, b) = two_nodes(db, link).await;
     let session = a.user_session("twins", &[]).await;
     let token = session.refresh.clone().unwrap();
     let calls = (0..12).map(|i| {
@@ -139,8 +203,8 @@ async fn concurrent_refreshes_on_two_nodes_rotate_once(db: DbKind) {
     a.stop().await;
 }
 
-async fn failed_signins_are_counted_across_nodes(db: DbKind) {
-    let (a, b) = two_nodes_with(db, |s| s.throttle_account_failures = 4).await;
+async fn failed_signins_are_counted_across_nodes(db: DbKind, link: Link) {
+    let (a, b) = two_nodes_with(db, link, |s| s.throttle_account_failures = 4).await;
     a.create_user("guarded", &[]).await;
     // Alternate nodes: neither sees the limit alone, together they reach it.
     for (i, login) in ["guarded", "guarded@example.com", "GUARDED", "guarded"]
@@ -171,6 +235,106 @@ async fn failed_signins_are_counted_across_nodes(db: DbKind) {
             .status(),
         429
     );
+    let windows = rows(&a, "throttle_windows").await;
+    match link {
+        Link::Redis => assert_eq!(windows, 0, "counted in the database, not Redis"),
+        Link::Database => assert!(windows > 0),
+    }
+    b.stop().await;
+    a.stop().await;
+}
+
+/// Redis configured but not answering (nothing listens on port 1): both nodes still
+/// serve, a signout still reaches the other node within a second (events fall back to
+/// the table), and failures are still counted across nodes (in the database).
+async fn an_unreachable_redis_leaves_the_database_to_do_both_jobs(db: DbKind) {
+    let (a, b) = two_nodes_with(db, Link::Database, |s| {
+        s.redis_url = Some("redis://127.0.0.1:1".into());
+        s.throttle_account_failures = 2;
+    })
+    .await;
+    let session = a.user_session("stranded", &[]).await;
+    let bearer = session.bearer();
+    assert_eq!(status_of(&b, "/api/test/user", &bearer).await, 200);
+    let signout = a
+        .client
+        .post(a.url("/api/auth/signout"))
+        .header("Authorization", &bearer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signout.status(), 200);
+    let took = time_until(async || status_of(&b, "/api/test/user", &bearer).await == 401).await;
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    assert!(rows(&a, "cache_events").await > 0);
+
+    a.create_user("fallback", &[]).await;
+    assert_eq!(a.signin_raw("fallback", "wrong").await.status(), 401);
+    assert_eq!(b.signin_raw("fallback", "wrong").await.status(), 401);
+    assert_eq!(a.signin_raw("fallback", PASSWORD).await.status(), 429);
+    b.stop().await;
+    a.stop().await;
+}
+
+async fn set_roles_as(node: &TestApp, admin: &Session, id: i64, roles: &[&str]) -> u16 {
+    node.client
+        .patch(node.url(&format!("/api/admin/users/{id}")))
+        .header("Authorization", admin.bearer())
+        .json(&json!({ "roles": roles }))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Two admins, one on each node, each removing the other (or themselves) at the same
+/// moment: one change wins and one admin always remains, round after round.
+async fn admins_on_two_nodes_cannot_remove_the_last_admin_together(db: DbKind) {
+    let (a, b) = two_nodes(db, Link::Database).await;
+    let mut x = a.user_session("admin-0", &[Role::Admin]).await;
+    let mut y = b.user_session("admin-1", &[Role::Admin]).await;
+    for round in 0..6 {
+        let (x_id, y_id) = (
+            x.body["id"].as_i64().unwrap(),
+            y.body["id"].as_i64().unwrap(),
+        );
+        // Even rounds: each removes the other; odd rounds: each removes themselves.
+        let (x_target, y_target) = if round % 2 == 0 {
+            (y_id, x_id)
+        } else {
+            (x_id, y_id)
+        };
+        let (on_a, on_b) = tokio::join!(
+            set_roles_as(&a, &x, x_target, &["user"]),
+            set_roles_as(&b, &y, y_target, &["user"]),
+        );
+        let mut statuses = [on_a, on_b];
+        statuses.sort();
+        let refused = if round % 2 == 0 { 403 } else { 409 };
+        assert_eq!(
+            statuses,
+            [200, refused],
+            "round {round}: {on_a} on a, {on_b} on b"
+        );
+        let admins = portcullis::store::users::count_active_admins_except(&a.state().db, -1)
+            .await
+            .unwrap();
+        assert_eq!(admins, 1, "round {round}");
+        // The survivor makes a new admin on the other node for the next round.
+        let survivor = if (on_a == 200) == (round % 2 == 0) {
+            x
+        } else {
+            y
+        };
+        let fresh = b.user_session(&format!("admin-{}", round + 2), &[]).await;
+        let fresh_id = fresh.body["id"].as_i64().unwrap();
+        assert_eq!(
+            set_roles_as(&a, &survivor, fresh_id, &["user", "admin"]).await,
+            200
+        );
+        (x, y) = (survivor, fresh);
+    }
     b.stop().await;
     a.stop().await;
 }

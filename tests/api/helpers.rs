@@ -47,19 +47,29 @@ pub enum DbKind {
     Postgres(String),
 }
 
+/// The URL in `var`, if set. Unset is a skip, or a failure when
+/// PORTCULLIS_TEST_REQUIRE_ALL_DATABASES says nothing may be skipped (as in CI).
+fn service_url(var: &str) -> Option<String> {
+    let url = std::env::var(var).ok().filter(|u| !u.is_empty());
+    if url.is_none() && std::env::var_os("PORTCULLIS_TEST_REQUIRE_ALL_DATABASES").is_some() {
+        panic!("{var} is unset and PORTCULLIS_TEST_REQUIRE_ALL_DATABASES forbids skipping");
+    }
+    url
+}
+
 impl DbKind {
     pub fn mysql() -> Option<Self> {
-        std::env::var("PORTCULLIS_TEST_MYSQL_URL")
-            .ok()
-            .filter(|u| !u.is_empty())
-            .map(DbKind::MySql)
+        service_url("PORTCULLIS_TEST_MYSQL_URL").map(DbKind::MySql)
     }
     pub fn postgres() -> Option<Self> {
-        std::env::var("PORTCULLIS_TEST_POSTGRES_URL")
-            .ok()
-            .filter(|u| !u.is_empty())
-            .map(DbKind::Postgres)
+        service_url("PORTCULLIS_TEST_POSTGRES_URL").map(DbKind::Postgres)
     }
+}
+
+/// Redis for the runs with `PORTCULLIS_REDIS_URL` (e.g. redis://127.0.0.1:6379). Nodes
+/// namespace their keys by database, so tests on their own databases never collide.
+pub fn test_redis_url() -> Option<String> {
+    service_url("PORTCULLIS_TEST_REDIS_URL")
 }
 
 /// A database of the test's own, dropped when the test ends (even when it fails).
@@ -168,6 +178,7 @@ pub fn test_settings(db_url: &str) -> Settings {
     s.database_url = db_url.to_string();
     s.jwt_secret = None;
     s.argon2 = Argon2Cost::parse(TEST_ARGON2).expect("cost");
+    s.redis_url = None;
     s
 }
 
