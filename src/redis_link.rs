@@ -17,7 +17,7 @@ use crate::clock::Millis;
 
 /// A command that takes longer than this is treated as a failure, so a sick Redis costs a
 /// sign-in at most this much before the database takes over.
-const COMMAND_TIMEOUT: Duration = Duration::from_millis(500);
+const COMMAND_TIMEOUT: Duration = Duration::from_millis(250);
 /// After a failure, Redis is left alone this long (the database serves meanwhile), so an
 /// outage does not add a timeout to every request.
 const BACK_OFF_MS: i64 = 1_000;
@@ -98,18 +98,27 @@ impl RedisLink {
         i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX)
     }
 
-    /// Runs one command under the timeout and the back-off rule.
-    async fn run<T, F>(&self, command: F) -> Result<T, RedisError>
+    /// Runs one command under the timeout and the back-off rule. A connection found dead
+    /// (Redis restarted, say) is retried once on a fresh one: only a second failure, or no
+    /// answer in time, sends callers to the database.
+    async fn run<T, F, Fut>(&self, mut command: F) -> Result<T, RedisError>
     where
-        F: std::future::Future<Output = redis::RedisResult<T>>,
+        F: FnMut(ConnectionManager) -> Fut,
+        Fut: std::future::Future<Output = redis::RedisResult<T>>,
     {
         if self.elapsed_ms() < self.down_until.load(Ordering::Acquire) {
             return Err(RedisError::BackingOff);
         }
-        let outcome = match tokio::time::timeout(COMMAND_TIMEOUT, command).await {
-            Ok(Ok(value)) => return Ok(value),
-            Ok(Err(e)) => RedisError::Redis(e),
-            Err(_) => RedisError::Timeout(COMMAND_TIMEOUT),
+        let mut retried = false;
+        let outcome = loop {
+            match tokio::time::timeout(COMMAND_TIMEOUT, command(self.commands.clone())).await {
+                Ok(Ok(value)) => return Ok(value),
+                Ok(Err(e)) if !retried && e.is_connection_dropped() && !e.is_timeout() => {
+                    retried = true;
+                }
+                Ok(Err(e)) => break RedisError::Redis(e),
+                Err(_) => break RedisError::Timeout(COMMAND_TIMEOUT),
+            }
         };
         self.down_until
             .store(self.elapsed_ms() + BACK_OFF_MS, Ordering::Release);
@@ -118,30 +127,34 @@ impl RedisLink {
     }
 
     pub async fn publish(&self, message: &str) -> Result<(), RedisError> {
-        let mut conn = self.commands.clone();
         let channel = self.events_channel();
-        self.run(async move { conn.publish::<_, _, i64>(channel, message).await })
-            .await
-            .map(|_| ())
+        self.run(|mut conn| {
+            let channel = channel.clone();
+            async move { conn.publish::<_, _, i64>(channel, message).await }
+        })
+        .await
+        .map(|_| ())
     }
 
     /// Counts a failure for `key`; the first failure starts a window of `window_ms`.
     pub async fn record_failure(&self, key: &str, window_ms: Millis) -> Result<(), RedisError> {
-        let mut conn = self.commands.clone();
         let key = self.throttle_key(key);
-        self.run(async move {
-            redis::pipe()
-                .atomic()
-                .incr(&key, 1)
-                .ignore()
-                // NX: only the first failure sets the expiry, so the window is fixed.
-                .cmd("PEXPIRE")
-                .arg(&key)
-                .arg(window_ms)
-                .arg("NX")
-                .ignore()
-                .query_async::<()>(&mut conn)
-                .await
+        self.run(|mut conn| {
+            let key = key.clone();
+            async move {
+                redis::pipe()
+                    .atomic()
+                    .incr(&key, 1)
+                    .ignore()
+                    // NX: only the first failure sets the expiry, so the window is fixed.
+                    .cmd("PEXPIRE")
+                    .arg(&key)
+                    .arg(window_ms)
+                    .arg("NX")
+                    .ignore()
+                    .query_async::<()>(&mut conn)
+                    .await
+            }
         })
         .await
     }
@@ -154,15 +167,17 @@ impl RedisLink {
         window_ms: Millis,
         now: Millis,
     ) -> Result<Option<(Millis, i64)>, RedisError> {
-        let mut conn = self.commands.clone();
         let key = self.throttle_key(key);
         let (failures, ttl): (Option<i64>, i64) = self
-            .run(async move {
-                redis::pipe()
-                    .get(&key)
-                    .pttl(&key)
-                    .query_async(&mut conn)
-                    .await
+            .run(|mut conn| {
+                let key = key.clone();
+                async move {
+                    redis::pipe()
+                        .get(&key)
+                        .pttl(&key)
+                        .query_async(&mut conn)
+                        .await
+                }
             })
             .await?;
         Ok(match failures {
@@ -172,10 +187,12 @@ impl RedisLink {
     }
 
     pub async fn clear(&self, key: &str) -> Result<(), RedisError> {
-        let mut conn = self.commands.clone();
         let key = self.throttle_key(key);
-        self.run(async move { conn.del::<_, i64>(key).await })
-            .await
-            .map(|_| ())
+        self.run(|mut conn| {
+            let key = key.clone();
+            async move { conn.del::<_, i64>(key).await }
+        })
+        .await
+        .map(|_| ())
     }
 }

@@ -53,6 +53,7 @@ through_database_and_redis!(
 on_every_database!(
     an_unreachable_redis_leaves_the_database_to_do_both_jobs,
     admins_on_two_nodes_cannot_remove_the_last_admin_together,
+    a_redis_partition_still_ends_sessions_everywhere_within_a_second,
 );
 
 async fn two_nodes(kind: DbKind, link: Link) -> (TestApp, TestApp) {
@@ -335,6 +336,83 @@ async fn admins_on_two_nodes_cannot_remove_the_last_admin_together(db: DbKind) {
         );
         (x, y) = (survivor, fresh);
     }
+    b.stop().await;
+    a.stop().await;
+}
+
+async fn until_subscribed(nodes: &[&TestApp]) {
+    let started = Instant::now();
+    while !nodes
+        .iter()
+        .all(|n| n.state().redis.as_ref().unwrap().is_subscribed())
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "never subscribed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn signout(node: &TestApp, session: &Session) {
+    let response = node
+        .client
+        .post(node.url("/api/auth/signout"))
+        .header("Authorization", session.bearer())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+/// Redis goes silent (a partition: connections stay open, nothing answers) and comes back.
+/// Meanwhile sessions still end on every node within a second and failures are still
+/// counted across nodes; afterwards events travel through Redis again.
+async fn a_redis_partition_still_ends_sessions_everywhere_within_a_second(db: DbKind) {
+    let Some(redis) = test_redis_url() else {
+        eprintln!("not run: PORTCULLIS_TEST_REDIS_URL is unset");
+        return;
+    };
+    let target = redis.trim_start_matches("redis://").trim_end_matches('/');
+    let relay = crate::resilience::Relay::start(target.to_string()).await;
+    let (a, b) = two_nodes_with(db, Link::Database, |s| {
+        s.redis_url = Some(format!("redis://127.0.0.1:{}", relay.port));
+        s.throttle_account_failures = 2;
+    })
+    .await;
+    until_subscribed(&[&a, &b]).await;
+
+    let before = a.user_session("islander", &[]).await;
+    assert_eq!(status_of(&b, "/api/test/user", &before.bearer()).await, 200);
+    relay.blackhole();
+    let started = Instant::now();
+    signout(&a, &before).await;
+    time_until(async || status_of(&b, "/api/test/user", &before.bearer()).await == 401).await;
+    let took = started.elapsed();
+    eprintln!("signout during a redis partition reached the other node in {took:?}");
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+
+    a.create_user("cut-off", &[]).await;
+    assert_eq!(a.signin_raw("cut-off", "wrong").await.status(), 401);
+    assert_eq!(b.signin_raw("cut-off", "wrong").await.status(), 401);
+    assert_eq!(a.signin_raw("cut-off", PASSWORD).await.status(), 429);
+
+    relay.restore();
+    until_subscribed(&[&a, &b]).await;
+    // Past the back-off after the failures above, publishing goes to Redis again.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let events = rows(&a, "cache_events").await;
+    let after = a.user_session("homecoming", &[]).await;
+    assert_eq!(status_of(&b, "/api/test/user", &after.bearer()).await, 200);
+    signout(&a, &after).await;
+    let took =
+        time_until(async || status_of(&b, "/api/test/user", &after.bearer()).await == 401).await;
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    assert_eq!(
+        rows(&a, "cache_events").await,
+        events,
+        "went through the database"
+    );
     b.stop().await;
     a.stop().await;
 }

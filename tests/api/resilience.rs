@@ -356,14 +356,14 @@ const BLACKHOLE: u8 = 2;
 /// new ones (accepted then closed at once); `blackhole` stops forwarding but keeps every
 /// connection open and accepts new ones that never answer (a network partition);
 /// `restore` forwards again (connections stalled by a blackhole are closed).
-struct Relay {
-    port: u16,
+pub(crate) struct Relay {
+    pub(crate) port: u16,
     mode: watch::Sender<u8>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Relay {
-    async fn start(target: String) -> Self {
+    pub(crate) async fn start(target: String) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let (mode, _) = watch::channel(UP);
@@ -403,13 +403,13 @@ impl Relay {
         });
         Relay { port, mode, task }
     }
-    fn cut(&self) {
+    pub(crate) fn cut(&self) {
         self.mode.send_replace(CUT);
     }
-    fn blackhole(&self) {
+    pub(crate) fn blackhole(&self) {
         self.mode.send_replace(BLACKHOLE);
     }
-    fn restore(&self) {
+    pub(crate) fn restore(&self) {
         self.mode.send_replace(UP);
     }
 }
