@@ -220,10 +220,36 @@ fn builder(dialect: Dialect) -> &'static dyn SchemaBuilder {
     }
 }
 
+/// Any number chosen for this lock alone (PostgreSQL advisory locks share one key space
+/// per database).
+const MIGRATION_LOCK: i64 = 0x706f_7274_6375;
+
 /// Applies every pending migration, then seeds the roles. Safe to run on every start and
-/// from several processes: tables are created only if missing and seeding ignores rows
-/// that exist.
+/// from several processes: on PostgreSQL, whose concurrent `CREATE ... IF NOT EXISTS` can
+/// fail, nodes take turns under an advisory lock; elsewhere tables are created only if
+/// missing, "already exists" is not an error, and seeding ignores rows that exist.
 pub async fn migrate(db: &Db) -> Result<(), sqlx::Error> {
+    // Held by an otherwise empty transaction on its own connection; released at commit,
+    // or by the rollback if anything below fails.
+    let turn = match db.dialect {
+        Dialect::Postgres => {
+            let mut tx = db.pool.begin().await?;
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(MIGRATION_LOCK)
+                .execute(&mut *tx)
+                .await?;
+            Some(tx)
+        }
+        _ => None,
+    };
+    apply(db).await?;
+    if let Some(tx) = turn {
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+async fn apply(db: &Db) -> Result<(), sqlx::Error> {
     let ledger = Table::create()
         .table(name("schema_migrations"))
         .if_not_exists()
@@ -236,7 +262,11 @@ pub async fn migrate(db: &Db) -> Result<(), sqlx::Error> {
         .col(millis("applied_at"))
         .to_owned()
         .build_any(builder(db.dialect));
-    sqlx::query(&ledger).execute(&db.pool).await?;
+    if let Err(e) = sqlx::query(&ledger).execute(&db.pool).await {
+        if !already_exists(&e) && !is_unique_violation(&e) {
+            return Err(e);
+        }
+    }
 
     let applied: Vec<i64> = sqlx::query("SELECT version FROM schema_migrations")
         .fetch_all(&db.pool)
