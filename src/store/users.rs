@@ -5,7 +5,7 @@ use sqlx::Row;
 use super::StoreError;
 use crate::auth::session_cache::UserState;
 use crate::clock::Millis;
-use crate::db::{is_unique_violation, Db};
+use crate::db::{is_unique_violation, Db, Dialect};
 use crate::domain::{Email, Role, RoleSet, Username};
 
 /// An account to create: validated names (their lower-cased keys are what the unique
@@ -230,36 +230,23 @@ pub async fn list(
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<UserRecord>, i64), sqlx::Error> {
-    // `!` escapes LIKE's wildcards: the one escape character all three databases read alike.
-    let pattern = prefix.map(|p| {
-        let escaped: String = p
-            .to_lowercase()
-            .chars()
-            .flat_map(|c| match c {
-                '!' | '%' | '_' => vec!['!', c],
-                c => vec![c],
-            })
-            .collect();
-        format!("{escaped}%")
-    });
-    let filter = if pattern.is_some() {
-        " WHERE username_lower LIKE ? ESCAPE '!' OR email_lower LIKE ? ESCAPE '!'"
-    } else {
-        ""
+    let (filter, args) = match prefix {
+        Some(p) => prefix_filter(db.dialect, p),
+        None => ("", Vec::new()),
     };
     let count_sql = format!("SELECT COUNT(*) FROM users{filter}");
     let count_sql = db.sql(&count_sql);
     let mut count = sqlx::query(&count_sql);
-    if let Some(p) = &pattern {
-        count = count.bind(p.clone()).bind(p.clone());
+    for arg in &args {
+        count = count.bind(arg.clone());
     }
     let total: i64 = count.fetch_one(&db.pool).await?.try_get(0)?;
 
     let page_sql = format!("SELECT {COLUMNS} FROM users{filter} ORDER BY id LIMIT ? OFFSET ?");
     let page_sql = db.sql(&page_sql);
     let mut page = sqlx::query(&page_sql);
-    if let Some(p) = &pattern {
-        page = page.bind(p.clone()).bind(p.clone());
+    for arg in &args {
+        page = page.bind(arg.clone());
     }
     let rows = page.bind(limit).bind(offset).fetch_all(&db.pool).await?;
     let mut users = Vec::with_capacity(rows.len());
@@ -267,6 +254,47 @@ pub async fn list(
         users.push(with_roles(db, row).await?);
     }
     Ok((users, total))
+}
+
+/// The WHERE clause of a prefix search on the lower-cased keys, and its arguments in order.
+///
+/// SQLite: a range, `key >= prefix AND key < prefix || U+10FFFF`, which the unique indexes
+/// serve (MULTI-INDEX OR); its LIKE ignores ASCII case, so it cannot use those BINARY
+/// indexes and scans the table. Under BINARY (byte, so code point, order) the range is
+/// exactly the keys that start with the prefix, wildcards included as plain characters.
+/// MySQL serves `LIKE 'prefix%'` from the indexes itself (index_merge sort_union).
+/// PostgreSQL keeps LIKE: exact under any collation, though served by an index only under
+/// the C collation (or from a `text_pattern_ops` index). A range would be served by the
+/// indexes under the database's collation, but in one with contractions (cs, da, ...) it
+/// misses keys that do start with the prefix.
+fn prefix_filter(dialect: Dialect, prefix: &str) -> (&'static str, Vec<String>) {
+    let lower = prefix.to_lowercase();
+    match dialect {
+        Dialect::Sqlite => {
+            let above = format!("{lower}{}", char::MAX);
+            (
+                " WHERE (username_lower >= ? AND username_lower < ?) \
+                 OR (email_lower >= ? AND email_lower < ?)",
+                vec![lower.clone(), above.clone(), lower, above],
+            )
+        }
+        Dialect::MySql | Dialect::Postgres => {
+            // `!` escapes LIKE's wildcards: the one escape character all three databases
+            // read alike.
+            let escaped: String = lower
+                .chars()
+                .flat_map(|c| match c {
+                    '!' | '%' | '_' => vec!['!', c],
+                    c => vec![c],
+                })
+                .collect();
+            let pattern = format!("{escaped}%");
+            (
+                " WHERE username_lower LIKE ? ESCAPE '!' OR email_lower LIKE ? ESCAPE '!'",
+                vec![pattern.clone(), pattern],
+            )
+        }
+    }
 }
 
 /// Enabled admins other than `user_id`: the last-admin rule counts these.
