@@ -16,12 +16,7 @@ on_every_database!(
 );
 
 fn portcullis(db_url: &str, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_portcullis"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("PORTCULLIS_") || key == "DATABASE_URL" {
-            command.env_remove(key);
-        }
-    }
+    let mut command = clean_binary();
     command
         .env("DATABASE_URL", db_url)
         .env("PORTCULLIS_ARGON2", TEST_ARGON2)
@@ -312,17 +307,8 @@ fn every_setting_is_a_flag_and_an_environment_variable() {
 #[tokio::test]
 async fn no_command_serves_on_the_sqlite_default_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_portcullis"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("PORTCULLIS_") || key == "DATABASE_URL" {
-            command.env_remove(key);
-        }
-    }
+    let port = free_port();
+    let mut command = clean_binary();
     let mut child = command
         .env("PORTCULLIS_BIND", format!("127.0.0.1:{port}"))
         .current_dir(dir.path())
@@ -361,17 +347,8 @@ async fn no_command_serves_on_the_sqlite_default_and_stops_on_sigterm() {
 async fn logs_record_auth_events_but_never_a_password_or_a_token() {
     let dir = tempfile::tempdir().unwrap();
     let log_path = dir.path().join("server.log");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_portcullis"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("PORTCULLIS_") || key == "DATABASE_URL" {
-            command.env_remove(key);
-        }
-    }
+    let port = free_port();
+    let mut command = clean_binary();
     let mut child = command
         .env("PORTCULLIS_BIND", format!("127.0.0.1:{port}"))
         .env("PORTCULLIS_ARGON2", TEST_ARGON2)

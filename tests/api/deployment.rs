@@ -130,14 +130,6 @@ fn skip(variant: &Variant, why: &str) {
     eprintln!("SKIPPED: the deployment test on {name} did not run: {why}");
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Three nodes and (optionally) nginx, all child processes, killed when dropped.
 struct Cluster {
     name: String,
@@ -205,12 +197,7 @@ impl Drop for Cluster {
 
 /// A command for the binary with none of the caller's PORTCULLIS_ settings.
 fn portcullis(db_url: &str) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_portcullis"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("PORTCULLIS_") || key == "DATABASE_URL" {
-            command.env_remove(key);
-        }
-    }
+    let mut command = clean_binary();
     command
         .env("DATABASE_URL", db_url)
         .env("PORTCULLIS_ARGON2", TEST_ARGON2)

@@ -169,6 +169,27 @@ impl Drop for TestDb {
     }
 }
 
+/// The built binary with none of the caller's PORTCULLIS_ settings nor DATABASE_URL, so
+/// a developer's environment cannot change what a test starts.
+pub fn clean_binary() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_portcullis"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("PORTCULLIS_") || key == "DATABASE_URL" {
+            command.env_remove(key);
+        }
+    }
+    command
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind an ephemeral port")
+        .local_addr()
+        .expect("its address")
+        .port()
+}
+
 /// Cheap hashing for tests that are not about hashing; tests about it use the default.
 pub const TEST_ARGON2: &str = "m=1024,t=1,p=1";
 

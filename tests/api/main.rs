@@ -19,5 +19,6 @@ mod role_matrix;
 mod signin;
 mod signout;
 mod signup;
+mod soak;
 mod tutorial_clients;
 mod tutorial_import;
