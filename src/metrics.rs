@@ -2,7 +2,7 @@
 //! never exposed on the public address by accident.
 use std::net::SocketAddr;
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
@@ -13,6 +13,8 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::app::AppState;
 
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
 /// The process-wide recorder: the `metrics` facade has one global recorder, so every
 /// server in a process (tests start many) shares it.
 pub fn handle() -> Option<&'static PrometheusHandle> {
@@ -22,11 +24,22 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
             let buckets = [
                 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
             ];
-            PrometheusBuilder::new()
+            let handle = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Suffix("duration_seconds".into()), &buckets)
                 .ok()?
                 .install_recorder()
-                .ok()
+                .ok()?;
+            // Histograms buffer every sample until upkeep folds them into their buckets,
+            // which a scrape does too; without scrapes they would grow without bound.
+            let upkeep = handle.clone();
+            std::thread::Builder::new()
+                .name("metrics-upkeep".into())
+                .spawn(move || loop {
+                    std::thread::sleep(UPKEEP_EVERY);
+                    upkeep.run_upkeep();
+                })
+                .ok()?;
+            Some(handle)
         })
         .as_ref()
 }

@@ -94,7 +94,7 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<AuthUser, A
         .cache
         .session(&claims.sid, crate::store::sessions::state(db, &claims.sid))
         .await
-        .map_err(|e| ApiError::internal(&*e))?;
+        .map_err(|e| ApiError::database(&e))?;
     let now = state.clock.now_ms();
     match session {
         Some(s) if !s.revoked && s.user_id == claims.id && now < s.expires_at => {}
@@ -104,7 +104,7 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<AuthUser, A
         .cache
         .user(claims.id, crate::store::users::auth_state(db, claims.id))
         .await
-        .map_err(|e| ApiError::internal(&*e))?;
+        .map_err(|e| ApiError::database(&e))?;
     match user {
         Some(u) if !u.disabled => Ok(AuthUser {
             id: claims.id,

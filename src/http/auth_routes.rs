@@ -449,7 +449,7 @@ fn refresh_error(e: RefreshError) -> ApiError {
             "refresh_token_reused",
             "Refresh token was already used. Please make a new signin request",
         ),
-        RefreshError::Internal(e) => ApiError::internal(&e),
+        RefreshError::Internal(e) => ApiError::failure(&e),
     }
 }
 

@@ -121,23 +121,40 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// A failed database call. When the database cannot be reached it is a 503 the client
+    /// may retry, as /health/ready says, not an internal error.
+    pub fn database(e: &sqlx::Error) -> Self {
+        if crate::db::is_unavailable(e) {
+            tracing::warn!(error = %e, "database unavailable");
+            Self::unavailable()
+        } else {
+            Self::internal(e)
+        }
+    }
+
+    /// A failure from a lower layer: a 503 when anything in its chain of causes is an
+    /// unreachable database, else a 500.
+    pub fn failure(e: &anyhow::Error) -> Self {
+        match e
+            .chain()
+            .find_map(|cause| cause.downcast_ref::<sqlx::Error>())
+        {
+            Some(db) => Self::database(db),
+            None => Self::internal(e),
+        }
+    }
+}
+
 impl From<anyhow::Error> for ApiError {
     fn from(e: anyhow::Error) -> Self {
-        ApiError::internal(&e)
+        ApiError::failure(&e)
     }
 }
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
-        match e {
-            // The database cannot be reached: a 503 the client may retry, as /health/ready
-            // says, not an internal error.
-            ref db if crate::db::is_unavailable(db) => {
-                tracing::warn!(error = %e, "database unavailable");
-                Self::unavailable()
-            }
-            _ => ApiError::internal(&e),
-        }
+        ApiError::database(&e)
     }
 }
 

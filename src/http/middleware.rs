@@ -126,7 +126,7 @@ pub async fn refresh_cookie_session(
             );
             response
         }
-        Err(sessions::RefreshError::Internal(e)) => ApiError::internal(&e).into_response(),
+        Err(sessions::RefreshError::Internal(e)) => ApiError::failure(&e).into_response(),
         // The request goes on unauthenticated and gets the usual 401 where that matters.
         Err(_) => next.run(req).await,
     }

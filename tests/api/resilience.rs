@@ -18,21 +18,8 @@ use crate::helpers::*;
 // 1. Crash: SIGKILL at a random moment under concurrent signups, ten times, same file.
 // ---------------------------------------------------------------------------------------
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn start_binary(db_url: &str, port: u16) -> Child {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_portcullis"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("PORTCULLIS_") || key == "DATABASE_URL" {
-            command.env_remove(key);
-        }
-    }
+    let mut command = clean_binary();
     command
         .env("DATABASE_URL", db_url)
         .env("PORTCULLIS_BIND", format!("127.0.0.1:{port}"))
@@ -536,6 +523,29 @@ async fn outage(kind: DbKind, partition: bool) {
         signin_took < Duration::from_secs(7),
         "signin during the outage took {signin_took:?} (pool acquire timeout is 5 s)"
     );
+    // Refreshing and signing out need it as well: 503 too, not a 500.
+    let (r, refresh_took) = timed(tokio::time::timeout(
+        Duration::from_secs(15),
+        refresh_status(&app, &session),
+    ))
+    .await;
+    let (refresh_code, body) = r.expect("refresh during the outage did not answer within 15 s");
+    assert_eq!(refresh_code, 503, "refresh during the outage: {body}");
+    assert_eq!(body["code"], "unavailable", "refresh during the outage");
+    let refresh_token = session
+        .refresh
+        .as_deref()
+        .expect("refresh token in the body");
+    let (r, signout_took) = timed(tokio::time::timeout(
+        Duration::from_secs(15),
+        app.post("/api/auth/signout", json!({"refreshToken": refresh_token})),
+    ))
+    .await;
+    let r = r.expect("signout during the outage did not answer within 15 s");
+    let signout_status = r.status().as_u16();
+    let body: Value = r.json().await.unwrap_or(Value::Null);
+    assert_eq!(signout_status, 503, "signout during the outage: {body}");
+    assert_eq!(body["code"], "unavailable", "signout during the outage");
     // Requests that do not need the database keep working.
     assert_eq!(app.get("/api/test/all").await.status(), 200);
     let (user, user_took) = timed(app.get_with("/api/test/user", ("Authorization", &bearer))).await;
@@ -571,7 +581,8 @@ async fn outage(kind: DbKind, partition: bool) {
     app.signin(&format!("after{n}"), PASSWORD).await;
     eprintln!(
         "outage {kind:?} (partition: {partition}): ready 503 after {ready_503:?}; signup {status} in {signup_took:?}; \
-         signin {signin_status} in {signin_took:?}; \
+         signin {signin_status} in {signin_took:?}; refresh in {refresh_took:?}; \
+         signout in {signout_took:?}; \
          cached GET in {user_took:?}; recovered in {recovered:?}"
     );
     app.stop().await;
