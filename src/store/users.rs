@@ -263,10 +263,10 @@ pub async fn list(
 /// indexes and scans the table. Under BINARY (byte, so code point, order) the range is
 /// exactly the keys that start with the prefix, wildcards included as plain characters.
 /// MySQL serves `LIKE 'prefix%'` from the indexes itself (index_merge sort_union).
-/// PostgreSQL keeps LIKE: exact under any collation, though served by an index only under
-/// the C collation (or from a `text_pattern_ops` index). A range would be served by the
-/// indexes under the database's collation, but in one with contractions (cs, da, ...) it
-/// misses keys that do start with the prefix.
+/// PostgreSQL keeps LIKE: exact under any collation, and served by the `text_pattern_ops`
+/// indexes of migration 4 (a plain btree serves it only under the C collation). A range
+/// would be served by the plain indexes under the database's collation, but in one with
+/// contractions (cs, da, ...) it misses keys that do start with the prefix.
 fn prefix_filter(dialect: Dialect, prefix: &str) -> (&'static str, Vec<String>) {
     let lower = prefix.to_lowercase();
     match dialect {

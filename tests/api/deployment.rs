@@ -1247,7 +1247,7 @@ async fn simultaneous_first_start(variant: Variant) {
             .iter()
             .map(|r| r.try_get(0).unwrap())
             .collect();
-        assert_eq!(versions, [1, 2, 3], "schema_migrations");
+        assert_eq!(versions, [1, 2, 3, 4], "schema_migrations");
         let keys: Vec<String> = rows("SELECT name FROM server_keys")
             .fetch_all(&mut db)
             .await
