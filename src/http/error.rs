@@ -134,14 +134,17 @@ impl ApiError {
     }
 
     /// A failure from a lower layer: a 503 when anything in its chain of causes is an
-    /// unreachable database, else a 500.
+    /// unreachable database, else a 500 (logged with its whole chain).
     pub fn failure(e: &anyhow::Error) -> Self {
-        match e
+        let unreachable = e
             .chain()
-            .find_map(|cause| cause.downcast_ref::<sqlx::Error>())
-        {
-            Some(db) => Self::database(db),
-            None => Self::internal(e),
+            .filter_map(|cause| cause.downcast_ref::<sqlx::Error>())
+            .any(crate::db::is_unavailable);
+        if unreachable {
+            tracing::warn!(error = format!("{e:#}"), "database unavailable");
+            Self::unavailable()
+        } else {
+            Self::internal(&format!("{e:#}"))
         }
     }
 }
