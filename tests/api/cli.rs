@@ -16,11 +16,8 @@ on_every_database!(
 );
 
 fn portcullis(db_url: &str, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut command = clean_binary();
+    let mut command = binary_on(db_url);
     command
-        .env("DATABASE_URL", db_url)
-        .env("PORTCULLIS_ARGON2", TEST_ARGON2)
-        .env("RUST_LOG", "warn")
         .args(args)
         .stdin(if stdin.is_some() {
             Stdio::piped()

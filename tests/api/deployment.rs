@@ -195,18 +195,8 @@ impl Drop for Cluster {
     }
 }
 
-/// A command for the binary with none of the caller's PORTCULLIS_ settings.
-fn portcullis(db_url: &str) -> Command {
-    let mut command = clean_binary();
-    command
-        .env("DATABASE_URL", db_url)
-        .env("PORTCULLIS_ARGON2", TEST_ARGON2)
-        .env("RUST_LOG", "warn");
-    command
-}
-
 fn spawn_node(dir: &Path, db_url: &str, redis: bool, port: u16, n: usize) -> Child {
-    let mut command = portcullis(db_url);
+    let mut command = binary_on(db_url);
     if redis {
         command.env("PORTCULLIS_REDIS_URL", test_redis_url().expect("checked"));
     }
@@ -504,7 +494,7 @@ async fn signup_signin_and_roles(c: &Cluster, client: &reqwest::Client) -> Sessi
     }
 
     // An admin made with the CLI on the shared database signs up a moderator through nginx.
-    let mut child = portcullis(&c.db.url)
+    let mut child = binary_on(&c.db.url)
         .args(["user", "create", "--username", "chief", "--email"])
         .args(["chief@example.com", "--role", "admin", "--password-stdin"])
         .stdin(Stdio::piped())

@@ -181,6 +181,16 @@ pub fn clean_binary() -> std::process::Command {
     command
 }
 
+/// `clean_binary()` on the database `db_url`, with cheap hashing and warnings only.
+pub fn binary_on(db_url: &str) -> std::process::Command {
+    let mut command = clean_binary();
+    command
+        .env("DATABASE_URL", db_url)
+        .env("PORTCULLIS_ARGON2", TEST_ARGON2)
+        .env("RUST_LOG", "warn");
+    command
+}
+
 /// A TCP port on 127.0.0.1 that was free a moment ago.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

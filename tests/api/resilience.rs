@@ -19,14 +19,11 @@ use crate::helpers::*;
 // ---------------------------------------------------------------------------------------
 
 fn start_binary(db_url: &str, port: u16) -> Child {
-    let mut command = clean_binary();
+    let mut command = binary_on(db_url);
     command
-        .env("DATABASE_URL", db_url)
         .env("PORTCULLIS_BIND", format!("127.0.0.1:{port}"))
-        .env("PORTCULLIS_ARGON2", TEST_ARGON2)
         // Every signup and signin comes from 127.0.0.1; the per-client limit is not the subject.
         .env("PORTCULLIS_THROTTLE_CLIENT_FAILURES", "100000")
-        .env("RUST_LOG", "warn")
         .arg("serve")
         .stdin(Stdio::null())
         .stdout(Stdio::null())

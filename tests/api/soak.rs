@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 
 use portcullis::auth::password_hasher::Argon2Cost;
 
-use crate::helpers::{clean_binary, free_port, PASSWORD, TEST_ARGON2};
+use crate::helpers::{binary_on, free_port, PASSWORD, TEST_ARGON2};
 
 /// Concurrent clients signing up, signing in and using their sessions.
 const USER_CLIENTS: u64 = 5;
@@ -338,11 +338,8 @@ async fn mixed_traffic_for_minutes_gives_no_unplanned_5xx_and_flat_memory() {
 // ---------------------------------------------------------------------------------------
 
 fn portcullis_command(db_url: &str, argon2: &str) -> Command {
-    let mut command = clean_binary();
-    command
-        .env("DATABASE_URL", db_url)
-        .env("PORTCULLIS_ARGON2", argon2)
-        .env("RUST_LOG", "warn");
+    let mut command = binary_on(db_url);
+    command.env("PORTCULLIS_ARGON2", argon2);
     command
 }
 

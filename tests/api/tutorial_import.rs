@@ -1,6 +1,5 @@
 //! `portcullis import tutorial`: a database shaped as the tutorial's Sequelize models left
 //! it, with the messy rows real ones have, imported by the real binary.
-use std::process::Command;
 
 use serde_json::json;
 use sqlx::Connection;
@@ -155,12 +154,7 @@ fn import(target_url: &str, source_url: &str, dry_run: bool) -> String {
     if dry_run {
         args.push("--dry-run");
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_portcullis"))
-        .env("DATABASE_URL", target_url)
-        .env("RUST_LOG", "warn")
-        .args(&args)
-        .output()
-        .unwrap();
+    let out = binary_on(target_url).args(&args).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
