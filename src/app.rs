@@ -221,8 +221,13 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub fn router(state: AppState) -> Router {
     let (api, doc) = api_routes().split_for_parts();
     let doc = Arc::new(doc);
+    // Counting and timing every request is work for nobody when metrics are off.
+    let api = if state.settings.metrics_bind.is_some() {
+        api.route_layer(middleware::from_fn(crate::metrics::track))
+    } else {
+        api
+    };
     let api = api
-        .route_layer(middleware::from_fn(crate::metrics::track))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             mw::refresh_cookie_session,
@@ -307,7 +312,9 @@ impl Server {
     pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
         let bind = settings.bind;
         // Counters only count once the recorder exists: install it before any request.
-        crate::metrics::handle();
+        if settings.metrics_bind.is_some() {
+            crate::metrics::handle();
+        }
         let state = AppState::build(settings, clock).await?;
         let listener = TcpListener::bind(bind)
             .await
