@@ -1213,9 +1213,37 @@ async fn simultaneous_first_start(variant: Variant) {
             let session = signin(&client, c.node_url(n, "/api/auth/signin"), &name).await;
             // Every node accepts every node's token: they found one signing key.
             for i in 0..NODES {
-                let status =
-                    get_status(&client, c.node_url(i, "/api/auth/me"), &session.bearer()).await;
-                assert_eq!(status, 200, "token of node {} on node {}", n + 1, i + 1);
+                let response = client
+                    .get(c.node_url(i, "/api/auth/me"))
+                    .header("Authorization", session.bearer())
+                    .send()
+                    .await
+                    .expect("request");
+                let status = response.status().as_u16();
+                if status != 200 {
+                    // Which refusal it was, and what the nodes and the database say.
+                    let body = response.text().await.unwrap_or_default();
+                    let mut db = c.db().await;
+                    let keys: Vec<String> =
+                        sqlx::query("SELECT name FROM server_keys ORDER BY name")
+                            .fetch_all(&mut db)
+                            .await
+                            .unwrap()
+                            .iter()
+                            .map(|r| r.try_get(0).unwrap())
+                            .collect();
+                    let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+                        .fetch_one(&mut db)
+                        .await
+                        .unwrap();
+                    panic!(
+                        "round {round}: token of node {} on node {}: {status} {body}; \
+                         server_keys {keys:?}; {sessions} sessions\n{}",
+                        n + 1,
+                        i + 1,
+                        c.logs()
+                    );
+                }
             }
         }
 
