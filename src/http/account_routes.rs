@@ -4,7 +4,6 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use axum_extra::extract::cookie::CookieJar;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -50,11 +49,11 @@ pub struct Me {
 #[utoipa::path(get, path = "/api/auth/me", tag = "account",
     responses((status = 200, body = Me), (status = 401, body = ErrorBody)),
     security(("bearer" = []), ("cookie" = [])))]
-async fn me(State(state): State<AppState>, user: AuthUser) -> Result<Json<Me>, ApiError> {
+async fn me(State(state): State<AppState>, user: AuthUser) -> Result<ApiJson<Me>, ApiError> {
     let record = store::users::find_by_id(&state.db, user.id)
         .await?
         .ok_or_else(ApiError::invalid_token)?;
-    Ok(Json(Me {
+    Ok(ApiJson(Me {
         id: record.id,
         username: record.username,
         email: record.email,
@@ -87,8 +86,8 @@ pub struct Policy {
 
 /// The rules signup applies, for clients to mirror.
 #[utoipa::path(get, path = "/api/auth/policy", tag = "account", responses((status = 200, body = Policy)))]
-async fn policy(State(state): State<AppState>) -> Json<Policy> {
-    Json(Policy {
+async fn policy(State(state): State<AppState>) -> ApiJson<Policy> {
+    ApiJson(Policy {
         username: LengthRule {
             min_length: Username::MIN,
             max_length: Username::MAX,
@@ -123,7 +122,7 @@ async fn change_password(
     user: AuthUser,
     origin: RequestOrigin,
     ApiJson(body): ApiJson<PasswordChange>,
-) -> Result<Json<MessageBody>, ApiError> {
+) -> Result<ApiJson<MessageBody>, ApiError> {
     let record = store::users::find_by_id(&state.db, user.id)
         .await?
         .ok_or_else(ApiError::invalid_token)?;
@@ -174,7 +173,7 @@ async fn change_password(
         state.session_ended(sid).await;
     }
     audit::record(&state, Event::PasswordChanged, true, &entry).await;
-    Ok(Json(MessageBody::new("Password changed.")))
+    Ok(ApiJson(MessageBody::new("Password changed.")))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -201,13 +200,13 @@ pub struct SessionList {
 async fn list_sessions(
     State(state): State<AppState>,
     user: AuthUser,
-) -> Result<Json<SessionList>, ApiError> {
+) -> Result<ApiJson<SessionList>, ApiError> {
     let now = state.clock.now_ms();
     let sessions = store::sessions::list_live(&state.db, user.id, now).await?;
     // Unused for the refresh idle lifetime, a session has ended (its refresh token expired);
     // the one this request proves is in use is always listed.
     let idle_ms = state.settings.refresh_ttl.as_millis() as i64;
-    Ok(Json(SessionList {
+    Ok(ApiJson(SessionList {
         items: sessions
             .into_iter()
             .filter(|s| s.id == user.session_id || now < s.last_used_at + idle_ms)
@@ -279,7 +278,7 @@ async fn signout_all(
     };
     Ok((
         jar,
-        Json(MessageBody::new("You've been signed out everywhere!")),
+        ApiJson(MessageBody::new("You've been signed out everywhere!")),
     )
         .into_response())
 }

@@ -3,7 +3,6 @@
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -101,7 +100,7 @@ async fn list_users(
     State(state): State<AppState>,
     _admin: Admin,
     query: Result<Query<UserQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<UserPage>, ApiError> {
+) -> Result<ApiJson<UserPage>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let page = q.page.unwrap_or(1);
     let limit = q.limit.unwrap_or(20);
@@ -120,7 +119,7 @@ async fn list_users(
         ));
     }
     let (users, total) = store::users::list(&state.db, prefix, (page - 1) * limit, limit).await?;
-    Ok(Json(UserPage {
+    Ok(ApiJson(UserPage {
         items: users.into_iter().map(UserItem::from).collect(),
         total,
         page,
@@ -188,7 +187,7 @@ async fn update_user(
     origin: RequestOrigin,
     id: Result<Path<i64>, PathRejection>,
     ApiJson(body): ApiJson<UserUpdate>,
-) -> Result<Json<UserItem>, ApiError> {
+) -> Result<ApiJson<UserItem>, ApiError> {
     let id = user_id(id)?;
     let roles: Option<RoleSet> = body.roles.as_deref().map(requested_roles).transpose()?;
     let _one_at_a_time = one_at_a_time(&state).await?;
@@ -232,7 +231,7 @@ async fn update_user(
     let updated = store::users::find_by_id(&state.db, id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    Ok(Json(updated.into()))
+    Ok(ApiJson(updated.into()))
 }
 
 /// Deletes a user; their tokens stop working at once.
@@ -304,7 +303,7 @@ async fn list_audit(
     State(state): State<AppState>,
     _admin: Admin,
     query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<AuditPage>, ApiError> {
+) -> Result<ApiJson<AuditPage>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let limit = q.limit.unwrap_or(50);
     if !(1..=MAX_LIMIT).contains(&limit) {
@@ -313,7 +312,7 @@ async fn list_audit(
         )));
     }
     let records = store::audit::list(&state.db, limit, q.before).await?;
-    Ok(Json(AuditPage {
+    Ok(ApiJson(AuditPage {
         items: records
             .into_iter()
             .map(|r| AuditItem {

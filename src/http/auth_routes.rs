@@ -2,7 +2,6 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use axum_extra::extract::cookie::CookieJar;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -108,7 +107,7 @@ async fn signup(
             audit::record(&state, Event::Signup, true, &entry).await;
             Ok((
                 StatusCode::CREATED,
-                Json(Created {
+                ApiJson(Created {
                     message: "User registered successfully!",
                     code: "created",
                 }),
@@ -331,7 +330,7 @@ async fn signin(
     } else {
         jar
     };
-    Ok((jar, Json(body)).into_response())
+    Ok((jar, ApiJson(body)).into_response())
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -432,7 +431,7 @@ async fn refresh(
             expires_in,
         }
     };
-    Ok((jar, Json(body)).into_response())
+    Ok((jar, ApiJson(body)).into_response())
 }
 
 fn refresh_error(e: RefreshError) -> ApiError {
@@ -500,5 +499,5 @@ async fn signout(
     } else {
         jar
     };
-    Ok((jar, Json(MessageBody::new("You've been signed out!"))).into_response())
+    Ok((jar, ApiJson(MessageBody::new("You've been signed out!"))).into_response())
 }

@@ -3,10 +3,11 @@ use std::sync::Arc;
 
 use axum::http::header;
 use axum::response::{Html, IntoResponse};
-use axum::{Extension, Json};
+use axum::Extension;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
+use crate::http::json::ApiJson;
 use serde::Serialize;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::OpenApi as OpenApiDoc;
@@ -84,7 +85,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// This document.
 #[utoipa::path(get, path = "/api/openapi.json", tag = "docs", responses((status = 200, description = "the OpenAPI 3.1 document", content_type = "application/json")))]
 async fn openapi_json(Extension(doc): Extension<Arc<OpenApiDoc>>) -> impl IntoResponse {
-    Json(doc.as_ref().clone())
+    ApiJson(doc.as_ref().clone())
 }
 
 /// A browsable view of this document, served offline: a small page of our own, no CDN.

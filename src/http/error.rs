@@ -7,6 +7,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use super::json::ApiJson;
+
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -168,7 +170,7 @@ impl IntoResponse for ApiError {
         } else {
             json!({"message": self.message, "code": self.code})
         };
-        let mut response = (self.status, axum::Json(body)).into_response();
+        let mut response = (self.status, ApiJson(body)).into_response();
         let headers = response.headers_mut();
         if let Some(seconds) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));

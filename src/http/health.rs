@@ -3,7 +3,6 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -11,6 +10,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::app::AppState;
 use crate::http::docs::ErrorBody;
 use crate::http::error::ApiError;
+use crate::http::json::ApiJson;
 
 /// How long readiness waits for the database before calling it unavailable.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
@@ -29,16 +29,16 @@ pub struct Status {
 
 /// The process is up.
 #[utoipa::path(get, path = "/health/live", tag = "health", responses((status = 200, body = Status)))]
-async fn live() -> Json<Status> {
-    Json(Status { status: "ok" })
+async fn live() -> ApiJson<Status> {
+    ApiJson(Status { status: "ok" })
 }
 
 /// The process is up and its database answers.
 #[utoipa::path(get, path = "/health/ready", tag = "health",
     responses((status = 200, body = Status), (status = 503, description = "database unavailable", body = ErrorBody)))]
-async fn ready(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
+async fn ready(State(state): State<AppState>) -> Result<ApiJson<Status>, ApiError> {
     match tokio::time::timeout(READY_TIMEOUT, state.db.ping()).await {
-        Ok(Ok(())) => Ok(Json(Status { status: "ready" })),
+        Ok(Ok(())) => Ok(ApiJson(Status { status: "ready" })),
         _ => Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "not_ready",

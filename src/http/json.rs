@@ -1,17 +1,42 @@
-//! JSON bodies with our error shape: 415 for another Content-Type, 413 past the limit,
-//! 400 naming the field for anything malformed.
-use axum::body::Bytes;
+//! JSON in and out. Bodies read: our error shape, 415 for another Content-Type, 413 past
+//! the limit, 400 naming the field for anything malformed. Bodies written: the one place
+//! that decides a JSON answer's Content-Type (API.md conventions: with its charset).
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{FromRequest, Request};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 use super::error::ApiError;
 
 /// Request bodies above this answer 413 (API.md conventions).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// A JSON body: read from a request (an extractor) or written as an answer.
 pub struct ApiJson<T>(pub T);
+
+/// The Content-Type of every JSON answer.
+pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
+
+impl<T: Serialize> IntoResponse for ApiJson<T> {
+    fn into_response(self) -> Response {
+        match serde_json::to_vec(&self.0) {
+            Ok(bytes) => {
+                let mut response = Response::new(Body::from(bytes));
+                response.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static(JSON_CONTENT_TYPE),
+                );
+                response
+            }
+            // Only a map with non-string keys or a failing Serialize impl gets here: ours
+            // are plain structs, so this is a bug worth a log line, not a client's fault.
+            Err(e) => super::error::ApiError::internal(&e).into_response(),
+        }
+    }
+}
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
@@ -29,6 +54,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             .await
             .map_err(from_bytes_rejection)?;
         require_object(&bytes)?;
+        #[allow(clippy::disallowed_types)] // reading only: its rejections name the field
         match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(ApiJson(value)),
             Err(rejection) => Err(from_json_rejection(rejection)),

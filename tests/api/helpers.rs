@@ -430,6 +430,9 @@ pub fn set_cookies(headers: &HeaderMap) -> HashMap<String, SetCookie> {
         .collect()
 }
 
+/// The Content-Type of every JSON answer (API.md conventions).
+pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
+
 /// Asserts the status, JSON `message` and `code` of an error response; returns the body.
 pub async fn assert_error(
     response: reqwest::Response,
@@ -438,11 +441,9 @@ pub async fn assert_error(
     code: &str,
 ) -> Value {
     assert_eq!(response.status(), status, "status");
-    assert!(
-        response.headers()[reqwest::header::CONTENT_TYPE]
-            .to_str()
-            .unwrap()
-            .starts_with("application/json"),
+    assert_eq!(
+        response.headers()[reqwest::header::CONTENT_TYPE],
+        JSON_CONTENT_TYPE,
         "errors are JSON"
     );
     let body: Value = response.json().await.expect("json error body");

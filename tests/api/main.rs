@@ -10,6 +10,7 @@ mod audit_trail;
 mod bad_input;
 mod cli;
 mod cluster;
+mod content_types;
 mod cookies_csrf_cors;
 mod deployment;
 mod docs_health_metrics;
