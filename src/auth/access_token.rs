@@ -113,6 +113,9 @@ impl AccessTokens {
         let claims = decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|_| TokenError::Invalid)?
             .claims;
+        if !payload_is_utf8(token) {
+            return Err(TokenError::Invalid);
+        }
         let leeway = LEEWAY_SECS as i64;
         let not_yet = claims.nbf.is_some_and(|nbf| nbf > now_secs + leeway);
         if not_yet || claims.iat > now_secs + leeway || claims.sub != claims.id.to_string() {
@@ -131,6 +134,21 @@ impl AccessTokens {
         let header_b64 = token.split('.').next().unwrap_or_default();
         (!self.our_header.is_empty() && header_b64 == self.our_header)
             || header_has_no_forbidden_params(header_b64)
+    }
+}
+
+/// RFC 7519 §7.2: the claims set is UTF-8 JSON. serde_json skips an unknown claim's string
+/// without looking into it, so `decode` alone lets invalid bytes through; this looks. Run
+/// only on tokens whose signature held, on a buffer of the stack: one pass of base64 and
+/// one of UTF-8 (ASCII, which our claims are, is its fast path).
+fn payload_is_utf8(token: &str) -> bool {
+    let payload = token.split('.').nth(1).unwrap_or_default();
+    let mut decoded = [0u8; MAX_TOKEN_LEN / 4 * 3];
+    match URL_SAFE_NO_PAD.decode_slice(payload, &mut decoded) {
+        Ok(len) => decoded
+            .get(..len)
+            .is_some_and(|bytes| std::str::from_utf8(bytes).is_ok()),
+        Err(_) => false,
     }
 }
 
@@ -193,9 +211,14 @@ mod tests {
     }
 
     fn forge(header: serde_json::Value, claims: serde_json::Value, key: &[u8]) -> String {
+        forge_raw(header, claims.to_string().as_bytes(), key)
+    }
+
+    /// As `forge`, with the claims given as bytes, which need not be UTF-8.
+    fn forge_raw(header: serde_json::Value, claims: &[u8], key: &[u8]) -> String {
         use hmac_sha256::sign;
         let h = URL_SAFE_NO_PAD.encode(header.to_string());
-        let c = URL_SAFE_NO_PAD.encode(claims.to_string());
+        let c = URL_SAFE_NO_PAD.encode(claims);
         let sig = URL_SAFE_NO_PAD.encode(sign(key, format!("{h}.{c}").as_bytes()));
         format!("{h}.{c}.{sig}")
     }
@@ -326,6 +349,43 @@ mod tests {
                 "{why}"
             );
         }
+    }
+
+    #[test]
+    fn claims_that_are_not_utf8_are_invalid_though_signed_with_our_key() {
+        let t = tokens();
+        let hs = serde_json::json!({"alg": "HS256", "typ": "JWT"});
+        let valid = good_claims().to_string();
+        let body = valid.strip_suffix('}').unwrap();
+        // An unknown claim's value and an unknown claim's name, each with raw bytes that
+        // are no UTF-8: bytes never used, an overlong form, an encoded surrogate.
+        for bad in [
+            b"\xff\xfe".as_slice(),
+            b"\xc0\xaf".as_slice(),
+            b"\xed\xa0\x80".as_slice(),
+        ] {
+            let mut unknown = format!("{body},\"x\":\"").into_bytes();
+            unknown.extend_from_slice(bad);
+            unknown.extend_from_slice(b"\"}");
+            assert_eq!(
+                t.verify(&forge_raw(hs.clone(), &unknown, KEY), NOW),
+                Err(TokenError::Invalid),
+                "unknown claim {bad:?}"
+            );
+            let mut name = format!("{body},\"").into_bytes();
+            name.extend_from_slice(bad);
+            name.extend_from_slice(b"\":1}");
+            assert_eq!(
+                t.verify(&forge_raw(hs.clone(), &name, KEY), NOW),
+                Err(TokenError::Invalid),
+                "claim name {bad:?}"
+            );
+        }
+        // The same token with a valid non-ASCII string still passes: UTF-8 is the rule.
+        let accented = format!("{body},\"x\":\"caf\u{e9} \u{1f600}\"}}");
+        assert!(t
+            .verify(&forge_raw(hs, accented.as_bytes(), KEY), NOW)
+            .is_ok());
     }
 
     proptest! {
