@@ -15,6 +15,7 @@ on_every_database!(
     invalid_fields_say_which_field_and_why,
     common_passwords_are_refused,
     concurrent_identical_signups_create_exactly_one_account,
+    a_burst_of_64_signups_a_core_at_the_default_cost_is_queued_not_shed,
 );
 
 async fn signup_creates_a_user_who_can_sign_in(db: DbKind) {
@@ -250,5 +251,35 @@ async fn concurrent_identical_signups_create_exactly_one_account(db: DbKind) {
         "{statuses:?}"
     );
     app.signin("racer", PASSWORD).await;
+    app.stop().await;
+}
+
+/// An office signing up at nine: 64 simultaneous signups of one identity per core, with
+/// the default argon2 cost, are all hashed and answered (one 201, the rest 409), none shed.
+async fn a_burst_of_64_signups_a_core_at_the_default_cost_is_queued_not_shed(db: DbKind) {
+    let app = TestApp::spawn_with(db, |s| {
+        s.argon2 = portcullis::config::Settings::defaults().argon2;
+    })
+    .await;
+    // A hash done first, so that a bound on the pace of recent hashes has one to go by.
+    assert_eq!(
+        app.signup("early", "early@example.com", PASSWORD)
+            .await
+            .status(),
+        201
+    );
+    let cores = std::thread::available_parallelism().unwrap().get();
+    let attempts = (0..64 * cores).map(|_| app.signup("office", "office@example.com", PASSWORD));
+    let statuses: Vec<u16> = join_all(attempts)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    let count = |status: u16| statuses.iter().filter(|s| **s == status).count();
+    assert_eq!(
+        (count(201), count(409)),
+        (1, 64 * cores - 1),
+        "{statuses:?}"
+    );
     app.stop().await;
 }
