@@ -6,6 +6,7 @@ mod helpers;
 mod access_tokens;
 mod account;
 mod admin;
+mod api_reference;
 mod audit_trail;
 mod bad_input;
 mod cli;
