@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use ipnet::IpNet;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::auth::password_hasher::Argon2Cost;
 
@@ -43,18 +44,21 @@ pub struct Settings {
         long,
         env = "DATABASE_URL",
         default_value = "sqlite://data/portcullis.db",
+        hide_env_values = true,
+        value_parser = SecretUrl::parse,
         global = true
     )]
-    pub database_url: String,
+    pub database_url: SecretUrl,
 
     /// HS256 key, at least 32 bytes. Unset: a random key is generated once and kept in the database.
     #[arg(
         long,
         env = "PORTCULLIS_JWT_SECRET",
         hide_env_values = true,
+        value_parser = parse_secret,
         global = true
     )]
-    pub jwt_secret: Option<String>,
+    pub jwt_secret: Option<SecretString>,
 
     /// `iss` and `aud` of access tokens.
     #[arg(
@@ -135,9 +139,10 @@ pub struct Settings {
         long,
         env = "PORTCULLIS_REDIS_URL",
         hide_env_values = true,
+        value_parser = SecretUrl::parse,
         global = true
     )]
-    pub redis_url: Option<String>,
+    pub redis_url: Option<SecretUrl>,
 
     /// Listen address of the Prometheus /metrics listener (off when unset).
     #[arg(long, env = "PORTCULLIS_METRICS_BIND", global = true)]
@@ -174,6 +179,52 @@ impl Settings {
             .map(|o| o.trim().trim_end_matches('/').to_string())
             .filter(|o| !o.is_empty())
             .collect()
+    }
+}
+
+/// A setting that must never reach a log: `Debug` shows `[REDACTED]`.
+fn parse_secret(text: &str) -> Result<SecretString, String> {
+    Ok(SecretString::from(text))
+}
+
+/// A connection URL, which may carry a password (`mysql://user:pass@host/db`). `Debug` and
+/// `Display` show it with the password replaced, so settings can be logged; the URL itself
+/// is had only by asking for it (`expose`).
+#[derive(Clone)]
+pub struct SecretUrl(SecretString);
+
+impl SecretUrl {
+    fn parse(text: &str) -> Result<Self, String> {
+        Ok(Self::from(text))
+    }
+
+    /// The URL with its password, for the connection and nothing else.
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl From<&str> for SecretUrl {
+    fn from(url: &str) -> Self {
+        Self(SecretString::from(url))
+    }
+}
+
+impl From<String> for SecretUrl {
+    fn from(url: String) -> Self {
+        Self(SecretString::from(url))
+    }
+}
+
+impl std::fmt::Display for SecretUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::db::redact(self.expose()))
+    }
+}
+
+impl std::fmt::Debug for SecretUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", crate::db::redact(self.expose()))
     }
 }
 
@@ -220,6 +271,31 @@ fn parse_net(text: &str) -> Result<Option<IpNet>, String> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn formatted_settings_show_no_secret() {
+        let mut settings = Settings::defaults();
+        settings.jwt_secret = Some("jwt-secret-XYZZY-0123456789abcdef0123".into());
+        settings.database_url =
+            "postgres://portcullis:db-pass-XYZZY@db.internal:5432/p?sslpassword=ssl-XYZZY".into();
+        settings.redis_url = Some("rediss://default:redis-pass-XYZZY@cache:6380".into());
+        for text in [format!("{settings:?}"), format!("{settings:#?}")] {
+            assert!(!text.contains("XYZZY"), "a secret in {text}");
+            assert!(
+                text.contains("postgres://portcullis:***@db.internal:5432/p"),
+                "{text}"
+            );
+            assert!(text.contains("sslpassword=***"), "{text}");
+            assert!(text.contains("rediss://default:***@cache:6380"), "{text}");
+            assert!(text.contains("SecretBox<str>([REDACTED])"), "{text}");
+        }
+        assert_eq!(
+            settings.database_url.to_string(),
+            "postgres://portcullis:***@db.internal:5432/p?sslpassword=***"
+        );
+        // The real thing is there for whoever asks for it by name.
+        assert!(settings.database_url.expose().contains("db-pass-XYZZY"));
+    }
 
     #[test]
     fn durations_in_every_documented_form() {

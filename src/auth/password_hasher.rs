@@ -17,6 +17,7 @@ use argon2::password_hash::{
     Output, ParamsString, PasswordHash, PasswordHasher as _, Salt, SaltString,
 };
 use argon2::{Algorithm, Argon2, Block, Params, Version};
+use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 use tokio::sync::oneshot;
 
@@ -225,10 +226,15 @@ impl PasswordHasher {
         self.shared.waiting.load(Ordering::Relaxed)
     }
 
-    pub async fn hash(self: &Arc<Self>, password: String) -> Result<String, HashError> {
+    pub async fn hash(self: &Arc<Self>, password: SecretString) -> Result<String, HashError> {
         self.run(move |shared, scratch| {
             let salt = SaltString::generate(&mut OsRng);
-            hash_argon2(&shared.argon2, scratch, password.as_bytes(), &salt)
+            hash_argon2(
+                &shared.argon2,
+                scratch,
+                password.expose_secret().as_bytes(),
+                &salt,
+            )
         })
         .await
     }
@@ -237,17 +243,18 @@ impl PasswordHasher {
     /// stored hash, so an unknown user costs exactly what a wrong password costs.
     pub async fn verify(
         self: &Arc<Self>,
-        password: String,
+        password: SecretString,
         stored: Option<String>,
     ) -> Result<bool, HashError> {
         let exists = stored.is_some();
         let hash = stored.unwrap_or_else(|| self.dummy_hash.clone());
         self.run(move |shared, scratch| {
             shared.verifications.fetch_add(1, Ordering::Relaxed);
+            let password = password.expose_secret();
             let matches = if is_bcrypt(&hash) {
                 // bcrypt reads only 72 bytes; a longer password is refused, not truncated.
                 password.len() <= BCRYPT_MAX_BYTES
-                    && bcrypt::verify(&password, &hash).unwrap_or(false)
+                    && bcrypt::verify(password, &hash).unwrap_or(false)
             } else {
                 verify_argon2(scratch, password.as_bytes(), &hash)
             };
@@ -468,7 +475,7 @@ mod tests {
         );
         let all = (0..24).map(|i| {
             let h = Arc::clone(&hasher);
-            tokio::spawn(async move { h.hash(format!("password {i}")).await })
+            tokio::spawn(async move { h.hash(format!("password {i}").into()).await })
         });
         for result in futures::future::join_all(all).await {
             assert!(result.unwrap().is_ok());
@@ -494,7 +501,7 @@ mod tests {
         );
         let all = (0..12).map(|i| {
             let h = Arc::clone(&hasher);
-            tokio::spawn(async move { h.hash(format!("password {i}")).await })
+            tokio::spawn(async move { h.hash(format!("password {i}").into()).await })
         });
         let results: Vec<_> = futures::future::join_all(all)
             .await
@@ -527,11 +534,11 @@ mod tests {
                 .format_for_version(version);
             assert!(is_bcrypt(&hash));
             assert!(hasher
-                .verify(password.to_string(), Some(hash.clone()))
+                .verify(password.into(), Some(hash.clone()))
                 .await
                 .unwrap());
             assert!(!hasher
-                .verify(format!("{password}!"), Some(hash))
+                .verify(format!("{password}!").into(), Some(hash))
                 .await
                 .unwrap());
         }
@@ -539,7 +546,10 @@ mod tests {
         let hash = bcrypt::hash_with_result(&long, 4)
             .unwrap()
             .format_for_version(bcrypt::Version::TwoA);
-        assert!(!hasher.verify(format!("{long}y"), Some(hash)).await.unwrap());
+        assert!(!hasher
+            .verify(format!("{long}y").into(), Some(hash))
+            .await
+            .unwrap());
         assert!(!is_bcrypt("$argon2id$v=19$m=19456,t=2,p=1$abc$def"));
     }
 
@@ -596,7 +606,7 @@ mod tests {
         assert!(burst >= cores * (WAITING_PER_THREAD + 1));
         let all = (0..burst).map(|i| {
             let h = Arc::clone(&hasher);
-            tokio::spawn(async move { h.hash(format!("password {i}")).await })
+            tokio::spawn(async move { h.hash(format!("password {i}").into()).await })
         });
         let shed = futures::future::join_all(all)
             .await

@@ -197,18 +197,43 @@ fn numbered_placeholders(sql: &str) -> String {
     out
 }
 
-/// A URL with its password replaced, fit for an error message or a log.
+/// A URL with its password replaced, fit for an error message or a log: the one after
+/// the user name, and the value of any query parameter that names a password, secret or
+/// key (`?password=`, `?sslpassword=`, `?sslkey=`...).
 pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let mut out = match (base.find("://"), base.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let credentials = &url[scheme_end + 3..at];
+            let credentials = &base[scheme_end + 3..at];
             match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
-                None => url.to_string(),
+                Some((user, _)) => format!("{}{user}:***{}", &base[..scheme_end + 3], &base[at..]),
+                None => base.to_string(),
             }
         }
-        _ => url.to_string(),
+        _ => base.to_string(),
+    };
+    if let Some(query) = query {
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) if names_a_secret(key) => format!("{key}=***"),
+                _ => pair.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&pairs.join("&"));
     }
+    out
+}
+
+fn names_a_secret(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    ["pass", "secret", "key", "token"]
+        .iter()
+        .any(|word| key.contains(word))
 }
 
 #[cfg(test)]
@@ -227,5 +252,15 @@ mod tests {
     fn passwords_are_redacted_from_urls() {
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact("sqlite://data/x.db"), "sqlite://data/x.db");
+        assert_eq!(redact("redis://:pw@h:6379/0"), "redis://:***@h:6379/0");
+        assert_eq!(
+            redact("mysql://u@h/db?password=pw&ssl-mode=required&sslkey=/k.pem"),
+            "mysql://u@h/db?password=***&ssl-mode=required&sslkey=***"
+        );
+        // An @ in the query is no user name.
+        assert_eq!(
+            redact("sqlite://x.db?note=a:b@c"),
+            "sqlite://x.db?note=a:b@c"
+        );
     }
 }

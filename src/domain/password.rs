@@ -1,6 +1,8 @@
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
+use secrecy::{ExposeSecret, SecretString};
+
 /// The rules a new password must follow (API.md §1, "Password"): a length range counted in
 /// characters, no composition rules, and no common or guessable passwords.
 #[derive(Clone, Copy, Debug)]
@@ -27,8 +29,8 @@ pub enum PasswordRejection {
 }
 
 /// A password that passed the policy. It is kept exactly as received: no trimming, no
-/// normalisation, no truncation.
-pub struct NewPassword(String);
+/// normalisation, no truncation; and it cannot be printed.
+pub struct NewPassword(SecretString);
 
 impl NewPassword {
     pub fn parse(
@@ -58,11 +60,16 @@ impl NewPassword {
         if is_common(&lower) {
             return Err(PasswordRejection::TooCommon);
         }
-        Ok(Self(raw.to_string()))
+        Ok(Self(SecretString::from(raw)))
     }
 
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose_secret()
+    }
+
+    /// The password, to hand to the hasher.
+    pub fn secret(&self) -> SecretString {
+        self.0.clone()
     }
 }
 

@@ -120,7 +120,7 @@ async fn a_token_past_its_lifetime_and_the_leeway_is_reported_as_expired(db: DbK
 
 async fn forged_tokens_are_refused_as_invalid(db: DbKind) {
     let secret = random_secret();
-    let app = TestApp::spawn_with(db, |s| s.jwt_secret = Some(secret.clone())).await;
+    let app = TestApp::spawn_with(db, |s| s.jwt_secret = Some(secret.as_str().into())).await;
     let key = secret.as_bytes();
     let session = app.user_session("alice", &[]).await;
     let genuine = claims_of(session.access.as_deref().unwrap());
@@ -272,7 +272,7 @@ async fn a_disabled_users_token_stops_working(db: DbKind) {
 
 async fn issued_tokens_carry_the_documented_claims(db: DbKind) {
     let secret = random_secret();
-    let app = TestApp::spawn_with(db, |s| s.jwt_secret = Some(secret.clone())).await;
+    let app = TestApp::spawn_with(db, |s| s.jwt_secret = Some(secret.as_str().into())).await;
     let before = app.clock.now_secs();
     let session = app.user_session("alice", &[]).await;
     let after = app.clock.now_secs();
@@ -357,10 +357,12 @@ async fn without_a_configured_secret_tokens_are_signed_with_the_key_kept_in_the_
 }
 
 async fn a_token_from_a_server_with_another_secret_is_refused(db: DbKind) {
-    let ours = TestApp::spawn_with(db, |s| s.jwt_secret = Some(random_secret())).await;
+    let ours = TestApp::spawn_with(db, |s| s.jwt_secret = Some(random_secret().into())).await;
     // Where the other server keeps its data does not matter; SQLite is the quickest.
-    let theirs =
-        TestApp::spawn_with(DbKind::Sqlite, |s| s.jwt_secret = Some(random_secret())).await;
+    let theirs = TestApp::spawn_with(DbKind::Sqlite, |s| {
+        s.jwt_secret = Some(random_secret().into())
+    })
+    .await;
     ours.create_user("alice", &[]).await;
     let foreign = theirs.user_session("alice", &[]).await;
     let token = foreign.access.unwrap();
@@ -410,7 +412,7 @@ async fn a_short_or_well_known_jwt_secret_stops_the_server() {
     ];
     for secret in refused {
         let mut settings = test_settings(&url);
-        settings.jwt_secret = Some(secret.clone());
+        settings.jwt_secret = Some(secret.as_str().into());
         let error = match portcullis::app::Server::start(settings, Clock::default()).await {
             Ok(server) => {
                 server.stop().await.unwrap();
@@ -429,7 +431,7 @@ async fn a_short_or_well_known_jwt_secret_stops_the_server() {
 
     // Forty random characters are accepted.
     let mut settings = test_settings(&url);
-    settings.jwt_secret = Some(random_secret());
+    settings.jwt_secret = Some(random_secret().into());
     let server = portcullis::app::Server::start(settings, Clock::default())
         .await
         .expect("a strong secret starts the server");

@@ -67,7 +67,7 @@ async fn two_nodes_with(
 ) -> (TestApp, TestApp) {
     let configure = |s: &mut portcullis::config::Settings| {
         if link == Link::Redis {
-            s.redis_url = test_redis_url();
+            s.redis_url = test_redis_url().map(Into::into);
         }
         configure(s);
     };
@@ -376,7 +376,7 @@ async fn a_redis_partition_still_ends_sessions_everywhere_within_a_second(db: Db
     let target = redis.trim_start_matches("redis://").trim_end_matches('/');
     let relay = crate::resilience::Relay::start(target.to_string()).await;
     let (a, b) = two_nodes_with(db, Link::Database, |s| {
-        s.redis_url = Some(format!("redis://127.0.0.1:{}", relay.port));
+        s.redis_url = Some(format!("redis://127.0.0.1:{}", relay.port).into());
         s.throttle_account_failures = 2;
     })
     .await;

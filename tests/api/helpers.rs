@@ -206,7 +206,7 @@ pub const TEST_ARGON2: &str = "m=1024,t=1,p=1";
 pub fn test_settings(db_url: &str) -> Settings {
     let mut s = Settings::defaults();
     s.bind = "127.0.0.1:0".parse().expect("addr");
-    s.database_url = db_url.to_string();
+    s.database_url = db_url.into();
     s.jwt_secret = None;
     s.argon2 = Argon2Cost::parse(TEST_ARGON2).expect("cost");
     s.redis_url = None;
@@ -319,7 +319,7 @@ impl TestApp {
         let state = self.state();
         let hasher =
             Arc::new(PasswordHasher::new(Argon2Cost::parse(TEST_ARGON2).unwrap()).unwrap());
-        let hash = hasher.hash(PASSWORD.to_string()).await.unwrap();
+        let hash = hasher.hash(PASSWORD.into()).await.unwrap();
         let roles: RoleSet = roles.iter().copied().chain([Role::User]).collect();
         portcullis::store::users::create(
             &state.db,
