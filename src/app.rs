@@ -10,6 +10,7 @@ use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::IntoResponse;
 use axum::{middleware, Router};
 use ipnet::IpNet;
+use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -20,7 +21,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::auth::access_token::AccessTokens;
-use crate::auth::change_feed::{self, Change};
+use crate::auth::change_feed;
 use crate::auth::password_hasher::PasswordHasher;
 use crate::auth::session_cache::SessionCache;
 use crate::auth::throttle::Throttle;
@@ -35,6 +36,7 @@ use crate::http::{
     middleware as mw, test_routes,
 };
 use crate::redis_link::RedisLink;
+use crate::service::notify::Notifier;
 use crate::store;
 
 /// Everything a request handler may need, cheap to clone.
@@ -98,8 +100,8 @@ const WELL_KNOWN_SECRETS: &[&str] = &[
 pub async fn jwt_key(settings: &Settings, db: &Db, now: i64) -> anyhow::Result<Vec<u8>> {
     match &settings.jwt_secret {
         Some(secret) => {
-            check_secret(secret)?;
-            Ok(secret.as_bytes().to_vec())
+            check_secret(secret.expose_secret())?;
+            Ok(secret.expose_secret().as_bytes().to_vec())
         }
         None => Ok(store::server_keys::get_or_create(db, "jwt_hs256", now).await?),
     }
@@ -135,45 +137,43 @@ pub fn check_secret(secret: &str) -> anyhow::Result<()> {
 }
 
 impl AppState {
+    /// Tells this node's cache and the other nodes of ended sessions and changed users.
+    pub fn notifier(&self) -> Notifier<'_> {
+        Notifier {
+            db: &self.db,
+            clock: &self.clock,
+            redis: self.redis.as_deref(),
+            cache: Some(&self.cache),
+        }
+    }
+
     /// A session ended: forget it here at once, and tell the other nodes.
     pub async fn session_ended(&self, session_id: &str) {
-        self.cache.session_revoked(session_id).await;
-        self.publish(Change::Session, session_id).await;
+        self.notifier().session_ended(session_id).await;
     }
 
     /// A user's roles or state changed (or the user is gone): same, for the user.
     pub async fn user_changed(&self, user_id: i64) {
-        self.cache.user_changed(user_id).await;
-        self.publish(Change::User, &user_id.to_string()).await;
-    }
-
-    async fn publish(&self, change: Change, key: &str) {
-        let redis = self.redis.as_deref();
-        if let Err(e) =
-            change_feed::publish(&self.db, redis, change, key, self.clock.now_ms()).await
-        {
-            // This node is already right; others catch up when their cache entry expires.
-            tracing::error!(error = %e, ?change, "cache event not published");
-        }
+        self.notifier().user_changed(user_id).await;
     }
 
     /// Opens the database, applies migrations, loads keys: what `serve` does before it listens.
     pub async fn build(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
         // Refuse a bad secret before touching the database.
         if let Some(secret) = &settings.jwt_secret {
-            check_secret(secret)?;
+            check_secret(secret.expose_secret())?;
         }
-        let db = Db::connect(&settings.database_url).await?;
+        let db = Db::connect(settings.database_url.expose()).await?;
         db::migrate(&db).await.context("applying migrations")?;
         let now = clock.now_ms();
         let key = jwt_key(&settings, &db, now).await?;
         let refresh_key = store::server_keys::get_or_create(&db, "refresh_successor", now).await?;
         let hasher = PasswordHasher::new(settings.argon2).map_err(anyhow::Error::msg)?;
         let redis = match &settings.redis_url {
-            Some(url) if !url.trim().is_empty() => {
+            Some(url) if !url.expose().trim().is_empty() => {
                 let cluster_id = store::server_keys::get_or_create(&db, "cluster_id", now).await?;
                 Some(Arc::new(
-                    RedisLink::new(url, &cluster_id).map_err(anyhow::Error::msg)?,
+                    RedisLink::new(url.expose(), &cluster_id).map_err(anyhow::Error::msg)?,
                 ))
             }
             _ => None,

@@ -1,16 +1,15 @@
 //! Recording auth events: to the log (target `audit`) and to the `audit_events` table that
 //! `/api/admin/audit` lists. Never a password or a token.
-pub use crate::store::audit::{Entry, Event};
+pub use crate::store::audit::{Entry, Event, Via};
 
-use crate::app::AppState;
+use crate::clock::Clock;
+use crate::db::Db;
 
 /// Records one event. A failed write is logged, not returned: the request it describes has
 /// already happened and must get its answer.
-pub async fn record(state: &AppState, event: Event, ok: bool, entry: &Entry<'_>) {
+pub async fn record(db: &Db, clock: &Clock, event: Event, ok: bool, entry: &Entry<'_>) {
     log(event, ok, entry);
-    if let Err(e) =
-        crate::store::audit::record(&state.db, event, ok, entry, state.clock.now_ms()).await
-    {
+    if let Err(e) = crate::store::audit::record(db, event, ok, entry, clock.now_ms()).await {
         tracing::error!(error = %e, event = event.name(), "audit event not stored");
     }
 }
@@ -27,6 +26,7 @@ pub fn log(event: Event, ok: bool, entry: &Entry<'_>) {
         subject_id = entry.subject_id,
         username = entry.username,
         ip = entry.ip,
+        via = entry.via.name(),
     );
     match event {
         Event::Signin => crate::metrics::signin(outcome),
@@ -38,7 +38,8 @@ pub fn log(event: Event, ok: bool, entry: &Entry<'_>) {
 
 /// Records a refresh attempt, whichever route made it.
 pub async fn refresh(
-    state: &AppState,
+    db: &Db,
+    clock: &Clock,
     result: &Result<crate::auth::sessions::Issued, crate::auth::sessions::RefreshError>,
     ip: &str,
     user_agent: Option<&str>,
@@ -55,6 +56,7 @@ pub async fn refresh(
         username: None,
         ip: Some(ip),
         user_agent,
+        via: Via::Api,
     };
-    record(state, event, ok, &entry).await;
+    record(db, clock, event, ok, &entry).await;
 }

@@ -7,13 +7,14 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 
 use crate::app::Server;
-use crate::auth::change_feed::{self, Change};
 use crate::auth::password_hasher::PasswordHasher;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{self, Db};
 use crate::domain::{Email, NewPassword, PasswordPolicy, Role, RoleSet, Username};
-use crate::store::{self, StoreError};
+use crate::service::admin::{self, Actor, AdminError, UserChange};
+use crate::service::notify::Notifier;
+use crate::store::{self, users::UserRecord, StoreError};
 
 #[derive(Parser)]
 #[command(
@@ -75,9 +76,17 @@ pub enum UserCommand {
         username: String,
         #[arg(required = true)]
         roles: Vec<String>,
+        /// Allow taking the admin role from the last enabled admin (audited).
+        #[arg(long)]
+        force: bool,
     },
     /// Disable an account and end all its sessions.
-    Disable { username: String },
+    Disable {
+        username: String,
+        /// Allow disabling the last enabled admin (audited).
+        #[arg(long)]
+        force: bool,
+    },
     /// Enable a disabled account.
     Enable { username: String },
 }
@@ -114,8 +123,9 @@ fn init_logging() {
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let database = settings.database_url.to_string(); // its password redacted
     let server = Server::start(settings, Clock::default()).await?;
-    tracing::info!("Portcullis listening on http://{}", server.addr);
+    tracing::info!(%database, "Portcullis listening on http://{}", server.addr);
     shutdown_signal().await;
     tracing::info!("shutting down: finishing in-flight requests");
     server.stop().await
@@ -143,7 +153,7 @@ async fn shutdown_signal() {
 }
 
 async fn open_db(settings: &Settings) -> anyhow::Result<Db> {
-    let db = Db::connect(&settings.database_url).await?;
+    let db = Db::connect(settings.database_url.expose()).await?;
     db::migrate(&db).await.context("applying migrations")?;
     Ok(db)
 }
@@ -202,7 +212,7 @@ async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
                 )?;
             let hasher =
                 Arc::new(PasswordHasher::new(settings.argon2).map_err(anyhow::Error::msg)?);
-            let hash = hasher.hash(password.expose().to_string()).await?;
+            let hash = hasher.hash(password.secret()).await?;
             let id = store::users::create(
                 &db,
                 store::users::NewUser {
@@ -232,27 +242,35 @@ async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
                 println!("Password (shown once, store it now): {}", password.expose());
             }
         }
-        UserCommand::SetRoles { username, roles } => {
-            let id = find_user(&db, &username).await?;
-            let roles = parse_roles(&roles)?;
-            store::users::set_roles(&db, id, roles, clock.now_ms()).await?;
-            change_feed::publish(&db, None, Change::User, &id.to_string(), clock.now_ms()).await?;
+        UserCommand::SetRoles {
+            username,
+            roles,
+            force,
+        } => {
+            let change = UserChange {
+                roles: Some(parse_roles(&roles)?),
+                disabled: None,
+            };
+            let user = administer(&db, &clock, &username, change, force).await?;
             println!(
                 "{username} now has roles {}.",
-                roles.authorities().join(", ")
+                user.roles.authorities().join(", ")
             );
         }
-        UserCommand::Disable { username } => {
-            let id = find_user(&db, &username).await?;
-            store::users::set_disabled(&db, id, true, clock.now_ms()).await?;
-            let ended = store::sessions::revoke_all_of_user(&db, id, None, clock.now_ms()).await?;
-            change_feed::publish(&db, None, Change::User, &id.to_string(), clock.now_ms()).await?;
-            println!("{username} is disabled; {} session(s) ended.", ended.len());
+        UserCommand::Disable { username, force } => {
+            let change = UserChange {
+                roles: None,
+                disabled: Some(true),
+            };
+            administer(&db, &clock, &username, change, force).await?;
+            println!("{username} is disabled; every session of it has ended.");
         }
         UserCommand::Enable { username } => {
-            let id = find_user(&db, &username).await?;
-            store::users::set_disabled(&db, id, false, clock.now_ms()).await?;
-            change_feed::publish(&db, None, Change::User, &id.to_string(), clock.now_ms()).await?;
+            let change = UserChange {
+                roles: None,
+                disabled: Some(false),
+            };
+            administer(&db, &clock, &username, change, false).await?;
             println!("{username} is enabled.");
         }
     }
@@ -282,11 +300,35 @@ async fn import_tutorial(settings: &Settings, from: &str, dry_run: bool) -> anyh
     Ok(())
 }
 
-async fn find_user(db: &Db, username: &str) -> anyhow::Result<i64> {
-    match store::users::find_by_login(db, username).await? {
-        Some(user) => Ok(user.id),
-        None => bail!("no user named `{username}`"),
-    }
+/// The admin API's use case, as an operator on the host: same rules, same audit trail
+/// (marked `cli`), and the running servers hear of it through the database.
+async fn administer(
+    db: &Db,
+    clock: &Clock,
+    username: &str,
+    change: UserChange,
+    force: bool,
+) -> anyhow::Result<UserRecord> {
+    let Some(user) = store::users::find_by_login(db, username).await? else {
+        bail!("no user named `{username}`");
+    };
+    let notify = Notifier {
+        db,
+        clock,
+        redis: None,
+        cache: None,
+    };
+    let actor = Actor::CommandLine { force };
+    admin::update_user(db, clock, &notify, actor, user.id, change)
+        .await
+        .map_err(|e| match e {
+            AdminError::LastAdmin => anyhow::anyhow!(
+                "`{username}` is the last enabled admin; the change would leave none \
+                 (make another admin first, or repeat with --force)"
+            ),
+            AdminError::NotFound => anyhow::anyhow!("no user named `{username}`"),
+            other => other.into(),
+        })
 }
 
 /// 24 characters from 144 random bits.

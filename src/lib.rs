@@ -19,5 +19,6 @@ pub mod domain;
 pub mod http;
 pub mod metrics;
 pub mod redis_link;
+pub mod service;
 pub mod store;
 pub mod tutorial_import;

@@ -3,7 +3,7 @@
 use sea_query::{
     Alias, ColumnDef, ForeignKey, ForeignKeyAction, ForeignKeyCreateStatement, Index,
     IndexCreateStatement, MysqlQueryBuilder, PostgresQueryBuilder, SchemaBuilder,
-    SqliteQueryBuilder, Table, TableCreateStatement,
+    SqliteQueryBuilder, Table, TableAlterStatement, TableCreateStatement,
 };
 use sqlx::Row;
 
@@ -11,6 +11,8 @@ use super::{is_unique_violation, Db, Dialect};
 
 enum Step {
     Table(TableCreateStatement),
+    /// A column added to a table; a node that finds it there already moves on.
+    Alter(TableAlterStatement),
     Index(IndexCreateStatement),
     /// SQL for one dialect only, for what sea-query does not express; the others skip it.
     Only(Dialect, &'static str),
@@ -230,6 +232,17 @@ fn migrations() -> Vec<Migration> {
                 ),
             ],
         },
+        Migration {
+            version: 5,
+            // How a change reached us: `cli` for the command line, `api` (or, for older
+            // events, nothing) for HTTP.
+            steps: vec![Step::Alter(
+                Table::alter()
+                    .table(name("audit_events"))
+                    .add_column(text_null("via", 8))
+                    .to_owned(),
+            )],
+        },
     ]
 }
 
@@ -304,6 +317,7 @@ async fn apply(db: &Db) -> Result<(), sqlx::Error> {
             let sql = match step {
                 Step::Table(mut t) => t.if_not_exists().build_any(builder(db.dialect)),
                 Step::Index(i) => i.build_any(builder(db.dialect)),
+                Step::Alter(a) => a.build_any(builder(db.dialect)),
                 Step::Only(dialect, sql) if dialect == db.dialect => sql.to_owned(),
                 Step::Only(..) => continue,
             };
@@ -350,6 +364,8 @@ async fn seed_roles(db: &Db) -> Result<(), sqlx::Error> {
 fn already_exists(e: &sqlx::Error) -> bool {
     e.as_database_error().is_some_and(|d| {
         let msg = d.message().to_ascii_lowercase();
-        msg.contains("already exists") || msg.contains("duplicate key name")
+        msg.contains("already exists")
+            || msg.contains("duplicate key name")
+            || msg.contains("duplicate column name")
     })
 }

@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -107,8 +108,10 @@ async fn policy(State(state): State<AppState>) -> ApiJson<Policy> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PasswordChange {
-    current_password: String,
-    new_password: String,
+    #[schema(value_type = String)]
+    current_password: SecretString,
+    #[schema(value_type = String)]
+    new_password: SecretString,
 }
 
 /// Changes the password; every other session of the account ends.
@@ -137,7 +140,7 @@ async fn change_password(
     }
     let new_password = NewPassword::parse(
         &state.policy,
-        &body.new_password,
+        body.new_password.expose_secret(),
         &record.username,
         &record.email,
     )
@@ -153,7 +156,14 @@ async fn change_password(
             .throttle
             .record_failure(&record.username, origin.ip, now)
             .await?;
-        audit::record(&state, Event::PasswordChanged, false, &entry).await;
+        audit::record(
+            &state.db,
+            &state.clock,
+            Event::PasswordChanged,
+            false,
+            &entry,
+        )
+        .await;
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "wrong_password",
@@ -162,7 +172,7 @@ async fn change_password(
     }
     let hash = state
         .hasher
-        .hash(new_password.expose().to_string())
+        .hash(new_password.secret())
         .await
         .map_err(hash_error)?;
     store::users::set_password(&state.db, user.id, &hash, now).await?;
@@ -172,7 +182,14 @@ async fn change_password(
     for sid in &ended {
         state.session_ended(sid).await;
     }
-    audit::record(&state, Event::PasswordChanged, true, &entry).await;
+    audit::record(
+        &state.db,
+        &state.clock,
+        Event::PasswordChanged,
+        true,
+        &entry,
+    )
+    .await;
     Ok(ApiJson(MessageBody::new("Password changed.")))
 }
 
@@ -250,7 +267,7 @@ async fn end_session(
         return Err(ApiError::not_found());
     }
     let entry = origin.entry(Some(user.id), Some(user.id), None);
-    audit::record(&state, Event::SessionEnded, true, &entry).await;
+    audit::record(&state.db, &state.clock, Event::SessionEnded, true, &entry).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -270,7 +287,7 @@ async fn signout_all(
         state.session_ended(sid).await;
     }
     let entry = origin.entry(Some(user.id), Some(user.id), None);
-    audit::record(&state, Event::SignoutAll, true, &entry).await;
+    audit::record(&state.db, &state.clock, Event::SignoutAll, true, &entry).await;
     let jar = if state.settings.token_delivery.uses_cookies() {
         cookies::add_to(jar, cookies::cleared(&state))
     } else {

@@ -8,15 +8,15 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
-use crate::audit::{self, Event};
 use crate::auth::extractors::AuthUser;
 use crate::clock::rfc3339;
-use crate::domain::{Role, RoleSet};
+use crate::domain::Role;
 use crate::http::auth_routes::requested_roles;
 use crate::http::client_ip::RequestOrigin;
 use crate::http::docs::ErrorBody;
 use crate::http::error::ApiError;
 use crate::http::json::ApiJson;
+use crate::service::admin::{self, Actor, AdminError, UserChange};
 use crate::store::{self, users::UserRecord};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -141,37 +141,33 @@ fn user_id(id: Result<Path<i64>, PathRejection>) -> Result<i64, ApiError> {
         .map_err(|_| ApiError::bad_request("The user id must be an integer."))
 }
 
-/// Changes to users run one at a time on every node (`store::admin_changes`), each
-/// rechecking that its caller is still an enabled admin: two admins can then neither both
-/// pass the last-admin check nor remove each other at once.
-async fn one_at_a_time(
-    state: &AppState,
-) -> Result<store::admin_changes::AdminChangeLock, ApiError> {
-    store::admin_changes::lock(&state.db)
-        .await
-        .map_err(|e| match e {
-            store::admin_changes::LockError::Db(e) => ApiError::from(e),
-            busy @ store::admin_changes::LockError::Busy(_) => {
+/// The one mapping of an administration error to an answer.
+impl From<AdminError> for ApiError {
+    fn from(e: AdminError) -> Self {
+        match e {
+            AdminError::NotFound => ApiError::not_found(),
+            AdminError::LastAdmin => ApiError::new(
+                StatusCode::CONFLICT,
+                "last_admin",
+                "Cannot remove the last admin.",
+            ),
+            AdminError::NotAdmin => ApiError::forbidden("Require Admin Role!"),
+            AdminError::ActorGone => ApiError::invalid_token(),
+            busy @ AdminError::Busy(_) => {
                 tracing::warn!(error = %busy, "admin change not started");
                 ApiError::unavailable()
             }
-        })
-}
-
-async fn still_admin(state: &AppState, admin: &AuthUser) -> Result<(), ApiError> {
-    match store::users::auth_state(&state.db, admin.id).await? {
-        Some(u) if !u.disabled && u.roles.contains(Role::Admin) => Ok(()),
-        Some(u) if !u.disabled => Err(ApiError::forbidden("Require Admin Role!")),
-        _ => Err(ApiError::invalid_token()),
+            AdminError::Db(e) => ApiError::from(e),
+        }
     }
 }
 
-fn last_admin() -> ApiError {
-    ApiError::new(
-        StatusCode::CONFLICT,
-        "last_admin",
-        "Cannot remove the last admin.",
-    )
+fn actor<'a>(admin: &AuthUser, origin: &'a RequestOrigin) -> Actor<'a> {
+    Actor::Admin {
+        id: admin.id,
+        ip: &origin.ip_text,
+        user_agent: origin.user_agent.as_deref(),
+    }
 }
 
 /// Changes a user's roles or disabled flag; effective on their very next request.
@@ -189,48 +185,13 @@ async fn update_user(
     ApiJson(body): ApiJson<UserUpdate>,
 ) -> Result<ApiJson<UserItem>, ApiError> {
     let id = user_id(id)?;
-    let roles: Option<RoleSet> = body.roles.as_deref().map(requested_roles).transpose()?;
-    let _one_at_a_time = one_at_a_time(&state).await?;
-    still_admin(&state, &admin).await?;
-    let target = store::users::find_by_id(&state.db, id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let loses_admin =
-        roles.is_some_and(|r| !r.contains(Role::Admin)) || body.disabled == Some(true);
-    if id == admin.id
-        && loses_admin
-        && store::users::count_active_admins_except(&state.db, id).await? == 0
-    {
-        return Err(last_admin());
-    }
-    let now = state.clock.now_ms();
-    let entry = origin.entry(Some(admin.id), Some(id), Some(&target.username));
-    if let Some(roles) = roles {
-        if roles != target.roles {
-            store::users::set_roles(&state.db, id, roles, now).await?;
-            audit::record(&state, Event::RolesChanged, true, &entry).await;
-        }
-    }
-    if let Some(disabled) = body.disabled {
-        if disabled != target.disabled {
-            store::users::set_disabled(&state.db, id, disabled, now).await?;
-            if disabled {
-                for sid in store::sessions::revoke_all_of_user(&state.db, id, None, now).await? {
-                    state.session_ended(&sid).await;
-                }
-            }
-            let event = if disabled {
-                Event::Disabled
-            } else {
-                Event::Enabled
-            };
-            audit::record(&state, event, true, &entry).await;
-        }
-    }
-    state.user_changed(id).await;
-    let updated = store::users::find_by_id(&state.db, id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+    let change = UserChange {
+        roles: body.roles.as_deref().map(requested_roles).transpose()?,
+        disabled: body.disabled,
+    };
+    let actor = actor(&admin, &origin);
+    let notify = state.notifier();
+    let updated = admin::update_user(&state.db, &state.clock, &notify, actor, id, change).await?;
     Ok(ApiJson(updated.into()))
 }
 
@@ -247,20 +208,8 @@ async fn delete_user(
     id: Result<Path<i64>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
     let id = user_id(id)?;
-    let _one_at_a_time = one_at_a_time(&state).await?;
-    still_admin(&state, &admin).await?;
-    let target = store::users::find_by_id(&state.db, id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    if id == admin.id && store::users::count_active_admins_except(&state.db, id).await? == 0 {
-        return Err(last_admin());
-    }
-    if !store::users::delete(&state.db, id).await? {
-        return Err(ApiError::not_found());
-    }
-    state.user_changed(id).await;
-    let entry = origin.entry(Some(admin.id), Some(id), Some(&target.username));
-    audit::record(&state, Event::Deleted, true, &entry).await;
+    let notify = state.notifier();
+    admin::delete_user(&state.db, &state.clock, &notify, actor(&admin, &origin), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -278,6 +227,9 @@ pub struct AuditItem {
     username: Option<String>,
     ip: Option<String>,
     user_agent: Option<String>,
+    /// `api`, or `cli` for a change made with the command line (no actor, no address).
+    #[schema(example = "api")]
+    via: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -325,6 +277,7 @@ async fn list_audit(
                 username: r.username,
                 ip: r.ip,
                 user_agent: r.user_agent,
+                via: r.via,
             })
             .collect(),
     }))

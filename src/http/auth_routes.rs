@@ -3,6 +3,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -43,8 +44,8 @@ pub struct SignupRequest {
     #[schema(example = "alice@example.com", max_length = 254, format = Email)]
     pub email: String,
     /// 8 to 128 characters, not a common password.
-    #[schema(min_length = 8, max_length = 128)]
-    pub password: String,
+    #[schema(value_type = String, min_length = 8, max_length = 128)]
+    pub password: SecretString,
     /// Only a signed-in admin may ask for more than `["user"]`.
     #[serde(default)]
     pub roles: Option<Vec<String>>,
@@ -72,7 +73,7 @@ async fn signup(
     let email = Email::parse(&body.email).map_err(ApiError::bad_request)?;
     let password = NewPassword::parse(
         &state.policy,
-        &body.password,
+        body.password.expose_secret(),
         username.as_str(),
         email.as_str(),
     )
@@ -86,7 +87,7 @@ async fn signup(
 
     let hash = state
         .hasher
-        .hash(password.expose().to_string())
+        .hash(password.secret())
         .await
         .map_err(hash_error)?;
     let created = store::users::create(
@@ -104,7 +105,7 @@ async fn signup(
     match created {
         Ok(id) => {
             entry.subject_id = Some(id);
-            audit::record(&state, Event::Signup, true, &entry).await;
+            audit::record(&state.db, &state.clock, Event::Signup, true, &entry).await;
             Ok((
                 StatusCode::CREATED,
                 ApiJson(Created {
@@ -119,7 +120,7 @@ async fn signup(
                 tracing::error!("audit event not stored: database unavailable");
                 audit::log(Event::Signup, false, &entry);
             } else {
-                audit::record(&state, Event::Signup, false, &entry).await;
+                audit::record(&state.db, &state.clock, Event::Signup, false, &entry).await;
             }
             Err(match e {
                 StoreError::UsernameTaken => ApiError::new(
@@ -196,7 +197,8 @@ pub struct SigninRequest {
     /// The username or the email.
     #[schema(example = "alice")]
     pub username: String,
-    pub password: String,
+    #[schema(value_type = String)]
+    pub password: SecretString,
 }
 
 /// With `PORTCULLIS_TOKEN_DELIVERY=cookie` only `id`, `username`, `email` and `roles`.
@@ -237,20 +239,27 @@ async fn signin(
     jar: CookieJar,
     ApiJson(body): ApiJson<SigninRequest>,
 ) -> Result<Response, ApiError> {
-    if body.username.is_empty() || body.password.is_empty() {
+    if body.username.is_empty() || body.password.expose_secret().is_empty() {
         return Err(ApiError::bad_request("username and password are required."));
     }
     let login = body.username.as_str();
     let now = state.clock.now_ms();
     let mut entry = origin.entry(None, None, Some(login));
     if let Some(retry_after) = state.throttle.check(login, origin.ip, now).await? {
-        audit::record(&state, Event::SigninThrottled, false, &entry).await;
+        audit::record(
+            &state.db,
+            &state.clock,
+            Event::SigninThrottled,
+            false,
+            &entry,
+        )
+        .await;
         return Err(ApiError::too_many_attempts(retry_after));
     }
     // No login contains NUL, and PostgreSQL refuses it in text: it is never looked up.
     let plausible = login.chars().count() <= MAX_LOGIN_CHARS
         && !login.contains('\0')
-        && body.password.len() <= MAX_PASSWORD_BYTES;
+        && body.password.expose_secret().len() <= MAX_PASSWORD_BYTES;
     let user = if plausible {
         store::users::find_by_login(&state.db, login).await?
     } else {
@@ -265,7 +274,14 @@ async fn signin(
     };
     if let Some(retry_after) = state.throttle.check(&account_key, origin.ip, now).await? {
         entry.subject_id = user.as_ref().map(|u| u.id);
-        audit::record(&state, Event::SigninThrottled, false, &entry).await;
+        audit::record(
+            &state.db,
+            &state.clock,
+            Event::SigninThrottled,
+            false,
+            &entry,
+        )
+        .await;
         return Err(ApiError::too_many_attempts(retry_after));
     }
     // A tutorial account still on bcrypt gets an argon2id hash on its first good sign-in.
@@ -288,7 +304,7 @@ async fn signin(
                 .record_account_failure(&account_key, now)
                 .await?;
             entry.subject_id = user.as_ref().map(|u| u.id);
-            audit::record(&state, Event::Signin, false, &entry).await;
+            audit::record(&state.db, &state.clock, Event::Signin, false, &entry).await;
             return Err(ApiError::invalid_credentials());
         }
     };
@@ -309,7 +325,7 @@ async fn signin(
     store::users::touch_signin(&state.db, user.id, now).await?;
     entry.actor_id = Some(user.id);
     entry.subject_id = Some(user.id);
-    audit::record(&state, Event::Signin, true, &entry).await;
+    audit::record(&state.db, &state.clock, Event::Signin, true, &entry).await;
 
     let delivery = delivery_for(&state, &headers);
     let body = SigninResponse {
@@ -395,7 +411,8 @@ async fn refresh(
     let result = sessions::refresh(&state, &presented).await;
     if !matches!(result, Err(RefreshError::Internal(_))) {
         audit::refresh(
-            &state,
+            &state.db,
+            &state.clock,
             &result,
             &origin.ip_text,
             origin.user_agent.as_deref(),
@@ -491,7 +508,7 @@ async fn signout(
     if let Some((sid, user_id)) = session {
         if sessions::end(&state, &sid).await? {
             let entry = origin.entry(Some(user_id), Some(user_id), None);
-            audit::record(&state, Event::Signout, true, &entry).await;
+            audit::record(&state.db, &state.clock, Event::Signout, true, &entry).await;
         }
     }
     let jar = if state.settings.token_delivery.uses_cookies() {

@@ -31,6 +31,7 @@ impl RequestOrigin {
             username,
             ip: Some(&self.ip_text),
             user_agent: self.user_agent.as_deref(),
+            via: crate::audit::Via::Api,
         }
     }
 }

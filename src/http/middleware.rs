@@ -113,7 +113,7 @@ pub async fn refresh_cookie_session(
             .headers()
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok());
-        crate::audit::refresh(&state, &result, &ip, user_agent).await;
+        crate::audit::refresh(&state.db, &state.clock, &result, &ip, user_agent).await;
     }
     match result {
         Ok(issued) => {

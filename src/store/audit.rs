@@ -21,6 +21,8 @@ pub enum Event {
     Disabled,
     Enabled,
     Deleted,
+    /// The command line's `--force` let a change remove the last enabled admin.
+    LastAdminOverride,
 }
 
 impl Event {
@@ -39,6 +41,26 @@ impl Event {
             Event::Disabled => "disabled",
             Event::Enabled => "enabled",
             Event::Deleted => "deleted",
+            Event::LastAdminOverride => "last_admin_override",
+        }
+    }
+}
+
+/// How a change reached the service.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Via {
+    /// The HTTP API (or, for events recorded before this was, unknown).
+    #[default]
+    Api,
+    /// The `portcullis` command line: no account acts, an operator on the host does.
+    Cli,
+}
+
+impl Via {
+    pub fn name(self) -> &'static str {
+        match self {
+            Via::Api => "api",
+            Via::Cli => "cli",
         }
     }
 }
@@ -52,6 +74,7 @@ pub struct Entry<'a> {
     pub username: Option<&'a str>,
     pub ip: Option<&'a str>,
     pub user_agent: Option<&'a str>,
+    pub via: Via,
 }
 
 #[derive(Clone, Debug)]
@@ -65,6 +88,8 @@ pub struct Record {
     pub username: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// `api` or `cli`; events from before it was recorded count as `api`.
+    pub via: String,
 }
 
 fn clip(text: Option<&str>, max: usize) -> Option<String> {
@@ -79,8 +104,8 @@ pub async fn record(
     at: Millis,
 ) -> Result<(), sqlx::Error> {
     let sql = db.sql(
-        "INSERT INTO audit_events (at, event, outcome, actor_id, subject_id, username, ip, user_agent) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit_events (at, event, outcome, actor_id, subject_id, username, ip, user_agent, via) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
     sqlx::query(&sql)
         .bind(at)
@@ -91,6 +116,7 @@ pub async fn record(
         .bind(clip(entry.username, 254))
         .bind(clip(entry.ip, 64))
         .bind(clip(entry.user_agent, 512))
+        .bind(entry.via.name())
         .execute(&db.pool)
         .await?;
     Ok(())
@@ -99,7 +125,7 @@ pub async fn record(
 /// Newest first; `before` is an event id to page back from.
 pub async fn list(db: &Db, limit: i64, before: Option<i64>) -> Result<Vec<Record>, sqlx::Error> {
     let sql = db.sql(
-        "SELECT id, at, event, outcome, actor_id, subject_id, username, ip, user_agent \
+        "SELECT id, at, event, outcome, actor_id, subject_id, username, ip, user_agent, via \
          FROM audit_events WHERE id < ? ORDER BY id DESC LIMIT ?",
     );
     let rows = sqlx::query(&sql)
@@ -119,6 +145,9 @@ pub async fn list(db: &Db, limit: i64, before: Option<i64>) -> Result<Vec<Record
                 username: row.try_get(6)?,
                 ip: row.try_get(7)?,
                 user_agent: row.try_get(8)?,
+                via: row
+                    .try_get::<Option<String>, _>(9)?
+                    .unwrap_or_else(|| Via::Api.name().to_string()),
             })
         })
         .collect()

@@ -127,12 +127,15 @@ async fn audit_items_have_the_documented_shape_newest_first(db: DbKind) {
                 "subjectId",
                 "username",
                 "ip",
-                "userAgent"
+                "userAgent",
+                // Beyond the agreed contract: how the change came (docs/API.md §2).
+                "via"
             ]),
             "{item}"
         );
         assert!(is_rfc3339_millis(item["at"].as_str().unwrap()), "{item}");
         assert_eq!(item["ip"], "127.0.0.1", "{item}");
+        assert_eq!(item["via"], "api", "{item}");
     }
     let ids = id_list(&items);
     assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first: {ids:?}");

@@ -3,6 +3,7 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+use portcullis::domain::Role;
 use serde_json::json;
 
 use crate::helpers::*;
@@ -12,6 +13,7 @@ on_every_database!(
     user_create_with_password_stdin_makes_an_admin_who_can_sign_in,
     user_create_without_password_prints_a_working_generated_one,
     set_roles_disable_and_enable_change_what_signin_allows,
+    the_command_line_keeps_the_last_admin_unless_forced_and_audits_every_change,
     migrate_is_idempotent,
 );
 
@@ -157,6 +159,8 @@ async fn set_roles_disable_and_enable_change_what_signin_allows(db: DbKind) {
     let url = db.url.clone();
     let app = TestApp::spawn_on(db, |_| {}).await;
     app.create_user("carol", &[]).await;
+    // So that carol, made an admin below, is not the last one when she is disabled.
+    app.create_user("root", &[Role::Admin]).await;
 
     let out = portcullis(
         &url,
@@ -189,6 +193,78 @@ async fn set_roles_disable_and_enable_change_what_signin_allows(db: DbKind) {
     let missing = portcullis(&url, &["user", "disable", "nobody"], None);
     assert!(!missing.status.success());
     assert!(text(&missing.stderr).contains("nobody"));
+    app.stop().await;
+}
+
+/// The command line follows the admin API's rules: the last enabled admin is neither
+/// demoted nor disabled unless `--force` says so, and every change, the override too, is
+/// in the audit trail with no actor and `via: cli`.
+async fn the_command_line_keeps_the_last_admin_unless_forced_and_audits_every_change(db: DbKind) {
+    let db = TestDb::create(&db).await;
+    let url = db.url.clone();
+    let app = TestApp::spawn_on(db, |_| {}).await;
+    let root = app.create_user("root", &[Role::Admin]).await;
+    let carol = app.create_user("carol", &[]).await;
+
+    for args in [
+        &["user", "disable", "root"][..],
+        &["user", "set-roles", "root", "moderator"][..],
+    ] {
+        let out = portcullis(&url, args, None);
+        assert!(!out.status.success(), "{args:?} must be refused");
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains("last enabled admin"), "{args:?}: {stderr}");
+        assert!(stderr.contains("--force"), "{args:?}: {stderr}");
+    }
+    let session = app.signin("root", PASSWORD).await;
+    assert_eq!(session.body["roles"], json!(["ROLE_USER", "ROLE_ADMIN"]));
+
+    // With a second admin, root is no longer the last one.
+    let out = portcullis(&url, &["user", "set-roles", "carol", "admin"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = portcullis(&url, &["user", "disable", "root"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Now carol is the last: only --force takes her admin role.
+    let out = portcullis(&url, &["user", "set-roles", "carol", "user"], None);
+    assert!(!out.status.success());
+    let out = portcullis(
+        &url,
+        &["user", "set-roles", "carol", "user", "--force"],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let carol_session = app.signin("carol", PASSWORD).await;
+    assert_eq!(carol_session.body["roles"], json!(["ROLE_USER"]));
+
+    let trail = portcullis::store::audit::list(&app.state().db, 50, None)
+        .await
+        .unwrap();
+    let cli: Vec<(String, Option<i64>)> = trail
+        .iter()
+        .rev()
+        .filter(|r| r.via == "cli")
+        .map(|r| (r.event.clone(), r.subject_id))
+        .collect();
+    assert_eq!(
+        cli,
+        vec![
+            ("roles_changed".to_string(), Some(carol)),
+            ("disabled".to_string(), Some(root)),
+            ("last_admin_override".to_string(), Some(carol)),
+            ("roles_changed".to_string(), Some(carol)),
+        ],
+        "{trail:#?}"
+    );
+    for record in trail.iter().filter(|r| r.via == "cli") {
+        assert_eq!(record.actor_id, None, "{record:?}");
+        assert_eq!(record.ip, None, "{record:?}");
+        assert_eq!(record.outcome, "ok", "{record:?}");
+    }
+    // Sign-ins came over HTTP.
+    assert!(trail.iter().any(|r| r.event == "signin" && r.via == "api"));
+    // The disabled root's session ended with the change.
+    let (status, body) = refresh_status(&app, &session).await;
+    assert_eq!(status, 403, "{body}");
     app.stop().await;
 }
 

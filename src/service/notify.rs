@@ -1,0 +1,42 @@
+//! Telling every node that a session ended or a user changed: this node's cache at once
+//! (when the caller has one: the command line does not), and the others through Redis or
+//! the `cache_events` table (`auth::change_feed`).
+use crate::auth::change_feed::{self, Change};
+use crate::auth::session_cache::SessionCache;
+use crate::clock::Clock;
+use crate::db::Db;
+use crate::redis_link::RedisLink;
+
+pub struct Notifier<'a> {
+    pub db: &'a Db,
+    pub clock: &'a Clock,
+    pub redis: Option<&'a RedisLink>,
+    /// This process's cache of session and user state; `None` for the command line.
+    pub cache: Option<&'a SessionCache>,
+}
+
+impl Notifier<'_> {
+    /// A session ended: forget it here at once, and tell the other nodes.
+    pub async fn session_ended(&self, session_id: &str) {
+        if let Some(cache) = self.cache {
+            cache.session_revoked(session_id).await;
+        }
+        self.publish(Change::Session, session_id).await;
+    }
+
+    /// A user's roles or state changed (or the user is gone): the same, for the user.
+    pub async fn user_changed(&self, user_id: i64) {
+        if let Some(cache) = self.cache {
+            cache.user_changed(user_id).await;
+        }
+        self.publish(Change::User, &user_id.to_string()).await;
+    }
+
+    async fn publish(&self, change: Change, key: &str) {
+        let now = self.clock.now_ms();
+        if let Err(e) = change_feed::publish(self.db, self.redis, change, key, now).await {
+            // This node is already right; others catch up when their cache entry expires.
+            tracing::error!(error = %e, ?change, "cache event not published");
+        }
+    }
+}
