@@ -1,4 +1,4 @@
-//! The `portcullis` command line (API.md §3).
+//! The `portcullis` command line (docs/API.md §3).
 use std::io::BufRead;
 use std::process::ExitCode;
 use std::sync::Arc;

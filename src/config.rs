@@ -1,4 +1,4 @@
-//! Settings: every one is a command-line flag and an environment variable (API.md §3).
+//! Settings: every one is a command-line flag and an environment variable (docs/API.md §3).
 use std::net::SocketAddr;
 use std::time::Duration;
 

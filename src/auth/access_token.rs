@@ -1,4 +1,4 @@
-//! Access tokens: HS256 JWTs tied to a server-side session by `sid` (API.md §1, "Access
+//! Access tokens: HS256 JWTs tied to a server-side session by `sid` (docs/API.md §1, "Access
 //! token"). Only our algorithm and key are accepted; keys named inside a token are never
 //! fetched or trusted, and a `crit` header is refused (RFC 8725 §3.1, RFC 7515 §4.1.11).
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -6,7 +6,7 @@ use base64::Engine;
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-/// Clock skew tolerated on `exp`, `nbf` and `iat`; API.md allows at most 30 s.
+/// Clock skew tolerated on `exp`, `nbf` and `iat`; docs/API.md allows at most 30 s.
 pub const LEEWAY_SECS: u64 = 10;
 /// Longer than any token we issue; a bigger one is refused before it is parsed.
 const MAX_TOKEN_LEN: usize = 4096;

@@ -1,4 +1,4 @@
-//! The two HttpOnly cookies of API.md §1, "Cookies".
+//! The two HttpOnly cookies of docs/API.md §1, "Cookies".
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 

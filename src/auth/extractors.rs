@@ -33,7 +33,7 @@ impl AuthUser {
 #[derive(Clone)]
 pub struct RefreshedAccess(pub String);
 
-/// Where the request's access token came from, in API.md's order of precedence.
+/// Where the request's access token came from, in docs/API.md's order of precedence.
 pub enum Presented {
     Header(String),
     Cookie(String),

@@ -69,7 +69,7 @@ pub async fn open(
     })
 }
 
-/// Rotates `presented` (API.md §1, refresh): spends it and issues its successor, or,
+/// Rotates `presented` (docs/API.md §1, refresh): spends it and issues its successor, or,
 /// within the reuse interval after it was spent, hands out the session's current refresh
 /// token again; after that interval a spent token is reuse and ends the whole session.
 pub async fn refresh(state: &AppState, presented: &str) -> Result<Issued, RefreshError> {

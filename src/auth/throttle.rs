@@ -1,4 +1,4 @@
-//! Failed sign-in throttling (API.md §1, "Throttling"): per username and per client
+//! Failed sign-in throttling (docs/API.md §1, "Throttling"): per username and per client
 //! address, a fixed window that starts at the first failure. Unknown usernames count
 //! exactly like known ones. Nothing locks an account for good: the window always ends.
 //!

@@ -1,4 +1,4 @@
-//! Validated input: once you hold a `Username`, `Email` or `NewPassword`, it obeys API.md's rules.
+//! Validated input: once you hold a `Username`, `Email` or `NewPassword`, it obeys docs/API.md's rules.
 mod email;
 mod password;
 mod roles;

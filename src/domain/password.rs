@@ -3,7 +3,7 @@ use std::sync::OnceLock;
 
 use secrecy::{ExposeSecret, SecretString};
 
-/// The rules a new password must follow (API.md §1, "Password"): a length range counted in
+/// The rules a new password must follow (docs/API.md §1, "Password"): a length range counted in
 /// characters, no composition rules, and no common or guessable passwords.
 #[derive(Clone, Copy, Debug)]
 pub struct PasswordPolicy {

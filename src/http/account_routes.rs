@@ -1,4 +1,4 @@
-//! The signed-in user's own account (API.md §2): who am I, the password policy, changing
+//! The signed-in user's own account (docs/API.md §2): who am I, the password policy, changing
 //! the password, and the sessions: list, end one, end all.
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};

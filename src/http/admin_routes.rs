@@ -1,4 +1,4 @@
-//! Administration (API.md §2): users with search and paging, role changes, disabling,
+//! Administration (docs/API.md §2): users with search and paging, role changes, disabling,
 //! deletion, and the audit trail. Admins only.
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, State};

@@ -1,4 +1,4 @@
-//! The tutorial's `/api/auth` routes: signup, signin, refreshtoken, signout (API.md §1).
+//! The tutorial's `/api/auth` routes: signup, signin, refreshtoken, signout (docs/API.md §1).
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};

@@ -1,6 +1,6 @@
 //! JSON in and out. Bodies read: our error shape, 415 for another Content-Type, 413 past
 //! the limit, 400 naming the field for anything malformed. Bodies written: the one place
-//! that decides a JSON answer's Content-Type (API.md conventions: with its charset).
+//! that decides a JSON answer's Content-Type (docs/API.md conventions: with its charset).
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{FromRequest, Request};
@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::error::ApiError;
 
-/// Request bodies above this answer 413 (API.md conventions).
+/// Request bodies above this answer 413 (docs/API.md conventions).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// A JSON body: read from a request (an extractor) or written as an answer.

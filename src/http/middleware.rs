@@ -41,7 +41,7 @@ pub async fn reject_oversized(req: Request, next: Next) -> Response {
 }
 
 /// A state-changing request that carries our cookies must come from our own origin or an
-/// allowed one (API.md §1, "Cookies"). SameSite=Strict already stops most of it; this is
+/// allowed one (docs/API.md §1, "Cookies"). SameSite=Strict already stops most of it; this is
 /// the second lock on the door.
 pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);

@@ -5,7 +5,7 @@ use sqlx::Row;
 use crate::clock::Millis;
 use crate::db::Db;
 
-/// Every event API.md §2 names.
+/// Every event docs/API.md §2 names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
     Signup,

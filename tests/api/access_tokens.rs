@@ -1,4 +1,4 @@
-//! Access tokens (API.md §1, "Access token" and the authentication failures table): what
+//! Access tokens (docs/API.md §1, "Access token" and the authentication failures table): what
 //! the server issues, and every kind of token it must refuse.
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! The signed-in user's own account (API.md §2): /api/auth/me, /policy, /password,
+//! The signed-in user's own account (docs/API.md §2): /api/auth/me, /policy, /password,
 //! /sessions and /signout-all.
 use std::collections::HashSet;
 use std::time::Duration;

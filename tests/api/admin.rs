@@ -1,4 +1,4 @@
-//! /api/admin (API.md §2): who may call it, the user list with search and paging, role
+//! /api/admin (docs/API.md §2): who may call it, the user list with search and paging, role
 //! changes, disabling, deletion, and the last-admin rule.
 use std::collections::HashSet;
 

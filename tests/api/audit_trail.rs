@@ -1,4 +1,4 @@
-//! GET /api/admin/audit (API.md §2): the shape, paging, every event with its outcome and
+//! GET /api/admin/audit (docs/API.md §2): the shape, paging, every event with its outcome and
 //! its actor and subject, and that no password or token is ever recorded.
 use std::collections::HashSet;
 use std::time::Duration;

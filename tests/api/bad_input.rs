@@ -1,4 +1,4 @@
-//! Whatever a client sends, the answer is a 4xx in our JSON error shape (API.md,
+//! Whatever a client sends, the answer is a 4xx in our JSON error shape (docs/API.md,
 //! conventions): malformed or mistyped JSON, other content types, oversized bodies, tokens
 //! of every shape, unknown routes and methods. Never a 5xx, never a leak.
 use std::time::Duration;

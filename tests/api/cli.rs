@@ -1,4 +1,4 @@
-//! The `portcullis` binary: commands, settings and start-up checks (API.md §3).
+//! The `portcullis` binary: commands, settings and start-up checks (docs/API.md §3).
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! Every JSON answer of every route says `application/json; charset=utf-8` (API.md
+//! Every JSON answer of every route says `application/json; charset=utf-8` (docs/API.md
 //! conventions): the routes of the OpenAPI document, each called without credentials, as
 //! an admin with an empty body, and the successes that need a real body.
 use portcullis::domain::Role;

@@ -1,5 +1,5 @@
 //! The cookies (attributes, precedence, self-refreshing cookie sessions), the CSRF check
-//! on cookie requests, and CORS (API.md §1, "Sending the access token", "Cookies", "CORS").
+//! on cookie requests, and CORS (docs/API.md §1, "Sending the access token", "Cookies", "CORS").
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
@@ -36,7 +36,7 @@ on_every_database!(
 const EVIL: &str = "http://evil.example";
 const WEB_APP: &str = "http://localhost:8081";
 
-/// The attributes API.md gives each cookie, lower-cased names as `set_cookies` gives them.
+/// The attributes docs/API.md gives each cookie, lower-cased names as `set_cookies` gives them.
 fn expected_attributes(path: &str, max_age: u64, secure: bool) -> HashMap<String, String> {
     let mut attributes: HashMap<String, String> = [
         ("httponly", ""),

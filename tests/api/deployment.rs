@@ -674,7 +674,7 @@ impl Ending {
         Ending::RefreshReuse,
     ];
 
-    /// The route that stops working, and with what status (API.md §1: an ended session's
+    /// The route that stops working, and with what status (docs/API.md §1: an ended session's
     /// token is 401 `invalid_token`; a removed role is 403).
     fn refused(self) -> (&'static str, u16) {
         match self {

@@ -105,7 +105,8 @@ fn contract_routes() -> BTreeSet<Route> {
     CONTRACT_ROUTES.iter().map(|(m, p)| route(m, p)).collect()
 }
 
-/// The spec next to the crate, as CI checks it out (`../shared/spec/API.md`).
+/// The agreed contract beside the repository, as CI lays it out (`../shared/spec/API.md`);
+/// the project's own reference, docs/API.md, is checked by tests/api/api_reference.rs.
 fn api_md() -> Option<String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/spec/API.md");
     std::fs::read_to_string(path).ok()

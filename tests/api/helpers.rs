@@ -430,7 +430,7 @@ pub fn set_cookies(headers: &HeaderMap) -> HashMap<String, SetCookie> {
         .collect()
 }
 
-/// The Content-Type of every JSON answer (API.md conventions).
+/// The Content-Type of every JSON answer (docs/API.md conventions).
 pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 
 /// Asserts the status, JSON `message` and `code` of an error response; returns the body.

@@ -1,5 +1,5 @@
 //! POST /api/auth/refreshtoken: rotation, the reuse interval, reuse detection, lifetimes,
-//! concurrency and the three token delivery modes (API.md §1).
+//! concurrency and the three token delivery modes (docs/API.md §1).
 use std::collections::HashSet;
 use std::time::Duration;
 

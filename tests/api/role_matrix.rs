@@ -1,5 +1,5 @@
 //! GET /api/test/{all,user,mod,admin} for anonymous, user, moderator and admin, with the
-//! access token sent each of the three ways API.md accepts (one test per way).
+//! access token sent each of the three ways docs/API.md accepts (one test per way).
 use portcullis::domain::Role;
 use serde_json::Value;
 

@@ -1,5 +1,5 @@
 //! POST /api/auth/signin: the success body, the three indistinguishable failures, and
-//! throttling by account and by client (API.md §1).
+//! throttling by account and by client (docs/API.md §1).
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 

@@ -1,5 +1,5 @@
 //! POST /api/auth/signout: which session it finds, what stops working, the cleared
-//! cookies, and the answer that is always 200 (API.md §1).
+//! cookies, and the answer that is always 200 (docs/API.md §1).
 use std::time::Duration;
 
 use reqwest::RequestBuilder;

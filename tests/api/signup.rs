@@ -1,4 +1,4 @@
-//! POST /api/auth/signup: every row of API.md's table, and the race.
+//! POST /api/auth/signup: every row of docs/API.md's table, and the race.
 use futures::future::join_all;
 use portcullis::domain::Role;
 use serde_json::json;

@@ -1,7 +1,7 @@
 //! Soak (issue 6): the real `portcullis` binary, as a process of its own, under minutes of
 //! mixed traffic from several concurrent clients: signups, sign-ins (some with a wrong
 //! password, some throttled), refreshes, protected GETs, /api/auth/me, admin calls and
-//! signouts. Every answer is checked against API.md; no 5xx is allowed but the designed
+//! signouts. Every answer is checked against docs/API.md; no 5xx is allowed but the designed
 //! 503s (`Retry-After` and code `overloaded` or `unavailable`), and the server's resident
 //! memory is sampled every second and must stay within a stated bound after a warm-up.
 //!
@@ -292,7 +292,7 @@ async fn mixed_traffic_for_minutes_gives_no_unplanned_5xx_and_flat_memory() {
     // ---- Assertions ----
     assert!(
         tally.failures.is_empty(),
-        "{} answer(s) were not what API.md promises (first {} shown):\n{}\nserver ERROR log lines: {:#?}",
+        "{} answer(s) were not what docs/API.md promises (first {} shown):\n{}\nserver ERROR log lines: {:#?}",
         tally.failure_count,
         tally.failures.len(),
         tally.failures.join("\n"),
@@ -975,7 +975,7 @@ impl UserClient {
 
     async fn signin(&mut self, i: usize) {
         let account = &mut self.accounts[i];
-        // A quarter of sign-ins use the email, which API.md allows as the login.
+        // A quarter of sign-ins use the email, which docs/API.md allows as the login.
         let by_email = self.rng.chance(25);
         let login = if by_email {
             format!("{}@soak.example", account.name)
@@ -1155,7 +1155,7 @@ impl UserClient {
     }
 
     /// Rotates, then presents the spent token again at once: within the reuse interval that
-    /// is a retry, answered with the session's current refresh token (API.md §1).
+    /// is a retry, answered with the session's current refresh token (docs/API.md §1).
     async fn refresh_retry(&mut self, i: usize) {
         let soak = self.soak.clone();
         let account = &mut self.accounts[i];

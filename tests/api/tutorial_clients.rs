@@ -1,4 +1,4 @@
-//! API.md §4: the tutorial's own Angular clients, with the settings it names for each.
+//! docs/API.md §4: the tutorial's own Angular clients, with the settings it names for each.
 use std::time::Duration;
 
 use portcullis::config::TokenDelivery;
