@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use portcullis::auth::password_hasher::{Argon2Cost, PasswordHasher};
+use portcullis::auth::password::{Argon2Cost, PasswordHasher};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -22,7 +22,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::auth::access_token::AccessTokens;
 use crate::auth::change_feed;
-use crate::auth::password_hasher::PasswordHasher;
+use crate::auth::password::PasswordHasher;
 use crate::auth::session_cache::SessionCache;
 use crate::auth::throttle::Throttle;
 use crate::clock::Clock;
@@ -31,6 +31,7 @@ use crate::db::{self, Db};
 use crate::domain::PasswordPolicy;
 use crate::http::docs::ApiDoc;
 use crate::http::error::ApiError;
+use crate::http::error_code::ErrorCode;
 use crate::http::{
     account_routes, admin_routes, auth_routes, docs, health, json::MAX_BODY_BYTES,
     middleware as mw, test_routes,
@@ -240,7 +241,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
+                ErrorCode::MethodNotAllowed,
                 "Method not allowed.",
             )
         })
@@ -267,7 +268,7 @@ pub fn router(state: AppState) -> Router {
     .layer(PropagateRequestIdLayer::new(request_id.clone()))
     .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
     .layer(CatchPanicLayer::custom(|_| {
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal server error.").into_response()
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "Internal server error.").into_response()
     }))
 }
 

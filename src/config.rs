@@ -6,7 +6,7 @@ use clap::{Args, ValueEnum};
 use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::auth::password_hasher::Argon2Cost;
+use crate::auth::password::Argon2Cost;
 
 /// Where signin and refresh put the tokens they issue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -12,7 +12,7 @@ use sea_query::{Alias, MysqlQueryBuilder, PostgresQueryBuilder, Query, SqliteQue
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use crate::auth::password_hasher::is_bcrypt;
+use crate::auth::password::is_bcrypt;
 use crate::clock::Clock;
 use crate::db::{Db, Dialect};
 use crate::domain::{Email, Role, RoleSet, Username};

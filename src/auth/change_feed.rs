@@ -17,12 +17,11 @@
 //! is harmless. Rows older than `KEEP` are deleted by whichever node gets there.
 use std::time::Duration;
 
-use sqlx::Row;
-
 use crate::app::AppState;
 use crate::clock::Millis;
 use crate::db::Db;
 use crate::redis_link::RedisLink;
+use crate::store;
 
 pub const POLL_EVERY: Duration = Duration::from_millis(250);
 /// Covers commit reordering and clock skew between nodes.
@@ -58,38 +57,7 @@ pub async fn publish(
             return Ok(());
         }
     }
-    let sql = db.sql("INSERT INTO cache_events (at, kind, item) VALUES (?, ?, ?)");
-    sqlx::query(&sql)
-        .bind(now)
-        .bind(change.code())
-        .bind(key)
-        .execute(&db.pool)
-        .await?;
-    Ok(())
-}
-
-async fn since(db: &Db, from: Millis) -> Result<Vec<(i64, Millis, String, String)>, sqlx::Error> {
-    let sql = db.sql("SELECT id, at, kind, item FROM cache_events WHERE at >= ?");
-    sqlx::query(&sql)
-        .bind(from)
-        .fetch_all(&db.pool)
-        .await?
-        .iter()
-        .map(|row| {
-            Ok((
-                row.try_get(0)?,
-                row.try_get(1)?,
-                row.try_get(2)?,
-                row.try_get(3)?,
-            ))
-        })
-        .collect()
-}
-
-async fn prune(db: &Db, before: Millis) -> Result<(), sqlx::Error> {
-    let sql = db.sql("DELETE FROM cache_events WHERE at < ?");
-    sqlx::query(&sql).bind(before).execute(&db.pool).await?;
-    Ok(())
+    store::cache_events::append(db, change.code(), key, now).await
 }
 
 async fn apply(state: &AppState, kind: &str, item: &str) {
@@ -121,14 +89,14 @@ pub async fn follow(state: AppState, mut stop: tokio::sync::watch::Receiver<bool
             _ = stop.wait_for(|s| *s) => return,
         }
         let now = state.clock.now_ms();
-        match since(&state.db, last_poll - OVERLAP_MS).await {
+        match store::cache_events::since(&state.db, last_poll - OVERLAP_MS).await {
             Ok(changes) => {
                 applied.retain(|_, at| *at >= last_poll - 2 * OVERLAP_MS);
-                for (id, at, kind, item) in changes {
-                    if applied.insert(id, at).is_some() {
+                for event in changes {
+                    if applied.insert(event.id, event.at).is_some() {
                         continue;
                     }
-                    apply(&state, &kind, &item).await;
+                    apply(&state, &event.kind, &event.item).await;
                 }
                 last_poll = now;
             }
@@ -139,7 +107,7 @@ pub async fn follow(state: AppState, mut stop: tokio::sync::watch::Receiver<bool
         }
         polls += 1;
         if polls % 240 == 0 {
-            if let Err(e) = prune(&state.db, now - KEEP_MS).await {
+            if let Err(e) = store::cache_events::prune(&state.db, now - KEEP_MS).await {
                 tracing::warn!(error = %e, "pruning cache events");
             }
             if let Err(e) = state.throttle.prune(now).await {

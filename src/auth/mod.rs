@@ -5,7 +5,7 @@ pub mod access_token;
 pub mod change_feed;
 pub mod cookies;
 pub mod extractors;
-pub mod password_hasher;
+pub mod password;
 pub mod refresh_token;
 pub mod session_cache;
 pub mod sessions;

@@ -21,7 +21,9 @@ use crate::http::auth_routes::{hash_error, password_error};
 use crate::http::client_ip::RequestOrigin;
 use crate::http::docs::{ErrorBody, MessageBody};
 use crate::http::error::ApiError;
+use crate::http::error_code::ErrorCode;
 use crate::http::json::ApiJson;
+use crate::service::sessions::end_all_of_user;
 use crate::store;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -166,7 +168,7 @@ async fn change_password(
         .await;
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "wrong_password",
+            ErrorCode::WrongPassword,
             "Current password is incorrect.",
         ));
     }
@@ -176,12 +178,8 @@ async fn change_password(
         .await
         .map_err(hash_error)?;
     store::users::set_password(&state.db, user.id, &hash, now).await?;
-    let ended =
-        store::sessions::revoke_all_of_user(&state.db, user.id, Some(&user.session_id), now)
-            .await?;
-    for sid in &ended {
-        state.session_ended(sid).await;
-    }
+    let notify = state.notifier();
+    end_all_of_user(&state.db, &notify, user.id, Some(&user.session_id), now).await?;
     audit::record(
         &state.db,
         &state.clock,
@@ -281,11 +279,8 @@ async fn signout_all(
     origin: RequestOrigin,
     jar: CookieJar,
 ) -> Result<Response, ApiError> {
-    let ended =
-        store::sessions::revoke_all_of_user(&state.db, user.id, None, state.clock.now_ms()).await?;
-    for sid in &ended {
-        state.session_ended(sid).await;
-    }
+    let notify = state.notifier();
+    end_all_of_user(&state.db, &notify, user.id, None, state.clock.now_ms()).await?;
     let entry = origin.entry(Some(user.id), Some(user.id), None);
     audit::record(&state.db, &state.clock, Event::SignoutAll, true, &entry).await;
     let jar = if state.settings.token_delivery.uses_cookies() {

@@ -15,6 +15,7 @@ use crate::http::auth_routes::requested_roles;
 use crate::http::client_ip::RequestOrigin;
 use crate::http::docs::ErrorBody;
 use crate::http::error::ApiError;
+use crate::http::error_code::ErrorCode;
 use crate::http::json::ApiJson;
 use crate::service::admin::{self, Actor, AdminError, UserChange};
 use crate::store::{self, users::UserRecord};
@@ -148,7 +149,7 @@ impl From<AdminError> for ApiError {
             AdminError::NotFound => ApiError::not_found(),
             AdminError::LastAdmin => ApiError::new(
                 StatusCode::CONFLICT,
-                "last_admin",
+                ErrorCode::LastAdmin,
                 "Cannot remove the last admin.",
             ),
             AdminError::NotAdmin => ApiError::forbidden("Require Admin Role!"),

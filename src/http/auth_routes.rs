@@ -11,7 +11,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::app::AppState;
 use crate::audit::{self, Event};
 use crate::auth::extractors::{presented_token, MaybeAuthUser, Presented};
-use crate::auth::password_hasher::{is_bcrypt, HashError};
+use crate::auth::password::{is_bcrypt, HashError};
 use crate::auth::sessions::{self, RefreshError};
 use crate::auth::{cookies, refresh_token};
 use crate::config::TokenDelivery;
@@ -19,6 +19,7 @@ use crate::domain::{Email, NewPassword, PasswordRejection, Role, RoleSet, Userna
 use crate::http::client_ip::RequestOrigin;
 use crate::http::docs::{ErrorBody, MessageBody};
 use crate::http::error::ApiError;
+use crate::http::error_code::ErrorCode;
 use crate::http::json::{ApiJson, OptionalJson};
 use crate::store::{self, StoreError};
 
@@ -125,12 +126,12 @@ async fn signup(
             Err(match e {
                 StoreError::UsernameTaken => ApiError::new(
                     StatusCode::CONFLICT,
-                    "username_taken",
+                    ErrorCode::UsernameTaken,
                     "Failed! Username is already in use!",
                 ),
                 StoreError::EmailTaken => ApiError::new(
                     StatusCode::CONFLICT,
-                    "email_taken",
+                    ErrorCode::EmailTaken,
                     "Failed! Email is already in use!",
                 ),
                 StoreError::Db(e) => e.into(),
@@ -164,7 +165,7 @@ pub fn requested_roles(names: &[String]) -> Result<RoleSet, ApiError> {
             let shown: String = name.chars().take(64).collect();
             ApiError::new(
                 StatusCode::BAD_REQUEST,
-                "unknown_role",
+                ErrorCode::UnknownRole,
                 format!("Failed! Role does not exist = {shown}"),
             )
         })?;
@@ -178,7 +179,7 @@ pub fn password_error(rejection: PasswordRejection) -> ApiError {
         PasswordRejection::Invalid(why) => ApiError::bad_request(why),
         PasswordRejection::TooCommon => ApiError::new(
             StatusCode::BAD_REQUEST,
-            "password_too_common",
+            ErrorCode::PasswordTooCommon,
             "Password is too common.",
         ),
     }
@@ -401,7 +402,7 @@ async fn refresh(
             None => {
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
-                    "refresh_token_required",
+                    ErrorCode::RefreshTokenRequired,
                     "Refresh Token is required!",
                 ));
             }
@@ -454,15 +455,16 @@ async fn refresh(
 fn refresh_error(e: RefreshError) -> ApiError {
     let forbidden = |code, message| ApiError::new(StatusCode::FORBIDDEN, code, message);
     match e {
-        RefreshError::Invalid => {
-            forbidden("refresh_token_invalid", "Refresh token is not in database!")
-        }
+        RefreshError::Invalid => forbidden(
+            ErrorCode::RefreshTokenInvalid,
+            "Refresh token is not in database!",
+        ),
         RefreshError::Expired => forbidden(
-            "refresh_token_expired",
+            ErrorCode::RefreshTokenExpired,
             "Refresh token was expired. Please make a new signin request",
         ),
         RefreshError::Reused { .. } => forbidden(
-            "refresh_token_reused",
+            ErrorCode::RefreshTokenReused,
             "Refresh token was already used. Please make a new signin request",
         ),
         RefreshError::Internal(e) => ApiError::failure(&e),

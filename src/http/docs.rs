@@ -7,6 +7,7 @@ use axum::Extension;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
+use crate::http::error_code::ErrorCode;
 use crate::http::json::ApiJson;
 use serde::Serialize;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -18,8 +19,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
 pub struct ErrorBody {
     #[schema(example = "Unauthorized!")]
     pub message: String,
-    #[schema(example = "invalid_token")]
-    pub code: String,
+    /// One of the codes of the `ErrorCode` schema, which lists them all.
+    pub code: ErrorCode,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -37,7 +38,7 @@ impl MessageBody {
 #[openapi(
     info(title = "Portcullis", description = "Authentication and authorization: the JWT tutorial's API, done securely."),
     modifiers(&SecuritySchemes),
-    components(schemas(ErrorBody, MessageBody)),
+    components(schemas(ErrorBody, ErrorCode, MessageBody)),
     tags(
         (name = "auth", description = "The tutorial's sign-up, sign-in, refresh and sign-out"),
         (name = "test", description = "The tutorial's content routes, one per access level"),

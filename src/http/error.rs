@@ -7,12 +7,13 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use super::error_code::ErrorCode;
 use super::json::ApiJson;
 
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: Cow<'static, str>,
     retry_after: Option<u64>,
     /// The tutorial's failed signin body carries `"accessToken": null`.
@@ -20,11 +21,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(
-        status: StatusCode,
-        code: &'static str,
-        message: impl Into<Cow<'static, str>>,
-    ) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
         Self {
             status,
             code,
@@ -35,17 +32,17 @@ impl ApiError {
     }
 
     pub fn bad_request(message: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+        Self::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest, message)
     }
 
     pub fn forbidden(message: &'static str) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+        Self::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
     }
 
     pub fn no_token() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
-            "unauthenticated",
+            ErrorCode::Unauthenticated,
             "No token provided!",
         )
     }
@@ -53,19 +50,23 @@ impl ApiError {
     pub fn token_expired() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
-            "token_expired",
+            ErrorCode::TokenExpired,
             "Unauthorized! Access Token was expired!",
         )
     }
 
     pub fn invalid_token() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "invalid_token", "Unauthorized!")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::InvalidToken,
+            "Unauthorized!",
+        )
     }
 
     pub fn invalid_credentials() -> Self {
         let mut e = Self::new(
             StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
+            ErrorCode::InvalidCredentials,
             "Invalid username or password!",
         );
         e.null_access_token = true;
@@ -75,7 +76,7 @@ impl ApiError {
     pub fn too_many_attempts(retry_after_secs: u64) -> Self {
         let mut e = Self::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
+            ErrorCode::TooManyAttempts,
             "Too many failed sign-in attempts. Try again later.",
         );
         e.retry_after = Some(retry_after_secs);
@@ -86,7 +87,7 @@ impl ApiError {
     pub fn overloaded() -> Self {
         let mut e = Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "overloaded",
+            ErrorCode::Overloaded,
             "The server is busy. Try again in a moment.",
         );
         e.retry_after = Some(1);
@@ -94,7 +95,7 @@ impl ApiError {
     }
 
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", "Not found.")
+        Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "Not found.")
     }
 
     /// Logs the cause; the client learns nothing about it.
@@ -102,7 +103,7 @@ impl ApiError {
         tracing::error!(error = %cause, "internal error");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            ErrorCode::Internal,
             "Internal server error.",
         )
     }
@@ -111,7 +112,7 @@ impl ApiError {
     pub fn unavailable() -> Self {
         let mut err = Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
+            ErrorCode::Unavailable,
             "The service is temporarily unavailable. Try again in a moment.",
         );
         err.retry_after = Some(1);
@@ -166,9 +167,9 @@ impl From<sqlx::Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = if self.null_access_token {
-            json!({"message": self.message, "code": self.code, "accessToken": null})
+            json!({"message": self.message, "code": self.code.as_str(), "accessToken": null})
         } else {
-            json!({"message": self.message, "code": self.code})
+            json!({"message": self.message, "code": self.code.as_str()})
         };
         let mut response = (self.status, ApiJson(body)).into_response();
         let headers = response.headers_mut();

@@ -10,6 +10,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::app::AppState;
 use crate::http::docs::ErrorBody;
 use crate::http::error::ApiError;
+use crate::http::error_code::ErrorCode;
 use crate::http::json::ApiJson;
 
 /// How long readiness waits for the database before calling it unavailable.
@@ -41,7 +42,7 @@ async fn ready(State(state): State<AppState>) -> Result<ApiJson<Status>, ApiErro
         Ok(Ok(())) => Ok(ApiJson(Status { status: "ready" })),
         _ => Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "not_ready",
+            ErrorCode::NotReady,
             "Database unavailable.",
         )),
     }

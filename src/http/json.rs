@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::error::ApiError;
+use super::error_code::ErrorCode;
 
 /// Request bodies above this answer 413 (docs/API.md conventions).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -110,7 +111,7 @@ fn is_json_content_type(value: &str) -> bool {
 fn unsupported(_has_content_type: bool) -> ApiError {
     ApiError::new(
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "unsupported_media_type",
+        ErrorCode::UnsupportedMediaType,
         "Content-Type must be application/json.",
     )
 }
@@ -141,7 +142,7 @@ fn from_bytes_rejection(rejection: BytesRejection) -> ApiError {
 pub fn too_large() -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
+        ErrorCode::PayloadTooLarge,
         "Request body is larger than 64 KiB.",
     )
 }

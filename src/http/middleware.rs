@@ -11,6 +11,7 @@ use crate::auth::access_token::TokenError;
 use crate::auth::extractors::{presented_token, Presented, RefreshedAccess};
 use crate::auth::{cookies, sessions};
 use crate::http::error::ApiError;
+use crate::http::error_code::ErrorCode;
 use crate::http::json::{too_large, MAX_BODY_BYTES};
 
 /// Oversized bodies up to this are read and thrown away before the 413, so that a client
@@ -50,7 +51,7 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
     }
     ApiError::new(
         axum::http::StatusCode::FORBIDDEN,
-        "csrf",
+        ErrorCode::Csrf,
         "Cross-site request refused.",
     )
     .into_response()

@@ -6,6 +6,7 @@ pub mod auth_routes;
 pub mod client_ip;
 pub mod docs;
 pub mod error;
+pub mod error_code;
 pub mod health;
 pub mod json;
 pub mod middleware;

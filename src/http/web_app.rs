@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use rust_embed::Embed;
 
 use crate::http::error::ApiError;
+use crate::http::error_code::ErrorCode;
 
 #[derive(Embed)]
 #[folder = "web/dist/browser/"]
@@ -32,7 +33,7 @@ pub async fn fallback(method: Method, uri: Uri) -> Response {
     if method != Method::GET && method != Method::HEAD {
         return ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
+            ErrorCode::MethodNotAllowed,
             "Method not allowed.",
         )
         .into_response();

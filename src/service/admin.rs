@@ -13,6 +13,7 @@ use crate::clock::Clock;
 use crate::db::Db;
 use crate::domain::{Role, RoleSet};
 use crate::service::notify::Notifier;
+use crate::service::sessions;
 use crate::store::{self, admin_changes, users::UserRecord};
 
 /// Who asks for a change, and from where.
@@ -92,7 +93,7 @@ pub async fn update_user(
     if let Some(disabled) = change.disabled.filter(|d| *d != target.disabled) {
         store::users::set_disabled(db, id, disabled, now).await?;
         let event = if disabled {
-            end_every_session(db, notify, id, now).await?;
+            sessions::end_all_of_user(db, notify, id, None, now).await?;
             Event::Disabled
         } else {
             Event::Enabled
@@ -126,20 +127,6 @@ pub async fn delete_user(
     notify.user_changed(id).await;
     audit::record(db, clock, Event::Deleted, true, &entry).await;
     Ok(())
-}
-
-/// Ends every session of the user; each ended session is told to every node.
-async fn end_every_session(
-    db: &Db,
-    notify: &Notifier<'_>,
-    user_id: i64,
-    now: crate::clock::Millis,
-) -> Result<usize, AdminError> {
-    let ended = store::sessions::revoke_all_of_user(db, user_id, None, now).await?;
-    for sid in &ended {
-        notify.session_ended(sid).await;
-    }
-    Ok(ended.len())
 }
 
 /// The admin who asks is still one, checked under the lock: two admins cannot remove

@@ -4,3 +4,4 @@
 //! an error type of its own that the caller maps to a status or an exit message.
 pub mod admin;
 pub mod notify;
+pub mod sessions;

@@ -2,6 +2,7 @@
 //! know which database is behind it.
 pub mod admin_changes;
 pub mod audit;
+pub mod cache_events;
 pub mod server_keys;
 pub mod sessions;
 pub mod throttle;

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use portcullis::app::Server;
-use portcullis::auth::password_hasher::Argon2Cost;
+use portcullis::auth::password::Argon2Cost;
 use portcullis::clock::Clock;
 use portcullis::config::Settings;
 use serde_json::{json, Value};
@@ -257,7 +257,46 @@ async fn every_operation_documents_success_errors_bodies_and_security() {
         "{error_body}"
     );
     assert_eq!(error_body["properties"]["message"]["type"], "string");
-    assert_eq!(error_body["properties"]["code"]["type"], "string");
+    // `code` is one of the ErrorCode schema's values, which lists every code there is.
+    assert_eq!(
+        error_body["properties"]["code"]["$ref"],
+        "#/components/schemas/ErrorCode",
+        "{error_body}"
+    );
+    let codes = &schemas["ErrorCode"];
+    assert_eq!(codes["type"], "string", "{codes}");
+    let listed: BTreeSet<&str> = codes["enum"]
+        .as_array()
+        .expect("ErrorCode lists its values")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for code in [
+        "invalid_request",
+        "unauthenticated",
+        "token_expired",
+        "invalid_token",
+        "invalid_credentials",
+        "too_many_attempts",
+        "username_taken",
+        "email_taken",
+        "unknown_role",
+        "forbidden",
+        "password_too_common",
+        "wrong_password",
+        "refresh_token_required",
+        "refresh_token_invalid",
+        "refresh_token_expired",
+        "refresh_token_reused",
+        "csrf",
+        "last_admin",
+        "payload_too_large",
+        "unsupported_media_type",
+        "overloaded",
+        "unavailable",
+    ] {
+        assert!(listed.contains(code), "{code} is not in ErrorCode: {listed:?}");
+    }
     let schemes = doc["components"]["securitySchemes"]
         .as_object()
         .expect("security schemes");

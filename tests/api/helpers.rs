@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use portcullis::app::Server;
-use portcullis::auth::password_hasher::{Argon2Cost, PasswordHasher};
+use portcullis::auth::password::{Argon2Cost, PasswordHasher};
 use portcullis::clock::Clock;
 use portcullis::config::Settings;
 use portcullis::domain::{Role, RoleSet};

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use reqwest::header::RETRY_AFTER;
 use serde_json::{json, Value};
 
-use portcullis::auth::password_hasher::Argon2Cost;
+use portcullis::auth::password::Argon2Cost;
 
 use crate::helpers::{binary_on, free_port, PASSWORD, TEST_ARGON2};
 

@@ -1,0 +1,123 @@
+//! Every `code` an error answer can carry: one enum, so a client can list them (the
+//! OpenAPI document publishes it as the `ErrorCode` schema) and no handler invents one.
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// A field missing, of the wrong type or invalid; a malformed body or query.
+    InvalidRequest,
+    /// Known, but not allowed.
+    Forbidden,
+    /// No token was presented.
+    Unauthenticated,
+    TokenExpired,
+    InvalidToken,
+    /// Unknown user, wrong password or disabled account, indistinguishably.
+    InvalidCredentials,
+    TooManyAttempts,
+    /// The password hashing queue is full.
+    Overloaded,
+    NotFound,
+    MethodNotAllowed,
+    UnsupportedMediaType,
+    PayloadTooLarge,
+    /// A cookie request from another site.
+    Csrf,
+    UsernameTaken,
+    EmailTaken,
+    UnknownRole,
+    PasswordTooCommon,
+    WrongPassword,
+    RefreshTokenRequired,
+    RefreshTokenInvalid,
+    RefreshTokenExpired,
+    RefreshTokenReused,
+    LastAdmin,
+    /// `/health/ready`: the database does not answer.
+    NotReady,
+    /// The database cannot be reached: retry shortly.
+    Unavailable,
+    Internal,
+}
+
+impl ErrorCode {
+    /// Every code, for the tests that check each one.
+    pub const ALL: [ErrorCode; 26] = [
+        ErrorCode::InvalidRequest,
+        ErrorCode::Forbidden,
+        ErrorCode::Unauthenticated,
+        ErrorCode::TokenExpired,
+        ErrorCode::InvalidToken,
+        ErrorCode::InvalidCredentials,
+        ErrorCode::TooManyAttempts,
+        ErrorCode::Overloaded,
+        ErrorCode::NotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::Csrf,
+        ErrorCode::UsernameTaken,
+        ErrorCode::EmailTaken,
+        ErrorCode::UnknownRole,
+        ErrorCode::PasswordTooCommon,
+        ErrorCode::WrongPassword,
+        ErrorCode::RefreshTokenRequired,
+        ErrorCode::RefreshTokenInvalid,
+        ErrorCode::RefreshTokenExpired,
+        ErrorCode::RefreshTokenReused,
+        ErrorCode::LastAdmin,
+        ErrorCode::NotReady,
+        ErrorCode::Unavailable,
+        ErrorCode::Internal,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::TokenExpired => "token_expired",
+            ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::InvalidCredentials => "invalid_credentials",
+            ErrorCode::TooManyAttempts => "too_many_attempts",
+            ErrorCode::Overloaded => "overloaded",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::Csrf => "csrf",
+            ErrorCode::UsernameTaken => "username_taken",
+            ErrorCode::EmailTaken => "email_taken",
+            ErrorCode::UnknownRole => "unknown_role",
+            ErrorCode::PasswordTooCommon => "password_too_common",
+            ErrorCode::WrongPassword => "wrong_password",
+            ErrorCode::RefreshTokenRequired => "refresh_token_required",
+            ErrorCode::RefreshTokenInvalid => "refresh_token_invalid",
+            ErrorCode::RefreshTokenExpired => "refresh_token_expired",
+            ErrorCode::RefreshTokenReused => "refresh_token_reused",
+            ErrorCode::LastAdmin => "last_admin",
+            ErrorCode::NotReady => "not_ready",
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_wire_name_is_the_serialized_one_and_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            assert_eq!(
+                serde_json::to_value(code).unwrap(),
+                serde_json::json!(code.as_str())
+            );
+            assert!(seen.insert(code.as_str()), "{code:?} twice");
+        }
+    }
+}
