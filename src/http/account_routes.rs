@@ -12,16 +12,16 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
 use crate::audit::{self, Event};
-use crate::auth::cookies;
-use crate::auth::extractors::AuthUser;
 use crate::auth::sessions;
 use crate::clock::rfc3339;
 use crate::domain::{Email, NewPassword, PasswordPolicy, Username};
 use crate::http::auth_routes::{hash_error, password_error};
 use crate::http::client_ip::RequestOrigin;
+use crate::http::cookies;
 use crate::http::docs::{ErrorBody, MessageBody};
 use crate::http::error::ApiError;
 use crate::http::error_code::ErrorCode;
+use crate::http::extractors::AuthUser;
 use crate::http::json::ApiJson;
 use crate::service::sessions::end_all_of_user;
 use crate::store;

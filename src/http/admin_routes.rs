@@ -8,7 +8,6 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
-use crate::auth::extractors::AuthUser;
 use crate::clock::rfc3339;
 use crate::domain::Role;
 use crate::http::auth_routes::requested_roles;
@@ -16,6 +15,7 @@ use crate::http::client_ip::RequestOrigin;
 use crate::http::docs::ErrorBody;
 use crate::http::error::ApiError;
 use crate::http::error_code::ErrorCode;
+use crate::http::extractors::AuthUser;
 use crate::http::json::ApiJson;
 use crate::service::admin::{self, Actor, AdminError, UserChange};
 use crate::store::{self, users::UserRecord};

@@ -10,16 +10,17 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
 use crate::audit::{self, Event};
-use crate::auth::extractors::{presented_token, MaybeAuthUser, Presented};
 use crate::auth::password::{is_bcrypt, HashError};
+use crate::auth::refresh_token;
 use crate::auth::sessions::{self, RefreshError};
-use crate::auth::{cookies, refresh_token};
 use crate::config::TokenDelivery;
 use crate::domain::{Email, NewPassword, PasswordRejection, Role, RoleSet, Username};
 use crate::http::client_ip::RequestOrigin;
+use crate::http::cookies;
 use crate::http::docs::{ErrorBody, MessageBody};
 use crate::http::error::ApiError;
 use crate::http::error_code::ErrorCode;
+use crate::http::extractors::{presented_token, MaybeAuthUser, Presented};
 use crate::http::json::{ApiJson, OptionalJson};
 use crate::store::{self, StoreError};
 

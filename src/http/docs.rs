@@ -71,7 +71,7 @@ impl Modify for SecuritySchemes {
         components.add_security_scheme(
             "cookie",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
-                crate::auth::cookies::ACCESS,
+                crate::http::cookies::ACCESS,
             ))),
         );
     }

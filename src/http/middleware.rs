@@ -8,10 +8,11 @@ use axum_extra::extract::cookie::CookieJar;
 
 use crate::app::AppState;
 use crate::auth::access_token::TokenError;
-use crate::auth::extractors::{presented_token, Presented, RefreshedAccess};
-use crate::auth::{cookies, sessions};
+use crate::auth::sessions;
+use crate::http::cookies;
 use crate::http::error::ApiError;
 use crate::http::error_code::ErrorCode;
+use crate::http::extractors::{presented_token, Presented, RefreshedAccess};
 use crate::http::json::{too_large, MAX_BODY_BYTES};
 
 /// Oversized bodies up to this are read and thrown away before the 413, so that a client

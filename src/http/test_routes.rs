@@ -2,10 +2,10 @@
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
-use crate::auth::extractors::AuthUser;
 use crate::domain::Role;
 use crate::http::docs::ErrorBody;
 use crate::http::error::ApiError;
+use crate::http::extractors::AuthUser;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -259,8 +259,7 @@ async fn every_operation_documents_success_errors_bodies_and_security() {
     assert_eq!(error_body["properties"]["message"]["type"], "string");
     // `code` is one of the ErrorCode schema's values, which lists every code there is.
     assert_eq!(
-        error_body["properties"]["code"]["$ref"],
-        "#/components/schemas/ErrorCode",
+        error_body["properties"]["code"]["$ref"], "#/components/schemas/ErrorCode",
         "{error_body}"
     );
     let codes = &schemas["ErrorCode"];
@@ -295,7 +294,10 @@ async fn every_operation_documents_success_errors_bodies_and_security() {
         "overloaded",
         "unavailable",
     ] {
-        assert!(listed.contains(code), "{code} is not in ErrorCode: {listed:?}");
+        assert!(
+            listed.contains(code),
+            "{code} is not in ErrorCode: {listed:?}"
+        );
     }
     let schemes = doc["components"]["securitySchemes"]
         .as_object()

@@ -7,8 +7,8 @@ use axum_extra::extract::cookie::CookieJar;
 
 use crate::app::AppState;
 use crate::auth::access_token::TokenError;
-use crate::auth::cookies;
 use crate::domain::{Role, RoleSet};
+use crate::http::cookies;
 use crate::http::error::ApiError;
 
 #[derive(Clone, Debug)]
