@@ -1,6 +1,7 @@
 //! Integration tests over real HTTP: each test starts the server on a free port with a
 //! fresh database, on SQLite always and on MariaDB and PostgreSQL when
 //! PORTCULLIS_TEST_MYSQL_URL / PORTCULLIS_TEST_POSTGRES_URL are set.
+#[path = "../support/helpers.rs"]
 mod helpers;
 
 mod access_tokens;
@@ -13,7 +14,6 @@ mod cli;
 mod cluster;
 mod content_types;
 mod cookies_csrf_cors;
-mod deployment;
 mod docs_health_metrics;
 mod refresh;
 mod resilience;
@@ -21,6 +21,5 @@ mod role_matrix;
 mod signin;
 mod signout;
 mod signup;
-mod soak;
 mod tutorial_clients;
 mod tutorial_import;

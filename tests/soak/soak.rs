@@ -127,6 +127,7 @@ macro_rules! say {
 const WRONG_PASSWORD: &str = "not the right password at all";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "two minutes of load: run by CI and scripts/soak (cargo test --test soak -- --ignored)"]
 async fn mixed_traffic_for_minutes_gives_no_unplanned_5xx_and_flat_memory() {
     let secs: u64 = match std::env::var("PORTCULLIS_SOAK_SECS") {
         Ok(v) if !v.trim().is_empty() => v

@@ -1,0 +1,6 @@
+//! The deployment tests, a test target of their own: three `portcullis` processes behind
+//! nginx on a shared PostgreSQL or MariaDB database, with and without Redis.
+#[path = "../support/helpers.rs"]
+mod helpers;
+
+mod deployment;
