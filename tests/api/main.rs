@@ -18,6 +18,7 @@ mod docs_health_metrics;
 mod refresh;
 mod resilience;
 mod role_matrix;
+mod router_edges;
 mod signin;
 mod signout;
 mod signup;
