@@ -148,6 +148,35 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
         .is_some_and(|d| d.is_unique_violation())
 }
 
+/// The name of the unique index a unique violation hit, in the `ix_<table>_<columns>` form
+/// the migrations give every index. PostgreSQL names the constraint; MySQL and MariaDB
+/// name the key in their message (`for key 'ix_users_email_lower'`, MySQL 8 with the
+/// table in front); SQLite names the columns (`UNIQUE constraint failed: users.email_lower`),
+/// from which the name follows.
+pub fn violated_unique_index(e: &sqlx::Error) -> Option<String> {
+    let d = e.as_database_error().filter(|d| d.is_unique_violation())?;
+    if let Some(name) = d.constraint() {
+        return Some(name.to_string());
+    }
+    let message = d.message();
+    if let Some((_, rest)) = message.split_once("for key '") {
+        let key = rest.split('\'').next()?;
+        return Some(key.rsplit('.').next().unwrap_or(key).to_string());
+    }
+    let columns = message.strip_prefix("UNIQUE constraint failed: ")?;
+    let mut table = None;
+    let mut names = Vec::new();
+    for qualified in columns.split(',').map(str::trim) {
+        let (t, column) = qualified.split_once('.')?;
+        if table.is_some_and(|known| known != t) {
+            return None;
+        }
+        table = Some(t);
+        names.push(column);
+    }
+    Some(format!("ix_{}_{}", table?, names.join("_")))
+}
+
 /// `sqlite://data/portcullis.db` → create `data/` and the file on first start.
 fn sqlite_url(url: &str) -> Result<String, ConnectError> {
     let rest = url

@@ -49,7 +49,7 @@ pub async fn create(db: &Db, user: NewUser<'_>, now: Millis) -> Result<i64, Stor
         .bind(now);
     let id = match db.insert_id(query, &mut *tx).await {
         Ok(id) => id,
-        Err(e) if is_unique_violation(&e) => return Err(which_unique(&e)),
+        Err(e) if is_unique_violation(&e) => return Err(which_unique(e)),
         Err(e) => return Err(e.into()),
     };
     insert_roles(db, &mut tx, id, user.roles).await?;
@@ -57,15 +57,17 @@ pub async fn create(db: &Db, user: NewUser<'_>, now: Millis) -> Result<i64, Stor
     Ok(id)
 }
 
-fn which_unique(e: &sqlx::Error) -> StoreError {
-    let message = e
-        .as_database_error()
-        .map(|d| format!("{} {}", d.message(), d.constraint().unwrap_or_default()))
-        .unwrap_or_default();
-    if message.contains("email") {
-        StoreError::EmailTaken
-    } else {
-        StoreError::UsernameTaken
+/// The unique indexes on users (db/migrations.rs names them `ix_<table>_<columns>`).
+const USERNAME_INDEX: &str = "ix_users_username_lower";
+const EMAIL_INDEX: &str = "ix_users_email_lower";
+
+/// Which of the two is taken, from the name of the index the insert ran into; any other
+/// unique violation is no client's doing and stays a database error.
+fn which_unique(e: sqlx::Error) -> StoreError {
+    match crate::db::violated_unique_index(&e).as_deref() {
+        Some(USERNAME_INDEX) => StoreError::UsernameTaken,
+        Some(EMAIL_INDEX) => StoreError::EmailTaken,
+        _ => StoreError::Db(e),
     }
 }
 
