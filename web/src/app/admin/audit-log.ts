@@ -42,7 +42,7 @@ const PAGE_SIZE = 25;
                 <span class="badge" [class.text-bg-success]="entry.outcome === 'ok'" [class.text-bg-danger]="entry.outcome !== 'ok'">{{ entry.outcome }}</span>
               </td>
               <td class="text-break">{{ entry.username ?? entry.subjectId ?? '' }}</td>
-              <td>{{ entry.actorId ?? '' }}</td>
+              <td>{{ entry.via === 'cli' ? 'command line' : (entry.actorId ?? '') }}</td>
               <td>{{ entry.ip ?? '' }}</td>
             </tr>
           } @empty {

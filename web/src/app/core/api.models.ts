@@ -56,6 +56,8 @@ export interface AuditEntry {
   username: string | null;
   ip: string | null;
   userAgent: string | null;
+  /** `cli` for a change made with the `portcullis` command line (no actor, no address). */
+  via: 'api' | 'cli';
 }
 
 export interface MessageBody {
