@@ -11,10 +11,12 @@ use crate::auth::password::PasswordHasher;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{self, Db};
-use crate::domain::{Email, NewPassword, PasswordPolicy, Role, RoleSet, Username};
+use crate::domain::{PasswordPolicy, PasswordRejection, RoleSet};
 use crate::service::admin::{self, Actor, AdminError, UserChange};
 use crate::service::notify::Notifier;
-use crate::store::{self, users::UserRecord, StoreError};
+use crate::service::signup::{self, NewAccount, Requester, SignupError};
+use crate::store::{self, users::UserRecord};
+use secrecy::{ExposeSecret, SecretString};
 
 #[derive(Parser)]
 #[command(
@@ -165,14 +167,9 @@ async fn migrate(settings: &Settings) -> anyhow::Result<()> {
 }
 
 fn parse_roles(names: &[String]) -> anyhow::Result<RoleSet> {
-    let mut roles: RoleSet = [Role::User].into_iter().collect();
-    for name in names {
-        match Role::from_name(name) {
-            Some(role) => roles.insert(role),
-            None => bail!("role `{name}` does not exist (use user, moderator or admin)"),
-        }
-    }
-    Ok(roles)
+    RoleSet::from_names(names).map_err(|name| {
+        anyhow::anyhow!("role `{name}` does not exist (use user, moderator or admin)")
+    })
 }
 
 async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
@@ -185,10 +182,6 @@ async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
             roles,
             password_stdin,
         } => {
-            let username = Username::parse(&username).map_err(anyhow::Error::msg)?;
-            let email = Email::parse(&email).map_err(anyhow::Error::msg)?;
-            let roles = parse_roles(&roles)?;
-            let policy = PasswordPolicy::new(settings.password_min_length as usize);
             let (password, generated) = if password_stdin {
                 let mut line = String::new();
                 std::io::stdin()
@@ -197,49 +190,53 @@ async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
                     .context("reading the password from standard input")?;
                 let line = line.strip_suffix('\n').unwrap_or(&line);
                 let line = line.strip_suffix('\r').unwrap_or(line);
-                (line.to_string(), false)
+                (SecretString::from(line), false)
             } else {
-                (generate_password(), true)
+                (SecretString::from(generate_password()), true)
             };
-            let password =
-                NewPassword::parse(&policy, &password, username.as_str(), email.as_str()).map_err(
-                    |e| match e {
-                        crate::domain::PasswordRejection::Invalid(why) => anyhow::anyhow!(why),
-                        crate::domain::PasswordRejection::TooCommon => {
-                            anyhow::anyhow!("password is too common")
-                        }
-                    },
-                )?;
+            let policy = PasswordPolicy::new(settings.password_min_length as usize);
             let hasher =
                 Arc::new(PasswordHasher::new(settings.argon2).map_err(anyhow::Error::msg)?);
-            let hash = hasher.hash(password.secret()).await?;
-            let id = store::users::create(
+            let account = NewAccount {
+                username: &username,
+                email: &email,
+                password: password.expose_secret(),
+                roles: &roles,
+            };
+            let created = signup::signup(
                 &db,
-                store::users::NewUser {
-                    username: &username,
-                    email: &email,
-                    password_hash: &hash,
-                    roles,
-                },
-                clock.now_ms(),
+                &clock,
+                &hasher,
+                &policy,
+                Requester::CommandLine,
+                account,
             )
             .await
             .map_err(|e| match e {
-                StoreError::UsernameTaken => {
-                    anyhow::anyhow!("username `{}` is already in use", username.as_str())
+                SignupError::Password(PasswordRejection::Invalid(why)) => anyhow::anyhow!(why),
+                SignupError::Password(PasswordRejection::TooCommon) => {
+                    anyhow::anyhow!("password is too common")
                 }
-                StoreError::EmailTaken => {
-                    anyhow::anyhow!("email `{}` is already in use", email.as_str())
+                SignupError::UnknownRole(name) => {
+                    anyhow::anyhow!("role `{name}` does not exist (use user, moderator or admin)")
                 }
-                StoreError::Db(e) => e.into(),
+                SignupError::UsernameTaken => {
+                    anyhow::anyhow!("username `{username}` is already in use")
+                }
+                SignupError::EmailTaken => anyhow::anyhow!("email `{email}` is already in use"),
+                other => other.into(),
             })?;
             println!(
-                "Created user {} (id {id}) with roles {}.",
-                username.as_str(),
-                roles.authorities().join(", ")
+                "Created user {} (id {}) with roles {}.",
+                created.username.as_str(),
+                created.id,
+                created.roles.authorities().join(", ")
             );
             if generated {
-                println!("Password (shown once, store it now): {}", password.expose());
+                println!(
+                    "Password (shown once, store it now): {}",
+                    password.expose_secret()
+                );
             }
         }
         UserCommand::SetRoles {

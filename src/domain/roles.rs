@@ -51,6 +51,19 @@ impl Role {
 pub struct RoleSet(u8);
 
 impl RoleSet {
+    /// The roles named (`user`, `moderator`, `admin`), always with `user`; the first
+    /// unknown name, cut at 64 characters, otherwise.
+    pub fn from_names(names: &[String]) -> Result<RoleSet, String> {
+        let mut roles: RoleSet = [Role::User].into_iter().collect();
+        for name in names {
+            match Role::from_name(name) {
+                Some(role) => roles.insert(role),
+                None => return Err(name.chars().take(64).collect()),
+            }
+        }
+        Ok(roles)
+    }
+
     pub fn insert(&mut self, role: Role) {
         self.0 |= 1 << role.id();
     }

@@ -15,7 +15,6 @@ use crate::audit::{self, Event};
 use crate::auth::sessions;
 use crate::clock::rfc3339;
 use crate::domain::{Email, NewPassword, PasswordPolicy, Username};
-use crate::http::auth_routes::{hash_error, password_error};
 use crate::http::client_ip::RequestOrigin;
 use crate::http::cookies;
 use crate::http::docs::{ErrorBody, MessageBody};
@@ -145,13 +144,11 @@ async fn change_password(
         body.new_password.expose_secret(),
         &record.username,
         &record.email,
-    )
-    .map_err(password_error)?;
+    )?;
     let verified = state
         .hasher
         .verify(body.current_password, Some(record.password_hash.clone()))
-        .await
-        .map_err(hash_error)?;
+        .await?;
     let entry = origin.entry(Some(user.id), Some(user.id), Some(&record.username));
     if !verified {
         state
@@ -172,11 +169,7 @@ async fn change_password(
             "Current password is incorrect.",
         ));
     }
-    let hash = state
-        .hasher
-        .hash(new_password.secret())
-        .await
-        .map_err(hash_error)?;
+    let hash = state.hasher.hash(new_password.secret()).await?;
     store::users::set_password(&state.db, user.id, &hash, now).await?;
     let notify = state.notifier();
     end_all_of_user(&state.db, &notify, user.id, Some(&user.session_id), now).await?;

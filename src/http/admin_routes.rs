@@ -10,14 +10,13 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::app::AppState;
 use crate::clock::rfc3339;
 use crate::domain::Role;
-use crate::http::auth_routes::requested_roles;
 use crate::http::client_ip::RequestOrigin;
 use crate::http::docs::ErrorBody;
+use crate::http::error::requested_roles;
 use crate::http::error::ApiError;
-use crate::http::error_code::ErrorCode;
 use crate::http::extractors::AuthUser;
 use crate::http::json::ApiJson;
-use crate::service::admin::{self, Actor, AdminError, UserChange};
+use crate::service::admin::{self, Actor, UserChange};
 use crate::store::{self, users::UserRecord};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -140,27 +139,6 @@ pub struct UserUpdate {
 fn user_id(id: Result<Path<i64>, PathRejection>) -> Result<i64, ApiError> {
     id.map(|Path(id)| id)
         .map_err(|_| ApiError::bad_request("The user id must be an integer."))
-}
-
-/// The one mapping of an administration error to an answer.
-impl From<AdminError> for ApiError {
-    fn from(e: AdminError) -> Self {
-        match e {
-            AdminError::NotFound => ApiError::not_found(),
-            AdminError::LastAdmin => ApiError::new(
-                StatusCode::CONFLICT,
-                ErrorCode::LastAdmin,
-                "Cannot remove the last admin.",
-            ),
-            AdminError::NotAdmin => ApiError::forbidden("Require Admin Role!"),
-            AdminError::ActorGone => ApiError::invalid_token(),
-            busy @ AdminError::Busy(_) => {
-                tracing::warn!(error = %busy, "admin change not started");
-                ApiError::unavailable()
-            }
-            AdminError::Db(e) => ApiError::from(e),
-        }
-    }
 }
 
 fn actor<'a>(admin: &AuthUser, origin: &'a RequestOrigin) -> Actor<'a> {

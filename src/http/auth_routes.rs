@@ -10,11 +10,10 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
 use crate::audit::{self, Event};
-use crate::auth::password::{is_bcrypt, HashError};
+use crate::auth::password::is_bcrypt;
 use crate::auth::refresh_token;
 use crate::auth::sessions::{self, RefreshError};
 use crate::config::TokenDelivery;
-use crate::domain::{Email, NewPassword, PasswordRejection, Role, RoleSet, Username};
 use crate::http::client_ip::RequestOrigin;
 use crate::http::cookies;
 use crate::http::docs::{ErrorBody, MessageBody};
@@ -22,7 +21,8 @@ use crate::http::error::ApiError;
 use crate::http::error_code::ErrorCode;
 use crate::http::extractors::{presented_token, MaybeAuthUser, Presented};
 use crate::http::json::{ApiJson, OptionalJson};
-use crate::store::{self, StoreError};
+use crate::service::signup::{self, NewAccount, Requester};
+use crate::store;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -71,74 +71,34 @@ async fn signup(
     origin: RequestOrigin,
     ApiJson(body): ApiJson<SignupRequest>,
 ) -> Result<Response, ApiError> {
-    let username = Username::parse(&body.username).map_err(ApiError::bad_request)?;
-    let email = Email::parse(&body.email).map_err(ApiError::bad_request)?;
-    let password = NewPassword::parse(
-        &state.policy,
-        body.password.expose_secret(),
-        username.as_str(),
-        email.as_str(),
-    )
-    .map_err(password_error)?;
-    let roles = requested_roles(body.roles.as_deref().unwrap_or_default())?;
-    let caller_id = caller.as_ref().map(|c| c.id);
-    let caller_is_admin = caller.is_some_and(|c| c.roles.contains(Role::Admin));
-    if roles.iter().any(|r| r != Role::User) && !caller_is_admin {
-        return Err(ApiError::forbidden("Require Admin Role to assign roles!"));
-    }
-
-    let hash = state
-        .hasher
-        .hash(password.secret())
-        .await
-        .map_err(hash_error)?;
-    let created = store::users::create(
+    let requester = Requester::Http {
+        account: caller.as_ref().map(|c| (c.id, c.roles)),
+        ip: &origin.ip_text,
+        user_agent: origin.user_agent.as_deref(),
+    };
+    let account = NewAccount {
+        username: &body.username,
+        email: &body.email,
+        password: body.password.expose_secret(),
+        roles: body.roles.as_deref().unwrap_or_default(),
+    };
+    signup::signup(
         &state.db,
-        store::users::NewUser {
-            username: &username,
-            email: &email,
-            password_hash: &hash,
-            roles,
-        },
-        state.clock.now_ms(),
+        &state.clock,
+        &state.hasher,
+        &state.policy,
+        requester,
+        account,
     )
-    .await;
-    let mut entry = origin.entry(caller_id, None, Some(username.as_str()));
-    match created {
-        Ok(id) => {
-            entry.subject_id = Some(id);
-            audit::record(&state.db, &state.clock, Event::Signup, true, &entry).await;
-            Ok((
-                StatusCode::CREATED,
-                ApiJson(Created {
-                    message: "User registered successfully!",
-                    code: "created",
-                }),
-            )
-                .into_response())
-        }
-        Err(e) => {
-            if matches!(&e, StoreError::Db(db) if crate::db::is_unavailable(db)) {
-                tracing::error!("audit event not stored: database unavailable");
-                audit::log(Event::Signup, false, &entry);
-            } else {
-                audit::record(&state.db, &state.clock, Event::Signup, false, &entry).await;
-            }
-            Err(match e {
-                StoreError::UsernameTaken => ApiError::new(
-                    StatusCode::CONFLICT,
-                    ErrorCode::UsernameTaken,
-                    "Failed! Username is already in use!",
-                ),
-                StoreError::EmailTaken => ApiError::new(
-                    StatusCode::CONFLICT,
-                    ErrorCode::EmailTaken,
-                    "Failed! Email is already in use!",
-                ),
-                StoreError::Db(e) => e.into(),
-            })
-        }
-    }
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(Created {
+            message: "User registered successfully!",
+            code: "created",
+        }),
+    )
+        .into_response())
 }
 
 /// A browser app asks for cookie-only delivery on its own requests (`X-Token-Delivery:
@@ -155,41 +115,6 @@ fn delivery_for(state: &AppState, headers: &HeaderMap) -> TokenDelivery {
         TokenDelivery::Cookie
     } else {
         configured
-    }
-}
-
-/// The roles a signup asks for, always including `user`.
-pub fn requested_roles(names: &[String]) -> Result<RoleSet, ApiError> {
-    let mut roles: RoleSet = [Role::User].into_iter().collect();
-    for name in names {
-        let role = Role::from_name(name).ok_or_else(|| {
-            let shown: String = name.chars().take(64).collect();
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::UnknownRole,
-                format!("Failed! Role does not exist = {shown}"),
-            )
-        })?;
-        roles.insert(role);
-    }
-    Ok(roles)
-}
-
-pub fn password_error(rejection: PasswordRejection) -> ApiError {
-    match rejection {
-        PasswordRejection::Invalid(why) => ApiError::bad_request(why),
-        PasswordRejection::TooCommon => ApiError::new(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::PasswordTooCommon,
-            "Password is too common.",
-        ),
-    }
-}
-
-pub fn hash_error(e: HashError) -> ApiError {
-    match e {
-        HashError::Overloaded => ApiError::overloaded(),
-        HashError::Failed(why) => ApiError::internal(&why),
     }
 }
 
@@ -295,8 +220,7 @@ async fn signin(
             body.password,
             user.as_ref().map(|u| u.password_hash.clone()),
         )
-        .await
-        .map_err(hash_error)?;
+        .await?;
     let user = match user {
         Some(user) if verified && !user.disabled => user,
         _ => {
@@ -314,7 +238,7 @@ async fn signin(
     state.throttle.record_success(&account_key).await?;
 
     if let Some(password) = rehash_with {
-        let hash = state.hasher.hash(password).await.map_err(hash_error)?;
+        let hash = state.hasher.hash(password).await?;
         store::users::set_password(&state.db, user.id, &hash, now).await?;
     }
     let issued = sessions::open(

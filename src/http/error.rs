@@ -9,6 +9,10 @@ use serde_json::json;
 
 use super::error_code::ErrorCode;
 use super::json::ApiJson;
+use crate::auth::password::HashError;
+use crate::domain::{PasswordRejection, RoleSet};
+use crate::service::admin::AdminError;
+use crate::service::signup::SignupError;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -180,5 +184,89 @@ impl IntoResponse for ApiError {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
+    }
+}
+
+// The one mapping of each lower layer's errors to an answer.
+
+impl From<HashError> for ApiError {
+    fn from(e: HashError) -> Self {
+        match e {
+            HashError::Overloaded => ApiError::overloaded(),
+            HashError::Failed(why) => ApiError::internal(&why),
+        }
+    }
+}
+
+impl From<PasswordRejection> for ApiError {
+    fn from(rejection: PasswordRejection) -> Self {
+        match rejection {
+            PasswordRejection::Invalid(why) => ApiError::bad_request(why),
+            PasswordRejection::TooCommon => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::PasswordTooCommon,
+                "Password is too common.",
+            ),
+        }
+    }
+}
+
+fn unknown_role(name: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        ErrorCode::UnknownRole,
+        format!("Failed! Role does not exist = {name}"),
+    )
+}
+
+/// The roles a request names, always including `user`.
+pub fn requested_roles(names: &[String]) -> Result<RoleSet, ApiError> {
+    RoleSet::from_names(names).map_err(|name| unknown_role(&name))
+}
+
+impl From<SignupError> for ApiError {
+    fn from(e: SignupError) -> Self {
+        match e {
+            SignupError::InvalidUsername(why) | SignupError::InvalidEmail(why) => {
+                ApiError::bad_request(why)
+            }
+            SignupError::Password(rejection) => rejection.into(),
+            SignupError::UnknownRole(name) => unknown_role(&name),
+            SignupError::RolesNeedAdmin => {
+                ApiError::forbidden("Require Admin Role to assign roles!")
+            }
+            SignupError::UsernameTaken => ApiError::new(
+                StatusCode::CONFLICT,
+                ErrorCode::UsernameTaken,
+                "Failed! Username is already in use!",
+            ),
+            SignupError::EmailTaken => ApiError::new(
+                StatusCode::CONFLICT,
+                ErrorCode::EmailTaken,
+                "Failed! Email is already in use!",
+            ),
+            SignupError::Hash(e) => e.into(),
+            SignupError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<AdminError> for ApiError {
+    fn from(e: AdminError) -> Self {
+        match e {
+            AdminError::NotFound => ApiError::not_found(),
+            AdminError::LastAdmin => ApiError::new(
+                StatusCode::CONFLICT,
+                ErrorCode::LastAdmin,
+                "Cannot remove the last admin.",
+            ),
+            AdminError::NotAdmin => ApiError::forbidden("Require Admin Role!"),
+            AdminError::ActorGone => ApiError::invalid_token(),
+            busy @ AdminError::Busy(_) => {
+                tracing::warn!(error = %busy, "admin change not started");
+                ApiError::unavailable()
+            }
+            AdminError::Db(e) => ApiError::from(e),
+        }
     }
 }

@@ -5,3 +5,4 @@
 pub mod admin;
 pub mod notify;
 pub mod sessions;
+pub mod signup;

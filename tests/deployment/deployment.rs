@@ -1265,7 +1265,13 @@ async fn simultaneous_first_start(variant: Variant) {
             .iter()
             .map(|r| r.try_get(0).unwrap())
             .collect();
-        assert_eq!(versions, [1, 2, 3, 4], "schema_migrations");
+        // Each migration exactly once, however many nodes raced to apply it.
+        assert_eq!(
+            versions,
+            portcullis::db::migration_versions(),
+            "schema_migrations"
+        );
+        assert!(versions.len() >= 5, "{versions:?}");
         let keys: Vec<String> = rows("SELECT name FROM server_keys")
             .fetch_all(&mut db)
             .await
