@@ -74,11 +74,7 @@ pub async fn update_user(
     id: i64,
     change: UserChange,
 ) -> Result<UserRecord, AdminError> {
-    let _one_at_a_time = admin_changes::lock(db).await?;
-    check_actor(db, actor).await?;
-    let target = store::users::find_by_id(db, id)
-        .await?
-        .ok_or(AdminError::NotFound)?;
+    let (_one_at_a_time, target) = begin(db, actor, id).await?;
     let loses_admin =
         change.roles.is_some_and(|r| !r.contains(Role::Admin)) || change.disabled == Some(true);
     let entry = entry(actor, id, &target.username);
@@ -114,11 +110,7 @@ pub async fn delete_user(
     actor: Actor<'_>,
     id: i64,
 ) -> Result<(), AdminError> {
-    let _one_at_a_time = admin_changes::lock(db).await?;
-    check_actor(db, actor).await?;
-    let target = store::users::find_by_id(db, id)
-        .await?
-        .ok_or(AdminError::NotFound)?;
+    let (_one_at_a_time, target) = begin(db, actor, id).await?;
     let entry = entry(actor, id, &target.username);
     keep_an_admin(db, clock, actor, &target, &entry).await?;
     if !store::users::delete(db, id).await? {
@@ -127,6 +119,21 @@ pub async fn delete_user(
     notify.user_changed(id).await;
     audit::record(db, clock, Event::Deleted, true, &entry).await;
     Ok(())
+}
+
+/// Takes the lock for one change (held until the returned guard drops), checks the actor
+/// under it, and reads the user the change is about.
+async fn begin(
+    db: &Db,
+    actor: Actor<'_>,
+    id: i64,
+) -> Result<(admin_changes::AdminChangeLock, UserRecord), AdminError> {
+    let lock = admin_changes::lock(db).await?;
+    check_actor(db, actor).await?;
+    let target = store::users::find_by_id(db, id)
+        .await?
+        .ok_or(AdminError::NotFound)?;
+    Ok((lock, target))
 }
 
 /// The admin who asks is still one, checked under the lock: two admins cannot remove
