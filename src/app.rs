@@ -22,8 +22,10 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::auth::access_token::AccessTokens;
 use crate::auth::change_feed;
+use crate::auth::notify::Notifier;
 use crate::auth::password::PasswordHasher;
 use crate::auth::session_cache::SessionCache;
+use crate::auth::sessions::{Lifetimes, Sessions};
 use crate::auth::throttle::Throttle;
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -37,7 +39,6 @@ use crate::http::{
     middleware as mw, test_routes,
 };
 use crate::redis_link::RedisLink;
-use crate::service::notify::Notifier;
 use crate::store;
 
 /// Everything a request handler may need, cheap to clone.
@@ -145,6 +146,22 @@ impl AppState {
             clock: &self.clock,
             redis: self.redis.as_deref(),
             cache: Some(&self.cache),
+        }
+    }
+
+    /// The session lifecycle's components (`auth::sessions`).
+    pub fn sessions(&self) -> Sessions<'_> {
+        Sessions {
+            db: &self.db,
+            clock: &self.clock,
+            tokens: &self.tokens,
+            refresh_key: &self.refresh_key,
+            lifetimes: Lifetimes {
+                session: self.settings.session_ttl,
+                refresh_idle: self.settings.refresh_ttl,
+                reuse_interval: self.settings.refresh_reuse_interval,
+            },
+            notify: self.notifier(),
         }
     }
 

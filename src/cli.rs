@@ -7,13 +7,13 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 
 use crate::app::Server;
+use crate::auth::notify::Notifier;
 use crate::auth::password::PasswordHasher;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{self, Db};
 use crate::domain::{PasswordPolicy, PasswordRejection, RoleSet};
 use crate::service::admin::{self, Actor, AdminError, UserChange};
-use crate::service::notify::Notifier;
 use crate::service::signup::{self, NewAccount, Requester, SignupError};
 use crate::store::{self, users::UserRecord};
 use secrecy::{ExposeSecret, SecretString};

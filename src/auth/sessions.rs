@@ -1,8 +1,36 @@
 //! The session lifecycle: opened by a sign-in, kept alive by refresh-token rotation,
 //! ended by signout, reuse detection, disabling or deletion.
-use crate::app::AppState;
+use std::time::Duration;
+
+use crate::auth::access_token::AccessTokens;
+use crate::auth::notify::Notifier;
 use crate::auth::refresh_token;
+use crate::clock::Clock;
+use crate::db::Db;
 use crate::store::{self, sessions::RefreshRecord};
+
+/// How long sessions and their refresh tokens live (docs/API.md §3).
+#[derive(Clone, Copy, Debug)]
+pub struct Lifetimes {
+    /// Absolute: however often refreshed, a session ends then.
+    pub session: Duration,
+    /// Idle: a refresh token unused this long has expired.
+    pub refresh_idle: Duration,
+    /// How long a spent refresh token still yields the session's current successor.
+    pub reuse_interval: Duration,
+}
+
+/// What the session lifecycle works with: where sessions are kept, the clock, the signer
+/// of access tokens, the key successors are derived with, the lifetimes, and whom to tell
+/// when a session ends.
+pub struct Sessions<'a> {
+    pub db: &'a Db,
+    pub clock: &'a Clock,
+    pub tokens: &'a AccessTokens,
+    pub refresh_key: &'a [u8],
+    pub lifetimes: Lifetimes,
+    pub notify: Notifier<'a>,
+}
 
 /// A fresh access token and the session's current refresh token.
 pub struct Issued {
@@ -35,17 +63,17 @@ const MAX_CHAIN_WALK: usize = 16;
 
 /// Opens a session for a user who just proved who they are.
 pub async fn open(
-    state: &AppState,
+    s: &Sessions<'_>,
     user_id: i64,
     user_agent: Option<&str>,
     ip: &str,
 ) -> anyhow::Result<Issued> {
-    let now = state.clock.now_ms();
+    let now = s.clock.now_ms();
     let session_id = new_session_id();
     let refresh = refresh_token::generate();
-    let expires_at = now + state.settings.session_ttl.as_millis() as i64;
+    let expires_at = now + s.lifetimes.session.as_millis() as i64;
     store::sessions::create(
-        &state.db,
+        s.db,
         store::sessions::NewSession {
             id: &session_id,
             user_id,
@@ -53,12 +81,12 @@ pub async fn open(
             user_agent: user_agent.map(|ua| truncate(ua, 512)),
             ip: Some(ip),
             refresh_hash: &refresh_token::hash(&refresh),
-            refresh_expires_at: refresh_expiry(state, now, expires_at),
+            refresh_expires_at: refresh_expiry(s, now, expires_at),
         },
         now,
     )
     .await?;
-    let access_token = state
+    let access_token = s
         .tokens
         .issue(user_id, &session_id, now / 1000, expires_at / 1000)?;
     Ok(Issued {
@@ -72,38 +100,38 @@ pub async fn open(
 /// Rotates `presented` (docs/API.md §1, refresh): spends it and issues its successor, or,
 /// within the reuse interval after it was spent, hands out the session's current refresh
 /// token again; after that interval a spent token is reuse and ends the whole session.
-pub async fn refresh(state: &AppState, presented: &str) -> Result<Issued, RefreshError> {
+pub async fn refresh(s: &Sessions<'_>, presented: &str) -> Result<Issued, RefreshError> {
     if presented.is_empty() || presented.len() > refresh_token::MAX_LEN {
         return Err(RefreshError::Invalid);
     }
-    let now = state.clock.now_ms();
-    let mut record = find_live(state, presented).await?;
+    let now = s.clock.now_ms();
+    let mut record = find_live(s, presented).await?;
     if record.spent_at.is_none() {
         check_expiry(&record, now)?;
-        let successor = refresh_token::successor(&state.refresh_key, presented);
+        let successor = refresh_token::successor(s.refresh_key, presented);
         let rotated = store::sessions::rotate(
-            &state.db,
+            s.db,
             record.id,
             &record.session_id,
             &refresh_token::hash(&successor),
             now,
-            refresh_expiry(state, now, record.session_expires_at),
+            refresh_expiry(s, now, record.session_expires_at),
         )
         .await?;
         if rotated {
-            return issue(state, &record, successor, now);
+            return issue(s, &record, successor, now);
         }
         // Another request spent it a moment ago; answer as that request's sibling.
-        record = find_live(state, presented).await?;
+        record = find_live(s, presented).await?;
     }
     let spent_at = record.spent_at.unwrap_or(now);
-    let interval = state.settings.refresh_reuse_interval.as_millis() as i64;
+    let interval = s.lifetimes.reuse_interval.as_millis() as i64;
     if interval > 0 && now - spent_at <= interval {
         let mut token = presented.to_string();
         for _ in 0..MAX_CHAIN_WALK {
-            token = refresh_token::successor(&state.refresh_key, &token);
+            token = refresh_token::successor(s.refresh_key, &token);
             let Some(next) =
-                store::sessions::find_refresh(&state.db, &refresh_token::hash(&token)).await?
+                store::sessions::find_refresh(s.db, &refresh_token::hash(&token)).await?
             else {
                 break;
             };
@@ -112,26 +140,26 @@ pub async fn refresh(state: &AppState, presented: &str) -> Result<Issued, Refres
             }
             if next.spent_at.is_none() {
                 check_expiry(&next, now)?;
-                return issue(state, &next, token, now);
+                return issue(s, &next, token, now);
             }
         }
         return Err(RefreshError::Invalid);
     }
-    end(state, &record.session_id).await?;
+    end(s, &record.session_id).await?;
     Err(RefreshError::Reused {
         user_id: record.user_id,
     })
 }
 
 /// Ends a session at once, in the database and in this node's cache.
-pub async fn end(state: &AppState, session_id: &str) -> anyhow::Result<bool> {
-    let ended = store::sessions::revoke(&state.db, session_id, state.clock.now_ms()).await?;
-    state.session_ended(session_id).await;
+pub async fn end(s: &Sessions<'_>, session_id: &str) -> anyhow::Result<bool> {
+    let ended = store::sessions::revoke(s.db, session_id, s.clock.now_ms()).await?;
+    s.notify.session_ended(session_id).await;
     Ok(ended)
 }
 
-async fn find_live(state: &AppState, presented: &str) -> Result<RefreshRecord, RefreshError> {
-    let record = store::sessions::find_refresh(&state.db, &refresh_token::hash(presented))
+async fn find_live(s: &Sessions<'_>, presented: &str) -> Result<RefreshRecord, RefreshError> {
+    let record = store::sessions::find_refresh(s.db, &refresh_token::hash(presented))
         .await?
         .ok_or(RefreshError::Invalid)?;
     if record.session_revoked {
@@ -139,7 +167,7 @@ async fn find_live(state: &AppState, presented: &str) -> Result<RefreshRecord, R
     }
     // A disabled or deleted user's sessions are revoked with them; this also covers a
     // change made by another node that this node's cache has not seen.
-    match store::users::auth_state(&state.db, record.user_id).await? {
+    match store::users::auth_state(s.db, record.user_id).await? {
         Some(user) if !user.disabled => Ok(record),
         _ => Err(RefreshError::Invalid),
     }
@@ -154,12 +182,12 @@ fn check_expiry(record: &RefreshRecord, now: i64) -> Result<(), RefreshError> {
 }
 
 fn issue(
-    state: &AppState,
+    s: &Sessions<'_>,
     record: &RefreshRecord,
     refresh: String,
     now: i64,
 ) -> Result<Issued, RefreshError> {
-    let access_token = state
+    let access_token = s
         .tokens
         .issue(
             record.user_id,
@@ -177,8 +205,8 @@ fn issue(
 }
 
 /// Idle lifetime from now, never past the session's absolute end.
-fn refresh_expiry(state: &AppState, now: i64, session_expires_at: i64) -> i64 {
-    (now + state.settings.refresh_ttl.as_millis() as i64).min(session_expires_at)
+fn refresh_expiry(s: &Sessions<'_>, now: i64, session_expires_at: i64) -> i64 {
+    (now + s.lifetimes.refresh_idle.as_millis() as i64).min(session_expires_at)
 }
 
 fn new_session_id() -> String {

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -14,15 +14,16 @@ use crate::app::AppState;
 use crate::audit::{self, Event};
 use crate::auth::sessions;
 use crate::clock::rfc3339;
-use crate::domain::{Email, NewPassword, PasswordPolicy, Username};
+use crate::domain::{Email, PasswordPolicy, Username};
 use crate::http::client_ip::RequestOrigin;
 use crate::http::cookies;
 use crate::http::docs::{ErrorBody, MessageBody};
 use crate::http::error::ApiError;
-use crate::http::error_code::ErrorCode;
 use crate::http::extractors::AuthUser;
 use crate::http::json::ApiJson;
+use crate::service::accounts::{self, Owner};
 use crate::service::sessions::end_all_of_user;
+use crate::service::signin::Client;
 use crate::store;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -127,60 +128,26 @@ async fn change_password(
     origin: RequestOrigin,
     ApiJson(body): ApiJson<PasswordChange>,
 ) -> Result<ApiJson<MessageBody>, ApiError> {
-    let record = store::users::find_by_id(&state.db, user.id)
-        .await?
-        .ok_or_else(ApiError::invalid_token)?;
-    let now = state.clock.now_ms();
-    // A stolen session must not become a way to guess the password.
-    if let Some(retry_after) = state
-        .throttle
-        .check(&record.username, origin.ip, now)
-        .await?
-    {
-        return Err(ApiError::too_many_attempts(retry_after));
-    }
-    let new_password = NewPassword::parse(
+    let owner = Owner {
+        user_id: user.id,
+        session_id: &user.session_id,
+    };
+    let client = Client {
+        ip: origin.ip,
+        ip_text: &origin.ip_text,
+        user_agent: origin.user_agent.as_deref(),
+    };
+    accounts::change_password(
+        &state.notifier(),
+        &state.hasher,
+        &state.throttle,
         &state.policy,
-        body.new_password.expose_secret(),
-        &record.username,
-        &record.email,
-    )?;
-    let verified = state
-        .hasher
-        .verify(body.current_password, Some(record.password_hash.clone()))
-        .await?;
-    let entry = origin.entry(Some(user.id), Some(user.id), Some(&record.username));
-    if !verified {
-        state
-            .throttle
-            .record_failure(&record.username, origin.ip, now)
-            .await?;
-        audit::record(
-            &state.db,
-            &state.clock,
-            Event::PasswordChanged,
-            false,
-            &entry,
-        )
-        .await;
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            ErrorCode::WrongPassword,
-            "Current password is incorrect.",
-        ));
-    }
-    let hash = state.hasher.hash(new_password.secret()).await?;
-    store::users::set_password(&state.db, user.id, &hash, now).await?;
-    let notify = state.notifier();
-    end_all_of_user(&state.db, &notify, user.id, Some(&user.session_id), now).await?;
-    audit::record(
-        &state.db,
-        &state.clock,
-        Event::PasswordChanged,
-        true,
-        &entry,
+        owner,
+        client,
+        body.current_password,
+        &body.new_password,
     )
-    .await;
+    .await?;
     Ok(ApiJson(MessageBody::new("Password changed.")))
 }
 
@@ -254,7 +221,7 @@ async fn end_session(
         && store::sessions::state(&state.db, &id)
             .await?
             .is_some_and(|s| s.user_id == user.id && !s.revoked);
-    if !owned || !sessions::end(&state, &id).await? {
+    if !owned || !sessions::end(&state.sessions(), &id).await? {
         return Err(ApiError::not_found());
     }
     let entry = origin.entry(Some(user.id), Some(user.id), None);

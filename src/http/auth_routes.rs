@@ -10,7 +10,6 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
 use crate::audit::{self, Event};
-use crate::auth::password::is_bcrypt;
 use crate::auth::refresh_token;
 use crate::auth::sessions::{self, RefreshError};
 use crate::config::TokenDelivery;
@@ -21,6 +20,7 @@ use crate::http::error::ApiError;
 use crate::http::error_code::ErrorCode;
 use crate::http::extractors::{presented_token, MaybeAuthUser, Presented};
 use crate::http::json::{ApiJson, OptionalJson};
+use crate::service::signin::{self, Client, SignedIn};
 use crate::service::signup::{self, NewAccount, Requester};
 use crate::store;
 
@@ -147,11 +147,6 @@ pub struct SigninResponse {
     expires_in: Option<i64>,
 }
 
-/// Longest login worth looking up: an email address.
-const MAX_LOGIN_CHARS: usize = 254;
-/// Longest password worth hashing; signup allows 128 characters (up to 512 bytes).
-const MAX_PASSWORD_BYTES: usize = 1024;
-
 /// Signs in; sets the HttpOnly cookies and (unless cookie-only) returns the tokens.
 #[utoipa::path(post, path = "/api/auth/signin", tag = "auth", request_body = SigninRequest,
     params(("X-Token-Delivery" = Option<String>, Header, description = "`cookie`: answer without tokens in the body (browser apps)")),
@@ -166,93 +161,20 @@ async fn signin(
     jar: CookieJar,
     ApiJson(body): ApiJson<SigninRequest>,
 ) -> Result<Response, ApiError> {
-    if body.username.is_empty() || body.password.expose_secret().is_empty() {
-        return Err(ApiError::bad_request("username and password are required."));
-    }
-    let login = body.username.as_str();
-    let now = state.clock.now_ms();
-    let mut entry = origin.entry(None, None, Some(login));
-    if let Some(retry_after) = state.throttle.check(login, origin.ip, now).await? {
-        audit::record(
-            &state.db,
-            &state.clock,
-            Event::SigninThrottled,
-            false,
-            &entry,
-        )
-        .await;
-        return Err(ApiError::too_many_attempts(retry_after));
-    }
-    // No login contains NUL, and PostgreSQL refuses it in text: it is never looked up.
-    let plausible = login.chars().count() <= MAX_LOGIN_CHARS
-        && !login.contains('\0')
-        && body.password.expose_secret().len() <= MAX_PASSWORD_BYTES;
-    let user = if plausible {
-        store::users::find_by_login(&state.db, login).await?
-    } else {
-        None
+    let client = Client {
+        ip: origin.ip,
+        ip_text: &origin.ip_text,
+        user_agent: origin.user_agent.as_deref(),
     };
-    // Failures also count against the account itself, so its username and its email do
-    // not give an attacker two budgets. An unknown login gets a stand-in key so that both
-    // cases do the same throttle work (and take the same time).
-    let account_key = match &user {
-        Some(u) => format!("#account:{}", u.id),
-        None => format!("#unknown:{login}"),
-    };
-    if let Some(retry_after) = state.throttle.check(&account_key, origin.ip, now).await? {
-        entry.subject_id = user.as_ref().map(|u| u.id);
-        audit::record(
-            &state.db,
-            &state.clock,
-            Event::SigninThrottled,
-            false,
-            &entry,
-        )
-        .await;
-        return Err(ApiError::too_many_attempts(retry_after));
-    }
-    // A tutorial account still on bcrypt gets an argon2id hash on its first good sign-in.
-    let legacy = user.as_ref().is_some_and(|u| is_bcrypt(&u.password_hash));
-    let rehash_with = legacy.then(|| body.password.clone());
-    let verified = state
-        .hasher
-        .verify(
-            body.password,
-            user.as_ref().map(|u| u.password_hash.clone()),
-        )
-        .await?;
-    let user = match user {
-        Some(user) if verified && !user.disabled => user,
-        _ => {
-            state.throttle.record_failure(login, origin.ip, now).await?;
-            state
-                .throttle
-                .record_account_failure(&account_key, now)
-                .await?;
-            entry.subject_id = user.as_ref().map(|u| u.id);
-            audit::record(&state.db, &state.clock, Event::Signin, false, &entry).await;
-            return Err(ApiError::invalid_credentials());
-        }
-    };
-    state.throttle.record_success(login).await?;
-    state.throttle.record_success(&account_key).await?;
-
-    if let Some(password) = rehash_with {
-        let hash = state.hasher.hash(password).await?;
-        store::users::set_password(&state.db, user.id, &hash, now).await?;
-    }
-    let issued = sessions::open(
-        &state,
-        user.id,
-        origin.user_agent.as_deref(),
-        &origin.ip_text,
+    let SignedIn { user, issued } = signin::signin(
+        &state.sessions(),
+        &state.hasher,
+        &state.throttle,
+        client,
+        &body.username,
+        body.password,
     )
     .await?;
-    store::users::touch_signin(&state.db, user.id, now).await?;
-    entry.actor_id = Some(user.id);
-    entry.subject_id = Some(user.id);
-    audit::record(&state.db, &state.clock, Event::Signin, true, &entry).await;
-
     let delivery = delivery_for(&state, &headers);
     let body = SigninResponse {
         id: user.id,
@@ -334,7 +256,7 @@ async fn refresh(
         },
     };
 
-    let result = sessions::refresh(&state, &presented).await;
+    let result = sessions::refresh(&state.sessions(), &presented).await;
     if !matches!(result, Err(RefreshError::Internal(_))) {
         audit::refresh(
             &state.db,
@@ -433,7 +355,7 @@ async fn signout(
         }
     };
     if let Some((sid, user_id)) = session {
-        if sessions::end(&state, &sid).await? {
+        if sessions::end(&state.sessions(), &sid).await? {
             let entry = origin.entry(Some(user_id), Some(user_id), None);
             audit::record(&state.db, &state.clock, Event::Signout, true, &entry).await;
         }

@@ -11,7 +11,9 @@ use super::error_code::ErrorCode;
 use super::json::ApiJson;
 use crate::auth::password::HashError;
 use crate::domain::{PasswordRejection, RoleSet};
+use crate::service::accounts::AccountError;
 use crate::service::admin::AdminError;
+use crate::service::signin::SigninError;
 use crate::service::signup::SignupError;
 
 #[derive(Debug)]
@@ -222,6 +224,36 @@ fn unknown_role(name: &str) -> ApiError {
 /// The roles a request names, always including `user`.
 pub fn requested_roles(names: &[String]) -> Result<RoleSet, ApiError> {
     RoleSet::from_names(names).map_err(|name| unknown_role(&name))
+}
+
+impl From<AccountError> for ApiError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::Gone => ApiError::invalid_token(),
+            AccountError::Throttled(retry_after) => ApiError::too_many_attempts(retry_after),
+            AccountError::Password(rejection) => rejection.into(),
+            AccountError::WrongPassword => ApiError::new(
+                StatusCode::FORBIDDEN,
+                ErrorCode::WrongPassword,
+                "Current password is incorrect.",
+            ),
+            AccountError::Hash(e) => e.into(),
+            AccountError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<SigninError> for ApiError {
+    fn from(e: SigninError) -> Self {
+        match e {
+            SigninError::Missing => ApiError::bad_request("username and password are required."),
+            SigninError::Throttled(retry_after) => ApiError::too_many_attempts(retry_after),
+            SigninError::InvalidCredentials => ApiError::invalid_credentials(),
+            SigninError::Hash(e) => e.into(),
+            SigninError::Db(e) => e.into(),
+            SigninError::Internal(e) => e.into(),
+        }
+    }
 }
 
 impl From<SignupError> for ApiError {

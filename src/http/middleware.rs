@@ -107,7 +107,7 @@ pub async fn refresh_cookie_session(
     let (true, Some(refresh)) = (needs_refresh, refresh) else {
         return next.run(req).await;
     };
-    let result = sessions::refresh(&state, &refresh).await;
+    let result = sessions::refresh(&state.sessions(), &refresh).await;
     if !matches!(result, Err(sessions::RefreshError::Internal(_))) {
         let ip =
             crate::http::client_ip::of_request(&state, req.extensions(), req.headers()).to_string();

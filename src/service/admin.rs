@@ -9,10 +9,10 @@
 use std::time::Duration;
 
 use crate::audit::{self, Entry, Event, Via};
+use crate::auth::notify::Notifier;
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::domain::{Role, RoleSet};
-use crate::service::notify::Notifier;
 use crate::service::sessions;
 use crate::store::{self, admin_changes, users::UserRecord};
 

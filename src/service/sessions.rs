@@ -1,8 +1,8 @@
 //! Ending sessions in bulk: a user's every session (but perhaps the one asking), each
 //! told to every node, so a revoked access token fails on whichever node gets it next.
+use crate::auth::notify::Notifier;
 use crate::clock::Millis;
 use crate::db::Db;
-use crate::service::notify::Notifier;
 use crate::store;
 
 /// Ends every live session of `user_id` except `keep`; returns how many ended.
