@@ -37,6 +37,8 @@ pub enum Command {
     Serve,
     /// Apply migrations and exit.
     Migrate,
+    /// Print the OpenAPI document (what /api/openapi.json serves) and exit; needs no database.
+    Openapi,
     /// Account administration without the web.
     #[command(subcommand)]
     User(UserCommand),
@@ -99,6 +101,7 @@ pub async fn run() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(cli.settings).await,
         Command::Migrate => migrate(&cli.settings).await,
+        Command::Openapi => print_openapi(),
         Command::User(command) => user(&cli.settings, command).await,
         Command::Import(ImportCommand::Tutorial { from, dry_run }) => {
             import_tutorial(&cli.settings, &from, dry_run).await
@@ -158,6 +161,16 @@ async fn open_db(settings: &Settings) -> anyhow::Result<Db> {
     let db = Db::connect(settings.database_url.expose()).await?;
     db::migrate(&db).await.context("applying migrations")?;
     Ok(db)
+}
+
+fn print_openapi() -> anyhow::Result<()> {
+    use std::io::Write;
+    let document = serde_json::to_string_pretty(&crate::app::openapi())?;
+    match writeln!(std::io::stdout().lock(), "{document}") {
+        // A reader that stopped early (`| head`) is no error of ours.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        done => done.context("writing the document"),
+    }
 }
 
 async fn migrate(settings: &Settings) -> anyhow::Result<()> {

@@ -539,3 +539,20 @@ async fn logs_record_auth_events_but_never_a_password_or_a_token() {
         assert!(log.contains(event), "the log lacks {event}");
     }
 }
+
+/// `portcullis openapi` prints the document the server serves, and opens no database (the
+/// one named here does not exist), so the web app's types can be generated from it.
+#[test]
+fn openapi_prints_the_served_document_without_a_database() {
+    let out = clean_binary()
+        .arg("openapi")
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/nowhere")
+        .output()
+        .expect("binary runs");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(
+        printed,
+        serde_json::to_value(portcullis::app::openapi()).unwrap()
+    );
+}
