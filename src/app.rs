@@ -26,6 +26,7 @@ use crate::auth::notify::Notifier;
 use crate::auth::password::PasswordHasher;
 use crate::auth::session_cache::SessionCache;
 use crate::auth::sessions::{Lifetimes, Sessions};
+use crate::auth::signing_key;
 use crate::auth::throttle::Throttle;
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -69,75 +70,6 @@ impl Deref for AppState {
     }
 }
 
-/// Known default or sample secrets, refused even when long enough (a copied tutorial
-/// `.env` must not reach production).
-const WELL_KNOWN_SECRETS: &[&str] = &[
-    "bezkoder-secret-key",
-    "secret",
-    "secretkey",
-    "secret-key",
-    "secret_key",
-    "changeme",
-    "change-me",
-    "changeit",
-    "your-256-bit-secret",
-    "your-secret-key",
-    "your_secret_key",
-    "jwt-secret",
-    "jwtsecret",
-    "jwt_secret",
-    "mysecret",
-    "my-secret",
-    "supersecret",
-    "super-secret",
-    "password",
-    "default",
-    "portcullis",
-    "test",
-    "example",
-    "0123456789",
-];
-
-/// The HS256 key: the configured secret after checking it, or the key kept in the database.
-pub async fn jwt_key(settings: &Settings, db: &Db, now: i64) -> anyhow::Result<Vec<u8>> {
-    match &settings.jwt_secret {
-        Some(secret) => {
-            check_secret(secret.expose_secret())?;
-            Ok(secret.expose_secret().as_bytes().to_vec())
-        }
-        None => Ok(store::server_keys::get_or_create(db, "jwt_hs256", now).await?),
-    }
-}
-
-pub fn check_secret(secret: &str) -> anyhow::Result<()> {
-    if secret.len() < 32 {
-        anyhow::bail!(
-            "PORTCULLIS_JWT_SECRET is {} bytes long; it must be at least 32 random bytes \
-             (or leave it unset and Portcullis keeps a generated key in the database)",
-            secret.len()
-        );
-    }
-    let lower = secret.to_ascii_lowercase();
-    let repeats_known = WELL_KNOWN_SECRETS.iter().any(|known| {
-        lower.len() % known.len() == 0 && lower == known.repeat(lower.len() / known.len())
-    });
-    let distinct = lower
-        .bytes()
-        .collect::<std::collections::HashSet<_>>()
-        .len();
-    // The tutorial's and jwt.io's sample secrets, padded to length, are still theirs.
-    let pads_sample = ["bezkoder-secret-key", "your-256-bit-secret"]
-        .iter()
-        .any(|s| lower.contains(s));
-    if repeats_known || pads_sample || distinct < 8 {
-        anyhow::bail!(
-            "PORTCULLIS_JWT_SECRET is a well-known or guessable value; set at least 32 random bytes \
-             (for example `openssl rand -base64 48`) or leave it unset"
-        );
-    }
-    Ok(())
-}
-
 impl AppState {
     /// Tells this node's cache and the other nodes of ended sessions and changed users.
     pub fn notifier(&self) -> Notifier<'_> {
@@ -179,12 +111,12 @@ impl AppState {
     pub async fn build(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
         // Refuse a bad secret before touching the database.
         if let Some(secret) = &settings.jwt_secret {
-            check_secret(secret.expose_secret())?;
+            signing_key::check_secret(secret.expose_secret())?;
         }
         let db = Db::connect(settings.database_url.expose()).await?;
         db::migrate(&db).await.context("applying migrations")?;
         let now = clock.now_ms();
-        let key = jwt_key(&settings, &db, now).await?;
+        let key = signing_key::jwt_key(settings.jwt_secret.as_ref(), &db, now).await?;
         let refresh_key = store::server_keys::get_or_create(&db, "refresh_successor", now).await?;
         let hasher = PasswordHasher::new(settings.argon2).map_err(anyhow::Error::msg)?;
         let redis = match &settings.redis_url {

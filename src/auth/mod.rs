@@ -8,4 +8,5 @@ pub mod password;
 pub mod refresh_token;
 pub mod session_cache;
 pub mod sessions;
+pub mod signing_key;
 pub mod throttle;
