@@ -10,9 +10,10 @@ import {
 import { Router } from '@angular/router';
 
 import { AccountService } from '../core/account.service';
-import { Policy, SessionInfo } from '../core/api.models';
+import { SessionInfo } from '../core/api.models';
 import { AuthService } from '../core/auth.service';
 import { errorMessage } from '../core/errors';
+import { passwordRuleError, passwordValidators } from '../core/password-validators';
 
 /** The account: who I am, my sessions (with remote sign-out) and a password change. */
 @Component({
@@ -31,7 +32,6 @@ export class Profile {
   protected readonly busySession = signal<string | null>(null);
   protected readonly signingOutAll = signal(false);
 
-  protected readonly policy = signal<Policy | null>(null);
   protected readonly changing = signal(false);
   protected readonly passwordError = signal('');
   protected readonly passwordDone = signal('');
@@ -49,12 +49,7 @@ export class Profile {
     this.loadSessions();
     this.account.policy().subscribe({
       next: (policy) => {
-        this.policy.set(policy);
-        this.passwordForm.controls.newPassword.setValidators([
-          Validators.required,
-          Validators.minLength(policy.password.minLength),
-          Validators.maxLength(policy.password.maxLength),
-        ]);
+        this.passwordForm.controls.newPassword.setValidators(passwordValidators(policy));
         this.passwordForm.controls.newPassword.updateValueAndValidity();
       },
       error: () => undefined,
@@ -126,11 +121,8 @@ export class Profile {
 
   protected newPasswordError(): string {
     const c = this.passwordForm.controls.newPassword;
-    const p = this.policy()?.password;
     if (c.hasError('required')) return 'New password is required.';
-    if (c.hasError('minlength')) return `Password must be at least ${p?.minLength} characters.`;
-    if (c.hasError('maxlength')) return `Password must be at most ${p?.maxLength} characters.`;
-    return '';
+    return passwordRuleError(c);
   }
 
   protected changePassword(): void {
@@ -156,7 +148,7 @@ export class Profile {
     });
   }
 
-  protected describeAgent(agent: string | null): string {
+  protected describeAgent(agent: SessionInfo['userAgent']): string {
     if (!agent) return 'Unknown device';
     const browser = /(Edg|Firefox|Chrome|Chromium|Safari)\/[\d.]+/.exec(agent)?.[0];
     const os = /(Windows|Android|iPhone|iPad|Mac OS X|Linux)/.exec(agent)?.[0];

@@ -10,6 +10,7 @@ import { RouterLink } from '@angular/router';
 import { AccountService } from '../core/account.service';
 import { Policy } from '../core/api.models';
 import { errorMessage } from '../core/errors';
+import { passwordRuleError, passwordValidators } from '../core/password-validators';
 
 /** Sign up. The validators are built from the server's `/api/auth/policy`, not hard-coded. */
 @Component({
@@ -56,11 +57,7 @@ export class Register {
       Validators.email,
       Validators.maxLength(policy.email.maxLength),
     ]);
-    password.setValidators([
-      Validators.required,
-      Validators.minLength(policy.password.minLength),
-      Validators.maxLength(policy.password.maxLength),
-    ]);
+    password.setValidators(passwordValidators(policy));
     for (const control of [username, email, password]) {
       control.updateValueAndValidity();
     }
@@ -92,11 +89,8 @@ export class Register {
 
   protected passwordError(): string {
     const c = this.form.controls.password;
-    const p = this.policy()?.password;
     if (c.hasError('required')) return 'Password is required.';
-    if (c.hasError('minlength')) return `Password must be at least ${p?.minLength} characters.`;
-    if (c.hasError('maxlength')) return `Password must be at most ${p?.maxLength} characters.`;
-    return '';
+    return passwordRuleError(c);
   }
 
   protected submit(): void {

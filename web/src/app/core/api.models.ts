@@ -1,69 +1,42 @@
-/** The signed-in account, as `GET /api/auth/me` describes it. No token ever appears here. */
-export interface CurrentUser {
-  id: number;
-  username: string;
-  email: string;
-  roles: string[];
-  createdAt?: string;
-}
+/**
+ * The app's names for the API's types. They are aliases of the schemas in api.generated.ts,
+ * which scripts/gen-api-types generates from the server's OpenAPI document (`portcullis
+ * openapi`, also served at /api/openapi.json): change the server, not these types.
+ */
+import type { components } from './api.generated';
 
-export interface LengthRule {
-  minLength: number;
-  maxLength: number;
-  pattern?: string;
-}
+type Schemas = components['schemas'];
+
+/** The signed-in account, as `GET /api/auth/me` describes it. No token ever appears here. */
+export type CurrentUser = Schemas['Me'];
+
+export type LengthRule = Schemas['LengthRule'];
 
 /** `GET /api/auth/policy`: the server's validation rules, mirrored by the forms. */
-export interface Policy {
-  username: LengthRule;
-  email: { maxLength: number };
-  password: LengthRule;
-}
+export type Policy = Schemas['Policy'];
 
-export interface SessionInfo {
-  id: string;
-  createdAt: string;
-  lastUsedAt: string;
-  userAgent: string | null;
-  ip: string | null;
-  current: boolean;
-}
+/** One of `GET /api/auth/sessions`'s items. */
+export type SessionInfo = Schemas['SessionItem'];
 
-export interface AdminUser {
-  id: number;
-  username: string;
-  email: string;
-  roles: string[];
-  disabled: boolean;
-  createdAt: string;
-  lastSigninAt: string | null;
-}
+/** A user as the admin API shows it. */
+export type AdminUser = Schemas['UserItem'];
 
-export interface Page<T> {
-  items: T[];
-  total: number;
-  page: number;
-  limit: number;
-}
+/** `GET /api/admin/users`. */
+export type UserPage = Schemas['UserPage'];
 
-export interface AuditEntry {
-  id: number;
-  at: string;
-  event: string;
-  outcome: 'ok' | 'failed';
-  actorId: number | null;
-  subjectId: number | null;
-  username: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  /** `cli` for a change made with the `portcullis` command line (no actor, no address). */
-  via: 'api' | 'cli';
-}
+/**
+ * A page of items. OpenAPI has no generic schemas, so this one is derived from the only paged
+ * schema, `UserPage`: its paging fields, with `T` for the items.
+ */
+export type Page<T> = Omit<UserPage, 'items'> & { items: T[] };
 
-export interface MessageBody {
-  message: string;
-  code?: string;
-}
+/** One of `GET /api/admin/audit`'s items (`via` is `cli` for a change made on the command line). */
+export type AuditEntry = Schemas['AuditItem'];
+
+export type MessageBody = Schemas['MessageBody'];
+
+/** Every error answer: `message` for people, `code` for programs. */
+export type ErrorBody = Schemas['ErrorBody'];
 
 export const ROLE_USER = 'ROLE_USER';
 export const ROLE_MODERATOR = 'ROLE_MODERATOR';

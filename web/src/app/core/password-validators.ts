@@ -1,0 +1,31 @@
+import { AbstractControl, ValidatorFn, Validators } from '@angular/forms';
+
+import { Policy } from './api.models';
+
+/**
+ * The password rules of the server's `GET /api/auth/policy`, as form validators: required,
+ * the policy's length limits and, if the policy sends one, its pattern. Sign-up and the
+ * password change both use these, so the two forms cannot drift apart.
+ */
+export function passwordValidators(policy: Pick<Policy, 'password'>): ValidatorFn[] {
+  const { minLength, maxLength, pattern } = policy.password;
+  return [
+    Validators.required,
+    Validators.minLength(minLength),
+    Validators.maxLength(maxLength),
+    ...(pattern ? [Validators.pattern(new RegExp(pattern))] : []),
+  ];
+}
+
+/**
+ * The message for a control's password rule error other than `required` (which each form
+ * words itself), or '' if there is none. The limits come from the errors themselves.
+ */
+export function passwordRuleError(control: AbstractControl): string {
+  const min = control.getError('minlength') as { requiredLength: number } | null;
+  if (min) return `Password must be at least ${min.requiredLength} characters.`;
+  const max = control.getError('maxlength') as { requiredLength: number } | null;
+  if (max) return `Password must be at most ${max.requiredLength} characters.`;
+  if (control.hasError('pattern')) return "Password does not meet the server's rules.";
+  return '';
+}
