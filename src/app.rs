@@ -284,7 +284,14 @@ impl Server {
             }
             None => (None, None),
         };
-        tokio::spawn(change_feed::follow(state.clone(), stop.clone()));
+        let feed = change_feed::Feed {
+            db: state.db.clone(),
+            clock: state.clock.clone(),
+            cache: state.cache.clone(),
+            redis: state.redis.clone(),
+        };
+        tokio::spawn(change_feed::follow(feed, stop.clone()));
+        tokio::spawn(prune_throttle_windows(state.clone(), stop.clone()));
         let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
@@ -312,5 +319,22 @@ impl Server {
         }
         self.state.db.pool.close().await;
         Ok(())
+    }
+}
+
+/// Ended failed-sign-in windows are deleted from `throttle_windows` once a minute by every
+/// node, until `stop` turns true.
+async fn prune_throttle_windows(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut ticker = tokio::time::interval(Duration::from_secs(60));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticker.tick().await; // the first tick is at once; the first prune a minute in
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        if let Err(e) = state.throttle.prune(state.clock.now_ms()).await {
+            tracing::warn!(error = %e, "pruning throttle windows");
+        }
     }
 }

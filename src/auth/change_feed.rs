@@ -3,8 +3,7 @@
 //! A node that ends a session or changes a user drops its own cache entry at once and
 //! appends a row to `cache_events`; every node polls that table (every `POLL_EVERY`) and
 //! drops the entries named there. So a revocation reaches the other nodes within about
-//! `POLL_EVERY` plus one query, with no database round trip on the request path. The same
-//! loop prunes ended throttle windows once a minute.
+//! `POLL_EVERY` plus one query, with no database round trip on the request path.
 //!
 //! With Redis (`PORTCULLIS_REDIS_URL`), events are published on a Redis channel instead and
 //! reach the other nodes in about a millisecond; the table is then only the fallback for
@@ -17,7 +16,10 @@
 //! is harmless. Rows older than `KEEP` are deleted by whichever node gets there.
 use std::time::Duration;
 
-use crate::app::AppState;
+use std::sync::Arc;
+
+use crate::auth::session_cache::SessionCache;
+use crate::clock::Clock;
 use crate::clock::Millis;
 use crate::db::Db;
 use crate::redis_link::RedisLink;
@@ -60,12 +62,22 @@ pub async fn publish(
     store::cache_events::append(db, change.code(), key, now).await
 }
 
-async fn apply(state: &AppState, kind: &str, item: &str) {
+/// What a node follows the events with: where they are, the clock, the cache they keep
+/// honest, and Redis when there is one. All cheap to clone (handles to shared state).
+#[derive(Clone)]
+pub struct Feed {
+    pub db: Db,
+    pub clock: Clock,
+    pub cache: SessionCache,
+    pub redis: Option<Arc<RedisLink>>,
+}
+
+async fn apply(cache: &SessionCache, kind: &str, item: &str) {
     match kind {
-        "session" => state.cache.session_revoked(item).await,
+        "session" => cache.session_revoked(item).await,
         "user" => {
             if let Ok(id) = item.parse() {
-                state.cache.user_changed(id).await;
+                cache.user_changed(id).await;
             }
         }
         _ => {}
@@ -73,7 +85,7 @@ async fn apply(state: &AppState, kind: &str, item: &str) {
 }
 
 /// Polls until `stop` turns true. Failures (a database outage) are logged and retried.
-pub async fn follow(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+pub async fn follow(state: Feed, mut stop: tokio::sync::watch::Receiver<bool>) {
     if state.redis.is_some() {
         tokio::spawn(subscribe(state.clone(), stop.clone()));
     }
@@ -96,7 +108,7 @@ pub async fn follow(state: AppState, mut stop: tokio::sync::watch::Receiver<bool
                     if applied.insert(event.id, event.at).is_some() {
                         continue;
                     }
-                    apply(&state, &event.kind, &event.item).await;
+                    apply(&state.cache, &event.kind, &event.item).await;
                 }
                 last_poll = now;
             }
@@ -110,9 +122,6 @@ pub async fn follow(state: AppState, mut stop: tokio::sync::watch::Receiver<bool
             if let Err(e) = store::cache_events::prune(&state.db, now - KEEP_MS).await {
                 tracing::warn!(error = %e, "pruning cache events");
             }
-            if let Err(e) = state.throttle.prune(now).await {
-                tracing::warn!(error = %e, "pruning throttle windows");
-            }
         }
     }
 }
@@ -123,7 +132,7 @@ const PING_EVERY: Duration = Duration::from_millis(250);
 const PING_TIMEOUT: Duration = Duration::from_millis(250);
 
 /// Keeps a Redis subscription to the events channel alive until `stop` turns true.
-async fn subscribe(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+async fn subscribe(state: Feed, mut stop: tokio::sync::watch::Receiver<bool>) {
     use futures_util::StreamExt;
     let Some(redis) = state.redis.clone() else {
         return;
@@ -149,7 +158,7 @@ async fn subscribe(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>
                             Some(message) => {
                                 let text: String = message.get_payload().unwrap_or_default();
                                 if let Some((kind, item)) = text.split_once(':') {
-                                    apply(&state, kind, item).await;
+                                    apply(&state.cache, kind, item).await;
                                 }
                             }
                             None => break,
