@@ -97,16 +97,6 @@ impl AppState {
         }
     }
 
-    /// A session ended: forget it here at once, and tell the other nodes.
-    pub async fn session_ended(&self, session_id: &str) {
-        self.notifier().session_ended(session_id).await;
-    }
-
-    /// A user's roles or state changed (or the user is gone): same, for the user.
-    pub async fn user_changed(&self, user_id: i64) {
-        self.notifier().user_changed(user_id).await;
-    }
-
     /// Opens the database, applies migrations, loads keys: what `serve` does before it listens.
     pub async fn build(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
         // Refuse a bad secret before touching the database.

@@ -329,7 +329,7 @@ async fn administer(
         cache: None,
     };
     let actor = Actor::CommandLine { force };
-    admin::update_user(db, clock, &notify, actor, user.id, change)
+    admin::update_user(&notify, actor, user.id, change)
         .await
         .map_err(|e| match e {
             AdminError::LastAdmin => anyhow::anyhow!(

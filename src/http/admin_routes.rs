@@ -170,7 +170,7 @@ async fn update_user(
     };
     let actor = actor(&admin, &origin);
     let notify = state.notifier();
-    let updated = admin::update_user(&state.db, &state.clock, &notify, actor, id, change).await?;
+    let updated = admin::update_user(&notify, actor, id, change).await?;
     Ok(ApiJson(updated.into()))
 }
 
@@ -188,7 +188,7 @@ async fn delete_user(
 ) -> Result<StatusCode, ApiError> {
     let id = user_id(id)?;
     let notify = state.notifier();
-    admin::delete_user(&state.db, &state.clock, &notify, actor(&admin, &origin), id).await?;
+    admin::delete_user(&notify, actor(&admin, &origin), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

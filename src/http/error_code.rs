@@ -43,36 +43,6 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    /// Every code, for the tests that check each one.
-    pub const ALL: [ErrorCode; 26] = [
-        ErrorCode::InvalidRequest,
-        ErrorCode::Forbidden,
-        ErrorCode::Unauthenticated,
-        ErrorCode::TokenExpired,
-        ErrorCode::InvalidToken,
-        ErrorCode::InvalidCredentials,
-        ErrorCode::TooManyAttempts,
-        ErrorCode::Overloaded,
-        ErrorCode::NotFound,
-        ErrorCode::MethodNotAllowed,
-        ErrorCode::UnsupportedMediaType,
-        ErrorCode::PayloadTooLarge,
-        ErrorCode::Csrf,
-        ErrorCode::UsernameTaken,
-        ErrorCode::EmailTaken,
-        ErrorCode::UnknownRole,
-        ErrorCode::PasswordTooCommon,
-        ErrorCode::WrongPassword,
-        ErrorCode::RefreshTokenRequired,
-        ErrorCode::RefreshTokenInvalid,
-        ErrorCode::RefreshTokenExpired,
-        ErrorCode::RefreshTokenReused,
-        ErrorCode::LastAdmin,
-        ErrorCode::NotReady,
-        ErrorCode::Unavailable,
-        ErrorCode::Internal,
-    ];
-
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::InvalidRequest => "invalid_request",
@@ -109,10 +79,40 @@ impl ErrorCode {
 mod tests {
     use super::*;
 
+    /// Every code; `as_str`'s match makes sure none is missing from it.
+    const ALL: [ErrorCode; 26] = [
+        ErrorCode::InvalidRequest,
+        ErrorCode::Forbidden,
+        ErrorCode::Unauthenticated,
+        ErrorCode::TokenExpired,
+        ErrorCode::InvalidToken,
+        ErrorCode::InvalidCredentials,
+        ErrorCode::TooManyAttempts,
+        ErrorCode::Overloaded,
+        ErrorCode::NotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::Csrf,
+        ErrorCode::UsernameTaken,
+        ErrorCode::EmailTaken,
+        ErrorCode::UnknownRole,
+        ErrorCode::PasswordTooCommon,
+        ErrorCode::WrongPassword,
+        ErrorCode::RefreshTokenRequired,
+        ErrorCode::RefreshTokenInvalid,
+        ErrorCode::RefreshTokenExpired,
+        ErrorCode::RefreshTokenReused,
+        ErrorCode::LastAdmin,
+        ErrorCode::NotReady,
+        ErrorCode::Unavailable,
+        ErrorCode::Internal,
+    ];
+
     #[test]
     fn every_wire_name_is_the_serialized_one_and_unique() {
         let mut seen = std::collections::HashSet::new();
-        for code in ErrorCode::ALL {
+        for code in ALL {
             assert_eq!(
                 serde_json::to_value(code).unwrap(),
                 serde_json::json!(code.as_str())

@@ -67,13 +67,12 @@ impl From<admin_changes::LockError> for AdminError {
 /// Changes a user's roles or disabled flag; returns the user as they now are. Takes effect
 /// on the user's very next request, on every node.
 pub async fn update_user(
-    db: &Db,
-    clock: &Clock,
     notify: &Notifier<'_>,
     actor: Actor<'_>,
     id: i64,
     change: UserChange,
 ) -> Result<UserRecord, AdminError> {
+    let (db, clock) = (notify.db, notify.clock);
     let (_one_at_a_time, target) = begin(db, actor, id).await?;
     let loses_admin =
         change.roles.is_some_and(|r| !r.contains(Role::Admin)) || change.disabled == Some(true);
@@ -104,12 +103,11 @@ pub async fn update_user(
 
 /// Deletes a user; their tokens stop working at once.
 pub async fn delete_user(
-    db: &Db,
-    clock: &Clock,
     notify: &Notifier<'_>,
     actor: Actor<'_>,
     id: i64,
 ) -> Result<(), AdminError> {
+    let (db, clock) = (notify.db, notify.clock);
     let (_one_at_a_time, target) = begin(db, actor, id).await?;
     let entry = entry(actor, id, &target.username);
     keep_an_admin(db, clock, actor, &target, &entry).await?;
