@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use portcullis::auth::access_token::AccessTokens;
-use portcullis::auth::session_cache::{SessionCache, SessionState, UserState};
+use portcullis::auth::session_cache::SessionCache;
 use portcullis::domain::{Role, RoleSet};
+use portcullis::domain::{SessionState, UserState};
 
 const KEY: &[u8] = b"a-benchmark-key-of-at-least-32-bytes!!";
 

@@ -1,27 +1,15 @@
-//! Wiring: settings and database in, a running HTTP server out. Tests and the binary both
-//! start the service through `Server::start`.
-use std::net::SocketAddr;
+//! Wiring: every component built once from the settings and the database, and handed
+//! to the handlers as `AppState`; each use case gets just the components it needs from
+//! it (`notifier`, `sessions`). `http::router` composes the routes over it and `server`
+//! runs them.
 use std::ops::Deref;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
-use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
-use axum::response::IntoResponse;
-use axum::{middleware, Router};
 use ipnet::IpNet;
 use secrecy::ExposeSecret;
-use tokio::net::TcpListener;
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
-use utoipa::OpenApi;
-use utoipa_axum::router::OpenApiRouter;
 
 use crate::auth::access_token::AccessTokens;
-use crate::auth::change_feed;
 use crate::auth::notify::Notifier;
 use crate::auth::password::PasswordHasher;
 use crate::auth::session_cache::SessionCache;
@@ -32,13 +20,6 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{self, Db};
 use crate::domain::PasswordPolicy;
-use crate::http::docs::ApiDoc;
-use crate::http::error::ApiError;
-use crate::http::error_code::ErrorCode;
-use crate::http::{
-    account_routes, admin_routes, auth_routes, docs, health, json::MAX_BODY_BYTES,
-    middleware as mw, test_routes,
-};
 use crate::redis_link::RedisLink;
 use crate::store;
 
@@ -138,193 +119,5 @@ impl AppState {
             db,
             clock,
         })))
-    }
-}
-
-/// Every route of the API, documented: a route can only be added through utoipa's
-/// `routes!`, so the OpenAPI document cannot miss one.
-pub fn api_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(auth_routes::router())
-        .merge(test_routes::router())
-        .merge(account_routes::router())
-        .merge(admin_routes::router())
-        .merge(health::router())
-        .merge(docs::router())
-}
-
-/// The OpenAPI document of every route.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_routes().split_for_parts().1
-}
-
-pub fn router(state: AppState) -> Router {
-    let (api, doc) = api_routes().split_for_parts();
-    let doc = Arc::new(doc);
-    // Counting and timing every request is work for nobody when metrics are off.
-    let api = if state.settings.metrics_bind.is_some() {
-        api.route_layer(middleware::from_fn(crate::metrics::track))
-    } else {
-        api
-    };
-    let api = api
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            mw::refresh_cookie_session,
-        ))
-        .layer(axum::Extension(doc));
-
-    let request_id = HeaderName::from_static("x-request-id");
-    let mut app = api
-        .fallback(crate::http::web_app::fallback)
-        .method_not_allowed_fallback(|| async {
-            ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                ErrorCode::MethodNotAllowed,
-                "Method not allowed.",
-            )
-        })
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            mw::csrf_guard,
-        ))
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn(mw::reject_oversized))
-        .with_state(state.clone());
-    if !state.cors_origins.is_empty() {
-        app = app.layer(cors(&state.cors_origins));
-    }
-    app.layer(
-        TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-            // The path only: a query string could carry anything, tokens included.
-            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
-        }),
-    )
-    // Outermost, so errors from any layer (405, 413, CSRF) carry it too; a response that
-    // sets its own Cache-Control keeps it.
-    .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
-    .layer(PropagateRequestIdLayer::new(request_id.clone()))
-    .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
-    .layer(CatchPanicLayer::custom(|_| {
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "Internal server error.").into_response()
-    }))
-}
-
-fn cors(origins: &[String]) -> CorsLayer {
-    let origins: Vec<HeaderValue> = origins
-        .iter()
-        .filter_map(|o| HeaderValue::from_str(o).ok())
-        .collect();
-    CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
-        .allow_credentials(true)
-        .allow_methods([
-            Method::GET,
-            Method::POST,
-            Method::PUT,
-            Method::PATCH,
-            Method::DELETE,
-            Method::OPTIONS,
-        ])
-        .allow_headers([
-            header::CONTENT_TYPE,
-            header::AUTHORIZATION,
-            HeaderName::from_static("x-access-token"),
-            HeaderName::from_static(auth_routes::DELIVERY_HEADER),
-        ])
-        .max_age(Duration::from_secs(600))
-}
-
-/// A server listening on its socket.
-pub struct Server {
-    pub addr: SocketAddr,
-    /// Where `/metrics` is served, when `PORTCULLIS_METRICS_BIND` is set.
-    pub metrics_addr: Option<SocketAddr>,
-    metrics_task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
-    pub state: AppState,
-    shutdown: tokio::sync::watch::Sender<bool>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-impl Server {
-    /// Builds the state and starts serving on `settings.bind` (port 0 picks a free port).
-    pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
-        let bind = settings.bind;
-        // Counters only count once the recorder exists: install it before any request.
-        if settings.metrics_bind.is_some() {
-            crate::metrics::handle();
-        }
-        let state = AppState::build(settings, clock).await?;
-        let listener = TcpListener::bind(bind)
-            .await
-            .with_context(|| format!("cannot listen on {bind}"))?;
-        let addr = listener.local_addr()?;
-        let (shutdown, mut stop) = tokio::sync::watch::channel(false);
-        let (metrics_addr, metrics_task) = match state.settings.metrics_bind {
-            Some(metrics_bind) => {
-                let mut stop = stop.clone();
-                let stopped = async move {
-                    let _ = stop.wait_for(|stop| *stop).await;
-                };
-                let (bound, task) = crate::metrics::serve(metrics_bind, state.clone(), stopped)
-                    .await
-                    .with_context(|| format!("cannot listen on {metrics_bind} for metrics"))?;
-                (Some(bound), Some(task))
-            }
-            None => (None, None),
-        };
-        let feed = change_feed::Feed {
-            db: state.db.clone(),
-            clock: state.clock.clone(),
-            cache: state.cache.clone(),
-            redis: state.redis.clone(),
-        };
-        tokio::spawn(change_feed::follow(feed, stop.clone()));
-        tokio::spawn(prune_throttle_windows(state.clone(), stop.clone()));
-        let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stop.wait_for(|stop| *stop).await;
-                })
-                .await
-        });
-        Ok(Self {
-            addr,
-            metrics_addr,
-            metrics_task,
-            state,
-            shutdown,
-            task,
-        })
-    }
-
-    /// Stops accepting, lets in-flight requests finish, and waits for the server to end.
-    pub async fn stop(self) -> anyhow::Result<()> {
-        let _ = self.shutdown.send(true);
-        self.task.await??;
-        if let Some(task) = self.metrics_task {
-            task.await??;
-        }
-        self.state.db.pool.close().await;
-        Ok(())
-    }
-}
-
-/// Ended failed-sign-in windows are deleted from `throttle_windows` once a minute by every
-/// node, until `stop` turns true.
-async fn prune_throttle_windows(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let mut ticker = tokio::time::interval(Duration::from_secs(60));
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    ticker.tick().await; // the first tick is at once; the first prune a minute in
-    loop {
-        tokio::select! {
-            _ = ticker.tick() => {}
-            _ = stop.wait_for(|s| *s) => return,
-        }
-        if let Err(e) = state.throttle.prune(state.clock.now_ms()).await {
-            tracing::warn!(error = %e, "pruning throttle windows");
-        }
     }
 }

@@ -35,28 +35,3 @@ pub fn log(event: Event, ok: bool, entry: &Entry<'_>) {
         _ => {}
     }
 }
-
-/// Records a refresh attempt, whichever route made it.
-pub async fn refresh(
-    db: &Db,
-    clock: &Clock,
-    result: &Result<crate::auth::sessions::Issued, crate::auth::sessions::RefreshError>,
-    ip: &str,
-    user_agent: Option<&str>,
-) {
-    use crate::auth::sessions::RefreshError;
-    let (event, ok, subject) = match result {
-        Ok(issued) => (Event::Refresh, true, Some(issued.user_id)),
-        Err(RefreshError::Reused { user_id }) => (Event::RefreshReuse, false, Some(*user_id)),
-        Err(_) => (Event::Refresh, false, None),
-    };
-    let entry = Entry {
-        actor_id: subject,
-        subject_id: subject,
-        username: None,
-        ip: Some(ip),
-        user_agent,
-        via: Via::Api,
-    };
-    record(db, clock, event, ok, &entry).await;
-}

@@ -6,13 +6,13 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 
-use crate::app::Server;
 use crate::auth::notify::Notifier;
 use crate::auth::password::PasswordHasher;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{self, Db};
 use crate::domain::{PasswordPolicy, PasswordRejection, RoleSet};
+use crate::server::Server;
 use crate::service::admin::{self, Actor, AdminError, UserChange};
 use crate::service::signup::{self, NewAccount, Requester, SignupError};
 use crate::store::{self, users::UserRecord};
@@ -165,7 +165,7 @@ async fn open_db(settings: &Settings) -> anyhow::Result<Db> {
 
 fn print_openapi() -> anyhow::Result<()> {
     use std::io::Write;
-    let document = serde_json::to_string_pretty(&crate::app::openapi())?;
+    let document = serde_json::to_string_pretty(&crate::http::router::openapi())?;
     match writeln!(std::io::stdout().lock(), "{document}") {
         // A reader that stopped early (`| head`) is no error of ours.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
@@ -302,7 +302,7 @@ async fn import_tutorial(settings: &Settings, from: &str, dry_run: bool) -> anyh
         .context("opening the tutorial database")?;
     let target = open_db(settings).await?;
     let started = std::time::Instant::now();
-    let report = crate::tutorial_import::run(&source, &target, dry_run).await?;
+    let report = crate::service::import::run(&source, &target, dry_run).await?;
     print!("{}", report.summary(dry_run));
     println!("took {:.1} s", started.elapsed().as_secs_f64());
     source.pool.close().await;

@@ -1,8 +1,12 @@
 //! Portcullis: the JWT authentication tutorial's HTTP contract, done securely.
 //!
-//! `cli` parses commands and settings, `app` wires the HTTP server, `http` holds the
-//! routes, `auth` the token, session, hashing and throttling machinery, `store` the
-//! queries, `db` the connection and migrations, and `domain` the validated input types.
+//! The layers, each knowing only those below it (docs/ARCHITECTURE.md):
+//! `http` (routes, extractors, cookies, the error mapping) and `cli` (commands) call
+//! `service` (the use cases, each rule in one home), which uses `auth` (tokens, sessions,
+//! hashing, throttling, the session cache and its change feed) and `domain` (validated
+//! input and plain state), which use `store` (every query), over `db` (the connection,
+//! migrations and `DbError`). `app` builds the components, `server` runs the router over
+//! them; `audit`, `metrics`, `clock` and `redis_link` serve every layer.
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
@@ -19,6 +23,6 @@ pub mod domain;
 pub mod http;
 pub mod metrics;
 pub mod redis_link;
+pub mod server;
 pub mod service;
 pub mod store;
-pub mod tutorial_import;

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use crate::auth::session_cache::SessionCache;
 use crate::clock::Clock;
 use crate::clock::Millis;
-use crate::db::Db;
+use crate::db::{Db, DbError};
 use crate::redis_link::RedisLink;
 use crate::store;
 
@@ -52,7 +52,7 @@ pub async fn publish(
     change: Change,
     key: &str,
     now: Millis,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), DbError> {
     if let Some(redis) = redis {
         let message = format!("{}:{key}", change.code());
         if redis.publish(&message).await.is_ok() {

@@ -7,26 +7,11 @@ use std::time::Duration;
 
 use moka::future::Cache;
 
-use crate::clock::Millis;
-use crate::domain::RoleSet;
+use crate::domain::{SessionState, UserState};
 
 const MAX_SESSIONS: u64 = 200_000;
 const MAX_USERS: u64 = 200_000;
 pub const ENTRY_TTL: Duration = Duration::from_secs(30);
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SessionState {
-    pub user_id: i64,
-    pub expires_at: Millis,
-    pub revoked: bool,
-}
-
-/// `None` in the user cache means the user no longer exists.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UserState {
-    pub roles: RoleSet,
-    pub disabled: bool,
-}
 
 #[derive(Clone)]
 pub struct SessionCache {

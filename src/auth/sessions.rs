@@ -6,7 +6,7 @@ use crate::auth::access_token::AccessTokens;
 use crate::auth::notify::Notifier;
 use crate::auth::refresh_token;
 use crate::clock::Clock;
-use crate::db::Db;
+use crate::db::{Db, DbError};
 use crate::store::{self, sessions::RefreshRecord};
 
 /// How long sessions and their refresh tokens live (docs/API.md §3).
@@ -52,8 +52,8 @@ pub enum RefreshError {
     Internal(#[from] anyhow::Error),
 }
 
-impl From<sqlx::Error> for RefreshError {
-    fn from(e: sqlx::Error) -> Self {
+impl From<DbError> for RefreshError {
+    fn from(e: DbError) -> Self {
         RefreshError::Internal(e.into())
     }
 }

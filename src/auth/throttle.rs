@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::clock::Millis;
-use crate::db::Db;
+use crate::db::{Db, DbError};
 use crate::redis_link::RedisLink;
 use crate::store;
 
@@ -60,7 +60,7 @@ impl Throttle {
         login: &str,
         client: IpAddr,
         now: Millis,
-    ) -> Result<Option<u64>, sqlx::Error> {
+    ) -> Result<Option<u64>, DbError> {
         let by_account = self
             .window(&account_key(login), now)
             .await?
@@ -72,7 +72,7 @@ impl Throttle {
         Ok(by_account.max(by_client))
     }
 
-    async fn window(&self, key: &str, now: Millis) -> Result<Option<(Millis, i64)>, sqlx::Error> {
+    async fn window(&self, key: &str, now: Millis) -> Result<Option<(Millis, i64)>, DbError> {
         if let Some(redis) = &self.redis {
             if let Ok(window) = redis.window(key, self.window_ms, now).await {
                 return Ok(window);
@@ -84,7 +84,7 @@ impl Throttle {
             .next())
     }
 
-    async fn count(&self, key: &str, now: Millis) -> Result<(), sqlx::Error> {
+    async fn count(&self, key: &str, now: Millis) -> Result<(), DbError> {
         if let Some(redis) = &self.redis {
             if redis.record_failure(key, self.window_ms).await.is_ok() {
                 return Ok(());
@@ -98,23 +98,19 @@ impl Throttle {
         login: &str,
         client: IpAddr,
         now: Millis,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<(), DbError> {
         self.record_account_failure(login, now).await?;
         self.count(&client_key(client), now).await
     }
 
     /// A failure that counts against an account key only (not the client a second time).
-    pub async fn record_account_failure(
-        &self,
-        login: &str,
-        now: Millis,
-    ) -> Result<(), sqlx::Error> {
+    pub async fn record_account_failure(&self, login: &str, now: Millis) -> Result<(), DbError> {
         self.count(&account_key(login), now).await
     }
 
     /// A successful sign-in clears the account's failures (not the client's: one good
     /// password must not buy an address more guesses at other accounts).
-    pub async fn record_success(&self, login: &str) -> Result<(), sqlx::Error> {
+    pub async fn record_success(&self, login: &str) -> Result<(), DbError> {
         let key = account_key(login);
         if let Some(redis) = &self.redis {
             // Failures counted in the database during a Redis outage are cleared below too.
@@ -124,7 +120,7 @@ impl Throttle {
     }
 
     /// Forgets windows that have ended.
-    pub async fn prune(&self, now: Millis) -> Result<(), sqlx::Error> {
+    pub async fn prune(&self, now: Millis) -> Result<(), DbError> {
         store::throttle::prune(&self.db, now - self.window_ms).await
     }
 }

@@ -7,7 +7,7 @@ use sea_query::{
 };
 use sqlx::Row;
 
-use super::{is_unique_violation, Db, Dialect};
+use super::{is_unique_violation, Db, DbError, Dialect};
 
 enum Step {
     Table(TableCreateStatement),
@@ -267,7 +267,7 @@ pub fn versions() -> Vec<i64> {
     migrations().iter().map(|m| m.version).collect()
 }
 
-pub async fn migrate(db: &Db) -> Result<(), sqlx::Error> {
+pub async fn migrate(db: &Db) -> Result<(), DbError> {
     // Held by an otherwise empty transaction on its own connection; released at commit,
     // or by the rollback if anything below fails.
     let turn = match db.dialect {
@@ -288,7 +288,7 @@ pub async fn migrate(db: &Db) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-async fn apply(db: &Db) -> Result<(), sqlx::Error> {
+async fn apply(db: &Db) -> Result<(), DbError> {
     let ledger = Table::create()
         .table(name("schema_migrations"))
         .if_not_exists()
@@ -303,7 +303,7 @@ async fn apply(db: &Db) -> Result<(), sqlx::Error> {
         .build_any(builder(db.dialect));
     if let Err(e) = sqlx::query(&ledger).execute(&db.pool).await {
         if !already_exists(&e) && !is_unique_violation(&e) {
-            return Err(e);
+            return Err(e.into());
         }
     }
 
@@ -330,7 +330,7 @@ async fn apply(db: &Db) -> Result<(), sqlx::Error> {
                 // Another node may be applying the same migration right now (PostgreSQL
                 // reports a concurrent CREATE ... IF NOT EXISTS as a catalog unique violation).
                 if !already_exists(&e) && !is_unique_violation(&e) {
-                    return Err(e);
+                    return Err(e.into());
                 }
             }
         }
@@ -342,14 +342,14 @@ async fn apply(db: &Db) -> Result<(), sqlx::Error> {
             .await;
         if let Err(e) = done {
             if !is_unique_violation(&e) {
-                return Err(e);
+                return Err(e.into());
             }
         }
     }
     seed_roles(db).await
 }
 
-async fn seed_roles(db: &Db) -> Result<(), sqlx::Error> {
+async fn seed_roles(db: &Db) -> Result<(), DbError> {
     for role in crate::domain::Role::ALL {
         let sql = db.sql("INSERT INTO roles (id, name) VALUES (?, ?)");
         let done = sqlx::query(&sql)
@@ -359,7 +359,7 @@ async fn seed_roles(db: &Db) -> Result<(), sqlx::Error> {
             .await;
         if let Err(e) = done {
             if !is_unique_violation(&e) {
-                return Err(e);
+                return Err(e.into());
             }
         }
     }

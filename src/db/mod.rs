@@ -122,17 +122,42 @@ impl Db {
         }
     }
 
-    pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
+    pub async fn ping(&self) -> Result<(), DbError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
     }
 }
 
-/// The database cannot be reached (down, network cut, pool exhausted), as opposed to a
-/// statement that failed: worth a 503 and a retry, not a 500.
-pub fn is_unavailable(e: &sqlx::Error) -> bool {
+/// A failed database call, as every layer above `store/` sees it: the driver's error stays
+/// inside, so only `db/` and `store/` know which driver there is, and the questions the
+/// layers above ask of a failure are answered here once.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct DbError(#[from] sqlx::Error);
+
+impl DbError {
+    /// The database cannot be reached (down, network cut, pool exhausted), as opposed to a
+    /// statement that failed: worth a 503 and a retry, not a 500.
+    pub fn is_unavailable(&self) -> bool {
+        is_unavailable(&self.0)
+    }
+
+    /// Whether any error in a chain of causes is an unreachable database.
+    pub fn unavailable_in<'a>(
+        mut chain: impl Iterator<Item = &'a (dyn std::error::Error + 'static)>,
+    ) -> bool {
+        chain.any(|cause| {
+            cause
+                .downcast_ref::<DbError>()
+                .is_some_and(DbError::is_unavailable)
+                || cause
+                    .downcast_ref::<sqlx::Error>()
+                    .is_some_and(is_unavailable)
+        })
+    }
+}
+
+pub(crate) fn is_unavailable(e: &sqlx::Error) -> bool {
     matches!(
         e,
         sqlx::Error::Io(_)
@@ -143,7 +168,7 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
     )
 }
 
-pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     e.as_database_error()
         .is_some_and(|d| d.is_unique_violation())
 }
@@ -153,7 +178,7 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
 /// name the key in their message (`for key 'ix_users_email_lower'`, MySQL 8 with the
 /// table in front); SQLite names the columns (`UNIQUE constraint failed: users.email_lower`),
 /// from which the name follows.
-pub fn violated_unique_index(e: &sqlx::Error) -> Option<String> {
+pub(crate) fn violated_unique_index(e: &sqlx::Error) -> Option<String> {
     let d = e.as_database_error().filter(|d| d.is_unique_violation())?;
     if let Some(name) = d.constraint() {
         return Some(name.to_string());

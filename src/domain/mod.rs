@@ -1,9 +1,12 @@
-//! Validated input: once you hold a `Username`, `Email` or `NewPassword`, it obeys docs/API.md's rules.
+//! Validated input (once you hold a `Username`, `Email` or `NewPassword`, it obeys
+//! docs/API.md's rules) and the plain state the layers pass between them.
+mod access;
 mod email;
 mod password;
 mod roles;
 mod username;
 
+pub use access::{SessionState, UserState};
 pub use email::Email;
 pub use password::{NewPassword, PasswordPolicy, PasswordRejection};
 pub use roles::{Role, RoleSet};

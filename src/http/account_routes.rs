@@ -11,8 +11,6 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
-use crate::audit::{self, Event};
-use crate::auth::sessions;
 use crate::clock::rfc3339;
 use crate::domain::{Email, PasswordPolicy, Username};
 use crate::http::client_ip::RequestOrigin;
@@ -22,8 +20,7 @@ use crate::http::error::ApiError;
 use crate::http::extractors::AuthUser;
 use crate::http::json::ApiJson;
 use crate::service::accounts::{self, Owner};
-use crate::service::sessions::end_all_of_user;
-use crate::service::signin::Client;
+use crate::service::sessions;
 use crate::store;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -132,11 +129,7 @@ async fn change_password(
         user_id: user.id,
         session_id: &user.session_id,
     };
-    let client = Client {
-        ip: origin.ip,
-        ip_text: &origin.ip_text,
-        user_agent: origin.user_agent.as_deref(),
-    };
+    let client = origin.client();
     accounts::change_password(
         &state.notifier(),
         &state.hasher,
@@ -211,21 +204,9 @@ async fn end_session(
     let Ok(Path(id)) = id else {
         return Err(ApiError::not_found());
     };
-    // Session ids are 22 base64url characters; anything else names no session (and a NUL
-    // must never reach PostgreSQL).
-    let well_formed = id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    let owned = well_formed
-        && store::sessions::state(&state.db, &id)
-            .await?
-            .is_some_and(|s| s.user_id == user.id && !s.revoked);
-    if !owned || !sessions::end(&state.sessions(), &id).await? {
+    if !sessions::end_own(&state.sessions(), origin.client(), user.id, &id).await? {
         return Err(ApiError::not_found());
     }
-    let entry = origin.entry(Some(user.id), Some(user.id), None);
-    audit::record(&state.db, &state.clock, Event::SessionEnded, true, &entry).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -239,10 +220,7 @@ async fn signout_all(
     origin: RequestOrigin,
     jar: CookieJar,
 ) -> Result<Response, ApiError> {
-    let notify = state.notifier();
-    end_all_of_user(&state.db, &notify, user.id, None, state.clock.now_ms()).await?;
-    let entry = origin.entry(Some(user.id), Some(user.id), None);
-    audit::record(&state.db, &state.clock, Event::SignoutAll, true, &entry).await;
+    sessions::signout_all(&state.notifier(), origin.client(), user.id).await?;
     let jar = if state.settings.token_delivery.uses_cookies() {
         cookies::add_to(jar, cookies::cleared(&state))
     } else {

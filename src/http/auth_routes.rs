@@ -9,9 +9,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
-use crate::audit::{self, Event};
-use crate::auth::refresh_token;
-use crate::auth::sessions::{self, RefreshError};
+use crate::auth::sessions::RefreshError;
 use crate::config::TokenDelivery;
 use crate::http::client_ip::RequestOrigin;
 use crate::http::cookies;
@@ -19,10 +17,11 @@ use crate::http::docs::{ErrorBody, MessageBody};
 use crate::http::error::ApiError;
 use crate::http::error_code::ErrorCode;
 use crate::http::extractors::{presented_token, MaybeAuthUser, Presented};
-use crate::http::json::{ApiJson, OptionalJson};
-use crate::service::signin::{self, Client, SignedIn};
+use crate::http::json::ApiJson;
+use crate::http::json_body::OptionalJson;
+use crate::service;
+use crate::service::signin::{self, SignedIn};
 use crate::service::signup::{self, NewAccount, Requester};
-use crate::store;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -161,11 +160,7 @@ async fn signin(
     jar: CookieJar,
     ApiJson(body): ApiJson<SigninRequest>,
 ) -> Result<Response, ApiError> {
-    let client = Client {
-        ip: origin.ip,
-        ip_text: &origin.ip_text,
-        user_agent: origin.user_agent.as_deref(),
-    };
+    let client = origin.client();
     let SignedIn { user, issued } = signin::signin(
         &state.sessions(),
         &state.hasher,
@@ -256,18 +251,9 @@ async fn refresh(
         },
     };
 
-    let result = sessions::refresh(&state.sessions(), &presented).await;
-    if !matches!(result, Err(RefreshError::Internal(_))) {
-        audit::refresh(
-            &state.db,
-            &state.clock,
-            &result,
-            &origin.ip_text,
-            origin.user_agent.as_deref(),
-        )
-        .await;
-    }
-    let issued = result.map_err(refresh_error)?;
+    let issued = service::sessions::refresh(&state.sessions(), origin.client(), &presented)
+        .await
+        .map_err(refresh_error)?;
 
     let expires_in = state.tokens.ttl_secs();
     let jar = if delivery.uses_cookies() {
@@ -329,37 +315,20 @@ async fn signout(
     jar: CookieJar,
     OptionalJson(body): OptionalJson<RefreshRequest>,
 ) -> Result<Response, ApiError> {
-    let session = match presented_token(&headers) {
-        Presented::Header(token) | Presented::Cookie(token) => state
-            .tokens
-            .verify_ignoring_expiry(&token, state.clock.now_secs())
-            .ok()
-            .map(|claims| (claims.sid, claims.id)),
+    let access = match presented_token(&headers) {
+        Presented::Header(token) | Presented::Cookie(token) => Some(token),
         Presented::Malformed | Presented::None => None,
     };
-    let session = match session {
-        Some(found) => Some(found),
-        None => {
-            let refresh = body
-                .and_then(|b| b.refresh_token)
-                .or_else(|| jar.get(cookies::REFRESH).map(|c| c.value().to_string()))
-                .filter(|t| !t.is_empty() && t.len() <= refresh_token::MAX_LEN);
-            match refresh {
-                Some(token) => {
-                    store::sessions::find_refresh(&state.db, &refresh_token::hash(&token))
-                        .await?
-                        .map(|r| (r.session_id, r.user_id))
-                }
-                None => None,
-            }
-        }
-    };
-    if let Some((sid, user_id)) = session {
-        if sessions::end(&state.sessions(), &sid).await? {
-            let entry = origin.entry(Some(user_id), Some(user_id), None);
-            audit::record(&state.db, &state.clock, Event::Signout, true, &entry).await;
-        }
-    }
+    let refresh = body
+        .and_then(|b| b.refresh_token)
+        .or_else(|| jar.get(cookies::REFRESH).map(|c| c.value().to_string()));
+    service::sessions::signout(
+        &state.sessions(),
+        origin.client(),
+        access.as_deref(),
+        refresh.as_deref(),
+    )
+    .await?;
     let jar = if state.settings.token_delivery.uses_cookies() {
         cookies::add_to(jar, cookies::cleared(&state))
     } else {

@@ -10,6 +10,7 @@ use ipnet::IpNet;
 
 use crate::app::AppState;
 use crate::http::error::ApiError;
+use crate::service::Client;
 
 pub struct RequestOrigin {
     pub ip: IpAddr,
@@ -18,20 +19,12 @@ pub struct RequestOrigin {
 }
 
 impl RequestOrigin {
-    /// An audit entry about this request.
-    pub fn entry<'a>(
-        &'a self,
-        actor_id: Option<i64>,
-        subject_id: Option<i64>,
-        username: Option<&'a str>,
-    ) -> crate::audit::Entry<'a> {
-        crate::audit::Entry {
-            actor_id,
-            subject_id,
-            username,
-            ip: Some(&self.ip_text),
+    /// The request's origin as the use cases take it.
+    pub fn client(&self) -> Client<'_> {
+        Client {
+            ip: self.ip,
+            ip_text: &self.ip_text,
             user_agent: self.user_agent.as_deref(),
-            via: crate::audit::Via::Api,
         }
     }
 }

@@ -10,6 +10,7 @@ use serde_json::json;
 use super::error_code::ErrorCode;
 use super::json::ApiJson;
 use crate::auth::password::HashError;
+use crate::db::DbError;
 use crate::domain::{PasswordRejection, RoleSet};
 use crate::service::accounts::AccountError;
 use crate::service::admin::AdminError;
@@ -133,8 +134,8 @@ impl ApiError {
 impl ApiError {
     /// A failed database call. When the database cannot be reached it is a 503 the client
     /// may retry, as /health/ready says, not an internal error.
-    pub fn database(e: &sqlx::Error) -> Self {
-        if crate::db::is_unavailable(e) {
+    pub fn database(e: &DbError) -> Self {
+        if e.is_unavailable() {
             tracing::warn!(error = %e, "database unavailable");
             Self::unavailable()
         } else {
@@ -145,11 +146,7 @@ impl ApiError {
     /// A failure from a lower layer: a 503 when anything in its chain of causes is an
     /// unreachable database, else a 500 (logged with its whole chain).
     pub fn failure(e: &anyhow::Error) -> Self {
-        let unreachable = e
-            .chain()
-            .filter_map(|cause| cause.downcast_ref::<sqlx::Error>())
-            .any(crate::db::is_unavailable);
-        if unreachable {
+        if DbError::unavailable_in(e.chain()) {
             tracing::warn!(error = format!("{e:#}"), "database unavailable");
             Self::unavailable()
         } else {
@@ -164,8 +161,8 @@ impl From<anyhow::Error> for ApiError {
     }
 }
 
-impl From<sqlx::Error> for ApiError {
-    fn from(e: sqlx::Error) -> Self {
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
         ApiError::database(&e)
     }
 }

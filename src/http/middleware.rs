@@ -13,7 +13,8 @@ use crate::http::cookies;
 use crate::http::error::ApiError;
 use crate::http::error_code::ErrorCode;
 use crate::http::extractors::{presented_token, Presented, RefreshedAccess};
-use crate::http::json::{too_large, MAX_BODY_BYTES};
+use crate::http::json_body::{too_large, MAX_BODY_BYTES};
+use crate::service::{self, Client};
 
 /// Oversized bodies up to this are read and thrown away before the 413, so that a client
 /// still sending its body reads our answer instead of a broken pipe; bigger ones are cut off.
@@ -107,16 +108,17 @@ pub async fn refresh_cookie_session(
     let (true, Some(refresh)) = (needs_refresh, refresh) else {
         return next.run(req).await;
     };
-    let result = sessions::refresh(&state.sessions(), &refresh).await;
-    if !matches!(result, Err(sessions::RefreshError::Internal(_))) {
-        let ip =
-            crate::http::client_ip::of_request(&state, req.extensions(), req.headers()).to_string();
-        let user_agent = req
+    let ip = crate::http::client_ip::of_request(&state, req.extensions(), req.headers());
+    let ip_text = ip.to_string();
+    let client = Client {
+        ip,
+        ip_text: &ip_text,
+        user_agent: req
             .headers()
             .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok());
-        crate::audit::refresh(&state.db, &state.clock, &result, &ip, user_agent).await;
-    }
+            .and_then(|v| v.to_str().ok()),
+    };
+    let result = service::sessions::refresh(&state.sessions(), client, &refresh).await;
     match result {
         Ok(issued) => {
             req.extensions_mut()

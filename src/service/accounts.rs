@@ -5,13 +5,14 @@ use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::audit::{self, Entry, Event, Via};
+use crate::audit::{self, Event};
 use crate::auth::notify::Notifier;
 use crate::auth::password::{HashError, PasswordHasher};
 use crate::auth::throttle::Throttle;
+use crate::db::DbError;
 use crate::domain::{NewPassword, PasswordPolicy, PasswordRejection};
 use crate::service::sessions::end_all_of_user;
-use crate::service::signin::Client;
+use crate::service::Client;
 use crate::store;
 
 /// Whose password, and from which of their sessions (the one that stays).
@@ -35,7 +36,7 @@ pub enum AccountError {
     #[error(transparent)]
     Hash(#[from] HashError),
     #[error("database: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(#[from] DbError),
 }
 
 #[allow(clippy::too_many_arguments)] // each is a component the rule needs, or its input
@@ -63,14 +64,11 @@ pub async fn change_password(
     let verified = hasher
         .verify(current, Some(record.password_hash.clone()))
         .await?;
-    let entry = Entry {
-        actor_id: Some(owner.user_id),
-        subject_id: Some(owner.user_id),
-        username: Some(&record.username),
-        ip: Some(client.ip_text),
-        user_agent: client.user_agent,
-        via: Via::Api,
-    };
+    let entry = client.entry(
+        Some(owner.user_id),
+        Some(owner.user_id),
+        Some(&record.username),
+    );
     if !verified {
         throttle
             .record_failure(&record.username, client.ip, now)

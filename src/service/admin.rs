@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::audit::{self, Entry, Event, Via};
 use crate::auth::notify::Notifier;
 use crate::clock::Clock;
-use crate::db::Db;
+use crate::db::{Db, DbError};
 use crate::domain::{Role, RoleSet};
 use crate::service::sessions;
 use crate::store::{self, admin_changes, users::UserRecord};
@@ -52,7 +52,7 @@ pub enum AdminError {
     #[error("another administrative change held the lock for {0:?}")]
     Busy(Duration),
     #[error("database: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(#[from] DbError),
 }
 
 impl From<admin_changes::LockError> for AdminError {

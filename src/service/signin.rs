@@ -2,29 +2,22 @@
 //! check that costs the same whether or not the account exists, the upgrade of an imported
 //! bcrypt hash, the new session, and the audit trail. The HTTP handler only turns the
 //! result into cookies and a body.
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::audit::{self, Entry, Event, Via};
+use crate::audit::{self, Event};
 use crate::auth::password::{is_bcrypt, HashError, PasswordHasher};
 use crate::auth::sessions::{self, Issued, Sessions};
 use crate::auth::throttle::Throttle;
+use crate::db::DbError;
+use crate::service::Client;
 use crate::store::{self, users::UserRecord};
 
 /// Longest login worth looking up: an email address.
 const MAX_LOGIN_CHARS: usize = 254;
 /// Longest password worth hashing; signup allows 128 characters (up to 512 bytes).
 const MAX_PASSWORD_BYTES: usize = 1024;
-
-/// Where a sign-in comes from.
-#[derive(Clone, Copy, Debug)]
-pub struct Client<'a> {
-    pub ip: IpAddr,
-    pub ip_text: &'a str,
-    pub user_agent: Option<&'a str>,
-}
 
 /// The account signed in, and its new session.
 pub struct SignedIn {
@@ -45,7 +38,7 @@ pub enum SigninError {
     #[error(transparent)]
     Hash(#[from] HashError),
     #[error("database: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(#[from] DbError),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -63,14 +56,7 @@ pub async fn signin(
     }
     let (db, clock) = (sessions.db, sessions.clock);
     let now = clock.now_ms();
-    let mut entry = Entry {
-        actor_id: None,
-        subject_id: None,
-        username: Some(login),
-        ip: Some(client.ip_text),
-        user_agent: client.user_agent,
-        via: Via::Api,
-    };
+    let mut entry = client.entry(None, None, Some(login));
     if let Some(retry_after) = throttle.check(login, client.ip, now).await? {
         audit::record(db, clock, Event::SigninThrottled, false, &entry).await;
         return Err(SigninError::Throttled(retry_after));

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::audit::{self, Entry, Event, Via};
 use crate::auth::password::{HashError, PasswordHasher};
 use crate::clock::Clock;
-use crate::db::Db;
+use crate::db::{Db, DbError};
 use crate::domain::{
     Email, NewPassword, PasswordPolicy, PasswordRejection, Role, RoleSet, Username,
 };
@@ -62,7 +62,7 @@ pub enum SignupError {
     #[error(transparent)]
     Hash(#[from] HashError),
     #[error("database: {0}")]
-    Db(sqlx::Error),
+    Db(DbError),
 }
 
 pub async fn signup(
@@ -108,7 +108,7 @@ pub async fn signup(
             })
         }
         Err(e) => {
-            if matches!(&e, StoreError::Db(d) if crate::db::is_unavailable(d)) {
+            if matches!(&e, StoreError::Db(d) if d.is_unavailable()) {
                 // A write would only wait for another acquire timeout.
                 tracing::error!("audit event not stored: database unavailable");
                 audit::log(Event::Signup, false, &entry);

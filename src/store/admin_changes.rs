@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use sqlx::{Any, Transaction};
 
-use crate::db::{Db, Dialect};
+use crate::db::{Db, DbError, Dialect};
 
 static IN_PROCESS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -26,7 +26,13 @@ pub enum LockError {
     #[error("another administrative change held the lock for {0:?}")]
     Busy(Duration),
     #[error("database: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(#[from] DbError),
+}
+
+impl From<sqlx::Error> for LockError {
+    fn from(e: sqlx::Error) -> Self {
+        LockError::Db(e.into())
+    }
 }
 
 /// Held while one change runs. Dropping it lets the next one in: the transaction rolls

@@ -3,7 +3,7 @@
 use sqlx::Row;
 
 use crate::clock::Millis;
-use crate::db::Db;
+use crate::db::{Db, DbError};
 
 /// Every event docs/API.md §2 names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,7 +102,7 @@ pub async fn record(
     ok: bool,
     entry: &Entry<'_>,
     at: Millis,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), DbError> {
     let sql = db.sql(
         "INSERT INTO audit_events (at, event, outcome, actor_id, subject_id, username, ip, user_agent, via) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -123,7 +123,7 @@ pub async fn record(
 }
 
 /// Newest first; `before` is an event id to page back from.
-pub async fn list(db: &Db, limit: i64, before: Option<i64>) -> Result<Vec<Record>, sqlx::Error> {
+pub async fn list(db: &Db, limit: i64, before: Option<i64>) -> Result<Vec<Record>, DbError> {
     let sql = db.sql(
         "SELECT id, at, event, outcome, actor_id, subject_id, username, ip, user_agent, via \
          FROM audit_events WHERE id < ? ORDER BY id DESC LIMIT ?",

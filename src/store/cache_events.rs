@@ -3,7 +3,7 @@
 use sqlx::Row;
 
 use crate::clock::Millis;
-use crate::db::Db;
+use crate::db::{Db, DbError};
 
 /// One row: at what time, what kind of thing changed, and which one.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -14,7 +14,7 @@ pub struct CacheEvent {
     pub item: String,
 }
 
-pub async fn append(db: &Db, kind: &str, item: &str, now: Millis) -> Result<(), sqlx::Error> {
+pub async fn append(db: &Db, kind: &str, item: &str, now: Millis) -> Result<(), DbError> {
     let sql = db.sql("INSERT INTO cache_events (at, kind, item) VALUES (?, ?, ?)");
     sqlx::query(&sql)
         .bind(now)
@@ -26,7 +26,7 @@ pub async fn append(db: &Db, kind: &str, item: &str, now: Millis) -> Result<(), 
 }
 
 /// Every event at or after `from`, in no particular order.
-pub async fn since(db: &Db, from: Millis) -> Result<Vec<CacheEvent>, sqlx::Error> {
+pub async fn since(db: &Db, from: Millis) -> Result<Vec<CacheEvent>, DbError> {
     let sql = db.sql("SELECT id, at, kind, item FROM cache_events WHERE at >= ?");
     sqlx::query(&sql)
         .bind(from)
@@ -44,7 +44,7 @@ pub async fn since(db: &Db, from: Millis) -> Result<Vec<CacheEvent>, sqlx::Error
         .collect()
 }
 
-pub async fn prune(db: &Db, before: Millis) -> Result<(), sqlx::Error> {
+pub async fn prune(db: &Db, before: Millis) -> Result<(), DbError> {
     let sql = db.sql("DELETE FROM cache_events WHERE at < ?");
     sqlx::query(&sql).bind(before).execute(&db.pool).await?;
     Ok(())

@@ -6,7 +6,10 @@ pub mod cache_events;
 pub mod server_keys;
 pub mod sessions;
 pub mod throttle;
+pub mod tutorial_source;
 pub mod users;
+
+use crate::db::DbError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -15,5 +18,11 @@ pub enum StoreError {
     #[error("email already in use")]
     EmailTaken,
     #[error("database: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(#[from] DbError),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Db(e.into())
+    }
 }

@@ -4,11 +4,11 @@ use base64::Engine;
 use rand::RngCore;
 use sqlx::Row;
 
-use crate::db::{is_unique_violation, Db};
+use crate::db::{is_unique_violation, Db, DbError};
 
 /// The key called `name`, created with 256 random bits if no node has made it yet.
 /// Concurrent first starts agree: the insert that loses the race reads the winner's key.
-pub async fn get_or_create(db: &Db, name: &str, now: i64) -> Result<Vec<u8>, sqlx::Error> {
+pub async fn get_or_create(db: &Db, name: &str, now: i64) -> Result<Vec<u8>, DbError> {
     if let Some(key) = read(db, name).await? {
         return Ok(key);
     }
@@ -25,12 +25,12 @@ pub async fn get_or_create(db: &Db, name: &str, now: i64) -> Result<Vec<u8>, sql
         Ok(_) => Ok(key.to_vec()),
         Err(e) if is_unique_violation(&e) => read(db, name)
             .await?
-            .ok_or_else(|| sqlx::Error::RowNotFound),
-        Err(e) => Err(e),
+            .ok_or_else(|| DbError::from(sqlx::Error::RowNotFound)),
+        Err(e) => Err(e.into()),
     }
 }
 
-async fn read(db: &Db, name: &str) -> Result<Option<Vec<u8>>, sqlx::Error> {
+async fn read(db: &Db, name: &str) -> Result<Option<Vec<u8>>, DbError> {
     let sql = db.sql("SELECT value FROM server_keys WHERE name = ?");
     let Some(row) = sqlx::query(&sql)
         .bind(name)
@@ -43,5 +43,5 @@ async fn read(db: &Db, name: &str) -> Result<Option<Vec<u8>>, sqlx::Error> {
     STANDARD
         .decode(value)
         .map(Some)
-        .map_err(|e| sqlx::Error::Decode(Box::new(e)))
+        .map_err(|e| sqlx::Error::Decode(Box::new(e)).into())
 }

@@ -5,9 +5,9 @@
 //! token rotate exactly once whichever node they reach.
 use sqlx::Row;
 
-use crate::auth::session_cache::SessionState;
 use crate::clock::Millis;
-use crate::db::Db;
+use crate::db::{Db, DbError};
+use crate::domain::SessionState;
 
 pub struct NewSession<'a> {
     pub id: &'a str,
@@ -31,7 +31,7 @@ pub struct RefreshRecord {
     pub session_revoked: bool,
 }
 
-pub async fn create(db: &Db, s: NewSession<'_>, now: Millis) -> Result<(), sqlx::Error> {
+pub async fn create(db: &Db, s: NewSession<'_>, now: Millis) -> Result<(), DbError> {
     let mut tx = db.pool.begin().await?;
     let sql = db.sql(
         "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip) \
@@ -48,7 +48,7 @@ pub async fn create(db: &Db, s: NewSession<'_>, now: Millis) -> Result<(), sqlx:
         .execute(&mut *tx)
         .await?;
     insert_refresh(db, &mut tx, s.id, s.refresh_hash, now, s.refresh_expires_at).await?;
-    tx.commit().await
+    Ok(tx.commit().await?)
 }
 
 async fn insert_refresh(
@@ -58,7 +58,7 @@ async fn insert_refresh(
     hash: &str,
     now: Millis,
     expires_at: Millis,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), DbError> {
     let sql = db.sql(
         "INSERT INTO refresh_tokens (session_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?)",
     );
@@ -72,7 +72,7 @@ async fn insert_refresh(
     Ok(())
 }
 
-pub async fn find_refresh(db: &Db, hash: &str) -> Result<Option<RefreshRecord>, sqlx::Error> {
+pub async fn find_refresh(db: &Db, hash: &str) -> Result<Option<RefreshRecord>, DbError> {
     let sql = db.sql(
         "SELECT r.id, r.session_id, s.user_id, r.expires_at, r.spent_at, s.expires_at, s.revoked_at \
          FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id WHERE r.token_hash = ?",
@@ -105,7 +105,7 @@ pub async fn rotate(
     successor_hash: &str,
     now: Millis,
     successor_expires_at: Millis,
-) -> Result<bool, sqlx::Error> {
+) -> Result<bool, DbError> {
     let mut tx = db.pool.begin().await?;
     let sql = db.sql("UPDATE refresh_tokens SET spent_at = ? WHERE id = ? AND spent_at IS NULL");
     let claimed = sqlx::query(&sql)
@@ -137,7 +137,7 @@ pub async fn rotate(
 }
 
 /// Ends a session; its refresh tokens and access tokens stop working. True if it was live.
-pub async fn revoke(db: &Db, session_id: &str, now: Millis) -> Result<bool, sqlx::Error> {
+pub async fn revoke(db: &Db, session_id: &str, now: Millis) -> Result<bool, DbError> {
     let sql = db.sql("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL");
     let done = sqlx::query(&sql)
         .bind(now)
@@ -147,7 +147,7 @@ pub async fn revoke(db: &Db, session_id: &str, now: Millis) -> Result<bool, sqlx
     Ok(done.rows_affected() > 0)
 }
 
-pub async fn state(db: &Db, session_id: &str) -> Result<Option<SessionState>, sqlx::Error> {
+pub async fn state(db: &Db, session_id: &str) -> Result<Option<SessionState>, DbError> {
     let sql = db.sql("SELECT user_id, expires_at, revoked_at FROM sessions WHERE id = ?");
     let Some(row) = sqlx::query(&sql)
         .bind(session_id)
@@ -170,7 +170,7 @@ pub async fn revoke_all_of_user(
     user_id: i64,
     keep: Option<&str>,
     now: Millis,
-) -> Result<Vec<String>, sqlx::Error> {
+) -> Result<Vec<String>, DbError> {
     let keep = keep.unwrap_or("");
     let sql =
         db.sql("SELECT id FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND id <> ?");
@@ -195,13 +195,14 @@ pub async fn revoke_all_of_user(
 }
 
 /// Sessions neither revoked nor past their absolute end, across all users.
-pub async fn count_live(db: &Db, now: Millis) -> Result<i64, sqlx::Error> {
+pub async fn count_live(db: &Db, now: Millis) -> Result<i64, DbError> {
     let sql = db.sql("SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL AND expires_at > ?");
     sqlx::query(&sql)
         .bind(now)
         .fetch_one(&db.pool)
         .await?
         .try_get(0)
+        .map_err(DbError::from)
 }
 
 #[derive(Clone, Debug)]
@@ -214,11 +215,7 @@ pub struct SessionRecord {
 }
 
 /// The user's sessions that are neither revoked nor past their absolute end, newest first.
-pub async fn list_live(
-    db: &Db,
-    user_id: i64,
-    now: Millis,
-) -> Result<Vec<SessionRecord>, sqlx::Error> {
+pub async fn list_live(db: &Db, user_id: i64, now: Millis) -> Result<Vec<SessionRecord>, DbError> {
     let sql = db.sql(
         "SELECT id, created_at, last_used_at, user_agent, ip FROM sessions \
          WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at DESC, id",

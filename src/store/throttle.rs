@@ -3,10 +3,10 @@
 use sqlx::Row;
 
 use crate::clock::Millis;
-use crate::db::{is_unique_violation, Db};
+use crate::db::{is_unique_violation, Db, DbError};
 
 /// `(first_failure, failures)` of each key that has a row.
-pub async fn windows(db: &Db, keys: &[&str]) -> Result<Vec<(Millis, i64)>, sqlx::Error> {
+pub async fn windows(db: &Db, keys: &[&str]) -> Result<Vec<(Millis, i64)>, DbError> {
     let placeholders = vec!["?"; keys.len()].join(", ");
     let sql = format!(
         "SELECT first_failure, failures FROM throttle_windows WHERE name IN ({placeholders})"
@@ -31,7 +31,7 @@ pub async fn record_failure(
     key: &str,
     now: Millis,
     window_start: Millis,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), DbError> {
     for _ in 0..3 {
         let sql = db.sql("UPDATE throttle_windows SET failures = failures + 1 WHERE name = ? AND first_failure > ?");
         if sqlx::query(&sql)
@@ -67,20 +67,20 @@ pub async fn record_failure(
             Ok(_) => return Ok(()),
             // Another node inserted it a moment ago: count on top of theirs.
             Err(e) if is_unique_violation(&e) => continue,
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         }
     }
     Ok(())
 }
 
-pub async fn clear(db: &Db, key: &str) -> Result<(), sqlx::Error> {
+pub async fn clear(db: &Db, key: &str) -> Result<(), DbError> {
     let sql = db.sql("DELETE FROM throttle_windows WHERE name = ?");
     sqlx::query(&sql).bind(key).execute(&db.pool).await?;
     Ok(())
 }
 
 /// Drops windows that ended before `before`.
-pub async fn prune(db: &Db, before: Millis) -> Result<(), sqlx::Error> {
+pub async fn prune(db: &Db, before: Millis) -> Result<(), DbError> {
     let sql = db.sql("DELETE FROM throttle_windows WHERE first_failure < ?");
     sqlx::query(&sql).bind(before).execute(&db.pool).await?;
     Ok(())

@@ -3,9 +3,9 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::StoreError;
-use crate::auth::session_cache::UserState;
 use crate::clock::Millis;
-use crate::db::{is_unique_violation, Db, Dialect};
+use crate::db::{is_unique_violation, Db, DbError, Dialect};
+use crate::domain::UserState;
 use crate::domain::{Email, Role, RoleSet, Username};
 
 /// An account to create: validated names (their lower-cased keys are what the unique
@@ -67,7 +67,7 @@ fn which_unique(e: sqlx::Error) -> StoreError {
     match crate::db::violated_unique_index(&e).as_deref() {
         Some(USERNAME_INDEX) => StoreError::UsernameTaken,
         Some(EMAIL_INDEX) => StoreError::EmailTaken,
-        _ => StoreError::Db(e),
+        _ => StoreError::Db(e.into()),
     }
 }
 
@@ -76,7 +76,7 @@ async fn insert_roles(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     user_id: i64,
     roles: RoleSet,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), DbError> {
     let sql = db.sql("INSERT INTO user_roles (user_id, role_id) VALUES (?, ?)");
     for role in roles.iter() {
         sqlx::query(&sql)
@@ -89,7 +89,7 @@ async fn insert_roles(
 }
 
 /// The account a sign-in names: by email when the login contains `@`, else by username.
-pub async fn find_by_login(db: &Db, login: &str) -> Result<Option<UserRecord>, sqlx::Error> {
+pub async fn find_by_login(db: &Db, login: &str) -> Result<Option<UserRecord>, DbError> {
     let key = login.to_ascii_lowercase();
     let sql = if login.contains('@') {
         format!("SELECT {COLUMNS} FROM users WHERE email_lower = ?")
@@ -104,7 +104,7 @@ pub async fn find_by_login(db: &Db, login: &str) -> Result<Option<UserRecord>, s
     }
 }
 
-pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<UserRecord>, sqlx::Error> {
+pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<UserRecord>, DbError> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE id = ?");
     let sql = db.sql(&sql);
     let row = sqlx::query(&sql).bind(id).fetch_optional(&db.pool).await?;
@@ -114,7 +114,7 @@ pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<UserRecord>, sqlx::Er
     }
 }
 
-async fn with_roles(db: &Db, row: &AnyRow) -> Result<UserRecord, sqlx::Error> {
+async fn with_roles(db: &Db, row: &AnyRow) -> Result<UserRecord, DbError> {
     let id: i64 = row.try_get(0)?;
     Ok(UserRecord {
         id,
@@ -128,7 +128,7 @@ async fn with_roles(db: &Db, row: &AnyRow) -> Result<UserRecord, sqlx::Error> {
     })
 }
 
-pub async fn roles_of(db: &Db, user_id: i64) -> Result<RoleSet, sqlx::Error> {
+pub async fn roles_of(db: &Db, user_id: i64) -> Result<RoleSet, DbError> {
     let sql = db.sql("SELECT role_id FROM user_roles WHERE user_id = ?");
     let rows = sqlx::query(&sql).bind(user_id).fetch_all(&db.pool).await?;
     let mut roles = RoleSet::default();
@@ -142,7 +142,7 @@ pub async fn roles_of(db: &Db, user_id: i64) -> Result<RoleSet, sqlx::Error> {
 
 /// What the session check needs: roles and whether the account may be used. `None` when
 /// the user does not exist (any more).
-pub async fn auth_state(db: &Db, user_id: i64) -> Result<Option<UserState>, sqlx::Error> {
+pub async fn auth_state(db: &Db, user_id: i64) -> Result<Option<UserState>, DbError> {
     let sql = db.sql("SELECT disabled FROM users WHERE id = ?");
     let Some(row) = sqlx::query(&sql)
         .bind(user_id)
@@ -163,7 +163,7 @@ pub async fn set_roles(
     user_id: i64,
     mut roles: RoleSet,
     now: Millis,
-) -> Result<bool, sqlx::Error> {
+) -> Result<bool, DbError> {
     roles.insert(Role::User);
     if !exists(db, user_id).await? {
         return Ok(false);
@@ -189,7 +189,7 @@ pub async fn set_disabled(
     user_id: i64,
     disabled: bool,
     now: Millis,
-) -> Result<bool, sqlx::Error> {
+) -> Result<bool, DbError> {
     if !exists(db, user_id).await? {
         return Ok(false);
     }
@@ -205,7 +205,7 @@ pub async fn set_disabled(
 
 /// MySQL counts changed rows, not matched ones, so existence is asked, not inferred from
 /// an UPDATE.
-async fn exists(db: &Db, user_id: i64) -> Result<bool, sqlx::Error> {
+async fn exists(db: &Db, user_id: i64) -> Result<bool, DbError> {
     let sql = db.sql("SELECT 1 FROM users WHERE id = ?");
     Ok(sqlx::query(&sql)
         .bind(user_id)
@@ -214,7 +214,7 @@ async fn exists(db: &Db, user_id: i64) -> Result<bool, sqlx::Error> {
         .is_some())
 }
 
-pub async fn touch_signin(db: &Db, user_id: i64, now: Millis) -> Result<(), sqlx::Error> {
+pub async fn touch_signin(db: &Db, user_id: i64, now: Millis) -> Result<(), DbError> {
     let sql = db.sql("UPDATE users SET last_signin_at = ? WHERE id = ?");
     sqlx::query(&sql)
         .bind(now)
@@ -231,7 +231,7 @@ pub async fn list(
     prefix: Option<&str>,
     offset: i64,
     limit: i64,
-) -> Result<(Vec<UserRecord>, i64), sqlx::Error> {
+) -> Result<(Vec<UserRecord>, i64), DbError> {
     let (filter, args) = match prefix {
         Some(p) => prefix_filter(db.dialect, p),
         None => ("", Vec::new()),
@@ -300,7 +300,7 @@ fn prefix_filter(dialect: Dialect, prefix: &str) -> (&'static str, Vec<String>) 
 }
 
 /// Enabled admins other than `user_id`: the last-admin rule counts these.
-pub async fn count_active_admins_except(db: &Db, user_id: i64) -> Result<i64, sqlx::Error> {
+pub async fn count_active_admins_except(db: &Db, user_id: i64) -> Result<i64, DbError> {
     let sql = db.sql(
         "SELECT COUNT(*) FROM users u JOIN user_roles r ON r.user_id = u.id \
          WHERE r.role_id = ? AND u.disabled = 0 AND u.id <> ?",
@@ -311,6 +311,7 @@ pub async fn count_active_admins_except(db: &Db, user_id: i64) -> Result<i64, sq
         .fetch_one(&db.pool)
         .await?
         .try_get(0)
+        .map_err(DbError::from)
 }
 
 pub async fn set_password(
@@ -318,7 +319,7 @@ pub async fn set_password(
     user_id: i64,
     password_hash: &str,
     now: Millis,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), DbError> {
     let sql = db.sql("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?");
     sqlx::query(&sql)
         .bind(password_hash)
@@ -331,7 +332,7 @@ pub async fn set_password(
 
 /// Deletes the account; its roles, sessions and refresh tokens go with it (ON DELETE
 /// CASCADE). False when there was no such user.
-pub async fn delete(db: &Db, user_id: i64) -> Result<bool, sqlx::Error> {
+pub async fn delete(db: &Db, user_id: i64) -> Result<bool, DbError> {
     let sql = db.sql("DELETE FROM users WHERE id = ?");
     let done = sqlx::query(&sql).bind(user_id).execute(&db.pool).await?;
     Ok(done.rows_affected() > 0)

@@ -413,7 +413,7 @@ async fn a_short_or_well_known_jwt_secret_stops_the_server() {
     for secret in refused {
         let mut settings = test_settings(&url);
         settings.jwt_secret = Some(secret.as_str().into());
-        let error = match portcullis::app::Server::start(settings, Clock::default()).await {
+        let error = match portcullis::server::Server::start(settings, Clock::default()).await {
             Ok(server) => {
                 server.stop().await.unwrap();
                 panic!("the server started with PORTCULLIS_JWT_SECRET={secret:?}");
@@ -432,7 +432,7 @@ async fn a_short_or_well_known_jwt_secret_stops_the_server() {
     // Forty random characters are accepted.
     let mut settings = test_settings(&url);
     settings.jwt_secret = Some(random_secret().into());
-    let server = portcullis::app::Server::start(settings, Clock::default())
+    let server = portcullis::server::Server::start(settings, Clock::default())
         .await
         .expect("a strong secret starts the server");
     server.stop().await.unwrap();

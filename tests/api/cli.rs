@@ -553,6 +553,6 @@ fn openapi_prints_the_served_document_without_a_database() {
     let printed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(
         printed,
-        serde_json::to_value(portcullis::app::openapi()).unwrap()
+        serde_json::to_value(portcullis::http::router::openapi()).unwrap()
     );
 }

@@ -1,11 +1,12 @@
-//! The router's edges, in process: requests handed to `app::router` with tower's `oneshot`,
+//! The router's edges, in process: requests handed to `http::router::router` with tower's `oneshot`,
 //! no socket, on a real SQLite database. Rejections keep our JSON shape, CORS answers only
 //! listed origins, and a cross-site cookie request is refused before any handler runs.
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::response::Response;
-use portcullis::app::{router, AppState};
+use portcullis::app::AppState;
 use portcullis::clock::Clock;
+use portcullis::http::router::router;
 use serde_json::Value;
 use tower::ServiceExt;
 

@@ -2,11 +2,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use portcullis::app::Server;
 use portcullis::auth::password::{Argon2Cost, PasswordHasher};
 use portcullis::clock::Clock;
 use portcullis::config::Settings;
 use portcullis::domain::{Role, RoleSet};
+use portcullis::server::Server;
 use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
 use sqlx::Connection;

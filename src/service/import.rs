@@ -5,17 +5,15 @@
 //!
 //! The tutorial enforced no uniqueness and no formats, so every row is checked, and each
 //! one that cannot be imported as it is gets reported by id with the reason (rules in
-//! docs/IMPORT.md). Nothing is merged silently; re-running is safe.
+//! docs/IMPORT.md). Nothing is merged silently; re-running is safe. The source's queries
+//! are in `store::tutorial_source`.
 use std::collections::{BTreeMap, HashMap, HashSet};
-
-use sea_query::{Alias, MysqlQueryBuilder, PostgresQueryBuilder, Query, SqliteQueryBuilder};
-use sqlx::any::AnyRow;
-use sqlx::Row;
 
 use crate::auth::password::is_bcrypt;
 use crate::clock::Clock;
-use crate::db::{Db, Dialect};
+use crate::db::{Db, DbError};
 use crate::domain::{Email, Role, RoleSet, Username};
+use crate::store::tutorial_source;
 use crate::store::{self, StoreError};
 
 /// One source row and what became of it.
@@ -67,19 +65,12 @@ impl Report {
     }
 }
 
-struct SourceUser {
-    id: i64,
-    username: Option<String>,
-    email: Option<String>,
-    password: Option<String>,
-}
-
 /// Reads `source` and writes into `target` (unless `dry_run`).
 pub async fn run(source: &Db, target: &Db, dry_run: bool) -> anyhow::Result<Report> {
-    let users = read_users(source).await?;
-    let role_names = read_roles(source).await?;
+    let users = tutorial_source::users(source).await?;
+    let role_names = tutorial_source::roles(source).await?;
     let mut roles_of: HashMap<i64, Vec<i64>> = HashMap::new();
-    for (user_id, role_id) in read_user_roles(source).await? {
+    for (user_id, role_id) in tutorial_source::user_roles(source).await? {
         roles_of.entry(user_id).or_default().push(role_id);
     }
 
@@ -241,11 +232,7 @@ enum Existing {
     EmailTaken,
 }
 
-async fn existing(
-    target: &Db,
-    username: &Username,
-    email: &Email,
-) -> Result<Existing, sqlx::Error> {
+async fn existing(target: &Db, username: &Username, email: &Email) -> Result<Existing, DbError> {
     let by_name = store::users::find_by_login(target, username.as_str()).await?;
     let by_email = store::users::find_by_login(target, email.as_str()).await?;
     Ok(match (by_name, by_email) {
@@ -254,66 +241,4 @@ async fn existing(
         (None, Some(_)) => Existing::EmailTaken,
         (None, None) => Existing::None,
     })
-}
-
-fn select(db: &Db, table: &str, columns: &[&str]) -> String {
-    let mut q = Query::select();
-    q.from(Alias::new(table));
-    for c in columns {
-        q.column(Alias::new(*c));
-    }
-    // Sequelize wrote camelCase identifiers; each dialect quotes them its own way.
-    match db.dialect {
-        Dialect::Sqlite => q.to_string(SqliteQueryBuilder),
-        Dialect::MySql => q.to_string(MysqlQueryBuilder),
-        Dialect::Postgres => q.to_string(PostgresQueryBuilder),
-    }
-}
-
-/// Integer columns are INT in the tutorial's MySQL schema and BIGINT elsewhere.
-fn int(row: &AnyRow, index: usize) -> Result<i64, sqlx::Error> {
-    row.try_get::<i64, _>(index)
-        .or_else(|_| row.try_get::<i32, _>(index).map(i64::from))
-}
-
-async fn read_users(db: &Db) -> anyhow::Result<Vec<SourceUser>> {
-    let sql = select(db, "users", &["id", "username", "email", "password"]);
-    let mut users = sqlx::query(&sql)
-        .fetch_all(&db.pool)
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(SourceUser {
-                id: int(row, 0)?,
-                username: row.try_get(1)?,
-                email: row.try_get(2)?,
-                password: row.try_get(3)?,
-            })
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    users.sort_by_key(|u| u.id);
-    Ok(users)
-}
-
-async fn read_roles(db: &Db) -> anyhow::Result<HashMap<i64, String>> {
-    let sql = select(db, "roles", &["id", "name"]);
-    let rows = sqlx::query(&sql).fetch_all(&db.pool).await?;
-    rows.iter()
-        .map(|row| {
-            Ok((
-                int(row, 0)?,
-                row.try_get::<Option<String>, _>(1)?.unwrap_or_default(),
-            ))
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
-}
-
-async fn read_user_roles(db: &Db) -> anyhow::Result<Vec<(i64, i64)>> {
-    let sql = select(db, "user_roles", &["userId", "roleId"]);
-    let rows = sqlx::query(&sql).fetch_all(&db.pool).await?;
-    rows.iter()
-        .map(|row| Ok((int(row, 0)?, int(row, 1)?)))
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
 }

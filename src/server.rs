@@ -1,0 +1,111 @@
+//! The running service: its listeners, the tasks every node runs beside them, and a
+//! graceful stop. Tests and the binary both start the service through `Server::start`.
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::app::AppState;
+use crate::auth::change_feed;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::http::router::router;
+
+/// A server listening on its socket.
+pub struct Server {
+    pub addr: SocketAddr,
+    /// Where `/metrics` is served, when `PORTCULLIS_METRICS_BIND` is set.
+    pub metrics_addr: Option<SocketAddr>,
+    metrics_task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    pub state: AppState,
+    shutdown: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    /// Builds the state and starts serving on `settings.bind` (port 0 picks a free port).
+    pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
+        let bind = settings.bind;
+        // Counters only count once the recorder exists: install it before any request.
+        if settings.metrics_bind.is_some() {
+            crate::metrics::handle();
+        }
+        let state = AppState::build(settings, clock).await?;
+        let listener = TcpListener::bind(bind)
+            .await
+            .with_context(|| format!("cannot listen on {bind}"))?;
+        let addr = listener.local_addr()?;
+        let (shutdown, mut stop) = tokio::sync::watch::channel(false);
+        let (metrics_addr, metrics_task) = match state.settings.metrics_bind {
+            Some(metrics_bind) => {
+                let mut stop = stop.clone();
+                let sources = crate::http::metrics::Sources {
+                    db: state.db.clone(),
+                    clock: state.clock.clone(),
+                    hasher: state.hasher.clone(),
+                };
+                let stopped = async move {
+                    let _ = stop.wait_for(|stop| *stop).await;
+                };
+                let (bound, task) = crate::http::metrics::serve(metrics_bind, sources, stopped)
+                    .await
+                    .with_context(|| format!("cannot listen on {metrics_bind} for metrics"))?;
+                (Some(bound), Some(task))
+            }
+            None => (None, None),
+        };
+        let feed = change_feed::Feed {
+            db: state.db.clone(),
+            clock: state.clock.clone(),
+            cache: state.cache.clone(),
+            redis: state.redis.clone(),
+        };
+        tokio::spawn(change_feed::follow(feed, stop.clone()));
+        tokio::spawn(prune_throttle_windows(state.clone(), stop.clone()));
+        let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|stop| *stop).await;
+                })
+                .await
+        });
+        Ok(Self {
+            addr,
+            metrics_addr,
+            metrics_task,
+            state,
+            shutdown,
+            task,
+        })
+    }
+
+    /// Stops accepting, lets in-flight requests finish, and waits for the server to end.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(true);
+        self.task.await??;
+        if let Some(task) = self.metrics_task {
+            task.await??;
+        }
+        self.state.db.pool.close().await;
+        Ok(())
+    }
+}
+
+/// Ended failed-sign-in windows are deleted from `throttle_windows` once a minute by every
+/// node, until `stop` turns true.
+async fn prune_throttle_windows(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut ticker = tokio::time::interval(Duration::from_secs(60));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticker.tick().await; // the first tick is at once; the first prune a minute in
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        if let Err(e) = state.throttle.prune(state.clock.now_ms()).await {
+            tracing::warn!(error = %e, "pruning throttle windows");
+        }
+    }
+}
