@@ -47,7 +47,7 @@ pub struct Me {
 
 /// The signed-in account.
 #[utoipa::path(get, path = "/api/auth/me", tag = "account",
-    responses((status = 200, body = Me), (status = 401, body = ErrorBody)),
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody), (status = 503, description = "the database is unreachable; see Retry-After", body = ErrorBody)),
     security(("bearer" = []), ("cookie" = [])))]
 async fn me(State(state): State<AppState>, user: AuthUser) -> Result<ApiJson<Me>, ApiError> {
     let record = store::users::find_by_id(&state.db, user.id)
@@ -163,7 +163,7 @@ pub struct SessionList {
 
 /// The account's live sessions, newest first.
 #[utoipa::path(get, path = "/api/auth/sessions", tag = "account",
-    responses((status = 200, body = SessionList), (status = 401, body = ErrorBody)),
+    responses((status = 200, body = SessionList), (status = 401, body = ErrorBody), (status = 503, description = "the database is unreachable; see Retry-After", body = ErrorBody)),
     security(("bearer" = []), ("cookie" = [])))]
 async fn list_sessions(
     State(state): State<AppState>,
@@ -193,7 +193,7 @@ async fn list_sessions(
 /// Ends one of the account's own sessions.
 #[utoipa::path(delete, path = "/api/auth/sessions/{id}", tag = "account",
     params(("id" = String, Path, description = "session id")),
-    responses((status = 204, description = "ended"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 204, description = "ended"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, description = "the database is unreachable; see Retry-After", body = ErrorBody)),
     security(("bearer" = []), ("cookie" = [])))]
 async fn end_session(
     State(state): State<AppState>,
@@ -212,7 +212,7 @@ async fn end_session(
 
 /// Ends every session of the account, this one included.
 #[utoipa::path(post, path = "/api/auth/signout-all", tag = "account",
-    responses((status = 200, body = MessageBody), (status = 401, body = ErrorBody)),
+    responses((status = 200, body = MessageBody), (status = 401, body = ErrorBody), (status = 503, description = "the database is unreachable; see Retry-After", body = ErrorBody)),
     security(("bearer" = []), ("cookie" = [])))]
 async fn signout_all(
     State(state): State<AppState>,

@@ -17,7 +17,7 @@ use crate::http::error::ApiError;
 use crate::http::extractors::AuthUser;
 use crate::http::json::ApiJson;
 use crate::service::admin::{self, Actor, UserChange};
-use crate::store::{self, users::UserRecord};
+use crate::store::{self, audit::Via, users::UserRecord};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -94,7 +94,7 @@ const MAX_LIMIT: i64 = 100;
 
 /// Users ordered by id, optionally filtered by a username or email prefix.
 #[utoipa::path(get, path = "/api/admin/users", tag = "admin", params(UserQuery),
-    responses((status = 200, body = UserPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    responses((status = 200, body = UserPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 503, description = "the database is unreachable; see Retry-After", body = ErrorBody)),
     security(("bearer" = []), ("cookie" = [])))]
 async fn list_users(
     State(state): State<AppState>,
@@ -199,16 +199,29 @@ pub struct AuditItem {
     at: String,
     #[schema(example = "signin")]
     event: String,
-    #[schema(example = "ok")]
-    outcome: String,
+    outcome: AuditOutcome,
     actor_id: Option<i64>,
     subject_id: Option<i64>,
     username: Option<String>,
     ip: Option<String>,
     user_agent: Option<String>,
-    /// `api`, or `cli` for a change made with the command line (no actor, no address).
-    #[schema(example = "api")]
-    via: String,
+    via: AuditVia,
+}
+
+/// Whether the audited step worked.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditOutcome {
+    Ok,
+    Failed,
+}
+
+/// `api`, or `cli` for a change made with the command line (no actor, no address).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditVia {
+    Api,
+    Cli,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -228,7 +241,7 @@ pub struct AuditQuery {
 
 /// The audit trail, newest first.
 #[utoipa::path(get, path = "/api/admin/audit", tag = "admin", params(AuditQuery),
-    responses((status = 200, body = AuditPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    responses((status = 200, body = AuditPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 503, description = "the database is unreachable; see Retry-After", body = ErrorBody)),
     security(("bearer" = []), ("cookie" = [])))]
 async fn list_audit(
     State(state): State<AppState>,
@@ -250,13 +263,20 @@ async fn list_audit(
                 id: r.id,
                 at: rfc3339(r.at),
                 event: r.event,
-                outcome: r.outcome,
+                outcome: if r.ok {
+                    AuditOutcome::Ok
+                } else {
+                    AuditOutcome::Failed
+                },
                 actor_id: r.actor_id,
                 subject_id: r.subject_id,
                 username: r.username,
                 ip: r.ip,
                 user_agent: r.user_agent,
-                via: r.via,
+                via: match r.via {
+                    Via::Api => AuditVia::Api,
+                    Via::Cli => AuditVia::Cli,
+                },
             })
             .collect(),
     }))

@@ -220,7 +220,7 @@ pub struct Refreshed {
     params(("X-Token-Delivery" = Option<String>, Header, description = "`cookie`: answer without tokens in the body (browser apps)")),
     responses((status = 200, body = Refreshed), (status = 400, body = ErrorBody),
               (status = 403, description = "required, not in database, expired or reused", body = ErrorBody),
-              (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
+              (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 503, description = "the database is unreachable; see Retry-After", body = ErrorBody)))]
 async fn refresh(
     State(state): State<AppState>,
     origin: RequestOrigin,
@@ -307,7 +307,7 @@ fn refresh_error(e: RefreshError) -> ApiError {
 /// Ends the current session (found from the access token or the refresh token) and clears the cookies.
 #[utoipa::path(post, path = "/api/auth/signout", tag = "auth", request_body(content = Option<RefreshRequest>),
     responses((status = 200, body = MessageBody), (status = 400, body = ErrorBody), (status = 403, description = "cross-site request with our cookies", body = ErrorBody),
-              (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
+              (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 503, description = "the database is unreachable; see Retry-After", body = ErrorBody)))]
 async fn signout(
     State(state): State<AppState>,
     origin: RequestOrigin,

@@ -24,7 +24,7 @@ async fn all() -> &'static str {
 
 /// Any signed-in account.
 #[utoipa::path(get, path = "/api/test/user", tag = "test",
-    responses((status = 200, content_type = "text/plain", body = String, example = "User Content."), (status = 401, body = ErrorBody)),
+    responses((status = 200, content_type = "text/plain", body = String, example = "User Content."), (status = 401, body = ErrorBody), (status = 503, description = "the database is unreachable; see Retry-After", body = ErrorBody)),
     security(("bearer" = []), ("x-access-token" = []), ("cookie" = [])))]
 async fn user(_user: AuthUser) -> &'static str {
     "User Content."
@@ -33,7 +33,7 @@ async fn user(_user: AuthUser) -> &'static str {
 /// Moderators and admins.
 #[utoipa::path(get, path = "/api/test/mod", tag = "test",
     responses((status = 200, content_type = "text/plain", body = String, example = "Moderator Content."),
-              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 503, description = "the database is unreachable; see Retry-After", body = ErrorBody)),
     security(("bearer" = []), ("x-access-token" = []), ("cookie" = [])))]
 async fn moderator(user: AuthUser) -> Result<&'static str, ApiError> {
     if user.roles.contains(Role::Moderator) || user.roles.contains(Role::Admin) {
@@ -46,7 +46,7 @@ async fn moderator(user: AuthUser) -> Result<&'static str, ApiError> {
 /// Admins.
 #[utoipa::path(get, path = "/api/test/admin", tag = "test",
     responses((status = 200, content_type = "text/plain", body = String, example = "Admin Content."),
-              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 503, description = "the database is unreachable; see Retry-After", body = ErrorBody)),
     security(("bearer" = []), ("x-access-token" = []), ("cookie" = [])))]
 async fn admin(user: AuthUser) -> Result<&'static str, ApiError> {
     user.require(Role::Admin, "Require Admin Role!")?;

@@ -82,14 +82,15 @@ pub struct Record {
     pub id: i64,
     pub at: Millis,
     pub event: String,
-    pub outcome: String,
+    /// The stored outcome was `ok` (anything else is `failed`).
+    pub ok: bool,
     pub actor_id: Option<i64>,
     pub subject_id: Option<i64>,
     pub username: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
-    /// `api` or `cli`; events from before it was recorded count as `api`.
-    pub via: String,
+    /// Events from before it was recorded count as `Api`.
+    pub via: Via,
 }
 
 fn clip(text: Option<&str>, max: usize) -> Option<String> {
@@ -139,15 +140,16 @@ pub async fn list(db: &Db, limit: i64, before: Option<i64>) -> Result<Vec<Record
                 id: row.try_get(0)?,
                 at: row.try_get(1)?,
                 event: row.try_get(2)?,
-                outcome: row.try_get(3)?,
+                ok: row.try_get::<String, _>(3)? == "ok",
                 actor_id: row.try_get(4)?,
                 subject_id: row.try_get(5)?,
                 username: row.try_get(6)?,
                 ip: row.try_get(7)?,
                 user_agent: row.try_get(8)?,
-                via: row
-                    .try_get::<Option<String>, _>(9)?
-                    .unwrap_or_else(|| Via::Api.name().to_string()),
+                via: match row.try_get::<Option<String>, _>(9)?.as_deref() {
+                    Some("cli") => Via::Cli,
+                    _ => Via::Api,
+                },
             })
         })
         .collect()

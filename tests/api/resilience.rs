@@ -1,7 +1,7 @@
 //! Resilience (issue 6): SIGKILL under signup load on SQLite, a flood of sign-ins past the
 //! hash pool, and a database outage behind a TCP relay the test controls. Each test is
 //! bounded in time and asserts behaviour, not speed.
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -32,29 +32,14 @@ fn start_binary(db_url: &str, port: u16) -> Child {
         .expect("binary runs")
 }
 
-async fn wait_until_serving(client: &reqwest::Client, base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Ok(r) = client.get(format!("{base}/health/ready")).send().await {
-            if r.status() == 200 {
-                return;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the server did not start in 10 s"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+async fn wait_until_serving(client: &reqwest::Client, base: &str, child: &mut Child) {
+    let url = format!("{base}/health/ready");
+    wait_ready(client, &url, child, None, Duration::from_secs(10)).await;
 }
 
+/// std's `kill` is SIGKILL on Unix.
 fn sigkill(child: &mut Child) {
-    let pid = child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-KILL", &pid])
-        .status()
-        .expect("kill runs")
-        .success());
+    child.kill().expect("SIGKILL");
     child.wait().expect("reaped");
 }
 
@@ -117,7 +102,7 @@ async fn sigkill_under_signup_load_loses_no_acknowledged_signup_and_keeps_sqlite
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
         let mut child = start_binary(&db_url, port);
-        wait_until_serving(&client, &base).await;
+        wait_until_serving(&client, &base, &mut child).await;
 
         // Signups answered 201 before the last kill all sign in; older ones (already
         // signed in after an earlier restart, and found in the file after every kill
@@ -194,7 +179,7 @@ async fn sigkill_under_signup_load_loses_no_acknowledged_signup_and_keeps_sqlite
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mut child = start_binary(&db_url, port);
-    wait_until_serving(&client, &base).await;
+    wait_until_serving(&client, &base, &mut child).await;
     let failed = all_sign_in(&client, &base, &acknowledged).await;
     assert!(
         failed.is_empty(),

@@ -225,22 +225,9 @@ fn spawn_node(dir: &Path, db_url: &str, redis: bool, port: u16, n: usize) -> Chi
 }
 
 /// Waits for `url` to answer 200; gives up at once if `child` died, and after 20 s.
-async fn wait_ready(client: &reqwest::Client, url: &str, mut child: Option<&mut Child>) {
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(20) {
-        if let Ok(r) = client.get(url).send().await {
-            if r.status() == 200 {
-                return;
-            }
-        }
-        if let Some(child) = child.as_mut() {
-            if let Some(status) = child.try_wait().unwrap() {
-                panic!("the process behind {url} ended before it was ready: {status}");
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{url} never became ready");
+async fn wait_until_ready(client: &reqwest::Client, url: &str, child: Option<&mut Child>) {
+    let child = child.expect("the process was started");
+    wait_ready(client, url, child, None, Duration::from_secs(20)).await;
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -287,14 +274,14 @@ async fn start_cluster(
         Start::OneThenTheOthers => {
             cluster.nodes.push(spawn(0));
             let url = cluster.node_url(0, "/health/ready");
-            wait_ready(client, &url, cluster.nodes[0].as_mut()).await;
+            wait_until_ready(client, &url, cluster.nodes[0].as_mut()).await;
             cluster.nodes.extend((1..NODES).map(spawn));
         }
         Start::AllAtOnce => cluster.nodes.extend((0..NODES).map(spawn)),
     }
     for n in 0..NODES {
         let url = cluster.node_url(n, "/health/ready");
-        wait_ready(client, &url, cluster.nodes[n].as_mut()).await;
+        wait_until_ready(client, &url, cluster.nodes[n].as_mut()).await;
     }
     eprintln!(
         "{}: three nodes ready {:?} after the first was started",
@@ -337,7 +324,7 @@ async fn start_cluster(
             .expect("nginx runs"),
     );
     let url = cluster.url("/health/ready");
-    wait_ready(client, &url, cluster.nginx.as_mut()).await;
+    wait_until_ready(client, &url, cluster.nginx.as_mut()).await;
     cluster
 }
 
@@ -494,26 +481,7 @@ async fn signup_signin_and_roles(c: &Cluster, client: &reqwest::Client) -> Sessi
     }
 
     // An admin made with the CLI on the shared database signs up a moderator through nginx.
-    let mut child = binary_on(&c.db.url)
-        .args(["user", "create", "--username", "chief", "--email"])
-        .args(["chief@example.com", "--role", "admin", "--password-stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    create_user_by_cli(binary_on(&c.db.url), "chief", "example.com", "admin");
     let chief = signin(client, c.url("/api/auth/signin"), "chief").await;
     assert_eq!(
         get_status(client, c.url("/api/test/admin"), &chief.bearer()).await,

@@ -21,7 +21,9 @@ use serde_json::{json, Value};
 
 use portcullis::auth::password::Argon2Cost;
 
-use crate::helpers::{binary_on, free_port, PASSWORD, TEST_ARGON2};
+use crate::helpers::{
+    binary_on, create_user_by_cli, free_port, terminate, wait_ready, PASSWORD, TEST_ARGON2,
+};
 
 /// Concurrent clients signing up, signing in and using their sessions.
 const USER_CLIENTS: u64 = 5;
@@ -345,36 +347,11 @@ fn portcullis_command(db_url: &str, argon2: &str) -> Command {
 }
 
 fn cli_create_user(db_url: &str, argon2: &str, name: &str, role: &str) {
-    use std::io::Write;
-    let email = format!("{name}@soak.example");
-    let mut child = portcullis_command(db_url, argon2)
-        .args([
-            "user",
-            "create",
-            "--username",
-            name,
-            "--email",
-            &email,
-            "--role",
-            role,
-            "--password-stdin",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().expect("binary ends");
-    assert!(
-        out.status.success(),
-        "user create {name} --role {role}: {}",
-        String::from_utf8_lossy(&out.stderr)
+    create_user_by_cli(
+        portcullis_command(db_url, argon2),
+        name,
+        "soak.example",
+        role,
     );
 }
 
@@ -410,51 +387,22 @@ impl ServerProcess {
     }
 
     async fn wait_until_ready(&mut self, http: &reqwest::Client) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(r) = http.get(format!("{}/health/ready", self.base)).send().await {
-                if r.status() == 200 {
-                    return;
-                }
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!(
-                    "the server exited {status} at start: {}",
-                    std::fs::read_to_string(&self.log).unwrap_or_default()
-                );
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the server was not ready within 30 s"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let url = format!("{}/health/ready", self.base);
+        wait_ready(
+            http,
+            &url,
+            &mut self.child,
+            Some(&self.log),
+            Duration::from_secs(30),
+        )
+        .await;
     }
 
     /// SIGTERM, then the exit status within 20 s.
     fn terminate(&mut self) -> Result<std::process::ExitStatus, String> {
-        let pid = self.child.id().to_string();
-        let sent = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .map_err(|e| format!("kill -TERM: {e}"))?;
-        if !sent.success() {
-            return Err(format!("kill -TERM {pid} failed"));
-        }
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            match self.child.try_wait() {
-                Ok(Some(status)) => {
-                    self.stopped = true;
-                    return Ok(status);
-                }
-                Ok(None) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(50))
-                }
-                Ok(None) => return Err("the server did not stop within 20 s of SIGTERM".into()),
-                Err(e) => return Err(format!("waiting for the server: {e}")),
-            }
-        }
+        let status = terminate(&mut self.child, Duration::from_secs(20))?;
+        self.stopped = true;
+        Ok(status)
     }
 
     fn error_lines(&self) -> Vec<String> {

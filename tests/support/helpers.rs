@@ -11,6 +11,10 @@ use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
 use sqlx::Connection;
 
+#[path = "process.rs"]
+mod process;
+pub use process::*;
+
 /// Runs each named `async fn name(db: DbKind)` once per database:
 /// `name::sqlite`, `name::mysql`, `name::postgres`.
 #[macro_export]

@@ -379,21 +379,26 @@ export interface components {
             /** Format: int64 */
             id: number;
             ip?: string | null;
-            /** @example ok */
-            outcome: string;
+            outcome: components["schemas"]["AuditOutcome"];
             /** Format: int64 */
             subjectId?: number | null;
             userAgent?: string | null;
             username?: string | null;
-            /**
-             * @description `api`, or `cli` for a change made with the command line (no actor, no address).
-             * @example api
-             */
-            via: string;
+            via: components["schemas"]["AuditVia"];
         };
+        /**
+         * @description Whether the audited step worked.
+         * @enum {string}
+         */
+        AuditOutcome: "ok" | "failed";
         AuditPage: {
             items: components["schemas"]["AuditItem"][];
         };
+        /**
+         * @description `api`, or `cli` for a change made with the command line (no actor, no address).
+         * @enum {string}
+         */
+        AuditVia: "api" | "cli";
         Created: {
             /** @example created */
             code: string;
@@ -600,6 +605,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_users: {
@@ -643,6 +657,15 @@ export interface operations {
                 };
             };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -836,6 +859,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     change_password: {
@@ -994,6 +1026,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_sessions: {
@@ -1014,6 +1055,15 @@ export interface operations {
                 };
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1051,6 +1101,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1190,6 +1249,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     signout_all: {
@@ -1210,6 +1278,15 @@ export interface operations {
                 };
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1364,6 +1441,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     all: {
@@ -1420,6 +1506,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     user: {
@@ -1441,6 +1536,15 @@ export interface operations {
                 };
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
