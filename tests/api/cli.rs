@@ -244,7 +244,9 @@ async fn the_command_line_keeps_the_last_admin_unless_forced_and_audits_every_ch
         assert!(record.ok, "{record:?}");
     }
     // Sign-ins came over HTTP.
-    assert!(trail.iter().any(|r| r.event == "signin" && r.via == Via::Api));
+    assert!(trail
+        .iter()
+        .any(|r| r.event == "signin" && r.via == Via::Api));
     // The disabled root's session ended with the change.
     let (status, body) = refresh_status(&app, &session).await;
     assert_eq!(status, 403, "{body}");
