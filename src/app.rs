@@ -20,6 +20,8 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{self, Db};
 use crate::domain::PasswordPolicy;
+use crate::mail::compose::Links;
+use crate::mail::{Outbox, Transport};
 use crate::redis_link::RedisLink;
 use crate::store;
 
@@ -37,11 +39,64 @@ pub struct Services {
     pub hasher: Arc<PasswordHasher>,
     pub cache: SessionCache,
     pub throttle: Throttle,
+    /// Requests that send mail (a reset link, a sign-in link), per address and client.
+    pub mail_throttle: Throttle,
+    /// Set when mail is on (`PORTCULLIS_SMTP_URL`, or `serve --dev-mail`).
+    pub mail: Option<Mail>,
     /// Set when `PORTCULLIS_REDIS_URL` is: see `redis_link`.
     pub redis: Option<Arc<RedisLink>>,
     pub policy: PasswordPolicy,
     pub trusted_proxies: Vec<IpNet>,
     pub cors_origins: Vec<String>,
+}
+
+/// Mail's components: what the sender needs, and the bell that wakes it.
+pub struct Mail {
+    pub transport: Transport,
+    pub from: lettre::message::Mailbox,
+    pub links: Links,
+    pub wake: Arc<tokio::sync::Notify>,
+}
+
+/// How long a sign-in link works.
+const MAGIC_LINK_TTL: std::time::Duration = std::time::Duration::from_secs(600);
+
+fn mail(settings: &Settings) -> anyhow::Result<Option<Mail>> {
+    let public = url::Url::parse(settings.public_url.trim())
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
+    if public.is_none() {
+        anyhow::bail!(
+            "PORTCULLIS_PUBLIC_URL must be an http:// or https:// URL, not {:?}",
+            settings.public_url
+        );
+    }
+    if !settings.mail_enabled() {
+        if settings.require_verified_email {
+            anyhow::bail!(
+                "PORTCULLIS_REQUIRE_VERIFIED_EMAIL=true needs mail to verify addresses with: \
+                 set PORTCULLIS_SMTP_URL (or serve --dev-mail)"
+            );
+        }
+        return Ok(None);
+    }
+    let transport = match &settings.smtp_url {
+        _ if settings.dev_mail => Transport::Log,
+        Some(url) => Transport::from_url(url.expose())?,
+        None => return Ok(None),
+    };
+    Ok(Some(Mail {
+        transport,
+        from: crate::mail::transport::parse_from(&settings.mail_from)?,
+        links: Links {
+            public_url: settings.public_base(),
+            reset_ttl: settings.reset_ttl,
+            verify_ttl: settings.verify_ttl,
+            magic_link_ttl: MAGIC_LINK_TTL,
+            service: settings.issuer.clone(),
+        },
+        wake: Arc::new(tokio::sync::Notify::new()),
+    }))
 }
 
 impl Deref for AppState {
@@ -60,6 +115,15 @@ impl AppState {
             redis: self.redis.as_deref(),
             cache: Some(&self.cache),
         }
+    }
+
+    /// The mail queue, when mail is on.
+    pub fn outbox(&self) -> Option<Outbox<'_>> {
+        self.mail.as_ref().map(|mail| Outbox {
+            db: &self.db,
+            clock: &self.clock,
+            wake: &mail.wake,
+        })
     }
 
     /// The session lifecycle's components (`auth::sessions`).
@@ -84,6 +148,7 @@ impl AppState {
         if let Some(secret) = &settings.jwt_secret {
             signing_key::check_secret(secret.expose_secret())?;
         }
+        let mail = mail(&settings)?;
         let db = Db::connect(settings.database_url.expose()).await?;
         db::migrate(&db).await.context("applying migrations")?;
         let now = clock.now_ms();
@@ -111,6 +176,15 @@ impl AppState {
                 settings.throttle_client_failures,
                 settings.throttle_window,
             ),
+            mail_throttle: Throttle::new(
+                db.clone(),
+                redis.clone(),
+                settings.throttle_account_failures,
+                settings.throttle_client_failures,
+                settings.throttle_window,
+            )
+            .scoped("mail:"),
+            mail,
             redis,
             policy: PasswordPolicy::new(settings.password_min_length as usize),
             trusted_proxies: settings.trusted_proxies(),

@@ -34,7 +34,12 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Apply migrations, seed roles, serve the API (the default).
-    Serve,
+    Serve {
+        /// Write every mail to the log instead of sending it (links included): for trying
+        /// the mail flows on one's own machine, never for a real deployment.
+        #[arg(long)]
+        dev_mail: bool,
+    },
     /// Apply migrations and exit.
     Migrate,
     /// Print the OpenAPI document (what /api/openapi.json serves) and exit; needs no database.
@@ -98,8 +103,12 @@ pub enum UserCommand {
 pub async fn run() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
-    let result = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(cli.settings).await,
+    let result = match cli.command.unwrap_or(Command::Serve { dev_mail: false }) {
+        Command::Serve { dev_mail } => {
+            let mut settings = cli.settings;
+            settings.dev_mail = dev_mail;
+            serve(settings).await
+        }
         Command::Migrate => migrate(&cli.settings).await,
         Command::Openapi => print_openapi(),
         Command::User(command) => user(&cli.settings, command).await,
@@ -221,6 +230,7 @@ async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
                 &clock,
                 &hasher,
                 &policy,
+                None,
                 Requester::CommandLine,
                 account,
             )

@@ -147,6 +147,51 @@ pub struct Settings {
     /// Listen address of the Prometheus /metrics listener (off when unset).
     #[arg(long, env = "PORTCULLIS_METRICS_BIND", global = true)]
     pub metrics_bind: Option<SocketAddr>,
+
+    /// smtp://host:port, smtps://user:pass@host:465 or smtp+starttls://user:pass@host:587.
+    /// Unset: mail is off and the routes that send it answer 503.
+    #[arg(
+        long,
+        env = "PORTCULLIS_SMTP_URL",
+        hide_env_values = true,
+        value_parser = SecretUrl::parse,
+        global = true
+    )]
+    pub smtp_url: Option<SecretUrl>,
+
+    /// The sender of every mail.
+    #[arg(
+        long,
+        env = "PORTCULLIS_MAIL_FROM",
+        default_value = "Portcullis <no-reply@localhost>",
+        global = true
+    )]
+    pub mail_from: String,
+
+    /// Where users reach the web app: the base of the links in mails.
+    #[arg(
+        long,
+        env = "PORTCULLIS_PUBLIC_URL",
+        default_value = "http://localhost:8080",
+        global = true
+    )]
+    pub public_url: String,
+
+    /// How long a password reset link works.
+    #[arg(long, env = "PORTCULLIS_RESET_TTL", default_value = "30m", value_parser = parse_duration, global = true)]
+    pub reset_ttl: Duration,
+
+    /// How long an email verification link works.
+    #[arg(long, env = "PORTCULLIS_VERIFY_TTL", default_value = "24h", value_parser = parse_duration, global = true)]
+    pub verify_ttl: Duration,
+
+    /// Sign-in answers 403 until the account's address is verified.
+    #[arg(long, env = "PORTCULLIS_REQUIRE_VERIFIED_EMAIL", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub require_verified_email: bool,
+
+    /// Mails go to the log instead of SMTP (`portcullis serve --dev-mail`): local trials only.
+    #[arg(skip)]
+    pub dev_mail: bool,
 }
 
 impl Settings {
@@ -171,6 +216,20 @@ impl Settings {
 
     pub fn trusted_proxies(&self) -> Vec<IpNet> {
         self.trusted_proxies.iter().flatten().copied().collect()
+    }
+
+    /// `PORTCULLIS_PUBLIC_URL` without a trailing slash, ready for a path.
+    pub fn public_base(&self) -> String {
+        self.public_url.trim().trim_end_matches('/').to_string()
+    }
+
+    /// Mail is on: an SMTP server is set, or `--dev-mail` writes mails to the log.
+    pub fn mail_enabled(&self) -> bool {
+        self.dev_mail
+            || self
+                .smtp_url
+                .as_ref()
+                .is_some_and(|u| !u.expose().trim().is_empty())
     }
 
     pub fn cors_origins(&self) -> Vec<String> {

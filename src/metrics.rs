@@ -48,3 +48,9 @@ pub fn redis_subscribed(live: bool) {
 pub fn refresh_reuse() {
     metrics::counter!("portcullis_refresh_reuse_total").increment(1);
 }
+
+/// A queued mail's handling: `sent`, `retried` (an attempt failed, another will follow) or
+/// `failed` (given up).
+pub fn mail(kind: &'static str, outcome: &'static str) {
+    metrics::counter!("portcullis_mail_total", "kind" => kind, "outcome" => outcome).increment(1);
+}

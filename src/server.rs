@@ -62,7 +62,19 @@ impl Server {
             redis: state.redis.clone(),
         };
         tokio::spawn(change_feed::follow(feed, stop.clone()));
-        tokio::spawn(prune_throttle_windows(state.clone(), stop.clone()));
+        tokio::spawn(prune_expired(state.clone(), stop.clone()));
+        if let Some(mail) = &state.mail {
+            let sender = crate::mail::sender::Sender {
+                db: state.db.clone(),
+                clock: state.clock.clone(),
+                transport: mail.transport.clone(),
+                from: mail.from.clone(),
+                links: mail.links.clone(),
+                wake: mail.wake.clone(),
+                node: uuid::Uuid::new_v4().to_string(),
+            };
+            tokio::spawn(sender.run(stop.clone()));
+        }
         let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
@@ -93,9 +105,12 @@ impl Server {
     }
 }
 
-/// Ended failed-sign-in windows are deleted from `throttle_windows` once a minute by every
-/// node, until `stop` turns true.
-async fn prune_throttle_windows(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+/// How long expired mail tokens and handled mails are kept (for a look at what happened).
+const MAIL_KEPT_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// Ended throttle windows (sign-in and mail alike: one table) are deleted once a minute by
+/// every node, until `stop` turns true; so are mail tokens and handled mails a week old.
+async fn prune_expired(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
     let mut ticker = tokio::time::interval(Duration::from_secs(60));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticker.tick().await; // the first tick is at once; the first prune a minute in
@@ -104,8 +119,16 @@ async fn prune_throttle_windows(state: AppState, mut stop: tokio::sync::watch::R
             _ = ticker.tick() => {}
             _ = stop.wait_for(|s| *s) => return,
         }
-        if let Err(e) = state.throttle.prune(state.clock.now_ms()).await {
+        let now = state.clock.now_ms();
+        if let Err(e) = state.throttle.prune(now).await {
             tracing::warn!(error = %e, "pruning throttle windows");
+        }
+        let week_ago = now - MAIL_KEPT_MS;
+        if let Err(e) = crate::store::mail_tokens::prune(&state.db, week_ago).await {
+            tracing::warn!(error = %e, "pruning mail tokens");
+        }
+        if let Err(e) = crate::store::mail_outbox::prune(&state.db, week_ago).await {
+            tracing::warn!(error = %e, "pruning the mail queue");
         }
     }
 }

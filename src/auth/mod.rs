@@ -3,6 +3,7 @@
 //! here knows HTTP: the extractors and cookies that carry these over it are in `http/`.
 pub mod access_token;
 pub mod change_feed;
+pub mod mail_token;
 pub mod notify;
 pub mod password;
 pub mod refresh_token;

@@ -22,6 +22,8 @@ pub struct Throttle {
     account_limit: u32,
     client_limit: u32,
     window_ms: Millis,
+    /// Prefixes every key, so that throttles for different things never share a window.
+    namespace: &'static str,
 }
 
 /// Seconds to wait, when a window is full and still open at `now`.
@@ -51,7 +53,23 @@ impl Throttle {
             account_limit,
             client_limit,
             window_ms: window.as_millis() as Millis,
+            namespace: "",
         }
+    }
+
+    /// The same limits over windows of their own, named `namespace…` (the sign-in
+    /// throttle's have none): for counting requests of another kind per address and client.
+    pub fn scoped(mut self, namespace: &'static str) -> Self {
+        self.namespace = namespace;
+        self
+    }
+
+    fn account_key(&self, login: &str) -> String {
+        format!("{}{}", self.namespace, account_key(login))
+    }
+
+    fn client_key(&self, client: IpAddr) -> String {
+        format!("{}{}", self.namespace, client_key(client))
     }
 
     /// `Some(seconds)` when sign-ins for this login or from this client must wait.
@@ -62,11 +80,11 @@ impl Throttle {
         now: Millis,
     ) -> Result<Option<u64>, DbError> {
         let by_account = self
-            .window(&account_key(login), now)
+            .window(&self.account_key(login), now)
             .await?
             .and_then(|(first, n)| wait(first, n, self.account_limit, self.window_ms, now));
         let by_client = self
-            .window(&client_key(client), now)
+            .window(&self.client_key(client), now)
             .await?
             .and_then(|(first, n)| wait(first, n, self.client_limit, self.window_ms, now));
         Ok(by_account.max(by_client))
@@ -100,18 +118,18 @@ impl Throttle {
         now: Millis,
     ) -> Result<(), DbError> {
         self.record_account_failure(login, now).await?;
-        self.count(&client_key(client), now).await
+        self.count(&self.client_key(client), now).await
     }
 
     /// A failure that counts against an account key only (not the client a second time).
     pub async fn record_account_failure(&self, login: &str, now: Millis) -> Result<(), DbError> {
-        self.count(&account_key(login), now).await
+        self.count(&self.account_key(login), now).await
     }
 
     /// A successful sign-in clears the account's failures (not the client's: one good
     /// password must not buy an address more guesses at other accounts).
     pub async fn record_success(&self, login: &str) -> Result<(), DbError> {
-        let key = account_key(login);
+        let key = self.account_key(login);
         if let Some(redis) = &self.redis {
             // Failures counted in the database during a Redis outage are cleared below too.
             let _ = redis.clear(&key).await;

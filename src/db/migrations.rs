@@ -243,6 +243,62 @@ fn migrations() -> Vec<Migration> {
                     .to_owned(),
             )],
         },
+        Migration {
+            version: 6,
+            steps: vec![
+                // When the account's address was last proven its owner's (a link mailed
+                // to it was followed); NULL until then.
+                Step::Alter(
+                    Table::alter()
+                        .table(name("users"))
+                        .add_column(millis_null("email_verified_at"))
+                        .to_owned(),
+                ),
+                // One-time tokens sent by mail (store/mail_tokens.rs), as hashes.
+                Step::Table(
+                    Table::create()
+                        .table(name("mail_tokens"))
+                        .col(id_column())
+                        .col(text("token_hash", 64))
+                        .col(text("purpose", 16))
+                        .col(ColumnDef::new(name("user_id")).big_integer().not_null())
+                        .col(text("email", 254))
+                        .col(millis("created_at"))
+                        .col(millis("expires_at"))
+                        .col(millis_null("used_at"))
+                        .foreign_key(&mut fk("mail_tokens", "user_id", "users", "id"))
+                        .to_owned(),
+                ),
+                index("mail_tokens", &["token_hash"], true),
+                index("mail_tokens", &["user_id", "purpose"], false),
+                // The mail queue (store/mail_outbox.rs). No foreign key: a mail about an
+                // account deleted meanwhile is skipped by the sender, not lost by a cascade.
+                Step::Table(
+                    Table::create()
+                        .table(name("mail_outbox"))
+                        .col(id_column())
+                        .col(text("kind", 32))
+                        .col(ColumnDef::new(name("user_id")).big_integer().null())
+                        .col(text("email", 254))
+                        .col(text_null("detail", 254))
+                        .col(millis("created_at"))
+                        .col(millis("next_attempt_at"))
+                        .col(
+                            ColumnDef::new(name("attempts"))
+                                .big_integer()
+                                .not_null()
+                                .default(0),
+                        )
+                        .col(millis_null("locked_until"))
+                        .col(text_null("locked_by", 64))
+                        .col(millis_null("done_at"))
+                        .col(text_null("outcome", 8))
+                        .col(text_null("last_error", 512))
+                        .to_owned(),
+                ),
+                index("mail_outbox", &["done_at", "next_attempt_at"], false),
+            ],
+        },
     ]
 }
 

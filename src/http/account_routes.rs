@@ -43,6 +43,8 @@ pub struct Me {
     roles: Vec<&'static str>,
     /// RFC 3339, UTC.
     created_at: String,
+    /// The address was proven its owner's by a link mailed to it.
+    email_verified: bool,
 }
 
 /// The signed-in account.
@@ -59,6 +61,7 @@ async fn me(State(state): State<AppState>, user: AuthUser) -> Result<ApiJson<Me>
         email: record.email,
         roles: record.roles.authorities(),
         created_at: rfc3339(record.created_at),
+        email_verified: record.email_verified_at.is_some(),
     }))
 }
 
@@ -77,11 +80,22 @@ pub struct MaxLengthRule {
     max_length: usize,
 }
 
+/// What the server's mail allows, for clients to show the matching pages.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MailPolicy {
+    /// Mail is on: password reset and verification links can be sent.
+    enabled: bool,
+    /// Sign-in waits for a verified address.
+    require_verified_email: bool,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct Policy {
     username: LengthRule,
     email: MaxLengthRule,
     password: LengthRule,
+    mail: MailPolicy,
 }
 
 /// The rules signup applies, for clients to mirror.
@@ -100,6 +114,10 @@ async fn policy(State(state): State<AppState>) -> ApiJson<Policy> {
             min_length: state.policy.min_length,
             max_length: PasswordPolicy::MAX,
             pattern: None,
+        },
+        mail: MailPolicy {
+            enabled: state.mail.is_some(),
+            require_verified_email: state.settings.require_verified_email,
         },
     })
 }

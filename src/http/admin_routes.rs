@@ -53,6 +53,8 @@ pub struct UserItem {
     disabled: bool,
     created_at: String,
     last_signin_at: Option<String>,
+    /// The address was proven its owner's by a link mailed to it.
+    email_verified: bool,
 }
 
 impl From<UserRecord> for UserItem {
@@ -63,6 +65,7 @@ impl From<UserRecord> for UserItem {
             disabled: u.disabled,
             created_at: rfc3339(u.created_at),
             last_signin_at: u.last_signin_at.map(rfc3339),
+            email_verified: u.email_verified_at.is_some(),
             username: u.username,
             email: u.email,
         }

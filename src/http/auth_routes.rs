@@ -86,6 +86,7 @@ async fn signup(
         &state.clock,
         &state.hasher,
         &state.policy,
+        state.outbox(),
         requester,
         account,
     )
@@ -165,6 +166,7 @@ async fn signin(
         &state.sessions(),
         &state.hasher,
         &state.throttle,
+        state.settings.require_verified_email,
         client,
         &body.username,
         body.password,

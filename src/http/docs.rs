@@ -43,6 +43,7 @@ impl MessageBody {
         (name = "auth", description = "The tutorial's sign-up, sign-in, refresh and sign-out"),
         (name = "test", description = "The tutorial's content routes, one per access level"),
         (name = "account", description = "The signed-in user's own account and sessions"),
+        (name = "recovery", description = "Password reset and proof of address by mail"),
         (name = "admin", description = "Administration (admins only)"),
         (name = "health", description = "Liveness and readiness"),
         (name = "docs", description = "This document and its viewer"),

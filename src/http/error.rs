@@ -14,6 +14,7 @@ use crate::db::DbError;
 use crate::domain::{PasswordRejection, RoleSet};
 use crate::service::accounts::AccountError;
 use crate::service::admin::AdminError;
+use crate::service::recovery::RecoveryError;
 use crate::service::signin::SigninError;
 use crate::service::signup::SignupError;
 
@@ -246,9 +247,50 @@ impl From<SigninError> for ApiError {
             SigninError::Missing => ApiError::bad_request("username and password are required."),
             SigninError::Throttled(retry_after) => ApiError::too_many_attempts(retry_after),
             SigninError::InvalidCredentials => ApiError::invalid_credentials(),
+            SigninError::EmailNotVerified => ApiError::new(
+                StatusCode::FORBIDDEN,
+                ErrorCode::EmailNotVerified,
+                "Verify your email address first: follow the link we mailed you.",
+            ),
             SigninError::Hash(e) => e.into(),
             SigninError::Db(e) => e.into(),
             SigninError::Internal(e) => e.into(),
+        }
+    }
+}
+
+impl From<RecoveryError> for ApiError {
+    fn from(e: RecoveryError) -> Self {
+        match e {
+            RecoveryError::MailDisabled => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::MailDisabled,
+                "Mail is not set up on this server.",
+            ),
+            RecoveryError::InvalidEmail(why) => ApiError::bad_request(why),
+            RecoveryError::Throttled(retry_after) => {
+                let mut e = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    ErrorCode::TooManyAttempts,
+                    "Too many requests for this address or from this client. Try again later.",
+                );
+                e.retry_after = Some(retry_after);
+                e
+            }
+            RecoveryError::InvalidToken => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::InvalidToken,
+                "This link is invalid or has expired.",
+            ),
+            RecoveryError::Password(rejection) => rejection.into(),
+            RecoveryError::AlreadyVerified => ApiError::new(
+                StatusCode::CONFLICT,
+                ErrorCode::AlreadyVerified,
+                "Your email address is verified already.",
+            ),
+            RecoveryError::Gone => ApiError::invalid_token(),
+            RecoveryError::Hash(e) => e.into(),
+            RecoveryError::Db(e) => e.into(),
         }
     }
 }

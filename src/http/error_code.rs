@@ -35,6 +35,11 @@ pub enum ErrorCode {
     RefreshTokenExpired,
     RefreshTokenReused,
     LastAdmin,
+    /// No mail server is set: the route that sends mail cannot.
+    MailDisabled,
+    /// `PORTCULLIS_REQUIRE_VERIFIED_EMAIL`: the account's address must be verified first.
+    EmailNotVerified,
+    AlreadyVerified,
     /// `/health/ready`: the database does not answer.
     NotReady,
     /// The database cannot be reached: retry shortly.
@@ -68,6 +73,9 @@ impl ErrorCode {
             ErrorCode::RefreshTokenExpired => "refresh_token_expired",
             ErrorCode::RefreshTokenReused => "refresh_token_reused",
             ErrorCode::LastAdmin => "last_admin",
+            ErrorCode::MailDisabled => "mail_disabled",
+            ErrorCode::EmailNotVerified => "email_not_verified",
+            ErrorCode::AlreadyVerified => "already_verified",
             ErrorCode::NotReady => "not_ready",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
@@ -80,7 +88,7 @@ mod tests {
     use super::*;
 
     /// Every code; `as_str`'s match makes sure none is missing from it.
-    const ALL: [ErrorCode; 26] = [
+    const ALL: [ErrorCode; 29] = [
         ErrorCode::InvalidRequest,
         ErrorCode::Forbidden,
         ErrorCode::Unauthenticated,
@@ -104,6 +112,9 @@ mod tests {
         ErrorCode::RefreshTokenExpired,
         ErrorCode::RefreshTokenReused,
         ErrorCode::LastAdmin,
+        ErrorCode::MailDisabled,
+        ErrorCode::EmailNotVerified,
+        ErrorCode::AlreadyVerified,
         ErrorCode::NotReady,
         ErrorCode::Unavailable,
         ErrorCode::Internal,

@@ -14,6 +14,7 @@ pub mod json;
 pub mod json_body;
 pub mod metrics;
 pub mod middleware;
+pub mod recovery_routes;
 pub mod router;
 pub mod test_routes;
 pub mod web_app;

@@ -21,7 +21,7 @@ use crate::http::error::ApiError;
 use crate::http::error_code::ErrorCode;
 use crate::http::{
     account_routes, admin_routes, auth_routes, docs, health, json_body::MAX_BODY_BYTES,
-    middleware as mw, test_routes,
+    middleware as mw, recovery_routes, test_routes,
 };
 
 /// Every route of the API, documented: a route can only be added through utoipa's
@@ -31,6 +31,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(auth_routes::router())
         .merge(test_routes::router())
         .merge(account_routes::router())
+        .merge(recovery_routes::router())
         .merge(admin_routes::router())
         .merge(health::router())
         .merge(docs::router())

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod import;
+pub mod recovery;
 pub mod sessions;
 pub mod signin;
 pub mod signup;

@@ -35,6 +35,10 @@ pub enum SigninError {
     /// Unknown user, wrong password or disabled account: which, nobody outside learns.
     #[error("invalid username or password")]
     InvalidCredentials,
+    /// The password was right, but `PORTCULLIS_REQUIRE_VERIFIED_EMAIL` wants the address
+    /// proven first.
+    #[error("the email address is not verified")]
+    EmailNotVerified,
     #[error(transparent)]
     Hash(#[from] HashError),
     #[error("database: {0}")]
@@ -43,10 +47,17 @@ pub enum SigninError {
     Internal(#[from] anyhow::Error),
 }
 
+/// The throttle key that counts failures against the account itself, whichever of its
+/// names was typed.
+pub fn account_throttle_key(user_id: i64) -> String {
+    format!("#account:{user_id}")
+}
+
 pub async fn signin(
     sessions: &Sessions<'_>,
     hasher: &Arc<PasswordHasher>,
     throttle: &Throttle,
+    require_verified_email: bool,
     client: Client<'_>,
     login: &str,
     password: SecretString,
@@ -74,7 +85,7 @@ pub async fn signin(
     // not give an attacker two budgets. An unknown login gets a stand-in key so that both
     // cases do the same throttle work (and take the same time).
     let account_key = match &user {
-        Some(u) => format!("#account:{}", u.id),
+        Some(u) => account_throttle_key(u.id),
         None => format!("#unknown:{login}"),
     };
     if let Some(retry_after) = throttle.check(&account_key, client.ip, now).await? {
@@ -99,6 +110,12 @@ pub async fn signin(
     };
     throttle.record_success(login).await?;
     throttle.record_success(&account_key).await?;
+    // Only once the password is known right: the answer tells nothing to a guesser.
+    if require_verified_email && user.email_verified_at.is_none() {
+        entry.subject_id = Some(user.id);
+        audit::record(db, clock, Event::Signin, false, &entry).await;
+        return Err(SigninError::EmailNotVerified);
+    }
 
     if let Some(password) = rehash_with {
         let hash = hasher.hash(password).await?;

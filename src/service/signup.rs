@@ -2,7 +2,8 @@
 //! here, so both keep the same rules: the username, email and password policies; roles
 //! beyond `user` only for an admin (or the operator at the command line); uniqueness
 //! decided by the database itself, so concurrent signups make one account; every attempt
-//! audited.
+//! audited. Over HTTP, with mail on, the new address is sent a verification link; an
+//! account made at the command line counts as verified (the operator vouches for it).
 use std::sync::Arc;
 
 use crate::audit::{self, Entry, Event, Via};
@@ -12,6 +13,8 @@ use crate::db::{Db, DbError};
 use crate::domain::{
     Email, NewPassword, PasswordPolicy, PasswordRejection, Role, RoleSet, Username,
 };
+use crate::mail::Outbox;
+use crate::service::recovery::queue_verification;
 use crate::store::{self, StoreError};
 
 /// Who asks for the account, and from where.
@@ -70,6 +73,7 @@ pub async fn signup(
     clock: &Clock,
     hasher: &Arc<PasswordHasher>,
     policy: &PasswordPolicy,
+    outbox: Option<Outbox<'_>>,
     requester: Requester<'_>,
     account: NewAccount<'_>,
 ) -> Result<Created, SignupError> {
@@ -101,6 +105,22 @@ pub async fn signup(
         Ok(id) => {
             entry.subject_id = Some(id);
             audit::record(db, clock, Event::Signup, true, &entry).await;
+            // The account exists and the answer is 201 whatever happens here: a lost
+            // verification mail can be asked for again.
+            let proven = match (requester, outbox) {
+                (Requester::CommandLine, _) => {
+                    store::users::mark_email_verified(db, id, email.as_str(), clock.now_ms())
+                        .await
+                        .map(|_| ())
+                }
+                (Requester::Http { .. }, Some(outbox)) => {
+                    queue_verification(outbox, id, email.as_str()).await
+                }
+                (Requester::Http { .. }, None) => Ok(()),
+            };
+            if let Err(e) = proven {
+                tracing::warn!(error = %e, user_id = id, "signup: address neither verified nor sent a link");
+            }
             Ok(Created {
                 id,
                 username,

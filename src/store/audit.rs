@@ -4,6 +4,7 @@ use sqlx::Row;
 
 use crate::clock::Millis;
 use crate::db::{Db, DbError};
+use crate::store::mail_outbox::Kind as MailKind;
 
 /// Every event docs/API.md §2 names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,6 +24,14 @@ pub enum Event {
     Deleted,
     /// The command line's `--force` let a change remove the last enabled admin.
     LastAdminOverride,
+    /// `POST /api/auth/password-reset`, for whatever address was typed.
+    PasswordResetRequested,
+    /// A password set with a reset link (or a refused link).
+    PasswordReset,
+    /// An address proven by a link mailed to it.
+    EmailVerified,
+    /// A mail of this kind was sent (ok) or given up (failed).
+    Mailed(MailKind),
 }
 
 impl Event {
@@ -42,6 +51,17 @@ impl Event {
             Event::Enabled => "enabled",
             Event::Deleted => "deleted",
             Event::LastAdminOverride => "last_admin_override",
+            Event::PasswordResetRequested => "password_reset_requested",
+            Event::PasswordReset => "password_reset",
+            Event::EmailVerified => "email_verified",
+            Event::Mailed(kind) => match kind {
+                MailKind::PasswordReset => "mailed_password_reset",
+                MailKind::PasswordChanged => "mailed_password_changed",
+                MailKind::VerifyEmail => "mailed_verify_email",
+                MailKind::EmailChange => "mailed_email_change",
+                MailKind::EmailChanged => "mailed_email_changed",
+                MailKind::MagicLink => "mailed_magic_link",
+            },
         }
     }
 }

@@ -3,6 +3,8 @@
 pub mod admin_changes;
 pub mod audit;
 pub mod cache_events;
+pub mod mail_outbox;
+pub mod mail_tokens;
 pub mod server_keys;
 pub mod sessions;
 pub mod throttle;

@@ -27,9 +27,12 @@ pub struct UserRecord {
     pub roles: RoleSet,
     pub created_at: Millis,
     pub last_signin_at: Option<Millis>,
+    /// When the address was last proven its owner's; `None` until then.
+    pub email_verified_at: Option<Millis>,
 }
 
-const COLUMNS: &str = "id, username, email, password_hash, disabled, created_at, last_signin_at";
+const COLUMNS: &str =
+    "id, username, email, password_hash, disabled, created_at, last_signin_at, email_verified_at";
 
 /// Creates the account and its roles in one transaction. A taken username or email is
 /// reported from the unique constraint itself, so concurrent signups create one account.
@@ -104,6 +107,44 @@ pub async fn find_by_login(db: &Db, login: &str) -> Result<Option<UserRecord>, D
     }
 }
 
+/// The account whose address is `email` (compared without regard to case).
+pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<UserRecord>, DbError> {
+    // No address contains NUL, and PostgreSQL refuses it in text: it is never looked up.
+    if email.contains('\0') {
+        return Ok(None);
+    }
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE email_lower = ?");
+    let sql = db.sql(&sql);
+    let row = sqlx::query(&sql)
+        .bind(email.to_ascii_lowercase())
+        .fetch_optional(&db.pool)
+        .await?;
+    match row {
+        Some(row) => Ok(Some(with_roles(db, &row).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Marks the account's address verified, if it is still `email`; false when it is not.
+pub async fn mark_email_verified(
+    db: &Db,
+    user_id: i64,
+    email: &str,
+    now: Millis,
+) -> Result<bool, DbError> {
+    let sql = db.sql(
+        "UPDATE users SET email_verified_at = ?, updated_at = ? WHERE id = ? AND email_lower = ?",
+    );
+    let done = sqlx::query(&sql)
+        .bind(now)
+        .bind(now)
+        .bind(user_id)
+        .bind(email.to_ascii_lowercase())
+        .execute(&db.pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<UserRecord>, DbError> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE id = ?");
     let sql = db.sql(&sql);
@@ -124,6 +165,7 @@ async fn with_roles(db: &Db, row: &AnyRow) -> Result<UserRecord, DbError> {
         disabled: row.try_get::<i64, _>(4)? != 0,
         created_at: row.try_get(5)?,
         last_signin_at: row.try_get(6)?,
+        email_verified_at: row.try_get(7)?,
         roles: roles_of(db, id).await?,
     })
 }

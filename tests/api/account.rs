@@ -117,13 +117,21 @@ async fn me_answers_the_signed_in_account(db: DbKind) {
     let body: Value = response.json().await.unwrap();
     assert_eq!(
         keys(&body),
-        HashSet::from(["id", "username", "email", "roles", "createdAt"]),
+        HashSet::from([
+            "id",
+            "username",
+            "email",
+            "roles",
+            "createdAt",
+            "emailVerified"
+        ]),
         "{body}"
     );
     assert_eq!(body["id"], id);
     assert_eq!(body["username"], "Alice");
     assert_eq!(body["email"], "Alice@example.com");
     assert_eq!(body["roles"], json!(["ROLE_USER", "ROLE_MODERATOR"]));
+    assert_eq!(body["emailVerified"], false, "no link was followed");
     let created = body["createdAt"].as_str().unwrap();
     assert!(is_rfc3339_millis(created), "{created}");
     assert!(
@@ -160,6 +168,7 @@ async fn policy_describes_the_signup_rules_to_anyone(db: DbKind) {
             "username": {"minLength": 3, "maxLength": 20, "pattern": "^[A-Za-z0-9._-]{3,20}$"},
             "email": {"maxLength": 254},
             "password": {"minLength": 8, "maxLength": 128},
+            "mail": {"enabled": false, "requireVerifiedEmail": false},
         })
     );
     // A bad token does not matter to a route that needs none.

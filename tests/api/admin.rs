@@ -200,7 +200,8 @@ async fn user_list_has_the_documented_shape(db: DbKind) {
                 "roles",
                 "disabled",
                 "createdAt",
-                "lastSigninAt"
+                "lastSigninAt",
+                "emailVerified"
             ]),
             "{item}"
         );

@@ -11,8 +11,12 @@ use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
 use sqlx::Connection;
 
+#[path = "mail.rs"]
+mod mail;
 #[path = "process.rs"]
 mod process;
+#[allow(unused_imports)] // not every test target sends mail
+pub use mail::*;
 pub use process::*;
 
 /// Runs each named `async fn name(db: DbKind)` once per database:
@@ -51,11 +55,17 @@ pub enum DbKind {
     Postgres(String),
 }
 
+/// PORTCULLIS_TEST_REQUIRE_ALL_DATABASES says nothing may be skipped (as in CI): no
+/// database, Redis or the tests' SMTP server.
+pub fn require_all_services() -> bool {
+    std::env::var_os("PORTCULLIS_TEST_REQUIRE_ALL_DATABASES").is_some()
+}
+
 /// The URL in `var`, if set. Unset is a skip, or a failure when
-/// PORTCULLIS_TEST_REQUIRE_ALL_DATABASES says nothing may be skipped (as in CI).
+/// `require_all_services()`.
 fn service_url(var: &str) -> Option<String> {
     let url = std::env::var(var).ok().filter(|u| !u.is_empty());
-    if url.is_none() && std::env::var_os("PORTCULLIS_TEST_REQUIRE_ALL_DATABASES").is_some() {
+    if url.is_none() && require_all_services() {
         panic!("{var} is unset and PORTCULLIS_TEST_REQUIRE_ALL_DATABASES forbids skipping");
     }
     url

@@ -1,0 +1,180 @@
+//! A queued mail made into a message: who it goes to, the token its link carries (made
+//! now, so that only the latest mail's link works and no working link waits in the
+//! queue), and the words.
+use std::time::Duration;
+
+use lettre::message::{Mailbox, MultiPart};
+use lettre::Message;
+
+use crate::auth::mail_token;
+use crate::clock::Millis;
+use crate::db::{Db, DbError};
+use crate::mail::templates::{self, Fields};
+use crate::store::mail_outbox::{Claimed, Kind};
+use crate::store::mail_tokens::{self, Purpose};
+use crate::store::{self, users::UserRecord};
+
+/// Where links point and how long they work.
+#[derive(Clone, Debug)]
+pub struct Links {
+    /// `PORTCULLIS_PUBLIC_URL`, without a trailing slash.
+    pub public_url: String,
+    pub reset_ttl: Duration,
+    pub verify_ttl: Duration,
+    pub magic_link_ttl: Duration,
+    /// The service's name in the mails.
+    pub service: String,
+}
+
+/// A mail ready to go: the message, and its plain text for the log of `--dev-mail`.
+pub struct Outgoing {
+    /// The account the mail is about.
+    pub user_id: i64,
+    pub message: Message,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+}
+
+pub enum Composed {
+    Send(Box<Outgoing>),
+    /// Nothing to send, and why (for the log): no such account, disabled, gone, or the
+    /// address has changed since the mail was queued.
+    Skip(&'static str),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ComposeError {
+    #[error("database: {0}")]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Template(#[from] crate::mail::templates::TemplateError),
+    /// The recipient is not an address lettre accepts: retrying will not help.
+    #[error("recipient {0:?} is not a mail address")]
+    Recipient(String),
+    #[error("building the message: {0}")]
+    Build(#[from] lettre::error::Error),
+}
+
+fn ms(d: Duration) -> Millis {
+    d.as_millis() as Millis
+}
+
+fn same_address(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+/// A new token of `purpose` for `user`, good for `ttl`, bound to `email`; its link.
+async fn link(
+    db: &Db,
+    links: &Links,
+    purpose: Purpose,
+    user: &UserRecord,
+    email: &str,
+    ttl: Duration,
+    now: Millis,
+) -> Result<String, DbError> {
+    let token = mail_token::generate();
+    let hash = mail_token::hash(&token);
+    mail_tokens::replace(db, purpose, user.id, email, &hash, now, now + ms(ttl)).await?;
+    let page = match purpose {
+        Purpose::Reset => "reset-password",
+        Purpose::Verify | Purpose::EmailChange => "verify-email",
+        Purpose::MagicLink => "magic-link",
+    };
+    Ok(format!("{}/{page}?token={token}", links.public_url))
+}
+
+pub async fn compose(
+    db: &Db,
+    links: &Links,
+    from: &Mailbox,
+    job: &Claimed,
+    now: Millis,
+) -> Result<Composed, ComposeError> {
+    // The account the mail is about: by id when queued for one, else by the address typed.
+    let user = match job.user_id {
+        Some(id) => store::users::find_by_id(db, id).await?,
+        None => store::users::find_by_email(db, &job.email).await?,
+    };
+    let Some(user) = user else {
+        return Ok(Composed::Skip("no such account"));
+    };
+    if user.disabled && job.kind != Kind::PasswordChanged {
+        return Ok(Composed::Skip("the account is disabled"));
+    }
+    let minutes = |d: Duration| d.as_secs().div_ceil(60);
+    let hours = |d: Duration| d.as_secs().div_ceil(3600);
+    let mut fields = Fields {
+        username: &user.username,
+        service: &links.service,
+        ..Fields::default()
+    };
+    let (to, url) = match job.kind {
+        Kind::PasswordReset => {
+            let url = link(
+                db,
+                links,
+                Purpose::Reset,
+                &user,
+                &user.email,
+                links.reset_ttl,
+                now,
+            )
+            .await?;
+            fields.minutes = minutes(links.reset_ttl);
+            (user.email.as_str(), Some(url))
+        }
+        Kind::MagicLink => {
+            let ttl = links.magic_link_ttl;
+            let url = link(db, links, Purpose::MagicLink, &user, &user.email, ttl, now).await?;
+            fields.minutes = minutes(ttl);
+            (user.email.as_str(), Some(url))
+        }
+        Kind::VerifyEmail => {
+            if !same_address(&user.email, &job.email) {
+                return Ok(Composed::Skip("the address has changed since"));
+            }
+            if user.email_verified_at.is_some() {
+                return Ok(Composed::Skip("the address is verified already"));
+            }
+            let ttl = links.verify_ttl;
+            let url = link(db, links, Purpose::Verify, &user, &user.email, ttl, now).await?;
+            fields.email = &user.email;
+            fields.hours = hours(ttl);
+            (user.email.as_str(), Some(url))
+        }
+        Kind::EmailChange => {
+            let ttl = links.verify_ttl;
+            let url = link(db, links, Purpose::EmailChange, &user, &job.email, ttl, now).await?;
+            fields.email = &job.email;
+            fields.hours = hours(ttl);
+            (job.email.as_str(), Some(url))
+        }
+        Kind::EmailChanged => {
+            fields.email = job.detail.as_deref().unwrap_or_default();
+            (job.email.as_str(), None)
+        }
+        Kind::PasswordChanged => (user.email.as_str(), None),
+    };
+    fields.link = url.as_deref().unwrap_or_default();
+    let rendered = templates::render(job.kind, &fields)?;
+    let mailbox: Mailbox = to
+        .parse()
+        .map_err(|_| ComposeError::Recipient(to.to_string()))?;
+    let message = Message::builder()
+        .from(from.clone())
+        .to(mailbox)
+        .subject(rendered.subject.clone())
+        .multipart(MultiPart::alternative_plain_html(
+            rendered.text.clone(),
+            rendered.html,
+        ))?;
+    Ok(Composed::Send(Box::new(Outgoing {
+        user_id: user.id,
+        message,
+        to: to.to_string(),
+        subject: rendered.subject,
+        text: rendered.text,
+    })))
+}
