@@ -61,6 +61,17 @@ pub struct Mail {
 /// How long a sign-in link works.
 const MAGIC_LINK_TTL: std::time::Duration = std::time::Duration::from_secs(600);
 
+/// Where mailed links point and how long they work, from the settings.
+pub fn links(settings: &Settings) -> Links {
+    Links {
+        public_url: settings.public_base(),
+        reset_ttl: settings.reset_ttl,
+        verify_ttl: settings.verify_ttl,
+        magic_link_ttl: MAGIC_LINK_TTL,
+        service: settings.issuer.clone(),
+    }
+}
+
 fn mail(settings: &Settings) -> anyhow::Result<Option<Mail>> {
     let public = url::Url::parse(settings.public_url.trim())
         .ok()
@@ -72,6 +83,12 @@ fn mail(settings: &Settings) -> anyhow::Result<Option<Mail>> {
         );
     }
     if !settings.mail_enabled() {
+        if settings.magic_links {
+            anyhow::bail!(
+                "PORTCULLIS_MAGIC_LINKS=true needs mail to send the links with: \
+                 set PORTCULLIS_SMTP_URL (or serve --dev-mail)"
+            );
+        }
         if settings.require_verified_email {
             anyhow::bail!(
                 "PORTCULLIS_REQUIRE_VERIFIED_EMAIL=true needs mail to verify addresses with: \
@@ -88,13 +105,7 @@ fn mail(settings: &Settings) -> anyhow::Result<Option<Mail>> {
     Ok(Some(Mail {
         transport,
         from: crate::mail::transport::parse_from(&settings.mail_from)?,
-        links: Links {
-            public_url: settings.public_base(),
-            reset_ttl: settings.reset_ttl,
-            verify_ttl: settings.verify_ttl,
-            magic_link_ttl: MAGIC_LINK_TTL,
-            service: settings.issuer.clone(),
-        },
+        links: links(settings),
         wake: Arc::new(tokio::sync::Notify::new()),
     }))
 }

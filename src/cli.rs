@@ -14,6 +14,7 @@ use crate::db::{self, Db};
 use crate::domain::{PasswordPolicy, PasswordRejection, RoleSet};
 use crate::server::Server;
 use crate::service::admin::{self, Actor, AdminError, UserChange};
+use crate::service::recovery::{self, RecoveryError};
 use crate::service::signup::{self, NewAccount, Requester, SignupError};
 use crate::store::{self, users::UserRecord};
 use secrecy::{ExposeSecret, SecretString};
@@ -98,6 +99,9 @@ pub enum UserCommand {
     },
     /// Enable a disabled account.
     Enable { username: String },
+    /// Print a password reset link for an account (a username or email), for an operator
+    /// without mail to hand over; it works once, for PORTCULLIS_RESET_TTL.
+    ResetLink { username: String },
 }
 
 pub async fn run() -> ExitCode {
@@ -292,6 +296,16 @@ async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
             };
             administer(&db, &clock, &username, change, false).await?;
             println!("{username} is enabled.");
+        }
+        UserCommand::ResetLink { username } => {
+            let links = crate::app::links(settings);
+            let link = recovery::reset_link(&db, &clock, &links, &username)
+                .await
+                .map_err(|e| match e {
+                    RecoveryError::Gone => anyhow::anyhow!("no account named {username}"),
+                    e => anyhow::Error::new(e),
+                })?;
+            println!("{link}");
         }
     }
     db.pool.close().await;

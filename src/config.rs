@@ -189,6 +189,10 @@ pub struct Settings {
     #[arg(long, env = "PORTCULLIS_REQUIRE_VERIFIED_EMAIL", default_value_t = false, action = clap::ArgAction::Set, global = true)]
     pub require_verified_email: bool,
 
+    /// Signing in with a link mailed to the account's address, without a password.
+    #[arg(long, env = "PORTCULLIS_MAGIC_LINKS", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub magic_links: bool,
+
     /// Mails go to the log instead of SMTP (`portcullis serve --dev-mail`): local trials only.
     #[arg(skip)]
     pub dev_mail: bool,

@@ -88,6 +88,8 @@ pub struct MailPolicy {
     enabled: bool,
     /// Sign-in waits for a verified address.
     require_verified_email: bool,
+    /// Sign-in links can be asked for (`POST /api/auth/magic-link`).
+    magic_links: bool,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -118,6 +120,7 @@ async fn policy(State(state): State<AppState>) -> ApiJson<Policy> {
         mail: MailPolicy {
             enabled: state.mail.is_some(),
             require_verified_email: state.settings.require_verified_email,
+            magic_links: state.settings.magic_links,
         },
     })
 }

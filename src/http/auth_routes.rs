@@ -172,7 +172,18 @@ async fn signin(
         body.password,
     )
     .await?;
-    let delivery = delivery_for(&state, &headers);
+    Ok(signed_in(&state, &headers, jar, SignedIn { user, issued }))
+}
+
+/// The answer to every successful sign-in, whatever proved who it is: the account, and the
+/// tokens in cookies and (unless cookie-only) in the body.
+pub fn signed_in(
+    state: &AppState,
+    headers: &HeaderMap,
+    jar: CookieJar,
+    SignedIn { user, issued }: SignedIn,
+) -> Response {
+    let delivery = delivery_for(state, headers);
     let body = SigninResponse {
         id: user.id,
         username: user.username.clone(),
@@ -186,12 +197,12 @@ async fn signin(
     let jar = if delivery.uses_cookies() {
         cookies::add_to(
             jar,
-            cookies::issued(&state, &issued.access_token, &issued.refresh_token),
+            cookies::issued(state, &issued.access_token, &issued.refresh_token),
         )
     } else {
         jar
     };
-    Ok((jar, ApiJson(body)).into_response())
+    (jar, ApiJson(body)).into_response()
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -288,9 +288,28 @@ impl From<RecoveryError> for ApiError {
                 ErrorCode::AlreadyVerified,
                 "Your email address is verified already.",
             ),
+            RecoveryError::MagicLinksDisabled => ApiError::new(
+                StatusCode::FORBIDDEN,
+                ErrorCode::MagicLinksDisabled,
+                "Sign-in links are not enabled on this server.",
+            ),
+            RecoveryError::WrongPassword => ApiError::new(
+                StatusCode::FORBIDDEN,
+                ErrorCode::WrongPassword,
+                "Current password is incorrect.",
+            ),
+            RecoveryError::SameEmail => {
+                ApiError::bad_request("newEmail is the account's address already.")
+            }
+            RecoveryError::EmailTaken => ApiError::new(
+                StatusCode::CONFLICT,
+                ErrorCode::EmailTaken,
+                "Failed! Email is already in use!",
+            ),
             RecoveryError::Gone => ApiError::invalid_token(),
             RecoveryError::Hash(e) => e.into(),
             RecoveryError::Db(e) => e.into(),
+            RecoveryError::Internal(e) => e.into(),
         }
     }
 }

@@ -40,6 +40,8 @@ pub enum ErrorCode {
     /// `PORTCULLIS_REQUIRE_VERIFIED_EMAIL`: the account's address must be verified first.
     EmailNotVerified,
     AlreadyVerified,
+    /// `PORTCULLIS_MAGIC_LINKS` is off.
+    MagicLinksDisabled,
     /// `/health/ready`: the database does not answer.
     NotReady,
     /// The database cannot be reached: retry shortly.
@@ -76,6 +78,7 @@ impl ErrorCode {
             ErrorCode::MailDisabled => "mail_disabled",
             ErrorCode::EmailNotVerified => "email_not_verified",
             ErrorCode::AlreadyVerified => "already_verified",
+            ErrorCode::MagicLinksDisabled => "magic_links_disabled",
             ErrorCode::NotReady => "not_ready",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
@@ -88,7 +91,7 @@ mod tests {
     use super::*;
 
     /// Every code; `as_str`'s match makes sure none is missing from it.
-    const ALL: [ErrorCode; 29] = [
+    const ALL: [ErrorCode; 30] = [
         ErrorCode::InvalidRequest,
         ErrorCode::Forbidden,
         ErrorCode::Unauthenticated,
@@ -115,6 +118,7 @@ mod tests {
         ErrorCode::MailDisabled,
         ErrorCode::EmailNotVerified,
         ErrorCode::AlreadyVerified,
+        ErrorCode::MagicLinksDisabled,
         ErrorCode::NotReady,
         ErrorCode::Unavailable,
         ErrorCode::Internal,

@@ -10,9 +10,9 @@ use crate::auth::mail_token;
 use crate::clock::Millis;
 use crate::db::{Db, DbError};
 use crate::mail::templates::{self, Fields};
+use crate::store;
 use crate::store::mail_outbox::{Claimed, Kind};
 use crate::store::mail_tokens::{self, Purpose};
-use crate::store::{self, users::UserRecord};
 
 /// Where links point and how long they work.
 #[derive(Clone, Debug)]
@@ -64,19 +64,20 @@ fn same_address(a: &str, b: &str) -> bool {
     a.eq_ignore_ascii_case(b)
 }
 
-/// A new token of `purpose` for `user`, good for `ttl`, bound to `email`; its link.
-async fn link(
+/// A new token of `purpose` for `user_id`, good for `ttl`, bound to `email` (voiding the
+/// account's earlier ones of that purpose); the link that carries it.
+pub async fn new_link(
     db: &Db,
     links: &Links,
     purpose: Purpose,
-    user: &UserRecord,
+    user_id: i64,
     email: &str,
     ttl: Duration,
     now: Millis,
 ) -> Result<String, DbError> {
     let token = mail_token::generate();
     let hash = mail_token::hash(&token);
-    mail_tokens::replace(db, purpose, user.id, email, &hash, now, now + ms(ttl)).await?;
+    mail_tokens::replace(db, purpose, user_id, email, &hash, now, now + ms(ttl)).await?;
     let page = match purpose {
         Purpose::Reset => "reset-password",
         Purpose::Verify | Purpose::EmailChange => "verify-email",
@@ -112,11 +113,11 @@ pub async fn compose(
     };
     let (to, url) = match job.kind {
         Kind::PasswordReset => {
-            let url = link(
+            let url = new_link(
                 db,
                 links,
                 Purpose::Reset,
-                &user,
+                user.id,
                 &user.email,
                 links.reset_ttl,
                 now,
@@ -127,7 +128,16 @@ pub async fn compose(
         }
         Kind::MagicLink => {
             let ttl = links.magic_link_ttl;
-            let url = link(db, links, Purpose::MagicLink, &user, &user.email, ttl, now).await?;
+            let url = new_link(
+                db,
+                links,
+                Purpose::MagicLink,
+                user.id,
+                &user.email,
+                ttl,
+                now,
+            )
+            .await?;
             fields.minutes = minutes(ttl);
             (user.email.as_str(), Some(url))
         }
@@ -139,14 +149,23 @@ pub async fn compose(
                 return Ok(Composed::Skip("the address is verified already"));
             }
             let ttl = links.verify_ttl;
-            let url = link(db, links, Purpose::Verify, &user, &user.email, ttl, now).await?;
+            let url = new_link(db, links, Purpose::Verify, user.id, &user.email, ttl, now).await?;
             fields.email = &user.email;
             fields.hours = hours(ttl);
             (user.email.as_str(), Some(url))
         }
         Kind::EmailChange => {
             let ttl = links.verify_ttl;
-            let url = link(db, links, Purpose::EmailChange, &user, &job.email, ttl, now).await?;
+            let url = new_link(
+                db,
+                links,
+                Purpose::EmailChange,
+                user.id,
+                &job.email,
+                ttl,
+                now,
+            )
+            .await?;
             fields.email = &job.email;
             fields.hours = hours(ttl);
             (job.email.as_str(), Some(url))

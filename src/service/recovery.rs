@@ -10,16 +10,18 @@ use crate::audit::{self, Event};
 use crate::auth::mail_token;
 use crate::auth::notify::Notifier;
 use crate::auth::password::{HashError, PasswordHasher};
+use crate::auth::sessions::{self as auth_sessions, Sessions};
 use crate::auth::throttle::Throttle;
 use crate::db::DbError;
 use crate::domain::{Email, NewPassword, PasswordPolicy, PasswordRejection};
+use crate::mail::compose::{new_link, Links};
 use crate::mail::Outbox;
 use crate::service::sessions::end_all_of_user;
-use crate::service::signin::account_throttle_key;
+use crate::service::signin::{account_throttle_key, SignedIn};
 use crate::service::Client;
 use crate::store::mail_outbox::{Kind, NewMail};
 use crate::store::mail_tokens::{self, Purpose, TokenRecord};
-use crate::store::{self, users::UserRecord};
+use crate::store::{self, users::UserRecord, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RecoveryError {
@@ -38,6 +40,15 @@ pub enum RecoveryError {
     Password(PasswordRejection),
     #[error("the address is verified already")]
     AlreadyVerified,
+    /// `PORTCULLIS_MAGIC_LINKS` is off.
+    #[error("sign-in links are off")]
+    MagicLinksDisabled,
+    #[error("the current password is wrong")]
+    WrongPassword,
+    #[error("the new address is the current one")]
+    SameEmail,
+    #[error("email already in use")]
+    EmailTaken,
     /// The account is gone since its token was checked.
     #[error("no such account")]
     Gone,
@@ -45,6 +56,8 @@ pub enum RecoveryError {
     Hash(#[from] HashError),
     #[error("database: {0}")]
     Db(#[from] DbError),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
 }
 
 /// Counts one mail-sending request against `key` and the client; refuses it when either
@@ -70,21 +83,83 @@ pub async fn request_reset(
     client: Client<'_>,
     email: &str,
 ) -> Result<(), RecoveryError> {
+    request_link(outbox, throttle, client, email, Kind::PasswordReset).await
+}
+
+/// `POST /api/auth/magic-link`: as a reset request, for a sign-in link.
+pub async fn request_magic_link(
+    outbox: Option<Outbox<'_>>,
+    enabled: bool,
+    throttle: &Throttle,
+    client: Client<'_>,
+    email: &str,
+) -> Result<(), RecoveryError> {
+    if !enabled {
+        return Err(RecoveryError::MagicLinksDisabled);
+    }
+    request_link(outbox, throttle, client, email, Kind::MagicLink).await
+}
+
+/// Queues a mail of `kind` for the account with the address `email`, if there is one: the
+/// sender looks the account up, so the request does the same work either way.
+async fn request_link(
+    outbox: Option<Outbox<'_>>,
+    throttle: &Throttle,
+    client: Client<'_>,
+    email: &str,
+    kind: Kind,
+) -> Result<(), RecoveryError> {
     let outbox = outbox.ok_or(RecoveryError::MailDisabled)?;
     let email = Email::parse(email).map_err(RecoveryError::InvalidEmail)?;
     let (db, clock) = (outbox.db, outbox.clock);
     throttled(throttle, &email.key(), client, clock.now_ms()).await?;
     outbox
         .queue(NewMail {
-            kind: Kind::PasswordReset,
+            kind,
             user_id: None,
             email: email.as_str(),
             detail: None,
         })
         .await?;
+    let event = match kind {
+        Kind::MagicLink => Event::MagicLinkRequested,
+        _ => Event::PasswordResetRequested,
+    };
     let entry = client.entry(None, None, Some(email.as_str()));
-    audit::record(db, clock, Event::PasswordResetRequested, true, &entry).await;
+    audit::record(db, clock, event, true, &entry).await;
     Ok(())
+}
+
+/// `portcullis user reset-link U`: a reset link for the account named `login` (a username
+/// or an address), for an operator to hand over when there is no mail. Audited, via `cli`.
+pub async fn reset_link(
+    db: &crate::db::Db,
+    clock: &crate::clock::Clock,
+    links: &Links,
+    login: &str,
+) -> Result<String, RecoveryError> {
+    let user = store::users::find_by_login(db, login)
+        .await?
+        .ok_or(RecoveryError::Gone)?;
+    let now = clock.now_ms();
+    let url = new_link(
+        db,
+        links,
+        Purpose::Reset,
+        user.id,
+        &user.email,
+        links.reset_ttl,
+        now,
+    )
+    .await?;
+    let entry = crate::audit::Entry {
+        subject_id: Some(user.id),
+        username: Some(&user.username),
+        via: crate::audit::Via::Cli,
+        ..crate::audit::Entry::default()
+    };
+    audit::record(db, clock, Event::PasswordResetRequested, true, &entry).await;
+    Ok(url)
 }
 
 /// The live token of `purpose` that `presented` is, and its account (enabled).
@@ -169,16 +244,27 @@ pub async fn confirm_reset(
     Ok(())
 }
 
+/// What following a verification link did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verified {
+    /// The account's address is proven.
+    Address,
+    /// The new address is proven and is now the account's.
+    NewAddress,
+}
+
 /// `POST /api/auth/verify-email`: the address the link went to is proven, if it is still
-/// the account's.
+/// the account's; for a link sent to a new address, that address replaces the old one
+/// (and the old one is told).
 pub async fn verify_email(
     notify: &Notifier<'_>,
+    outbox: Option<Outbox<'_>>,
     client: Client<'_>,
     token: &str,
-) -> Result<(), RecoveryError> {
+) -> Result<Verified, RecoveryError> {
     let (db, clock) = (notify.db, notify.clock);
     let now = clock.now_ms();
-    let found = live_token(db, token, &[Purpose::Verify], now).await;
+    let found = live_token(db, token, &[Purpose::Verify, Purpose::EmailChange], now).await;
     let (token, user) = match found {
         Ok(found) => found,
         Err(e) => {
@@ -189,6 +275,9 @@ pub async fn verify_email(
             return Err(e);
         }
     };
+    if token.purpose == Purpose::EmailChange {
+        return change_email(notify, outbox, client, &token, &user, now).await;
+    }
     if !mail_tokens::consume(db, token.id, now).await?
         || !store::users::mark_email_verified(db, user.id, &token.email, now).await?
     {
@@ -196,7 +285,146 @@ pub async fn verify_email(
     }
     let entry = client.entry(None, Some(user.id), Some(&user.username));
     audit::record(db, clock, Event::EmailVerified, true, &entry).await;
+    Ok(Verified::Address)
+}
+
+/// The second half of an email change: the new address, proven, replaces the old one;
+/// links mailed to the old one stop working; the old one is told.
+async fn change_email(
+    notify: &Notifier<'_>,
+    outbox: Option<Outbox<'_>>,
+    client: Client<'_>,
+    token: &TokenRecord,
+    user: &UserRecord,
+    now: i64,
+) -> Result<Verified, RecoveryError> {
+    let db = notify.db;
+    let new = Email::parse(&token.email).map_err(|_| RecoveryError::InvalidToken)?;
+    if !mail_tokens::consume(db, token.id, now).await? {
+        return Err(RecoveryError::InvalidToken);
+    }
+    match store::users::set_verified_email(db, user.id, &new, now).await {
+        Ok(true) => {}
+        Ok(false) => return Err(RecoveryError::InvalidToken),
+        Err(StoreError::EmailTaken) => return Err(RecoveryError::EmailTaken),
+        Err(StoreError::UsernameTaken) => return Err(RecoveryError::InvalidToken),
+        Err(StoreError::Db(e)) => return Err(e.into()),
+    }
+    for purpose in [Purpose::Reset, Purpose::MagicLink, Purpose::Verify] {
+        mail_tokens::void_all(db, user.id, purpose, now).await?;
+    }
+    if let Some(outbox) = outbox {
+        outbox
+            .queue(NewMail {
+                kind: Kind::EmailChanged,
+                user_id: Some(user.id),
+                email: &user.email,
+                detail: Some(new.as_str()),
+            })
+            .await?;
+    }
+    let entry = client.entry(None, Some(user.id), Some(&user.username));
+    audit::record(db, notify.clock, Event::EmailChanged, true, &entry).await;
+    Ok(Verified::NewAddress)
+}
+
+/// `POST /api/auth/email`: with the current password, mails a link to the new address;
+/// the change takes effect when it is followed (`verify_email`). The password is checked
+/// under the sign-in throttle, as for a password change.
+#[allow(clippy::too_many_arguments)] // each is a component the rule needs, or its input
+pub async fn request_email_change(
+    outbox: Option<Outbox<'_>>,
+    hasher: &Arc<PasswordHasher>,
+    signin_throttle: &Throttle,
+    mail_throttle: &Throttle,
+    client: Client<'_>,
+    user_id: i64,
+    current: SecretString,
+    new_email: &str,
+) -> Result<(), RecoveryError> {
+    let outbox = outbox.ok_or(RecoveryError::MailDisabled)?;
+    let (db, clock) = (outbox.db, outbox.clock);
+    let user = store::users::find_by_id(db, user_id)
+        .await?
+        .ok_or(RecoveryError::Gone)?;
+    let now = clock.now_ms();
+    if let Some(retry_after) = signin_throttle
+        .check(&user.username, client.ip, now)
+        .await?
+    {
+        return Err(RecoveryError::Throttled(retry_after));
+    }
+    let new = Email::parse(new_email).map_err(RecoveryError::InvalidEmail)?;
+    let entry = client.entry(Some(user.id), Some(user.id), Some(&user.username));
+    if !hasher
+        .verify(current, Some(user.password_hash.clone()))
+        .await?
+    {
+        signin_throttle
+            .record_failure(&user.username, client.ip, now)
+            .await?;
+        audit::record(db, clock, Event::EmailChangeRequested, false, &entry).await;
+        return Err(RecoveryError::WrongPassword);
+    }
+    if new.key() == user.email.to_ascii_lowercase() {
+        return Err(RecoveryError::SameEmail);
+    }
+    if store::users::find_by_email(db, new.as_str())
+        .await?
+        .is_some()
+    {
+        return Err(RecoveryError::EmailTaken);
+    }
+    throttled(mail_throttle, &new.key(), client, now).await?;
+    outbox
+        .queue(NewMail {
+            kind: Kind::EmailChange,
+            user_id: Some(user.id),
+            email: new.as_str(),
+            detail: None,
+        })
+        .await?;
+    audit::record(db, clock, Event::EmailChangeRequested, true, &entry).await;
     Ok(())
+}
+
+/// `POST /api/auth/magic-link/confirm`: signs in the account a live sign-in link was
+/// mailed to, as a password sign-in would (a new session, audited); the link is spent, and
+/// following it proves the address.
+pub async fn signin_with_magic_link(
+    sessions: &Sessions<'_>,
+    enabled: bool,
+    client: Client<'_>,
+    token: &str,
+) -> Result<SignedIn, RecoveryError> {
+    if !enabled {
+        return Err(RecoveryError::MagicLinksDisabled);
+    }
+    let (db, clock) = (sessions.db, sessions.clock);
+    let now = clock.now_ms();
+    let found = match live_token(db, token, &[Purpose::MagicLink], now).await {
+        Ok((token, user)) if mail_tokens::consume(db, token.id, now).await? => Ok((token, user)),
+        Ok(_) => Err(RecoveryError::InvalidToken),
+        Err(e) => Err(e),
+    };
+    let (token, mut user) = match found {
+        Ok(found) => found,
+        Err(e) => {
+            if matches!(e, RecoveryError::InvalidToken) {
+                let entry = client.entry(None, None, None);
+                audit::record(db, clock, Event::MagicLinkSignin, false, &entry).await;
+            }
+            return Err(e);
+        }
+    };
+    if store::users::mark_email_verified(db, user.id, &token.email, now).await? {
+        user.email_verified_at = Some(now);
+    }
+    let issued = auth_sessions::open(sessions, user.id, client.user_agent, client.ip_text).await?;
+    store::users::touch_signin(db, user.id, now).await?;
+    let entry = client.entry(Some(user.id), Some(user.id), Some(&user.username));
+    audit::record(db, clock, Event::MagicLinkSignin, true, &entry).await;
+    Ok(SignedIn { user, issued })
 }
 
 /// `POST /api/auth/verify-email/resend`: a new verification link for the signed-in account.

@@ -30,6 +30,14 @@ pub enum Event {
     PasswordReset,
     /// An address proven by a link mailed to it.
     EmailVerified,
+    /// `POST /api/auth/email`: a link to the new address was asked for.
+    EmailChangeRequested,
+    /// The new address was proven and replaced the old one.
+    EmailChanged,
+    /// `POST /api/auth/magic-link`, for whatever address was typed.
+    MagicLinkRequested,
+    /// A sign-in with a link mailed to the account (or a refused link).
+    MagicLinkSignin,
     /// A mail of this kind was sent (ok) or given up (failed).
     Mailed(MailKind),
 }
@@ -54,6 +62,10 @@ impl Event {
             Event::PasswordResetRequested => "password_reset_requested",
             Event::PasswordReset => "password_reset",
             Event::EmailVerified => "email_verified",
+            Event::EmailChangeRequested => "email_change_requested",
+            Event::EmailChanged => "email_changed",
+            Event::MagicLinkRequested => "magic_link_requested",
+            Event::MagicLinkSignin => "signin_magic_link",
             Event::Mailed(kind) => match kind {
                 MailKind::PasswordReset => "mailed_password_reset",
                 MailKind::PasswordChanged => "mailed_password_changed",

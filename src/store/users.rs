@@ -145,6 +145,32 @@ pub async fn mark_email_verified(
     Ok(done.rows_affected() == 1)
 }
 
+/// Replaces the account's address with `email`, proven now. `EmailTaken` when another
+/// account has it (the unique index decides, as at signup).
+pub async fn set_verified_email(
+    db: &Db,
+    user_id: i64,
+    email: &Email,
+    now: Millis,
+) -> Result<bool, StoreError> {
+    let sql = db.sql(
+        "UPDATE users SET email = ?, email_lower = ?, email_verified_at = ?, updated_at = ? WHERE id = ?",
+    );
+    let done = sqlx::query(&sql)
+        .bind(email.as_str())
+        .bind(email.key())
+        .bind(now)
+        .bind(now)
+        .bind(user_id)
+        .execute(&db.pool)
+        .await;
+    match done {
+        Ok(done) => Ok(done.rows_affected() == 1),
+        Err(e) if is_unique_violation(&e) => Err(which_unique(e)),
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<UserRecord>, DbError> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE id = ?");
     let sql = db.sql(&sql);

@@ -58,6 +58,9 @@ const ISSUE_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/auth/password-reset/confirm"),
     ("POST", "/api/auth/verify-email"),
     ("POST", "/api/auth/verify-email/resend"),
+    ("POST", "/api/auth/email"),
+    ("POST", "/api/auth/magic-link"),
+    ("POST", "/api/auth/magic-link/confirm"),
 ];
 
 /// Routes that need a signed-in account (API.md: "signed in", "admin", and the protected
@@ -76,6 +79,7 @@ const PROTECTED: &[(&str, &str)] = &[
     ("DELETE", "/api/admin/users/{id}"),
     ("GET", "/api/admin/audit"),
     ("POST", "/api/auth/verify-email/resend"),
+    ("POST", "/api/auth/email"),
 ];
 
 /// Operations that take a JSON body.
@@ -89,6 +93,9 @@ const JSON_BODY: &[(&str, &str)] = &[
     ("POST", "/api/auth/password-reset"),
     ("POST", "/api/auth/password-reset/confirm"),
     ("POST", "/api/auth/verify-email"),
+    ("POST", "/api/auth/email"),
+    ("POST", "/api/auth/magic-link"),
+    ("POST", "/api/auth/magic-link/confirm"),
 ];
 
 /// The failures API.md names for each operation, beyond the general rules (401 on every

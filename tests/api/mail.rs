@@ -23,6 +23,9 @@ on_every_database!(
     without_mail_the_mail_routes_answer_503_mail_disabled,
     a_mail_queued_while_smtp_is_down_is_sent_once_it_is_back,
     two_nodes_send_each_queued_mail_exactly_once,
+    a_new_address_takes_effect_when_its_link_is_followed_and_the_old_one_is_told,
+    a_sign_in_link_signs_in_once_when_enabled,
+    the_command_line_prints_a_reset_link_that_works,
 );
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -251,7 +254,7 @@ async fn unknown_addresses_get_the_same_answer_and_no_mail(db: DbKind) {
 }
 
 async fn reset_requests_are_throttled_per_address(db: DbKind) {
-    let Some((catcher, app)) = mailing(&db, |s| {
+    let Some((_catcher, app)) = mailing(&db, |s| {
         s.throttle_account_failures = 2;
     })
     .await
@@ -354,7 +357,7 @@ async fn a_required_verification_holds_signin_until_the_link_is_followed(db: DbK
     let policy: Value = app.get("/api/auth/policy").await.json().await.unwrap();
     assert_eq!(
         policy["mail"],
-        json!({ "enabled": true, "requireVerifiedEmail": true })
+        json!({ "enabled": true, "requireVerifiedEmail": true, "magicLinks": false })
     );
     assert_eq!(
         app.signup("gina", "gina@example.com", PASSWORD)
@@ -393,7 +396,7 @@ async fn without_mail_the_mail_routes_answer_503_mail_disabled(db: DbKind) {
     let policy: Value = app.get("/api/auth/policy").await.json().await.unwrap();
     assert_eq!(
         policy["mail"],
-        json!({ "enabled": false, "requireVerifiedEmail": false })
+        json!({ "enabled": false, "requireVerifiedEmail": false, "magicLinks": false })
     );
     assert_error(
         request_reset(&app, "anyone@example.com").await,
@@ -638,4 +641,234 @@ async fn the_log_records_every_mail_step_but_never_a_token() {
     ] {
         assert!(!log.contains(secret), "the log holds {secret}");
     }
+}
+
+async fn post_as(app: &TestApp, path: &str, session: &Session, body: Value) -> reqwest::Response {
+    app.client
+        .post(app.url(path))
+        .header("Authorization", session.bearer())
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn a_new_address_takes_effect_when_its_link_is_followed_and_the_old_one_is_told(db: DbKind) {
+    let Some((catcher, app)) = mailing(&db, |_| {}).await else {
+        return;
+    };
+    app.create_user("lena", &[]).await;
+    app.create_user("moe", &[]).await;
+    let session = app.signin("lena", PASSWORD).await;
+    let change =
+        |password: &str, email: &str| json!({ "currentPassword": password, "newEmail": email });
+    // The password is checked, the address must be new to every account.
+    let wrong = post_as(
+        &app,
+        "/api/auth/email",
+        &session,
+        change("not the password", "l@example.org"),
+    )
+    .await;
+    assert_error(
+        wrong,
+        403,
+        "Current password is incorrect.",
+        "wrong_password",
+    )
+    .await;
+    let taken = post_as(
+        &app,
+        "/api/auth/email",
+        &session,
+        change(PASSWORD, "MOE@example.com"),
+    )
+    .await;
+    assert_error(
+        taken,
+        409,
+        "Failed! Email is already in use!",
+        "email_taken",
+    )
+    .await;
+    let same = post_as(
+        &app,
+        "/api/auth/email",
+        &session,
+        change(PASSWORD, "Lena@example.com"),
+    )
+    .await;
+    assert_eq!(same.status(), 400);
+    let asked = post_as(
+        &app,
+        "/api/auth/email",
+        &session,
+        change(PASSWORD, "lena@example.org"),
+    )
+    .await;
+    assert_eq!(asked.status(), 202);
+
+    let mail = catcher
+        .wait_for("lena@example.org", subject(Kind::EmailChange), 1, WAIT)
+        .await;
+    assert!(mail.text.contains("lena@example.org"), "{}", mail.text);
+    // Nothing changes until the link is followed.
+    assert_eq!(me(&app, &session).await["email"], "lena@example.com");
+    let token = mail.token("verify-email");
+    let followed = app
+        .post("/api/auth/verify-email", json!({ "token": token }))
+        .await;
+    assert_eq!(followed.status(), 200);
+    let body: Value = followed.json().await.unwrap();
+    assert_eq!(body["message"], "Your email address has been changed.");
+    let now = me(&app, &session).await;
+    assert_eq!(now["email"], "lena@example.org");
+    assert_eq!(now["emailVerified"], true);
+    assert_eq!(
+        app.signin_raw("lena@example.org", PASSWORD).await.status(),
+        200
+    );
+    assert_eq!(
+        app.signin_raw("lena@example.com", PASSWORD).await.status(),
+        401
+    );
+    // The old address is told where the account's mail goes now.
+    let notice = catcher
+        .wait_for("lena@example.com", subject(Kind::EmailChanged), 1, WAIT)
+        .await;
+    assert!(notice.text.contains("lena@example.org"), "{}", notice.text);
+    // The link worked once.
+    assert_invalid_link(
+        app.post("/api/auth/verify-email", json!({ "token": token }))
+            .await,
+    )
+    .await;
+    app.stop().await;
+}
+
+async fn a_sign_in_link_signs_in_once_when_enabled(db: DbKind) {
+    // Sign-in links need mail: turning them on without it stops the server at start.
+    let db_off = TestDb::create(&db).await;
+    let mut settings = test_settings(&db_off.url);
+    settings.magic_links = true;
+    let refused =
+        portcullis::server::Server::start(settings, portcullis::clock::Clock::default()).await;
+    let why = refused.err().expect("refused").to_string();
+    assert!(why.contains("PORTCULLIS_MAGIC_LINKS"), "{why}");
+
+    let Some((catcher, app)) = mailing(&db, |_| {}).await else {
+        return;
+    };
+    app.create_user("nina", &[]).await;
+    assert_error(
+        app.post(
+            "/api/auth/magic-link",
+            json!({ "email": "nina@example.com" }),
+        )
+        .await,
+        403,
+        "Sign-in links are not enabled on this server.",
+        "magic_links_disabled",
+    )
+    .await;
+    app.stop().await;
+
+    let app = mail_app(TestDb::create(&db).await, &catcher, |s| {
+        s.magic_links = true
+    })
+    .await;
+    app.create_user("nina", &[]).await;
+    let policy: Value = app.get("/api/auth/policy").await.json().await.unwrap();
+    assert_eq!(policy["mail"]["magicLinks"], true);
+    let unknown = app
+        .post(
+            "/api/auth/magic-link",
+            json!({ "email": "nobody@example.com" }),
+        )
+        .await;
+    let known = app
+        .post(
+            "/api/auth/magic-link",
+            json!({ "email": "nina@example.com" }),
+        )
+        .await;
+    assert_eq!(
+        (unknown.status().as_u16(), known.status().as_u16()),
+        (202, 202)
+    );
+    assert_eq!(
+        unknown.json::<Value>().await.unwrap(),
+        known.json::<Value>().await.unwrap()
+    );
+    let mail = catcher
+        .wait_for("nina@example.com", subject(Kind::MagicLink), 1, WAIT)
+        .await;
+    assert!(mail.text.contains("within 10 minutes"), "{}", mail.text);
+    let token = mail.token("magic-link");
+    let signed_in = app
+        .post("/api/auth/magic-link/confirm", json!({ "token": token }))
+        .await;
+    let session = Session::from_response(signed_in).await;
+    assert_eq!(session.body["username"], "nina");
+    assert!(
+        session.cookies.contains_key("portcullis_access"),
+        "cookies as at sign-in"
+    );
+    let me = me(&app, &session).await;
+    assert_eq!(me["emailVerified"], true, "the link proved the address");
+    assert_invalid_link(
+        app.post("/api/auth/magic-link/confirm", json!({ "token": token }))
+            .await,
+    )
+    .await;
+    // A reset token is no sign-in link.
+    assert_eq!(request_reset(&app, "nina@example.com").await.status(), 202);
+    let reset = catcher
+        .wait_for("nina@example.com", subject(Kind::PasswordReset), 1, WAIT)
+        .await
+        .token("reset-password");
+    assert_invalid_link(
+        app.post("/api/auth/magic-link/confirm", json!({ "token": reset }))
+            .await,
+    )
+    .await;
+    app.stop().await;
+}
+
+async fn the_command_line_prints_a_reset_link_that_works(db: DbKind) {
+    let app = TestApp::spawn(db).await;
+    app.create_user("olga", &[]).await;
+    let mut command = binary_on(&app.db.url);
+    command
+        .args(["user", "reset-link", "olga@example.com"])
+        .env("PORTCULLIS_PUBLIC_URL", "https://auth.example.com/");
+    let out = run_with_stdin(command, None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let link = String::from_utf8(out.stdout).unwrap();
+    let token = link
+        .trim()
+        .strip_prefix("https://auth.example.com/reset-password?token=")
+        .unwrap_or_else(|| panic!("a reset link: {link}"));
+    assert_eq!(
+        confirm_reset(&app, token, "a brand new passphrase")
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.signin_raw("olga", "a brand new passphrase")
+            .await
+            .status(),
+        200
+    );
+    let mut unknown = binary_on(&app.db.url);
+    unknown.args(["user", "reset-link", "nobody"]);
+    let out = run_with_stdin(unknown, None);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no account named nobody"));
+    app.stop().await;
 }
