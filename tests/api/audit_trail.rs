@@ -77,16 +77,6 @@ async fn refresh(app: &TestApp, token: &str) -> reqwest::Response {
         .await
 }
 
-async fn post_as(app: &TestApp, path: &str, session: &Session, body: Value) -> reqwest::Response {
-    app.client
-        .post(app.url(path))
-        .header("Authorization", session.bearer())
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn patch(app: &TestApp, admin: &Session, id: i64, body: Value) -> reqwest::Response {
     app.client
         .patch(app.url(&format!("/api/admin/users/{id}")))

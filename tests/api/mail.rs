@@ -643,16 +643,6 @@ async fn the_log_records_every_mail_step_but_never_a_token() {
     }
 }
 
-async fn post_as(app: &TestApp, path: &str, session: &Session, body: Value) -> reqwest::Response {
-    app.client
-        .post(app.url(path))
-        .header("Authorization", session.bearer())
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn a_new_address_takes_effect_when_its_link_is_followed_and_the_old_one_is_told(db: DbKind) {
     let Some((catcher, app)) = mailing(&db, |_| {}).await else {
         return;

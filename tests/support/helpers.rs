@@ -502,6 +502,22 @@ pub async fn get_as(app: &TestApp, path: &str, session: &Session) -> reqwest::Re
         .await
 }
 
+/// A POST of `body` with the session's access token as a Bearer header.
+pub async fn post_as(
+    app: &TestApp,
+    path: &str,
+    session: &Session,
+    body: Value,
+) -> reqwest::Response {
+    app.client
+        .post(app.url(path))
+        .header("Authorization", session.bearer())
+        .json(&body)
+        .send()
+        .await
+        .expect("request")
+}
+
 /// Presents the session's refresh token; returns the status and the body.
 pub async fn refresh_status(app: &TestApp, session: &Session) -> (u16, Value) {
     let response = app
