@@ -1,9 +1,10 @@
 // Shared helpers for the end-to-end tests: the real `portcullis` binary on a temporary
-// SQLite database, and Debian's Chromium driven by playwright-core.
+// SQLite database, Debian's Chromium driven by playwright-core and, for the mails, the
+// repository's SMTP test server (tests/mail/catcher.py).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = resolve(here, '..', '..');
 export const binary = process.env.PORTCULLIS_BIN ?? join(repoRoot, 'target', 'debug', 'portcullis');
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** The Python of tests/mail/install's virtual environment, which has aiosmtpd. */
+export const mailPython = process.env.MAIL_PYTHON ?? join(repoRoot, 'target', 'mail-venv', 'bin', 'python');
 export const screenshotDir = resolve(process.env.E2E_SCREENSHOTS ?? join(here, 'screenshots'));
 /** Token delivery for servers whose test does not pick one: `both` (the default) or `cookie`. */
 export const defaultDelivery = process.env.E2E_TOKEN_DELIVERY ?? 'both';
@@ -37,7 +40,8 @@ async function freePort() {
 
 /**
  * Starts the binary on a free port with a fresh database and an admin account.
- * `env` adds or overrides settings (e.g. PORTCULLIS_ACCESS_TTL).
+ * `env` adds or overrides settings (e.g. PORTCULLIS_ACCESS_TTL). PORTCULLIS_PUBLIC_URL is
+ * the server's own URL, so the links in its mails lead back to it.
  */
 export async function startServer(env = {}) {
   assert.ok(existsSync(binary), `${binary} is missing: run "cargo build" in ${repoRoot}`);
@@ -47,12 +51,16 @@ export async function startServer(env = {}) {
   );
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-e2e-'));
   const port = await freePort();
+  // localhost (not 127.0.0.1 in the URL) so that Chromium treats the origin as secure and
+  // keeps the server's Secure cookies, as it does for a user at http://localhost:8080.
+  const url = `http://localhost:${port}`;
   const fullEnv = {
     ...process.env,
     DATABASE_URL: `sqlite://${dir}/p.db`,
     PORTCULLIS_BIND: `127.0.0.1:${port}`,
     PORTCULLIS_ARGON2: 'm=1024,t=1,p=1',
     PORTCULLIS_TOKEN_DELIVERY: defaultDelivery,
+    PORTCULLIS_PUBLIC_URL: url,
     RUST_LOG: 'warn',
     ...env,
   };
@@ -68,9 +76,6 @@ export async function startServer(env = {}) {
   child.stderr.on('data', (chunk) => {
     log += chunk;
   });
-  // localhost (not 127.0.0.1 in the URL) so that Chromium treats the origin as secure and
-  // keeps the server's Secure cookies, as it does for a user at http://localhost:8080.
-  const url = `http://localhost:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`portcullis exited early:\n${log}`);
@@ -102,6 +107,200 @@ export async function startServer(env = {}) {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Why the mail tests cannot run here (the SMTP test server is not installed), or null.
+ * With PORTCULLIS_REQUIRE_BROWSER=1 that is a failure, not a skip: see `mailTestsSkip`.
+ */
+export function mailCatcherMissing() {
+  return existsSync(mailPython)
+    ? null
+    : `the tests' SMTP server is not installed (${mailPython} is missing): run tests/mail/install in ${repoRoot}`;
+}
+
+/**
+ * For `describe(name, { skip })` of tests that need mail: false when they can run; the reason
+ * (said loudly) when they cannot; and when PORTCULLIS_REQUIRE_BROWSER=1 requires every browser
+ * test, false too, so that `startMailCatcher` fails them with the reason.
+ */
+export function mailTestsSkip() {
+  const missing = mailCatcherMissing();
+  if (!missing || process.env.PORTCULLIS_REQUIRE_BROWSER === '1') return false;
+  console.warn(`\n## SKIPPED: the browser tests that read mail did not run:\n## ${missing}\n`);
+  return missing;
+}
+
+/**
+ * Starts tests/mail/catcher.py on a free port (it keeps every message it accepts as
+ * DIR/<n>.json) and waits until the port accepts connections. `smtpUrl` is for
+ * PORTCULLIS_SMTP_URL; `mails()` reads what it caught, `waitForMail()` waits for one.
+ */
+export async function startMailCatcher() {
+  const missing = mailCatcherMissing();
+  assert.ok(!missing, `${missing}${process.env.PORTCULLIS_REQUIRE_BROWSER === '1' ? ' (PORTCULLIS_REQUIRE_BROWSER=1: the mail tests must run)' : ''}`);
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-mail-'));
+  const port = await freePort();
+  const child = spawn(mailPython, [join(repoRoot, 'tests', 'mail', 'catcher.py'), String(port), dir], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  child.stderr.on('data', (chunk) => {
+    log += chunk;
+  });
+  const deadline = Date.now() + 20_000;
+  while (!(await accepts(port))) {
+    if (child.exitCode !== null) throw new Error(`the SMTP catcher exited early:\n${log}`);
+    if (Date.now() > deadline) throw new Error(`the SMTP catcher did not listen on ${port}:\n${log}`);
+    await sleep(50);
+  }
+
+  const catcher = {
+    port,
+    smtpUrl: `smtp://127.0.0.1:${port}`,
+    /** Every mail caught so far, in the order caught, parsed (see `parseMail`). */
+    mails() {
+      return readdirSync(dir)
+        .filter((name) => /^\d+\.json$/.test(name))
+        .sort((a, b) => parseInt(a, 10) - parseInt(b, 10))
+        .map((name) => {
+          const { from, to, data } = JSON.parse(readFileSync(join(dir, name), 'utf8'));
+          return { from, to, ...parseMail(data) };
+        });
+    },
+    /**
+     * Waits for the `count`-th mail to `to` (any case) whose subject is `subject`; returns
+     * it, or fails with what was caught.
+     */
+    async waitForMail({ to, subject, count = 1, timeout = 20_000 }) {
+      const end = Date.now() + timeout;
+      for (;;) {
+        const all = catcher.mails();
+        const found = all.filter(
+          (m) => m.to.some((t) => t.toLowerCase() === to.toLowerCase()) && (subject === undefined || m.subject === subject),
+        );
+        if (found.length >= count) return found[count - 1];
+        if (Date.now() > end) {
+          assert.fail(
+            `no mail #${count} to ${to} with subject ${JSON.stringify(subject)} within ${timeout} ms; caught: ${JSON.stringify(all.map((m) => [m.to, m.subject]))}`,
+          );
+        }
+        await sleep(100);
+      }
+    },
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((ok) => (child.exitCode !== null ? ok() : child.once('exit', ok)));
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return catcher;
+}
+
+function accepts(port) {
+  return new Promise((ok) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      ok(true);
+    });
+    socket.once('error', () => ok(false));
+  });
+}
+
+/**
+ * An RFC 5322 message as `{ subject, headers, text, html }`: `text` and `html` are the first
+ * text/plain and text/html parts (of a multipart message, at any depth), decoded from
+ * quoted-printable or base64. Just enough MIME for the server's own mails.
+ */
+export function parseMail(raw) {
+  const { headers, body } = splitEntity(raw);
+  const parts = leafParts(headers, body);
+  const part = (type) => parts.find((p) => (p.headers['content-type'] ?? 'text/plain').toLowerCase().startsWith(type));
+  return {
+    headers,
+    subject: decodeWords(headers.subject ?? ''),
+    text: part('text/plain')?.text ?? '',
+    html: part('text/html')?.text ?? '',
+    raw,
+  };
+}
+
+function splitEntity(entity) {
+  const normal = entity.replace(/\r\n/g, '\n');
+  const end = normal.indexOf('\n\n');
+  const head = end === -1 ? normal : normal.slice(0, end);
+  const body = end === -1 ? '' : normal.slice(end + 2);
+  const headers = {};
+  // Folded header lines go on with whitespace.
+  for (const line of head.replace(/\n[ \t]+/g, ' ').split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  return { headers, body };
+}
+
+function leafParts(headers, body) {
+  const type = headers['content-type'] ?? 'text/plain';
+  const boundary = /boundary="?([^";]+)"?/i.exec(type)?.[1];
+  if (/^multipart\//i.test(type) && boundary) {
+    const sections = body.split(`--${boundary}`).slice(1);
+    const out = [];
+    for (const section of sections) {
+      if (section.startsWith('--')) break; // the closing delimiter
+      const inner = splitEntity(section.replace(/^[ \t]*\n/, ''));
+      out.push(...leafParts(inner.headers, inner.body));
+    }
+    return out;
+  }
+  const encoding = (headers['content-transfer-encoding'] ?? '7bit').toLowerCase();
+  const text =
+    encoding === 'quoted-printable'
+      ? decodeQuotedPrintable(body)
+      : encoding === 'base64'
+        ? Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8')
+        : body;
+  return [{ headers, text: text.replace(/\n$/, '') }];
+}
+
+/** Quoted-printable: soft line breaks (`=` at a line's end) go, `=XX` is a byte (UTF-8). */
+export function decodeQuotedPrintable(body) {
+  const joined = body.replace(/=\r?\n/g, '');
+  const bytes = [];
+  for (let i = 0; i < joined.length; i++) {
+    const hex = joined.slice(i + 1, i + 3);
+    if (joined[i] === '=' && /^[0-9A-Fa-f]{2}$/.test(hex)) {
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else {
+      bytes.push(...Buffer.from(joined[i], 'utf8'));
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+/** RFC 2047 encoded words (`=?utf-8?q?…?=`, `=?utf-8?b?…?=`) of a header, decoded. */
+function decodeWords(value) {
+  return value
+    .replace(/\?=\s+=\?/g, '?==?')
+    .replace(/=\?([^?]+)\?([qQbB])\?([^?]*)\?=/g, (_, _charset, kind, text) =>
+      kind.toLowerCase() === 'b'
+        ? Buffer.from(text, 'base64').toString('utf8')
+        : decodeQuotedPrintable(text.replace(/_/g, ' ')),
+    );
+}
+
+/**
+ * The first link of a mail's text part to `<page>?token=`: `{ url, token }`; fails if there
+ * is none. `page` is a path such as `reset-password`.
+ */
+export function linkIn(mail, page) {
+  const match = new RegExp(`(https?://[^\\s"<>]*/${page}\\?token=)([A-Za-z0-9_-]+)`).exec(mail.text);
+  assert.ok(match, `no ${page}?token= link in the mail's text part:\n${mail.text}`);
+  return { url: match[1] + match[2], token: match[2] };
 }
 
 export async function startBrowser() {

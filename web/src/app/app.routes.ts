@@ -27,6 +27,36 @@ export const routes: Routes = [
     loadComponent: () => import('./auth/register').then((m) => m.Register),
   },
   {
+    path: 'forgot-password',
+    title: 'Forgot password · Portcullis',
+    data: { purpose: 'reset' },
+    loadComponent: () => import('./auth/email-link').then((m) => m.EmailLink),
+  },
+  {
+    path: 'sign-in-link',
+    title: 'Sign in by email · Portcullis',
+    canActivate: [anonymousGuard],
+    data: { purpose: 'signin' },
+    loadComponent: () => import('./auth/email-link').then((m) => m.EmailLink),
+  },
+  // The pages of the links in mails (`<PUBLIC_URL>/<page>?token=…`); open to anyone, since
+  // a link may be opened in a browser where someone (or no one) is signed in.
+  {
+    path: 'reset-password',
+    title: 'New password · Portcullis',
+    loadComponent: () => import('./auth/reset-password').then((m) => m.ResetPassword),
+  },
+  {
+    path: 'verify-email',
+    title: 'Email address · Portcullis',
+    loadComponent: () => import('./auth/verify-email').then((m) => m.VerifyEmail),
+  },
+  {
+    path: 'magic-link',
+    title: 'Sign in by email · Portcullis',
+    loadComponent: () => import('./auth/magic-link').then((m) => m.MagicLink),
+  },
+  {
     path: 'profile',
     title: 'Profile · Portcullis',
     canActivate: [signedInGuard],

@@ -3,7 +3,7 @@ import { HttpTestingController, provideHttpClientTesting } from '@angular/common
 import { TestBed } from '@angular/core/testing';
 import { provideRouter, Router } from '@angular/router';
 
-import { CurrentUser } from '../app/core/api.models';
+import { CurrentUser, Policy } from '../app/core/api.models';
 import { credentialsInterceptor } from '../app/core/credentials.interceptor';
 
 /**
@@ -27,10 +27,21 @@ export const ALICE: CurrentUser = {
   id: 7,
   username: 'alice',
   email: 'alice@example.com',
+  emailVerified: true,
   roles: ['ROLE_USER'],
   createdAt: '2026-01-01T00:00:00Z',
 };
 
 export function unauthorized() {
   return { status: 401, statusText: 'Unauthorized' };
+}
+
+/** A policy like the server's defaults; `mail` as given (mail off unless said). */
+export function policyWith(mail: Partial<Policy['mail']> = {}, password = { minLength: 8, maxLength: 128 }): Policy {
+  return {
+    username: { minLength: 3, maxLength: 20, pattern: '^[A-Za-z0-9._-]{3,20}$' },
+    email: { maxLength: 254 },
+    password,
+    mail: { enabled: false, requireVerifiedEmail: false, magicLinks: false, ...mail },
+  };
 }

@@ -4,18 +4,24 @@ import {
   AbstractControl,
   NonNullableFormBuilder,
   ReactiveFormsModule,
-  ValidationErrors,
   Validators,
 } from '@angular/forms';
 import { Router } from '@angular/router';
 
 import { AccountService } from '../core/account.service';
-import { SessionInfo } from '../core/api.models';
+import { Policy, SessionInfo } from '../core/api.models';
 import { AuthService } from '../core/auth.service';
 import { errorMessage } from '../core/errors';
-import { passwordRuleError, passwordValidators } from '../core/password-validators';
+import {
+  passwordRuleError,
+  passwordValidators,
+  sameNewPassword,
+} from '../core/password-validators';
 
-/** The account: who I am, my sessions (with remote sign-out) and a password change. */
+/**
+ * The account: who I am, my sessions (with remote sign-out), a password change and, where
+ * the server sends mail, an address change.
+ */
 @Component({
   selector: 'app-profile',
   imports: [DatePipe, ReactiveFormsModule],
@@ -44,6 +50,15 @@ export class Profile {
     { validators: sameNewPassword },
   );
 
+  protected readonly policy = signal<Policy | null>(null);
+  protected readonly changingEmail = signal(false);
+  protected readonly emailError = signal('');
+  protected readonly emailDone = signal('');
+  protected readonly emailForm = inject(NonNullableFormBuilder).group({
+    currentPassword: ['', Validators.required],
+    newEmail: ['', [Validators.required, Validators.email]],
+  });
+
   constructor() {
     void this.auth.load();
     this.loadSessions();
@@ -51,6 +66,9 @@ export class Profile {
       next: (policy) => {
         this.passwordForm.controls.newPassword.setValidators(passwordValidators(policy));
         this.passwordForm.controls.newPassword.updateValueAndValidity();
+        this.emailForm.controls.newEmail.addValidators(Validators.maxLength(policy.email.maxLength));
+        this.emailForm.controls.newEmail.updateValueAndValidity();
+        this.policy.set(policy);
       },
       error: () => undefined,
     });
@@ -148,15 +166,43 @@ export class Profile {
     });
   }
 
+  protected newEmailError(): string {
+    const c = this.emailForm.controls.newEmail;
+    if (c.hasError('required')) return 'New email is required.';
+    if (c.hasError('email')) return 'Email must be a valid email address.';
+    if (c.hasError('maxlength'))
+      return `Email must be at most ${this.policy()?.email.maxLength} characters.`;
+    return '';
+  }
+
+  /** Mails a link to the new address: the address changes once it is opened. */
+  protected changeEmail(): void {
+    if (this.emailForm.invalid) {
+      this.emailForm.markAllAsTouched();
+      return;
+    }
+    const { currentPassword, newEmail } = this.emailForm.getRawValue();
+    this.changingEmail.set(true);
+    this.emailError.set('');
+    this.emailDone.set('');
+    this.account.changeEmail(currentPassword, newEmail).subscribe({
+      next: (body) => {
+        this.changingEmail.set(false);
+        this.emailDone.set(body.message);
+        this.emailForm.reset();
+      },
+      error: (e: unknown) => {
+        this.changingEmail.set(false);
+        this.emailError.set(errorMessage(e));
+        this.emailForm.controls.currentPassword.reset();
+      },
+    });
+  }
+
   protected describeAgent(agent: SessionInfo['userAgent']): string {
     if (!agent) return 'Unknown device';
     const browser = /(Edg|Firefox|Chrome|Chromium|Safari)\/[\d.]+/.exec(agent)?.[0];
     const os = /(Windows|Android|iPhone|iPad|Mac OS X|Linux)/.exec(agent)?.[0];
     return browser || os ? [browser, os].filter(Boolean).join(' on ') : agent.slice(0, 60);
   }
-}
-
-function sameNewPassword(group: AbstractControl): ValidationErrors | null {
-  const value = group.value as { newPassword?: string; confirm?: string };
-  return value.confirm && value.newPassword !== value.confirm ? { mismatch: true } : null;
 }

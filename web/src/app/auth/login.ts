@@ -2,11 +2,16 @@ import { Component, computed, inject, input, signal } from '@angular/core';
 import { NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
 import { Router, RouterLink } from '@angular/router';
 
+import { AccountService } from '../core/account.service';
+import { MailPolicy } from '../core/api.models';
 import { AuthService } from '../core/auth.service';
 import { SESSION_ENDED } from '../core/credentials.interceptor';
 import { errorMessage } from '../core/errors';
 
-/** Sign in with a username or an email address. */
+/**
+ * Sign in with a username or an email address; where the server sends mail, links to a
+ * password reset and (if the server offers them) to sign-in links.
+ */
 @Component({
   selector: 'app-login',
   imports: [ReactiveFormsModule, RouterLink],
@@ -33,11 +38,22 @@ export class Login {
   });
   protected readonly submitting = signal(false);
   protected readonly error = signal('');
+  /** The policy's `mail`; until it is known (or if it cannot be), no mail links show. */
+  protected readonly mail = signal<MailPolicy | null>(null);
 
   protected readonly form = inject(NonNullableFormBuilder).group({
     username: ['', Validators.required],
     password: ['', Validators.required],
   });
+
+  constructor() {
+    inject(AccountService)
+      .policy()
+      .subscribe({
+        next: (policy) => this.mail.set(policy.mail),
+        error: () => undefined,
+      });
+  }
 
   protected async submit(): Promise<void> {
     if (this.form.invalid) {

@@ -2,9 +2,12 @@ import { HttpClient } from '@angular/common/http';
 import { Injectable, inject } from '@angular/core';
 import { Observable, map, shareReplay } from 'rxjs';
 
-import { MessageBody, Policy, SessionInfo } from './api.models';
+import { EmailChange, MessageBody, Policy, SessionInfo } from './api.models';
 
-/** Sign-up, the validation policy and the signed-in account's own sessions and password. */
+/**
+ * Sign-up, the validation policy and the signed-in account's own sessions, password and
+ * address.
+ */
 @Injectable({ providedIn: 'root' })
 export class AccountService {
   private readonly http = inject(HttpClient);
@@ -36,5 +39,11 @@ export class AccountService {
 
   changePassword(currentPassword: string, newPassword: string): Observable<MessageBody> {
     return this.http.post<MessageBody>('/api/auth/password', { currentPassword, newPassword });
+  }
+
+  /** Mails a link to the new address; the address changes once that link is opened. */
+  changeEmail(currentPassword: string, newEmail: string): Observable<MessageBody> {
+    const body: EmailChange = { currentPassword, newEmail };
+    return this.http.post<MessageBody>('/api/auth/email', body);
   }
 }

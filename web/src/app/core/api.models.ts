@@ -15,6 +15,9 @@ export type LengthRule = Schemas['LengthRule'];
 /** `GET /api/auth/policy`: the server's validation rules, mirrored by the forms. */
 export type Policy = Schemas['Policy'];
 
+/** The policy's `mail`: which of the pages that work by mailed links the server supports. */
+export type MailPolicy = Schemas['MailPolicy'];
+
 /** One of `GET /api/auth/sessions`'s items. */
 export type SessionInfo = Schemas['SessionItem'];
 
@@ -35,8 +38,23 @@ export type AuditEntry = Schemas['AuditItem'];
 
 export type MessageBody = Schemas['MessageBody'];
 
+/** `POST /api/auth/password-reset` and `POST /api/auth/magic-link`. */
+export type EmailRequest = Schemas['EmailRequest'];
+
+/** `POST /api/auth/password-reset/confirm`: the link's token and the new password. */
+export type ResetConfirm = Schemas['ResetConfirm'];
+
+/** `POST /api/auth/verify-email` and `POST /api/auth/magic-link/confirm`: a link's token. */
+export type TokenRequest = Schemas['TokenRequest'];
+
+/** `POST /api/auth/email`: the address changes once the link mailed to the new one is opened. */
+export type EmailChange = Schemas['EmailChange'];
+
 /** Every error answer: `message` for people, `code` for programs. */
 export type ErrorBody = Schemas['ErrorBody'];
+
+/** Every error answer's `code`. */
+export type ErrorCode = Schemas['ErrorCode'];
 
 export const ROLE_USER = 'ROLE_USER';
 export const ROLE_MODERATOR = 'ROLE_MODERATOR';

@@ -59,6 +59,30 @@ describe('AuthService', () => {
     expect(sessionStorage.length).toBe(0);
   });
 
+  it('signs in with a sign-in link the way a password sign-in ends: the account from /me', async () => {
+    const signingIn = auth.signInWithLink('link-token');
+    const confirm = http.expectOne('/api/auth/magic-link/confirm');
+    expect(confirm.request.method).toBe('POST');
+    expect(confirm.request.body).toEqual({ token: 'link-token' });
+    expect(confirm.request.headers.get('X-Token-Delivery')).toBe('cookie');
+    confirm.flush({ id: ALICE.id, username: ALICE.username, email: ALICE.email, roles: ALICE.roles, accessToken: 'eyJ-no' });
+    await Promise.resolve();
+    http.expectOne('/api/auth/me').flush(ALICE);
+    await signingIn;
+    expect(auth.user()).toEqual(ALICE);
+    expect(JSON.stringify(auth.user())).not.toMatch(/eyJ/);
+  });
+
+  it('a dead sign-in link rejects with the server error and does not send anyone away', async () => {
+    const signingIn = auth.signInWithLink('used');
+    http
+      .expectOne('/api/auth/magic-link/confirm')
+      .flush({ message: 'This link is invalid or has expired.', code: 'invalid_token' }, { status: 400, statusText: 'Bad Request' });
+    await expect(signingIn).rejects.toMatchObject({ status: 400 });
+    expect(auth.signedIn()).toBe(false);
+    expect(router.navigate).not.toHaveBeenCalled();
+  });
+
   it('a wrong password rejects with the server error and does not send anyone away', async () => {
     const signingIn = auth.signIn('alice', 'wrong');
     http

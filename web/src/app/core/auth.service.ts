@@ -2,7 +2,13 @@ import { HttpClient, HttpContext, HttpContextToken } from '@angular/common/http'
 import { Injectable, computed, inject, signal } from '@angular/core';
 import { firstValueFrom } from 'rxjs';
 
-import { CurrentUser, MessageBody, ROLE_ADMIN, ROLE_MODERATOR } from './api.models';
+import {
+  CurrentUser,
+  MessageBody,
+  ROLE_ADMIN,
+  ROLE_MODERATOR,
+  TokenRequest,
+} from './api.models';
 
 /**
  * Marks a request whose 401 is an expected answer, not an ended session: the sign-in form
@@ -54,6 +60,25 @@ export class AuthService {
         { context: new HttpContext().set(EXPECTS_401, true) },
       ),
     );
+    return this.signedInNow();
+  }
+
+  /**
+   * Signs in with a mailed sign-in link's token. The server answers as it does to a sign-in
+   * (cookies; the body's tokens, if any, are never read), so this ends the same way.
+   */
+  async signInWithLink(token: string): Promise<CurrentUser> {
+    const body: TokenRequest = { token };
+    await firstValueFrom(
+      this.http.post<unknown>('/api/auth/magic-link/confirm', body, {
+        context: new HttpContext().set(EXPECTS_401, true),
+      }),
+    );
+    return this.signedInNow();
+  }
+
+  /** After any sign-in: the account, from `/api/auth/me`. */
+  private async signedInNow(): Promise<CurrentUser> {
     const me = await firstValueFrom(this.http.get<CurrentUser>('/api/auth/me'));
     this.current.set(pick(me));
     return me;
@@ -84,6 +109,7 @@ function pick(me: CurrentUser): CurrentUser {
     id: me.id,
     username: me.username,
     email: me.email,
+    emailVerified: me.emailVerified === true,
     roles: [...(me.roles ?? [])],
     createdAt: me.createdAt,
   };

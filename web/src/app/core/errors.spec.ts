@@ -1,6 +1,6 @@
 import { HttpErrorResponse, HttpHeaders } from '@angular/common/http';
 
-import { describeWait, errorMessage, retryAfterSeconds } from './errors';
+import { describeWait, errorCode, errorMessage, retryAfterSeconds } from './errors';
 
 describe('errorMessage', () => {
   it('shows the server message verbatim', () => {
@@ -38,6 +38,23 @@ describe('errorMessage', () => {
     expect(errorMessage(new HttpErrorResponse({ status: 502, statusText: 'Bad Gateway', error: '<html>' }))).toBe(
       'The server answered 502 Bad Gateway.',
     );
+  });
+});
+
+describe('errorCode', () => {
+  it("reads the server's code, from an object or a text body", () => {
+    expect(errorCode(new HttpErrorResponse({ status: 400, error: { message: 'x', code: 'invalid_token' } }))).toBe(
+      'invalid_token',
+    );
+    expect(errorCode(new HttpErrorResponse({ status: 409, error: '{"message":"x","code":"already_verified"}' }))).toBe(
+      'already_verified',
+    );
+  });
+
+  it('is null without one', () => {
+    expect(errorCode(new HttpErrorResponse({ status: 502, error: '<html>' }))).toBeNull();
+    expect(errorCode(new HttpErrorResponse({ status: 0 }))).toBeNull();
+    expect(errorCode(new Error('boom'))).toBeNull();
   });
 });
 

@@ -1,5 +1,11 @@
 import { HttpErrorResponse } from '@angular/common/http';
 
+import { ErrorCode } from './api.models';
+
+/** What the pages of mailed links say for a link without a token (cut short when copied). */
+export const INCOMPLETE_LINK =
+  'This link is incomplete. Open the link in the mail again, or ask for a new one.';
+
 /** The server's `message` (shown verbatim, as the tutorial's clients do), or a plain fallback. */
 export function errorMessage(error: unknown): string {
   if (!(error instanceof HttpErrorResponse)) {
@@ -8,14 +14,7 @@ export function errorMessage(error: unknown): string {
   if (error.status === 0) {
     return 'Cannot reach the server. Check your connection and try again.';
   }
-  let body: unknown = error.error;
-  if (typeof body === 'string') {
-    try {
-      body = JSON.parse(body);
-    } catch {
-      body = null;
-    }
-  }
+  const body = errorBody(error);
   let message =
     body && typeof body === 'object' && typeof (body as { message?: unknown }).message === 'string'
       ? (body as { message: string }).message
@@ -27,6 +26,32 @@ export function errorMessage(error: unknown): string {
     }
   }
   return message;
+}
+
+/**
+ * The server's `code` (for a page that answers some errors its own way, such as a dead
+ * link), or null when the error is not an answer of the server's with a code.
+ */
+export function errorCode(error: unknown): ErrorCode | null {
+  if (!(error instanceof HttpErrorResponse)) {
+    return null;
+  }
+  const body = errorBody(error);
+  return body && typeof body === 'object' && typeof (body as { code?: unknown }).code === 'string'
+    ? (body as { code: ErrorCode }).code
+    : null;
+}
+
+/** The error's body, parsed if it came as text. */
+function errorBody(error: HttpErrorResponse): unknown {
+  if (typeof error.error !== 'string') {
+    return error.error;
+  }
+  try {
+    return JSON.parse(error.error) as unknown;
+  } catch {
+    return null;
+  }
 }
 
 /** `Retry-After` as seconds (the server sends seconds; an HTTP date is accepted too). */

@@ -1,7 +1,7 @@
-import { FormControl } from '@angular/forms';
+import { FormControl, FormGroup } from '@angular/forms';
 
 import { Policy } from './api.models';
-import { passwordRuleError, passwordValidators } from './password-validators';
+import { passwordRuleError, passwordValidators, sameNewPassword } from './password-validators';
 
 /** Sign-up and the password change share these; the limits are the server's, not the app's. */
 describe('passwordValidators', () => {
@@ -50,5 +50,20 @@ describe('passwordRuleError', () => {
   it('leaves "required" to the form and says nothing for a valid password', () => {
     expect(error('')).toBe('');
     expect(error('a fine password')).toBe('');
+  });
+});
+
+/** The password change and the reset page: the repeat must match, quiet until it is typed. */
+describe('sameNewPassword', () => {
+  const group = (newPassword: string, confirm: string) =>
+    new FormGroup(
+      { newPassword: new FormControl(newPassword), confirm: new FormControl(confirm) },
+      { validators: sameNewPassword },
+    );
+
+  it('reports a mismatch once the repeat is typed, and nothing before', () => {
+    expect(group('a long password', '').hasError('mismatch')).toBe(false);
+    expect(group('a long password', 'a long passwore').hasError('mismatch')).toBe(true);
+    expect(group('a long password', 'a long password').valid).toBe(true);
   });
 });

@@ -1,11 +1,11 @@
-import { AbstractControl, ValidatorFn, Validators } from '@angular/forms';
+import { AbstractControl, ValidationErrors, ValidatorFn, Validators } from '@angular/forms';
 
 import { Policy } from './api.models';
 
 /**
  * The password rules of the server's `GET /api/auth/policy`, as form validators: required,
  * the policy's length limits and, if the policy sends one, its pattern. Sign-up and the
- * password change both use these, so the two forms cannot drift apart.
+ * password change and the reset page all use these, so the forms cannot drift apart.
  */
 export function passwordValidators(policy: Pick<Policy, 'password'>): ValidatorFn[] {
   const { minLength, maxLength, pattern } = policy.password;
@@ -28,4 +28,13 @@ export function passwordRuleError(control: AbstractControl): string {
   if (max) return `Password must be at most ${max.requiredLength} characters.`;
   if (control.hasError('pattern')) return "Password does not meet the server's rules.";
   return '';
+}
+
+/**
+ * A form group's check that its `newPassword` and `confirm` controls match (`mismatch`);
+ * quiet until something is typed in `confirm`. The password change and the reset page use it.
+ */
+export function sameNewPassword(group: AbstractControl): ValidationErrors | null {
+  const value = group.value as { newPassword?: string; confirm?: string };
+  return value.confirm && value.newPassword !== value.confirm ? { mismatch: true } : null;
 }

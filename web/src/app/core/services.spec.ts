@@ -5,6 +5,7 @@ import { firstValueFrom } from 'rxjs';
 import { AccountService } from './account.service';
 import { AdminService } from './admin.service';
 import { ContentService } from './content.service';
+import { RecoveryService } from './recovery.service';
 import { setUpHttp } from '../../testing/http-testing';
 
 describe('API services', () => {
@@ -68,6 +69,39 @@ describe('API services', () => {
     expect(changeReq.request.body).toEqual({ currentPassword: 'old-password', newPassword: 'new-password' });
     changeReq.flush({ message: 'Password changed.' });
     await change;
+  });
+
+  it('AccountService changes the address', async () => {
+    const change = firstValueFrom(TestBed.inject(AccountService).changeEmail('pw', 'new@example.org'));
+    const req = http.expectOne('/api/auth/email');
+    expect(req.request.method).toBe('POST');
+    expect(req.request.body).toEqual({ currentPassword: 'pw', newEmail: 'new@example.org' });
+    req.flush({ message: 'mailed' }, { status: 202, statusText: 'Accepted' });
+    expect((await change).message).toBe('mailed');
+  });
+
+  it('RecoveryService asks for links, resets, verifies and asks for a verification link again', async () => {
+    const recovery = TestBed.inject(RecoveryService);
+    const calls: [string, () => Promise<unknown>, unknown][] = [
+      ['/api/auth/password-reset', () => firstValueFrom(recovery.requestReset('a@example.com')), { email: 'a@example.com' }],
+      [
+        '/api/auth/password-reset/confirm',
+        () => firstValueFrom(recovery.confirmReset('tok', 'new-password')),
+        { token: 'tok', newPassword: 'new-password' },
+      ],
+      ['/api/auth/magic-link', () => firstValueFrom(recovery.requestSignInLink('a@example.com')), { email: 'a@example.com' }],
+      ['/api/auth/verify-email', () => firstValueFrom(recovery.verifyEmail('tok')), { token: 'tok' }],
+      ['/api/auth/verify-email/resend', () => firstValueFrom(recovery.resendVerification()), null],
+    ];
+    for (const [url, call, body] of calls) {
+      const answer = call();
+      const req = http.expectOne(url);
+      expect(req.request.method).toBe('POST');
+      expect(req.request.body).toEqual(body);
+      expect(req.request.withCredentials).toBe(true);
+      req.flush({ message: `answer of ${url}` });
+      expect(await answer).toEqual({ message: `answer of ${url}` });
+    }
   });
 
   it('AdminService pages and searches users, patches, deletes and reads the audit log', async () => {
