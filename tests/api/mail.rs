@@ -454,7 +454,10 @@ async fn a_mail_queued_while_smtp_is_down_is_sent_once_it_is_back(db: DbKind) {
     let Some(mut catcher) = MailCatcher::start().await else {
         return;
     };
-    let app = mail_app(TestDb::create(&db).await, &catcher, |_| {}).await;
+    let app = mail_app(TestDb::create(&db).await, &catcher, |s| {
+        s.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
+    })
+    .await;
     app.create_user("jack", &[]).await;
     catcher.pause();
     assert_eq!(request_reset(&app, "jack@example.com").await.status(), 202);
@@ -499,6 +502,30 @@ async fn a_mail_queued_while_smtp_is_down_is_sent_once_it_is_back(db: DbKind) {
         1,
         "sent once"
     );
+    // Counted: the failed attempt as `retried`, the delivery as `sent`. The recorder is
+    // shared by every server of this test binary, so these are at least, not exactly.
+    let metrics = app.metrics_addr().expect("a metrics listener");
+    let text = app
+        .client
+        .get(format!("http://{metrics}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for outcome in ["retried", "sent"] {
+        let line = text
+            .lines()
+            .find(|l| {
+                l.starts_with("portcullis_mail_total{")
+                    && l.contains("kind=\"password_reset\"")
+                    && l.contains(&format!("outcome=\"{outcome}\""))
+            })
+            .unwrap_or_else(|| panic!("no {outcome} count in {text}"));
+        let count: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+        assert!(count >= 1.0, "{line}");
+    }
     app.stop().await;
 }
 

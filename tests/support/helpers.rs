@@ -275,6 +275,11 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
+    /// Where `/metrics` is served, when `metrics_bind` was set.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.server.as_ref().and_then(|s| s.metrics_addr)
+    }
+
     pub fn state(&self) -> &portcullis::app::AppState {
         &self.server.as_ref().expect("running").state
     }
