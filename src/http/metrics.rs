@@ -58,6 +58,10 @@ async fn render(State(state): State<Sources>) -> Response {
         Ok(n) => metrics::gauge!("portcullis_active_sessions").set(n as f64),
         Err(e) => tracing::warn!(error = %e, "counting active sessions for metrics"),
     }
+    match crate::store::mail_outbox::pending(&state.db).await {
+        Ok(n) => metrics::gauge!("portcullis_mail_queue_depth").set(n as f64),
+        Err(e) => tracing::warn!(error = %e, "counting queued mails for metrics"),
+    }
     (
         [(
             axum::http::header::CONTENT_TYPE,

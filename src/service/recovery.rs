@@ -1,7 +1,9 @@
 //! Account recovery and proof of address by mail: asking for a password reset link and
-//! using it, verifying an address, asking for a verification link again. Asking answers
-//! the same, in about the same time, whether or not the address has an account: the
-//! request only queues the mail, and the sender (`mail::compose`) finds the account.
+//! using it, verifying an address and asking for a verification link again, changing the
+//! address, signing in with a mailed link, and the command line's reset link. Asking for a
+//! link answers the same, in about the same time, whether or not the address has an
+//! account: the request only queues the mail, and the sender (`mail::compose`) finds the
+//! account.
 use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretString};

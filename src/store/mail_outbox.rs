@@ -224,7 +224,7 @@ pub async fn finish(
     Ok(())
 }
 
-/// Mails waiting to be sent (for /metrics).
+/// Mails waiting to be sent, retries included (the `/metrics` gauge).
 pub async fn pending(db: &Db) -> Result<i64, DbError> {
     sqlx::query("SELECT COUNT(*) FROM mail_outbox WHERE done_at IS NULL")
         .fetch_one(&db.pool)

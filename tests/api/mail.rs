@@ -526,6 +526,9 @@ async fn a_mail_queued_while_smtp_is_down_is_sent_once_it_is_back(db: DbKind) {
         let count: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
         assert!(count >= 1.0, "{line}");
     }
+    // The queue's depth is a gauge set at each scrape (its value is whichever server
+    // rendered last, so only its presence is asserted here).
+    assert!(text.contains("\nportcullis_mail_queue_depth "), "{text}");
     app.stop().await;
 }
 
