@@ -64,7 +64,8 @@ fn decode(part: &str) -> String {
 impl Transport {
     /// `smtp://host:port` (no TLS: for a relay on this machine or network),
     /// `smtps://user:pass@host:465` (TLS from the first byte) or
-    /// `smtp+starttls://user:pass@host:587` (STARTTLS, required).
+    /// `smtp+starttls://user:pass@host:587` (STARTTLS, required). Call it within the Tokio
+    /// runtime: the connection pool it builds runs a task there.
     pub fn from_url(text: &str) -> Result<Self, MailConfigError> {
         let url = url::Url::parse(text.trim()).map_err(|e| MailConfigError::Url(e.to_string()))?;
         let host = url
@@ -141,8 +142,9 @@ pub fn parse_from(text: &str) -> Result<Mailbox, MailConfigError> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_three_schemes_are_understood() {
+    // The connection pool starts a task of its own: building a transport needs a runtime.
+    #[tokio::test]
+    async fn the_three_schemes_are_understood() {
         assert!(matches!(
             Transport::from_url("smtp://127.0.0.1:2525"),
             Ok(Transport::Smtp(_))
@@ -157,8 +159,8 @@ mod tests {
         ));
     }
 
-    #[test]
-    fn a_password_is_never_sent_in_clear_beyond_this_machine() {
+    #[tokio::test]
+    async fn a_password_is_never_sent_in_clear_beyond_this_machine() {
         assert!(matches!(
             Transport::from_url("smtp://me:secret@mail.example.com"),
             Err(MailConfigError::CleartextCredentials(_))
@@ -167,8 +169,8 @@ mod tests {
         assert!(Transport::from_url("smtp://me:secret@localhost:2525").is_ok());
     }
 
-    #[test]
-    fn other_schemes_and_garbage_are_refused() {
+    #[tokio::test]
+    async fn other_schemes_and_garbage_are_refused() {
         assert!(matches!(
             Transport::from_url("http://mail.example.com"),
             Err(MailConfigError::Scheme(_))
