@@ -7,6 +7,7 @@ use crate::auth::notify::Notifier;
 use crate::auth::refresh_token;
 use crate::clock::Clock;
 use crate::db::{Db, DbError};
+use crate::domain::SigninMethod;
 use crate::store::{self, sessions::RefreshRecord};
 
 /// How long sessions and their refresh tokens live (docs/API.md §3).
@@ -65,6 +66,7 @@ const MAX_CHAIN_WALK: usize = 16;
 pub async fn open(
     s: &Sessions<'_>,
     user_id: i64,
+    method: SigninMethod,
     user_agent: Option<&str>,
     ip: &str,
 ) -> anyhow::Result<Issued> {
@@ -77,6 +79,7 @@ pub async fn open(
         store::sessions::NewSession {
             id: &session_id,
             user_id,
+            method,
             expires_at,
             user_agent: user_agent.map(|ua| truncate(ua, 512)),
             ip: Some(ip),

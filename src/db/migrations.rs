@@ -299,6 +299,17 @@ fn migrations() -> Vec<Migration> {
                 index("mail_outbox", &["done_at", "next_attempt_at"], false),
             ],
         },
+        Migration {
+            version: 7,
+            // How each session was signed in (`password`, `magic_link`); NULL for sessions
+            // from before, which were all password sign-ins.
+            steps: vec![Step::Alter(
+                Table::alter()
+                    .table(name("sessions"))
+                    .add_column(text_null("method", 16))
+                    .to_owned(),
+            )],
+        },
     ]
 }
 

@@ -16,3 +16,31 @@ pub struct UserState {
     pub roles: RoleSet,
     pub disabled: bool,
 }
+
+/// How a session was signed in, as the session list shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SigninMethod {
+    Password,
+    /// A sign-in link mailed to the account (`POST /api/auth/magic-link/confirm`).
+    MagicLink,
+}
+
+impl SigninMethod {
+    pub const ALL: [SigninMethod; 2] = [SigninMethod::Password, SigninMethod::MagicLink];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SigninMethod::Password => "password",
+            SigninMethod::MagicLink => "magic_link",
+        }
+    }
+
+    /// A stored name; sessions from before methods were recorded were all password
+    /// sign-ins, and so is a name this build does not know (a newer node's).
+    pub fn from_stored(name: Option<&str>) -> Self {
+        SigninMethod::ALL
+            .into_iter()
+            .find(|m| Some(m.name()) == name)
+            .unwrap_or(SigninMethod::Password)
+    }
+}

@@ -12,7 +12,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
 use crate::clock::rfc3339;
-use crate::domain::{Email, PasswordPolicy, Username};
+use crate::domain::{Email, PasswordPolicy, SigninMethod, Username};
 use crate::http::client_ip::RequestOrigin;
 use crate::http::cookies;
 use crate::http::docs::{ErrorBody, MessageBody};
@@ -175,6 +175,16 @@ pub struct SessionItem {
     ip: Option<String>,
     /// The session this request belongs to.
     current: bool,
+    /// How it was signed in.
+    method: SessionMethod,
+}
+
+/// How a session was signed in: a password, or a sign-in link mailed to the account.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionMethod {
+    Password,
+    MagicLink,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -206,6 +216,10 @@ async fn list_sessions(
                 last_used_at: rfc3339(s.last_used_at),
                 user_agent: s.user_agent,
                 ip: s.ip,
+                method: match s.method {
+                    SigninMethod::Password => SessionMethod::Password,
+                    SigninMethod::MagicLink => SessionMethod::MagicLink,
+                },
             })
             .collect(),
     }))

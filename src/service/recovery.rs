@@ -15,7 +15,7 @@ use crate::auth::password::{HashError, PasswordHasher};
 use crate::auth::sessions::{self as auth_sessions, Sessions};
 use crate::auth::throttle::Throttle;
 use crate::db::DbError;
-use crate::domain::{Email, NewPassword, PasswordPolicy, PasswordRejection};
+use crate::domain::{Email, NewPassword, PasswordPolicy, PasswordRejection, SigninMethod};
 use crate::mail::compose::{new_link, Links};
 use crate::mail::Outbox;
 use crate::service::sessions::end_all_of_user;
@@ -422,7 +422,14 @@ pub async fn signin_with_magic_link(
     if store::users::mark_email_verified(db, user.id, &token.email, now).await? {
         user.email_verified_at = Some(now);
     }
-    let issued = auth_sessions::open(sessions, user.id, client.user_agent, client.ip_text).await?;
+    let issued = auth_sessions::open(
+        sessions,
+        user.id,
+        SigninMethod::MagicLink,
+        client.user_agent,
+        client.ip_text,
+    )
+    .await?;
     store::users::touch_signin(db, user.id, now).await?;
     let entry = client.entry(Some(user.id), Some(user.id), Some(&user.username));
     audit::record(db, clock, Event::MagicLinkSignin, true, &entry).await;

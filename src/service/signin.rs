@@ -11,6 +11,7 @@ use crate::auth::password::{is_bcrypt, HashError, PasswordHasher};
 use crate::auth::sessions::{self, Issued, Sessions};
 use crate::auth::throttle::Throttle;
 use crate::db::DbError;
+use crate::domain::SigninMethod;
 use crate::service::Client;
 use crate::store::{self, users::UserRecord};
 
@@ -121,7 +122,14 @@ pub async fn signin(
         let hash = hasher.hash(password).await?;
         store::users::set_password(db, user.id, &hash, now).await?;
     }
-    let issued = sessions::open(sessions, user.id, client.user_agent, client.ip_text).await?;
+    let issued = sessions::open(
+        sessions,
+        user.id,
+        SigninMethod::Password,
+        client.user_agent,
+        client.ip_text,
+    )
+    .await?;
     store::users::touch_signin(db, user.id, now).await?;
     entry.actor_id = Some(user.id);
     entry.subject_id = Some(user.id);

@@ -7,11 +7,12 @@ use sqlx::Row;
 
 use crate::clock::Millis;
 use crate::db::{Db, DbError};
-use crate::domain::SessionState;
+use crate::domain::{SessionState, SigninMethod};
 
 pub struct NewSession<'a> {
     pub id: &'a str,
     pub user_id: i64,
+    pub method: SigninMethod,
     pub expires_at: Millis,
     pub user_agent: Option<&'a str>,
     pub ip: Option<&'a str>,
@@ -34,8 +35,8 @@ pub struct RefreshRecord {
 pub async fn create(db: &Db, s: NewSession<'_>, now: Millis) -> Result<(), DbError> {
     let mut tx = db.pool.begin().await?;
     let sql = db.sql(
-        "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip, method) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     );
     sqlx::query(&sql)
         .bind(s.id)
@@ -45,6 +46,7 @@ pub async fn create(db: &Db, s: NewSession<'_>, now: Millis) -> Result<(), DbErr
         .bind(s.expires_at)
         .bind(s.user_agent)
         .bind(s.ip)
+        .bind(s.method.name())
         .execute(&mut *tx)
         .await?;
     insert_refresh(db, &mut tx, s.id, s.refresh_hash, now, s.refresh_expires_at).await?;
@@ -212,12 +214,13 @@ pub struct SessionRecord {
     pub last_used_at: Millis,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
+    pub method: SigninMethod,
 }
 
 /// The user's sessions that are neither revoked nor past their absolute end, newest first.
 pub async fn list_live(db: &Db, user_id: i64, now: Millis) -> Result<Vec<SessionRecord>, DbError> {
     let sql = db.sql(
-        "SELECT id, created_at, last_used_at, user_agent, ip FROM sessions \
+        "SELECT id, created_at, last_used_at, user_agent, ip, method FROM sessions \
          WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at DESC, id",
     );
     let rows = sqlx::query(&sql)
@@ -233,6 +236,7 @@ pub async fn list_live(db: &Db, user_id: i64, now: Millis) -> Result<Vec<Session
                 last_used_at: row.try_get(2)?,
                 user_agent: row.try_get(3)?,
                 ip: row.try_get(4)?,
+                method: SigninMethod::from_stored(row.try_get::<Option<String>, _>(5)?.as_deref()),
             })
         })
         .collect()

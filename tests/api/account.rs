@@ -460,10 +460,12 @@ async fn sessions_lists_this_accounts_live_sessions_newest_first(db: DbKind) {
                 "lastUsedAt",
                 "userAgent",
                 "ip",
-                "current"
+                "current",
+                "method"
             ]),
             "{item}"
         );
+        assert_eq!(item["method"], "password", "{item}");
         for field in ["createdAt", "lastUsedAt"] {
             assert!(is_rfc3339_millis(item[field].as_str().unwrap()), "{item}");
         }

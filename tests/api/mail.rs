@@ -836,6 +836,13 @@ async fn a_sign_in_link_signs_in_once_when_enabled(db: DbKind) {
     );
     let me = me(&app, &session).await;
     assert_eq!(me["emailVerified"], true, "the link proved the address");
+    // The session list says how it was signed in.
+    let list: Value = get_as(&app, "/api/auth/sessions", &session)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"][0]["method"], "magic_link", "{list}");
     assert_invalid_link(
         app.post("/api/auth/magic-link/confirm", json!({ "token": token }))
             .await,

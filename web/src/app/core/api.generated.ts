@@ -630,11 +630,18 @@ export interface components {
             id: string;
             ip?: string | null;
             lastUsedAt: string;
+            /** @description How it was signed in. */
+            method: components["schemas"]["SessionMethod"];
             userAgent?: string | null;
         };
         SessionList: {
             items: components["schemas"]["SessionItem"][];
         };
+        /**
+         * @description How a session was signed in: a password, or a sign-in link mailed to the account.
+         * @enum {string}
+         */
+        SessionMethod: "password" | "magic_link";
         SigninRequest: {
             password: string;
             /**
