@@ -29,6 +29,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(confirm_magic_link))
 }
 
+/// 202 with `message`: the mail is queued, not sent.
+fn accepted(message: &'static str) -> (StatusCode, ApiJson<MessageBody>) {
+    (StatusCode::ACCEPTED, ApiJson(MessageBody::new(message)))
+}
+
 /// The one answer to a reset request, whether or not the address has an account.
 const RESET_ACCEPTED: &str =
     "If an account has this address, a link to reset its password is on its way.";
@@ -58,10 +63,7 @@ async fn request_reset(
         &body.email,
     )
     .await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        ApiJson(MessageBody::new(RESET_ACCEPTED)),
-    ))
+    Ok(accepted(RESET_ACCEPTED))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -148,10 +150,7 @@ async fn resend_verification(
         user.id,
     )
     .await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        ApiJson(MessageBody::new("A new verification link is on its way.")),
-    ))
+    Ok(accepted("A new verification link is on its way."))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -190,11 +189,8 @@ async fn change_email(
         &body.new_email,
     )
     .await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        ApiJson(MessageBody::new(
-            "A link to confirm the new address is on its way to it.",
-        )),
+    Ok(accepted(
+        "A link to confirm the new address is on its way to it.",
     ))
 }
 
@@ -221,10 +217,7 @@ async fn request_magic_link(
         &body.email,
     )
     .await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        ApiJson(MessageBody::new(MAGIC_LINK_ACCEPTED)),
-    ))
+    Ok(accepted(MAGIC_LINK_ACCEPTED))
 }
 
 /// Signs in with a sign-in link's token: the answer of `POST /api/auth/signin`.

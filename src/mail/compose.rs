@@ -60,24 +60,31 @@ fn ms(d: Duration) -> Millis {
     d.as_millis() as Millis
 }
 
-fn same_address(a: &str, b: &str) -> bool {
-    a.eq_ignore_ascii_case(b)
+impl Links {
+    /// How long a link of `purpose` works.
+    pub fn ttl(&self, purpose: Purpose) -> Duration {
+        match purpose {
+            Purpose::Reset => self.reset_ttl,
+            Purpose::Verify | Purpose::EmailChange => self.verify_ttl,
+            Purpose::MagicLink => self.magic_link_ttl,
+        }
+    }
 }
 
-/// A new token of `purpose` for `user_id`, good for `ttl`, bound to `email` (voiding the
-/// account's earlier ones of that purpose); the link that carries it.
+/// A new token of `purpose` for `user_id`, bound to `email` (voiding the account's earlier
+/// ones of that purpose); the link that carries it.
 pub async fn new_link(
     db: &Db,
     links: &Links,
     purpose: Purpose,
     user_id: i64,
     email: &str,
-    ttl: Duration,
     now: Millis,
 ) -> Result<String, DbError> {
     let token = mail_token::generate();
     let hash = mail_token::hash(&token);
-    mail_tokens::replace(db, purpose, user_id, email, &hash, now, now + ms(ttl)).await?;
+    let expires_at = now + ms(links.ttl(purpose));
+    mail_tokens::replace(db, purpose, user_id, email, &hash, now, expires_at).await?;
     let page = match purpose {
         Purpose::Reset => "reset-password",
         Purpose::Verify | Purpose::EmailChange => "verify-email",
@@ -113,61 +120,31 @@ pub async fn compose(
     };
     let (to, url) = match job.kind {
         Kind::PasswordReset => {
-            let url = new_link(
-                db,
-                links,
-                Purpose::Reset,
-                user.id,
-                &user.email,
-                links.reset_ttl,
-                now,
-            )
-            .await?;
+            let url = new_link(db, links, Purpose::Reset, user.id, &user.email, now).await?;
             fields.minutes = minutes(links.reset_ttl);
             (user.email.as_str(), Some(url))
         }
         Kind::MagicLink => {
-            let ttl = links.magic_link_ttl;
-            let url = new_link(
-                db,
-                links,
-                Purpose::MagicLink,
-                user.id,
-                &user.email,
-                ttl,
-                now,
-            )
-            .await?;
-            fields.minutes = minutes(ttl);
+            let url = new_link(db, links, Purpose::MagicLink, user.id, &user.email, now).await?;
+            fields.minutes = minutes(links.magic_link_ttl);
             (user.email.as_str(), Some(url))
         }
         Kind::VerifyEmail => {
-            if !same_address(&user.email, &job.email) {
+            if !user.email.eq_ignore_ascii_case(&job.email) {
                 return Ok(Composed::Skip("the address has changed since"));
             }
             if user.email_verified_at.is_some() {
                 return Ok(Composed::Skip("the address is verified already"));
             }
-            let ttl = links.verify_ttl;
-            let url = new_link(db, links, Purpose::Verify, user.id, &user.email, ttl, now).await?;
+            let url = new_link(db, links, Purpose::Verify, user.id, &user.email, now).await?;
             fields.email = &user.email;
-            fields.hours = hours(ttl);
+            fields.hours = hours(links.verify_ttl);
             (user.email.as_str(), Some(url))
         }
         Kind::EmailChange => {
-            let ttl = links.verify_ttl;
-            let url = new_link(
-                db,
-                links,
-                Purpose::EmailChange,
-                user.id,
-                &job.email,
-                ttl,
-                now,
-            )
-            .await?;
+            let url = new_link(db, links, Purpose::EmailChange, user.id, &job.email, now).await?;
             fields.email = &job.email;
-            fields.hours = hours(ttl);
+            fields.hours = hours(links.verify_ttl);
             (job.email.as_str(), Some(url))
         }
         Kind::EmailChanged => {

@@ -5,15 +5,16 @@ use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::audit::{self, Event};
+use crate::audit::{self, Entry, Event};
 use crate::auth::notify::Notifier;
 use crate::auth::password::{HashError, PasswordHasher};
 use crate::auth::throttle::Throttle;
-use crate::db::DbError;
+use crate::clock::{Clock, Millis};
+use crate::db::{Db, DbError};
 use crate::domain::{NewPassword, PasswordPolicy, PasswordRejection};
 use crate::service::sessions::end_all_of_user;
 use crate::service::Client;
-use crate::store;
+use crate::store::{self, users::UserRecord};
 
 /// Whose password, and from which of their sessions (the one that stays).
 #[derive(Clone, Copy, Debug)]
@@ -39,6 +40,36 @@ pub enum AccountError {
     Db(#[from] DbError),
 }
 
+/// Whether `current` is the account's password, checked as a sign-in would count it: a
+/// wrong one is a failed sign-in for the account's username and this client (a stolen
+/// session is no way to guess the password) and is audited as `entry`'s failed `event`.
+/// The caller checks the throttle first.
+#[allow(clippy::too_many_arguments)] // each is a component the rule needs, or its input
+pub(crate) async fn current_password_holds<E: From<HashError> + From<DbError>>(
+    db: &Db,
+    clock: &Clock,
+    hasher: &Arc<PasswordHasher>,
+    throttle: &Throttle,
+    entry: &Entry<'_>,
+    client: Client<'_>,
+    record: &UserRecord,
+    current: SecretString,
+    event: Event,
+    now: Millis,
+) -> Result<bool, E> {
+    if hasher
+        .verify(current, Some(record.password_hash.clone()))
+        .await?
+    {
+        return Ok(true);
+    }
+    throttle
+        .record_failure(&record.username, client.ip, now)
+        .await?;
+    audit::record(db, clock, event, false, entry).await;
+    Ok(false)
+}
+
 #[allow(clippy::too_many_arguments)] // each is a component the rule needs, or its input
 pub async fn change_password(
     notify: &Notifier<'_>,
@@ -61,19 +92,25 @@ pub async fn change_password(
     let new_password =
         NewPassword::parse(policy, new.expose_secret(), &record.username, &record.email)
             .map_err(AccountError::Password)?;
-    let verified = hasher
-        .verify(current, Some(record.password_hash.clone()))
-        .await?;
     let entry = client.entry(
         Some(owner.user_id),
         Some(owner.user_id),
         Some(&record.username),
     );
-    if !verified {
-        throttle
-            .record_failure(&record.username, client.ip, now)
-            .await?;
-        audit::record(db, clock, Event::PasswordChanged, false, &entry).await;
+    let held = current_password_holds::<AccountError>(
+        db,
+        clock,
+        hasher,
+        throttle,
+        &entry,
+        client,
+        &record,
+        current,
+        Event::PasswordChanged,
+        now,
+    )
+    .await?;
+    if !held {
         return Err(AccountError::WrongPassword);
     }
     let hash = hasher.hash(new_password.secret()).await?;

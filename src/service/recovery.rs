@@ -18,6 +18,7 @@ use crate::db::DbError;
 use crate::domain::{Email, NewPassword, PasswordPolicy, PasswordRejection, SigninMethod};
 use crate::mail::compose::{new_link, Links};
 use crate::mail::Outbox;
+use crate::service::accounts::current_password_holds;
 use crate::service::sessions::end_all_of_user;
 use crate::service::signin::{account_throttle_key, SignedIn};
 use crate::service::Client;
@@ -144,16 +145,7 @@ pub async fn reset_link(
         .await?
         .ok_or(RecoveryError::Gone)?;
     let now = clock.now_ms();
-    let url = new_link(
-        db,
-        links,
-        Purpose::Reset,
-        user.id,
-        &user.email,
-        links.reset_ttl,
-        now,
-    )
-    .await?;
+    let url = new_link(db, links, Purpose::Reset, user.id, &user.email, now).await?;
     let entry = crate::audit::Entry {
         subject_id: Some(user.id),
         username: Some(&user.username),
@@ -219,7 +211,9 @@ pub async fn confirm_reset(
         return Err(RecoveryError::InvalidToken);
     }
     store::users::set_password(db, user.id, &hash, now).await?;
-    mail_tokens::void_all(db, user.id, Purpose::Reset, now).await?;
+    // A reset is a fresh start: no other link mailed before it (another reset link from a
+    // race of two senders, a sign-in link, a pending address change) works after it.
+    mail_tokens::void_all(db, user.id, now).await?;
     end_all_of_user(db, notify, user.id, None, now).await?;
     if token.email.eq_ignore_ascii_case(&user.email) {
         store::users::mark_email_verified(db, user.id, &user.email, now).await?;
@@ -312,9 +306,8 @@ async fn change_email(
         Err(StoreError::UsernameTaken) => return Err(RecoveryError::InvalidToken),
         Err(StoreError::Db(e)) => return Err(e.into()),
     }
-    for purpose in [Purpose::Reset, Purpose::MagicLink, Purpose::Verify] {
-        mail_tokens::void_all(db, user.id, purpose, now).await?;
-    }
+    // Every other link the account has went to the old address.
+    mail_tokens::void_all(db, user.id, now).await?;
     if let Some(outbox) = outbox {
         outbox
             .queue(NewMail {
@@ -358,14 +351,21 @@ pub async fn request_email_change(
     }
     let new = Email::parse(new_email).map_err(RecoveryError::InvalidEmail)?;
     let entry = client.entry(Some(user.id), Some(user.id), Some(&user.username));
-    if !hasher
-        .verify(current, Some(user.password_hash.clone()))
-        .await?
-    {
-        signin_throttle
-            .record_failure(&user.username, client.ip, now)
-            .await?;
-        audit::record(db, clock, Event::EmailChangeRequested, false, &entry).await;
+    let event = Event::EmailChangeRequested;
+    let held = current_password_holds::<RecoveryError>(
+        db,
+        clock,
+        hasher,
+        signin_throttle,
+        &entry,
+        client,
+        &user,
+        current,
+        event,
+        now,
+    )
+    .await?;
+    if !held {
         return Err(RecoveryError::WrongPassword);
     }
     if new.key() == user.email.to_ascii_lowercase() {

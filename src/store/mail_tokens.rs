@@ -127,15 +127,13 @@ pub async fn consume(db: &Db, id: i64, now: Millis) -> Result<bool, DbError> {
     Ok(done.rows_affected() == 1)
 }
 
-/// Voids every unused token of `user_id` for `purpose` (a reset done, say, voids the others).
-pub async fn void_all(db: &Db, user_id: i64, purpose: Purpose, now: Millis) -> Result<(), DbError> {
-    let sql = db.sql(
-        "UPDATE mail_tokens SET used_at = ? WHERE user_id = ? AND purpose = ? AND used_at IS NULL",
-    );
+/// Voids every unused token of `user_id`, whatever its purpose (the address they went to
+/// is no longer the account's).
+pub async fn void_all(db: &Db, user_id: i64, now: Millis) -> Result<(), DbError> {
+    let sql = db.sql("UPDATE mail_tokens SET used_at = ? WHERE user_id = ? AND used_at IS NULL");
     sqlx::query(&sql)
         .bind(now)
         .bind(user_id)
-        .bind(purpose.name())
         .execute(&db.pool)
         .await?;
     Ok(())

@@ -93,12 +93,11 @@ async fn insert_roles(
 
 /// The account a sign-in names: by email when the login contains `@`, else by username.
 pub async fn find_by_login(db: &Db, login: &str) -> Result<Option<UserRecord>, DbError> {
+    if login.contains('@') {
+        return find_by_email(db, login).await;
+    }
     let key = login.to_ascii_lowercase();
-    let sql = if login.contains('@') {
-        format!("SELECT {COLUMNS} FROM users WHERE email_lower = ?")
-    } else {
-        format!("SELECT {COLUMNS} FROM users WHERE username_lower = ?")
-    };
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE username_lower = ?");
     let sql = db.sql(&sql);
     let row = sqlx::query(&sql).bind(key).fetch_optional(&db.pool).await?;
     match row {
