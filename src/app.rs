@@ -11,6 +11,7 @@ use secrecy::ExposeSecret;
 
 use crate::auth::access_token::AccessTokens;
 use crate::auth::notify::Notifier;
+use crate::auth::passkeys::RelyingParty;
 use crate::auth::password::PasswordHasher;
 use crate::auth::session_cache::SessionCache;
 use crate::auth::sessions::{Lifetimes, Sessions};
@@ -23,6 +24,8 @@ use crate::domain::PasswordPolicy;
 use crate::mail::compose::Links;
 use crate::mail::{Outbox, Transport};
 use crate::redis_link::RedisLink;
+use crate::service::factors::Factors;
+use crate::service::signin::Rules;
 use crate::store;
 
 /// Everything a request handler may need, cheap to clone.
@@ -46,6 +49,11 @@ pub struct Services {
     /// Set when `PORTCULLIS_REDIS_URL` is: see `redis_link`.
     pub redis: Option<Arc<RedisLink>>,
     pub policy: PasswordPolicy,
+    /// Passkeys' relying party; `None` when the settings give none that browsers accept
+    /// (a public URL on an IP address, and no `PORTCULLIS_RP_ID`).
+    pub relying_party: Option<RelyingParty>,
+    /// The relying party id, also the name TOTP apps show beside the codes.
+    pub rp_id: String,
     pub trusted_proxies: Vec<IpNet>,
     pub cors_origins: Vec<String>,
 }
@@ -69,6 +77,25 @@ pub fn links(settings: &Settings) -> Links {
         verify_ttl: settings.verify_ttl,
         magic_link_ttl: MAGIC_LINK_TTL,
         service: settings.issuer.clone(),
+    }
+}
+
+/// The passkeys' relying party. One set explicitly must work; one derived from the public
+/// URL may not (browsers refuse an IP address as RP ID), and then passkeys are off.
+fn relying_party(settings: &Settings) -> anyhow::Result<(String, Option<RelyingParty>)> {
+    let (rp_id, origins) = settings.relying_party();
+    let explicit = settings
+        .rp_id
+        .as_deref()
+        .is_some_and(|id| !id.trim().is_empty())
+        || settings.rp_origins.iter().any(|o| !o.trim().is_empty());
+    match RelyingParty::new(&rp_id, &origins, &rp_id) {
+        Ok(rp) => Ok((rp_id, Some(rp))),
+        Err(e) if explicit => Err(e.context("PORTCULLIS_RP_ID / PORTCULLIS_RP_ORIGINS")),
+        Err(e) => {
+            tracing::warn!(error = %e, "passkeys are off: set PORTCULLIS_RP_ID and PORTCULLIS_RP_ORIGINS");
+            Ok((rp_id, None))
+        }
     }
 }
 
@@ -153,6 +180,25 @@ impl AppState {
         }
     }
 
+    /// The second factors' components (`service::mfa`), with passkeys if they are on.
+    pub fn factors(&self) -> Factors<'_> {
+        Factors {
+            sessions: self.sessions(),
+            rp: self.relying_party.as_ref(),
+            hasher: &self.hasher,
+            throttle: &self.throttle,
+            issuer: &self.rp_id,
+        }
+    }
+
+    /// The settings every sign-in obeys.
+    pub fn signin_rules(&self) -> Rules {
+        Rules {
+            require_verified_email: self.settings.require_verified_email,
+            require_mfa_for: self.settings.require_mfa_for(),
+        }
+    }
+
     /// Opens the database, applies migrations, loads keys: what `serve` does before it listens.
     pub async fn build(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
         // Refuse a bad secret before touching the database.
@@ -160,6 +206,7 @@ impl AppState {
             signing_key::check_secret(secret.expose_secret())?;
         }
         let mail = mail(&settings)?;
+        let (rp_id, relying_party) = relying_party(&settings)?;
         let db = Db::connect(settings.database_url.expose()).await?;
         db::migrate(&db).await.context("applying migrations")?;
         let now = clock.now_ms();
@@ -198,6 +245,8 @@ impl AppState {
             mail,
             redis,
             policy: PasswordPolicy::new(settings.password_min_length as usize),
+            relying_party,
+            rp_id,
             trusted_proxies: settings.trusted_proxies(),
             cors_origins: settings.cors_origins(),
             settings,

@@ -7,6 +7,7 @@ use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::auth::password::Argon2Cost;
+use crate::domain::{Role, RoleSet};
 
 /// Where signin and refresh put the tokens they issue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -193,6 +194,27 @@ pub struct Settings {
     #[arg(long, env = "PORTCULLIS_MAGIC_LINKS", default_value_t = false, action = clap::ArgAction::Set, global = true)]
     pub magic_links: bool,
 
+    /// The passkeys' relying party id: a domain that the web app's host is, or ends in.
+    /// Default: the host of `PORTCULLIS_PUBLIC_URL` (`localhost` if it has none).
+    #[arg(long, env = "PORTCULLIS_RP_ID", global = true)]
+    pub rp_id: Option<String>,
+
+    /// Origins allowed to use the passkeys, comma-separated. Default: the origin of
+    /// `PORTCULLIS_PUBLIC_URL`.
+    #[arg(
+        long,
+        env = "PORTCULLIS_RP_ORIGINS",
+        value_delimiter = ',',
+        default_value = "",
+        global = true
+    )]
+    pub rp_origins: Vec<String>,
+
+    /// Roles whose accounts must enrol a second factor before a sign-in completes,
+    /// comma-separated (`admin`, `moderator`, `user`).
+    #[arg(long, env = "PORTCULLIS_REQUIRE_MFA_FOR", value_delimiter = ',', default_value = "", value_parser = parse_role, global = true)]
+    pub require_mfa_for: Vec<Option<Role>>,
+
     /// Mails go to the log instead of SMTP (`portcullis serve --dev-mail`): local trials only.
     #[arg(skip)]
     pub dev_mail: bool,
@@ -225,6 +247,40 @@ impl Settings {
     /// `PORTCULLIS_PUBLIC_URL` without a trailing slash, ready for a path.
     pub fn public_base(&self) -> String {
         self.public_url.trim().trim_end_matches('/').to_string()
+    }
+
+    /// The passkeys' relying party: its id and the origins allowed to use it.
+    pub fn relying_party(&self) -> (String, Vec<String>) {
+        let public = url::Url::parse(self.public_url.trim()).ok();
+        let rp_id = self
+            .rp_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+            .map(str::to_ascii_lowercase)
+            .or_else(|| {
+                public
+                    .as_ref()
+                    .and_then(|u| u.host_str().map(str::to_string))
+            })
+            .unwrap_or_else(|| "localhost".to_string());
+        let mut origins: Vec<String> = self
+            .rp_origins
+            .iter()
+            .map(|o| o.trim().trim_end_matches('/').to_string())
+            .filter(|o| !o.is_empty())
+            .collect();
+        if origins.is_empty() {
+            if let Some(public) = public {
+                origins.push(public.origin().ascii_serialization());
+            }
+        }
+        (rp_id, origins)
+    }
+
+    /// The roles of `PORTCULLIS_REQUIRE_MFA_FOR`.
+    pub fn require_mfa_for(&self) -> RoleSet {
+        self.require_mfa_for.iter().flatten().copied().collect()
     }
 
     /// Mail is on: an SMTP server is set, or `--dev-mail` writes mails to the log.
@@ -314,6 +370,17 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         .filter(|s| *s <= 100 * 365 * 86_400)
         .map(Duration::from_secs)
         .ok_or_else(|| format!("`{text}` is too long"))
+}
+
+/// An empty item parses to `None`, as for `parse_net`.
+fn parse_role(text: &str) -> Result<Option<Role>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    Role::from_name(&text.to_ascii_lowercase())
+        .map(Some)
+        .ok_or_else(|| format!("`{text}` is not a role: use user, moderator or admin"))
 }
 
 /// An empty item (from an empty list) parses to `None` so the default `""` means "none".

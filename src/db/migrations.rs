@@ -310,6 +310,114 @@ fn migrations() -> Vec<Migration> {
                     .to_owned(),
             )],
         },
+        Migration {
+            version: 8,
+            steps: vec![
+                // The account's WebAuthn user handle: random, so an authenticator never
+                // holds the database id; NULL until its first passkey.
+                Step::Alter(
+                    Table::alter()
+                        .table(name("users"))
+                        .add_column(text_null("webauthn_handle", 36))
+                        .to_owned(),
+                ),
+                index("users", &["webauthn_handle"], true),
+                // Passkeys (store/passkeys.rs): the credential as webauthn-rs keeps it, found
+                // by the hash of its id (ids can be longer than an index allows).
+                Step::Table(
+                    Table::create()
+                        .table(name("passkeys"))
+                        .col(id_column())
+                        .col(ColumnDef::new(name("user_id")).big_integer().not_null())
+                        .col(text("credential_hash", 64))
+                        .col(text("name", 64))
+                        .col(ColumnDef::new(name("credential")).text().not_null())
+                        .col(millis("created_at"))
+                        .col(millis_null("last_used_at"))
+                        .foreign_key(&mut fk("passkeys", "user_id", "users", "id"))
+                        .to_owned(),
+                ),
+                index("passkeys", &["credential_hash"], true),
+                index("passkeys", &["user_id"], false),
+                // WebAuthn ceremonies begun and not yet finished (store/ceremonies.rs),
+                // found by the hash of their challenge.
+                Step::Table(
+                    Table::create()
+                        .table(name("webauthn_ceremonies"))
+                        .col(id_column())
+                        .col(text("challenge_hash", 64))
+                        .col(text("purpose", 16))
+                        .col(ColumnDef::new(name("user_id")).big_integer().null())
+                        .col(ColumnDef::new(name("state")).text().not_null())
+                        .col(millis("created_at"))
+                        .col(millis("expires_at"))
+                        .to_owned(),
+                ),
+                index("webauthn_ceremonies", &["challenge_hash"], true),
+                index("webauthn_ceremonies", &["expires_at"], false),
+                // One TOTP app per account (store/totp.rs): pending until confirmed;
+                // `last_step` is the newest time step accepted, so no code works twice.
+                Step::Table(
+                    Table::create()
+                        .table(name("totp_secrets"))
+                        .col(
+                            ColumnDef::new(name("user_id"))
+                                .big_integer()
+                                .not_null()
+                                .primary_key(),
+                        )
+                        .col(text("secret", 64))
+                        .col(millis("created_at"))
+                        .col(millis_null("confirmed_at"))
+                        .col(
+                            ColumnDef::new(name("last_step"))
+                                .big_integer()
+                                .not_null()
+                                .default(0),
+                        )
+                        .foreign_key(&mut fk("totp_secrets", "user_id", "users", "id"))
+                        .to_owned(),
+                ),
+                Step::Table(
+                    Table::create()
+                        .table(name("recovery_codes"))
+                        .col(id_column())
+                        .col(ColumnDef::new(name("user_id")).big_integer().not_null())
+                        .col(text("code_hash", 64))
+                        .col(millis_null("used_at"))
+                        .foreign_key(&mut fk("recovery_codes", "user_id", "users", "id"))
+                        .to_owned(),
+                ),
+                index("recovery_codes", &["user_id", "code_hash"], false),
+                // The second step of a sign-in (store/mfa_tokens.rs), as hashes.
+                Step::Table(
+                    Table::create()
+                        .table(name("mfa_tokens"))
+                        .col(id_column())
+                        .col(text("token_hash", 64))
+                        .col(ColumnDef::new(name("user_id")).big_integer().not_null())
+                        .col(text("method", 16))
+                        .col(
+                            ColumnDef::new(name("enrolment"))
+                                .big_integer()
+                                .not_null()
+                                .default(0),
+                        )
+                        .col(
+                            ColumnDef::new(name("failures"))
+                                .big_integer()
+                                .not_null()
+                                .default(0),
+                        )
+                        .col(millis("created_at"))
+                        .col(millis("expires_at"))
+                        .col(millis_null("used_at"))
+                        .foreign_key(&mut fk("mfa_tokens", "user_id", "users", "id"))
+                        .to_owned(),
+                ),
+                index("mfa_tokens", &["token_hash"], true),
+            ],
+        },
     ]
 }
 

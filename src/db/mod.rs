@@ -290,6 +290,19 @@ fn names_a_secret(key: &str) -> bool {
         .any(|word| key.contains(word))
 }
 
+/// A `TEXT` column's value. MySQL reports `TEXT` to the Any driver as `BLOB`, so there it
+/// arrives as bytes, which are the UTF-8 that was written.
+pub(crate) fn long_text(row: &sqlx::any::AnyRow, index: usize) -> Result<String, sqlx::Error> {
+    use sqlx::Row;
+    match row.try_get::<String, _>(index) {
+        Ok(text) => Ok(text),
+        Err(_) => {
+            let bytes: Vec<u8> = row.try_get(index)?;
+            String::from_utf8(bytes).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,15 +23,22 @@ pub enum SigninMethod {
     Password,
     /// A sign-in link mailed to the account (`POST /api/auth/magic-link/confirm`).
     MagicLink,
+    /// A passkey (`POST /api/auth/passkeys/signin/finish`).
+    Passkey,
 }
 
 impl SigninMethod {
-    pub const ALL: [SigninMethod; 2] = [SigninMethod::Password, SigninMethod::MagicLink];
+    pub const ALL: [SigninMethod; 3] = [
+        SigninMethod::Password,
+        SigninMethod::MagicLink,
+        SigninMethod::Passkey,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             SigninMethod::Password => "password",
             SigninMethod::MagicLink => "magic_link",
+            SigninMethod::Passkey => "passkey",
         }
     }
 

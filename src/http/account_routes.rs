@@ -179,12 +179,14 @@ pub struct SessionItem {
     method: SessionMethod,
 }
 
-/// How a session was signed in: a password, or a sign-in link mailed to the account.
+/// How a session was signed in: a password, a sign-in link mailed to the account, or a
+/// passkey.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionMethod {
     Password,
     MagicLink,
+    Passkey,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -219,6 +221,7 @@ async fn list_sessions(
                 method: match s.method {
                     SigninMethod::Password => SessionMethod::Password,
                     SigninMethod::MagicLink => SessionMethod::MagicLink,
+                    SigninMethod::Passkey => SessionMethod::Passkey,
                 },
             })
             .collect(),

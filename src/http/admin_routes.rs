@@ -11,18 +11,20 @@ use crate::app::AppState;
 use crate::clock::rfc3339;
 use crate::domain::Role;
 use crate::http::client_ip::RequestOrigin;
-use crate::http::docs::ErrorBody;
+use crate::http::docs::{ErrorBody, MessageBody};
 use crate::http::error::requested_roles;
 use crate::http::error::ApiError;
 use crate::http::extractors::AuthUser;
 use crate::http::json::ApiJson;
 use crate::service::admin::{self, Actor, UserChange};
+use crate::service::factors;
 use crate::store::{self, audit::Via, users::UserRecord};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_users))
         .routes(routes!(update_user, delete_user))
+        .routes(routes!(reset_factors))
         .routes(routes!(list_audit))
 }
 
@@ -55,6 +57,10 @@ pub struct UserItem {
     last_signin_at: Option<String>,
     /// The address was proven its owner's by a link mailed to it.
     email_verified: bool,
+    /// A TOTP app is enabled.
+    totp: bool,
+    /// How many passkeys the account has (each also a second factor).
+    passkeys: i64,
 }
 
 impl From<UserRecord> for UserItem {
@@ -66,10 +72,30 @@ impl From<UserRecord> for UserItem {
             created_at: rfc3339(u.created_at),
             last_signin_at: u.last_signin_at.map(rfc3339),
             email_verified: u.email_verified_at.is_some(),
+            totp: false,
+            passkeys: 0,
             username: u.username,
             email: u.email,
         }
     }
+}
+
+/// The users as the admin API shows them, with their second factors.
+async fn items(state: &AppState, users: Vec<UserRecord>) -> Result<Vec<UserItem>, ApiError> {
+    let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+    let totp = store::totp::enabled_among(&state.db, &ids).await?;
+    let passkeys = store::passkeys::counts(&state.db, &ids).await?;
+    Ok(users
+        .into_iter()
+        .map(|u| {
+            let id = u.id;
+            UserItem {
+                totp: totp.contains(&id),
+                passkeys: passkeys.get(&id).copied().unwrap_or(0),
+                ..UserItem::from(u)
+            }
+        })
+        .collect())
 }
 
 #[derive(Serialize, ToSchema)]
@@ -123,7 +149,7 @@ async fn list_users(
     }
     let (users, total) = store::users::list(&state.db, prefix, (page - 1) * limit, limit).await?;
     Ok(ApiJson(UserPage {
-        items: users.into_iter().map(UserItem::from).collect(),
+        items: items(&state, users).await?,
         total,
         page,
         limit,
@@ -174,7 +200,8 @@ async fn update_user(
     let actor = actor(&admin, &origin);
     let notify = state.notifier();
     let updated = admin::update_user(&notify, actor, id, change).await?;
-    Ok(ApiJson(updated.into()))
+    let mut items = items(&state, vec![updated]).await?;
+    items.pop().map(ApiJson).ok_or_else(ApiError::not_found)
 }
 
 /// Deletes a user; their tokens stop working at once.
@@ -193,6 +220,23 @@ async fn delete_user(
     let notify = state.notifier();
     admin::delete_user(&notify, actor(&admin, &origin), id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes a user's TOTP app, recovery codes and passkeys (a user who lost them).
+#[utoipa::path(delete, path = "/api/admin/users/{id}/mfa", tag = "admin",
+    params(("id" = i64, Path, description = "user id")),
+    responses((status = 200, body = MessageBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = []), ("cookie" = [])))]
+async fn reset_factors(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    origin: RequestOrigin,
+    id: Result<Path<i64>, PathRejection>,
+) -> Result<ApiJson<MessageBody>, ApiError> {
+    let id = user_id(id)?;
+    factors::reset(&state.factors(), admin.id, origin.client(), id).await?;
+    Ok(ApiJson(MessageBody::new("Second factors removed.")))
 }
 
 #[derive(Serialize, ToSchema)]

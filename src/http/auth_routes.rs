@@ -20,8 +20,10 @@ use crate::http::extractors::{presented_token, MaybeAuthUser, Presented};
 use crate::http::json::ApiJson;
 use crate::http::json_body::OptionalJson;
 use crate::service;
-use crate::service::signin::{self, SignedIn};
+use crate::service::mfa::{Method, SecondStep};
+use crate::service::signin::{self, Outcome};
 use crate::service::signup::{self, NewAccount, Requester};
+use crate::service::SignedIn;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -145,12 +147,17 @@ pub struct SigninResponse {
     token_type: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     expires_in: Option<i64>,
+    /// Only when this sign-in enrolled a TOTP app (`POST /api/auth/mfa/totp/confirm` with
+    /// an `mfaToken`): its recovery codes, shown this once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recovery_codes: Option<Vec<String>>,
 }
 
-/// Signs in; sets the HttpOnly cookies and (unless cookie-only) returns the tokens.
+/// Signs in; sets the HttpOnly cookies and (unless cookie-only) returns the tokens. An
+/// account with a second factor gets the second step's token instead.
 #[utoipa::path(post, path = "/api/auth/signin", tag = "auth", request_body = SigninRequest,
     params(("X-Token-Delivery" = Option<String>, Header, description = "`cookie`: answer without tokens in the body (browser apps)")),
-    responses((status = 200, body = SigninResponse), (status = 400, body = ErrorBody),
+    responses((status = 200, body = SigninAnswer), (status = 400, body = ErrorBody),
               (status = 401, description = "unknown user, wrong password or disabled account (indistinguishable)", body = ErrorBody),
               (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
               (status = 429, description = "too many failed attempts; see Retry-After", body = ErrorBody), (status = 503, body = ErrorBody)))]
@@ -161,18 +168,76 @@ async fn signin(
     jar: CookieJar,
     ApiJson(body): ApiJson<SigninRequest>,
 ) -> Result<Response, ApiError> {
-    let client = origin.client();
-    let SignedIn { user, issued } = signin::signin(
-        &state.sessions(),
-        &state.hasher,
-        &state.throttle,
-        state.settings.require_verified_email,
-        client,
+    let outcome = signin::signin(
+        &state.factors(),
+        state.signin_rules(),
+        origin.client(),
         &body.username,
         body.password,
     )
     .await?;
-    Ok(signed_in(&state, &headers, jar, SignedIn { user, issued }))
+    Ok(answer(&state, &headers, jar, outcome))
+}
+
+/// A way to finish the second step.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MfaMethod {
+    Totp,
+    Passkey,
+    Recovery,
+}
+
+/// A right password (or sign-in link) of an account with a second factor: no token yet.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MfaChallenge {
+    /// Always `true`: tells this answer from a signed-in one.
+    mfa_required: bool,
+    /// For `POST /api/auth/mfa/verify` (or, with `enrolmentRequired`, the TOTP setup).
+    mfa_token: String,
+    methods: Vec<MfaMethod>,
+    /// The account has no second factor and must enrol one (`PORTCULLIS_REQUIRE_MFA_FOR`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    enrolment_required: bool,
+    /// Seconds the token works.
+    expires_in: u64,
+}
+
+/// What a sign-in answers: the account, or the second step it still needs.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum SigninAnswer {
+    SignedIn(SigninResponse),
+    SecondStep(MfaChallenge),
+}
+
+impl From<SecondStep> for MfaChallenge {
+    fn from(step: SecondStep) -> Self {
+        MfaChallenge {
+            mfa_required: true,
+            mfa_token: step.token,
+            methods: step
+                .methods
+                .into_iter()
+                .map(|m| match m {
+                    Method::Totp => MfaMethod::Totp,
+                    Method::Passkey => MfaMethod::Passkey,
+                    Method::Recovery => MfaMethod::Recovery,
+                })
+                .collect(),
+            enrolment_required: step.enrolment,
+            expires_in: step.expires_in,
+        }
+    }
+}
+
+/// The answer to a first factor: signed in, or the second step (no cookie, no token).
+pub fn answer(state: &AppState, headers: &HeaderMap, jar: CookieJar, outcome: Outcome) -> Response {
+    match outcome {
+        Outcome::SignedIn(done) => signed_in(state, headers, jar, done),
+        Outcome::SecondStep(step) => ApiJson(MfaChallenge::from(step)).into_response(),
+    }
 }
 
 /// The answer to every successful sign-in, whatever proved who it is: the account, and the
@@ -181,7 +246,18 @@ pub fn signed_in(
     state: &AppState,
     headers: &HeaderMap,
     jar: CookieJar,
+    done: SignedIn,
+) -> Response {
+    signed_in_with_codes(state, headers, jar, done, None)
+}
+
+/// `signed_in`, with the recovery codes of a TOTP app enrolled on the way.
+pub fn signed_in_with_codes(
+    state: &AppState,
+    headers: &HeaderMap,
+    jar: CookieJar,
     SignedIn { user, issued }: SignedIn,
+    recovery_codes: Option<Vec<String>>,
 ) -> Response {
     let delivery = delivery_for(state, headers);
     let body = SigninResponse {
@@ -193,6 +269,7 @@ pub fn signed_in(
         refresh_token: delivery.uses_body().then(|| issued.refresh_token.clone()),
         token_type: delivery.uses_body().then_some("Bearer"),
         expires_in: delivery.uses_body().then(|| state.tokens.ttl_secs()),
+        recovery_codes,
     };
     let jar = if delivery.uses_cookies() {
         cookies::add_to(

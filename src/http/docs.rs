@@ -44,6 +44,8 @@ impl MessageBody {
         (name = "test", description = "The tutorial's content routes, one per access level"),
         (name = "account", description = "The signed-in user's own account and sessions"),
         (name = "recovery", description = "Password reset and proof of address by mail"),
+        (name = "passkeys", description = "Passkeys: registering them, and signing in with one"),
+        (name = "mfa", description = "Second factors: TOTP, recovery codes, the sign-in's second step"),
         (name = "admin", description = "Administration (admins only)"),
         (name = "health", description = "Liveness and readiness"),
         (name = "docs", description = "This document and its viewer"),

@@ -14,6 +14,7 @@ use crate::db::DbError;
 use crate::domain::{PasswordRejection, RoleSet};
 use crate::service::accounts::AccountError;
 use crate::service::admin::AdminError;
+use crate::service::factors::FactorError;
 use crate::service::recovery::RecoveryError;
 use crate::service::signin::SigninError;
 use crate::service::signup::SignupError;
@@ -357,6 +358,79 @@ impl From<AdminError> for ApiError {
                 ApiError::unavailable()
             }
             AdminError::Db(e) => ApiError::from(e),
+        }
+    }
+}
+
+impl From<FactorError> for ApiError {
+    fn from(e: FactorError) -> Self {
+        use StatusCode as S;
+        let e401 = |code, message| ApiError::new(S::UNAUTHORIZED, code, message);
+        match e {
+            FactorError::TokenInvalid => e401(
+                ErrorCode::MfaTokenInvalid,
+                "The sign-in has expired. Sign in again.",
+            ),
+            FactorError::CodeInvalid => e401(ErrorCode::MfaCodeInvalid, "The code is not valid."),
+            FactorError::SetupCodeInvalid => ApiError::new(
+                S::BAD_REQUEST,
+                ErrorCode::MfaCodeInvalid,
+                "The code is not valid.",
+            ),
+            FactorError::PasskeyInvalid => {
+                e401(ErrorCode::PasskeyInvalid, "Passkey sign-in failed.")
+            }
+            FactorError::Throttled(retry_after) => ApiError::too_many_attempts(retry_after),
+            FactorError::TotpAlreadyEnabled => ApiError::new(
+                S::CONFLICT,
+                ErrorCode::TotpAlreadyEnabled,
+                "A TOTP app is already enabled.",
+            ),
+            FactorError::TotpNotPending => ApiError::new(
+                S::CONFLICT,
+                ErrorCode::TotpNotPending,
+                "Start the TOTP setup first.",
+            ),
+            FactorError::NotFound => ApiError::not_found(),
+            FactorError::ReauthenticationRequired => ApiError::new(
+                S::FORBIDDEN,
+                ErrorCode::ReauthenticationRequired,
+                "Sign in again, or give your password, to do this.",
+            ),
+            FactorError::WrongPassword => ApiError::new(
+                S::FORBIDDEN,
+                ErrorCode::WrongPassword,
+                "Current password is incorrect.",
+            ),
+            FactorError::NoPasskey => ApiError::new(
+                S::CONFLICT,
+                ErrorCode::NoPasskey,
+                "This account has no passkey.",
+            ),
+            FactorError::PasskeysDisabled => ApiError::new(
+                S::FORBIDDEN,
+                ErrorCode::PasskeysDisabled,
+                "Passkeys are not enabled on this server: set PORTCULLIS_RP_ID.",
+            ),
+            FactorError::PasskeyRejected => ApiError::new(
+                S::BAD_REQUEST,
+                ErrorCode::PasskeyRejected,
+                "The passkey could not be verified.",
+            ),
+            FactorError::PasskeyExists => ApiError::new(
+                S::CONFLICT,
+                ErrorCode::PasskeyExists,
+                "This passkey is already registered.",
+            ),
+            FactorError::TooManyPasskeys => ApiError::new(
+                S::CONFLICT,
+                ErrorCode::TooManyPasskeys,
+                "An account can have at most 20 passkeys.",
+            ),
+            FactorError::Gone => ApiError::invalid_token(),
+            FactorError::Hash(e) => e.into(),
+            FactorError::Db(e) => e.into(),
+            FactorError::Internal(e) => e.into(),
         }
     }
 }

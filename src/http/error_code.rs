@@ -42,6 +42,24 @@ pub enum ErrorCode {
     AlreadyVerified,
     /// `PORTCULLIS_MAGIC_LINKS` is off.
     MagicLinksDisabled,
+    /// No relying party browsers accept is configured (`PORTCULLIS_RP_ID`).
+    PasskeysDisabled,
+    /// A passkey registration that does not verify.
+    PasskeyRejected,
+    /// A passkey sign-in that does not verify, whatever the reason.
+    PasskeyInvalid,
+    PasskeyExists,
+    TooManyPasskeys,
+    /// A second step with a passkey, for an account without one.
+    NoPasskey,
+    /// Removing a factor needs a recent sign-in or the password.
+    ReauthenticationRequired,
+    TotpAlreadyEnabled,
+    TotpNotPending,
+    /// The second step's token is unknown, used or expired.
+    MfaTokenInvalid,
+    /// A wrong TOTP or recovery code, or a passkey that does not verify, at the second step.
+    MfaCodeInvalid,
     /// `/health/ready`: the database does not answer.
     NotReady,
     /// The database cannot be reached: retry shortly.
@@ -79,6 +97,17 @@ impl ErrorCode {
             ErrorCode::EmailNotVerified => "email_not_verified",
             ErrorCode::AlreadyVerified => "already_verified",
             ErrorCode::MagicLinksDisabled => "magic_links_disabled",
+            ErrorCode::PasskeysDisabled => "passkeys_disabled",
+            ErrorCode::PasskeyRejected => "passkey_rejected",
+            ErrorCode::PasskeyInvalid => "passkey_invalid",
+            ErrorCode::PasskeyExists => "passkey_exists",
+            ErrorCode::TooManyPasskeys => "too_many_passkeys",
+            ErrorCode::NoPasskey => "no_passkey",
+            ErrorCode::ReauthenticationRequired => "reauthentication_required",
+            ErrorCode::TotpAlreadyEnabled => "totp_already_enabled",
+            ErrorCode::TotpNotPending => "totp_not_pending",
+            ErrorCode::MfaTokenInvalid => "mfa_token_invalid",
+            ErrorCode::MfaCodeInvalid => "mfa_code_invalid",
             ErrorCode::NotReady => "not_ready",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
@@ -91,7 +120,7 @@ mod tests {
     use super::*;
 
     /// Every code; `as_str`'s match makes sure none is missing from it.
-    const ALL: [ErrorCode; 30] = [
+    const ALL: [ErrorCode; 41] = [
         ErrorCode::InvalidRequest,
         ErrorCode::Forbidden,
         ErrorCode::Unauthenticated,
@@ -119,6 +148,17 @@ mod tests {
         ErrorCode::EmailNotVerified,
         ErrorCode::AlreadyVerified,
         ErrorCode::MagicLinksDisabled,
+        ErrorCode::PasskeysDisabled,
+        ErrorCode::PasskeyRejected,
+        ErrorCode::PasskeyInvalid,
+        ErrorCode::PasskeyExists,
+        ErrorCode::TooManyPasskeys,
+        ErrorCode::NoPasskey,
+        ErrorCode::ReauthenticationRequired,
+        ErrorCode::TotpAlreadyEnabled,
+        ErrorCode::TotpNotPending,
+        ErrorCode::MfaTokenInvalid,
+        ErrorCode::MfaCodeInvalid,
         ErrorCode::NotReady,
         ErrorCode::Unavailable,
         ErrorCode::Internal,

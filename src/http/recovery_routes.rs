@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
-use crate::http::auth_routes::{signed_in, SigninResponse};
+use crate::http::auth_routes::{answer, SigninAnswer};
 use crate::http::client_ip::RequestOrigin;
 use crate::http::docs::{ErrorBody, MessageBody};
 use crate::http::error::ApiError;
@@ -223,7 +223,7 @@ async fn request_magic_link(
 /// Signs in with a sign-in link's token: the answer of `POST /api/auth/signin`.
 #[utoipa::path(post, path = "/api/auth/magic-link/confirm", tag = "recovery", request_body = TokenRequest,
     params(("X-Token-Delivery" = Option<String>, Header, description = "`cookie`: answer without tokens in the body (browser apps)")),
-    responses((status = 200, body = SigninResponse),
+    responses((status = 200, body = SigninAnswer),
               (status = 400, description = "the token is unknown, used or expired (`invalid_token`)", body = ErrorBody),
               (status = 403, description = "sign-in links are off (`magic_links_disabled`)", body = ErrorBody),
               (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
@@ -234,12 +234,13 @@ async fn confirm_magic_link(
     jar: CookieJar,
     ApiJson(body): ApiJson<TokenRequest>,
 ) -> Result<Response, ApiError> {
-    let done = recovery::signin_with_magic_link(
-        &state.sessions(),
+    let outcome = recovery::signin_with_magic_link(
+        &state.factors(),
         state.settings.magic_links,
+        state.signin_rules(),
         origin.client(),
         &body.token,
     )
     .await?;
-    Ok(signed_in(&state, &headers, jar, done))
+    Ok(answer(&state, &headers, jar, outcome))
 }

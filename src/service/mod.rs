@@ -4,7 +4,11 @@
 //! an error type of its own that the caller maps to a status or an exit message.
 pub mod accounts;
 pub mod admin;
+pub mod enrolment;
+pub mod factors;
 pub mod import;
+pub mod mfa;
+pub mod passkeys;
 pub mod recovery;
 pub mod sessions;
 pub mod signin;
@@ -13,6 +17,20 @@ pub mod signup;
 use std::net::IpAddr;
 
 use crate::audit::{Entry, Via};
+use crate::auth::sessions::Issued;
+use crate::store::users::UserRecord;
+
+/// The account signed in, and its new session: what every way of signing in ends with.
+pub struct SignedIn {
+    pub user: UserRecord,
+    pub issued: Issued,
+}
+
+/// The throttle key that counts failures against the account itself, whichever of its
+/// names was typed (and the second step's wrong codes).
+pub fn account_throttle_key(user_id: i64) -> String {
+    format!("#account:{user_id}")
+}
 
 /// Where a request to a use case comes from, as sessions and audit entries record it.
 #[derive(Clone, Copy, Debug)]

@@ -12,16 +12,18 @@ use crate::audit::{self, Event};
 use crate::auth::mail_token;
 use crate::auth::notify::Notifier;
 use crate::auth::password::{HashError, PasswordHasher};
-use crate::auth::sessions::{self as auth_sessions, Sessions};
+use crate::auth::sessions::{self as auth_sessions};
 use crate::auth::throttle::Throttle;
 use crate::db::DbError;
 use crate::domain::{Email, NewPassword, PasswordPolicy, PasswordRejection, SigninMethod};
 use crate::mail::compose::{new_link, Links};
 use crate::mail::Outbox;
 use crate::service::accounts::current_password_holds;
+use crate::service::factors::{FactorError, Factors};
+use crate::service::mfa;
 use crate::service::sessions::end_all_of_user;
-use crate::service::signin::{account_throttle_key, SignedIn};
-use crate::service::Client;
+use crate::service::signin::{Outcome, Rules};
+use crate::service::{account_throttle_key, Client, SignedIn};
 use crate::store::mail_outbox::{Kind, NewMail};
 use crate::store::mail_tokens::{self, Purpose, TokenRecord};
 use crate::store::{self, users::UserRecord, StoreError};
@@ -61,6 +63,16 @@ pub enum RecoveryError {
     Db(#[from] DbError),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+impl From<FactorError> for RecoveryError {
+    fn from(e: FactorError) -> Self {
+        match e {
+            FactorError::Hash(e) => RecoveryError::Hash(e),
+            FactorError::Db(e) => RecoveryError::Db(e),
+            other => RecoveryError::Internal(other.into()),
+        }
+    }
 }
 
 /// Counts one mail-sending request against `key` and the client; refuses it when either
@@ -394,15 +406,16 @@ pub async fn request_email_change(
 /// mailed to, as a password sign-in would (a new session, audited); the link is spent, and
 /// following it proves the address.
 pub async fn signin_with_magic_link(
-    sessions: &Sessions<'_>,
+    f: &Factors<'_>,
     enabled: bool,
+    rules: Rules,
     client: Client<'_>,
     token: &str,
-) -> Result<SignedIn, RecoveryError> {
+) -> Result<Outcome, RecoveryError> {
     if !enabled {
         return Err(RecoveryError::MagicLinksDisabled);
     }
-    let (db, clock) = (sessions.db, sessions.clock);
+    let (db, clock) = (f.sessions.db, f.sessions.clock);
     let now = clock.now_ms();
     let found = match live_token(db, token, &[Purpose::MagicLink], now).await {
         Ok((token, user)) if mail_tokens::consume(db, token.id, now).await? => Ok((token, user)),
@@ -422,10 +435,14 @@ pub async fn signin_with_magic_link(
     if store::users::mark_email_verified(db, user.id, &token.email, now).await? {
         user.email_verified_at = Some(now);
     }
+    let method = SigninMethod::MagicLink;
+    if let Some(step) = mfa::second_step(f, &user, method, rules.require_mfa_for).await? {
+        return Ok(Outcome::SecondStep(step));
+    }
     let issued = auth_sessions::open(
-        sessions,
+        &f.sessions,
         user.id,
-        SigninMethod::MagicLink,
+        method,
         client.user_agent,
         client.ip_text,
     )
@@ -433,7 +450,7 @@ pub async fn signin_with_magic_link(
     store::users::touch_signin(db, user.id, now).await?;
     let entry = client.entry(Some(user.id), Some(user.id), Some(&user.username));
     audit::record(db, clock, Event::MagicLinkSignin, true, &entry).await;
-    Ok(SignedIn { user, issued })
+    Ok(Outcome::SignedIn(SignedIn { user, issued }))
 }
 
 /// `POST /api/auth/verify-email/resend`: a new verification link for the signed-in account.

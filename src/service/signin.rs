@@ -1,29 +1,38 @@
 //! Signing in with a password: the throttle (per login, per account, per client), the
 //! check that costs the same whether or not the account exists, the upgrade of an imported
-//! bcrypt hash, the new session, and the audit trail. The HTTP handler only turns the
-//! result into cookies and a body.
-use std::sync::Arc;
-
+//! bcrypt hash, the second factor's step when the account has one, the new session, and
+//! the audit trail. The HTTP handler only turns the result into cookies and a body.
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::audit::{self, Event};
-use crate::auth::password::{is_bcrypt, HashError, PasswordHasher};
-use crate::auth::sessions::{self, Issued, Sessions};
-use crate::auth::throttle::Throttle;
+use crate::auth::password::{is_bcrypt, HashError};
+use crate::auth::sessions;
 use crate::db::DbError;
-use crate::domain::SigninMethod;
-use crate::service::Client;
-use crate::store::{self, users::UserRecord};
+use crate::domain::{RoleSet, SigninMethod};
+use crate::service::factors::{FactorError, Factors};
+use crate::service::mfa::{self, SecondStep};
+use crate::service::{account_throttle_key, Client, SignedIn};
+use crate::store;
 
 /// Longest login worth looking up: an email address.
 const MAX_LOGIN_CHARS: usize = 254;
 /// Longest password worth hashing; signup allows 128 characters (up to 512 bytes).
 const MAX_PASSWORD_BYTES: usize = 1024;
 
-/// The account signed in, and its new session.
-pub struct SignedIn {
-    pub user: UserRecord,
-    pub issued: Issued,
+/// What a right first factor (a password, a sign-in link) leads to.
+pub enum Outcome {
+    SignedIn(SignedIn),
+    /// The account has a second factor, or must enrol one, before its session opens.
+    SecondStep(SecondStep),
+}
+
+/// The settings a sign-in obeys.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Rules {
+    /// `PORTCULLIS_REQUIRE_VERIFIED_EMAIL`
+    pub require_verified_email: bool,
+    /// `PORTCULLIS_REQUIRE_MFA_FOR`
+    pub require_mfa_for: RoleSet,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -48,25 +57,28 @@ pub enum SigninError {
     Internal(#[from] anyhow::Error),
 }
 
-/// The throttle key that counts failures against the account itself, whichever of its
-/// names was typed.
-pub fn account_throttle_key(user_id: i64) -> String {
-    format!("#account:{user_id}")
+impl From<FactorError> for SigninError {
+    fn from(e: FactorError) -> Self {
+        match e {
+            FactorError::Hash(e) => SigninError::Hash(e),
+            FactorError::Db(e) => SigninError::Db(e),
+            other => SigninError::Internal(other.into()),
+        }
+    }
 }
 
 pub async fn signin(
-    sessions: &Sessions<'_>,
-    hasher: &Arc<PasswordHasher>,
-    throttle: &Throttle,
-    require_verified_email: bool,
+    f: &Factors<'_>,
+    rules: Rules,
     client: Client<'_>,
     login: &str,
     password: SecretString,
-) -> Result<SignedIn, SigninError> {
+) -> Result<Outcome, SigninError> {
     if login.is_empty() || password.expose_secret().is_empty() {
         return Err(SigninError::Missing);
     }
-    let (db, clock) = (sessions.db, sessions.clock);
+    let (hasher, throttle) = (f.hasher, f.throttle);
+    let (db, clock) = (f.sessions.db, f.sessions.clock);
     let now = clock.now_ms();
     let mut entry = client.entry(None, None, Some(login));
     if let Some(retry_after) = throttle.check(login, client.ip, now).await? {
@@ -109,10 +121,8 @@ pub async fn signin(
             return Err(SigninError::InvalidCredentials);
         }
     };
-    throttle.record_success(login).await?;
-    throttle.record_success(&account_key).await?;
     // Only once the password is known right: the answer tells nothing to a guesser.
-    if require_verified_email && user.email_verified_at.is_none() {
+    if rules.require_verified_email && user.email_verified_at.is_none() {
         entry.subject_id = Some(user.id);
         audit::record(db, clock, Event::Signin, false, &entry).await;
         return Err(SigninError::EmailNotVerified);
@@ -122,10 +132,18 @@ pub async fn signin(
         let hash = hasher.hash(password).await?;
         store::users::set_password(db, user.id, &hash, now).await?;
     }
+    // The failures counted so far are cleared only by a completed sign-in: a right
+    // password does not reset what wrong second-step codes have counted.
+    let method = SigninMethod::Password;
+    if let Some(step) = mfa::second_step(f, &user, method, rules.require_mfa_for).await? {
+        return Ok(Outcome::SecondStep(step));
+    }
+    throttle.record_success(login).await?;
+    throttle.record_success(&account_key).await?;
     let issued = sessions::open(
-        sessions,
+        &f.sessions,
         user.id,
-        SigninMethod::Password,
+        method,
         client.user_agent,
         client.ip_text,
     )
@@ -134,5 +152,5 @@ pub async fn signin(
     entry.actor_id = Some(user.id);
     entry.subject_id = Some(user.id);
     audit::record(db, clock, Event::Signin, true, &entry).await;
-    Ok(SignedIn { user, issued })
+    Ok(Outcome::SignedIn(SignedIn { user, issued }))
 }

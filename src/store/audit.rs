@@ -40,6 +40,20 @@ pub enum Event {
     MagicLinkSignin,
     /// A mail of this kind was sent (ok) or given up (failed).
     Mailed(MailKind),
+    PasskeyRegistered,
+    PasskeyRenamed,
+    PasskeyRemoved,
+    /// A sign-in with a passkey (or a refused one).
+    PasskeySignin,
+    /// A passkey's signature counter went backwards: possibly a cloned authenticator.
+    PasskeyCounterRegressed,
+    TotpEnabled,
+    TotpDisabled,
+    RecoveryCodesCreated,
+    /// The second step of a sign-in (or a wrong code).
+    MfaVerified,
+    /// An admin removed an account's second factors and passkeys.
+    MfaReset,
 }
 
 impl Event {
@@ -66,6 +80,16 @@ impl Event {
             Event::EmailChanged => "email_changed",
             Event::MagicLinkRequested => "magic_link_requested",
             Event::MagicLinkSignin => "signin_magic_link",
+            Event::PasskeyRegistered => "passkey_registered",
+            Event::PasskeyRenamed => "passkey_renamed",
+            Event::PasskeyRemoved => "passkey_removed",
+            Event::PasskeySignin => "signin_passkey",
+            Event::PasskeyCounterRegressed => "passkey_counter_regressed",
+            Event::TotpEnabled => "totp_enabled",
+            Event::TotpDisabled => "totp_disabled",
+            Event::RecoveryCodesCreated => "recovery_codes_created",
+            Event::MfaVerified => "mfa_verified",
+            Event::MfaReset => "mfa_reset",
             Event::Mailed(kind) => match kind {
                 MailKind::PasswordReset => "mailed_password_reset",
                 MailKind::PasswordChanged => "mailed_password_changed",

@@ -3,11 +3,15 @@
 pub mod admin_changes;
 pub mod audit;
 pub mod cache_events;
+pub mod ceremonies;
 pub mod mail_outbox;
 pub mod mail_tokens;
+pub mod mfa_tokens;
+pub mod passkeys;
 pub mod server_keys;
 pub mod sessions;
 pub mod throttle;
+pub mod totp;
 pub mod tutorial_source;
 pub mod users;
 

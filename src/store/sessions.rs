@@ -165,6 +165,16 @@ pub async fn state(db: &Db, session_id: &str) -> Result<Option<SessionState>, Db
     }))
 }
 
+/// When the session was signed in (refreshes keep that time); `None` if it is unknown.
+pub async fn signed_in_at(db: &Db, session_id: &str) -> Result<Option<Millis>, DbError> {
+    let sql = db.sql("SELECT created_at FROM sessions WHERE id = ?");
+    let row = sqlx::query(&sql)
+        .bind(session_id)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row.map(|r| r.try_get(0)).transpose()?)
+}
+
 /// Ends every live session of a user, but `keep` (password change keeps the current one);
 /// returns the ended ids so the caller can drop them from its cache.
 pub async fn revoke_all_of_user(

@@ -201,7 +201,9 @@ async fn user_list_has_the_documented_shape(db: DbKind) {
                 "disabled",
                 "createdAt",
                 "lastSigninAt",
-                "emailVerified"
+                "emailVerified",
+                "totp",
+                "passkeys"
             ]),
             "{item}"
         );

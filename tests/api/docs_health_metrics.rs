@@ -61,6 +61,21 @@ const ISSUE_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/auth/email"),
     ("POST", "/api/auth/magic-link"),
     ("POST", "/api/auth/magic-link/confirm"),
+    ("POST", "/api/auth/passkeys/register/start"),
+    ("POST", "/api/auth/passkeys/register/finish"),
+    ("GET", "/api/auth/passkeys"),
+    ("PATCH", "/api/auth/passkeys/{id}"),
+    ("DELETE", "/api/auth/passkeys/{id}"),
+    ("POST", "/api/auth/passkeys/signin/start"),
+    ("POST", "/api/auth/passkeys/signin/finish"),
+    ("GET", "/api/auth/mfa"),
+    ("POST", "/api/auth/mfa/totp/setup"),
+    ("POST", "/api/auth/mfa/totp/confirm"),
+    ("DELETE", "/api/auth/mfa/totp"),
+    ("POST", "/api/auth/mfa/recovery-codes"),
+    ("POST", "/api/auth/mfa/passkey/start"),
+    ("POST", "/api/auth/mfa/verify"),
+    ("DELETE", "/api/admin/users/{id}/mfa"),
 ];
 
 /// Routes that need a signed-in account (API.md: "signed in", "admin", and the protected
@@ -80,6 +95,15 @@ const PROTECTED: &[(&str, &str)] = &[
     ("GET", "/api/admin/audit"),
     ("POST", "/api/auth/verify-email/resend"),
     ("POST", "/api/auth/email"),
+    ("POST", "/api/auth/passkeys/register/start"),
+    ("POST", "/api/auth/passkeys/register/finish"),
+    ("GET", "/api/auth/passkeys"),
+    ("PATCH", "/api/auth/passkeys/{id}"),
+    ("DELETE", "/api/auth/passkeys/{id}"),
+    ("GET", "/api/auth/mfa"),
+    ("DELETE", "/api/auth/mfa/totp"),
+    ("POST", "/api/auth/mfa/recovery-codes"),
+    ("DELETE", "/api/admin/users/{id}/mfa"),
 ];
 
 /// Operations that take a JSON body.
@@ -96,6 +120,14 @@ const JSON_BODY: &[(&str, &str)] = &[
     ("POST", "/api/auth/email"),
     ("POST", "/api/auth/magic-link"),
     ("POST", "/api/auth/magic-link/confirm"),
+    ("POST", "/api/auth/passkeys/register/finish"),
+    ("PATCH", "/api/auth/passkeys/{id}"),
+    ("POST", "/api/auth/passkeys/signin/finish"),
+    ("POST", "/api/auth/mfa/totp/setup"),
+    ("POST", "/api/auth/mfa/totp/confirm"),
+    ("POST", "/api/auth/mfa/recovery-codes"),
+    ("POST", "/api/auth/mfa/passkey/start"),
+    ("POST", "/api/auth/mfa/verify"),
 ];
 
 /// The failures API.md names for each operation, beyond the general rules (401 on every
@@ -396,7 +428,9 @@ async fn every_operation_documents_success_errors_bodies_and_security() {
                 assert!(
                     [
                         ("POST", "/api/auth/signout-all"),
-                        ("POST", "/api/auth/verify-email/resend")
+                        ("POST", "/api/auth/verify-email/resend"),
+                        ("POST", "/api/auth/passkeys/register/start"),
+                        ("POST", "/api/auth/passkeys/signin/start"),
                     ]
                     .contains(&key),
                     "{label}: a body?"

@@ -872,6 +872,61 @@ async fn a_sign_in_link_signs_in_once_when_enabled(db: DbKind) {
             .await,
     )
     .await;
+
+    // A link is a first factor: with a TOTP app, the second step follows it.
+    let setup: Value = post_as(&app, "/api/auth/mfa/totp/setup", &session, json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let secret = setup["secret"].as_str().expect("secret");
+    let code = |app: &TestApp| {
+        portcullis::auth::totp::code_at(secret, app.clock.now_secs() as u64).expect("code")
+    };
+    let confirmed = post_as(
+        &app,
+        "/api/auth/mfa/totp/confirm",
+        &session,
+        json!({ "code": code(&app) }),
+    )
+    .await;
+    assert_eq!(confirmed.status(), 200);
+    app.clock.advance(Duration::from_secs(30));
+    assert_eq!(
+        app.post(
+            "/api/auth/magic-link",
+            json!({ "email": "nina@example.com" })
+        )
+        .await
+        .status(),
+        202
+    );
+    let token = catcher
+        .wait_for("nina@example.com", subject(Kind::MagicLink), 2, WAIT)
+        .await
+        .token("magic-link");
+    let step: Value = app
+        .post("/api/auth/magic-link/confirm", json!({ "token": token }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(step["mfaRequired"], true, "{step}");
+    assert!(step.get("accessToken").is_none(), "{step}");
+    let done = app
+        .post(
+            "/api/auth/mfa/verify",
+            json!({ "mfaToken": step["mfaToken"], "code": code(&app) }),
+        )
+        .await;
+    assert_eq!(done.status(), 200);
+    let session = Session::from_response(done).await;
+    let list: Value = get_as(&app, "/api/auth/sessions", &session)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"][0]["method"], "magic_link", "{list}");
     app.stop().await;
 }
 

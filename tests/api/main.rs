@@ -16,6 +16,8 @@ mod content_types;
 mod cookies_csrf_cors;
 mod docs_health_metrics;
 mod mail;
+mod mfa;
+mod passkeys;
 mod refresh;
 mod resilience;
 mod role_matrix;

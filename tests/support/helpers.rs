@@ -11,10 +11,14 @@ use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
 use sqlx::Connection;
 
+#[path = "authenticator.rs"]
+mod authenticator;
 #[path = "mail.rs"]
 mod mail;
 #[path = "process.rs"]
 mod process;
+#[allow(unused_imports)] // not every test target uses passkeys
+pub use authenticator::*;
 #[allow(unused_imports)] // not every test target sends mail
 pub use mail::*;
 pub use process::*;
