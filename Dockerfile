@@ -26,7 +26,7 @@ RUN cargo build --release --locked --bin portcullis \
 # 3. Runtime: the binary alone, as an unprivileged user
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates \
+ && apt-get install -y --no-install-recommends ca-certificates libssl3 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 portcullis \
  && useradd --system --uid 10001 --gid portcullis --home-dir /var/lib/portcullis --shell /usr/sbin/nologin portcullis \
