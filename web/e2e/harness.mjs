@@ -3,6 +3,7 @@
 // repository's SMTP test server (tests/mail/catcher.py).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -447,5 +448,52 @@ async function waitForText(page, selector, want, timeout) {
     assert.fail(
       `${selector}: expected ${wanted}, last saw ${JSON.stringify(actual?.trim() ?? null)} (${String(error.message).split('\n')[0]})`,
     );
+  }
+}
+
+/** RFC 4648 base32 (no padding needed, case and spaces ignored) to bytes. */
+export function base32Decode(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const clean = text.replace(/[\s=-]+/g, '').toUpperCase();
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const char of clean) {
+    const index = alphabet.indexOf(char);
+    assert.ok(index >= 0, `not base32: ${JSON.stringify(char)} in ${JSON.stringify(text)}`);
+    value = (value << 5) | index;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** The RFC 6238 time step (30 s) of `time` (ms since the epoch). */
+export function totpStep(time = Date.now()) {
+  return Math.floor(time / 30_000);
+}
+
+/** The TOTP code (RFC 6238: HMAC-SHA1, 6 digits, 30 s steps) of a base32 secret at `time`. */
+export function totp(secretBase32, time = Date.now()) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(totpStep(time)));
+  const mac = createHmac('sha1', base32Decode(secretBase32)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const number = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return String(number).padStart(6, '0');
+}
+
+/**
+ * Waits for the first TOTP step after `step` (a code must differ from the last one the
+ * server accepted, which refuses it again in its window) and returns the time to use.
+ */
+export async function afterTotpStep(step) {
+  for (;;) {
+    const now = Date.now();
+    if (totpStep(now) > step) return now;
+    await sleep((step + 1) * 30_000 - now + 50);
   }
 }

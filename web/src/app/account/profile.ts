@@ -17,14 +17,23 @@ import {
   passwordValidators,
   sameNewPassword,
 } from '../core/password-validators';
+import { PasskeysCard } from './passkeys-card';
+import { TwoFactorCard } from './two-factor-card';
+
+/** How each kind of session was signed in, as the session list says it. */
+const METHOD_LABELS: Record<string, string> = {
+  password: 'Password',
+  magic_link: 'Emailed link',
+  passkey: 'Passkey',
+};
 
 /**
- * The account: who I am, my sessions (with remote sign-out), a password change and, where
- * the server sends mail, an address change.
+ * The account: who I am, my passkeys and second factors, my sessions (with remote
+ * sign-out), a password change and, where the server sends mail, an address change.
  */
 @Component({
   selector: 'app-profile',
-  imports: [DatePipe, ReactiveFormsModule],
+  imports: [DatePipe, ReactiveFormsModule, PasskeysCard, TwoFactorCard],
   templateUrl: './profile.html',
 })
 export class Profile {
@@ -197,6 +206,12 @@ export class Profile {
         this.emailForm.controls.currentPassword.reset();
       },
     });
+  }
+
+  /** `password`, `magic_link`, `passkey` (and any later method, as the server names it). */
+  protected methodLabel(method: string | null | undefined): string {
+    if (!method) return '';
+    return METHOD_LABELS[method] ?? method.replace(/_/g, ' ');
   }
 
   protected describeAgent(agent: SessionInfo['userAgent']): string {

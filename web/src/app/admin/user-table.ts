@@ -9,7 +9,10 @@ import { errorMessage } from '../core/errors';
 
 const PAGE_SIZE = 10;
 
-/** The user table: search by username or email prefix, paging, roles, disable/enable, delete. */
+/**
+ * The user table: search by username or email prefix, paging, roles, second factors (with a
+ * reset), disable/enable, delete.
+ */
 @Component({
   selector: 'app-user-table',
   imports: [DatePipe],
@@ -27,6 +30,8 @@ export class UserTable {
   protected readonly error = signal('');
   protected readonly busy = signal<number | null>(null);
   protected readonly confirmingDelete = signal<number | null>(null);
+  protected readonly confirmingReset = signal<number | null>(null);
+  protected readonly notice = signal('');
   protected readonly pages = computed(() => Math.max(1, Math.ceil(this.total() / PAGE_SIZE)));
   protected readonly ROLE_ADMIN = ROLE_ADMIN;
   protected readonly ROLE_MODERATOR = ROLE_MODERATOR;
@@ -98,6 +103,30 @@ export class UserTable {
         this.busy.set(null);
         this.error.set(`${user.username}: ${errorMessage(e)}`);
         undo?.();
+      },
+    });
+  }
+
+  /** Whether the user has a second factor an admin could reset. */
+  protected hasMfa(user: AdminUser): boolean {
+    return user.totp || user.passkeys > 0;
+  }
+
+  protected resetMfa(user: AdminUser): void {
+    this.busy.set(user.id);
+    this.error.set('');
+    this.notice.set('');
+    this.admin.resetMfa(user.id).subscribe({
+      next: (body) => {
+        this.busy.set(null);
+        this.confirmingReset.set(null);
+        this.notice.set(`${user.username}: ${body?.message || 'Second factors removed.'}`);
+        this.users.update((list) => list.map((u) => (u.id === user.id ? { ...u, totp: false, passkeys: 0 } : u)));
+      },
+      error: (e: unknown) => {
+        this.busy.set(null);
+        this.confirmingReset.set(null);
+        this.error.set(`${user.username}: ${errorMessage(e)}`);
       },
     });
   }

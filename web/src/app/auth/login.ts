@@ -3,18 +3,22 @@ import { NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angula
 import { Router, RouterLink } from '@angular/router';
 
 import { AccountService } from '../core/account.service';
-import { MailPolicy } from '../core/api.models';
-import { AuthService } from '../core/auth.service';
+import { MailPolicy, MfaChallenge } from '../core/api.models';
+import { AuthService, isMfaChallenge } from '../core/auth.service';
 import { SESSION_ENDED } from '../core/credentials.interceptor';
 import { errorMessage } from '../core/errors';
+import { passkeyErrorMessage, passkeysSupported } from '../core/webauthn';
+import { SecondFactor } from './second-factor';
 
 /**
- * Sign in with a username or an email address; where the server sends mail, links to a
- * password reset and (if the server offers them) to sign-in links.
+ * Sign in with a username or an email address, or with a passkey (where the browser can);
+ * where the server sends mail, links to a password reset and (if the server offers them) to
+ * sign-in links. When the account has a second factor, the password step gives way to the
+ * second step (`SecondFactor`).
  */
 @Component({
   selector: 'app-login',
-  imports: [ReactiveFormsModule, RouterLink],
+  imports: [ReactiveFormsModule, RouterLink, SecondFactor],
   templateUrl: './login.html',
 })
 export class Login {
@@ -40,6 +44,10 @@ export class Login {
   protected readonly error = signal('');
   /** The policy's `mail`; until it is known (or if it cannot be), no mail links show. */
   protected readonly mail = signal<MailPolicy | null>(null);
+  /** Set when the password was right and the account has a second factor (or must enrol). */
+  protected readonly challenge = signal<MfaChallenge | null>(null);
+  protected readonly passkeys = passkeysSupported();
+  protected readonly passkeyBusy = signal(false);
 
   protected readonly form = inject(NonNullableFormBuilder).group({
     username: ['', Validators.required],
@@ -64,16 +72,48 @@ export class Login {
     this.error.set('');
     const { username, password } = this.form.getRawValue();
     try {
-      await this.auth.signIn(username, password);
-      const target = this.returnUrl();
-      await this.router.navigateByUrl(
-        target && target.startsWith('/') && !target.startsWith('//') ? target : '/profile',
-      );
+      const answer = await this.auth.signIn(username, password);
+      this.form.controls.password.reset();
+      if (isMfaChallenge(answer)) {
+        this.challenge.set(answer);
+      } else {
+        await this.proceed();
+      }
     } catch (e) {
       this.error.set(errorMessage(e));
       this.form.controls.password.reset();
     } finally {
       this.submitting.set(false);
     }
+  }
+
+  /** No username needed: the browser offers the passkeys it holds for this site. */
+  protected async signInWithPasskey(): Promise<void> {
+    if (this.passkeyBusy()) return;
+    this.passkeyBusy.set(true);
+    this.error.set('');
+    try {
+      await this.auth.signInWithPasskey();
+      await this.proceed();
+    } catch (e) {
+      this.error.set(passkeyErrorMessage(e));
+    } finally {
+      this.passkeyBusy.set(false);
+    }
+  }
+
+  /** Signed in: where the guard wanted to go, or the profile. */
+  protected async proceed(): Promise<void> {
+    const target = this.returnUrl();
+    await this.router.navigateByUrl(
+      target && target.startsWith('/') && !target.startsWith('//') ? target : '/profile',
+    );
+  }
+
+  /** The second step ended without a sign-in: back to the password, with why. */
+  protected restart(message: string): void {
+    this.challenge.set(null);
+    this.error.set(message);
+    this.form.controls.password.reset();
   }
 }

@@ -2,7 +2,7 @@ import { HttpClient, HttpParams } from '@angular/common/http';
 import { Injectable, inject } from '@angular/core';
 import { Observable, map } from 'rxjs';
 
-import { AdminUser, AuditEntry, Page } from './api.models';
+import { AdminUser, AuditEntry, MessageBody, Page } from './api.models';
 
 export interface UserChange {
   /** Role names as in sign-up: `user`, `moderator`, `admin`. */
@@ -29,6 +29,11 @@ export class AdminService {
 
   remove(id: number): Observable<void> {
     return this.http.delete<void>(`/api/admin/users/${id}`);
+  }
+
+  /** Removes the user's TOTP app, recovery codes and passkeys (a lost phone, say). */
+  resetMfa(id: number): Observable<MessageBody> {
+    return this.http.delete<MessageBody>(`/api/admin/users/${id}/mfa`);
   }
 
   audit(limit: number, before?: number): Observable<AuditEntry[]> {

@@ -56,6 +56,40 @@ export type ErrorBody = Schemas['ErrorBody'];
 /** Every error answer's `code`. */
 export type ErrorCode = Schemas['ErrorCode'];
 
+/** One of `GET /api/auth/passkeys`'s items; `lastUsedAt` is absent or `null` until it signs in. */
+export type PasskeyItem = Schemas['PasskeyItem'];
+
+/** `GET /api/auth/passkeys`: the account's passkeys, oldest first. */
+export type PasskeyList = Schemas['PasskeyList'];
+
+/** `GET /api/auth/mfa`: what the account has. */
+export type MfaStatus = Schemas['MfaStatus'];
+
+/** `POST /api/auth/mfa/totp/setup`: a new secret, to show as a QR code and as text. */
+export type TotpSetup = Schemas['TotpSetup'];
+
+/** `POST /api/auth/mfa/totp/confirm` and `POST /api/auth/mfa/recovery-codes`, shown once. */
+export type RecoveryCodes = Schemas['RecoveryCodes'];
+
+/** A way to do a sign-in's second step. */
+export type MfaMethod = Schemas['MfaMethod'];
+
+/**
+ * The answer of a right password (or a sign-in link) for an account with a second factor,
+ * or one that must enrol (`enrolmentRequired`): no session yet, only a token for the
+ * second step.
+ */
+export type MfaChallenge = Schemas['MfaChallenge'];
+
+/** A sign-in's answer: the account (and, for body clients, tokens), or the challenge. */
+export type SigninAnswer = Schemas['SigninAnswer'];
+
+/**
+ * A passkey ceremony's `…/start` answer. The schema leaves `publicKey` untyped; webauthn.ts
+ * gives it the DOM's JSON option types (`PasskeyCreationOptions`, `PasskeyRequestOptions`).
+ */
+export type CeremonyOptions = Schemas['CeremonyOptions'];
+
 export const ROLE_USER = 'ROLE_USER';
 export const ROLE_MODERATOR = 'ROLE_MODERATOR';
 export const ROLE_ADMIN = 'ROLE_ADMIN';

@@ -59,6 +59,26 @@ describe('AuthService', () => {
     expect(sessionStorage.length).toBe(0);
   });
 
+  it('a sign-in answered with the MFA challenge returns it, asks /me nothing and signs no one in', async () => {
+    const signingIn = auth.signIn('alice', 'secret-password');
+    http.expectOne('/api/auth/signin').flush({
+      mfaRequired: true,
+      mfaToken: 't'.repeat(43),
+      methods: ['totp', 'recovery'],
+      expiresIn: 300,
+      extra: 'not kept',
+    });
+    expect(await signingIn).toEqual({
+      mfaRequired: true,
+      mfaToken: 't'.repeat(43),
+      methods: ['totp', 'recovery'],
+      expiresIn: 300,
+      enrolmentRequired: false,
+    });
+    http.expectNone('/api/auth/me');
+    expect(auth.signedIn()).toBe(false);
+  });
+
   it('signs in with a sign-in link the way a password sign-in ends: the account from /me', async () => {
     const signingIn = auth.signInWithLink('link-token');
     const confirm = http.expectOne('/api/auth/magic-link/confirm');

@@ -5,16 +5,32 @@ import { firstValueFrom } from 'rxjs';
 import {
   CurrentUser,
   MessageBody,
+  MfaChallenge,
   ROLE_ADMIN,
   ROLE_MODERATOR,
+  RecoveryCodes,
   TokenRequest,
 } from './api.models';
+import { PasskeyCredentialJSON, PasskeyRequestOptions, getPasskey } from './webauthn';
 
 /**
  * Marks a request whose 401 is an expected answer, not an ended session: the sign-in form
  * (wrong password) and the start-up question "who is signed in?" (nobody).
  */
 export const EXPECTS_401 = new HttpContextToken<boolean>(() => false);
+
+/** The second step of a sign-in: a code (TOTP or recovery) or a passkey's assertion. */
+export type MfaProof = { code: string } | { credential: PasskeyCredentialJSON };
+
+/** Whether a sign-in's answer is the second-factor challenge rather than the account. */
+export function isMfaChallenge(body: unknown): body is MfaChallenge {
+  return (
+    typeof body === 'object' &&
+    body !== null &&
+    (body as { mfaRequired?: unknown }).mfaRequired === true &&
+    typeof (body as { mfaToken?: unknown }).mfaToken === 'string'
+  );
+}
 
 /**
  * Who is signed in. The session itself lives in HttpOnly cookies that no script can read;
@@ -50,31 +66,75 @@ export class AuthService {
 
   /**
    * Signs in; the server answers with cookies. The body's tokens (when the server is in
-   * `both` mode) are never read: the account is then fetched from `/api/auth/me`.
+   * `both` mode) are never read: the account is then fetched from `/api/auth/me`. For an
+   * account with a second factor (or one that must enrol one) the answer is the challenge
+   * instead, and no session exists yet: see `verifyMfa` and `enrolTotp`.
    */
-  async signIn(username: string, password: string): Promise<CurrentUser> {
-    await firstValueFrom(
-      this.http.post<unknown>(
-        '/api/auth/signin',
-        { username, password },
-        { context: new HttpContext().set(EXPECTS_401, true) },
-      ),
+  async signIn(username: string, password: string): Promise<CurrentUser | MfaChallenge> {
+    const body = await firstValueFrom(
+      this.http.post<unknown>('/api/auth/signin', { username, password }, expecting401()),
     );
-    return this.signedInNow();
+    return isMfaChallenge(body) ? challengeOf(body) : this.signedInNow();
   }
 
   /**
    * Signs in with a mailed sign-in link's token. The server answers as it does to a sign-in
-   * (cookies; the body's tokens, if any, are never read), so this ends the same way.
+   * (cookies, or the second-factor challenge; the body's tokens, if any, are never read), so
+   * this ends the same way.
    */
-  async signInWithLink(token: string): Promise<CurrentUser> {
+  async signInWithLink(token: string): Promise<CurrentUser | MfaChallenge> {
     const body: TokenRequest = { token };
+    const answer = await firstValueFrom(
+      this.http.post<unknown>('/api/auth/magic-link/confirm', body, expecting401()),
+    );
+    return isMfaChallenge(answer) ? challengeOf(answer) : this.signedInNow();
+  }
+
+  /**
+   * Signs in with a passkey, no username needed: the browser offers the passkeys it holds
+   * for this site. A passkey needs no second step. Rejects with the browser's error (the
+   * dialog was closed…) or the server's.
+   */
+  async signInWithPasskey(): Promise<CurrentUser> {
+    const options = await firstValueFrom(
+      this.http.post<PasskeyRequestOptions>('/api/auth/passkeys/signin/start', null, expecting401()),
+    );
+    const credential = await getPasskey(options);
     await firstValueFrom(
-      this.http.post<unknown>('/api/auth/magic-link/confirm', body, {
-        context: new HttpContext().set(EXPECTS_401, true),
-      }),
+      this.http.post<unknown>('/api/auth/passkeys/signin/finish', { credential }, expecting401()),
     );
     return this.signedInNow();
+  }
+
+  /** The second step of a sign-in; its answer is a sign-in's. */
+  async verifyMfa(mfaToken: string, proof: MfaProof): Promise<CurrentUser> {
+    await firstValueFrom(
+      this.http.post<unknown>('/api/auth/mfa/verify', { mfaToken, ...proof }, expecting401()),
+    );
+    return this.signedInNow();
+  }
+
+  /** The second step done with one of the account's passkeys. */
+  async verifyMfaWithPasskey(mfaToken: string): Promise<CurrentUser> {
+    const options = await firstValueFrom(
+      this.http.post<PasskeyRequestOptions>('/api/auth/mfa/passkey/start', { mfaToken }, expecting401()),
+    );
+    const credential = await getPasskey(options);
+    return this.verifyMfa(mfaToken, { credential });
+  }
+
+  /**
+   * Ends a sign-in whose enrolment is required: a right code from the new TOTP app (set up
+   * with the same `mfaToken`) enables it and signs in. The recovery codes, to show once.
+   * A wrong code is a 400 (`mfa_code_invalid`); a 401 (`mfa_token_invalid`) means the sign-in
+   * expired and must start again.
+   */
+  async enrolTotp(mfaToken: string, code: string): Promise<string[]> {
+    const answer = await firstValueFrom(
+      this.http.post<RecoveryCodes>('/api/auth/mfa/totp/confirm', { mfaToken, code }, expecting401()),
+    );
+    await this.signedInNow();
+    return [...(answer.recoveryCodes ?? [])];
   }
 
   /** After any sign-in: the account, from `/api/auth/me`. */
@@ -101,6 +161,22 @@ export class AuthService {
   clear(): void {
     this.current.set(null);
   }
+}
+
+/** The sign-in calls: a 401 is their answer (a wrong password or code), not an ended session. */
+function expecting401(): { context: HttpContext } {
+  return { context: new HttpContext().set(EXPECTS_401, true) };
+}
+
+/** Keeps only the challenge's fields, whatever else the answer carries. */
+function challengeOf(body: MfaChallenge): MfaChallenge {
+  return {
+    mfaRequired: true,
+    mfaToken: body.mfaToken,
+    methods: Array.isArray(body.methods) ? [...body.methods] : [],
+    expiresIn: body.expiresIn,
+    enrolmentRequired: body.enrolmentRequired === true,
+  };
 }
 
 /** Keeps only the public fields, whatever else an answer carries. */

@@ -1,0 +1,209 @@
+// Passkeys and two factors in the browser: a passkey made on the profile signs in without a
+// username; a TOTP app (codes computed here, RFC 6238) makes the password sign-in ask for a
+// second step; a recovery code does that step too. Chromium's virtual authenticator (CDP
+// WebAuthn domain) stands in for the device.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+
+import {
+  PASSWORD,
+  afterTotpStep,
+  assertHttpOnlySession,
+  assertNoTokenVisible,
+  expectText,
+  newPage,
+  screenshot,
+  signIn,
+  startBrowser,
+  startServer,
+  totp,
+  totpStep,
+} from './harness.mjs';
+
+/** A user-verifying platform authenticator that holds discoverable credentials. */
+async function addVirtualAuthenticator(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+    },
+  });
+  return { cdp, authenticatorId };
+}
+
+async function signUpInBrowser(page, server, username) {
+  await page.goto(`${server.url}/register`);
+  await page.fill('#reg-username', username);
+  await page.fill('#reg-email', `${username}@example.com`);
+  await page.fill('#reg-password', PASSWORD);
+  await page.click('button[type="submit"]');
+  await expectText(page, '[data-testid="success"]', 'User registered successfully!');
+}
+
+async function signOut(page) {
+  await page.click('nav button:has-text("Sign out")');
+  await page.waitForURL(/\/login\?reason=signedout/);
+}
+
+/** Password sign-in of an account with a second factor: ends on the code step. */
+async function signInToSecondStep(page, server, username) {
+  await page.goto(`${server.url}/login`);
+  await page.fill('#login-username', username);
+  await page.fill('#login-password', PASSWORD);
+  const answer = page.waitForResponse((r) => r.url().endsWith('/api/auth/signin'));
+  await page.click('button[type="submit"]');
+  const res = await answer;
+  assert.equal(res.status(), 200);
+  const body = await res.json();
+  assert.equal(body.mfaRequired, true, `the sign-in answer: ${JSON.stringify(body)}`);
+  assert.equal('accessToken' in body, false);
+  await expectText(page, '[data-testid="mfa-step"]', 'Two-step sign-in');
+  assert.equal(
+    (await page.context().cookies()).some((c) => c.name === 'portcullis_access'),
+    false,
+    'no session before the second step',
+  );
+}
+
+/**
+ * Turns on a TOTP app on the profile of the signed-in page: reads the key from the page,
+ * enters a wrong code (refused, the session stays), then the code of now. The key, the ten
+ * recovery codes and the step of the code used.
+ */
+async function enableTotp(page, shot) {
+  await page.click('[data-testid="setup-totp"]');
+  const secret = (await page.locator('[data-testid="totp-secret"]').textContent()).replace(/\s+/g, '');
+  assert.match(secret, /^[A-Z2-7]{32}$/, 'the key is shown as 32 base32 characters');
+  await page.locator('[data-testid="qr-code"]').waitFor();
+  assert.match(await page.locator('[data-testid="qr-code"]').getAttribute('src'), /^data:image\/svg\+xml/);
+  if (shot) await screenshot(page, shot);
+  // A wrong code is a 400, not a 401: the page says so and the session goes on.
+  await page.fill('#totp-code', totp(secret, Date.now()) === '000000' ? '111111' : '000000');
+  const answer = page.waitForResponse((r) => r.url().endsWith('/api/auth/mfa/totp/confirm'));
+  await page.click('[data-testid="totp-confirm"]');
+  const wrong = await answer;
+  assert.equal(wrong.status(), 400);
+  assert.equal((await wrong.json()).code, 'mfa_code_invalid');
+  await expectText(page, '[data-testid="totp-error"]', 'The code is not valid.');
+  assert.match(page.url(), /\/profile$/, 'a wrong code does not end the session');
+  const now = Date.now();
+  await page.fill('#totp-code', totp(secret, now));
+  await page.click('[data-testid="totp-confirm"]');
+  await page.locator('[data-testid="recovery-code"]').nth(9).waitFor();
+  const codes = (await page.locator('[data-testid="recovery-code"]').allTextContents()).map((c) => c.trim());
+  assert.equal(codes.length, 10);
+  for (const code of codes) assert.match(code, /^[a-z0-9]{4}(-[a-z0-9]{4}){3}$/i);
+  return { secret, codes, step: totpStep(now) };
+}
+
+describe('passkeys and two factors', () => {
+  let server;
+  let browser;
+  before(async () => {
+    server = await startServer();
+    browser = await startBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  test('a passkey added on the profile signs in without a username; the session says Passkey', async () => {
+    const page = await newPage(browser);
+    await addVirtualAuthenticator(page);
+    await signUpInBrowser(page, server, 'paula');
+    await signIn(page, server, 'paula');
+
+    await page.fill('#passkey-name', 'Virtual key');
+    await page.click('[data-testid="add-passkey"]');
+    await expectText(page, '[data-testid="passkeys-notice"]', 'Passkey “Virtual key” added.');
+    assert.deepEqual(
+      (await page.locator('[data-testid="passkey-name"]').allTextContents()).map((t) => t.trim()),
+      ['Virtual key'],
+    );
+    await screenshot(page, 'profile-passkey-added');
+    await signOut(page);
+
+    await page.locator('[data-testid="passkey-signin"]').waitFor();
+    assert.equal(await page.inputValue('#login-username'), '', 'no username typed');
+    await page.click('[data-testid="passkey-signin"]');
+    await page.waitForURL(/\/profile$/);
+    await expectText(page, '[data-testid="username"]', 'paula');
+    await assertHttpOnlySession(page);
+    const method = page.locator('[data-testid="session"]', { hasText: 'This device' }).locator('[data-testid="session-method"]');
+    await method.waitFor();
+    assert.equal((await method.textContent()).trim(), 'Passkey');
+    await page.locator('[data-testid="passkey"]:has-text("last used")').waitFor();
+    await screenshot(page, 'profile-signed-in-with-passkey');
+    await assertNoTokenVisible(page);
+  });
+
+  test('with a TOTP app, a password sign-in asks for a code, and the next code signs in', async () => {
+    const page = await newPage(browser);
+    await signUpInBrowser(page, server, 'tobias');
+    await signIn(page, server, 'tobias');
+    const { secret, codes, step } = await enableTotp(page, 'profile-totp-setup');
+    await screenshot(page, 'profile-totp-codes');
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="download-codes"]')]);
+    assert.equal(download.suggestedFilename(), 'portcullis-recovery-codes-tobias.txt');
+    const saved = readFileSync(await download.path(), 'utf8');
+    for (const code of codes) assert.ok(saved.includes(code), `the file has ${code}`);
+    await page.click('[data-testid="codes-done"]');
+    await expectText(page, '[data-testid="totp-on"]', 'On');
+    await expectText(page, '[data-testid="recovery-left"]', '10');
+    await signOut(page);
+
+    await signInToSecondStep(page, server, 'tobias');
+    const code = page.locator('#mfa-code');
+    assert.equal(await code.getAttribute('autocomplete'), 'one-time-code');
+    assert.equal(await code.getAttribute('inputmode'), 'numeric');
+    await screenshot(page, 'login-second-step');
+
+    // A wrong code is refused, and the step stays.
+    const right = totp(secret, Date.now());
+    await page.fill('#mfa-code', right === '000000' ? '111111' : '000000');
+    await page.click('[data-testid="mfa-verify"]');
+    await expectText(page, '[data-testid="mfa-error"]', 'The code is not valid.');
+
+    // The code of enrolment was accepted: the server takes only a later step's.
+    const later = await afterTotpStep(step);
+    await page.fill('#mfa-code', totp(secret, later));
+    await page.click('[data-testid="mfa-verify"]');
+    await page.waitForURL(/\/profile$/);
+    await expectText(page, '[data-testid="username"]', 'tobias');
+    await assertHttpOnlySession(page);
+    await assertNoTokenVisible(page);
+  });
+
+  test('a recovery code completes the second step, once', async () => {
+    const page = await newPage(browser);
+    await signUpInBrowser(page, server, 'rosa');
+    await signIn(page, server, 'rosa');
+    const { codes } = await enableTotp(page);
+    await page.click('[data-testid="codes-done"]');
+    await signOut(page);
+
+    await signInToSecondStep(page, server, 'rosa');
+    await page.click('[data-testid="mfa-use-recovery"]');
+    await page.fill('#mfa-recovery-code', codes[0].toUpperCase());
+    await page.click('[data-testid="mfa-verify"]');
+    await page.waitForURL(/\/profile$/);
+    await expectText(page, '[data-testid="recovery-left"]', '9');
+    await signOut(page);
+
+    // The same code again is refused.
+    await signInToSecondStep(page, server, 'rosa');
+    await page.click('[data-testid="mfa-use-recovery"]');
+    await page.fill('#mfa-recovery-code', codes[0]);
+    await page.click('[data-testid="mfa-verify"]');
+    await expectText(page, '[data-testid="mfa-error"]', 'The code is not valid.');
+    await assertNoTokenVisible(page);
+  });
+});

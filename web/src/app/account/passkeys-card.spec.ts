@@ -1,0 +1,110 @@
+import { ComponentFixture, TestBed } from '@angular/core/testing';
+import { HttpTestingController } from '@angular/common/http/testing';
+
+import { setUpHttp } from '../../testing/http-testing';
+import { PasskeysCard } from './passkeys-card';
+
+async function settle(fixture: ComponentFixture<unknown>) {
+  for (let i = 0; i < 3; i++) {
+    await new Promise((done) => setTimeout(done));
+    await fixture.whenStable();
+  }
+}
+
+const el = (fixture: ComponentFixture<unknown>, selector: string) =>
+  fixture.nativeElement.querySelector(selector) as HTMLElement | null;
+const texts = (fixture: ComponentFixture<unknown>, testId: string) =>
+  Array.from(fixture.nativeElement.querySelectorAll(`[data-testid="${testId}"]`) as NodeListOf<HTMLElement>).map((e) =>
+    e.textContent?.trim(),
+  );
+
+const LAPTOP = { id: 3, name: 'Laptop', createdAt: '2026-01-02T03:04:05Z', lastUsedAt: null };
+
+describe('PasskeysCard', () => {
+  let http: HttpTestingController;
+  let create: ReturnType<typeof vi.fn>;
+
+  beforeEach(() => {
+    ({ http } = setUpHttp());
+    class FakePublicKeyCredential {
+      static parseRequestOptionsFromJSON = vi.fn((options: unknown) => ({ parsed: options }));
+      static parseCreationOptionsFromJSON = vi.fn((options: unknown) => ({ parsed: options }));
+    }
+    vi.stubGlobal('PublicKeyCredential', FakePublicKeyCredential);
+    create = vi.fn(async () => ({ toJSON: () => ({ id: 'new-cred', type: 'public-key' }) }));
+    Object.defineProperty(navigator, 'credentials', { value: { get: vi.fn(), create }, configurable: true });
+  });
+
+  afterEach(() => {
+    http.verify();
+    vi.unstubAllGlobals();
+    Reflect.deleteProperty(navigator, 'credentials');
+  });
+
+  async function render() {
+    const fixture = TestBed.createComponent(PasskeysCard);
+    http.expectOne('/api/auth/passkeys').flush({ items: [LAPTOP] });
+    await settle(fixture);
+    return fixture;
+  }
+
+  it('lists the passkeys and adds one: register/start, the browser, register/finish with {credential, name}', async () => {
+    const fixture = await render();
+    expect(texts(fixture, 'passkey-name')).toEqual(['Laptop']);
+    expect(fixture.nativeElement.textContent).toContain('never used yet');
+    expect((el(fixture, '#passkey-name') as HTMLInputElement).value).toBe('Passkey');
+
+    (el(fixture, '[data-testid="add-passkey"]') as HTMLButtonElement).click();
+    const start = http.expectOne('/api/auth/passkeys/register/start');
+    expect(start.request.method).toBe('POST');
+    start.flush({ publicKey: { challenge: 'c', rp: { id: 'localhost', name: 'Portcullis' }, authenticatorSelection: { authenticatorAttachment: null, residentKey: 'required' } } });
+    await settle(fixture);
+    expect(create).toHaveBeenCalledWith({
+      publicKey: { parsed: { challenge: 'c', rp: { id: 'localhost', name: 'Portcullis' }, authenticatorSelection: { residentKey: 'required' } } },
+    });
+    const finish = http.expectOne('/api/auth/passkeys/register/finish');
+    expect(finish.request.body).toEqual({ credential: { id: 'new-cred', type: 'public-key' }, name: 'Passkey' });
+    finish.flush({ id: 4, name: 'Passkey', createdAt: '2026-01-03T00:00:00Z', lastUsedAt: null }, { status: 201, statusText: 'Created' });
+    await settle(fixture);
+    expect(texts(fixture, 'passkey-name')).toEqual(['Laptop', 'Passkey']);
+  });
+
+  it('renames with PATCH {name}', async () => {
+    const fixture = await render();
+    (el(fixture, '[data-testid="passkey-rename"]') as HTMLButtonElement).click();
+    await settle(fixture);
+    const input = el(fixture, '#passkey-rename-3') as HTMLInputElement;
+    input.value = 'Work laptop';
+    input.dispatchEvent(new Event('input'));
+    (input.form as HTMLFormElement).dispatchEvent(new Event('submit'));
+    const patch = http.expectOne('/api/auth/passkeys/3');
+    expect(patch.request.method).toBe('PATCH');
+    expect(patch.request.body).toEqual({ name: 'Work laptop' });
+    patch.flush({ ...LAPTOP, name: 'Work laptop' });
+    await settle(fixture);
+    expect(texts(fixture, 'passkey-name')).toEqual(['Work laptop']);
+  });
+
+  it('a cancelled creation says so and registers nothing', async () => {
+    create.mockRejectedValueOnce(new DOMException('not allowed', 'NotAllowedError'));
+    const fixture = await render();
+    (el(fixture, '[data-testid="add-passkey"]') as HTMLButtonElement).click();
+    http.expectOne('/api/auth/passkeys/register/start').flush({ publicKey: { challenge: 'c' } });
+    await settle(fixture);
+    http.expectNone('/api/auth/passkeys/register/finish');
+    expect(texts(fixture, 'passkeys-error')[0]).toMatch(/^No passkey was used/);
+  });
+
+  it('removes after a confirmation, with DELETE', async () => {
+    const fixture = await render();
+    (el(fixture, '[data-testid="passkey-remove"]') as HTMLButtonElement).click();
+    await settle(fixture);
+    (el(fixture, '[data-testid="passkey-confirm-remove"]') as HTMLButtonElement).click();
+    const del = http.expectOne('/api/auth/passkeys/3');
+    expect(del.request.method).toBe('DELETE');
+    del.flush({ message: 'Passkey removed.' });
+    await settle(fixture);
+    expect(texts(fixture, 'passkey-name')).toEqual([]);
+    expect(texts(fixture, 'passkeys-notice')).toEqual(['Passkey removed.']);
+  });
+});
