@@ -110,7 +110,7 @@ const MAIL_KEPT_MS: i64 = 7 * 24 * 3600 * 1000;
 
 /// Ended throttle windows (sign-in and mail alike: one table) are deleted once a minute by
 /// every node, until `stop` turns true; so are mail tokens and handled mails a week old,
-/// and passkey ceremonies and second-step tokens an hour after they expired.
+/// passkey ceremonies once they expired, and second-step tokens an hour after.
 async fn prune_expired(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
     let mut ticker = tokio::time::interval(Duration::from_secs(60));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -131,11 +131,13 @@ async fn prune_expired(state: AppState, mut stop: tokio::sync::watch::Receiver<b
         if let Err(e) = crate::store::mail_outbox::prune(&state.db, week_ago).await {
             tracing::warn!(error = %e, "pruning the mail queue");
         }
-        // Ceremonies and second steps last minutes; an hour's margin leaves no doubt.
-        let hour_ago = now - 3600 * 1000;
-        if let Err(e) = crate::store::ceremonies::prune(&state.db, hour_ago).await {
+        // Anyone may begin a passkey sign-in, so its ceremonies go as soon as they expire:
+        // what a flood of starts can store is its rate times their two minutes. Second
+        // steps follow a right password; an hour's margin costs nothing there.
+        if let Err(e) = crate::store::ceremonies::prune(&state.db, now).await {
             tracing::warn!(error = %e, "pruning passkey ceremonies");
         }
+        let hour_ago = now - 3600 * 1000;
         if let Err(e) = crate::store::mfa_tokens::prune(&state.db, hour_ago).await {
             tracing::warn!(error = %e, "pruning second-step tokens");
         }

@@ -98,6 +98,8 @@ pub struct Policy {
     email: MaxLengthRule,
     password: LengthRule,
     mail: MailPolicy,
+    /// Passkeys are on (a relying party browsers accept is configured).
+    passkeys: bool,
 }
 
 /// The rules signup applies, for clients to mirror.
@@ -122,6 +124,7 @@ async fn policy(State(state): State<AppState>) -> ApiJson<Policy> {
             require_verified_email: state.settings.require_verified_email,
             magic_links: state.settings.magic_links,
         },
+        passkeys: state.relying_party.is_some(),
     })
 }
 

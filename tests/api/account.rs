@@ -169,6 +169,7 @@ async fn policy_describes_the_signup_rules_to_anyone(db: DbKind) {
             "email": {"maxLength": 254},
             "password": {"minLength": 8, "maxLength": 128},
             "mail": {"enabled": false, "requireVerifiedEmail": false, "magicLinks": false},
+            "passkeys": true,
         })
     );
     // A bad token does not matter to a route that needs none.

@@ -18,6 +18,7 @@ on_every_database!(
     a_disabled_or_deleted_accounts_passkey_is_refused,
     passkeys_are_renamed_and_removed_under_the_recent_signin_rule,
     a_passkey_of_another_origin_or_registered_twice_is_refused,
+    passkeys_are_off_without_a_relying_party_browsers_accept,
 );
 
 /// A request with the session's bearer token (if any) and a JSON body (if any).
@@ -647,5 +648,51 @@ async fn a_passkey_of_another_origin_or_registered_twice_is_refused(db: DbKind) 
     phished.origin = "https://evil.example".into();
     let options = signin_options(&app).await;
     assert_refused(finish_signin(&app, phished.sign(&options)).await).await;
+    app.stop().await;
+}
+
+async fn passkeys_are_off_without_a_relying_party_browsers_accept(db: DbKind) {
+    // Set explicitly, a relying party the public URL cannot use stops the server at start.
+    let refused_db = TestDb::create(&db).await;
+    let mut settings = test_settings(&refused_db.url);
+    settings.public_url = "https://auth.example.com".into();
+    settings.rp_id = Some("other.org".into());
+    let refused =
+        portcullis::server::Server::start(settings, portcullis::clock::Clock::default()).await;
+    let why = format!("{:#}", refused.err().expect("refused"));
+    assert!(why.contains("PORTCULLIS_RP_ID"), "{why}");
+
+    // Derived from a public URL on an IP address (browsers refuse those), passkeys are off
+    // and say so; the rest of the server, TOTP included, works.
+    let app = TestApp::spawn_with(db, |s| s.public_url = "http://127.0.0.1:8080".into()).await;
+    let policy = json_of(app.get("/api/auth/policy").await, 200).await;
+    assert_eq!(policy["passkeys"], false);
+    let response = app.post("/api/auth/passkeys/signin/start", json!({})).await;
+    assert_error(
+        response,
+        403,
+        "Passkeys are not enabled on this server: set PORTCULLIS_RP_ID.",
+        "passkeys_disabled",
+    )
+    .await;
+    let alice = app.user_session("alice", &[]).await;
+    let response = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/auth/passkeys/register/start",
+        Some(&alice),
+        None,
+    )
+    .await;
+    assert_eq!(response.status(), 403);
+    let response = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/auth/mfa/totp/setup",
+        Some(&alice),
+        None,
+    )
+    .await;
+    assert_eq!(response.status(), 200);
     app.stop().await;
 }
