@@ -36,12 +36,20 @@ export function unauthorized() {
   return { status: 401, statusText: 'Unauthorized' };
 }
 
-/** A policy like the server's defaults; `mail` as given (mail off unless said). */
-export function policyWith(mail: Partial<Policy['mail']> = {}, password = { minLength: 8, maxLength: 128 }): Policy {
+/**
+ * A policy like the server's defaults; `mail` as given (mail off unless said), passkeys on
+ * unless said.
+ */
+export function policyWith(
+  mail: Partial<Policy['mail']> = {},
+  password = { minLength: 8, maxLength: 128 },
+  passkeys = true,
+): Policy {
   return {
     username: { minLength: 3, maxLength: 20, pattern: '^[A-Za-z0-9._-]{3,20}$' },
     email: { maxLength: 254 },
     password,
     mail: { enabled: false, requireVerifiedEmail: false, magicLinks: false, ...mail },
+    passkeys,
   };
 }

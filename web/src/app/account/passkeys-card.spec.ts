@@ -1,7 +1,7 @@
 import { ComponentFixture, TestBed } from '@angular/core/testing';
 import { HttpTestingController } from '@angular/common/http/testing';
 
-import { setUpHttp } from '../../testing/http-testing';
+import { policyWith, setUpHttp } from '../../testing/http-testing';
 import { PasskeysCard } from './passkeys-card';
 
 async function settle(fixture: ComponentFixture<unknown>) {
@@ -41,12 +41,48 @@ describe('PasskeysCard', () => {
     Reflect.deleteProperty(navigator, 'credentials');
   });
 
-  async function render() {
+  /** The card with the account's passkey LAPTOP, under a policy whose `passkeys` is `passkeys`. */
+  async function render(passkeys = true) {
     const fixture = TestBed.createComponent(PasskeysCard);
     http.expectOne('/api/auth/passkeys').flush({ items: [LAPTOP] });
+    http.expectOne('/api/auth/policy').flush(policyWith({}, undefined, passkeys));
     await settle(fixture);
     return fixture;
   }
+
+  it('where the policy says passkeys are off: a note, no adding, the passkeys still listed and renamed', async () => {
+    const fixture = await render(false);
+    expect(texts(fixture, 'passkeys-off')).toEqual(['Passkeys are not enabled on this server.']);
+    expect(el(fixture, '[data-testid="add-passkey"]')).toBeNull();
+    expect(el(fixture, '#passkey-name')).toBeNull();
+    expect(fixture.nativeElement.textContent).not.toContain('Add a passkey');
+    expect(el(fixture, '[data-testid="passkeys-unsupported"]')).toBeNull();
+    expect(texts(fixture, 'passkey-name')).toEqual(['Laptop']);
+
+    (el(fixture, '[data-testid="passkey-rename"]') as HTMLButtonElement).click();
+    await settle(fixture);
+    const input = el(fixture, '#passkey-rename-3') as HTMLInputElement;
+    input.value = 'Old laptop';
+    input.dispatchEvent(new Event('input'));
+    (input.form as HTMLFormElement).dispatchEvent(new Event('submit'));
+    http.expectOne('/api/auth/passkeys/3').flush({ ...LAPTOP, name: 'Old laptop' });
+    await settle(fixture);
+    expect(texts(fixture, 'passkey-name')).toEqual(['Old laptop']);
+    expect(el(fixture, '[data-testid="passkey-remove"]')).not.toBeNull();
+    http.expectNone('/api/auth/passkeys/register/start');
+  });
+
+  it('offers adding only once the policy says passkeys are on', async () => {
+    const fixture = TestBed.createComponent(PasskeysCard);
+    http.expectOne('/api/auth/passkeys').flush({ items: [] });
+    await settle(fixture);
+    expect(el(fixture, '[data-testid="add-passkey"]')).toBeNull();
+    expect(el(fixture, '[data-testid="passkeys-off"]')).toBeNull();
+    http.expectOne('/api/auth/policy').flush(policyWith());
+    await settle(fixture);
+    expect(texts(fixture, 'add-passkey')).toEqual(['Add a passkey']);
+    expect(el(fixture, '[data-testid="passkeys-off"]')).toBeNull();
+  });
 
   it('lists the passkeys and adds one: register/start, the browser, register/finish with {credential, name}', async () => {
     const fixture = await render();

@@ -2,6 +2,7 @@ import { DatePipe } from '@angular/common';
 import { Component, inject, output, signal } from '@angular/core';
 import { NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
 
+import { AccountService } from '../core/account.service';
 import { errorMessage } from '../core/errors';
 import { PasskeyItem } from '../core/api.models';
 import { MfaService } from '../core/mfa.service';
@@ -12,7 +13,11 @@ import { ReauthPrompt } from './reauth-prompt';
 /** A passkey's name: 1 to 64 characters, as the server takes it. */
 const NAME = [Validators.required, Validators.maxLength(64), Validators.pattern(/\S/)];
 
-/** The profile's passkeys: list, add (with a name), rename, remove. */
+/**
+ * The profile's passkeys: list, add (with a name), rename, remove. Adding is offered only
+ * once the server's policy says passkeys are on; where they are off, the passkeys the account
+ * has are still listed, renamed and removed.
+ */
 @Component({
   selector: 'app-passkeys-card',
   imports: [DatePipe, ReactiveFormsModule, ReauthPrompt],
@@ -26,6 +31,8 @@ export class PasskeysCard {
   readonly changed = output<void>();
 
   protected readonly supported = passkeysSupported();
+  /** The policy's `passkeys`: null until it is known (or if it cannot be), and no adding then. */
+  protected readonly serverOn = signal<boolean | null>(null);
   protected readonly items = signal<PasskeyItem[]>([]);
   protected readonly loading = signal(true);
   protected readonly error = signal('');
@@ -41,6 +48,13 @@ export class PasskeysCard {
 
   constructor() {
     this.load();
+    // The profile asks for the policy too: AccountService asks the server once and shares it.
+    inject(AccountService)
+      .policy()
+      .subscribe({
+        next: (policy) => this.serverOn.set(policy.passkeys),
+        error: () => undefined,
+      });
   }
 
   load(): void {

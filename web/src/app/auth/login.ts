@@ -11,10 +11,10 @@ import { passkeyErrorMessage, passkeysSupported } from '../core/webauthn';
 import { SecondFactor } from './second-factor';
 
 /**
- * Sign in with a username or an email address, or with a passkey (where the browser can);
- * where the server sends mail, links to a password reset and (if the server offers them) to
- * sign-in links. When the account has a second factor, the password step gives way to the
- * second step (`SecondFactor`).
+ * Sign in with a username or an email address, or with a passkey (where the browser can and
+ * the server has passkeys on); where the server sends mail, links to a password reset and (if
+ * the server offers them) to sign-in links. When the account has a second factor, the
+ * password step gives way to the second step (`SecondFactor`).
  */
 @Component({
   selector: 'app-login',
@@ -46,7 +46,12 @@ export class Login {
   protected readonly mail = signal<MailPolicy | null>(null);
   /** Set when the password was right and the account has a second factor (or must enrol). */
   protected readonly challenge = signal<MfaChallenge | null>(null);
-  protected readonly passkeys = passkeysSupported();
+  /**
+   * "Sign in with a passkey" shows where the browser can make one and the policy says
+   * passkeys are on at this server; until the policy is known (or if it cannot be), it
+   * does not.
+   */
+  protected readonly passkeys = signal(false);
   protected readonly passkeyBusy = signal(false);
 
   protected readonly form = inject(NonNullableFormBuilder).group({
@@ -58,7 +63,10 @@ export class Login {
     inject(AccountService)
       .policy()
       .subscribe({
-        next: (policy) => this.mail.set(policy.mail),
+        next: (policy) => {
+          this.mail.set(policy.mail);
+          this.passkeys.set(policy.passkeys && passkeysSupported());
+        },
         error: () => undefined,
       });
   }

@@ -1,7 +1,8 @@
 import { HttpTestingController } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
 
-import { setUpHttp } from '../../testing/http-testing';
+import { Policy } from '../core/api.models';
+import { policyWith, setUpHttp } from '../../testing/http-testing';
 import { Register } from './register';
 
 /** The form's rules come from the server's policy: a stricter policy gives a stricter form. */
@@ -14,9 +15,10 @@ describe('Register', () => {
 
   afterEach(() => http.verify());
 
-  async function render(policy: object) {
+  /** Renders with the server's default policy, its rules replaced by `rules`. */
+  async function render(rules: Partial<Policy>) {
     const fixture = TestBed.createComponent(Register);
-    http.expectOne('/api/auth/policy').flush(policy);
+    http.expectOne('/api/auth/policy').flush({ ...policyWith(), ...rules });
     await fixture.whenStable();
     return fixture;
   }

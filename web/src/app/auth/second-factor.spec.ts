@@ -277,9 +277,10 @@ describe('Login: "Sign in with a passkey"', () => {
     Reflect.deleteProperty(navigator, 'credentials');
   });
 
-  async function render() {
+  /** The login page, with a policy whose `passkeys` is `passkeys`. */
+  async function render(passkeys = true) {
     const fixture = TestBed.createComponent(Login);
-    http.expectOne('/api/auth/policy').flush(policyWith());
+    http.expectOne('/api/auth/policy').flush(policyWith({}, undefined, passkeys));
     await fixture.whenStable();
     return fixture;
   }
@@ -287,6 +288,29 @@ describe('Login: "Sign in with a passkey"', () => {
   it('is hidden where the browser has no PublicKeyCredential', async () => {
     expect('PublicKeyCredential' in window).toBe(false);
     const fixture = await render();
+    expect(el(fixture, '[data-testid="passkey-signin"]')).toBeNull();
+  });
+
+  it('shows where the browser can and the policy says passkeys are on', async () => {
+    fakeWebAuthn(async () => null);
+    const fixture = await render(true);
+    expect(text(fixture, 'passkey-signin')).toBe('Sign in with a passkey');
+  });
+
+  it('is hidden where the policy says passkeys are off, though the browser can', async () => {
+    fakeWebAuthn(async () => null);
+    const fixture = await render(false);
+    expect(el(fixture, '[data-testid="passkey-signin"]')).toBeNull();
+    expect(el(fixture, '#login-password')).not.toBeNull();
+  });
+
+  it('is hidden until the policy is known, and if it cannot be', async () => {
+    fakeWebAuthn(async () => null);
+    const fixture = TestBed.createComponent(Login);
+    await fixture.whenStable();
+    expect(el(fixture, '[data-testid="passkey-signin"]')).toBeNull();
+    http.expectOne('/api/auth/policy').flush(null, { status: 503, statusText: 'Service Unavailable' });
+    await settle(fixture);
     expect(el(fixture, '[data-testid="passkey-signin"]')).toBeNull();
   });
 

@@ -907,6 +907,8 @@ export interface components {
         Policy: {
             email: components["schemas"]["MaxLengthRule"];
             mail: components["schemas"]["MailPolicy"];
+            /** @description Passkeys are on (a relying party browsers accept is configured). */
+            passkeys: boolean;
             password: components["schemas"]["LengthRule"];
             username: components["schemas"]["LengthRule"];
         };

@@ -6,7 +6,7 @@ import { AccountService } from './account.service';
 import { AdminService } from './admin.service';
 import { ContentService } from './content.service';
 import { RecoveryService } from './recovery.service';
-import { setUpHttp } from '../../testing/http-testing';
+import { policyWith, setUpHttp } from '../../testing/http-testing';
 
 describe('API services', () => {
   let http: HttpTestingController;
@@ -28,11 +28,7 @@ describe('API services', () => {
   it('AccountService asks for the policy once and shares it', async () => {
     const account = TestBed.inject(AccountService);
     const first = firstValueFrom(account.policy());
-    const policy = {
-      username: { minLength: 3, maxLength: 20, pattern: '^[A-Za-z0-9._-]{3,20}$' },
-      email: { maxLength: 254 },
-      password: { minLength: 8, maxLength: 128 },
-    };
+    const policy = policyWith();
     http.expectOne('/api/auth/policy').flush(policy);
     expect(await first).toEqual(policy);
     expect(await firstValueFrom(account.policy())).toEqual(policy);
