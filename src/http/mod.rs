@@ -9,6 +9,7 @@ pub mod docs;
 pub mod error;
 pub mod error_code;
 pub mod extractors;
+pub mod forward_routes;
 pub mod health;
 pub mod json;
 pub mod json_body;

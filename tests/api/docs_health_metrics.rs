@@ -76,6 +76,7 @@ const ISSUE_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/auth/mfa/passkey/start"),
     ("POST", "/api/auth/mfa/verify"),
     ("DELETE", "/api/admin/users/{id}/mfa"),
+    ("GET", "/api/auth/forward"),
 ];
 
 /// Routes that need a signed-in account (API.md: "signed in", "admin", and the protected
@@ -104,6 +105,7 @@ const PROTECTED: &[(&str, &str)] = &[
     ("DELETE", "/api/auth/mfa/totp"),
     ("POST", "/api/auth/mfa/recovery-codes"),
     ("DELETE", "/api/admin/users/{id}/mfa"),
+    ("GET", "/api/auth/forward"),
 ];
 
 /// Operations that take a JSON body.

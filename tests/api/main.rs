@@ -15,6 +15,7 @@ mod cluster;
 mod content_types;
 mod cookies_csrf_cors;
 mod docs_health_metrics;
+mod forward;
 mod mail;
 mod mfa;
 mod passkeys;
