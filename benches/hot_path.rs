@@ -3,8 +3,9 @@
 //! request is).
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use portcullis::auth::access_token::AccessTokens;
+use portcullis::auth::keys::{self, KeyAlg, KeyRing};
 use portcullis::auth::session_cache::SessionCache;
 use portcullis::domain::{Role, RoleSet};
 use portcullis::domain::{SessionState, UserState};
@@ -12,21 +13,57 @@ use portcullis::domain::{SessionState, UserState};
 const KEY: &[u8] = b"a-benchmark-key-of-at-least-32-bytes!!";
 
 fn token_verification(c: &mut Criterion) {
-    let tokens = AccessTokens::new(KEY, "portcullis", Duration::from_secs(900));
     let now = 1_800_000_000;
+    let shared = AccessTokens::new(
+        KeyRing::new(vec![]),
+        "portcullis",
+        "http://localhost",
+        Duration::from_secs(900),
+    )
+    .with_shared_secret(KEY);
+    for alg in [KeyAlg::EdDSA, KeyAlg::ES256, KeyAlg::RS256] {
+        let (kid, der) = keys::generate(alg).expect("key");
+        let pair = keys::load(&kid, alg, &der, 0, None).expect("key");
+        let tokens = AccessTokens::new(
+            KeyRing::new(vec![pair]),
+            "portcullis",
+            "http://localhost",
+            Duration::from_secs(900),
+        );
+        bench_alg(c, alg.name(), &tokens, now);
+    }
+    bench_alg(c, "HS256", &shared, now);
+    let token = shared
+        .issue(42, "session-id-0123456789", now, now + 86_400)
+        .expect("token");
+    let forged = format!("{}x", &token[..token.len() - 1]);
+    c.bench_function("access token: refuse a bad signature (HS256)", |b| {
+        b.iter(|| shared.verify(std::hint::black_box(&forged), now).is_err())
+    });
+}
+
+/// A token's first check (its signature) and a check of a token seen before (a lookup).
+fn bench_alg(c: &mut Criterion, alg: &str, tokens: &AccessTokens, now: i64) {
+    c.bench_function(&format!("access token: first check ({alg})"), |b| {
+        b.iter_batched(
+            || {
+                tokens
+                    .issue(42, "session-id-0123456789", now, now + 86_400)
+                    .expect("token")
+            },
+            |token| tokens.verify(&token, now).expect("valid"),
+            BatchSize::SmallInput,
+        )
+    });
     let token = tokens
         .issue(42, "session-id-0123456789", now, now + 86_400)
         .expect("token");
-    c.bench_function("access token: verify (HS256, all claims)", |b| {
+    c.bench_function(&format!("access token: check seen before ({alg})"), |b| {
         b.iter(|| {
             tokens
                 .verify(std::hint::black_box(&token), now)
                 .expect("valid")
         })
-    });
-    let forged = format!("{}x", &token[..token.len() - 1]);
-    c.bench_function("access token: refuse a bad signature", |b| {
-        b.iter(|| tokens.verify(std::hint::black_box(&forged), now).is_err())
     });
 }
 

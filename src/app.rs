@@ -10,6 +10,8 @@ use ipnet::IpNet;
 use secrecy::ExposeSecret;
 
 use crate::auth::access_token::AccessTokens;
+use crate::auth::key_store;
+use crate::auth::keys::Sealer;
 use crate::auth::notify::Notifier;
 use crate::auth::passkeys::RelyingParty;
 use crate::auth::password::PasswordHasher;
@@ -18,7 +20,7 @@ use crate::auth::sessions::{Lifetimes, Sessions};
 use crate::auth::signing_key;
 use crate::auth::throttle::Throttle;
 use crate::clock::Clock;
-use crate::config::Settings;
+use crate::config::{Settings, TokenAlg};
 use crate::db::{self, Db};
 use crate::domain::PasswordPolicy;
 use crate::mail::compose::Links;
@@ -37,6 +39,8 @@ pub struct Services {
     pub db: Db,
     pub clock: Clock,
     pub tokens: AccessTokens,
+    /// Opens the signing keys read from the database (`auth::key_store`).
+    pub sealer: Sealer,
     /// Derives refresh-token successors (see `auth::refresh_token`).
     pub refresh_key: Vec<u8>,
     pub hasher: Arc<PasswordHasher>,
@@ -97,6 +101,19 @@ fn relying_party(settings: &Settings) -> anyhow::Result<(String, Option<RelyingP
             Ok((rp_id, None))
         }
     }
+}
+
+/// The sealer of signing keys, from `PORTCULLIS_KEY_ENCRYPTION_KEY`.
+pub fn sealer(settings: &Settings) -> anyhow::Result<Sealer> {
+    let secret = settings
+        .key_encryption_key
+        .as_ref()
+        .map(|s| s.expose_secret().to_string())
+        .filter(|s| !s.is_empty());
+    if let Some(secret) = &secret {
+        signing_key::check_named("PORTCULLIS_KEY_ENCRYPTION_KEY", secret)?;
+    }
+    Ok(Sealer::new(secret.as_deref()))
 }
 
 fn mail(settings: &Settings) -> anyhow::Result<Option<Mail>> {
@@ -210,7 +227,31 @@ impl AppState {
         let db = Db::connect(settings.database_url.expose()).await?;
         db::migrate(&db).await.context("applying migrations")?;
         let now = clock.now_ms();
-        let key = signing_key::jwt_key(settings.jwt_secret.as_ref(), &db, now).await?;
+        let sealer = sealer(&settings)?;
+        let ring = key_store::ensure(
+            &db,
+            &sealer,
+            settings.access_token_alg.ring_alg(),
+            now,
+            settings.access_ttl,
+        )
+        .await
+        .context("loading the signing keys")?;
+        let mut tokens = AccessTokens::new(
+            ring,
+            &settings.issuer,
+            &settings.public_base(),
+            settings.access_ttl,
+        );
+        if settings.access_token_alg == TokenAlg::Hs256 {
+            let key = signing_key::jwt_key(settings.jwt_secret.as_ref(), &db, now).await?;
+            tokens = tokens.with_shared_secret(&key);
+        } else if settings.jwt_secret.is_some() {
+            tracing::warn!(
+                "PORTCULLIS_JWT_SECRET is set but unused: access tokens are signed with the \
+                 published keys (set PORTCULLIS_ACCESS_TOKEN_ALG=HS256 to sign with the secret)"
+            );
+        }
         let refresh_key = store::server_keys::get_or_create(&db, "refresh_successor", now).await?;
         let hasher = PasswordHasher::new(settings.argon2).map_err(anyhow::Error::msg)?;
         let redis = match &settings.redis_url {
@@ -223,7 +264,8 @@ impl AppState {
             _ => None,
         };
         Ok(AppState(Arc::new(Services {
-            tokens: AccessTokens::new(&key, &settings.issuer, settings.access_ttl),
+            tokens,
+            sealer,
             refresh_key,
             hasher: Arc::new(hasher),
             cache: SessionCache::default(),

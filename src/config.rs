@@ -6,6 +6,7 @@ use clap::{Args, ValueEnum};
 use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::auth::keys::KeyAlg;
 use crate::auth::password::Argon2Cost;
 use crate::domain::{Role, RoleSet};
 
@@ -50,6 +51,24 @@ pub struct Settings {
         global = true
     )]
     pub database_url: SecretUrl,
+
+    /// How first-party access tokens are signed: EdDSA (Ed25519, the default), ES256 or
+    /// RS256 with the published key ring, or HS256 with `PORTCULLIS_JWT_SECRET` (the
+    /// tutorial's kind of token, which only Portcullis can check). OpenID Connect tokens
+    /// use the ring's algorithm, EdDSA when this is HS256.
+    #[arg(long, env = "PORTCULLIS_ACCESS_TOKEN_ALG", default_value = "EdDSA", value_parser = parse_token_alg, global = true)]
+    pub access_token_alg: TokenAlg,
+
+    /// Seals the signing keys kept in the database (AES-256-GCM); at least 32 bytes.
+    /// Unset, they are stored unsealed and the database is what guards them.
+    #[arg(
+        long,
+        env = "PORTCULLIS_KEY_ENCRYPTION_KEY",
+        hide_env_values = true,
+        value_parser = parse_secret,
+        global = true
+    )]
+    pub key_encryption_key: Option<SecretString>,
 
     /// HS256 key, at least 32 bytes. Unset: a random key is generated once and kept in the database.
     #[arg(
@@ -302,6 +321,33 @@ impl Settings {
 }
 
 /// A setting that must never reach a log: `Debug` shows `[REDACTED]`.
+/// `PORTCULLIS_ACCESS_TOKEN_ALG`: a key ring algorithm, or the shared secret.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenAlg {
+    Ring(KeyAlg),
+    Hs256,
+}
+
+impl TokenAlg {
+    /// The algorithm of the key ring's keys.
+    pub fn ring_alg(self) -> KeyAlg {
+        match self {
+            TokenAlg::Ring(alg) => alg,
+            TokenAlg::Hs256 => KeyAlg::EdDSA,
+        }
+    }
+}
+
+fn parse_token_alg(text: &str) -> Result<TokenAlg, String> {
+    match text.trim() {
+        "HS256" => Ok(TokenAlg::Hs256),
+        other => other
+            .parse()
+            .map(TokenAlg::Ring)
+            .map_err(|_| format!("{other:?} is not EdDSA, ES256, RS256 or HS256")),
+    }
+}
+
 fn parse_secret(text: &str) -> Result<SecretString, String> {
     Ok(SecretString::from(text))
 }

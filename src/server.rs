@@ -63,6 +63,7 @@ impl Server {
         };
         tokio::spawn(change_feed::follow(feed, stop.clone()));
         tokio::spawn(prune_expired(state.clone(), stop.clone()));
+        tokio::spawn(reload_keys(state.clone(), stop.clone()));
         if let Some(mail) = &state.mail {
             let sender = crate::mail::sender::Sender {
                 db: state.db.clone(),
@@ -105,6 +106,27 @@ impl Server {
     }
 }
 
+/// Reads the signing keys again every `RELOAD_EVERY`, so that a key another node or
+/// `portcullis keys rotate` added is known here before it signs.
+async fn reload_keys(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    use crate::auth::key_store;
+    let mut ticker = tokio::time::interval(key_store::RELOAD_EVERY);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticker.tick().await;
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        match key_store::load(&state.db, &state.sealer, state.clock.now_ms()).await {
+            // An empty ring would leave nothing to sign with: keep what we have.
+            Ok(ring) if !ring.keys().is_empty() => state.tokens.replace_ring(ring),
+            Ok(_) => tracing::warn!("no live signing key in the database; keeping the loaded ones"),
+            Err(e) => tracing::warn!(error = %e, "reloading the signing keys"),
+        }
+    }
+}
+
 /// How long expired mail tokens and handled mails are kept (for a look at what happened).
 const MAIL_KEPT_MS: i64 = 7 * 24 * 3600 * 1000;
 
@@ -136,6 +158,9 @@ async fn prune_expired(state: AppState, mut stop: tokio::sync::watch::Receiver<b
         // steps follow a right password; an hour's margin costs nothing there.
         if let Err(e) = crate::store::ceremonies::prune(&state.db, now).await {
             tracing::warn!(error = %e, "pruning passkey ceremonies");
+        }
+        if let Err(e) = crate::store::oauth_grants::prune(&state.db, now - 3600 * 1000).await {
+            tracing::warn!(error = %e, "pruning authorization requests and codes");
         }
         let hour_ago = now - 3600 * 1000;
         if let Err(e) = crate::store::mfa_tokens::prune(&state.db, hour_ago).await {

@@ -1,10 +1,21 @@
-//! Access tokens: HS256 JWTs tied to a server-side session by `sid` (docs/API.md §1, "Access
-//! token"). Only our algorithm and key are accepted; keys named inside a token are never
-//! fetched or trusted, and a `crit` header is refused (RFC 8725 §3.1, RFC 7515 §4.1.11).
+//! Access tokens: JWTs tied to a server-side session by `sid` (docs/API.md §1, "Access
+//! token"), signed with the key ring's current key (EdDSA unless configured otherwise) or,
+//! with `PORTCULLIS_ACCESS_TOKEN_ALG=HS256`, with the tutorial's kind of shared secret.
+//! Only our algorithms and keys are accepted: a key is found by its `kid` among our own,
+//! keys named inside a token are never fetched or trusted, and a `crit` header is refused
+//! (RFC 8725 §3.1, RFC 7515 §4.1.11).
+//!
+//! The same signer issues the tokens of OpenID Connect clients (`OAuthClaims`, typed
+//! `at+jwt` as RFC 9068 asks, their audience the client) and ID tokens; a first-party check
+//! refuses both, since their `aud` is not ours.
+use std::sync::{Arc, RwLock};
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
+
+use crate::auth::keys::KeyRing;
 
 /// Clock skew tolerated on `exp`, `nbf` and `iat`; docs/API.md allows at most 30 s.
 pub const LEEWAY_SECS: u64 = 10;
@@ -12,6 +23,11 @@ pub const LEEWAY_SECS: u64 = 10;
 const MAX_TOKEN_LEN: usize = 4096;
 /// Header parameters we never issue and refuse to honour.
 const FORBIDDEN_HEADER_PARAMS: [&str; 5] = ["crit", "jku", "x5u", "jwk", "x5c"];
+/// Tokens whose signature held, so that a token used again costs a lookup and not an
+/// asymmetric signature check. Bounded; an entry lives no longer than a token may.
+const VERIFIED_CAPACITY: u64 = 100_000;
+/// RFC 9068's media type for JWT access tokens of OAuth clients.
+pub const OAUTH_ACCESS_TYP: &str = "at+jwt";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Claims {
@@ -28,6 +44,23 @@ pub struct Claims {
     pub jti: String,
 }
 
+/// An OpenID Connect client's access token (RFC 9068).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct OAuthClaims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: String,
+    pub client_id: String,
+    pub scope: String,
+    /// The grant's session: revoking it (or its refresh token) ends the token too. A
+    /// service's own token (`client_credentials`) has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: String,
+}
+
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
     #[error("access token expired")]
@@ -36,40 +69,95 @@ pub enum TokenError {
     Invalid,
 }
 
-pub struct AccessTokens {
+/// The tutorial's kind of key: one shared secret, HS256, no `kid`.
+struct SharedSecret {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    /// The first segment of every token we issue with it: a token that starts with exactly
+    /// it needs no further look at its header before the signature check.
+    header: String,
+}
+
+pub struct AccessTokens {
+    /// `iss` and `aud` of first-party tokens (`PORTCULLIS_ISSUER`).
     issuer: String,
+    /// `iss` of the tokens OpenID Connect clients get: the public URL.
+    oidc_issuer: String,
     ttl_secs: i64,
-    /// The first segment of every token we issue: a token that starts with exactly it needs
-    /// no further look at its header before the signature check.
-    our_header: String,
+    shared: Option<SharedSecret>,
+    ring: RwLock<Arc<KeyRing>>,
+    verified: moka::sync::Cache<String, Arc<Claims>>,
 }
 
 impl AccessTokens {
-    pub fn new(key: &[u8], issuer: &str, ttl: std::time::Duration) -> Self {
+    /// First-party tokens signed with the ring's keys.
+    pub fn new(ring: KeyRing, issuer: &str, oidc_issuer: &str, ttl: std::time::Duration) -> Self {
+        Self {
+            issuer: issuer.to_string(),
+            oidc_issuer: oidc_issuer.to_string(),
+            ttl_secs: ttl.as_secs() as i64,
+            shared: None,
+            ring: RwLock::new(Arc::new(ring)),
+            verified: moka::sync::Cache::builder()
+                .max_capacity(VERIFIED_CAPACITY)
+                .time_to_live(ttl + std::time::Duration::from_secs(LEEWAY_SECS))
+                .build(),
+        }
+    }
+
+    /// First-party tokens signed with a shared secret (HS256); the ring still signs the
+    /// tokens of OpenID Connect clients.
+    pub fn with_shared_secret(mut self, key: &[u8]) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
-        // Time claims are checked in `verify_with` against our `Clock`, not the system's.
         validation.validate_exp = false;
         validation.validate_nbf = false;
-        validation.set_issuer(&[issuer]);
-        validation.set_audience(&[issuer]);
-        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
-        Self {
+        validation.validate_aud = false;
+        validation.required_spec_claims.clear();
+        self.shared = Some(SharedSecret {
             encoding: EncodingKey::from_secret(key),
             decoding: DecodingKey::from_secret(key),
             validation,
-            issuer: issuer.to_string(),
-            ttl_secs: ttl.as_secs() as i64,
-            our_header: serde_json::to_vec(&Header::new(Algorithm::HS256))
+            header: serde_json::to_vec(&Header::new(Algorithm::HS256))
                 .map(|json| URL_SAFE_NO_PAD.encode(json))
                 .unwrap_or_default(),
-        }
+        });
+        self
     }
 
     pub fn ttl_secs(&self) -> i64 {
         self.ttl_secs
+    }
+
+    pub fn oidc_issuer(&self) -> &str {
+        &self.oidc_issuer
+    }
+
+    /// The algorithm first-party tokens are signed with now.
+    pub fn first_party_alg(&self, now_secs: i64) -> Option<Algorithm> {
+        match &self.shared {
+            Some(_) => Some(Algorithm::HS256),
+            None => self.ring().signing(now_secs).map(|k| k.alg.jwt()),
+        }
+    }
+
+    pub fn ring(&self) -> Arc<KeyRing> {
+        match self.ring.read() {
+            Ok(ring) => ring.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Swaps in keys read again from the database (see `auth::key_store`).
+    pub fn replace_ring(&self, ring: KeyRing) {
+        if self.ring().same_as(&ring) {
+            return;
+        }
+        let mut slot = match self.ring.write() {
+            Ok(slot) => slot,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        *slot = Arc::new(ring);
     }
 
     /// Signs a token for `user_id` in session `sid`; it expires after the access lifetime
@@ -86,17 +174,66 @@ impl AccessTokens {
             sub: user_id.to_string(),
             sid: sid.to_string(),
             iat: now_secs,
-            exp: (now_secs + self.ttl_secs).min(session_ends_secs.max(now_secs)),
+            exp: self.expiry(now_secs, session_ends_secs),
             nbf: None,
             iss: self.issuer.clone(),
             aud: self.issuer.clone(),
-            jti: uuid::Uuid::new_v4().simple().to_string(),
+            jti: new_jti(),
         };
-        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+        match &self.shared {
+            Some(shared) => encode(&Header::new(Algorithm::HS256), &claims, &shared.encoding),
+            None => self.sign(&claims, "JWT", now_secs),
+        }
+    }
+
+    /// A client's access token for the grant's session `sid`: `sub` is the user's id, or
+    /// the client's own for a service token (`client_credentials`), which has no session.
+    pub fn issue_oauth(
+        &self,
+        sub: &str,
+        client_id: &str,
+        scope: &str,
+        sid: Option<&str>,
+        now_secs: i64,
+        session_ends_secs: i64,
+    ) -> Result<(String, OAuthClaims), jsonwebtoken::errors::Error> {
+        let claims = OAuthClaims {
+            iss: self.oidc_issuer.clone(),
+            sub: sub.to_string(),
+            aud: client_id.to_string(),
+            client_id: client_id.to_string(),
+            scope: scope.to_string(),
+            sid: sid.map(String::from),
+            iat: now_secs,
+            exp: self.expiry(now_secs, session_ends_secs),
+            jti: new_jti(),
+        };
+        Ok((self.sign(&claims, OAUTH_ACCESS_TYP, now_secs)?, claims))
+    }
+
+    /// Signs any claims with the ring's current key, its `kid` in the header.
+    pub fn sign<T: Serialize>(
+        &self,
+        claims: &T,
+        typ: &str,
+        now_secs: i64,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
+        let ring = self.ring();
+        let key = ring
+            .signing(now_secs)
+            .ok_or(jsonwebtoken::errors::ErrorKind::InvalidKeyFormat)?;
+        let mut header = Header::new(key.alg.jwt());
+        header.typ = Some(typ.to_string());
+        header.kid = Some(key.kid.clone());
+        encode(&header, claims, &key.encoding)
+    }
+
+    fn expiry(&self, now_secs: i64, session_ends_secs: i64) -> i64 {
+        (now_secs + self.ttl_secs).min(session_ends_secs.max(now_secs))
     }
 
     /// Checks signature, algorithm, header and every claim.
-    pub fn verify(&self, token: &str, now_secs: i64) -> Result<Claims, TokenError> {
+    pub fn verify(&self, token: &str, now_secs: i64) -> Result<Arc<Claims>, TokenError> {
         let claims = self.verify_ignoring_expiry(token, now_secs)?;
         if now_secs > claims.exp + LEEWAY_SECS as i64 {
             return Err(TokenError::Expired);
@@ -106,35 +243,124 @@ impl AccessTokens {
 
     /// As `verify`, but an expired token still yields its claims: signout uses it to find
     /// the session a stale token belonged to.
-    pub fn verify_ignoring_expiry(&self, token: &str, now_secs: i64) -> Result<Claims, TokenError> {
-        if token.len() > MAX_TOKEN_LEN || !self.header_is_acceptable(token) {
+    pub fn verify_ignoring_expiry(
+        &self,
+        token: &str,
+        now_secs: i64,
+    ) -> Result<Arc<Claims>, TokenError> {
+        if token.len() > MAX_TOKEN_LEN {
             return Err(TokenError::Invalid);
         }
-        let claims = decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|_| TokenError::Invalid)?
-            .claims;
-        if !payload_is_utf8(token) {
-            return Err(TokenError::Invalid);
-        }
+        let claims = match self.verified.get(token) {
+            Some(claims) => claims,
+            None => {
+                let claims = Arc::new(self.check_first_party(token)?);
+                self.verified.insert(token.to_string(), claims.clone());
+                claims
+            }
+        };
+        // Time is checked on every use, cached or not.
         let leeway = LEEWAY_SECS as i64;
         let not_yet = claims.nbf.is_some_and(|nbf| nbf > now_secs + leeway);
-        if not_yet || claims.iat > now_secs + leeway || claims.sub != claims.id.to_string() {
+        if not_yet || claims.iat > now_secs + leeway {
+            return Err(TokenError::Invalid);
+        }
+        Ok(claims)
+    }
+
+    fn check_first_party(&self, token: &str) -> Result<Claims, TokenError> {
+        let claims: Claims = self.check_signature(token, "JWT")?;
+        if claims.iss != self.issuer
+            || claims.aud != self.issuer
+            || claims.sub != claims.id.to_string()
+        {
+            return Err(TokenError::Invalid);
+        }
+        Ok(claims)
+    }
+
+    /// Checks a client's access token (`issue_oauth`): signature, type, issuer and time.
+    /// Whether its session still lives is the caller's to ask.
+    pub fn verify_oauth(&self, token: &str, now_secs: i64) -> Result<OAuthClaims, TokenError> {
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(TokenError::Invalid);
+        }
+        let claims: OAuthClaims = self.check_signature(token, OAUTH_ACCESS_TYP)?;
+        let leeway = LEEWAY_SECS as i64;
+        if claims.iss != self.oidc_issuer
+            || claims.aud != claims.client_id
+            || claims.iat > now_secs + leeway
+        {
+            return Err(TokenError::Invalid);
+        }
+        if now_secs > claims.exp + leeway {
+            return Err(TokenError::Expired);
+        }
+        Ok(claims)
+    }
+
+    /// Any token signed by one of our keys with header type `typ`, its claims as `T`; the
+    /// caller checks them (an ID token hint at logout, whose expiry does not matter).
+    pub fn check_ours<T: serde::de::DeserializeOwned>(
+        &self,
+        token: &str,
+        typ: &str,
+    ) -> Result<T, TokenError> {
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(TokenError::Invalid);
+        }
+        self.check_signature(token, typ)
+    }
+
+    /// The signature by one of our keys, chosen by the header, and the claims as UTF-8
+    /// JSON of type `T`. `typ`, when the header has one, must be the one expected.
+    fn check_signature<T: serde::de::DeserializeOwned>(
+        &self,
+        token: &str,
+        typ: &str,
+    ) -> Result<T, TokenError> {
+        let header_b64 = token.split('.').next().unwrap_or_default();
+        let shared_fast = self
+            .shared
+            .as_ref()
+            .filter(|s| typ == "JWT" && !s.header.is_empty() && header_b64 == s.header);
+        let claims = if let Some(shared) = shared_fast {
+            decode::<T>(token, &shared.decoding, &shared.validation)
+        } else {
+            let header = acceptable_header(header_b64).ok_or(TokenError::Invalid)?;
+            let typ_ok = match header.get("typ").and_then(|t| t.as_str()) {
+                Some(given) => given.eq_ignore_ascii_case(typ),
+                None => typ == "JWT",
+            };
+            if !typ_ok {
+                return Err(TokenError::Invalid);
+            }
+            match header.get("kid").and_then(|k| k.as_str()) {
+                Some(kid) => {
+                    let ring = self.ring();
+                    let key = ring.by_kid(kid).ok_or(TokenError::Invalid)?;
+                    decode::<T>(token, &key.decoding, &key.validation)
+                }
+                // Only the shared secret's tokens come without a `kid`.
+                None => match (&self.shared, typ) {
+                    (Some(shared), "JWT") => {
+                        decode::<T>(token, &shared.decoding, &shared.validation)
+                    }
+                    _ => return Err(TokenError::Invalid),
+                },
+            }
+        }
+        .map_err(|_| TokenError::Invalid)?
+        .claims;
+        if !payload_is_utf8(token) {
             return Err(TokenError::Invalid);
         }
         Ok(claims)
     }
 }
 
-/// The JOSE header must be a JSON object without any parameter we refuse to honour.
-impl AccessTokens {
-    /// No header parameter that could point the check at another key or add rules we do
-    /// not follow; `decode` then checks the algorithm. Our own header, byte for byte, is
-    /// known to be fine, which spares the common case a decode and a parse.
-    fn header_is_acceptable(&self, token: &str) -> bool {
-        let header_b64 = token.split('.').next().unwrap_or_default();
-        (!self.our_header.is_empty() && header_b64 == self.our_header)
-            || header_has_no_forbidden_params(header_b64)
-    }
+fn new_jti() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
 }
 
 /// RFC 7519 §7.2: the claims set is UTF-8 JSON. serde_json skips an unknown claim's string
@@ -152,16 +378,15 @@ fn payload_is_utf8(token: &str) -> bool {
     }
 }
 
-fn header_has_no_forbidden_params(header_b64: &str) -> bool {
-    let Ok(bytes) = URL_SAFE_NO_PAD.decode(header_b64) else {
-        return false;
-    };
-    match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&bytes) {
-        Ok(header) => !FORBIDDEN_HEADER_PARAMS
-            .iter()
-            .any(|p| header.contains_key(*p)),
-        Err(_) => false,
-    }
+/// The JOSE header as a JSON object, if it has no parameter that could point the check at
+/// another key or add rules we do not follow; `decode` then checks the algorithm.
+fn acceptable_header(header_b64: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
+    let bytes = URL_SAFE_NO_PAD.decode(header_b64).ok()?;
+    let header: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&bytes).ok()?;
+    (!FORBIDDEN_HEADER_PARAMS
+        .iter()
+        .any(|p| header.contains_key(*p)))
+    .then_some(header)
 }
 
 #[cfg(test)]
@@ -174,7 +399,28 @@ mod tests {
     const NOW: i64 = 1_800_000_000;
 
     fn tokens() -> AccessTokens {
-        AccessTokens::new(KEY, "portcullis", Duration::from_secs(900))
+        AccessTokens::new(
+            empty_ring(),
+            "portcullis",
+            "http://localhost",
+            Duration::from_secs(900),
+        )
+        .with_shared_secret(KEY)
+    }
+
+    fn empty_ring() -> KeyRing {
+        KeyRing::new(vec![])
+    }
+
+    fn ring_tokens(alg: crate::auth::keys::KeyAlg) -> AccessTokens {
+        let (kid, der) = crate::auth::keys::generate(alg).unwrap();
+        let pair = crate::auth::keys::load(&kid, alg, &der, 0, None).unwrap();
+        AccessTokens::new(
+            KeyRing::new(vec![pair]),
+            "portcullis",
+            "http://localhost",
+            Duration::from_secs(900),
+        )
     }
 
     #[test]
@@ -191,10 +437,12 @@ mod tests {
         assert!(t.verify(&token, NOW).is_ok());
         // Another server's key never finds our tokens valid.
         let other = AccessTokens::new(
-            b"another-key-another-key-another-key!",
+            empty_ring(),
             "portcullis",
+            "http://localhost",
             Duration::from_secs(900),
-        );
+        )
+        .with_shared_secret(b"another-key-another-key-another-key!");
         assert_eq!(other.verify(&token, NOW), Err(TokenError::Invalid));
     }
 
@@ -202,10 +450,11 @@ mod tests {
     fn issued_tokens_carry_the_header_the_fast_path_knows() {
         let t = tokens();
         let token = t.issue(7, "sid", NOW, NOW + 3600).unwrap();
-        assert!(!t.our_header.is_empty());
-        assert_eq!(token.split('.').next(), Some(t.our_header.as_str()));
+        let ours = &t.shared.as_ref().unwrap().header;
+        assert!(!ours.is_empty());
+        assert_eq!(token.split('.').next(), Some(ours.as_str()));
         let header: serde_json::Value =
-            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&t.our_header).unwrap()).unwrap();
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(ours).unwrap()).unwrap();
         assert_eq!(header, serde_json::json!({"typ": "JWT", "alg": "HS256"}));
         assert!(t.verify(&token, NOW).is_ok());
     }
@@ -388,6 +637,93 @@ mod tests {
             .is_ok());
     }
 
+    #[test]
+    fn every_key_algorithm_signs_first_party_tokens_only_it_checks() {
+        use crate::auth::keys::KeyAlg;
+        for alg in [KeyAlg::EdDSA, KeyAlg::ES256, KeyAlg::RS256] {
+            let t = ring_tokens(alg);
+            let token = t.issue(7, "sess", NOW, NOW + 10_000).unwrap();
+            let header: serde_json::Value = serde_json::from_slice(
+                &URL_SAFE_NO_PAD
+                    .decode(token.split('.').next().unwrap())
+                    .unwrap(),
+            )
+            .unwrap();
+            assert_eq!(header["alg"], alg.name());
+            assert_eq!(header["kid"], t.ring().keys()[0].kid.as_str());
+            assert_eq!(t.verify(&token, NOW).unwrap().sid, "sess");
+            // Cached after the first check, and time still checked on every use.
+            assert!(t.verify(&token, NOW).is_ok());
+            assert_eq!(t.verify(&token, NOW + 2000), Err(TokenError::Expired));
+            // Another ring of the same algorithm does not know the kid.
+            assert_eq!(
+                ring_tokens(alg).verify(&token, NOW),
+                Err(TokenError::Invalid)
+            );
+        }
+    }
+
+    #[test]
+    fn key_confusion_and_kidless_tokens_are_refused() {
+        use crate::auth::keys::KeyAlg;
+        let t = ring_tokens(KeyAlg::EdDSA);
+        let kid = t.ring().keys()[0].kid.clone();
+        let public_x = t.ring().keys()[0].jwk["x"].as_str().unwrap().to_string();
+        // HS256 "signed" with the public key's bytes, as the classic confusion attack does.
+        for key in [public_x.as_bytes(), KEY] {
+            let forged = forge(
+                serde_json::json!({"alg": "HS256", "kid": kid}),
+                good_claims(),
+                key,
+            );
+            assert_eq!(t.verify(&forged, NOW), Err(TokenError::Invalid));
+            let kidless = forge(serde_json::json!({"alg": "HS256"}), good_claims(), key);
+            assert_eq!(t.verify(&kidless, NOW), Err(TokenError::Invalid));
+        }
+        let none = format!(
+            "{}.{}.",
+            URL_SAFE_NO_PAD.encode(serde_json::json!({"alg": "none", "kid": kid}).to_string()),
+            URL_SAFE_NO_PAD.encode(good_claims().to_string())
+        );
+        assert_eq!(t.verify(&none, NOW), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn client_tokens_and_first_party_tokens_are_not_each_other() {
+        use crate::auth::keys::KeyAlg;
+        let t = ring_tokens(KeyAlg::EdDSA);
+        let (client_token, claims) = t
+            .issue_oauth(
+                "7",
+                "client-1",
+                "openid email",
+                Some("grant"),
+                NOW,
+                NOW + 10_000,
+            )
+            .unwrap();
+        assert_eq!(claims.aud, "client-1");
+        assert_eq!(t.verify_oauth(&client_token, NOW).unwrap(), claims);
+        assert_eq!(t.verify(&client_token, NOW), Err(TokenError::Invalid));
+        let first_party = t.issue(7, "sess", NOW, NOW + 10_000).unwrap();
+        assert_eq!(t.verify_oauth(&first_party, NOW), Err(TokenError::Invalid));
+        // An ID token (typ JWT, the client as audience) is neither.
+        let id_token = t
+            .sign(
+                &serde_json::json!({"iss": "http://localhost", "sub": "7", "aud": "client-1",
+                                       "iat": NOW, "exp": NOW + 300}),
+                "JWT",
+                NOW,
+            )
+            .unwrap();
+        assert_eq!(t.verify(&id_token, NOW), Err(TokenError::Invalid));
+        assert_eq!(t.verify_oauth(&id_token, NOW), Err(TokenError::Invalid));
+        assert_eq!(
+            t.verify_oauth(&client_token, NOW + 2000),
+            Err(TokenError::Expired)
+        );
+    }
+
     proptest! {
         #[test]
         fn arbitrary_strings_are_invalid_never_a_panic(token in "\\PC{0,200}") {
@@ -406,7 +742,7 @@ mod tests {
                 // A changed base64 padding bit can decode to the same bytes; then the
                 // claims are identical, which is no forgery.
                 if let Ok(claims) = t.verify(&tampered, NOW) {
-                    prop_assert_eq!(claims, t.verify(&token, NOW).unwrap());
+                    prop_assert_eq!(&*claims, &*t.verify(&token, NOW).unwrap());
                 }
             }
         }

@@ -8,6 +8,7 @@ use crate::auth::refresh_token;
 use crate::clock::Clock;
 use crate::db::{Db, DbError};
 use crate::domain::SigninMethod;
+pub use crate::store::sessions::ClientGrant;
 use crate::store::{self, sessions::RefreshRecord};
 
 /// How long sessions and their refresh tokens live (docs/API.md §3).
@@ -70,6 +71,30 @@ pub async fn open(
     user_agent: Option<&str>,
     ip: &str,
 ) -> anyhow::Result<Issued> {
+    open_with(s, user_id, method, user_agent, ip, None).await
+}
+
+/// Opens the session of an OpenID Connect client's grant: its tokens are the client's
+/// (`AccessTokens::issue_oauth`), and only that client can refresh it.
+pub async fn open_for_client(
+    s: &Sessions<'_>,
+    user_id: i64,
+    method: SigninMethod,
+    user_agent: Option<&str>,
+    ip: &str,
+    grant: ClientGrant<'_>,
+) -> anyhow::Result<Issued> {
+    open_with(s, user_id, method, user_agent, ip, Some(grant)).await
+}
+
+async fn open_with(
+    s: &Sessions<'_>,
+    user_id: i64,
+    method: SigninMethod,
+    user_agent: Option<&str>,
+    ip: &str,
+    grant: Option<ClientGrant<'_>>,
+) -> anyhow::Result<Issued> {
     let now = s.clock.now_ms();
     let session_id = new_session_id();
     let refresh = refresh_token::generate();
@@ -85,13 +110,12 @@ pub async fn open(
             ip: Some(ip),
             refresh_hash: &refresh_token::hash(&refresh),
             refresh_expires_at: refresh_expiry(s, now, expires_at),
+            client: grant,
         },
         now,
     )
     .await?;
-    let access_token = s
-        .tokens
-        .issue(user_id, &session_id, now / 1000, expires_at / 1000)?;
+    let access_token = access_token(s, user_id, &session_id, grant, now, expires_at)?;
     Ok(Issued {
         user_id,
         session_id,
@@ -104,11 +128,21 @@ pub async fn open(
 /// within the reuse interval after it was spent, hands out the session's current refresh
 /// token again; after that interval a spent token is reuse and ends the whole session.
 pub async fn refresh(s: &Sessions<'_>, presented: &str) -> Result<Issued, RefreshError> {
+    refresh_as(s, presented, None).await
+}
+
+/// As `refresh`, for the refresh token of `client`'s grant (`None`: a first-party one).
+/// A token of another client, or of the other kind, is unknown here.
+pub async fn refresh_as(
+    s: &Sessions<'_>,
+    presented: &str,
+    client: Option<&str>,
+) -> Result<Issued, RefreshError> {
     if presented.is_empty() || presented.len() > refresh_token::MAX_LEN {
         return Err(RefreshError::Invalid);
     }
     let now = s.clock.now_ms();
-    let mut record = find_live(s, presented).await?;
+    let mut record = find_live(s, presented, client).await?;
     if record.spent_at.is_none() {
         check_expiry(&record, now)?;
         let successor = refresh_token::successor(s.refresh_key, presented);
@@ -125,7 +159,7 @@ pub async fn refresh(s: &Sessions<'_>, presented: &str) -> Result<Issued, Refres
             return issue(s, &record, successor, now);
         }
         // Another request spent it a moment ago; answer as that request's sibling.
-        record = find_live(s, presented).await?;
+        record = find_live(s, presented, client).await?;
     }
     let spent_at = record.spent_at.unwrap_or(now);
     let interval = s.lifetimes.reuse_interval.as_millis() as i64;
@@ -161,11 +195,15 @@ pub async fn end(s: &Sessions<'_>, session_id: &str) -> anyhow::Result<bool> {
     Ok(ended)
 }
 
-async fn find_live(s: &Sessions<'_>, presented: &str) -> Result<RefreshRecord, RefreshError> {
+async fn find_live(
+    s: &Sessions<'_>,
+    presented: &str,
+    client: Option<&str>,
+) -> Result<RefreshRecord, RefreshError> {
     let record = store::sessions::find_refresh(s.db, &refresh_token::hash(presented))
         .await?
         .ok_or(RefreshError::Invalid)?;
-    if record.session_revoked {
+    if record.session_revoked || record.client_id.as_deref() != client {
         return Err(RefreshError::Invalid);
     }
     // A disabled or deleted user's sessions are revoked with them; this also covers a
@@ -190,20 +228,50 @@ fn issue(
     refresh: String,
     now: i64,
 ) -> Result<Issued, RefreshError> {
-    let access_token = s
-        .tokens
-        .issue(
-            record.user_id,
-            &record.session_id,
-            now / 1000,
-            record.session_expires_at / 1000,
-        )
-        .map_err(anyhow::Error::from)?;
+    let grant = record.client_id.as_deref().map(|client_id| ClientGrant {
+        client_id,
+        scope: record.scope.as_deref().unwrap_or_default(),
+    });
+    let access_token = access_token(
+        s,
+        record.user_id,
+        &record.session_id,
+        grant,
+        now,
+        record.session_expires_at,
+    )?;
     Ok(Issued {
         user_id: record.user_id,
         session_id: record.session_id.clone(),
         access_token,
         refresh_token: refresh,
+    })
+}
+
+/// The first-party token of a session, or its client's for a grant.
+fn access_token(
+    s: &Sessions<'_>,
+    user_id: i64,
+    session_id: &str,
+    grant: Option<ClientGrant<'_>>,
+    now: i64,
+    session_expires_at: i64,
+) -> anyhow::Result<String> {
+    let (now, ends) = (now / 1000, session_expires_at / 1000);
+    Ok(match grant {
+        None => s.tokens.issue(user_id, session_id, now, ends)?,
+        Some(g) => {
+            s.tokens
+                .issue_oauth(
+                    &user_id.to_string(),
+                    g.client_id,
+                    g.scope,
+                    Some(session_id),
+                    now,
+                    ends,
+                )?
+                .0
+        }
     })
 }
 

@@ -52,10 +52,15 @@ pub async fn jwt_key(
 }
 
 pub fn check_secret(secret: &str) -> anyhow::Result<()> {
+    check_named("PORTCULLIS_JWT_SECRET", secret)
+}
+
+/// The same policy for any secret setting called `setting`.
+pub fn check_named(setting: &str, secret: &str) -> anyhow::Result<()> {
     if secret.len() < 32 {
         anyhow::bail!(
-            "PORTCULLIS_JWT_SECRET is {} bytes long; it must be at least 32 random bytes \
-             (or leave it unset and Portcullis keeps a generated key in the database)",
+            "{setting} is {} bytes long; it must be at least 32 random bytes \
+             (or leave it unset)",
             secret.len()
         );
     }
@@ -73,7 +78,7 @@ pub fn check_secret(secret: &str) -> anyhow::Result<()> {
         .any(|s| lower.contains(s));
     if repeats_known || pads_sample || distinct < 8 {
         anyhow::bail!(
-            "PORTCULLIS_JWT_SECRET is a well-known or guessable value; set at least 32 random bytes \
+            "{setting} is a well-known or guessable value; set at least 32 random bytes \
              (for example `openssl rand -base64 48`) or leave it unset"
         );
     }

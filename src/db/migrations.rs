@@ -418,6 +418,93 @@ fn migrations() -> Vec<Migration> {
                 index("mfa_tokens", &["token_hash"], true),
             ],
         },
+        Migration {
+            version: 9,
+            steps: vec![
+                // Token signing keys (store/signing_keys.rs): published from
+                // `activates_at - lead` on, signing from `activates_at`, published until
+                // `retires_at`. The private key is sealed when a key-encryption key is set.
+                Step::Table(
+                    Table::create()
+                        .table(name("signing_keys"))
+                        .col(text("kid", 64).primary_key())
+                        .col(text("alg", 8))
+                        .col(ColumnDef::new(name("private_key")).text().not_null())
+                        .col(millis("created_at"))
+                        .col(millis("activates_at"))
+                        .col(millis_null("retires_at"))
+                        .to_owned(),
+                ),
+                // OpenID Connect relying parties (store/oauth_clients.rs). The secret is a
+                // SHA-256 of 256 random bits; public clients have none.
+                Step::Table(
+                    Table::create()
+                        .table(name("oauth_clients"))
+                        .col(id_column())
+                        .col(text("client_id", 64))
+                        .col(text("name", 100))
+                        .col(text_null("secret_hash", 64))
+                        .col(ColumnDef::new(name("redirect_uris")).text().not_null())
+                        .col(ColumnDef::new(name("post_logout_uris")).text().not_null())
+                        .col(text("scopes", 255))
+                        .col(
+                            ColumnDef::new(name("public"))
+                                .big_integer()
+                                .not_null()
+                                .default(0),
+                        )
+                        .col(millis("created_at"))
+                        .to_owned(),
+                ),
+                index("oauth_clients", &["client_id"], true),
+                // Authorization requests waiting for the user to sign in or consent, and
+                // codes waiting to be exchanged (store/oauth_grants.rs), as hashes.
+                Step::Table(
+                    Table::create()
+                        .table(name("oauth_pending"))
+                        .col(id_column())
+                        .col(text("kind", 8))
+                        .col(text("token_hash", 64))
+                        .col(text("client_id", 64))
+                        .col(ColumnDef::new(name("user_id")).big_integer().null())
+                        .col(ColumnDef::new(name("request")).text().not_null())
+                        .col(millis("created_at"))
+                        .col(millis("expires_at"))
+                        .col(millis_null("used_at"))
+                        .col(text_null("grant_session", 64))
+                        .to_owned(),
+                ),
+                index("oauth_pending", &["token_hash"], true),
+                index("oauth_pending", &["expires_at"], false),
+                // What each user allowed each client; revocable from the profile.
+                Step::Table(
+                    Table::create()
+                        .table(name("oauth_consents"))
+                        .col(id_column())
+                        .col(ColumnDef::new(name("user_id")).big_integer().not_null())
+                        .col(text("client_id", 64))
+                        .col(text("scopes", 255))
+                        .col(millis("created_at"))
+                        .foreign_key(&mut fk("oauth_consents", "user_id", "users", "id"))
+                        .to_owned(),
+                ),
+                index("oauth_consents", &["user_id", "client_id"], true),
+                // A session opened for a client (its grant): whose, and with what scopes.
+                Step::Alter(
+                    Table::alter()
+                        .table(name("sessions"))
+                        .add_column(text_null("client_id", 64))
+                        .to_owned(),
+                ),
+                Step::Alter(
+                    Table::alter()
+                        .table(name("sessions"))
+                        .add_column(text_null("scope", 255))
+                        .to_owned(),
+                ),
+                index("sessions", &["client_id"], false),
+            ],
+        },
     ]
 }
 

@@ -2,6 +2,7 @@
 //! docs/API.md's rules) and the plain state the layers pass between them.
 mod access;
 mod email;
+pub mod oauth;
 mod password;
 mod roles;
 mod username;

@@ -60,6 +60,10 @@ pub enum ErrorCode {
     MfaTokenInvalid,
     /// A wrong TOTP or recovery code, or a passkey that does not verify, at the second step.
     MfaCodeInvalid,
+    /// An authorization request whose client or redirect URI is wrong (not redirected).
+    OauthInvalidRequest,
+    /// A consent page's request that expired or was answered.
+    OauthRequestUnknown,
     /// `/health/ready`: the database does not answer.
     NotReady,
     /// The database cannot be reached: retry shortly.
@@ -108,6 +112,8 @@ impl ErrorCode {
             ErrorCode::TotpNotPending => "totp_not_pending",
             ErrorCode::MfaTokenInvalid => "mfa_token_invalid",
             ErrorCode::MfaCodeInvalid => "mfa_code_invalid",
+            ErrorCode::OauthInvalidRequest => "oauth_invalid_request",
+            ErrorCode::OauthRequestUnknown => "oauth_request_unknown",
             ErrorCode::NotReady => "not_ready",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
@@ -120,7 +126,7 @@ mod tests {
     use super::*;
 
     /// Every code; `as_str`'s match makes sure none is missing from it.
-    const ALL: [ErrorCode; 41] = [
+    const ALL: [ErrorCode; 43] = [
         ErrorCode::InvalidRequest,
         ErrorCode::Forbidden,
         ErrorCode::Unauthenticated,
@@ -159,6 +165,8 @@ mod tests {
         ErrorCode::TotpNotPending,
         ErrorCode::MfaTokenInvalid,
         ErrorCode::MfaCodeInvalid,
+        ErrorCode::OauthInvalidRequest,
+        ErrorCode::OauthRequestUnknown,
         ErrorCode::NotReady,
         ErrorCode::Unavailable,
         ErrorCode::Internal,

@@ -108,7 +108,7 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<AuthUser, A
     match user {
         Some(u) if !u.disabled => Ok(AuthUser {
             id: claims.id,
-            session_id: claims.sid,
+            session_id: claims.sid.clone(),
             roles: u.roles,
         }),
         _ => Err(ApiError::invalid_token()),

@@ -1,4 +1,4 @@
-//! Recovery and proof of address by mail (docs/API.md §4): asking for a password reset
+//! Recovery and proof of address by mail (docs/API.md §2): asking for a password reset
 //! link and using it, verifying an address, asking for a verification link again.
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};

@@ -20,9 +20,9 @@ use crate::http::docs::ApiDoc;
 use crate::http::error::ApiError;
 use crate::http::error_code::ErrorCode;
 use crate::http::{
-    account_routes, admin_routes, auth_routes, docs, forward_routes, health,
-    json_body::MAX_BODY_BYTES, mfa_routes, middleware as mw, passkey_routes, recovery_routes,
-    test_routes,
+    account_routes, admin_routes, auth_routes, client_routes, docs, forward_routes, health,
+    json_body::MAX_BODY_BYTES, mfa_routes, middleware as mw, oidc_routes, passkey_routes,
+    recovery_routes, test_routes,
 };
 
 /// Every route of the API, documented: a route can only be added through utoipa's
@@ -36,7 +36,9 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(passkey_routes::router())
         .merge(mfa_routes::router())
         .merge(forward_routes::router())
+        .merge(oidc_routes::router())
         .merge(admin_routes::router())
+        .merge(client_routes::router())
         .merge(health::router())
         .merge(docs::router())
 }

@@ -4,10 +4,12 @@
 //! an error type of its own that the caller maps to a status or an exit message.
 pub mod accounts;
 pub mod admin;
+pub mod clients;
 pub mod enrolment;
 pub mod factors;
 pub mod import;
 pub mod mfa;
+pub mod oidc;
 pub mod passkeys;
 pub mod recovery;
 pub mod sessions;

@@ -45,7 +45,7 @@ pub async fn signout(
                 .verify_ignoring_expiry(token, s.clock.now_secs())
                 .ok()
         })
-        .map(|claims| (claims.sid, claims.id));
+        .map(|claims| (claims.sid.clone(), claims.id));
     let session = match (by_access, refresh) {
         (Some(found), _) => Some(found),
         (None, Some(token)) if !token.is_empty() && token.len() <= refresh_token::MAX_LEN => {

@@ -18,6 +18,14 @@ pub struct NewSession<'a> {
     pub ip: Option<&'a str>,
     pub refresh_hash: &'a str,
     pub refresh_expires_at: Millis,
+    /// Set for a session opened for an OpenID Connect client (its grant).
+    pub client: Option<ClientGrant<'a>>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct ClientGrant<'a> {
+    pub client_id: &'a str,
+    pub scope: &'a str,
 }
 
 /// One refresh token row with the state of its session.
@@ -30,13 +38,16 @@ pub struct RefreshRecord {
     pub spent_at: Option<Millis>,
     pub session_expires_at: Millis,
     pub session_revoked: bool,
+    /// The client whose grant the session is, and its scopes; `None` for first-party.
+    pub client_id: Option<String>,
+    pub scope: Option<String>,
 }
 
 pub async fn create(db: &Db, s: NewSession<'_>, now: Millis) -> Result<(), DbError> {
     let mut tx = db.pool.begin().await?;
     let sql = db.sql(
-        "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip, method) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip, method, \
+         client_id, scope) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
     sqlx::query(&sql)
         .bind(s.id)
@@ -47,6 +58,8 @@ pub async fn create(db: &Db, s: NewSession<'_>, now: Millis) -> Result<(), DbErr
         .bind(s.user_agent)
         .bind(s.ip)
         .bind(s.method.name())
+        .bind(s.client.map(|c| c.client_id))
+        .bind(s.client.map(|c| c.scope))
         .execute(&mut *tx)
         .await?;
     insert_refresh(db, &mut tx, s.id, s.refresh_hash, now, s.refresh_expires_at).await?;
@@ -76,8 +89,9 @@ async fn insert_refresh(
 
 pub async fn find_refresh(db: &Db, hash: &str) -> Result<Option<RefreshRecord>, DbError> {
     let sql = db.sql(
-        "SELECT r.id, r.session_id, s.user_id, r.expires_at, r.spent_at, s.expires_at, s.revoked_at \
-         FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id WHERE r.token_hash = ?",
+        "SELECT r.id, r.session_id, s.user_id, r.expires_at, r.spent_at, s.expires_at, s.revoked_at, \
+         s.client_id, s.scope FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id \
+         WHERE r.token_hash = ?",
     );
     let Some(row) = sqlx::query(&sql)
         .bind(hash)
@@ -94,6 +108,8 @@ pub async fn find_refresh(db: &Db, hash: &str) -> Result<Option<RefreshRecord>, 
         spent_at: row.try_get(4)?,
         session_expires_at: row.try_get(5)?,
         session_revoked: row.try_get::<Option<i64>, _>(6)?.is_some(),
+        client_id: row.try_get(7)?,
+        scope: row.try_get(8)?,
     }))
 }
 
@@ -175,6 +191,23 @@ pub async fn signed_in_at(db: &Db, session_id: &str) -> Result<Option<Millis>, D
     Ok(row.map(|r| r.try_get(0)).transpose()?)
 }
 
+/// When and how a session was signed in: an ID token's `auth_time` and `amr`.
+pub async fn origin(db: &Db, session_id: &str) -> Result<Option<(Millis, SigninMethod)>, DbError> {
+    let sql = db.sql("SELECT created_at, method FROM sessions WHERE id = ?");
+    let Some(row) = sqlx::query(&sql)
+        .bind(session_id)
+        .fetch_optional(&db.pool)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let method: Option<String> = row.try_get(1)?;
+    Ok(Some((
+        row.try_get(0)?,
+        SigninMethod::from_stored(method.as_deref()),
+    )))
+}
+
 /// Ends every live session of a user, but `keep` (password change keeps the current one);
 /// returns the ended ids so the caller can drop them from its cache.
 pub async fn revoke_all_of_user(
@@ -203,6 +236,29 @@ pub async fn revoke_all_of_user(
         .bind(keep)
         .execute(&db.pool)
         .await?;
+    Ok(ids)
+}
+
+/// Ends the user's sessions opened for `client_id` (its grants); returns their ids.
+pub async fn revoke_client_grants(
+    db: &Db,
+    user_id: i64,
+    client_id: &str,
+    now: Millis,
+) -> Result<Vec<String>, DbError> {
+    let sql = db
+        .sql("SELECT id FROM sessions WHERE user_id = ? AND client_id = ? AND revoked_at IS NULL");
+    let ids: Vec<String> = sqlx::query(&sql)
+        .bind(user_id)
+        .bind(client_id)
+        .fetch_all(&db.pool)
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<_, _>>()?;
+    for id in &ids {
+        revoke(db, id, now).await?;
+    }
     Ok(ids)
 }
 

@@ -7,6 +7,7 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use portcullis::auth::access_token::LEEWAY_SECS;
 use portcullis::clock::Clock;
+use portcullis::config::TokenAlg;
 use rand::distributions::{Alphanumeric, DistString};
 use serde_json::{json, Value};
 use sqlx::Row;
@@ -24,7 +25,16 @@ on_every_database!(
     without_a_configured_secret_tokens_are_signed_with_the_key_kept_in_the_database,
     a_token_from_a_server_with_another_secret_is_refused,
     a_token_in_the_url_query_is_never_read,
+    by_default_tokens_are_eddsa_and_any_service_can_check_them,
+    tokens_signed_by_another_key_or_algorithm_are_refused,
+    a_token_from_a_server_with_other_keys_is_refused,
 );
+
+/// The tutorial's kind of token: HS256 with this secret.
+fn hs256_with(settings: &mut portcullis::config::Settings, secret: &str) {
+    settings.access_token_alg = TokenAlg::Hs256;
+    settings.jwt_secret = Some(secret.into());
+}
 
 fn random_secret() -> String {
     Alphanumeric.sample_string(&mut rand::thread_rng(), 40)
@@ -120,7 +130,7 @@ async fn a_token_past_its_lifetime_and_the_leeway_is_reported_as_expired(db: DbK
 
 async fn forged_tokens_are_refused_as_invalid(db: DbKind) {
     let secret = random_secret();
-    let app = TestApp::spawn_with(db, |s| s.jwt_secret = Some(secret.as_str().into())).await;
+    let app = TestApp::spawn_with(db, |s| hs256_with(s, &secret)).await;
     let key = secret.as_bytes();
     let session = app.user_session("alice", &[]).await;
     let genuine = claims_of(session.access.as_deref().unwrap());
@@ -272,7 +282,7 @@ async fn a_disabled_users_token_stops_working(db: DbKind) {
 
 async fn issued_tokens_carry_the_documented_claims(db: DbKind) {
     let secret = random_secret();
-    let app = TestApp::spawn_with(db, |s| s.jwt_secret = Some(secret.as_str().into())).await;
+    let app = TestApp::spawn_with(db, |s| hs256_with(s, &secret)).await;
     let before = app.clock.now_secs();
     let session = app.user_session("alice", &[]).await;
     let after = app.clock.now_secs();
@@ -338,7 +348,7 @@ async fn issuer_and_lifetime_follow_the_settings(db: DbKind) {
 async fn without_a_configured_secret_tokens_are_signed_with_the_key_kept_in_the_database(
     db: DbKind,
 ) {
-    let app = TestApp::spawn(db).await;
+    let app = TestApp::spawn_with(db, |s| s.access_token_alg = TokenAlg::Hs256).await;
     assert!(app.settings.jwt_secret.is_none());
     let session = app.user_session("alice", &[]).await;
     let token = session.access.unwrap();
@@ -357,12 +367,9 @@ async fn without_a_configured_secret_tokens_are_signed_with_the_key_kept_in_the_
 }
 
 async fn a_token_from_a_server_with_another_secret_is_refused(db: DbKind) {
-    let ours = TestApp::spawn_with(db, |s| s.jwt_secret = Some(random_secret().into())).await;
+    let ours = TestApp::spawn_with(db, |s| hs256_with(s, &random_secret())).await;
     // Where the other server keeps its data does not matter; SQLite is the quickest.
-    let theirs = TestApp::spawn_with(DbKind::Sqlite, |s| {
-        s.jwt_secret = Some(random_secret().into())
-    })
-    .await;
+    let theirs = TestApp::spawn_with(DbKind::Sqlite, |s| hs256_with(s, &random_secret())).await;
     ours.create_user("alice", &[]).await;
     let foreign = theirs.user_session("alice", &[]).await;
     let token = foreign.access.unwrap();
@@ -436,4 +443,127 @@ async fn a_short_or_well_known_jwt_secret_stops_the_server() {
         .await
         .expect("a strong secret starts the server");
     server.stop().await.unwrap();
+}
+
+/// The published key set, as a relying party fetches it.
+async fn jwks(app: &TestApp) -> jsonwebtoken::jwk::JwkSet {
+    let response = app.get("/.well-known/jwks.json").await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+async fn by_default_tokens_are_eddsa_and_any_service_can_check_them(db: DbKind) {
+    let app = TestApp::spawn(db).await;
+    let session = app.user_session("alice", &[]).await;
+    let token = session.access.clone().unwrap();
+    let header = header_of(&token);
+    assert_eq!(header["alg"], "EdDSA", "{header}");
+    assert_eq!(header["typ"], "JWT", "{header}");
+    let kid = header["kid"].as_str().expect("a kid");
+
+    // Checked offline with nothing but the published key, as another service would.
+    let set = jwks(&app).await;
+    let jwk = set.find(kid).expect("the kid is published");
+    let key = jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
+    validation.set_issuer(&["portcullis"]);
+    validation.set_audience(&["portcullis"]);
+    validation.validate_exp = false;
+    let checked = jsonwebtoken::decode::<Value>(&token, &key, &validation).unwrap();
+    assert_eq!(
+        checked.claims["sub"],
+        json!(session.body["id"].as_i64().unwrap().to_string())
+    );
+    assert_eq!(checked.claims["id"], session.body["id"]);
+    assert_eq!(get_user_content(&app, &token).await.status(), 200);
+    app.stop().await;
+}
+
+async fn tokens_signed_by_another_key_or_algorithm_are_refused(db: DbKind) {
+    let app = TestApp::spawn(db).await;
+    let session = app.user_session("alice", &[]).await;
+    let token = session.access.clone().unwrap();
+    let genuine = claims_of(&token);
+    let kid = header_of(&token)["kid"].as_str().unwrap().to_string();
+    let set = jwks(&app).await;
+    let public_x = serde_json::to_value(set.find(&kid).unwrap()).unwrap()["x"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Key confusion: HS256 "signed" with the public key, under our kid or none.
+    let confused = forge(
+        &json!({"alg": "HS256", "typ": "JWT", "kid": kid}),
+        &genuine,
+        public_x.as_bytes(),
+    );
+    let confused_raw = {
+        let raw = URL_SAFE_NO_PAD.decode(&public_x).unwrap();
+        forge(
+            &json!({"alg": "HS256", "typ": "JWT", "kid": kid}),
+            &genuine,
+            &raw,
+        )
+    };
+    let kidless = forge(
+        &json!({"alg": "HS256", "typ": "JWT"}),
+        &genuine,
+        public_x.as_bytes(),
+    );
+    let alg_none = format!(
+        "{}.{}.",
+        b64(json!({"alg": "none", "typ": "JWT", "kid": kid}).to_string()),
+        b64(genuine.to_string())
+    );
+    // Our claims under our kid, signed by another Ed25519 key.
+    let (other_kid, der) =
+        portcullis::auth::keys::generate(portcullis::auth::keys::KeyAlg::EdDSA).unwrap();
+    let other = portcullis::auth::keys::load(
+        &other_kid,
+        portcullis::auth::keys::KeyAlg::EdDSA,
+        &der,
+        0,
+        None,
+    )
+    .unwrap();
+    let mut other_header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+    other_header.kid = Some(kid.clone());
+    let wrong_key = jsonwebtoken::encode(&other_header, &genuine, &other.encoding).unwrap();
+    other_header.kid = Some(other_kid);
+    let unknown_kid = jsonwebtoken::encode(&other_header, &genuine, &other.encoding).unwrap();
+    for (why, forged) in [
+        ("HS256 with the public key as text", confused),
+        ("HS256 with the public key's bytes", confused_raw),
+        ("HS256 without a kid", kidless),
+        ("alg none", alg_none),
+        ("another key under our kid", wrong_key),
+        ("an unknown kid", unknown_kid),
+    ] {
+        assert_error(
+            get_user_content(&app, &forged).await,
+            401,
+            "Unauthorized!",
+            "invalid_token",
+        )
+        .await;
+        let _ = why;
+    }
+    assert_eq!(get_user_content(&app, &token).await.status(), 200);
+    app.stop().await;
+}
+
+async fn a_token_from_a_server_with_other_keys_is_refused(db: DbKind) {
+    let ours = TestApp::spawn(db).await;
+    let theirs = TestApp::spawn(DbKind::Sqlite).await;
+    ours.create_user("alice", &[]).await;
+    let token = theirs.user_session("alice", &[]).await.access.unwrap();
+    assert_eq!(get_user_content(&theirs, &token).await.status(), 200);
+    assert_error(
+        get_user_content(&ours, &token).await,
+        401,
+        "Unauthorized!",
+        "invalid_token",
+    )
+    .await;
+    theirs.stop().await;
+    ours.stop().await;
 }

@@ -77,6 +77,23 @@ const ISSUE_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/auth/mfa/verify"),
     ("DELETE", "/api/admin/users/{id}/mfa"),
     ("GET", "/api/auth/forward"),
+    // Issue 15, the OpenID Connect provider.
+    ("GET", "/.well-known/openid-configuration"),
+    ("GET", "/.well-known/jwks.json"),
+    ("GET", "/api/oauth/authorize"),
+    ("GET", "/api/oauth/requests/{request}"),
+    ("POST", "/api/oauth/requests/{request}"),
+    ("POST", "/api/oauth/token"),
+    ("GET", "/api/oauth/userinfo"),
+    ("POST", "/api/oauth/userinfo"),
+    ("POST", "/api/oauth/revoke"),
+    ("POST", "/api/oauth/introspect"),
+    ("GET", "/api/oauth/logout"),
+    ("GET", "/api/oauth/consents"),
+    ("DELETE", "/api/oauth/consents/{client_id}"),
+    ("GET", "/api/admin/clients"),
+    ("POST", "/api/admin/clients"),
+    ("DELETE", "/api/admin/clients/{client_id}"),
 ];
 
 /// Routes that need a signed-in account (API.md: "signed in", "admin", and the protected
@@ -106,6 +123,24 @@ const PROTECTED: &[(&str, &str)] = &[
     ("POST", "/api/auth/mfa/recovery-codes"),
     ("DELETE", "/api/admin/users/{id}/mfa"),
     ("GET", "/api/auth/forward"),
+    ("POST", "/api/oauth/requests/{request}"),
+    ("GET", "/api/oauth/userinfo"),
+    ("POST", "/api/oauth/userinfo"),
+    ("GET", "/api/oauth/consents"),
+    ("DELETE", "/api/oauth/consents/{client_id}"),
+    ("GET", "/api/admin/clients"),
+    ("POST", "/api/admin/clients"),
+    ("DELETE", "/api/admin/clients/{client_id}"),
+];
+
+/// The OAuth protocol's own endpoints: form bodies (RFC 6749 §3.2), and errors in OAuth's
+/// shape (`{"error", "error_description"}`, RFC 6749 §5.2) rather than ours.
+const OAUTH_PROTOCOL: &[(&str, &str)] = &[
+    ("POST", "/api/oauth/token"),
+    ("GET", "/api/oauth/userinfo"),
+    ("POST", "/api/oauth/userinfo"),
+    ("POST", "/api/oauth/revoke"),
+    ("POST", "/api/oauth/introspect"),
 ];
 
 /// Operations that take a JSON body.
@@ -130,6 +165,8 @@ const JSON_BODY: &[(&str, &str)] = &[
     ("POST", "/api/auth/mfa/recovery-codes"),
     ("POST", "/api/auth/mfa/passkey/start"),
     ("POST", "/api/auth/mfa/verify"),
+    ("POST", "/api/oauth/requests/{request}"),
+    ("POST", "/api/admin/clients"),
 ];
 
 /// The failures API.md names for each operation, beyond the general rules (401 on every
@@ -378,17 +415,27 @@ async fn every_operation_documents_success_errors_bodies_and_security() {
         let label = format!("{method} {path}");
         let responses = op["responses"].as_object().expect("responses");
 
+        // The authorization endpoint's success is a redirect, back to the client.
+        let redirects = label == "GET /api/oauth/authorize";
         assert!(
-            responses.keys().any(|s| s.starts_with('2')),
+            responses
+                .keys()
+                .any(|s| s.starts_with('2') || (redirects && s == "302")),
             "{label} documents no 2xx"
         );
-        // Every error it documents has our error shape.
+        // Every error it documents has our error shape, or OAuth's on its endpoints (a
+        // body too large is refused before them, in ours).
+        let oauth = OAUTH_PROTOCOL.contains(&(method.as_str(), path.as_str()));
         for (status, response) in responses {
             if status.starts_with('4') || status.starts_with('5') {
+                let shape = if oauth && status != "413" {
+                    "#/components/schemas/OAuthErrorBody"
+                } else {
+                    "#/components/schemas/ErrorBody"
+                };
                 assert_eq!(
-                    response["content"]["application/json"]["schema"]["$ref"],
-                    "#/components/schemas/ErrorBody",
-                    "{label} {status} is not documented as ErrorBody"
+                    response["content"]["application/json"]["schema"]["$ref"], shape,
+                    "{label} {status} is not documented as {shape}"
                 );
             }
         }
@@ -434,7 +481,8 @@ async fn every_operation_documents_success_errors_bodies_and_security() {
                         ("POST", "/api/auth/passkeys/register/start"),
                         ("POST", "/api/auth/passkeys/signin/start"),
                     ]
-                    .contains(&key),
+                    .contains(&key)
+                        || OAUTH_PROTOCOL.contains(&key),
                     "{label}: a body?"
                 );
             }

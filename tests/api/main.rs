@@ -18,6 +18,7 @@ mod docs_health_metrics;
 mod forward;
 mod mail;
 mod mfa;
+mod oidc;
 mod passkeys;
 mod refresh;
 mod resilience;

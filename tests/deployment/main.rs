@@ -4,3 +4,4 @@
 mod helpers;
 
 mod deployment;
+mod forward_auth;

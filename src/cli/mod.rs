@@ -1,4 +1,7 @@
 //! The `portcullis` command line (docs/API.md §3).
+mod clients;
+mod keys;
+
 use std::io::BufRead;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -51,6 +54,12 @@ pub enum Command {
     /// Import accounts from another system.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// The keys tokens are signed with.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+    /// OpenID Connect clients (relying parties).
+    #[command(subcommand)]
+    Client(clients::ClientCommand),
 }
 
 #[derive(Subcommand)]
@@ -119,6 +128,8 @@ pub async fn run() -> ExitCode {
         Command::Import(ImportCommand::Tutorial { from, dry_run }) => {
             import_tutorial(&cli.settings, &from, dry_run).await
         }
+        Command::Keys(command) => keys::run(&cli.settings, command).await,
+        Command::Client(command) => clients::run(&cli.settings, command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

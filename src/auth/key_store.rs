@@ -1,0 +1,112 @@
+//! The signing keys every node shares through the database: the first one made on first
+//! start, new ones by `portcullis keys rotate`, all read back into a `KeyRing`.
+use crate::auth::keys::{self, KeyAlg, KeyError, KeyPair, KeyRing, Sealer};
+use crate::clock::Millis;
+use crate::db::{Db, DbError};
+use crate::store::signing_keys::{self, KeyRow};
+
+/// How long before it signs a rotated key is published: every node reloads its keys
+/// within `RELOAD_EVERY`, so all of them check the new key's tokens before any is issued.
+pub const PUBLISH_LEAD: std::time::Duration = std::time::Duration::from_secs(60);
+/// How often each node reads the keys again.
+pub const RELOAD_EVERY: std::time::Duration = std::time::Duration::from_secs(20);
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyStoreError {
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// The live keys, after making one of `alg` if none is live: on a first start, or when
+/// the configured algorithm changed (then the others retire once their tokens expired).
+pub async fn ensure(
+    db: &Db,
+    sealer: &Sealer,
+    alg: KeyAlg,
+    now: Millis,
+    token_lifetime: std::time::Duration,
+) -> Result<KeyRing, KeyStoreError> {
+    let rows = signing_keys::live(db, now).await?;
+    if !rows.iter().any(|r| r.alg == alg.name()) {
+        let retire_others = (!rows.is_empty()).then(|| now + retire_after(token_lifetime));
+        add(db, sealer, alg, now, now, retire_others).await?;
+    }
+    load(db, sealer, now).await
+}
+
+/// A new key of `alg`, published now and signing after `PUBLISH_LEAD`; every other key
+/// retires once the tokens it may still sign until then have expired. Returns its kid.
+pub async fn rotate(
+    db: &Db,
+    sealer: &Sealer,
+    alg: KeyAlg,
+    now: Millis,
+    token_lifetime: std::time::Duration,
+) -> Result<(String, Millis), KeyStoreError> {
+    let activates = now + PUBLISH_LEAD.as_millis() as Millis;
+    let kid = add(
+        db,
+        sealer,
+        alg,
+        now,
+        activates,
+        Some(activates + retire_after(token_lifetime)),
+    )
+    .await?;
+    signing_keys::purge(db, now).await?;
+    Ok((kid, activates))
+}
+
+/// The live keys as a ring.
+pub async fn load(db: &Db, sealer: &Sealer, now: Millis) -> Result<KeyRing, KeyStoreError> {
+    let rows = signing_keys::live(db, now).await?;
+    let pairs = rows
+        .iter()
+        .map(|row| pair(sealer, row))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(KeyRing::new(pairs))
+}
+
+fn pair(sealer: &Sealer, row: &KeyRow) -> Result<KeyPair, KeyError> {
+    let alg: KeyAlg = row.alg.parse().map_err(|reason| KeyError::Unusable {
+        kid: row.kid.clone(),
+        reason,
+    })?;
+    let der = sealer.open(&row.kid, &row.private_key)?;
+    keys::load(
+        &row.kid,
+        alg,
+        &der,
+        row.activates_at / 1000,
+        row.retires_at.map(|at| at / 1000),
+    )
+}
+
+async fn add(
+    db: &Db,
+    sealer: &Sealer,
+    alg: KeyAlg,
+    now: Millis,
+    activates_at: Millis,
+    retire_others_at: Option<Millis>,
+) -> Result<String, KeyStoreError> {
+    let (kid, der) = keys::generate(alg)?;
+    let row = KeyRow {
+        private_key: sealer.seal(&kid, &der)?,
+        kid: kid.clone(),
+        alg: alg.name().to_string(),
+        created_at: now,
+        activates_at,
+        retires_at: None,
+    };
+    signing_keys::insert(db, &row, retire_others_at).await?;
+    Ok(kid)
+}
+
+/// A key that stopped signing stays published while its last tokens live, and for a
+/// reload interval and a minute of clock skew beyond.
+fn retire_after(token_lifetime: std::time::Duration) -> Millis {
+    (token_lifetime + RELOAD_EVERY + std::time::Duration::from_secs(60)).as_millis() as Millis
+}

@@ -1,0 +1,423 @@
+//! The asymmetric keys tokens are signed with (docs/API.md §5, "Signing keys"): generated
+//! here, kept in the database sealed with the settings' key when one is given, published
+//! as a JWK Set so that any service can check our tokens without asking us.
+//!
+//! A key is published before it signs (`activates_at`) and after it stops (`retires_at`),
+//! so that every node and every relying party's cached key set knows it while tokens
+//! signed with it live.
+use std::fmt;
+use std::str::FromStr;
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
+use openssl::bn::BigNumContext;
+use openssl::ec::{EcGroup, EcKey};
+use openssl::nid::Nid;
+use openssl::pkey::{Id, PKey, Private};
+use openssl::rsa::Rsa;
+use openssl::symm::{decrypt_aead, encrypt_aead, Cipher};
+use sha2::{Digest, Sha256};
+
+/// The algorithms our key pairs sign with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyAlg {
+    EdDSA,
+    ES256,
+    RS256,
+}
+
+impl KeyAlg {
+    pub fn jwt(self) -> Algorithm {
+        match self {
+            KeyAlg::EdDSA => Algorithm::EdDSA,
+            KeyAlg::ES256 => Algorithm::ES256,
+            KeyAlg::RS256 => Algorithm::RS256,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyAlg::EdDSA => "EdDSA",
+            KeyAlg::ES256 => "ES256",
+            KeyAlg::RS256 => "RS256",
+        }
+    }
+}
+
+impl fmt::Display for KeyAlg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for KeyAlg {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "EdDSA" => Ok(KeyAlg::EdDSA),
+            "ES256" => Ok(KeyAlg::ES256),
+            "RS256" => Ok(KeyAlg::RS256),
+            other => Err(format!("{other:?} is not EdDSA, ES256 or RS256")),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("signing key {kid}: {reason}")]
+    Unusable { kid: String, reason: String },
+    #[error(
+        "signing key {0} is sealed and PORTCULLIS_KEY_ENCRYPTION_KEY is unset or not the key it was sealed with"
+    )]
+    Sealed(String),
+    #[error("generating a key: {0}")]
+    Generate(#[from] openssl::error::ErrorStack),
+}
+
+/// One key pair, ready to sign and check.
+pub struct KeyPair {
+    pub kid: String,
+    pub alg: KeyAlg,
+    pub encoding: EncodingKey,
+    pub decoding: DecodingKey,
+    /// Signature and algorithm only: the claims are checked by the caller.
+    pub validation: Validation,
+    /// The public key as a JWK (RFC 7517), with `kid`, `alg` and `use`.
+    pub jwk: serde_json::Value,
+    pub activates_at: i64,
+    pub retires_at: Option<i64>,
+}
+
+/// A new key pair: its `kid` (the RFC 7638 thumbprint) and its private key as PKCS#8 DER.
+pub fn generate(alg: KeyAlg) -> Result<(String, Vec<u8>), KeyError> {
+    let key: PKey<Private> = match alg {
+        KeyAlg::EdDSA => PKey::generate_ed25519()?,
+        KeyAlg::ES256 => {
+            let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1)?;
+            PKey::from_ec_key(EcKey::generate(&group)?)?
+        }
+        KeyAlg::RS256 => PKey::from_rsa(Rsa::generate(2048)?)?,
+    };
+    let der = key.private_key_to_pkcs8()?;
+    let (_, public) = public_parts(alg, &key).map_err(|reason| KeyError::Unusable {
+        kid: "new".into(),
+        reason,
+    })?;
+    Ok((thumbprint(&public), der))
+}
+
+/// The key pair of a stored private key.
+pub fn load(
+    kid: &str,
+    alg: KeyAlg,
+    pkcs8: &[u8],
+    activates_at: i64,
+    retires_at: Option<i64>,
+) -> Result<KeyPair, KeyError> {
+    let unusable = |reason: String| KeyError::Unusable {
+        kid: kid.to_string(),
+        reason,
+    };
+    let key = PKey::private_key_from_der(pkcs8).map_err(|e| unusable(e.to_string()))?;
+    let (decoding, public) = public_parts(alg, &key).map_err(unusable)?;
+    let encoding = match alg {
+        KeyAlg::EdDSA => EncodingKey::from_ed_der(pkcs8),
+        KeyAlg::ES256 => EncodingKey::from_ec_der(pkcs8),
+        // ring signs RSA with the PKCS#1 form.
+        KeyAlg::RS256 => EncodingKey::from_rsa_der(
+            &key.rsa()
+                .and_then(|rsa| rsa.private_key_to_der())
+                .map_err(|e| unusable(e.to_string()))?,
+        ),
+    };
+    let mut jwk = public;
+    jwk["kid"] = kid.into();
+    jwk["alg"] = alg.name().into();
+    jwk["use"] = "sig".into();
+    let mut validation = Validation::new(alg.jwt());
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    Ok(KeyPair {
+        kid: kid.to_string(),
+        alg,
+        encoding,
+        decoding,
+        validation,
+        jwk,
+        activates_at,
+        retires_at,
+    })
+}
+
+/// The checking half of a key and its JWK members, from the private key.
+fn public_parts(
+    alg: KeyAlg,
+    key: &PKey<Private>,
+) -> Result<(DecodingKey, serde_json::Value), String> {
+    let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
+    let err = |e: openssl::error::ErrorStack| e.to_string();
+    match (alg, key.id()) {
+        (KeyAlg::EdDSA, Id::ED25519) => {
+            let x = b64(&key.raw_public_key().map_err(err)?);
+            let decoding = DecodingKey::from_ed_components(&x).map_err(|e| e.to_string())?;
+            Ok((
+                decoding,
+                serde_json::json!({"kty": "OKP", "crv": "Ed25519", "x": x}),
+            ))
+        }
+        (KeyAlg::ES256, Id::EC) => {
+            let ec = key.ec_key().map_err(err)?;
+            let mut ctx = BigNumContext::new().map_err(err)?;
+            let (mut x, mut y) = (
+                openssl::bn::BigNum::new().map_err(err)?,
+                openssl::bn::BigNum::new().map_err(err)?,
+            );
+            ec.public_key()
+                .affine_coordinates(ec.group(), &mut x, &mut y, &mut ctx)
+                .map_err(err)?;
+            let x = b64(&x.to_vec_padded(32).map_err(err)?);
+            let y = b64(&y.to_vec_padded(32).map_err(err)?);
+            let decoding = DecodingKey::from_ec_components(&x, &y).map_err(|e| e.to_string())?;
+            Ok((
+                decoding,
+                serde_json::json!({"kty": "EC", "crv": "P-256", "x": x, "y": y}),
+            ))
+        }
+        (KeyAlg::RS256, Id::RSA) => {
+            let rsa = key.rsa().map_err(err)?;
+            let n = b64(&rsa.n().to_vec());
+            let e = b64(&rsa.e().to_vec());
+            let decoding = DecodingKey::from_rsa_components(&n, &e).map_err(|e| e.to_string())?;
+            Ok((decoding, serde_json::json!({"kty": "RSA", "n": n, "e": e})))
+        }
+        _ => Err(format!("the stored key is no {alg} key")),
+    }
+}
+
+/// RFC 7638: SHA-256 over the required members, in lexicographic order, without spaces.
+fn thumbprint(jwk: &serde_json::Value) -> String {
+    let member = |name: &str| jwk[name].as_str().unwrap_or_default().to_string();
+    let canonical = match jwk["kty"].as_str() {
+        Some("OKP") => format!(
+            r#"{{"crv":"{}","kty":"OKP","x":"{}"}}"#,
+            member("crv"),
+            member("x")
+        ),
+        Some("EC") => format!(
+            r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#,
+            member("crv"),
+            member("x"),
+            member("y")
+        ),
+        _ => format!(
+            r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#,
+            member("e"),
+            member("n")
+        ),
+    };
+    URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
+}
+
+/// Seals private keys at rest with AES-256-GCM under a key derived from
+/// `PORTCULLIS_KEY_ENCRYPTION_KEY`, bound to the key's `kid`; without that setting they are
+/// stored as they are (the database is then what guards them).
+pub struct Sealer {
+    key: Option<[u8; 32]>,
+}
+
+const SEALED: &str = "aes256gcm:";
+const PLAIN: &str = "pkcs8:";
+
+impl Sealer {
+    pub fn new(secret: Option<&str>) -> Self {
+        Self {
+            key: secret.map(|s| {
+                let mut hasher = Sha256::new();
+                hasher.update(b"portcullis signing keys v1\0");
+                hasher.update(s.as_bytes());
+                hasher.finalize().into()
+            }),
+        }
+    }
+
+    pub fn seal(&self, kid: &str, der: &[u8]) -> Result<String, KeyError> {
+        let Some(key) = &self.key else {
+            return Ok(format!("{PLAIN}{}", STANDARD.encode(der)));
+        };
+        let mut nonce = [0u8; 12];
+        openssl::rand::rand_bytes(&mut nonce)?;
+        let mut tag = [0u8; 16];
+        let sealed = encrypt_aead(
+            Cipher::aes_256_gcm(),
+            key,
+            Some(&nonce),
+            kid.as_bytes(),
+            der,
+            &mut tag,
+        )?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        out.extend_from_slice(&tag);
+        Ok(format!("{SEALED}{}", STANDARD.encode(out)))
+    }
+
+    pub fn open(&self, kid: &str, stored: &str) -> Result<Vec<u8>, KeyError> {
+        let unusable = |reason: &str| KeyError::Unusable {
+            kid: kid.to_string(),
+            reason: reason.to_string(),
+        };
+        if let Some(plain) = stored.strip_prefix(PLAIN) {
+            return STANDARD.decode(plain).map_err(|_| unusable("not base64"));
+        }
+        let sealed = stored
+            .strip_prefix(SEALED)
+            .ok_or_else(|| unusable("unknown storage format"))?;
+        let key = self.key.ok_or_else(|| KeyError::Sealed(kid.to_string()))?;
+        let bytes = STANDARD
+            .decode(sealed)
+            .map_err(|_| unusable("not base64"))?;
+        if bytes.len() < 12 + 16 {
+            return Err(unusable("too short"));
+        }
+        let (nonce, rest) = bytes.split_at(12);
+        let (ciphertext, tag) = rest.split_at(rest.len() - 16);
+        decrypt_aead(
+            Cipher::aes_256_gcm(),
+            &key,
+            Some(nonce),
+            kid.as_bytes(),
+            ciphertext,
+            tag,
+        )
+        .map_err(|_| KeyError::Sealed(kid.to_string()))
+    }
+}
+
+/// The live keys: the newest active one signs, all of them check, all are published.
+pub struct KeyRing {
+    /// Newest `activates_at` first.
+    keys: Vec<KeyPair>,
+    jwks: String,
+}
+
+impl KeyRing {
+    pub fn new(mut keys: Vec<KeyPair>) -> Self {
+        keys.sort_by(|a, b| (b.activates_at, &b.kid).cmp(&(a.activates_at, &a.kid)));
+        let jwks = serde_json::json!({
+            "keys": keys.iter().map(|k| k.jwk.clone()).collect::<Vec<_>>()
+        })
+        .to_string();
+        Self { keys, jwks }
+    }
+
+    /// The key that signs at `now_secs`: the newest already active. Every node that sees
+    /// the same rows picks the same key.
+    pub fn signing(&self, now_secs: i64) -> Option<&KeyPair> {
+        self.keys
+            .iter()
+            .find(|k| k.activates_at <= now_secs)
+            .or_else(|| self.keys.last())
+    }
+
+    pub fn by_kid(&self, kid: &str) -> Option<&KeyPair> {
+        self.keys.iter().find(|k| k.kid == kid)
+    }
+
+    pub fn keys(&self) -> &[KeyPair] {
+        &self.keys
+    }
+
+    /// The JWK Set document, serialised once.
+    pub fn jwks(&self) -> &str {
+        &self.jwks
+    }
+
+    /// Same keys, same times: nothing to swap.
+    pub fn same_as(&self, other: &KeyRing) -> bool {
+        self.keys.len() == other.keys.len()
+            && self.keys.iter().zip(&other.keys).all(|(a, b)| {
+                a.kid == b.kid && a.activates_at == b.activates_at && a.retires_at == b.retires_at
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_algorithm_signs_what_its_published_key_checks() {
+        for alg in [KeyAlg::EdDSA, KeyAlg::ES256, KeyAlg::RS256] {
+            let (kid, der) = generate(alg).unwrap();
+            let pair = load(&kid, alg, &der, 0, None).unwrap();
+            assert_eq!(pair.jwk["kid"], kid.as_str());
+            assert_eq!(pair.jwk["alg"], alg.name());
+            let mut header = jsonwebtoken::Header::new(alg.jwt());
+            header.kid = Some(kid.clone());
+            let token =
+                jsonwebtoken::encode(&header, &serde_json::json!({"sub": "1"}), &pair.encoding)
+                    .unwrap();
+            // Checked with nothing but the published JWK, as a relying party would.
+            let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(pair.jwk.clone()).unwrap();
+            let decoding = DecodingKey::from_jwk(&jwk).unwrap();
+            let mut validation = Validation::new(alg.jwt());
+            validation.required_spec_claims.clear();
+            validation.validate_exp = false;
+            assert!(
+                jsonwebtoken::decode::<serde_json::Value>(&token, &decoding, &validation).is_ok()
+            );
+            // The kid is the thumbprint of what is published.
+            assert_eq!(thumbprint(&pair.jwk), kid);
+        }
+    }
+
+    #[test]
+    fn a_key_of_one_algorithm_is_refused_as_another() {
+        let (kid, der) = generate(KeyAlg::EdDSA).unwrap();
+        assert!(load(&kid, KeyAlg::ES256, &der, 0, None).is_err());
+    }
+
+    #[test]
+    fn sealed_keys_open_only_with_their_key_and_kid() {
+        let sealer = Sealer::new(Some("a key-encryption key of enough length!"));
+        let sealed = sealer.seal("kid-1", b"private bytes").unwrap();
+        assert!(sealed.starts_with(SEALED));
+        assert!(!sealed.contains(&STANDARD.encode(b"private bytes")));
+        assert_eq!(sealer.open("kid-1", &sealed).unwrap(), b"private bytes");
+        assert!(matches!(
+            sealer.open("kid-2", &sealed),
+            Err(KeyError::Sealed(_))
+        ));
+        let other = Sealer::new(Some("another key-encryption key, also long"));
+        assert!(matches!(
+            other.open("kid-1", &sealed),
+            Err(KeyError::Sealed(_))
+        ));
+        assert!(matches!(
+            Sealer::new(None).open("kid-1", &sealed),
+            Err(KeyError::Sealed(_))
+        ));
+        // Without a sealing key, keys are kept plain and read back by anyone.
+        let plain = Sealer::new(None).seal("kid-1", b"private bytes").unwrap();
+        assert_eq!(sealer.open("kid-1", &plain).unwrap(), b"private bytes");
+    }
+
+    #[test]
+    fn the_newest_active_key_signs_and_a_prepublished_one_waits() {
+        let pair = |at| {
+            let (kid, der) = generate(KeyAlg::EdDSA).unwrap();
+            load(&kid, KeyAlg::EdDSA, &der, at, None).unwrap()
+        };
+        let (old, new) = (pair(100), pair(200));
+        let (old_kid, new_kid) = (old.kid.clone(), new.kid.clone());
+        let ring = KeyRing::new(vec![old, new]);
+        assert_eq!(ring.signing(150).unwrap().kid, old_kid);
+        assert_eq!(ring.signing(200).unwrap().kid, new_kid);
+        let jwks: serde_json::Value = serde_json::from_str(ring.jwks()).unwrap();
+        assert_eq!(jwks["keys"].as_array().unwrap().len(), 2);
+        assert!(ring.by_kid(&old_kid).is_some());
+    }
+}

@@ -1,0 +1,141 @@
+//! OpenID Connect clients, for admins (docs/API.md §5, "Clients"): the same use case as
+//! `portcullis client create`.
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::app::AppState;
+use crate::clock::rfc3339;
+use crate::http::admin_routes::Admin;
+use crate::http::docs::ErrorBody;
+use crate::http::error::ApiError;
+use crate::http::json::ApiJson;
+use crate::service::clients::{self, ClientError, NewClient};
+use crate::store::oauth_clients::ClientRecord;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_clients, create_client))
+        .routes(routes!(delete_client))
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientItem {
+    client_id: String,
+    name: String,
+    redirect_uris: Vec<String>,
+    post_logout_redirect_uris: Vec<String>,
+    /// No secret: a browser or native app, which must use PKCE.
+    public: bool,
+    scopes: Vec<String>,
+    created_at: String,
+    /// Only in the answer to its creation, for a confidential client: shown this once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_secret: Option<String>,
+}
+
+impl ClientItem {
+    fn of(c: ClientRecord, secret: Option<String>) -> Self {
+        Self {
+            client_id: c.client_id,
+            name: c.name,
+            redirect_uris: c.redirect_uris,
+            post_logout_redirect_uris: c.post_logout_uris,
+            public: c.public,
+            scopes: c.scopes,
+            created_at: rfc3339(c.created_at),
+            client_secret: secret,
+        }
+    }
+}
+
+impl From<ClientError> for ApiError {
+    fn from(e: ClientError) -> Self {
+        match e {
+            ClientError::Invalid(why) => ApiError::bad_request(why),
+            ClientError::NotFound => ApiError::not_found(),
+            ClientError::Db(e) => ApiError::database(&e),
+        }
+    }
+}
+
+/// Every registered client.
+#[utoipa::path(get, path = "/api/admin/clients", tag = "admin",
+    responses((status = 200, body = [ClientItem]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 503, description = "the database is unreachable; see Retry-After", body = ErrorBody)),
+    security(("bearer" = []), ("cookie" = [])))]
+async fn list_clients(
+    State(state): State<AppState>,
+    _admin: Admin,
+) -> Result<ApiJson<Vec<ClientItem>>, ApiError> {
+    let list = clients::list(&state.db).await?;
+    Ok(ApiJson(
+        list.into_iter().map(|c| ClientItem::of(c, None)).collect(),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateClientRequest {
+    name: String,
+    /// Matched byte for byte: https, http on a loopback address, or a native app's
+    /// reverse-domain scheme; no fragment.
+    redirect_uris: Vec<String>,
+    #[serde(default)]
+    post_logout_redirect_uris: Vec<String>,
+    #[serde(default)]
+    public: bool,
+    /// Default: all of openid profile email roles offline_access; openid is required.
+    scopes: Option<Vec<String>>,
+}
+
+/// Registers a client; a confidential one's secret is in this answer only.
+#[utoipa::path(post, path = "/api/admin/clients", tag = "admin", request_body = CreateClientRequest,
+    responses((status = 201, body = ClientItem), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+              (status = 503, description = "the database is unreachable; see Retry-After", body = ErrorBody)),
+    security(("bearer" = []), ("cookie" = [])))]
+async fn create_client(
+    State(state): State<AppState>,
+    _admin: Admin,
+    ApiJson(body): ApiJson<CreateClientRequest>,
+) -> Result<(StatusCode, ApiJson<ClientItem>), ApiError> {
+    let registered = clients::register(
+        &state.db,
+        NewClient {
+            name: body.name,
+            redirect_uris: body.redirect_uris,
+            post_logout_uris: body.post_logout_redirect_uris,
+            public: body.public,
+            scopes: body.scopes,
+        },
+        state.clock.now_ms(),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(ClientItem::of(registered.client, registered.secret)),
+    ))
+}
+
+/// Removes a client and the consents given to it. Its live tokens end with their sessions'
+/// next check of the client (and at their expiry at the latest).
+#[utoipa::path(delete, path = "/api/admin/clients/{client_id}", tag = "admin",
+    params(("client_id" = String, Path)),
+    responses((status = 204, description = "removed"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody),
+              (status = 503, description = "the database is unreachable; see Retry-After", body = ErrorBody)),
+    security(("bearer" = []), ("cookie" = [])))]
+async fn delete_client(
+    State(state): State<AppState>,
+    _admin: Admin,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<StatusCode, ApiError> {
+    let Path(client_id) = path.map_err(|_| ApiError::not_found())?;
+    clients::delete(&state.db, &client_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,1039 @@
+//! The OpenID Connect provider (issue 15, docs/API.md §5) on every database: the code flow
+//! with PKCE, consent, the token endpoint's grants, ID tokens checked against the published
+//! keys, userinfo, revocation, introspection, logout, clients; and the known attacks.
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use portcullis::domain::Role;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::helpers::*;
+use crate::on_every_database;
+
+on_every_database!(
+    the_code_flow_signs_a_user_in_to_a_client,
+    a_remembered_consent_skips_the_page_and_prompt_consent_asks_again,
+    refresh_tokens_rotate_and_a_reused_one_ends_the_grant,
+    a_code_used_twice_revokes_what_it_gave,
+    pkce_is_required_where_promised_and_cannot_be_downgraded,
+    redirect_uri_tricks_are_never_redirected_to,
+    request_errors_go_back_to_the_client_with_state_and_iss,
+    client_authentication_is_enforced,
+    client_credentials_revocation_and_introspection,
+    rp_initiated_logout_ends_the_session_it_names,
+    a_revoked_consent_ends_the_clients_grants,
+    admins_register_and_remove_clients,
+    rotated_keys_are_published_before_they_sign,
+);
+
+const CB: &str = "https://rp.example/cb";
+const VERIFIER: &str = "a-pkce-verifier-of-enough-length-0123456789abcdefghij";
+
+struct Rp {
+    client_id: String,
+    secret: Option<String>,
+}
+
+async fn register(app: &TestApp, public: bool, scopes: Option<&[&str]>) -> Rp {
+    let registered = portcullis::service::clients::register(
+        &app.state().db,
+        portcullis::service::clients::NewClient {
+            name: "Sample app".into(),
+            redirect_uris: vec![CB.into()],
+            post_logout_uris: vec!["https://rp.example/bye".into()],
+            public,
+            scopes: scopes.map(|s| s.iter().map(|s| s.to_string()).collect()),
+        },
+        app.clock.now_ms(),
+    )
+    .await
+    .unwrap();
+    Rp {
+        client_id: registered.client.client_id,
+        secret: registered.secret,
+    }
+}
+
+fn challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+fn authorize_url(rp: &Rp, extra: &[(&str, &str)]) -> String {
+    let mut url = url::Url::parse("http://x/api/oauth/authorize").unwrap();
+    let c = challenge(VERIFIER);
+    {
+        let mut q = url.query_pairs_mut();
+        let mut pairs = vec![
+            ("response_type", "code"),
+            ("client_id", rp.client_id.as_str()),
+            ("redirect_uri", CB),
+            ("scope", "openid profile email roles offline_access"),
+            ("state", "the-state"),
+            ("nonce", "the-nonce"),
+            ("code_challenge", c.as_str()),
+            ("code_challenge_method", "S256"),
+        ];
+        for (k, v) in extra {
+            pairs.retain(|(pk, _)| pk != k);
+            if !v.is_empty() {
+                pairs.push((k, v));
+            }
+        }
+        for (k, v) in pairs {
+            q.append_pair(k, v);
+        }
+    }
+    format!("{}?{}", url.path(), url.query().unwrap_or_default())
+}
+
+/// GET `path` as the session's browser, answered with a redirect: its Location.
+async fn location(app: &TestApp, path: &str, session: Option<&Session>) -> (u16, String) {
+    let mut request = app.client.get(app.url(path));
+    if let Some(s) = session {
+        request = request.header("Authorization", s.bearer());
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let location = response
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, location)
+}
+
+fn query_of(url: &str) -> std::collections::HashMap<String, String> {
+    let parsed = url::Url::parse(url)
+        .or_else(|_| url::Url::parse(&format!("http://x{url}")))
+        .unwrap();
+    parsed.query_pairs().into_owned().collect()
+}
+
+/// Signs in through the consent page's API: authorize, approve, the code from the redirect.
+async fn code_for(app: &TestApp, rp: &Rp, session: &Session, extra: &[(&str, &str)]) -> String {
+    let (status, to) = location(app, &authorize_url(rp, extra), Some(session)).await;
+    assert_eq!(status, 302, "{to}");
+    let to = if to.starts_with("/oauth/consent") {
+        let request = query_of(&to)["request"].clone();
+        let answer = post_as(
+            app,
+            &format!("/api/oauth/requests/{request}"),
+            session,
+            json!({"approve": true}),
+        )
+        .await;
+        assert_eq!(answer.status(), 200);
+        answer.json::<Value>().await.unwrap()["redirectTo"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    } else {
+        to
+    };
+    assert!(to.starts_with(CB), "{to}");
+    let q = query_of(&to);
+    assert_eq!(q.get("state").map(String::as_str), Some("the-state"));
+    assert_eq!(
+        q.get("iss").map(String::as_str),
+        Some(app.settings.public_base().as_str())
+    );
+    q["code"].clone()
+}
+
+async fn token(app: &TestApp, rp: &Rp, form: &[(&str, &str)]) -> (u16, Value) {
+    let mut request = app.client.post(app.url("/api/oauth/token")).form(form);
+    match &rp.secret {
+        Some(secret) => request = request.basic_auth(&rp.client_id, Some(secret)),
+        None => {
+            let mut with_id = form.to_vec();
+            with_id.push(("client_id", &rp.client_id));
+            request = app.client.post(app.url("/api/oauth/token")).form(&with_id);
+        }
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+async fn exchange(app: &TestApp, rp: &Rp, code: &str, verifier: Option<&str>) -> (u16, Value) {
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", CB),
+    ];
+    if let Some(v) = verifier {
+        form.push(("code_verifier", v));
+    }
+    token(app, rp, &form).await
+}
+
+async fn userinfo(app: &TestApp, access: &str) -> (u16, Value) {
+    let response = app
+        .get_with(
+            "/api/oauth/userinfo",
+            ("Authorization", &format!("Bearer {access}")),
+        )
+        .await;
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// The ID token checked as a relying party does: signature by a published key, `iss`, `aud`.
+async fn check_id_token(app: &TestApp, rp: &Rp, id_token: &str) -> Value {
+    let set: jsonwebtoken::jwk::JwkSet = app
+        .get("/.well-known/jwks.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let header = jsonwebtoken::decode_header(id_token).unwrap();
+    let jwk = set
+        .find(header.kid.as_deref().unwrap())
+        .expect("published kid");
+    let mut validation = jsonwebtoken::Validation::new(header.alg);
+    validation.set_issuer(&[app.settings.public_base()]);
+    validation.set_audience(&[&rp.client_id]);
+    jsonwebtoken::decode::<Value>(
+        id_token,
+        &jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap(),
+        &validation,
+    )
+    .unwrap()
+    .claims
+}
+
+async fn the_code_flow_signs_a_user_in_to_a_client(db: DbKind) {
+    let app = TestApp::spawn(db).await;
+    let rp = register(&app, false, None).await;
+    let alice = app.user_session("alice", &[Role::Moderator]).await;
+    let id = alice.body["id"].as_i64().unwrap();
+
+    // Discovery names us and the endpoints.
+    let discovery: Value = app
+        .get("/.well-known/openid-configuration")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let issuer = app.settings.public_base();
+    assert_eq!(discovery["issuer"], issuer.as_str());
+    assert_eq!(
+        discovery["token_endpoint"],
+        format!("{issuer}/api/oauth/token")
+    );
+    assert_eq!(
+        discovery["code_challenge_methods_supported"],
+        json!(["S256"])
+    );
+
+    // First time: the consent page, which shows the client and the scopes.
+    let (status, to) = location(&app, &authorize_url(&rp, &[]), Some(&alice)).await;
+    assert_eq!(status, 302);
+    assert!(to.starts_with("/oauth/consent?request="), "{to}");
+    let request = query_of(&to)["request"].clone();
+    let view: Value = app
+        .get(&format!("/api/oauth/requests/{request}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["client"]["name"], "Sample app");
+    assert_eq!(
+        view["scopes"],
+        json!(["openid", "profile", "email", "roles", "offline_access"])
+    );
+    assert_eq!(view["signInRequired"], false);
+    // Deciding needs a signed-in user.
+    let anonymous = app
+        .post(
+            &format!("/api/oauth/requests/{request}"),
+            json!({"approve": true}),
+        )
+        .await;
+    assert_eq!(anonymous.status(), 401);
+
+    let code = code_for(&app, &rp, &alice, &[]).await;
+    let (status, tokens) = exchange(&app, &rp, &code, Some(VERIFIER)).await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(tokens["token_type"], "Bearer");
+    assert_eq!(tokens["expires_in"], 900);
+    let access = tokens["access_token"].as_str().unwrap();
+    assert!(
+        tokens["refresh_token"].is_string(),
+        "offline_access gives one"
+    );
+
+    let claims = check_id_token(&app, &rp, tokens["id_token"].as_str().unwrap()).await;
+    assert_eq!(claims["sub"], id.to_string());
+    assert_eq!(claims["nonce"], "the-nonce");
+    assert_eq!(claims["azp"], rp.client_id.as_str());
+    assert_eq!(claims["amr"], json!(["pwd"]));
+    assert_eq!(claims["preferred_username"], "alice");
+    assert_eq!(claims["roles"], json!(["user", "moderator"]));
+    assert!(claims["auth_time"].as_i64().unwrap() <= claims["iat"].as_i64().unwrap());
+    assert!(
+        claims["sid"].is_string() && claims["at_hash"].is_string(),
+        "{claims}"
+    );
+
+    let (status, info) = userinfo(&app, access).await;
+    assert_eq!(status, 200);
+    assert_eq!(info["sub"], id.to_string());
+    assert_eq!(info["email"], "alice@example.com");
+    // The client's token is not a key to Portcullis' own routes, nor an ID token one.
+    let own = app
+        .get_with(
+            "/api/test/user",
+            ("Authorization", &format!("Bearer {access}")),
+        )
+        .await;
+    assert_eq!(own.status(), 401);
+    assert_eq!(
+        userinfo(&app, tokens["id_token"].as_str().unwrap()).await.0,
+        401
+    );
+    assert_eq!(
+        userinfo(&app, alice.access.as_deref().unwrap()).await.0,
+        401
+    );
+    app.stop().await;
+}
+
+async fn a_remembered_consent_skips_the_page_and_prompt_consent_asks_again(db: DbKind) {
+    let app = TestApp::spawn(db).await;
+    let rp = register(&app, false, None).await;
+    let alice = app.user_session("alice", &[]).await;
+    code_for(&app, &rp, &alice, &[]).await;
+    // The same scopes again: straight back with a code.
+    let (_, to) = location(
+        &app,
+        &authorize_url(&rp, &[("scope", "openid email")]),
+        Some(&alice),
+    )
+    .await;
+    assert!(
+        to.starts_with(CB) && query_of(&to).contains_key("code"),
+        "{to}"
+    );
+    let (_, to) = location(
+        &app,
+        &authorize_url(&rp, &[("prompt", "consent")]),
+        Some(&alice),
+    )
+    .await;
+    assert!(to.starts_with("/oauth/consent"), "{to}");
+    // prompt=none never shows a page: without a session it says so to the client.
+    let (_, to) = location(&app, &authorize_url(&rp, &[("prompt", "none")]), None).await;
+    assert_eq!(query_of(&to)["error"], "login_required", "{to}");
+    // Denying sends access_denied back.
+    let (_, to) = location(
+        &app,
+        &authorize_url(&rp, &[("prompt", "consent")]),
+        Some(&alice),
+    )
+    .await;
+    let request = query_of(&to)["request"].clone();
+    let answer: Value = post_as(
+        &app,
+        &format!("/api/oauth/requests/{request}"),
+        &alice,
+        json!({"approve": false}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let q = query_of(answer["redirectTo"].as_str().unwrap());
+    assert_eq!(
+        (q["error"].as_str(), q["state"].as_str()),
+        ("access_denied", "the-state")
+    );
+    // A request is answered once.
+    let again = post_as(
+        &app,
+        &format!("/api/oauth/requests/{request}"),
+        &alice,
+        json!({"approve": true}),
+    )
+    .await;
+    assert_error(
+        again,
+        404,
+        "This sign-in request has expired or was already used.",
+        "oauth_request_unknown",
+    )
+    .await;
+    app.stop().await;
+}
+
+async fn refresh_tokens_rotate_and_a_reused_one_ends_the_grant(db: DbKind) {
+    let app =
+        TestApp::spawn_with(db, |s| s.refresh_reuse_interval = std::time::Duration::ZERO).await;
+    let rp = register(&app, false, None).await;
+    let alice = app.user_session("alice", &[]).await;
+    let code = code_for(&app, &rp, &alice, &[]).await;
+    let (_, tokens) = exchange(&app, &rp, &code, Some(VERIFIER)).await;
+    let first = tokens["refresh_token"].as_str().unwrap().to_string();
+
+    // Only this client, and only at the token endpoint.
+    let first_party = app
+        .post("/api/auth/refreshtoken", json!({"refreshToken": first}))
+        .await;
+    assert_eq!(first_party.status(), 403);
+    let other = register(&app, false, None).await;
+    let (status, body) = token(
+        &app,
+        &other,
+        &[("grant_type", "refresh_token"), ("refresh_token", &first)],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+
+    let (status, rotated) = token(
+        &app,
+        &rp,
+        &[("grant_type", "refresh_token"), ("refresh_token", &first)],
+    )
+    .await;
+    assert_eq!(status, 200, "{rotated}");
+    let second = rotated["refresh_token"].as_str().unwrap();
+    assert_ne!(second, first);
+    let access = rotated["access_token"].as_str().unwrap();
+    assert_eq!(userinfo(&app, access).await.0, 200);
+    // A wider scope is refused.
+    let (status, _) = token(
+        &app,
+        &rp,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", second),
+            ("scope", "openid admin"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400);
+
+    // The first one again: reuse, and the whole grant ends.
+    let (status, body) = token(
+        &app,
+        &rp,
+        &[("grant_type", "refresh_token"), ("refresh_token", &first)],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    assert_eq!(userinfo(&app, access).await.0, 401);
+    let (status, _) = token(
+        &app,
+        &rp,
+        &[("grant_type", "refresh_token"), ("refresh_token", second)],
+    )
+    .await;
+    assert_eq!(status, 400);
+    // The user's own session is not the grant: it goes on.
+    assert_eq!(get_as(&app, "/api/test/user", &alice).await.status(), 200);
+    app.stop().await;
+}
+
+async fn a_code_used_twice_revokes_what_it_gave(db: DbKind) {
+    let app = TestApp::spawn(db).await;
+    let rp = register(&app, false, None).await;
+    let alice = app.user_session("alice", &[]).await;
+    let code = code_for(&app, &rp, &alice, &[]).await;
+    let (status, tokens) = exchange(&app, &rp, &code, Some(VERIFIER)).await;
+    assert_eq!(status, 200);
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(userinfo(&app, access).await.0, 200);
+    let (status, body) = exchange(&app, &rp, &code, Some(VERIFIER)).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    assert_eq!(
+        userinfo(&app, access).await.0,
+        401,
+        "the first exchange's tokens are revoked"
+    );
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let (status, _) = token(
+        &app,
+        &rp,
+        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+    )
+    .await;
+    assert_eq!(status, 400);
+
+    // A code is for the client it was issued to, and expires.
+    let code = code_for(&app, &rp, &alice, &[]).await;
+    let other = register(&app, false, None).await;
+    let (status, _) = exchange(&app, &other, &code, Some(VERIFIER)).await;
+    assert_eq!(status, 400);
+    let code = code_for(&app, &rp, &alice, &[]).await;
+    app.clock.advance(std::time::Duration::from_secs(61));
+    let (status, body) = exchange(&app, &rp, &code, Some(VERIFIER)).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    app.stop().await;
+}
+
+async fn pkce_is_required_where_promised_and_cannot_be_downgraded(db: DbKind) {
+    let app = TestApp::spawn(db).await;
+    let public = register(&app, true, None).await;
+    let confidential = register(&app, false, None).await;
+    let alice = app.user_session("alice", &[]).await;
+
+    // A public client without a challenge, or with "plain": refused at the client.
+    for extra in [
+        vec![("code_challenge", ""), ("code_challenge_method", "")],
+        vec![("code_challenge_method", "plain")],
+        vec![("code_challenge", "too-short")],
+    ] {
+        let (_, to) = location(&app, &authorize_url(&public, &extra), Some(&alice)).await;
+        assert_eq!(query_of(&to)["error"], "invalid_request", "{extra:?}: {to}");
+    }
+    // A public client with PKCE and no secret gets its tokens.
+    let code = code_for(&app, &public, &alice, &[]).await;
+    assert_eq!(exchange(&app, &public, &code, Some(VERIFIER)).await.0, 200);
+
+    // The verifier must match; leaving it out is no way around it.
+    for verifier in [
+        None,
+        Some("another-verifier-of-enough-length-0123456789abcdefghij"),
+    ] {
+        let code = code_for(&app, &confidential, &alice, &[]).await;
+        let (status, body) = exchange(&app, &confidential, &code, verifier).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_grant")),
+            "{verifier:?}"
+        );
+    }
+    // Downgrade: a request made without a challenge, redeemed with a verifier.
+    let code = code_for(
+        &app,
+        &confidential,
+        &alice,
+        &[("code_challenge", ""), ("code_challenge_method", "")],
+    )
+    .await;
+    let (status, _) = exchange(&app, &confidential, &code, Some(VERIFIER)).await;
+    assert_eq!(status, 400);
+    let code = code_for(
+        &app,
+        &confidential,
+        &alice,
+        &[("code_challenge", ""), ("code_challenge_method", "")],
+    )
+    .await;
+    assert_eq!(exchange(&app, &confidential, &code, None).await.0, 200);
+    app.stop().await;
+}
+
+async fn redirect_uri_tricks_are_never_redirected_to(db: DbKind) {
+    let app = TestApp::spawn(db).await;
+    let rp = register(&app, false, None).await;
+    let alice = app.user_session("alice", &[]).await;
+    for uri in [
+        "https://rp.example/cb/other",
+        "https://rp.example/cbx",
+        "https://rp.example/c",
+        "https://rp.example/cb?next=https://evil.example",
+        "https://rp.example@evil.example/cb",
+        "https://evil.example/cb",
+        "https://rp.example.evil.example/cb",
+        "http://rp.example/cb",
+        "HTTPS://RP.EXAMPLE/cb",
+        "https://rp.example/cb#",
+        "",
+    ] {
+        let (status, to) = location(
+            &app,
+            &authorize_url(&rp, &[("redirect_uri", uri)]),
+            Some(&alice),
+        )
+        .await;
+        assert_eq!(status, 400, "{uri:?} redirected to {to}");
+        assert!(to.is_empty(), "{uri:?}: no Location");
+    }
+    let (status, _) = location(
+        &app,
+        &authorize_url(
+            &Rp {
+                client_id: "nobody".into(),
+                secret: None,
+            },
+            &[],
+        ),
+        Some(&alice),
+    )
+    .await;
+    assert_eq!(status, 400);
+    // At the token endpoint, the redirect URI must be the request's.
+    let code = code_for(&app, &rp, &alice, &[]).await;
+    let (status, _) = token(
+        &app,
+        &rp,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "https://rp.example/cb/other"),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400);
+    app.stop().await;
+}
+
+async fn request_errors_go_back_to_the_client_with_state_and_iss(db: DbKind) {
+    let app = TestApp::spawn(db).await;
+    let rp = register(&app, false, Some(&["openid", "profile"])).await;
+    let alice = app.user_session("alice", &[]).await;
+    for (extra, error) in [
+        (
+            vec![("response_type", "token")],
+            "unsupported_response_type",
+        ),
+        (vec![("scope", "profile")], "invalid_scope"),
+        (vec![("scope", "openid email")], "invalid_scope"),
+        (vec![("scope", "openid admin")], "invalid_scope"),
+        (vec![("request", "eyJ")], "request_not_supported"),
+        (
+            vec![("prompt", "none login"), ("scope", "openid profile")],
+            "invalid_request",
+        ),
+    ] {
+        let (status, to) = location(&app, &authorize_url(&rp, &extra), Some(&alice)).await;
+        assert_eq!(status, 302);
+        assert!(to.starts_with(CB), "{to}");
+        let q = query_of(&to);
+        assert_eq!(q["error"], error, "{extra:?}");
+        assert_eq!(q["state"], "the-state");
+        // RFC 9207: the issuer says who answered, against mix-up attacks.
+        assert_eq!(q["iss"], app.settings.public_base());
+        assert!(!q.contains_key("code"));
+    }
+    app.stop().await;
+}
+
+async fn client_authentication_is_enforced(db: DbKind) {
+    let app = TestApp::spawn(db).await;
+    let rp = register(&app, false, None).await;
+    let alice = app.user_session("alice", &[]).await;
+    let code = code_for(&app, &rp, &alice, &[]).await;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", CB),
+        ("code_verifier", VERIFIER),
+    ];
+    let wrong = app
+        .client
+        .post(app.url("/api/oauth/token"))
+        .basic_auth(&rp.client_id, Some("wrong"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    assert!(wrong.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .starts_with("Basic"));
+    assert_eq!(
+        wrong.json::<Value>().await.unwrap()["error"],
+        "invalid_client"
+    );
+    // A confidential client without its secret is no public client.
+    let mut without = form.to_vec();
+    without.push(("client_id", &rp.client_id));
+    let response = app
+        .client
+        .post(app.url("/api/oauth/token"))
+        .form(&without)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    // client_secret_post works as well as Basic.
+    let mut post = without.clone();
+    let secret = rp.secret.clone().unwrap();
+    post.push(("client_secret", &secret));
+    let response = app
+        .client
+        .post(app.url("/api/oauth/token"))
+        .form(&post)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    // Not a form: OAuth's error, not ours.
+    let response = app
+        .client
+        .post(app.url("/api/oauth/token"))
+        .json(&json!({"grant_type": "client_credentials"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["error"],
+        "invalid_request"
+    );
+    let (status, body) = token(&app, &rp, &[("grant_type", "password")]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unsupported_grant_type"))
+    );
+    app.stop().await;
+}
+
+async fn client_credentials_revocation_and_introspection(db: DbKind) {
+    let app = TestApp::spawn(db).await;
+    let rp = register(&app, false, None).await;
+    let public = register(&app, true, None).await;
+    let (status, service) = token(
+        &app,
+        &rp,
+        &[("grant_type", "client_credentials"), ("scope", "roles")],
+    )
+    .await;
+    assert_eq!(status, 200, "{service}");
+    assert!(service.get("refresh_token").is_none() && service.get("id_token").is_none());
+    let (status, body) = token(
+        &app,
+        &rp,
+        &[("grant_type", "client_credentials"), ("scope", "openid")],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_scope"))
+    );
+    let (status, body) = token(&app, &public, &[("grant_type", "client_credentials")]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unauthorized_client"))
+    );
+
+    let alice = app.user_session("alice", &[]).await;
+    let code = code_for(&app, &rp, &alice, &[]).await;
+    let (_, tokens) = exchange(&app, &rp, &code, Some(VERIFIER)).await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let introspect = |token: String| {
+        let request = app
+            .client
+            .post(app.url("/api/oauth/introspect"))
+            .basic_auth(&rp.client_id, rp.secret.as_deref())
+            .form(&[("token", token)]);
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let answer = introspect(access.to_string()).await;
+    assert_eq!(answer["active"], true);
+    assert_eq!(answer["username"], "alice");
+    assert_eq!(answer["client_id"], rp.client_id.as_str());
+    assert_eq!(
+        introspect(service["access_token"].as_str().unwrap().to_string()).await["active"],
+        true
+    );
+    assert_eq!(introspect("garbage".into()).await, json!({"active": false}));
+
+    // Revoking the refresh token ends the grant: the access token goes with it.
+    let revoke = app
+        .client
+        .post(app.url("/api/oauth/revoke"))
+        .basic_auth(&rp.client_id, rp.secret.as_deref())
+        .form(&[("token", tokens["refresh_token"].as_str().unwrap())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), 200);
+    assert_eq!(introspect(access.to_string()).await["active"], false);
+    assert_eq!(userinfo(&app, access).await.0, 401);
+    // Unknown tokens are no error (RFC 7009 §2.2).
+    let revoke = app
+        .client
+        .post(app.url("/api/oauth/revoke"))
+        .basic_auth(&rp.client_id, rp.secret.as_deref())
+        .form(&[("token", "nothing")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), 200);
+    app.stop().await;
+}
+
+async fn rp_initiated_logout_ends_the_session_it_names(db: DbKind) {
+    let app = TestApp::spawn(db).await;
+    let rp = register(&app, false, None).await;
+    let alice = app.user_session("alice", &[]).await;
+    let code = code_for(&app, &rp, &alice, &[]).await;
+    let (_, tokens) = exchange(&app, &rp, &code, Some(VERIFIER)).await;
+    let id_token = tokens["id_token"].as_str().unwrap();
+
+    let bad = format!(
+        "/api/oauth/logout?id_token_hint={id_token}&post_logout_redirect_uri=https://evil.example/"
+    );
+    assert_eq!(location(&app, &bad, None).await.0, 400);
+    let forged = {
+        let mut parts: Vec<&str> = id_token.split('.').collect();
+        let none = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
+        parts[0] = &none;
+        format!("{}.{}.", parts[0], parts[1])
+    };
+    assert_eq!(
+        location(
+            &app,
+            &format!("/api/oauth/logout?id_token_hint={forged}"),
+            None
+        )
+        .await
+        .0,
+        400
+    );
+    assert_eq!(location(&app, "/api/oauth/logout", None).await.0, 400);
+    assert_eq!(
+        get_as(&app, "/api/test/user", &alice).await.status(),
+        200,
+        "nothing ended yet"
+    );
+
+    let good = format!("/api/oauth/logout?id_token_hint={id_token}&post_logout_redirect_uri=https://rp.example/bye&state=s2");
+    let (status, to) = location(&app, &good, None).await;
+    assert_eq!(
+        (status, to.as_str()),
+        (302, "https://rp.example/bye?state=s2")
+    );
+    assert_session_ended(&app, &alice).await;
+    app.stop().await;
+}
+
+async fn a_revoked_consent_ends_the_clients_grants(db: DbKind) {
+    let app = TestApp::spawn(db).await;
+    let rp = register(&app, false, None).await;
+    let alice = app.user_session("alice", &[]).await;
+    let code = code_for(&app, &rp, &alice, &[]).await;
+    let (_, tokens) = exchange(&app, &rp, &code, Some(VERIFIER)).await;
+    let list: Value = get_as(&app, "/api/oauth/consents", &alice)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["clientId"], rp.client_id.as_str());
+    assert_eq!(list[0]["name"], "Sample app");
+    assert!(is_rfc3339_millis(list[0]["grantedAt"].as_str().unwrap()));
+    let gone = app
+        .client
+        .delete(app.url(&format!("/api/oauth/consents/{}", rp.client_id)))
+        .header("Authorization", alice.bearer())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 204);
+    assert_eq!(
+        userinfo(&app, tokens["access_token"].as_str().unwrap())
+            .await
+            .0,
+        401
+    );
+    let (status, _) = token(
+        &app,
+        &rp,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (_, to) = location(&app, &authorize_url(&rp, &[]), Some(&alice)).await;
+    assert!(to.starts_with("/oauth/consent"), "asks again: {to}");
+    let again = app
+        .client
+        .delete(app.url(&format!("/api/oauth/consents/{}", rp.client_id)))
+        .header("Authorization", alice.bearer())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 404);
+    app.stop().await;
+}
+
+async fn admins_register_and_remove_clients(db: DbKind) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.user_session("root", &[Role::Admin]).await;
+    let bob = app.user_session("bob", &[]).await;
+    let body =
+        json!({"name": "Wiki", "redirectUris": ["https://wiki.example/cb"], "public": false});
+    assert_eq!(
+        post_as(&app, "/api/admin/clients", &bob, body.clone())
+            .await
+            .status(),
+        403
+    );
+    let created = post_as(&app, "/api/admin/clients", &admin, body).await;
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.unwrap();
+    let secret = created["clientSecret"].as_str().unwrap();
+    assert_eq!(secret.len(), 43);
+    assert_eq!(
+        created["scopes"],
+        json!(["openid", "profile", "email", "roles", "offline_access"])
+    );
+    let client_id = created["clientId"].as_str().unwrap();
+    let list: Value = get_as(&app, "/api/admin/clients", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert!(
+        list[0].get("clientSecret").is_none(),
+        "the secret is shown once"
+    );
+
+    for bad in [
+        json!({"name": "x", "redirectUris": ["http://wiki.example/cb"]}),
+        json!({"name": "x", "redirectUris": []}),
+        json!({"name": "x", "redirectUris": ["https://wiki.example/cb#f"]}),
+        json!({"name": "", "redirectUris": ["https://wiki.example/cb"]}),
+        json!({"name": "x", "redirectUris": ["https://wiki.example/cb"], "scopes": ["email"]}),
+    ] {
+        let response = post_as(&app, "/api/admin/clients", &admin, bad.clone()).await;
+        assert_eq!(response.status(), 400, "{bad}");
+    }
+    let public: Value = post_as(
+        &app,
+        "/api/admin/clients",
+        &admin,
+        json!({"name": "SPA", "redirectUris": ["http://localhost:4200/cb"], "public": true}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert!(public.get("clientSecret").is_none());
+
+    let delete = |id: String| {
+        app.client
+            .delete(app.url(&format!("/api/admin/clients/{id}")))
+            .header("Authorization", admin.bearer())
+            .send()
+    };
+    assert_eq!(delete(client_id.to_string()).await.unwrap().status(), 204);
+    assert_eq!(delete(client_id.to_string()).await.unwrap().status(), 404);
+    // A removed client is unknown to the token endpoint.
+    let (status, _) = token(
+        &app,
+        &Rp {
+            client_id: client_id.into(),
+            secret: Some(secret.into()),
+        },
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert_eq!(status, 401);
+    app.stop().await;
+}
+
+async fn rotated_keys_are_published_before_they_sign(db: DbKind) {
+    use portcullis::auth::key_store;
+    let app = TestApp::spawn(db).await;
+    let state = app.state();
+    let alice = app.user_session("alice", &[]).await;
+    let old_kid = jsonwebtoken::decode_header(alice.access.as_deref().unwrap())
+        .unwrap()
+        .kid
+        .unwrap();
+    let (new_kid, _) = key_store::rotate(
+        &state.db,
+        &state.sealer,
+        state.settings.access_token_alg.ring_alg(),
+        app.clock.now_ms(),
+        state.settings.access_ttl,
+    )
+    .await
+    .unwrap();
+    // What the reload task does every few seconds.
+    state.tokens.replace_ring(
+        key_store::load(&state.db, &state.sealer, app.clock.now_ms())
+            .await
+            .unwrap(),
+    );
+    let set: jsonwebtoken::jwk::JwkSet = app
+        .get("/.well-known/jwks.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(set.find(&old_kid).is_some() && set.find(&new_kid).is_some());
+    // Published, not yet signing; then signing, and the old key's tokens still pass.
+    let kid_now = |s: &Session| {
+        jsonwebtoken::decode_header(s.access.as_deref().unwrap())
+            .unwrap()
+            .kid
+            .unwrap()
+    };
+    assert_eq!(kid_now(&app.signin("alice", PASSWORD).await), old_kid);
+    app.clock.advance(key_store::PUBLISH_LEAD);
+    assert_eq!(kid_now(&app.signin("alice", PASSWORD).await), new_kid);
+    assert_eq!(get_as(&app, "/api/test/user", &alice).await.status(), 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn signing_keys_are_sealed_with_the_key_encryption_key() {
+    use sqlx::Row;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/portcullis.db", dir.path().display());
+    let kek = "a key-encryption key for the tests, 0123456789";
+    let mut settings = test_settings(&url);
+    settings.key_encryption_key = Some(kek.into());
+    let server =
+        portcullis::server::Server::start(settings.clone(), portcullis::clock::Clock::default())
+            .await
+            .unwrap();
+    let db = &server.state.db;
+    let row = sqlx::query("SELECT kid, private_key FROM signing_keys")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    let (kid, stored): (String, String) = (row.get(0), row.get(1));
+    assert!(stored.starts_with("aes256gcm:"), "{stored}");
+    server.stop().await.unwrap();
+
+    // Without the key, or with another, the server refuses to start and says why.
+    for other in [None, Some("another key-encryption key, 0123456789 abcdef")] {
+        let mut settings = test_settings(&url);
+        settings.key_encryption_key = other.map(Into::into);
+        let error =
+            match portcullis::server::Server::start(settings, portcullis::clock::Clock::default())
+                .await
+            {
+                Ok(server) => {
+                    server.stop().await.unwrap();
+                    panic!("started on sealed keys with {other:?}");
+                }
+                Err(e) => format!("{e:#}"),
+            };
+        assert!(
+            error.contains("PORTCULLIS_KEY_ENCRYPTION_KEY") && error.contains(&kid),
+            "{error}"
+        );
+    }
+    // With it, the same key signs again.
+    let server = portcullis::server::Server::start(settings, portcullis::clock::Clock::default())
+        .await
+        .unwrap();
+    assert_eq!(server.state.tokens.ring().keys()[0].kid, kid);
+    server.stop().await.unwrap();
+}
