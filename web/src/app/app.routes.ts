@@ -56,6 +56,13 @@ export const routes: Routes = [
     title: 'Sign in by email · Portcullis',
     loadComponent: () => import('./auth/magic-link').then((m) => m.MagicLink),
   },
+  // Where /api/oauth/authorize sends a relying party's browser: open to anyone, since the page
+  // itself sends a visitor who is not signed in (or must sign in afresh) to login and back.
+  {
+    path: 'oauth/consent',
+    title: 'Allow access · Portcullis',
+    loadComponent: () => import('./oauth/consent').then((m) => m.Consent),
+  },
   {
     path: 'profile',
     title: 'Profile · Portcullis',
@@ -88,6 +95,12 @@ export const routes: Routes = [
     title: 'Manage users · Portcullis',
     canActivate: [adminGuard],
     loadComponent: () => import('./admin/admin-page').then((m) => m.AdminPage),
+  },
+  {
+    path: 'admin/clients',
+    title: 'OpenID Connect clients · Portcullis',
+    canActivate: [adminGuard],
+    loadComponent: () => import('./admin/clients-page').then((m) => m.ClientsPage),
   },
   {
     path: 'forbidden',

@@ -7,6 +7,8 @@ import { MailPolicy, MfaChallenge } from '../core/api.models';
 import { AuthService, isMfaChallenge } from '../core/auth.service';
 import { SESSION_ENDED } from '../core/credentials.interceptor';
 import { errorMessage } from '../core/errors';
+import { REAUTH_REASON } from '../core/oauth.service';
+import { safeReturnUrl } from '../core/return-url';
 import { passkeyErrorMessage, passkeysSupported } from '../core/webauthn';
 import { SecondFactor } from './second-factor';
 
@@ -25,9 +27,12 @@ export class Login {
   private readonly auth = inject(AuthService);
   private readonly router = inject(Router);
 
-  /** `?reason=ended` after a 401, `?reason=signedout` after signing out. */
+  /**
+   * `?reason=ended` after a 401, `?reason=signedout` after signing out, `?reason=reauth` when
+   * an application asked for a fresh sign-in (the consent page signed the user out first).
+   */
   readonly reason = input<string>();
-  /** Where to go once signed in (set by the route guards). */
+  /** Where to go once signed in (set by the route guards and the consent page). */
   readonly returnUrl = input<string>();
 
   protected readonly notice = computed(() => {
@@ -36,6 +41,8 @@ export class Login {
         return 'Your session has ended. Please sign in again.';
       case 'signedout':
         return "You've been signed out.";
+      case REAUTH_REASON:
+        return 'Please sign in again to continue to the application.';
       default:
         return '';
     }
@@ -110,12 +117,12 @@ export class Login {
     }
   }
 
-  /** Signed in: where the guard wanted to go, or the profile. */
+  /**
+   * Signed in (after the second step too): where the guard or the consent page wanted to go
+   * when that is a page of this app (`safeReturnUrl`), otherwise the profile.
+   */
   protected async proceed(): Promise<void> {
-    const target = this.returnUrl();
-    await this.router.navigateByUrl(
-      target && target.startsWith('/') && !target.startsWith('//') ? target : '/profile',
-    );
+    await this.router.navigateByUrl(safeReturnUrl(this.returnUrl()) ?? '/profile');
   }
 
   /** The second step ended without a sign-in: back to the password, with why. */

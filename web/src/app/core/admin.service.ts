@@ -3,6 +3,7 @@ import { Injectable, inject } from '@angular/core';
 import { Observable, map } from 'rxjs';
 
 import { AdminUser, AuditEntry, MessageBody, Page } from './api.models';
+import { CreatedOAuthClient, NewOAuthClient, OAuthClient } from './oauth-api';
 
 export interface UserChange {
   /** Role names as in sign-up: `user`, `moderator`, `admin`. */
@@ -10,7 +11,7 @@ export interface UserChange {
   disabled?: boolean;
 }
 
-/** The admin API: users and the audit log. */
+/** The admin API: users, the audit log and the OpenID Connect clients. */
 @Injectable({ providedIn: 'root' })
 export class AdminService {
   private readonly http = inject(HttpClient);
@@ -44,5 +45,19 @@ export class AdminService {
     return this.http
       .get<{ items: AuditEntry[] }>('/api/admin/audit', { params })
       .pipe(map((body) => body.items));
+  }
+
+  /** The registered OpenID Connect clients (relying parties). */
+  clients(): Observable<OAuthClient[]> {
+    return this.http.get<OAuthClient[]>('/api/admin/clients');
+  }
+
+  /** Registers a client; a confidential one's answer carries its secret, this once. */
+  createClient(client: NewOAuthClient): Observable<CreatedOAuthClient> {
+    return this.http.post<CreatedOAuthClient>('/api/admin/clients', client);
+  }
+
+  removeClient(clientId: string): Observable<void> {
+    return this.http.delete<void>(`/api/admin/clients/${encodeURIComponent(clientId)}`);
   }
 }

@@ -1,0 +1,272 @@
+// The OpenID Connect provider in the browser: an admin registers a confidential client in the
+// admin UI (its secret shown once); a relying party's authorization request (PKCE S256) sends
+// a signed-out user through the login page to the consent page and, on Allow, to the
+// redirect URI with `code` and `state` (a small Node server stands in for the application,
+// which then redeems the code); the profile's "Connected apps" card lists the client and
+// revoking takes it away. Also: prompt=login signs a signed-in user out first, a used
+// request says it has expired, Deny goes back with access_denied, and the admin deletes the
+// client.
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import { after, before, describe, test } from 'node:test';
+
+import {
+  ADMIN,
+  PASSWORD,
+  assertHttpOnlySession,
+  assertNoTokenVisible,
+  expectText,
+  newPage,
+  screenshot,
+  signIn,
+  startBrowser,
+  startServer,
+} from './harness.mjs';
+
+const EXPIRED =
+  'This sign-in request has expired or was already used. Go back to the application and try again.';
+
+/** The application's side: a server on a free loopback port that records what reaches /cb. */
+async function startRelyingParty() {
+  const received = [];
+  const waiting = [];
+  const server = createServer((req, res) => {
+    const url = new URL(req.url, 'http://127.0.0.1');
+    if (url.pathname === '/cb') {
+      received.push(url);
+      for (const wake of waiting.splice(0)) wake();
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end('<!doctype html><title>Relying party</title><p id="rp">Back at the application.</p>');
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address();
+  return {
+    redirectUri: `http://127.0.0.1:${port}/cb`,
+    received,
+    /** The `count`-th callback the application received. */
+    async callback(count, timeout = 10_000) {
+      const end = Date.now() + timeout;
+      while (received.length < count) {
+        if (Date.now() > end) assert.fail(`the application received ${received.length} callbacks, not ${count}`);
+        await new Promise((wake) => {
+          waiting.push(wake);
+          setTimeout(wake, 200);
+        });
+      }
+      return received[count - 1];
+    },
+    stop: () => new Promise((ok) => server.close(ok)),
+  };
+}
+
+/** A PKCE pair (RFC 7636): a random verifier and its S256 challenge. */
+function pkce() {
+  const verifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  return { verifier, challenge };
+}
+
+function authorizeUrl(server, clientId, redirectUri, challenge, extra = {}) {
+  const params = new URLSearchParams({
+    response_type: 'code',
+    client_id: clientId,
+    redirect_uri: redirectUri,
+    scope: 'openid profile',
+    state: 'xyz',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    ...extra,
+  });
+  return `${server.url}/api/oauth/authorize?${params}`;
+}
+
+/** The login page's form, filled in and sent (it then goes wherever its returnUrl says). */
+async function logInOnLoginPage(page, username, password = PASSWORD) {
+  await page.locator('#login-username').waitFor();
+  await page.fill('#login-username', username);
+  await page.fill('#login-password', password);
+  await page.click('button[type="submit"]');
+}
+
+async function consentScopes(page) {
+  return (await page.locator('[data-testid="consent-scope"]').allTextContents()).map((t) => t.trim());
+}
+
+async function openClients(page, server) {
+  await signIn(page, server, ADMIN.username, ADMIN.password);
+  await page.click('text=Manage users');
+  await page.waitForURL(/\/admin\/users$/);
+  await page.click('[data-testid="admin-tab-clients"]');
+  await page.waitForURL(/\/admin\/clients$/);
+  await page.locator('[data-testid="client-form"]').waitFor();
+}
+
+describe('OpenID Connect', () => {
+  let server;
+  let browser;
+  let rp;
+  let admin;
+  let client;
+
+  before(async () => {
+    server = await startServer({ PORTCULLIS_TOKEN_DELIVERY: 'cookie' });
+    browser = await startBrowser();
+    rp = await startRelyingParty();
+  });
+  after(async () => {
+    await browser?.close();
+    await rp?.stop();
+    await server?.stop();
+  });
+
+  test('an admin registers a confidential client: the secret is shown once', async () => {
+    admin = await newPage(browser);
+    await openClients(admin, server);
+    await admin.fill('#client-name', 'E2E Notes');
+    await admin.fill('#client-redirect-uris', `${rp.redirectUri}\n`);
+    await admin.fill('#client-logout-uris', `http://127.0.0.1:${new URL(rp.redirectUri).port}/`);
+    for (const scope of ['openid', 'profile', 'email', 'roles', 'offline_access']) {
+      assert.equal(await admin.isChecked(`#client-scope-${scope}`), true, `${scope} is checked by default`);
+    }
+    assert.equal(await admin.isChecked('#client-public'), false);
+    await admin.click('[data-testid="create-client"]');
+    await admin.locator('[data-testid="client-secret"]').waitFor();
+    assert.match(await admin.locator('[data-testid="client-created"]').textContent(), /It will not be shown again/);
+    client = {
+      id: (await admin.locator('[data-testid="created-client-id"]').textContent()).trim(),
+      secret: (await admin.locator('[data-testid="client-secret"]').textContent()).trim(),
+    };
+    assert.ok(client.id && client.secret, 'a client id and a secret');
+    await expectText(admin, `tr[data-client-id="${client.id}"] [data-testid="client-type"]`, 'Confidential');
+    await screenshot(admin, 'oidc-client-created');
+
+    // Once dismissed (or after a reload) the secret is nowhere on the page.
+    await admin.click('[data-testid="dismiss-secret"]');
+    await admin.reload();
+    await admin.locator(`tr[data-client-id="${client.id}"]`).waitFor();
+    assert.doesNotMatch(await admin.locator('body').textContent(), new RegExp(client.secret));
+    await assertNoTokenVisible(admin);
+  });
+
+  test('a server validation error is shown as the server says it', async () => {
+    await admin.fill('#client-name', 'Plain http');
+    await admin.fill('#client-redirect-uris', 'http://app.example/cb');
+    await admin.click('[data-testid="create-client"]');
+    await admin.locator('[data-testid="client-create-error"]').waitFor();
+    assert.match(await admin.locator('[data-testid="client-create-error"]').textContent(), /http/);
+    assert.equal(await admin.locator('tr[data-client-id]').count(), 1, 'nothing was created');
+  });
+
+  test('signed out: authorize → login → consent → Allow → the redirect URI with code and state', async () => {
+    assert.ok(client, 'the client of the first test');
+    await server.signUp('olivia');
+    const page = await newPage(browser);
+    const { verifier, challenge } = pkce();
+
+    await page.goto(authorizeUrl(server, client.id, rp.redirectUri, challenge));
+    await page.waitForURL(/\/login\?/);
+    const returnUrl = new URL(page.url()).searchParams.get('returnUrl');
+    assert.match(returnUrl, /^\/oauth\/consent\?request=[^&]+/, 'the login page brings the user back to the consent');
+    await logInOnLoginPage(page, 'olivia');
+
+    await page.waitForURL(/\/oauth\/consent\?request=/);
+    await expectText(page, '[data-testid="consent-title"]', 'E2E Notes wants to use your Portcullis account');
+    await expectText(page, '[data-testid="consent-username"]', 'olivia');
+    assert.deepEqual(await consentScopes(page), ['Know who you are (your account id)', 'Your username']);
+    await assertHttpOnlySession(page);
+    await assertNoTokenVisible(page);
+    await screenshot(page, 'oidc-consent');
+    const consentUrl = page.url();
+
+    await page.click('[data-testid="consent-allow"]');
+    const callback = await rp.callback(1);
+    await page.waitForURL((url) => url.href.startsWith(rp.redirectUri));
+    assert.ok(callback.searchParams.get('code'), `a code in ${callback}`);
+    assert.equal(callback.searchParams.get('state'), 'xyz');
+    assert.equal(callback.searchParams.get('error'), null);
+    assert.equal(new URL(page.url()).searchParams.get('code'), callback.searchParams.get('code'));
+
+    // The application redeems the code with its secret and the PKCE verifier.
+    const redeemed = await fetch(`${server.url.replace('localhost', '127.0.0.1')}/api/oauth/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${encodeURIComponent(client.id)}:${encodeURIComponent(client.secret)}`).toString('base64')}`,
+      },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code: callback.searchParams.get('code'),
+        redirect_uri: rp.redirectUri,
+        code_verifier: verifier,
+      }),
+    });
+    const tokens = await redeemed.json();
+    assert.equal(redeemed.status, 200, `the token endpoint: ${JSON.stringify(tokens)}`);
+    assert.ok(tokens.id_token && tokens.access_token, 'an ID token and an access token');
+
+    // The request is spent: its consent page now says so.
+    await page.goto(consentUrl);
+    await expectText(page, '[data-testid="consent-expired"]', EXPIRED);
+    await assertNoTokenVisible(page);
+
+    // The profile lists the application; revoking (after a confirmation) takes it away.
+    await page.click('[data-testid="nav-profile"]');
+    await page.waitForURL(/\/profile$/);
+    const item = page.locator(`[data-testid="connected-app"][data-client-id="${client.id}"]`);
+    await item.waitFor();
+    await expectText(page, '[data-testid="connected-app-name"]', 'E2E Notes');
+    await screenshot(page, 'oidc-connected-apps');
+    await item.locator('[data-testid="connected-app-revoke"]').click();
+    assert.match(await item.locator('[data-testid="connected-app-confirm"]').textContent(), /signed out/);
+    await item.locator('[data-testid="connected-app-confirm-revoke"]').click();
+    await expectText(page, '[data-testid="connected-apps-empty"]', 'No applications have access to your account.');
+    await page.reload();
+    await expectText(page, '[data-testid="connected-apps-empty"]', 'No applications have access to your account.');
+    assert.equal(await page.locator('[data-testid="connected-app"]').count(), 0);
+    // Revoking also signed the application out: only this browser's session is left.
+    await page.locator('[data-testid="session"]').first().waitFor();
+    assert.equal(await page.locator('[data-testid="session"]').count(), 1, "the application's session ended too");
+
+    await assertNoTokenVisible(page);
+  });
+
+  test('prompt=login: a signed-in user is signed out, signs in again, and comes back to the consent', async () => {
+    await server.signUp('pablo');
+    const page = await newPage(browser);
+    await signIn(page, server, 'pablo');
+    const { challenge } = pkce();
+
+    await page.goto(authorizeUrl(server, client.id, rp.redirectUri, challenge, { prompt: 'login' }));
+    await page.waitForURL(/\/login\?/);
+    await expectText(page, '[data-testid="notice"]', 'Please sign in again to continue to the application.');
+    const cookies = (await page.context().cookies()).map((c) => c.name);
+    assert.ok(!cookies.includes('portcullis_access'), `signed out first: ${cookies.join(', ')}`);
+    await logInOnLoginPage(page, 'pablo');
+
+    await page.waitForURL(/\/oauth\/consent\?request=/);
+    await expectText(page, '[data-testid="consent-title"]', 'E2E Notes wants to use your Portcullis account');
+    await expectText(page, '[data-testid="consent-username"]', 'pablo');
+
+    // Deny: back at the application with access_denied, and no code.
+    const before = rp.received.length;
+    await page.click('[data-testid="consent-deny"]');
+    const callback = await rp.callback(before + 1);
+    assert.equal(callback.searchParams.get('error'), 'access_denied');
+    assert.equal(callback.searchParams.get('state'), 'xyz');
+    assert.equal(callback.searchParams.get('code'), null);
+  });
+
+  test('the admin deletes the client after a confirmation', async () => {
+    const row = admin.locator(`tr[data-client-id="${client.id}"]`);
+    await row.locator('[data-testid="delete-client"]').click();
+    await row.locator('[data-testid="confirm-delete-client"]').click();
+    await row.waitFor({ state: 'detached' });
+    await admin.reload();
+    await expectText(admin, '[data-testid="clients-empty"]', 'No clients yet.');
+    await assertNoTokenVisible(admin);
+  });
+});

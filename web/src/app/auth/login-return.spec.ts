@@ -1,0 +1,104 @@
+import { ComponentFixture, TestBed } from '@angular/core/testing';
+import { HttpTestingController } from '@angular/common/http/testing';
+import { Router } from '@angular/router';
+
+import { MfaChallenge } from '../core/api.models';
+import { ALICE, policyWith, setUpHttp } from '../../testing/http-testing';
+import { Login } from './login';
+
+/** Lets the page's promise chains finish, then renders. */
+async function settle(fixture: ComponentFixture<unknown>) {
+  for (let i = 0; i < 3; i++) {
+    await new Promise((done) => setTimeout(done));
+    await fixture.whenStable();
+  }
+}
+
+const el = (fixture: ComponentFixture<unknown>, selector: string) =>
+  fixture.nativeElement.querySelector(selector) as HTMLElement | null;
+
+async function type(fixture: ComponentFixture<unknown>, selector: string, value: string) {
+  const input = el(fixture, selector) as HTMLInputElement;
+  expect(input).not.toBeNull();
+  input.value = value;
+  input.dispatchEvent(new Event('input'));
+  await fixture.whenStable();
+}
+
+function submit(fixture: ComponentFixture<unknown>) {
+  (el(fixture, 'form') as HTMLFormElement).dispatchEvent(new Event('submit'));
+}
+
+const CONSENT = '/oauth/consent?request=req_abc&fresh=1';
+const CHALLENGE: MfaChallenge = {
+  mfaRequired: true,
+  mfaToken: 'm'.repeat(43),
+  methods: ['totp', 'recovery'],
+  expiresIn: 300,
+};
+
+describe('Login: the way back (returnUrl)', () => {
+  let http: HttpTestingController;
+  let router: Router;
+
+  beforeEach(() => {
+    ({ http, router } = setUpHttp());
+    vi.spyOn(router, 'navigateByUrl').mockResolvedValue(true);
+  });
+
+  afterEach(() => http.verify());
+
+  async function render(inputs: Record<string, string>) {
+    const fixture = TestBed.createComponent(Login);
+    for (const [name, value] of Object.entries(inputs)) fixture.componentRef.setInput(name, value);
+    http.expectOne('/api/auth/policy').flush(policyWith());
+    await fixture.whenStable();
+    return fixture;
+  }
+
+  async function signIn(fixture: ComponentFixture<unknown>, answer: object) {
+    await type(fixture, '#login-username', 'alice');
+    await type(fixture, '#login-password', 'secret-password');
+    submit(fixture);
+    http.expectOne('/api/auth/signin').flush(answer);
+    await settle(fixture);
+  }
+
+  it('after a password, goes back to the consent page it came from', async () => {
+    const fixture = await render({ returnUrl: CONSENT });
+    await signIn(fixture, { id: ALICE.id });
+    http.expectOne('/api/auth/me').flush(ALICE);
+    await settle(fixture);
+    expect(router.navigateByUrl).toHaveBeenCalledExactlyOnceWith(CONSENT);
+  });
+
+  it('after the second step too', async () => {
+    const fixture = await render({ returnUrl: CONSENT });
+    await signIn(fixture, CHALLENGE);
+    expect(router.navigateByUrl).not.toHaveBeenCalled();
+    await type(fixture, '#mfa-code', '123456');
+    submit(fixture);
+    http.expectOne('/api/auth/mfa/verify').flush({ id: ALICE.id });
+    await settle(fixture);
+    http.expectOne('/api/auth/me').flush(ALICE);
+    await settle(fixture);
+    expect(router.navigateByUrl).toHaveBeenCalledExactlyOnceWith(CONSENT);
+  });
+
+  for (const bad of ['//evil.example/cb', '/\\evil.example', 'https://evil.example/', 'javascript:alert(1)']) {
+    it(`a returnUrl of another site (${bad}) is ignored: the profile`, async () => {
+      const fixture = await render({ returnUrl: bad });
+      await signIn(fixture, { id: ALICE.id });
+      http.expectOne('/api/auth/me').flush(ALICE);
+      await settle(fixture);
+      expect(router.navigateByUrl).toHaveBeenCalledExactlyOnceWith('/profile');
+    });
+  }
+
+  it('says why when an application asked for a fresh sign-in (?reason=reauth)', async () => {
+    const fixture = await render({ reason: 'reauth', returnUrl: CONSENT });
+    expect(el(fixture, '[data-testid="notice"]')?.textContent?.trim()).toBe(
+      'Please sign in again to continue to the application.',
+    );
+  });
+});
