@@ -215,6 +215,10 @@ pub struct RequestBody {
     scopes: Vec<String>,
     /// The client asked for a fresh sign-in (`prompt=login`): sign out and in again first.
     sign_in_required: bool,
+    /// The signed-in user allowed these scopes to this client before: the page may answer
+    /// `{"approve": true}` without asking (a browser coming from another site brings no
+    /// cookies to the authorization endpoint, which then cannot tell).
+    already_allowed: bool,
 }
 
 /// What the consent page shows: who asks, for what.
@@ -244,6 +248,7 @@ async fn view_request(
         },
         scopes: view.scopes,
         sign_in_required: view.sign_in_required,
+        already_allowed: view.already_allowed,
     }))
 }
 

@@ -349,6 +349,10 @@ pub struct RequestView {
     pub client_name: String,
     pub scopes: Vec<String>,
     pub sign_in_required: bool,
+    /// The signed-in user allowed these scopes before (and no new consent was asked for):
+    /// the page need not ask again. The authorization endpoint cannot always tell, since a
+    /// browser arriving from another site does not send our SameSite=Strict cookies there.
+    pub already_allowed: bool,
 }
 
 async fn find_request(
@@ -378,7 +382,12 @@ pub async fn view_request(
         Some(b) => signed_in_after(p, b, pending.login_after).await?,
         None => pending.login_after.is_none(),
     };
+    let already_allowed = match browser {
+        Some(b) => ready_for_code(p, &pending, b).await?,
+        None => false,
+    };
     Ok(RequestView {
+        already_allowed,
         client_id: client.client_id,
         client_name: client.name,
         scopes: pending.scope.split(' ').map(String::from).collect(),

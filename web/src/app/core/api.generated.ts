@@ -1261,6 +1261,12 @@ export interface components {
             name?: string | null;
         };
         RequestBody: {
+            /**
+             * @description The signed-in user allowed these scopes to this client before: the page may answer
+             *     `{"approve": true}` without asking (a browser coming from another site brings no
+             *     cookies to the authorization endpoint, which then cannot tell).
+             */
+            alreadyAllowed: boolean;
             client: components["schemas"]["ClientSummary"];
             /** @description What the client asks for: `openid`, and any of `profile email roles offline_access`. */
             scopes: string[];

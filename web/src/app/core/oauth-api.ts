@@ -39,6 +39,12 @@ export interface OAuthRequestInfo {
   scopes: string[];
   /** The application asked for a fresh sign-in (`prompt=login`). */
   signInRequired: boolean;
+  /**
+   * The signed-in user allowed these scopes to this client before: the page continues
+   * without asking (the authorization endpoint cannot tell when the browser came from
+   * another site, which sends no SameSite=Strict cookies).
+   */
+  alreadyAllowed?: boolean;
 }
 
 /** `POST /api/oauth/requests/{token}` (with the session's cookies). */

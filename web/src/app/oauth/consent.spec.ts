@@ -220,6 +220,16 @@ describe('Consent', () => {
     expect(router.navigate).not.toHaveBeenCalled();
   });
 
+  it('alreadyAllowed: continues at once with {approve: true}, without asking again', async () => {
+    await ready({ ...REQUEST, alreadyAllowed: true });
+    const post = http.expectOne(REQUEST_URL);
+    expect(post.request.method).toBe('POST');
+    expect(post.request.body).toEqual({ approve: true });
+    post.flush({ redirectTo: 'http://127.0.0.1:9000/cb?code=abc&state=xyz' });
+    await new Promise((done) => setTimeout(done));
+    expect(assign).toHaveBeenCalledExactlyOnceWith('http://127.0.0.1:9000/cb?code=abc&state=xyz');
+  });
+
   it('Deny posts {approve: false} and goes where the answer says (the application, with an error)', async () => {
     const fixture = await ready();
     await click(fixture, 'consent-deny');

@@ -95,6 +95,9 @@ export class Consent implements OnInit {
     } else {
       this.info.set(info);
       this.state.set('ready');
+      if (info.alreadyAllowed) {
+        await this.decide(true);
+      }
     }
   }
 
