@@ -30,8 +30,9 @@ pub async fn ensure(
 ) -> Result<KeyRing, KeyStoreError> {
     let rows = signing_keys::live(db, now).await?;
     if !rows.iter().any(|r| r.alg == alg.name()) {
-        let retire_others = (!rows.is_empty()).then(|| now + retire_after(token_lifetime));
-        add(db, sealer, alg, now, now, retire_others).await?;
+        // Checked again under the turn: another node may be adding its first key now.
+        let row = new_row(sealer, alg, now, now)?;
+        signing_keys::insert_unless_live(db, &row, now, now + retire_after(token_lifetime)).await?;
     }
     load(db, sealer, now).await
 }
@@ -46,17 +47,10 @@ pub async fn rotate(
     token_lifetime: std::time::Duration,
 ) -> Result<(String, Millis), KeyStoreError> {
     let activates = now + PUBLISH_LEAD.as_millis() as Millis;
-    let kid = add(
-        db,
-        sealer,
-        alg,
-        now,
-        activates,
-        Some(activates + retire_after(token_lifetime)),
-    )
-    .await?;
+    let row = new_row(sealer, alg, now, activates)?;
+    signing_keys::rotate_to(db, &row, activates + retire_after(token_lifetime)).await?;
     signing_keys::purge(db, now).await?;
-    Ok((kid, activates))
+    Ok((row.kid, activates))
 }
 
 /// The live keys as a ring.
@@ -84,25 +78,21 @@ fn pair(sealer: &Sealer, row: &KeyRow) -> Result<KeyPair, KeyError> {
     )
 }
 
-async fn add(
-    db: &Db,
+fn new_row(
     sealer: &Sealer,
     alg: KeyAlg,
     now: Millis,
     activates_at: Millis,
-    retire_others_at: Option<Millis>,
-) -> Result<String, KeyStoreError> {
+) -> Result<KeyRow, KeyError> {
     let (kid, der) = keys::generate(alg)?;
-    let row = KeyRow {
+    Ok(KeyRow {
         private_key: sealer.seal(&kid, &der)?,
-        kid: kid.clone(),
+        kid,
         alg: alg.name().to_string(),
         created_at: now,
         activates_at,
         retires_at: None,
-    };
-    signing_keys::insert(db, &row, retire_others_at).await?;
-    Ok(kid)
+    })
 }
 
 /// A key that stopped signing stays published while its last tokens live, and for a

@@ -419,7 +419,7 @@ fn migrations() -> Vec<Migration> {
             ],
         },
         Migration {
-            version: 9,
+            version: SIGNING_KEYS,
             steps: vec![
                 // Token signing keys (store/signing_keys.rs): published from
                 // `activates_at - lead` on, signing from `activates_at`, published until
@@ -515,6 +515,10 @@ fn builder(dialect: Dialect) -> &'static dyn SchemaBuilder {
         Dialect::Postgres => &PostgresQueryBuilder,
     }
 }
+
+/// The migration that made `signing_keys`: its ledger row is what nodes lock to take turns
+/// adding a key (store/signing_keys.rs), a row every migrated database has.
+pub const SIGNING_KEYS: i64 = 9;
 
 /// Any number chosen for this lock alone (PostgreSQL advisory locks share one key space
 /// per database).

@@ -12,7 +12,9 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyQueryResult};
 use sqlx::{Any, AnyPool, Executor};
 
-pub use migrations::{migrate, versions as migration_versions};
+pub use migrations::{
+    migrate, versions as migration_versions, SIGNING_KEYS as SIGNING_KEYS_MIGRATION,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dialect {

@@ -1,6 +1,6 @@
 //! Rows of `signing_keys`: the private key as `auth::keys::Sealer` stored it, and when the
 //! key signs and stops being published.
-use sqlx::Row;
+use sqlx::{Any, Row, Transaction};
 
 use crate::clock::Millis;
 use crate::db::{long_text, Db, DbError};
@@ -37,24 +37,67 @@ pub async fn live(db: &Db, now: Millis) -> Result<Vec<KeyRow>, DbError> {
         .map_err(DbError::from)
 }
 
-/// Adds a key; when `retire_others_at` is given, every other live key retires then, in the
-/// same transaction (a rotation).
-pub async fn insert(
+/// Adds `row` unless a key of its algorithm is live at `now` (a first start, or a changed
+/// algorithm); any other live key retires at `retire_others_at`. Nodes started together
+/// take turns, so the first adds its key and the rest find it: two first keys would leave
+/// each node checking only the tokens it signed. Returns whether `row` went in.
+pub async fn insert_unless_live(
     db: &Db,
     row: &KeyRow,
-    retire_others_at: Option<Millis>,
-) -> Result<(), DbError> {
+    now: Millis,
+    retire_others_at: Millis,
+) -> Result<bool, DbError> {
     let mut tx = db.pool.begin().await?;
-    if let Some(at) = retire_others_at {
-        let sql = db.sql(
-            "UPDATE signing_keys SET retires_at = ? WHERE retires_at IS NULL OR retires_at > ?",
-        );
-        sqlx::query(&sql)
-            .bind(at)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
+    take_turn(db, &mut tx).await?;
+    let sql = db.sql("SELECT alg FROM signing_keys WHERE retires_at IS NULL OR retires_at > ?");
+    let live: Vec<String> = sqlx::query_scalar(&sql)
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+    if live.contains(&row.alg) {
+        return Ok(false);
     }
+    if !live.is_empty() {
+        retire_all(db, &mut tx, retire_others_at).await?;
+    }
+    add(db, &mut tx, row).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Adds `row` and retires every other live key at `retire_others_at` (a rotation).
+pub async fn rotate_to(db: &Db, row: &KeyRow, retire_others_at: Millis) -> Result<(), DbError> {
+    let mut tx = db.pool.begin().await?;
+    take_turn(db, &mut tx).await?;
+    retire_all(db, &mut tx, retire_others_at).await?;
+    add(db, &mut tx, row).await?;
+    Ok(tx.commit().await?)
+}
+
+/// Waits until no other transaction holds the turn, and holds it until `tx` ends. A write
+/// to one ledger row works alike everywhere: a row lock on MySQL and PostgreSQL, the
+/// database's one write lock on SQLite.
+async fn take_turn(db: &Db, tx: &mut Transaction<'_, Any>) -> Result<(), DbError> {
+    let sql = db.sql("UPDATE schema_migrations SET applied_at = applied_at WHERE version = ?");
+    sqlx::query(&sql)
+        .bind(crate::db::SIGNING_KEYS_MIGRATION)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+async fn retire_all(db: &Db, tx: &mut Transaction<'_, Any>, at: Millis) -> Result<(), DbError> {
+    let sql =
+        db.sql("UPDATE signing_keys SET retires_at = ? WHERE retires_at IS NULL OR retires_at > ?");
+    sqlx::query(&sql)
+        .bind(at)
+        .bind(at)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+async fn add(db: &Db, tx: &mut Transaction<'_, Any>, row: &KeyRow) -> Result<(), DbError> {
     let sql = db.sql(
         "INSERT INTO signing_keys (kid, alg, private_key, created_at, activates_at, retires_at) \
          VALUES (?, ?, ?, ?, ?, ?)",
@@ -66,9 +109,9 @@ pub async fn insert(
         .bind(row.created_at)
         .bind(row.activates_at)
         .bind(row.retires_at)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-    Ok(tx.commit().await?)
+    Ok(())
 }
 
 /// Forgets keys retired before `before`.

@@ -51,10 +51,49 @@ through_database_and_redis!(
 );
 
 on_every_database!(
+    nodes_making_their_first_key_together_share_one,
     an_unreachable_redis_leaves_the_database_to_do_both_jobs,
     admins_on_two_nodes_cannot_remove_the_last_admin_together,
     a_redis_partition_still_ends_sessions_everywhere_within_a_second,
 );
+
+/// Nodes started together on an empty database each look for a signing key, find none and
+/// make one: they must take turns, or each would sign with a key the others never loaded
+/// (until their next reload) and refuse the others' tokens.
+async fn nodes_making_their_first_key_together_share_one(kind: DbKind) {
+    use portcullis::auth::{key_store, keys};
+    let db = TestDb::create(&kind).await;
+    let mut nodes = Vec::new();
+    for _ in 0..4 {
+        let node = portcullis::db::Db::connect(&db.url).await.expect("connect");
+        portcullis::db::migrate(&node).await.expect("migrate");
+        nodes.push(node);
+    }
+    let sealer = keys::Sealer::new(None);
+    let now = portcullis::clock::Clock::default().now_ms();
+    let rings = join_all(nodes.iter().map(|node| {
+        key_store::ensure(
+            node,
+            &sealer,
+            keys::KeyAlg::EdDSA,
+            now,
+            Duration::from_secs(900),
+        )
+    }))
+    .await;
+    let kids: Vec<Vec<String>> = rings
+        .into_iter()
+        .map(|ring| {
+            let ring = ring.expect("keys");
+            ring.keys().iter().map(|k| k.kid.clone()).collect()
+        })
+        .collect();
+    assert_eq!(kids[0].len(), 1, "one key made: {kids:?}");
+    assert!(
+        kids.iter().all(|k| *k == kids[0]),
+        "every node has it: {kids:?}"
+    );
+}
 
 async fn two_nodes(kind: DbKind, link: Link) -> (TestApp, TestApp) {
     two_nodes_with(kind, link, |_| {}).await
