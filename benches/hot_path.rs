@@ -78,6 +78,7 @@ fn cache_hits(c: &mut Criterion) {
         revoked: false,
     };
     let user = UserState {
+        username: "alice".into(),
         roles: [Role::User, Role::Moderator]
             .into_iter()
             .collect::<RoleSet>(),

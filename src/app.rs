@@ -27,6 +27,7 @@ use crate::mail::compose::Links;
 use crate::mail::{Outbox, Transport};
 use crate::redis_link::RedisLink;
 use crate::service::factors::Factors;
+use crate::service::oidc::Provider;
 use crate::service::signin::Rules;
 use crate::store;
 
@@ -41,6 +42,8 @@ pub struct Services {
     pub tokens: AccessTokens,
     /// Opens the signing keys read from the database (`auth::key_store`).
     pub sealer: Sealer,
+    /// Seals and opens TOTP secrets (`service::enrolment`, `service::mfa`).
+    pub totp_sealer: Sealer,
     /// Derives refresh-token successors (see `auth::refresh_token`).
     pub refresh_key: Vec<u8>,
     pub hasher: Arc<PasswordHasher>,
@@ -105,6 +108,10 @@ fn relying_party(settings: &Settings) -> anyhow::Result<(String, Option<RelyingP
 
 /// The sealer of signing keys, from `PORTCULLIS_KEY_ENCRYPTION_KEY`.
 pub fn sealer(settings: &Settings) -> anyhow::Result<Sealer> {
+    Ok(Sealer::new(key_encryption_key(settings)?.as_deref()))
+}
+
+fn key_encryption_key(settings: &Settings) -> anyhow::Result<Option<String>> {
     let secret = settings
         .key_encryption_key
         .as_ref()
@@ -113,7 +120,7 @@ pub fn sealer(settings: &Settings) -> anyhow::Result<Sealer> {
     if let Some(secret) = &secret {
         signing_key::check_named("PORTCULLIS_KEY_ENCRYPTION_KEY", secret)?;
     }
-    Ok(Sealer::new(secret.as_deref()))
+    Ok(secret)
 }
 
 fn mail(settings: &Settings) -> anyhow::Result<Option<Mail>> {
@@ -197,6 +204,15 @@ impl AppState {
         }
     }
 
+    /// The OpenID Connect provider's components (`service::oidc`).
+    pub fn provider(&self) -> Provider<'_> {
+        Provider {
+            sessions: self.sessions(),
+            cache: &self.cache,
+            issuer: self.tokens.oidc_issuer(),
+        }
+    }
+
     /// The second factors' components (`service::mfa`), with passkeys if they are on.
     pub fn factors(&self) -> Factors<'_> {
         Factors {
@@ -205,6 +221,7 @@ impl AppState {
             hasher: &self.hasher,
             throttle: &self.throttle,
             issuer: &self.rp_id,
+            totp_sealer: &self.totp_sealer,
         }
     }
 
@@ -266,6 +283,7 @@ impl AppState {
         Ok(AppState(Arc::new(Services {
             tokens,
             sealer,
+            totp_sealer: Sealer::for_totp(key_encryption_key(&settings)?.as_deref()),
             refresh_key,
             hasher: Arc::new(hasher),
             cache: SessionCache::default(),

@@ -59,8 +59,8 @@ pub struct Settings {
     #[arg(long, env = "PORTCULLIS_ACCESS_TOKEN_ALG", default_value = "EdDSA", value_parser = parse_token_alg, global = true)]
     pub access_token_alg: TokenAlg,
 
-    /// Seals the signing keys kept in the database (AES-256-GCM); at least 32 bytes.
-    /// Unset, they are stored unsealed and the database is what guards them.
+    /// Seals the signing keys and TOTP secrets kept in the database (AES-256-GCM); at
+    /// least 32 bytes. Unset, they are stored unsealed and the database is what guards them.
     #[arg(
         long,
         env = "PORTCULLIS_KEY_ENCRYPTION_KEY",

@@ -118,10 +118,14 @@ async fn reload_keys(state: AppState, mut stop: tokio::sync::watch::Receiver<boo
             _ = ticker.tick() => {}
             _ = stop.wait_for(|s| *s) => return,
         }
-        match key_store::load(&state.db, &state.sealer, state.clock.now_ms()).await {
+        let current = state.tokens.ring();
+        match key_store::reload(&state.db, &state.sealer, state.clock.now_ms(), &current).await {
+            Ok(None) => {}
             // An empty ring would leave nothing to sign with: keep what we have.
-            Ok(ring) if !ring.keys().is_empty() => state.tokens.replace_ring(ring),
-            Ok(_) => tracing::warn!("no live signing key in the database; keeping the loaded ones"),
+            Ok(Some(ring)) if !ring.keys().is_empty() => state.tokens.replace_ring(ring),
+            Ok(Some(_)) => {
+                tracing::warn!("no live signing key in the database; keeping the loaded ones")
+            }
             Err(e) => tracing::warn!(error = %e, "reloading the signing keys"),
         }
     }

@@ -15,7 +15,7 @@ use base64::Engine;
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::keys::KeyRing;
+use crate::auth::keys::{KeyAlg, KeyRing};
 
 /// Clock skew tolerated on `exp`, `nbf` and `iat`; docs/API.md allows at most 30 s.
 pub const LEEWAY_SECS: u64 = 10;
@@ -218,6 +218,17 @@ impl AccessTokens {
         typ: &str,
         now_secs: i64,
     ) -> Result<String, jsonwebtoken::errors::Error> {
+        self.sign_with(typ, now_secs, |_| claims)
+    }
+
+    /// Signs the claims `make` builds for the signing key's algorithm: an ID token's
+    /// `at_hash` depends on it, and the ring may change between two reads of it.
+    pub fn sign_with<T: Serialize>(
+        &self,
+        typ: &str,
+        now_secs: i64,
+        make: impl FnOnce(KeyAlg) -> T,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
         let ring = self.ring();
         let key = ring
             .signing(now_secs)
@@ -225,7 +236,7 @@ impl AccessTokens {
         let mut header = Header::new(key.alg.jwt());
         header.typ = Some(typ.to_string());
         header.kid = Some(key.kid.clone());
-        encode(&header, claims, &key.encoding)
+        encode(&header, &make(key.alg), &key.encoding)
     }
 
     fn expiry(&self, now_secs: i64, session_ends_secs: i64) -> i64 {

@@ -56,6 +56,34 @@ pub async fn rotate(
 /// The live keys as a ring.
 pub async fn load(db: &Db, sealer: &Sealer, now: Millis) -> Result<KeyRing, KeyStoreError> {
     let rows = signing_keys::live(db, now).await?;
+    ring_of(sealer, &rows)
+}
+
+/// The live keys as a ring unless they are those `current` holds, with the same times:
+/// the periodic reload opens no sealed key when nothing changed.
+pub async fn reload(
+    db: &Db,
+    sealer: &Sealer,
+    now: Millis,
+    current: &KeyRing,
+) -> Result<Option<KeyRing>, KeyStoreError> {
+    let rows = signing_keys::live(db, now).await?;
+    let held = current.keys();
+    let unchanged = rows.len() == held.len()
+        && rows.iter().all(|row| {
+            held.iter().any(|key| {
+                key.kid == row.kid
+                    && key.activates_at == row.activates_at / 1000
+                    && key.retires_at == row.retires_at.map(|at| at / 1000)
+            })
+        });
+    if unchanged {
+        return Ok(None);
+    }
+    ring_of(sealer, &rows).map(Some)
+}
+
+fn ring_of(sealer: &Sealer, rows: &[KeyRow]) -> Result<KeyRing, KeyStoreError> {
     let pairs = rows
         .iter()
         .map(|row| pair(sealer, row))

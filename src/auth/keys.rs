@@ -65,10 +65,11 @@ impl FromStr for KeyAlg {
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    #[error("signing key {kid}: {reason}")]
+    /// `kid`: the key's, or what else the sealed value belongs to.
+    #[error("sealed value {kid}: {reason}")]
     Unusable { kid: String, reason: String },
     #[error(
-        "signing key {0} is sealed and PORTCULLIS_KEY_ENCRYPTION_KEY is unset or not the key it was sealed with"
+        "{0} is sealed and PORTCULLIS_KEY_ENCRYPTION_KEY is unset or not the key it was sealed with"
     )]
     Sealed(String),
     #[error("generating a key: {0}")]
@@ -221,9 +222,10 @@ fn thumbprint(jwk: &serde_json::Value) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
 }
 
-/// Seals private keys at rest with AES-256-GCM under a key derived from
-/// `PORTCULLIS_KEY_ENCRYPTION_KEY`, bound to the key's `kid`; without that setting they are
-/// stored as they are (the database is then what guards them).
+/// Seals secrets at rest with AES-256-GCM under a key derived from
+/// `PORTCULLIS_KEY_ENCRYPTION_KEY` for one purpose, each bound to what it belongs to (a key's
+/// `kid`, an account's TOTP app); without that setting they are stored as they are (the
+/// database is then what guards them).
 pub struct Sealer {
     key: Option<[u8; 32]>,
 }
@@ -232,11 +234,22 @@ const SEALED: &str = "aes256gcm:";
 const PLAIN: &str = "pkcs8:";
 
 impl Sealer {
+    /// The sealer of signing keys.
     pub fn new(secret: Option<&str>) -> Self {
+        Self::derived(b"portcullis signing keys v1\0", secret)
+    }
+
+    /// The sealer of TOTP secrets: a key of its own, so neither kind of value opens as the
+    /// other.
+    pub fn for_totp(secret: Option<&str>) -> Self {
+        Self::derived(b"portcullis totp secrets v1\0", secret)
+    }
+
+    fn derived(purpose: &[u8], secret: Option<&str>) -> Self {
         Self {
             key: secret.map(|s| {
                 let mut hasher = Sha256::new();
-                hasher.update(b"portcullis signing keys v1\0");
+                hasher.update(purpose);
                 hasher.update(s.as_bytes());
                 hasher.finalize().into()
             }),
@@ -244,43 +257,50 @@ impl Sealer {
     }
 
     pub fn seal(&self, kid: &str, der: &[u8]) -> Result<String, KeyError> {
-        let Some(key) = &self.key else {
-            return Ok(format!("{PLAIN}{}", STANDARD.encode(der)));
-        };
-        let mut nonce = [0u8; 12];
-        openssl::rand::rand_bytes(&mut nonce)?;
-        let mut tag = [0u8; 16];
-        let sealed = encrypt_aead(
-            Cipher::aes_256_gcm(),
-            key,
-            Some(&nonce),
-            kid.as_bytes(),
-            der,
-            &mut tag,
-        )?;
-        let mut out = nonce.to_vec();
-        out.extend_from_slice(&sealed);
-        out.extend_from_slice(&tag);
-        Ok(format!("{SEALED}{}", STANDARD.encode(out)))
+        match &self.key {
+            Some(key) => encrypt(key, kid, der),
+            None => Ok(format!("{PLAIN}{}", STANDARD.encode(der))),
+        }
     }
 
     pub fn open(&self, kid: &str, stored: &str) -> Result<Vec<u8>, KeyError> {
-        let unusable = |reason: &str| KeyError::Unusable {
-            kid: kid.to_string(),
-            reason: reason.to_string(),
-        };
         if let Some(plain) = stored.strip_prefix(PLAIN) {
-            return STANDARD.decode(plain).map_err(|_| unusable("not base64"));
+            return STANDARD
+                .decode(plain)
+                .map_err(|_| unusable(kid, "not base64"));
         }
         let sealed = stored
             .strip_prefix(SEALED)
-            .ok_or_else(|| unusable("unknown storage format"))?;
-        let key = self.key.ok_or_else(|| KeyError::Sealed(kid.to_string()))?;
+            .ok_or_else(|| unusable(kid, "unknown storage format"))?;
+        self.decrypt(kid, sealed)
+    }
+
+    /// Seals `text` bound to `context` when a key is set; keeps it as it is otherwise.
+    pub fn seal_text(&self, context: &str, text: &str) -> Result<String, KeyError> {
+        match &self.key {
+            Some(key) => encrypt(key, context, text.as_bytes()),
+            None => Ok(text.to_string()),
+        }
+    }
+
+    /// What `seal_text` stored. A value kept as it is (stored without a key, or before
+    /// sealing began) opens as itself; `text` must never start with the sealed prefix.
+    pub fn open_text(&self, context: &str, stored: &str) -> Result<String, KeyError> {
+        let Some(sealed) = stored.strip_prefix(SEALED) else {
+            return Ok(stored.to_string());
+        };
+        String::from_utf8(self.decrypt(context, sealed)?).map_err(|_| unusable(context, "not text"))
+    }
+
+    fn decrypt(&self, context: &str, sealed: &str) -> Result<Vec<u8>, KeyError> {
+        let key = self
+            .key
+            .ok_or_else(|| KeyError::Sealed(context.to_string()))?;
         let bytes = STANDARD
             .decode(sealed)
-            .map_err(|_| unusable("not base64"))?;
+            .map_err(|_| unusable(context, "not base64"))?;
         if bytes.len() < 12 + 16 {
-            return Err(unusable("too short"));
+            return Err(unusable(context, "too short"));
         }
         let (nonce, rest) = bytes.split_at(12);
         let (ciphertext, tag) = rest.split_at(rest.len() - 16);
@@ -288,11 +308,36 @@ impl Sealer {
             Cipher::aes_256_gcm(),
             &key,
             Some(nonce),
-            kid.as_bytes(),
+            context.as_bytes(),
             ciphertext,
             tag,
         )
-        .map_err(|_| KeyError::Sealed(kid.to_string()))
+        .map_err(|_| KeyError::Sealed(context.to_string()))
+    }
+}
+
+fn encrypt(key: &[u8; 32], context: &str, plain: &[u8]) -> Result<String, KeyError> {
+    let mut nonce = [0u8; 12];
+    openssl::rand::rand_bytes(&mut nonce)?;
+    let mut tag = [0u8; 16];
+    let sealed = encrypt_aead(
+        Cipher::aes_256_gcm(),
+        key,
+        Some(&nonce),
+        context.as_bytes(),
+        plain,
+        &mut tag,
+    )?;
+    let mut out = nonce.to_vec();
+    out.extend_from_slice(&sealed);
+    out.extend_from_slice(&tag);
+    Ok(format!("{SEALED}{}", STANDARD.encode(out)))
+}
+
+fn unusable(kid: &str, reason: &str) -> KeyError {
+    KeyError::Unusable {
+        kid: kid.to_string(),
+        reason: reason.to_string(),
     }
 }
 
@@ -403,6 +448,26 @@ mod tests {
         // Without a sealing key, keys are kept plain and read back by anyone.
         let plain = Sealer::new(None).seal("kid-1", b"private bytes").unwrap();
         assert_eq!(sealer.open("kid-1", &plain).unwrap(), b"private bytes");
+    }
+
+    #[test]
+    fn totp_secrets_seal_under_a_key_of_their_own() {
+        let kek = Some("a key-encryption key of enough length!");
+        let totp = Sealer::for_totp(kek);
+        let secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+        let sealed = totp.seal_text("totp:7", secret).unwrap();
+        assert!(sealed.starts_with(SEALED) && !sealed.contains(secret));
+        assert!(sealed.len() <= 255, "fits the column: {}", sealed.len());
+        assert_eq!(totp.open_text("totp:7", &sealed).unwrap(), secret);
+        // Bound to its account, and not a signing key's sealer.
+        assert!(totp.open_text("totp:8", &sealed).is_err());
+        assert!(Sealer::new(kek).open_text("totp:7", &sealed).is_err());
+        assert!(Sealer::for_totp(None).open_text("totp:7", &sealed).is_err());
+        // Stored as it is without a key, and such a value (or one from before sealing)
+        // still opens once a key is set.
+        let kept = Sealer::for_totp(None).seal_text("totp:7", secret).unwrap();
+        assert_eq!(kept, secret);
+        assert_eq!(totp.open_text("totp:7", &kept).unwrap(), secret);
     }
 
     #[test]

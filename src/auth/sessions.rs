@@ -7,7 +7,7 @@ use crate::auth::notify::Notifier;
 use crate::auth::refresh_token;
 use crate::clock::Clock;
 use crate::db::{Db, DbError};
-use crate::domain::SigninMethod;
+use crate::domain::{SecondFactor, SigninMethod};
 pub use crate::store::sessions::ClientGrant;
 use crate::store::{self, sessions::RefreshRecord};
 
@@ -71,7 +71,18 @@ pub async fn open(
     user_agent: Option<&str>,
     ip: &str,
 ) -> anyhow::Result<Issued> {
-    open_with(s, user_id, method, user_agent, ip, None).await
+    open_with(s, user_id, (method, None), user_agent, ip, None).await
+}
+
+/// Opens the session of a sign-in that took a second step, recording which factor.
+pub async fn open_after_second_step(
+    s: &Sessions<'_>,
+    user_id: i64,
+    how: (SigninMethod, SecondFactor),
+    user_agent: Option<&str>,
+    ip: &str,
+) -> anyhow::Result<Issued> {
+    open_with(s, user_id, (how.0, Some(how.1)), user_agent, ip, None).await
 }
 
 /// Opens the session of an OpenID Connect client's grant: its tokens are the client's
@@ -84,13 +95,13 @@ pub async fn open_for_client(
     ip: &str,
     grant: ClientGrant<'_>,
 ) -> anyhow::Result<Issued> {
-    open_with(s, user_id, method, user_agent, ip, Some(grant)).await
+    open_with(s, user_id, (method, None), user_agent, ip, Some(grant)).await
 }
 
 async fn open_with(
     s: &Sessions<'_>,
     user_id: i64,
-    method: SigninMethod,
+    (method, second_factor): (SigninMethod, Option<SecondFactor>),
     user_agent: Option<&str>,
     ip: &str,
     grant: Option<ClientGrant<'_>>,
@@ -105,6 +116,7 @@ async fn open_with(
             id: &session_id,
             user_id,
             method,
+            second_factor,
             expires_at,
             user_agent: user_agent.map(|ua| truncate(ua, 512)),
             ip: Some(ip),

@@ -505,6 +505,30 @@ fn migrations() -> Vec<Migration> {
                 index("sessions", &["client_id"], false),
             ],
         },
+        Migration {
+            version: 10,
+            steps: vec![
+                // The second factor a password or sign-in link sign-in completed with
+                // (`totp`, `recovery_code`, `passkey`), for the ID token's `amr` and `acr`;
+                // NULL when there was none.
+                Step::Alter(
+                    Table::alter()
+                        .table(name("sessions"))
+                        .add_column(text_null("second_factor", 16))
+                        .to_owned(),
+                ),
+                // Room for a TOTP secret sealed with the key-encryption key (auth/keys.rs
+                // `Sealer::seal_text`); SQLite does not hold text to its declared length.
+                Step::Only(
+                    Dialect::MySql,
+                    "ALTER TABLE totp_secrets MODIFY secret VARCHAR(255) NOT NULL",
+                ),
+                Step::Only(
+                    Dialect::Postgres,
+                    "ALTER TABLE totp_secrets ALTER COLUMN secret TYPE VARCHAR(255)",
+                ),
+            ],
+        },
     ]
 }
 

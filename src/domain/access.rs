@@ -1,5 +1,7 @@
 //! What decides whether a signed access token still grants access: the state of its
 //! session and of its user, as the store reads them and the session cache keeps them.
+use std::sync::Arc;
+
 use crate::clock::Millis;
 use crate::domain::RoleSet;
 
@@ -13,8 +15,41 @@ pub struct SessionState {
 /// `None` where a `UserState` is expected means the user no longer exists.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UserState {
+    /// Never changes once chosen; forward authentication and introspection name the user.
+    pub username: Arc<str>,
     pub roles: RoleSet,
     pub disabled: bool,
+}
+
+/// What completed a sign-in's second step, as the session records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecondFactor {
+    Totp,
+    RecoveryCode,
+    Passkey,
+}
+
+impl SecondFactor {
+    pub const ALL: [SecondFactor; 3] = [
+        SecondFactor::Totp,
+        SecondFactor::RecoveryCode,
+        SecondFactor::Passkey,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SecondFactor::Totp => "totp",
+            SecondFactor::RecoveryCode => "recovery_code",
+            SecondFactor::Passkey => "passkey",
+        }
+    }
+
+    /// A stored name; `None` for none, and for a name this build does not know.
+    pub fn from_stored(name: Option<&str>) -> Option<Self> {
+        SecondFactor::ALL
+            .into_iter()
+            .find(|f| Some(f.name()) == name)
+    }
 }
 
 /// How a session was signed in, as the session list shows it.

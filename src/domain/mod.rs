@@ -7,7 +7,7 @@ mod password;
 mod roles;
 mod username;
 
-pub use access::{SessionState, SigninMethod, UserState};
+pub use access::{SecondFactor, SessionState, SigninMethod, UserState};
 pub use email::Email;
 pub use password::{NewPassword, PasswordPolicy, PasswordRejection};
 pub use roles::{Role, RoleSet};

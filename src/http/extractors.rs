@@ -14,6 +14,7 @@ use crate::http::error::ApiError;
 #[derive(Clone, Debug)]
 pub struct AuthUser {
     pub id: i64,
+    pub username: std::sync::Arc<str>,
     pub session_id: String,
     pub roles: RoleSet,
 }
@@ -108,6 +109,7 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<AuthUser, A
     match user {
         Some(u) if !u.disabled => Ok(AuthUser {
             id: claims.id,
+            username: u.username,
             session_id: claims.sid.clone(),
             roles: u.roles,
         }),

@@ -1,7 +1,7 @@
 //! Forward authentication for reverse proxies (issue 15): nginx `auth_request`, Traefik
 //! `forwardAuth` or Caddy `forward_auth` ask `GET /api/auth/forward` with the browser's
 //! cookies (or its Authorization header) before they let a request through to an app.
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -43,7 +43,6 @@ fn allows(roles: RoleSet, required: Role) -> bool {
               (status = 503, description = "the database is unreachable; see Retry-After", body = ErrorBody)),
     security(("bearer" = []), ("cookie" = [])))]
 async fn forward(
-    State(state): State<AppState>,
     query: Result<Query<ForwardQuery>, axum::extract::rejection::QueryRejection>,
     user: AuthUser,
 ) -> Result<HeaderMap, ApiError> {
@@ -62,10 +61,6 @@ async fn forward(
             ));
         }
     }
-    // The username is not in the token or the session cache: one lookup, on this route only.
-    let account = crate::store::users::find_by_id(&state.db, user.id)
-        .await?
-        .ok_or_else(ApiError::invalid_token)?;
     let roles: Vec<&str> = user.roles.iter().map(Role::name).collect();
     let mut headers = HeaderMap::new();
     let mut set = |name: &'static str, value: String| -> Result<(), ApiError> {
@@ -74,7 +69,7 @@ async fn forward(
         headers.insert(HeaderName::from_static(name), value);
         Ok(())
     };
-    set(USER_HEADER, account.username)?;
+    set(USER_HEADER, user.username.to_string())?;
     set(USER_ID_HEADER, user.id.to_string())?;
     set(ROLES_HEADER, roles.join(","))?;
     Ok(headers)

@@ -50,13 +50,16 @@ pub const REVOKE: &str = "/api/oauth/revoke";
 pub const INTROSPECT: &str = "/api/oauth/introspect";
 pub const LOGOUT: &str = "/api/oauth/logout";
 pub const JWKS: &str = "/.well-known/jwks.json";
+pub const DISCOVERY: &str = "/.well-known/openid-configuration";
 
-fn provider(state: &AppState) -> (AppState, String) {
-    (state.clone(), state.settings.public_base())
-}
+/// What a client running in a browser (a single-page app with a public client) calls by
+/// `fetch` from its own origin. None of them reads a cookie, so any origin may call them,
+/// without credentials (`http::router::cors_for`); the rest of the provider is navigation
+/// (authorize, logout), the web app's own calls, or for servers (introspection).
+pub const OPEN_TO_ANY_ORIGIN: [&str; 5] = [DISCOVERY, JWKS, TOKEN, USERINFO, REVOKE];
 
 /// The provider's metadata (OpenID Connect Discovery 1.0, RFC 8414).
-#[utoipa::path(get, path = "/.well-known/openid-configuration", tag = "openid",
+#[utoipa::path(get, path = DISCOVERY, tag = "openid",
     responses((status = 200, description = "the provider's metadata: issuer (PORTCULLIS_PUBLIC_URL), endpoints, algorithms, scopes, claims")))]
 async fn discovery(State(state): State<AppState>) -> Response {
     let issuer = state.settings.public_base();
@@ -150,11 +153,7 @@ async fn authorize(
     user: MaybeAuthUser,
 ) -> Result<Response, ApiError> {
     let Query(params) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let (state, issuer) = provider(&state);
-    let p = Provider {
-        sessions: state.sessions(),
-        issuer: &issuer,
-    };
+    let p = state.provider();
     match oidc::authorize(&p, params, browser(&user)).await {
         Ok(Next::ToClient(url)) => Ok(found(&url)),
         Ok(Next::ToConsent(token)) => Ok(found(&format!("{}?request={token}", oidc::CONSENT_PAGE))),
@@ -233,11 +232,7 @@ async fn view_request(
     user: MaybeAuthUser,
 ) -> Result<ApiJson<RequestBody>, ApiError> {
     let Path(token) = path.map_err(|_| page_error(OidcError::UnknownRequest))?;
-    let (state, issuer) = provider(&state);
-    let p = Provider {
-        sessions: state.sessions(),
-        issuer: &issuer,
-    };
+    let p = state.provider();
     let view = oidc::view_request(&p, &token, browser(&user).as_ref())
         .await
         .map_err(page_error)?;
@@ -285,11 +280,7 @@ async fn decide(
     ApiJson(body): ApiJson<DecisionRequest>,
 ) -> Result<ApiJson<DecisionBody>, ApiError> {
     let Path(token) = path.map_err(|_| page_error(OidcError::UnknownRequest))?;
-    let (state, issuer) = provider(&state);
-    let p = Provider {
-        sessions: state.sessions(),
-        issuer: &issuer,
-    };
+    let p = state.provider();
     let browser = Browser {
         user_id: user.id,
         session_id: user.session_id.clone(),
@@ -472,11 +463,7 @@ async fn token(
     form: Result<Form<TokenParams>, FormRejection>,
 ) -> Result<Response, OAuthError> {
     let Form(mut params) = form.map_err(form_error)?;
-    let (state, issuer) = provider(&state);
-    let p = Provider {
-        sessions: state.sessions(),
-        issuer: &issuer,
-    };
+    let p = state.provider();
     let client = authenticated_client(
         &p,
         &headers,
@@ -505,11 +492,7 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
 }
 
 async fn userinfo_with(state: &AppState, token: Option<String>) -> Response {
-    let (state, issuer) = provider(state);
-    let p = Provider {
-        sessions: state.sessions(),
-        issuer: &issuer,
-    };
+    let p = state.provider();
     let refused = |error: &'static str| {
         let mut response = (
             StatusCode::UNAUTHORIZED,
@@ -571,6 +554,21 @@ struct TokenForm {
     client_secret: Option<String>,
 }
 
+/// What revocation and introspection both begin with: the calling client, authenticated,
+/// and the token it asks about.
+async fn client_and_token(
+    p: &Provider<'_>,
+    headers: &HeaderMap,
+    form: Result<Form<TokenForm>, FormRejection>,
+) -> Result<(crate::store::oauth_clients::ClientRecord, String), OAuthError> {
+    let Form(form) = form.map_err(form_error)?;
+    let client = authenticated_client(p, headers, form.client_id, form.client_secret).await?;
+    let token = form
+        .token
+        .ok_or_else(|| OAuthError::new("invalid_request", "token is missing"))?;
+    Ok((client, token))
+}
+
 /// Token revocation (RFC 7009): ends the grant of a refresh or access token of the calling
 /// client. 200 whatever the token was, as the RFC asks.
 #[utoipa::path(post, path = "/api/oauth/revoke", tag = "openid",
@@ -584,16 +582,8 @@ async fn revoke(
     headers: HeaderMap,
     form: Result<Form<TokenForm>, FormRejection>,
 ) -> Result<StatusCode, OAuthError> {
-    let Form(form) = form.map_err(form_error)?;
-    let (state, issuer) = provider(&state);
-    let p = Provider {
-        sessions: state.sessions(),
-        issuer: &issuer,
-    };
-    let client = authenticated_client(&p, &headers, form.client_id, form.client_secret).await?;
-    let token = form
-        .token
-        .ok_or_else(|| OAuthError::new("invalid_request", "token is missing"))?;
+    let p = state.provider();
+    let (client, token) = client_and_token(&p, &headers, form).await?;
     oidc::revoke(&p, &client, &token).await?;
     Ok(StatusCode::OK)
 }
@@ -610,16 +600,8 @@ async fn introspect(
     headers: HeaderMap,
     form: Result<Form<TokenForm>, FormRejection>,
 ) -> Result<Response, OAuthError> {
-    let Form(form) = form.map_err(form_error)?;
-    let (state, issuer) = provider(&state);
-    let p = Provider {
-        sessions: state.sessions(),
-        issuer: &issuer,
-    };
-    let client = authenticated_client(&p, &headers, form.client_id, form.client_secret).await?;
-    let token = form
-        .token
-        .ok_or_else(|| OAuthError::new("invalid_request", "token is missing"))?;
+    let p = state.provider();
+    let (client, token) = client_and_token(&p, &headers, form).await?;
     Ok(ApiJson(oidc::introspect(&p, &client, &token).await?).into_response())
 }
 
@@ -657,11 +639,7 @@ async fn logout(
             "id_token_hint is required.",
         )
     })?;
-    let (app, issuer) = provider(&state);
-    let p = Provider {
-        sessions: app.sessions(),
-        issuer: &issuer,
-    };
+    let p = state.provider();
     let done = oidc::logout(
         &p,
         &hint,
@@ -674,8 +652,8 @@ async fn logout(
     // one the hint names); someone else's link cannot sign this browser out.
     let mut jar = jar;
     if let Some(u) = user.0.as_ref().filter(|u| Some(u.id) == done.user_id) {
-        crate::auth::sessions::end(&app.sessions(), &u.session_id).await?;
-        jar = cookies::add_to(jar, cookies::cleared(&app));
+        crate::auth::sessions::end(&state.sessions(), &u.session_id).await?;
+        jar = cookies::add_to(jar, cookies::cleared(&state));
     }
     Ok(match done.redirect {
         Some(url) => (jar, found(&url)).into_response(),
@@ -701,11 +679,7 @@ async fn list_consents(
     State(state): State<AppState>,
     user: AuthUser,
 ) -> Result<ApiJson<Vec<ConsentItem>>, ApiError> {
-    let (app, issuer) = provider(&state);
-    let p = Provider {
-        sessions: app.sessions(),
-        issuer: &issuer,
-    };
+    let p = state.provider();
     let list = oidc::consents(&p, user.id).await.map_err(page_error)?;
     Ok(ApiJson(
         list.into_iter()
@@ -733,11 +707,7 @@ async fn revoke_consent(
     user: AuthUser,
 ) -> Result<StatusCode, ApiError> {
     let Path(client_id) = path.map_err(|_| ApiError::not_found())?;
-    let (app, issuer) = provider(&state);
-    let p = Provider {
-        sessions: app.sessions(),
-        issuer: &issuer,
-    };
+    let p = state.provider();
     if oidc::revoke_consent(&p, user.id, &client_id)
         .await
         .map_err(page_error)?

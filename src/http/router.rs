@@ -4,9 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::State;
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::{middleware, Router};
+use tower::{Layer, ServiceExt};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -81,9 +83,11 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(mw::reject_oversized))
         .with_state(state.clone());
-    if !state.cors_origins.is_empty() {
-        app = app.layer(cors(&state.cors_origins));
-    }
+    let layers = Arc::new(CorsLayers {
+        first_party: (!state.cors_origins.is_empty()).then(|| cors(&state.cors_origins)),
+        any_origin: any_origin_cors(),
+    });
+    app = app.layer(middleware::from_fn_with_state(layers, cors_for));
     app.layer(
         TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             // The path only: a query string could carry anything, tokens included.
@@ -99,6 +103,51 @@ pub fn router(state: AppState) -> Router {
     .layer(CatchPanicLayer::custom(|_| {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "Internal server error.").into_response()
     }))
+}
+
+/// The two CORS policies: the configured origins, with credentials, for the API; any
+/// origin, without credentials, for `oidc_routes::OPEN_TO_ANY_ORIGIN`.
+struct CorsLayers {
+    first_party: Option<CorsLayer>,
+    any_origin: CorsLayer,
+}
+
+/// Applies the policy the path calls for (one only: two stacked CORS layers would answer
+/// a preflight with the outer one's and mix their headers).
+async fn cors_for(
+    State(layers): State<Arc<CorsLayers>>,
+    req: axum::extract::Request,
+    next: middleware::Next,
+) -> Response {
+    // tower-http answers every OPTIONS as a preflight; one without the preflight's header
+    // is a plain request, and gets the route's own answer (a JSON 405).
+    let cors_applies = req.method() != Method::OPTIONS
+        || req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    if !cors_applies {
+        return next.run(req).await;
+    }
+    let layer = if oidc_routes::OPEN_TO_ANY_ORIGIN.contains(&req.uri().path()) {
+        &layers.any_origin
+    } else {
+        match &layers.first_party {
+            Some(layer) => layer,
+            None => return next.run(req).await,
+        }
+    };
+    match layer.layer(next).oneshot(req).await {
+        Ok(response) => response.map(axum::body::Body::new),
+        Err(never) => match never {},
+    }
+}
+
+fn any_origin_cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(tower_http::cors::Any)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+        .max_age(Duration::from_secs(600))
 }
 
 fn cors(origins: &[String]) -> CorsLayer {

@@ -6,7 +6,9 @@ use secrecy::SecretString;
 
 use crate::audit::{self, Event};
 use crate::auth::totp;
-use crate::service::factors::{require_recent, FactorError, Factors};
+use crate::service::factors::{
+    open_totp_secret, require_recent, seal_totp_secret, FactorError, Factors,
+};
 use crate::service::mfa::{complete, failed_code, live_step};
 use crate::service::{account_throttle_key, Client, SignedIn};
 use crate::store::{self, mfa_tokens::MfaTokenRecord, users::UserRecord};
@@ -30,7 +32,8 @@ pub async fn totp_setup(f: &Factors<'_>, who: Enroller<'_>) -> Result<TotpSetup,
     let uri = totp::uri(&secret, f.issuer, &user.username)
         .ok_or_else(|| anyhow::anyhow!("a fresh TOTP secret did not decode"))?;
     let now = f.sessions.clock.now_ms();
-    if !store::totp::begin(f.sessions.db, user.id, &secret, now).await? {
+    let stored = seal_totp_secret(f, user.id, &secret)?;
+    if !store::totp::begin(f.sessions.db, user.id, &stored, now).await? {
         return Err(FactorError::TotpAlreadyEnabled);
     }
     Ok(TotpSetup { secret, uri })
@@ -81,7 +84,8 @@ pub async fn totp_confirm(
         Some(t) => t,
     };
     let entry = client.entry(Some(user.id), Some(user.id), Some(&user.username));
-    let Some(step) = totp::matching_step(&pending.secret, code.trim(), clock.now_secs()) else {
+    let secret = open_totp_secret(f, user.id, &pending.secret)?;
+    let Some(step) = totp::matching_step(&secret, code.trim(), clock.now_secs()) else {
         failed_code(f, &step_token, &user, client, &account_key).await?;
         audit::record(db, clock, Event::TotpEnabled, false, &entry).await;
         return Err(FactorError::SetupCodeInvalid);
@@ -97,7 +101,7 @@ pub async fn totp_confirm(
     f.throttle.record_success(&account_key).await?;
     audit::record(db, clock, Event::TotpEnabled, true, &entry).await;
     let signed_in = match step_token {
-        Some(record) => Some(complete(f, &record, user, client).await?),
+        Some(record) => Some(complete(f, &record, None, user, client).await?),
         None => None,
     };
     Ok(Confirmed {

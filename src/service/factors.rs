@@ -10,6 +10,7 @@ use secrecy::SecretString;
 use webauthn_rs::prelude::AuthenticationResult;
 
 use crate::audit::{self, Event};
+use crate::auth::keys::Sealer;
 use crate::auth::passkeys::{self as webauthn, PasskeyError, RelyingParty};
 use crate::auth::password::{HashError, PasswordHasher};
 use crate::auth::sessions::Sessions;
@@ -32,6 +33,24 @@ pub struct Factors<'a> {
     pub throttle: &'a Throttle,
     /// The name an app shows beside the codes (the relying party id).
     pub issuer: &'a str,
+    pub totp_sealer: &'a Sealer,
+}
+
+/// What a TOTP secret is sealed to: its account, so no row's secret opens as another's.
+fn totp_context(user_id: i64) -> String {
+    format!("totp:{user_id}")
+}
+
+/// The secret as `store::totp` keeps it: sealed when a key-encryption key is set.
+pub fn seal_totp_secret(f: &Factors<'_>, user_id: i64, secret: &str) -> anyhow::Result<String> {
+    Ok(f.totp_sealer.seal_text(&totp_context(user_id), secret)?)
+}
+
+/// The secret an app was given, from what `store::totp` keeps.
+pub fn open_totp_secret(f: &Factors<'_>, user_id: i64, stored: &str) -> anyhow::Result<String> {
+    f.totp_sealer
+        .open_text(&totp_context(user_id), stored)
+        .map_err(|e| anyhow::anyhow!("the TOTP secret of account {user_id}: {e}"))
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -10,8 +10,8 @@ use crate::auth::mfa_token;
 use crate::auth::passkeys::{self as webauthn, PasskeyError, CEREMONY_TTL};
 use crate::auth::sessions;
 use crate::auth::totp;
-use crate::domain::{RoleSet, SigninMethod};
-use crate::service::factors::{enrolled, record_use, FactorError, Factors};
+use crate::domain::{RoleSet, SecondFactor, SigninMethod};
+use crate::service::factors::{enrolled, open_totp_secret, record_use, FactorError, Factors};
 use crate::service::{account_throttle_key, Client, SignedIn};
 use crate::store::ceremonies::{self, NewCeremony, Purpose};
 use crate::store::{self, mfa_tokens, mfa_tokens::MfaTokenRecord, users::UserRecord};
@@ -127,10 +127,13 @@ pub(crate) async fn failed_code(
     Ok(())
 }
 
-/// Spends the second step's token and opens the session the sign-in was for.
+/// Spends the second step's token and opens the session the sign-in was for, recording
+/// the factor that completed it (none when the step enrolled one: the password alone
+/// proved who signs in).
 pub(crate) async fn complete(
     f: &Factors<'_>,
     record: &MfaTokenRecord,
+    factor: Option<SecondFactor>,
     user: UserRecord,
     client: Client<'_>,
 ) -> Result<SignedIn, FactorError> {
@@ -139,14 +142,14 @@ pub(crate) async fn complete(
     if !mfa_tokens::consume(db, record.id, now).await? {
         return Err(FactorError::TokenInvalid);
     }
-    let issued = sessions::open(
-        &f.sessions,
-        user.id,
-        record.method,
-        client.user_agent,
-        client.ip_text,
-    )
-    .await?;
+    let (ua, ip) = (client.user_agent, client.ip_text);
+    let issued = match factor {
+        Some(factor) => {
+            let how = (record.method, factor);
+            sessions::open_after_second_step(&f.sessions, user.id, how, ua, ip).await?
+        }
+        None => sessions::open(&f.sessions, user.id, record.method, ua, ip).await?,
+    };
     store::users::touch_signin(db, user.id, now).await?;
     let entry = client.entry(Some(user.id), Some(user.id), Some(&user.username));
     audit::record(db, clock, Event::Signin, true, &entry).await;
@@ -179,42 +182,52 @@ pub async fn verify(
     }
     let held = match proof {
         Proof::Code(code) => code_holds(f, &user, code.trim()).await?,
-        Proof::Passkey(credential) => passkey_holds(f, &user, credential, &entry).await?,
+        Proof::Passkey(credential) => passkey_holds(f, &user, credential, &entry)
+            .await?
+            .then_some(SecondFactor::Passkey),
     };
-    if !held {
+    let Some(factor) = held else {
         failed_code(f, &Some(record), &user, client, &account_key).await?;
         audit::record(db, clock, Event::MfaVerified, false, &entry).await;
         return Err(FactorError::CodeInvalid);
-    }
+    };
     f.throttle.record_success(&account_key).await?;
     f.throttle.record_success(&user.username).await?;
     audit::record(db, clock, Event::MfaVerified, true, &entry).await;
-    complete(f, &record, user, client).await
+    complete(f, &record, Some(factor), user, client).await
 }
 
-async fn code_holds(f: &Factors<'_>, user: &UserRecord, code: &str) -> Result<bool, FactorError> {
+/// Which factor `code` proves, if it holds: a TOTP code or a recovery code.
+async fn code_holds(
+    f: &Factors<'_>,
+    user: &UserRecord,
+    code: &str,
+) -> Result<Option<SecondFactor>, FactorError> {
     let db = f.sessions.db;
     if totp::is_totp_shaped(code) {
         let Some(app) = store::totp::find(db, user.id).await? else {
-            return Ok(false);
+            return Ok(None);
         };
         if app.confirmed_at.is_none() {
-            return Ok(false);
+            return Ok(None);
         }
-        return match totp::matching_step(&app.secret, code, f.sessions.clock.now_secs()) {
+        let secret = open_totp_secret(f, user.id, &app.secret)?;
+        let accepted = match totp::matching_step(&secret, code, f.sessions.clock.now_secs()) {
             Some(step) if step > app.last_step => {
-                Ok(store::totp::accept_step(db, user.id, step).await?)
+                store::totp::accept_step(db, user.id, step).await?
             }
-            _ => Ok(false),
+            _ => false,
         };
+        return Ok(accepted.then_some(SecondFactor::Totp));
     }
-    match totp::recovery_hash(code) {
+    let used = match totp::recovery_hash(code) {
         Some(hash) => {
             let now = f.sessions.clock.now_ms();
-            Ok(store::totp::use_recovery_code(db, user.id, &hash, now).await?)
+            store::totp::use_recovery_code(db, user.id, &hash, now).await?
         }
-        None => Ok(false),
-    }
+        None => false,
+    };
+    Ok(used.then_some(SecondFactor::RecoveryCode))
 }
 
 /// Options for a passkey to finish a second step with.

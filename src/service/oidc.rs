@@ -8,11 +8,13 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::auth::access_token::{OAuthClaims, TokenError};
+use crate::auth::keys::KeyAlg;
+use crate::auth::session_cache::SessionCache;
 use crate::auth::sessions::{self, ClientGrant, RefreshError, Sessions};
 use crate::clock::Millis;
 use crate::db::DbError;
 use crate::domain::oauth::{self, join_scopes, parse_scopes};
-use crate::domain::{Role, SigninMethod};
+use crate::domain::{Role, SecondFactor, SigninMethod, UserState};
 use crate::service::clients::secret_matches;
 use crate::service::Client;
 use crate::store::oauth_clients::{self, ClientRecord};
@@ -30,6 +32,9 @@ pub const CONSENT_PAGE: &str = "/oauth/consent";
 /// clock and the signer) and the issuer, `PORTCULLIS_PUBLIC_URL`.
 pub struct Provider<'a> {
     pub sessions: Sessions<'a>,
+    /// The states of sessions and users that first-party requests check too, so a token
+    /// check at userinfo or introspection costs no query on a hit.
+    pub cache: &'a SessionCache,
     pub issuer: &'a str,
 }
 
@@ -111,6 +116,8 @@ struct Pending {
     auth_time: Option<i64>,
     #[serde(default)]
     method: Option<String>,
+    #[serde(default)]
+    second_factor: Option<String>,
 }
 
 /// Where `/authorize` sends the browser next.
@@ -303,6 +310,7 @@ fn check_request(
         browser_session: None,
         auth_time: None,
         method: None,
+        second_factor: None,
     })
 }
 
@@ -448,12 +456,13 @@ async fn issue_code(
     mut pending: Pending,
     browser: &Browser,
 ) -> Result<String, OidcError> {
-    let (signed_in_at, method) = store::sessions::origin(p.sessions.db, &browser.session_id)
+    let origin = store::sessions::origin(p.sessions.db, &browser.session_id)
         .await?
         .ok_or_else(|| OidcError::SignInAgain)?;
     pending.browser_session = Some(browser.session_id.clone());
-    pending.auth_time = Some(signed_in_at / 1000);
-    pending.method = Some(method.name().to_string());
+    pending.auth_time = Some(origin.signed_in_at / 1000);
+    pending.method = Some(origin.method.name().to_string());
+    pending.second_factor = origin.second_factor.map(|f| f.name().to_string());
     let code = random_token();
     let now = p.sessions.clock.now_ms();
     oauth_grants::create(
@@ -679,44 +688,64 @@ fn id_token(
     access_token: &str,
 ) -> Result<String, OidcError> {
     let now = p.sessions.clock.now_secs();
-    let method = SigninMethod::from_stored(pending.method.as_deref());
-    let (amr, acr) = match method {
-        SigninMethod::Password => (vec!["pwd"], "1"),
-        SigninMethod::MagicLink => (vec!["mail"], "1"),
-        SigninMethod::Passkey => (vec!["hwk", "user"], "2"),
-    };
-    let claims = IdClaims {
-        iss: p.issuer,
-        sub: user.id.to_string(),
-        aud: &client.client_id,
-        azp: &client.client_id,
-        iat: now,
-        exp: now + p.sessions.tokens.ttl_secs(),
-        auth_time: pending.auth_time,
-        nonce: pending.nonce.as_deref(),
-        amr,
-        acr,
-        sid: pending.browser_session.as_deref(),
-        at_hash: half_hash(p, access_token, now),
-        profile: user_claims(user, scopes),
-    };
+    let (amr, acr) = authentication(
+        SigninMethod::from_stored(pending.method.as_deref()),
+        SecondFactor::from_stored(pending.second_factor.as_deref()),
+    );
+    let profile = user_claims(user, scopes);
     p.sessions
         .tokens
-        .sign(&claims, "JWT", now)
+        .sign_with("JWT", now, |alg| IdClaims {
+            iss: p.issuer,
+            sub: user.id.to_string(),
+            aud: &client.client_id,
+            azp: &client.client_id,
+            iat: now,
+            exp: now + p.sessions.tokens.ttl_secs(),
+            auth_time: pending.auth_time,
+            nonce: pending.nonce.as_deref(),
+            amr,
+            acr,
+            sid: pending.browser_session.as_deref(),
+            at_hash: half_hash(alg, access_token),
+            profile,
+        })
         .map_err(|e| OidcError::Internal(e.into()))
+}
+
+/// The ID token's `amr` (RFC 8176 values) and `acr`: `"2"` for a passkey sign-in or one
+/// with a second factor, `"1"` for one factor.
+fn authentication(
+    method: SigninMethod,
+    second: Option<SecondFactor>,
+) -> (Vec<&'static str>, &'static str) {
+    let mut amr = match method {
+        SigninMethod::Password => vec!["pwd"],
+        SigninMethod::MagicLink => vec!["mail"],
+        SigninMethod::Passkey => vec!["hwk", "user"],
+    };
+    let Some(second) = second else {
+        let acr = if method == SigninMethod::Passkey {
+            "2"
+        } else {
+            "1"
+        };
+        return (amr, acr);
+    };
+    amr.push(match second {
+        SecondFactor::Totp | SecondFactor::RecoveryCode => "otp",
+        SecondFactor::Passkey => "hwk",
+    });
+    amr.push("mfa");
+    (amr, "2")
 }
 
 /// OpenID Connect Core §3.1.3.6: the left half of the access token's hash, with the hash
 /// of the signing algorithm (SHA-512 for Ed25519, SHA-256 for ES256 and RS256).
-fn half_hash(p: &Provider<'_>, access_token: &str, now: i64) -> String {
-    let ring = p.sessions.tokens.ring();
-    let eddsa = ring
-        .signing(now)
-        .is_some_and(|k| k.alg == crate::auth::keys::KeyAlg::EdDSA);
-    let digest: Vec<u8> = if eddsa {
-        sha2::Sha512::digest(access_token.as_bytes()).to_vec()
-    } else {
-        Sha256::digest(access_token.as_bytes()).to_vec()
+fn half_hash(alg: KeyAlg, access_token: &str) -> String {
+    let digest: Vec<u8> = match alg {
+        KeyAlg::EdDSA => sha2::Sha512::digest(access_token.as_bytes()).to_vec(),
+        KeyAlg::ES256 | KeyAlg::RS256 => Sha256::digest(access_token.as_bytes()).to_vec(),
     };
     URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2])
 }
@@ -841,7 +870,7 @@ fn client_credentials(
 pub async fn live_access(
     p: &Provider<'_>,
     token: &str,
-) -> Result<(OAuthClaims, Option<store::users::UserRecord>), TokenError> {
+) -> Result<(OAuthClaims, Option<UserState>), TokenError> {
     let claims = p
         .sessions
         .tokens
@@ -851,7 +880,9 @@ pub async fn live_access(
     };
     let db = p.sessions.db;
     let now = p.sessions.clock.now_ms();
-    let session = store::sessions::state(db, sid)
+    let session = p
+        .cache
+        .session(sid, store::sessions::state(db, sid))
         .await
         .map_err(|_| TokenError::Invalid)?;
     let user_id: i64 = claims.sub.parse().map_err(|_| TokenError::Invalid)?;
@@ -859,7 +890,9 @@ pub async fn live_access(
         Some(s) if !s.revoked && now < s.expires_at && s.user_id == user_id => {}
         _ => return Err(TokenError::Invalid),
     }
-    let user = store::users::find_by_id(db, user_id)
+    let user = p
+        .cache
+        .user(user_id, store::users::auth_state(db, user_id))
         .await
         .map_err(|_| TokenError::Invalid)?
         .filter(|u| !u.disabled)
@@ -873,7 +906,14 @@ pub async fn userinfo(
     token: &str,
 ) -> Result<serde_json::Map<String, serde_json::Value>, TokenError> {
     let (claims, user) = live_access(p, token).await?;
-    let user = user.ok_or(TokenError::Invalid)?;
+    let user_id = user
+        .and(claims.sub.parse().ok())
+        .ok_or(TokenError::Invalid)?;
+    // The profile's fields, unlike the roles, are not cached: read them as they are now.
+    let user = store::users::find_by_id(p.sessions.db, user_id)
+        .await
+        .map_err(|_| TokenError::Invalid)?
+        .ok_or(TokenError::Invalid)?;
     let scopes: Vec<&str> = claims.scope.split(' ').collect();
     if !scopes.contains(&"openid") {
         return Err(TokenError::Invalid);
@@ -939,7 +979,7 @@ pub async fn introspect(
         "token_type": "Bearer",
     });
     if let Some(user) = user {
-        answer["username"] = user.username.into();
+        answer["username"] = user.username.as_ref().into();
     }
     Ok(answer)
 }
@@ -1035,4 +1075,36 @@ fn hash(token: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amr_and_acr_say_how_many_factors_signed_in() {
+        use SecondFactor as F;
+        use SigninMethod as M;
+        let cases: [(M, Option<F>, &[&str], &str); 7] = [
+            (M::Password, None, &["pwd"], "1"),
+            (M::MagicLink, None, &["mail"], "1"),
+            (M::Passkey, None, &["hwk", "user"], "2"),
+            (M::Password, Some(F::Totp), &["pwd", "otp", "mfa"], "2"),
+            (
+                M::Password,
+                Some(F::RecoveryCode),
+                &["pwd", "otp", "mfa"],
+                "2",
+            ),
+            (M::Password, Some(F::Passkey), &["pwd", "hwk", "mfa"], "2"),
+            (M::MagicLink, Some(F::Totp), &["mail", "otp", "mfa"], "2"),
+        ];
+        for (method, second, amr, acr) in cases {
+            assert_eq!(
+                authentication(method, second),
+                (amr.to_vec(), acr),
+                "{method:?} {second:?}"
+            );
+        }
+    }
 }

@@ -7,12 +7,13 @@ use sqlx::Row;
 
 use crate::clock::Millis;
 use crate::db::{Db, DbError};
-use crate::domain::{SessionState, SigninMethod};
+use crate::domain::{SecondFactor, SessionState, SigninMethod};
 
 pub struct NewSession<'a> {
     pub id: &'a str,
     pub user_id: i64,
     pub method: SigninMethod,
+    pub second_factor: Option<SecondFactor>,
     pub expires_at: Millis,
     pub user_agent: Option<&'a str>,
     pub ip: Option<&'a str>,
@@ -47,7 +48,7 @@ pub async fn create(db: &Db, s: NewSession<'_>, now: Millis) -> Result<(), DbErr
     let mut tx = db.pool.begin().await?;
     let sql = db.sql(
         "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip, method, \
-         client_id, scope) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         second_factor, client_id, scope) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
     sqlx::query(&sql)
         .bind(s.id)
@@ -58,6 +59,7 @@ pub async fn create(db: &Db, s: NewSession<'_>, now: Millis) -> Result<(), DbErr
         .bind(s.user_agent)
         .bind(s.ip)
         .bind(s.method.name())
+        .bind(s.second_factor.map(SecondFactor::name))
         .bind(s.client.map(|c| c.client_id))
         .bind(s.client.map(|c| c.scope))
         .execute(&mut *tx)
@@ -191,9 +193,15 @@ pub async fn signed_in_at(db: &Db, session_id: &str) -> Result<Option<Millis>, D
     Ok(row.map(|r| r.try_get(0)).transpose()?)
 }
 
-/// When and how a session was signed in: an ID token's `auth_time` and `amr`.
-pub async fn origin(db: &Db, session_id: &str) -> Result<Option<(Millis, SigninMethod)>, DbError> {
-    let sql = db.sql("SELECT created_at, method FROM sessions WHERE id = ?");
+/// When and how a session was signed in: an ID token's `auth_time`, `amr` and `acr`.
+pub struct Origin {
+    pub signed_in_at: Millis,
+    pub method: SigninMethod,
+    pub second_factor: Option<SecondFactor>,
+}
+
+pub async fn origin(db: &Db, session_id: &str) -> Result<Option<Origin>, DbError> {
+    let sql = db.sql("SELECT created_at, method, second_factor FROM sessions WHERE id = ?");
     let Some(row) = sqlx::query(&sql)
         .bind(session_id)
         .fetch_optional(&db.pool)
@@ -202,10 +210,12 @@ pub async fn origin(db: &Db, session_id: &str) -> Result<Option<(Millis, SigninM
         return Ok(None);
     };
     let method: Option<String> = row.try_get(1)?;
-    Ok(Some((
-        row.try_get(0)?,
-        SigninMethod::from_stored(method.as_deref()),
-    )))
+    let second: Option<String> = row.try_get(2)?;
+    Ok(Some(Origin {
+        signed_in_at: row.try_get(0)?,
+        method: SigninMethod::from_stored(method.as_deref()),
+        second_factor: SecondFactor::from_stored(second.as_deref()),
+    }))
 }
 
 /// Ends every live session of a user, but `keep` (password change keeps the current one);
@@ -256,9 +266,16 @@ pub async fn revoke_client_grants(
         .iter()
         .map(|r| r.try_get(0))
         .collect::<Result<_, _>>()?;
-    for id in &ids {
-        revoke(db, id, now).await?;
-    }
+    let sql = db.sql(
+        "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND client_id = ? \
+         AND revoked_at IS NULL",
+    );
+    sqlx::query(&sql)
+        .bind(now)
+        .bind(user_id)
+        .bind(client_id)
+        .execute(&db.pool)
+        .await?;
     Ok(ids)
 }
 

@@ -210,7 +210,7 @@ pub async fn roles_of(db: &Db, user_id: i64) -> Result<RoleSet, DbError> {
 /// What the session check needs: roles and whether the account may be used. `None` when
 /// the user does not exist (any more).
 pub async fn auth_state(db: &Db, user_id: i64) -> Result<Option<UserState>, DbError> {
-    let sql = db.sql("SELECT disabled FROM users WHERE id = ?");
+    let sql = db.sql("SELECT disabled, username FROM users WHERE id = ?");
     let Some(row) = sqlx::query(&sql)
         .bind(user_id)
         .fetch_optional(&db.pool)
@@ -220,6 +220,7 @@ pub async fn auth_state(db: &Db, user_id: i64) -> Result<Option<UserState>, DbEr
     };
     Ok(Some(UserState {
         disabled: row.try_get::<i64, _>(0)? != 0,
+        username: row.try_get::<String, _>(1)?.into(),
         roles: roles_of(db, user_id).await?,
     }))
 }

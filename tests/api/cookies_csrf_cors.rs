@@ -31,6 +31,7 @@ on_every_database!(
     no_cors_headers_by_default,
     configured_origin_gets_credentialed_cors,
     unlisted_origin_gets_no_cors_headers,
+    a_browser_client_on_any_origin_may_call_the_provider_endpoints_it_needs,
 );
 
 const EVIL: &str = "http://evil.example";
@@ -565,6 +566,74 @@ async fn unlisted_origin_gets_no_cors_headers(db: DbKind) {
         let response = get_from(&app, "/api/test/all", origin).await;
         assert_eq!(allow_origin(&response), None, "{origin}");
     }
+    app.stop().await;
+}
+
+/// A single-page app with a public OpenID Connect client fetches discovery, the keys, the
+/// token endpoint, userinfo and revocation from its own origin: any origin may, without
+/// credentials. Everything else keeps the configured policy.
+async fn a_browser_client_on_any_origin_may_call_the_provider_endpoints_it_needs(db: DbKind) {
+    let app = TestApp::spawn_with(db, |s| s.cors_origins = vec![WEB_APP.to_string()]).await;
+    let spa = "https://spa.example";
+    let ask = |path: &'static str, method: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url(path))
+            .header("Origin", spa)
+            .header("Access-Control-Request-Method", method)
+            .header(
+                "Access-Control-Request-Headers",
+                "content-type,authorization",
+            )
+            .send()
+    };
+    for (path, method) in [
+        ("/.well-known/openid-configuration", "GET"),
+        ("/.well-known/jwks.json", "GET"),
+        ("/api/oauth/token", "POST"),
+        ("/api/oauth/userinfo", "GET"),
+        ("/api/oauth/revoke", "POST"),
+    ] {
+        let response = ask(path, method).await.unwrap();
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        assert_eq!(allow_origin(&response), Some("*"), "{path}");
+        assert!(
+            response
+                .headers()
+                .get("access-control-allow-credentials")
+                .is_none(),
+            "{path}"
+        );
+    }
+    // Actual answers carry it too, errors included.
+    let token = app
+        .client
+        .post(app.url("/api/oauth/token"))
+        .header("Origin", spa)
+        .form(&[("grant_type", "authorization_code"), ("code", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert!(token.status().is_client_error(), "{}", token.status());
+    assert_eq!(allow_origin(&token), Some("*"));
+    let keys = get_from(&app, "/.well-known/jwks.json", spa).await;
+    assert_eq!(
+        (keys.status().as_u16(), allow_origin(&keys)),
+        (200, Some("*"))
+    );
+
+    // Not the rest: introspection is for servers, the API for the configured origins.
+    let introspect = ask("/api/oauth/introspect", "POST").await.unwrap();
+    assert_eq!(allow_origin(&introspect), None);
+    assert_eq!(
+        allow_origin(&get_from(&app, "/api/test/all", spa).await),
+        None
+    );
+    let first_party = get_from(&app, "/api/test/all", WEB_APP).await;
+    assert_eq!(allow_origin(&first_party), Some(WEB_APP));
     app.stop().await;
 }
 

@@ -24,6 +24,7 @@ on_every_database!(
     a_revoked_consent_ends_the_clients_grants,
     admins_register_and_remove_clients,
     rotated_keys_are_published_before_they_sign,
+    an_id_token_says_a_second_factor_signed_in,
 );
 
 const CB: &str = "https://rp.example/cb";
@@ -954,6 +955,18 @@ async fn rotated_keys_are_published_before_they_sign(db: DbKind) {
         .unwrap()
         .kid
         .unwrap();
+    // What the reload task does every few seconds: nothing new, nothing to open.
+    let reload = || async {
+        key_store::reload(
+            &state.db,
+            &state.sealer,
+            app.clock.now_ms(),
+            &state.tokens.ring(),
+        )
+        .await
+        .unwrap()
+    };
+    assert!(reload().await.is_none(), "no key changed");
     let (new_kid, _) = key_store::rotate(
         &state.db,
         &state.sealer,
@@ -963,12 +976,10 @@ async fn rotated_keys_are_published_before_they_sign(db: DbKind) {
     )
     .await
     .unwrap();
-    // What the reload task does every few seconds.
-    state.tokens.replace_ring(
-        key_store::load(&state.db, &state.sealer, app.clock.now_ms())
-            .await
-            .unwrap(),
-    );
+    state
+        .tokens
+        .replace_ring(reload().await.expect("the new key is found"));
+    assert!(reload().await.is_none(), "and loaded");
     let set: jsonwebtoken::jwk::JwkSet = app
         .get("/.well-known/jwks.json")
         .await
@@ -1036,4 +1047,26 @@ async fn signing_keys_are_sealed_with_the_key_encryption_key() {
         .unwrap();
     assert_eq!(server.state.tokens.ring().keys()[0].kid, kid);
     server.stop().await.unwrap();
+}
+
+/// A browser signed in with a password and a TOTP code: the ID token says both.
+async fn an_id_token_says_a_second_factor_signed_in(db: DbKind) {
+    use crate::mfa::{code, enrol, first_step, verify};
+    let app = TestApp::spawn(db).await;
+    let rp = register(&app, false, None).await;
+    let alice = app.user_session("alice", &[]).await;
+    let (secret, _) = enrol(&app, &alice).await;
+    let step = first_step(&app, "alice").await;
+    app.clock.advance(std::time::Duration::from_secs(30));
+    let response = verify(&app, &step["mfaToken"], &code(&app, &secret, 0)).await;
+    assert_eq!(response.status(), 200);
+    let two_factors = Session::from_response(response).await;
+
+    let code = code_for(&app, &rp, &two_factors, &[]).await;
+    let (status, tokens) = exchange(&app, &rp, &code, Some(VERIFIER)).await;
+    assert_eq!(status, 200, "{tokens}");
+    let claims = check_id_token(&app, &rp, tokens["id_token"].as_str().unwrap()).await;
+    assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa"]));
+    assert_eq!(claims["acr"], "2");
+    app.stop().await;
 }
