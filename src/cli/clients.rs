@@ -3,6 +3,7 @@ use clap::Subcommand;
 
 use crate::clock::{rfc3339, Clock};
 use crate::config::Settings;
+use crate::service::admin::Actor;
 use crate::service::clients::{self, NewClient};
 
 #[derive(Subcommand)]
@@ -48,6 +49,8 @@ pub async fn run(settings: &Settings, command: ClientCommand) -> anyhow::Result<
             });
             let registered = clients::register(
                 &db,
+                &Clock::default(),
+                Actor::CommandLine { force: false },
                 NewClient {
                     name,
                     redirect_uris,
@@ -55,7 +58,6 @@ pub async fn run(settings: &Settings, command: ClientCommand) -> anyhow::Result<
                     public,
                     scopes,
                 },
-                Clock::default().now_ms(),
             )
             .await?;
             println!("client_id:     {}", registered.client.client_id);
@@ -89,7 +91,8 @@ pub async fn run(settings: &Settings, command: ClientCommand) -> anyhow::Result<
             }
         }
         ClientCommand::Delete { client_id } => {
-            clients::delete(&db, &client_id).await?;
+            let operator = Actor::CommandLine { force: false };
+            clients::delete(&db, &Clock::default(), operator, &client_id).await?;
             println!("Client {client_id} removed.");
         }
     }

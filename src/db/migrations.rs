@@ -529,6 +529,17 @@ fn migrations() -> Vec<Migration> {
                 ),
             ],
         },
+        Migration {
+            version: 11,
+            // The OpenID Connect client an audit event concerns (registered, consented to,
+            // signed in to); NULL for the rest.
+            steps: vec![Step::Alter(
+                Table::alter()
+                    .table(name("audit_events"))
+                    .add_column(text_null("client_id", 64))
+                    .to_owned(),
+            )],
+        },
     ]
 }
 

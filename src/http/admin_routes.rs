@@ -170,7 +170,7 @@ fn user_id(id: Result<Path<i64>, PathRejection>) -> Result<i64, ApiError> {
         .map_err(|_| ApiError::bad_request("The user id must be an integer."))
 }
 
-fn actor<'a>(admin: &AuthUser, origin: &'a RequestOrigin) -> Actor<'a> {
+pub(crate) fn actor<'a>(admin: &AuthUser, origin: &'a RequestOrigin) -> Actor<'a> {
     Actor::Admin {
         id: admin.id,
         ip: &origin.ip_text,
@@ -253,6 +253,8 @@ pub struct AuditItem {
     ip: Option<String>,
     user_agent: Option<String>,
     via: AuditVia,
+    /// The OpenID Connect client the event concerns, for the client and consent events.
+    client_id: Option<String>,
 }
 
 /// Whether the audited step worked.
@@ -324,6 +326,7 @@ async fn list_audit(
                     Via::Api => AuditVia::Api,
                     Via::Cli => AuditVia::Cli,
                 },
+                client_id: r.client_id,
             })
             .collect(),
     }))

@@ -9,7 +9,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
 use crate::clock::rfc3339;
-use crate::http::admin_routes::Admin;
+use crate::http::admin_routes::{actor, Admin};
+use crate::http::client_ip::RequestOrigin;
 use crate::http::docs::ErrorBody;
 use crate::http::error::ApiError;
 use crate::http::json::ApiJson;
@@ -101,11 +102,14 @@ pub struct CreateClientRequest {
     security(("bearer" = []), ("cookie" = [])))]
 async fn create_client(
     State(state): State<AppState>,
-    _admin: Admin,
+    Admin(admin): Admin,
+    origin: RequestOrigin,
     ApiJson(body): ApiJson<CreateClientRequest>,
 ) -> Result<(StatusCode, ApiJson<ClientItem>), ApiError> {
     let registered = clients::register(
         &state.db,
+        &state.clock,
+        actor(&admin, &origin),
         NewClient {
             name: body.name,
             redirect_uris: body.redirect_uris,
@@ -113,7 +117,6 @@ async fn create_client(
             public: body.public,
             scopes: body.scopes,
         },
-        state.clock.now_ms(),
     )
     .await?;
     Ok((
@@ -132,10 +135,11 @@ async fn create_client(
     security(("bearer" = []), ("cookie" = [])))]
 async fn delete_client(
     State(state): State<AppState>,
-    _admin: Admin,
+    Admin(admin): Admin,
+    origin: RequestOrigin,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
     let Path(client_id) = path.map_err(|_| ApiError::not_found())?;
-    clients::delete(&state.db, &client_id).await?;
+    clients::delete(&state.db, &state.clock, actor(&admin, &origin), &client_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -277,6 +277,7 @@ async fn decide(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
     user: AuthUser,
+    origin: RequestOrigin,
     ApiJson(body): ApiJson<DecisionRequest>,
 ) -> Result<ApiJson<DecisionBody>, ApiError> {
     let Path(token) = path.map_err(|_| page_error(OidcError::UnknownRequest))?;
@@ -285,7 +286,7 @@ async fn decide(
         user_id: user.id,
         session_id: user.session_id.clone(),
     };
-    let redirect_to = oidc::decide(&p, &token, &browser, body.approve)
+    let redirect_to = oidc::decide(&p, &token, &browser, body.approve, origin.client())
         .await
         .map_err(page_error)?;
     Ok(ApiJson(DecisionBody { redirect_to }))
@@ -705,10 +706,11 @@ async fn revoke_consent(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
     user: AuthUser,
+    origin: RequestOrigin,
 ) -> Result<StatusCode, ApiError> {
     let Path(client_id) = path.map_err(|_| ApiError::not_found())?;
     let p = state.provider();
-    if oidc::revoke_consent(&p, user.id, &client_id)
+    if oidc::revoke_consent(&p, user.id, &client_id, origin.client())
         .await
         .map_err(page_error)?
     {

@@ -170,22 +170,31 @@ async fn keep_an_admin(
 }
 
 fn entry<'a>(actor: Actor<'a>, subject_id: i64, username: &'a str) -> Entry<'a> {
-    match actor {
-        Actor::Admin { id, ip, user_agent } => Entry {
-            actor_id: Some(id),
-            subject_id: Some(subject_id),
-            username: Some(username),
-            ip: Some(ip),
-            user_agent,
-            via: Via::Api,
-        },
-        Actor::CommandLine { .. } => Entry {
-            actor_id: None,
-            subject_id: Some(subject_id),
-            username: Some(username),
-            ip: None,
-            user_agent: None,
-            via: Via::Cli,
-        },
+    actor.entry(Some(subject_id), Some(username))
+}
+
+impl<'a> Actor<'a> {
+    /// The audit entry of a change this actor makes.
+    pub fn entry(self, subject_id: Option<i64>, username: Option<&'a str>) -> Entry<'a> {
+        match self {
+            Actor::Admin { id, ip, user_agent } => Entry {
+                actor_id: Some(id),
+                subject_id,
+                username,
+                ip: Some(ip),
+                user_agent,
+                via: Via::Api,
+                client_id: None,
+            },
+            Actor::CommandLine { .. } => Entry {
+                actor_id: None,
+                subject_id,
+                username,
+                ip: None,
+                user_agent: None,
+                via: Via::Cli,
+                client_id: None,
+            },
+        }
     }
 }

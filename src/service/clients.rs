@@ -5,9 +5,11 @@ use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::clock::Millis;
+use crate::audit::{self, Event};
+use crate::clock::Clock;
 use crate::db::{Db, DbError};
 use crate::domain::oauth::{self, SCOPES};
+use crate::service::admin::Actor;
 use crate::store::oauth_clients::{self, ClientRecord};
 
 #[derive(Debug, thiserror::Error)]
@@ -37,7 +39,13 @@ pub struct Registered {
 
 const MAX_URIS: usize = 20;
 
-pub async fn register(db: &Db, new: NewClient, now: Millis) -> Result<Registered, ClientError> {
+/// Registers a client for `actor` (an admin, or the command line), audited.
+pub async fn register(
+    db: &Db,
+    clock: &Clock,
+    actor: Actor<'_>,
+    new: NewClient,
+) -> Result<Registered, ClientError> {
     let name = new.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(ClientError::Invalid(
@@ -65,6 +73,7 @@ pub async fn register(db: &Db, new: NewClient, now: Millis) -> Result<Registered
         return Err(ClientError::Invalid("scopes must include openid".into()));
     }
     let secret = (!new.public).then(|| random_token(32));
+    let now = clock.now_ms();
     loop {
         let client = ClientRecord {
             client_id: random_token(16),
@@ -77,6 +86,8 @@ pub async fn register(db: &Db, new: NewClient, now: Millis) -> Result<Registered
             created_at: now,
         };
         if oauth_clients::create(db, &client).await? {
+            let entry = actor.entry(None, None).for_client(&client.client_id);
+            audit::record(db, clock, Event::ClientCreated, true, &entry).await;
             return Ok(Registered { client, secret });
         }
     }
@@ -86,8 +97,15 @@ pub async fn list(db: &Db) -> Result<Vec<ClientRecord>, ClientError> {
     Ok(oauth_clients::list(db).await?)
 }
 
-pub async fn delete(db: &Db, client_id: &str) -> Result<(), ClientError> {
+pub async fn delete(
+    db: &Db,
+    clock: &Clock,
+    actor: Actor<'_>,
+    client_id: &str,
+) -> Result<(), ClientError> {
     if oauth_clients::delete(db, client_id).await? {
+        let entry = actor.entry(None, None).for_client(client_id);
+        audit::record(db, clock, Event::ClientDeleted, true, &entry).await;
         Ok(())
     } else {
         Err(ClientError::NotFound)

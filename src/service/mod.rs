@@ -57,6 +57,7 @@ impl<'a> Client<'a> {
             ip: Some(self.ip_text),
             user_agent: self.user_agent,
             via: Via::Api,
+            client_id: None,
         }
     }
 }

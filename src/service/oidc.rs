@@ -7,6 +7,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::audit::{self, Event};
 use crate::auth::access_token::{OAuthClaims, TokenError};
 use crate::auth::keys::KeyAlg;
 use crate::auth::session_cache::SessionCache;
@@ -410,6 +411,7 @@ pub async fn decide(
     token: &str,
     browser: &Browser,
     approve: bool,
+    from: Client<'_>,
 ) -> Result<String, OidcError> {
     let (record, pending, client) = find_request(p, token).await?;
     if !signed_in_after(p, browser, pending.login_after).await? {
@@ -440,6 +442,16 @@ pub async fn decide(
         p.sessions.clock.now_ms(),
     )
     .await?;
+    let user = Some(browser.user_id);
+    let entry = from.entry(user, user, None).for_client(&client.client_id);
+    audit::record(
+        p.sessions.db,
+        p.sessions.clock,
+        Event::ConsentGranted,
+        true,
+        &entry,
+    )
+    .await;
     let redirect_uri = pending.redirect_uri.clone();
     let state = pending.state.clone();
     let code = issue_code(p, pending, browser).await?;
@@ -606,6 +618,10 @@ async fn exchange_code(
         if let Some(session) = &record.grant_session {
             sessions::end(&p.sessions, session).await?;
         }
+        let entry = from
+            .entry(None, record.user_id, None)
+            .for_client(&client.client_id);
+        audit::record(db, p.sessions.clock, Event::CodeReuse, false, &entry).await;
         return Err(invalid("the code was already used"));
     }
     if now >= record.expires_at {
@@ -644,6 +660,10 @@ async fn exchange_code(
     )
     .await?;
     oauth_grants::set_grant_session(db, record.id, &issued.session_id).await?;
+    let entry = from
+        .entry(Some(user.id), Some(user.id), Some(&user.username))
+        .for_client(&client.client_id);
+    audit::record(db, p.sessions.clock, Event::ClientSignin, true, &entry).await;
     let scopes: Vec<&str> = pending.scope.split(' ').collect();
     let id_token = id_token(p, &user, client, &pending, &scopes, &issued.access_token)?;
     Ok(TokenResponse {
@@ -1052,9 +1072,16 @@ pub async fn revoke_consent(
     p: &Provider<'_>,
     user_id: i64,
     client_id: &str,
+    from: Client<'_>,
 ) -> Result<bool, OidcError> {
     let db = p.sessions.db;
     let had = oauth_grants::forget_consent(db, user_id, client_id).await?;
+    if had {
+        let entry = from
+            .entry(Some(user_id), Some(user_id), None)
+            .for_client(client_id);
+        audit::record(db, p.sessions.clock, Event::ConsentRevoked, true, &entry).await;
+    }
     let ended =
         store::sessions::revoke_client_grants(db, user_id, client_id, p.sessions.clock.now_ms())
             .await?;

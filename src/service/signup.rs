@@ -157,6 +157,7 @@ fn entry<'a>(requester: Requester<'a>, username: &'a str) -> Entry<'a> {
             ip: Some(ip),
             user_agent,
             via: Via::Api,
+            client_id: None,
         },
         Requester::CommandLine => Entry {
             actor_id: None,
@@ -165,6 +166,7 @@ fn entry<'a>(requester: Requester<'a>, username: &'a str) -> Entry<'a> {
             ip: None,
             user_agent: None,
             via: Via::Cli,
+            client_id: None,
         },
     }
 }

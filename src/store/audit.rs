@@ -54,6 +54,17 @@ pub enum Event {
     MfaVerified,
     /// An admin removed an account's second factors and passkeys.
     MfaReset,
+    /// An OpenID Connect client was registered (`clientId` says which).
+    ClientCreated,
+    ClientDeleted,
+    /// A user allowed a client the scopes it asked for, on the consent page.
+    ConsentGranted,
+    /// A user took a consent back (and the client's grants ended).
+    ConsentRevoked,
+    /// A client exchanged a code for a user's tokens: the user signed in to it.
+    ClientSignin,
+    /// A code was presented again: refused, and the grant its first use gave ended.
+    CodeReuse,
 }
 
 impl Event {
@@ -90,6 +101,12 @@ impl Event {
             Event::RecoveryCodesCreated => "recovery_codes_created",
             Event::MfaVerified => "mfa_verified",
             Event::MfaReset => "mfa_reset",
+            Event::ClientCreated => "client_created",
+            Event::ClientDeleted => "client_deleted",
+            Event::ConsentGranted => "consent_granted",
+            Event::ConsentRevoked => "consent_revoked",
+            Event::ClientSignin => "signin_client",
+            Event::CodeReuse => "code_reuse",
             Event::Mailed(kind) => match kind {
                 MailKind::PasswordReset => "mailed_password_reset",
                 MailKind::PasswordChanged => "mailed_password_changed",
@@ -131,6 +148,17 @@ pub struct Entry<'a> {
     pub ip: Option<&'a str>,
     pub user_agent: Option<&'a str>,
     pub via: Via,
+    /// The OpenID Connect client the event concerns.
+    pub client_id: Option<&'a str>,
+}
+
+impl<'a> Entry<'a> {
+    pub fn for_client(self, client_id: &'a str) -> Self {
+        Entry {
+            client_id: Some(client_id),
+            ..self
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -147,6 +175,7 @@ pub struct Record {
     pub user_agent: Option<String>,
     /// Events from before it was recorded count as `Api`.
     pub via: Via,
+    pub client_id: Option<String>,
 }
 
 fn clip(text: Option<&str>, max: usize) -> Option<String> {
@@ -161,8 +190,8 @@ pub async fn record(
     at: Millis,
 ) -> Result<(), DbError> {
     let sql = db.sql(
-        "INSERT INTO audit_events (at, event, outcome, actor_id, subject_id, username, ip, user_agent, via) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit_events (at, event, outcome, actor_id, subject_id, username, ip, user_agent, via, \
+         client_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
     sqlx::query(&sql)
         .bind(at)
@@ -174,6 +203,7 @@ pub async fn record(
         .bind(clip(entry.ip, 64))
         .bind(clip(entry.user_agent, 512))
         .bind(entry.via.name())
+        .bind(clip(entry.client_id, 64))
         .execute(&db.pool)
         .await?;
     Ok(())
@@ -182,8 +212,8 @@ pub async fn record(
 /// Newest first; `before` is an event id to page back from.
 pub async fn list(db: &Db, limit: i64, before: Option<i64>) -> Result<Vec<Record>, DbError> {
     let sql = db.sql(
-        "SELECT id, at, event, outcome, actor_id, subject_id, username, ip, user_agent, via \
-         FROM audit_events WHERE id < ? ORDER BY id DESC LIMIT ?",
+        "SELECT id, at, event, outcome, actor_id, subject_id, username, ip, user_agent, via, \
+         client_id FROM audit_events WHERE id < ? ORDER BY id DESC LIMIT ?",
     );
     let rows = sqlx::query(&sql)
         .bind(before.unwrap_or(i64::MAX))
@@ -206,6 +236,7 @@ pub async fn list(db: &Db, limit: i64, before: Option<i64>) -> Result<Vec<Record
                     Some("cli") => Via::Cli,
                     _ => Via::Api,
                 },
+                client_id: row.try_get(10)?,
             })
         })
         .collect()

@@ -118,11 +118,14 @@ async fn audit_items_have_the_documented_shape_newest_first(db: DbKind) {
                 "username",
                 "ip",
                 "userAgent",
-                // Beyond the agreed contract: how the change came (docs/API.md §2).
-                "via"
+                // Beyond the agreed contract: how the change came, and the OpenID
+                // Connect client of the provider's events (docs/API.md §2).
+                "via",
+                "clientId",
             ]),
             "{item}"
         );
+        assert_eq!(item["clientId"], Value::Null, "{item}");
         assert!(is_rfc3339_millis(item["at"].as_str().unwrap()), "{item}");
         assert_eq!(item["ip"], "127.0.0.1", "{item}");
         assert_eq!(item["via"], "api", "{item}");

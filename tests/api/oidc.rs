@@ -25,6 +25,7 @@ on_every_database!(
     admins_register_and_remove_clients,
     rotated_keys_are_published_before_they_sign,
     an_id_token_says_a_second_factor_signed_in,
+    clients_consents_and_client_signins_are_audited,
 );
 
 const CB: &str = "https://rp.example/cb";
@@ -38,6 +39,8 @@ struct Rp {
 async fn register(app: &TestApp, public: bool, scopes: Option<&[&str]>) -> Rp {
     let registered = portcullis::service::clients::register(
         &app.state().db,
+        &app.clock,
+        portcullis::service::admin::Actor::CommandLine { force: false },
         portcullis::service::clients::NewClient {
             name: "Sample app".into(),
             redirect_uris: vec![CB.into()],
@@ -45,7 +48,6 @@ async fn register(app: &TestApp, public: bool, scopes: Option<&[&str]>) -> Rp {
             public,
             scopes: scopes.map(|s| s.iter().map(|s| s.to_string()).collect()),
         },
-        app.clock.now_ms(),
     )
     .await
     .unwrap();
@@ -1068,5 +1070,81 @@ async fn an_id_token_says_a_second_factor_signed_in(db: DbKind) {
     let claims = check_id_token(&app, &rp, tokens["id_token"].as_str().unwrap()).await;
     assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa"]));
     assert_eq!(claims["acr"], "2");
+    app.stop().await;
+}
+
+/// The audit trail names the client of every provider event: registered and removed by an
+/// admin, consented to, signed in to, a code replayed, a consent taken back.
+async fn clients_consents_and_client_signins_are_audited(db: DbKind) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.user_session("root", &[Role::Admin]).await;
+    let alice = app.user_session("alice", &[]).await;
+    let created: Value = post_as(
+        &app,
+        "/api/admin/clients",
+        &admin,
+        json!({"name": "Wiki", "redirectUris": [CB], "public": false}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let rp = Rp {
+        client_id: created["clientId"].as_str().unwrap().to_string(),
+        secret: created["clientSecret"].as_str().map(String::from),
+    };
+    let code = code_for(&app, &rp, &alice, &[]).await;
+    assert_eq!(exchange(&app, &rp, &code, Some(VERIFIER)).await.0, 200);
+    assert_eq!(exchange(&app, &rp, &code, Some(VERIFIER)).await.0, 400);
+    let revoked = app
+        .client
+        .delete(app.url(&format!("/api/oauth/consents/{}", rp.client_id)))
+        .header("Authorization", alice.bearer())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 204);
+    let removed = app
+        .client
+        .delete(app.url(&format!("/api/admin/clients/{}", rp.client_id)))
+        .header("Authorization", admin.bearer())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.status(), 204);
+
+    let trail: Value = get_as(&app, "/api/admin/audit?limit=100", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let of_client: Vec<(String, String, Option<i64>, Option<i64>)> = trail["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["clientId"] == rp.client_id.as_str())
+        .map(|i| {
+            (
+                i["event"].as_str().unwrap().to_string(),
+                i["outcome"].as_str().unwrap().to_string(),
+                i["actorId"].as_i64(),
+                i["subjectId"].as_i64(),
+            )
+        })
+        .collect();
+    let (root, alice) = (admin.body["id"].as_i64(), alice.body["id"].as_i64());
+    let expected = [
+        ("client_deleted", "ok", root, None),
+        ("consent_revoked", "ok", alice, alice),
+        ("code_reuse", "failed", None, alice),
+        ("signin_client", "ok", alice, alice),
+        ("consent_granted", "ok", alice, alice),
+        ("client_created", "ok", root, None),
+    ];
+    let expected: Vec<_> = expected
+        .iter()
+        .map(|(e, o, a, s)| (e.to_string(), o.to_string(), *a, *s))
+        .collect();
+    assert_eq!(of_client, expected, "newest first");
     app.stop().await;
 }

@@ -37,7 +37,12 @@ const PAGE_SIZE = 25;
           @for (entry of entries(); track entry.id) {
             <tr>
               <td class="text-nowrap">{{ entry.at | date: 'medium' }}</td>
-              <td>{{ entry.event }}</td>
+              <td>
+                {{ entry.event }}
+                @if (entry.clientId) {
+                  <span class="text-body-secondary small d-block" data-testid="audit-client">client {{ entry.clientId }}</span>
+                }
+              </td>
               <td>
                 <span class="badge" [class.text-bg-success]="entry.outcome === 'ok'" [class.text-bg-danger]="entry.outcome !== 'ok'">{{ entry.outcome }}</span>
               </td>

@@ -1007,6 +1007,8 @@ export interface components {
             /** Format: int64 */
             actorId?: number | null;
             at: string;
+            /** @description The OpenID Connect client the event concerns, for the client and consent events. */
+            clientId?: string | null;
             /** @example signin */
             event: string;
             /** Format: int64 */
