@@ -12,7 +12,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
 use crate::clock::rfc3339;
-use crate::domain::{Email, PasswordPolicy, SigninMethod, Username};
+use crate::domain::{Email, PasswordPolicy, SecondFactor, SigninMethod, Username};
 use crate::http::client_ip::RequestOrigin;
 use crate::http::cookies;
 use crate::http::docs::{ErrorBody, MessageBody};
@@ -180,6 +180,17 @@ pub struct SessionItem {
     current: bool,
     /// How it was signed in.
     method: SessionMethod,
+    /// What completed the sign-in's second step; `null` when there was none.
+    second_factor: Option<SessionSecondFactor>,
+}
+
+/// A second factor: a TOTP app's code, a recovery code, or a passkey.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionSecondFactor {
+    Totp,
+    RecoveryCode,
+    Passkey,
 }
 
 /// How a session was signed in: a password, a sign-in link mailed to the account, or a
@@ -226,6 +237,11 @@ async fn list_sessions(
                     SigninMethod::MagicLink => SessionMethod::MagicLink,
                     SigninMethod::Passkey => SessionMethod::Passkey,
                 },
+                second_factor: s.second_factor.map(|f| match f {
+                    SecondFactor::Totp => SessionSecondFactor::Totp,
+                    SecondFactor::RecoveryCode => SessionSecondFactor::RecoveryCode,
+                    SecondFactor::Passkey => SessionSecondFactor::Passkey,
+                }),
             })
             .collect(),
     }))

@@ -298,12 +298,13 @@ pub struct SessionRecord {
     pub user_agent: Option<String>,
     pub ip: Option<String>,
     pub method: SigninMethod,
+    pub second_factor: Option<SecondFactor>,
 }
 
 /// The user's sessions that are neither revoked nor past their absolute end, newest first.
 pub async fn list_live(db: &Db, user_id: i64, now: Millis) -> Result<Vec<SessionRecord>, DbError> {
     let sql = db.sql(
-        "SELECT id, created_at, last_used_at, user_agent, ip, method FROM sessions \
+        "SELECT id, created_at, last_used_at, user_agent, ip, method, second_factor FROM sessions \
          WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at DESC, id",
     );
     let rows = sqlx::query(&sql)
@@ -320,6 +321,9 @@ pub async fn list_live(db: &Db, user_id: i64, now: Millis) -> Result<Vec<Session
                 user_agent: row.try_get(3)?,
                 ip: row.try_get(4)?,
                 method: SigninMethod::from_stored(row.try_get::<Option<String>, _>(5)?.as_deref()),
+                second_factor: SecondFactor::from_stored(
+                    row.try_get::<Option<String>, _>(6)?.as_deref(),
+                ),
             })
         })
         .collect()

@@ -462,11 +462,13 @@ async fn sessions_lists_this_accounts_live_sessions_newest_first(db: DbKind) {
                 "userAgent",
                 "ip",
                 "current",
-                "method"
+                "method",
+                "secondFactor"
             ]),
             "{item}"
         );
         assert_eq!(item["method"], "password", "{item}");
+        assert_eq!(item["secondFactor"], Value::Null, "{item}");
         for field in ["createdAt", "lastUsedAt"] {
             assert!(is_rfc3339_millis(item[field].as_str().unwrap()), "{item}");
         }

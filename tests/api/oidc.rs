@@ -1063,6 +1063,18 @@ async fn an_id_token_says_a_second_factor_signed_in(db: DbKind) {
     let response = verify(&app, &step["mfaToken"], &code(&app, &secret, 0)).await;
     assert_eq!(response.status(), 200);
     let two_factors = Session::from_response(response).await;
+    let sessions: Value = get_as(&app, "/api/auth/sessions", &two_factors)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let current: Vec<&Value> = sessions["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["current"] == true)
+        .collect();
+    assert_eq!(current[0]["secondFactor"], "totp", "{sessions}");
 
     let code = code_for(&app, &rp, &two_factors, &[]).await;
     let (status, tokens) = exchange(&app, &rp, &code, Some(VERIFIER)).await;

@@ -178,6 +178,9 @@ describe('passkeys and two factors', () => {
     await page.click('[data-testid="mfa-verify"]');
     await page.waitForURL(/\/profile$/);
     await expectText(page, '[data-testid="username"]', 'tobias');
+    const method = page.locator('[data-testid="session"]', { hasText: 'This device' }).locator('[data-testid="session-method"]');
+    await method.waitFor();
+    assert.equal((await method.textContent()).trim(), 'Password + authenticator app');
     await assertHttpOnlySession(page);
     await assertNoTokenVisible(page);
   });

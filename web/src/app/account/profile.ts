@@ -27,6 +27,11 @@ const METHOD_LABELS: Record<string, string> = {
   magic_link: 'Emailed link',
   passkey: 'Passkey',
 };
+const SECOND_FACTOR_LABELS: Record<string, string> = {
+  totp: 'authenticator app',
+  recovery_code: 'recovery code',
+  passkey: 'passkey',
+};
 
 /**
  * The account: who I am, my passkeys and second factors, the applications I allowed, my
@@ -210,10 +215,15 @@ export class Profile {
     });
   }
 
-  /** `password`, `magic_link`, `passkey` (and any later method, as the server names it). */
-  protected methodLabel(method: string | null | undefined): string {
+  /**
+   * `password`, `magic_link`, `passkey` (and any later method, as the server names it),
+   * with the second factor that completed the sign-in: "Password + authenticator app".
+   */
+  protected methodLabel(method: string | null | undefined, secondFactor?: string | null): string {
     if (!method) return '';
-    return METHOD_LABELS[method] ?? method.replace(/_/g, ' ');
+    const first = METHOD_LABELS[method] ?? method.replace(/_/g, ' ');
+    if (!secondFactor) return first;
+    return `${first} + ${SECOND_FACTOR_LABELS[secondFactor] ?? secondFactor.replace(/_/g, ' ')}`;
   }
 
   protected describeAgent(agent: SessionInfo['userAgent']): string {

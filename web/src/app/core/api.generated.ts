@@ -1289,6 +1289,7 @@ export interface components {
             lastUsedAt: string;
             /** @description How it was signed in. */
             method: components["schemas"]["SessionMethod"];
+            secondFactor?: null | components["schemas"]["SessionSecondFactor"];
             userAgent?: string | null;
         };
         SessionList: {
@@ -1300,6 +1301,11 @@ export interface components {
          * @enum {string}
          */
         SessionMethod: "password" | "magic_link" | "passkey";
+        /**
+         * @description A second factor: a TOTP app's code, a recovery code, or a passkey.
+         * @enum {string}
+         */
+        SessionSecondFactor: "totp" | "recovery_code" | "passkey";
         SetupRequest: {
             /** @description Of a sign-in that must enrol; a signed-in account sends no body. */
             mfaToken?: string | null;
