@@ -244,7 +244,11 @@ impl AppState {
         let db = Db::connect(settings.database_url.expose()).await?;
         db::migrate(&db).await.context("applying migrations")?;
         let now = clock.now_ms();
-        let sealer = sealer(&settings)?;
+        let kek = key_encryption_key(&settings)?;
+        let (sealer, totp_sealer) = (
+            Sealer::new(kek.as_deref()),
+            Sealer::for_totp(kek.as_deref()),
+        );
         let ring = key_store::ensure(
             &db,
             &sealer,
@@ -283,7 +287,7 @@ impl AppState {
         Ok(AppState(Arc::new(Services {
             tokens,
             sealer,
-            totp_sealer: Sealer::for_totp(key_encryption_key(&settings)?.as_deref()),
+            totp_sealer,
             refresh_key,
             hasher: Arc::new(hasher),
             cache: SessionCache::default(),

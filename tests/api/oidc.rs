@@ -834,13 +834,12 @@ async fn a_revoked_consent_ends_the_clients_grants(db: DbKind) {
     assert_eq!(list[0]["clientId"], rp.client_id.as_str());
     assert_eq!(list[0]["name"], "Sample app");
     assert!(is_rfc3339_millis(list[0]["grantedAt"].as_str().unwrap()));
-    let gone = app
-        .client
-        .delete(app.url(&format!("/api/oauth/consents/{}", rp.client_id)))
-        .header("Authorization", alice.bearer())
-        .send()
-        .await
-        .unwrap();
+    let gone = delete_as(
+        &app,
+        &format!("/api/oauth/consents/{}", rp.client_id),
+        &alice,
+    )
+    .await;
     assert_eq!(gone.status(), 204);
     assert_eq!(
         userinfo(&app, tokens["access_token"].as_str().unwrap())
@@ -860,13 +859,12 @@ async fn a_revoked_consent_ends_the_clients_grants(db: DbKind) {
     assert_eq!(status, 400);
     let (_, to) = location(&app, &authorize_url(&rp, &[]), Some(&alice)).await;
     assert!(to.starts_with("/oauth/consent"), "asks again: {to}");
-    let again = app
-        .client
-        .delete(app.url(&format!("/api/oauth/consents/{}", rp.client_id)))
-        .header("Authorization", alice.bearer())
-        .send()
-        .await
-        .unwrap();
+    let again = delete_as(
+        &app,
+        &format!("/api/oauth/consents/{}", rp.client_id),
+        &alice,
+    )
+    .await;
     assert_eq!(again.status(), 404);
     app.stop().await;
 }
@@ -926,14 +924,9 @@ async fn admins_register_and_remove_clients(db: DbKind) {
     .unwrap();
     assert!(public.get("clientSecret").is_none());
 
-    let delete = |id: String| {
-        app.client
-            .delete(app.url(&format!("/api/admin/clients/{id}")))
-            .header("Authorization", admin.bearer())
-            .send()
-    };
-    assert_eq!(delete(client_id.to_string()).await.unwrap().status(), 204);
-    assert_eq!(delete(client_id.to_string()).await.unwrap().status(), 404);
+    let path = format!("/api/admin/clients/{client_id}");
+    assert_eq!(delete_as(&app, &path, &admin).await.status(), 204);
+    assert_eq!(delete_as(&app, &path, &admin).await.status(), 404);
     // A removed client is unknown to the token endpoint.
     let (status, _) = token(
         &app,
@@ -1108,21 +1101,19 @@ async fn clients_consents_and_client_signins_are_audited(db: DbKind) {
     let code = code_for(&app, &rp, &alice, &[]).await;
     assert_eq!(exchange(&app, &rp, &code, Some(VERIFIER)).await.0, 200);
     assert_eq!(exchange(&app, &rp, &code, Some(VERIFIER)).await.0, 400);
-    let revoked = app
-        .client
-        .delete(app.url(&format!("/api/oauth/consents/{}", rp.client_id)))
-        .header("Authorization", alice.bearer())
-        .send()
-        .await
-        .unwrap();
+    let revoked = delete_as(
+        &app,
+        &format!("/api/oauth/consents/{}", rp.client_id),
+        &alice,
+    )
+    .await;
     assert_eq!(revoked.status(), 204);
-    let removed = app
-        .client
-        .delete(app.url(&format!("/api/admin/clients/{}", rp.client_id)))
-        .header("Authorization", admin.bearer())
-        .send()
-        .await
-        .unwrap();
+    let removed = delete_as(
+        &app,
+        &format!("/api/admin/clients/{}", rp.client_id),
+        &admin,
+    )
+    .await;
     assert_eq!(removed.status(), 204);
 
     let trail: Value = get_as(&app, "/api/admin/audit?limit=100", &admin)

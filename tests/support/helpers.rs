@@ -511,6 +511,17 @@ pub async fn get_as(app: &TestApp, path: &str, session: &Session) -> reqwest::Re
         .await
 }
 
+/// A DELETE with the session's access token as a Bearer header.
+#[allow(dead_code)] // not every test target deletes
+pub async fn delete_as(app: &TestApp, path: &str, session: &Session) -> reqwest::Response {
+    app.client
+        .delete(app.url(path))
+        .header("Authorization", session.bearer())
+        .send()
+        .await
+        .expect("request")
+}
+
 /// A POST of `body` with the session's access token as a Bearer header.
 pub async fn post_as(
     app: &TestApp,
