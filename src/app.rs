@@ -222,6 +222,7 @@ impl AppState {
             throttle: &self.throttle,
             issuer: &self.rp_id,
             totp_sealer: &self.totp_sealer,
+            outbox: self.outbox(),
         }
     }
 

@@ -129,6 +129,11 @@ pub struct Settings {
     #[arg(long, env = "PORTCULLIS_COOKIE_SECURE", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub cookie_secure: bool,
 
+    /// `Strict-Transport-Security` on every answer when the public URL is `https://`; turn
+    /// it off behind a proxy that adds its own.
+    #[arg(long, env = "PORTCULLIS_HSTS", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub hsts: bool,
+
     /// Minimum password length in characters (never below 8).
     #[arg(long, env = "PORTCULLIS_PASSWORD_MIN_LENGTH", default_value_t = 8, value_parser = clap::value_parser!(u16).range(8..=128), global = true)]
     pub password_min_length: u16,

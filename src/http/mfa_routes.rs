@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum_extra::extract::cookie::CookieJar;
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -59,8 +60,11 @@ async fn status(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SetupRequest {
-    /// Of a sign-in that must enrol; a signed-in account sends no body.
+    /// Of a sign-in that must enrol; a signed-in account sends none.
     mfa_token: Option<String>,
+    /// A signed-in account whose sign-in is older than 10 minutes gives its password again.
+    #[schema(value_type = Option<String>)]
+    password: Option<SecretString>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -74,30 +78,37 @@ pub struct TotpSetup {
 
 /// Who enrols: the signed-in account, or else the sign-in whose token came in the body.
 fn enroller<'a>(
-    caller: &Option<AuthUser>,
+    caller: &'a Option<AuthUser>,
     token: Option<&'a str>,
 ) -> Result<Enroller<'a>, ApiError> {
     match (caller, token) {
-        (Some(user), _) => Ok(Enroller::Account(user.id)),
+        (Some(user), _) => Ok(Enroller::Account {
+            user_id: user.id,
+            session_id: &user.session_id,
+        }),
         (None, Some(token)) => Ok(Enroller::Signin(token)),
         (None, None) => Err(ApiError::no_token()),
     }
 }
 
-/// Starts (or restarts) enrolling a TOTP app.
+/// Starts (or restarts) enrolling a TOTP app. A signed-in account needs a sign-in within
+/// the last 10 minutes, or its password again (as for removing the app).
 #[utoipa::path(post, path = "/api/auth/mfa/totp/setup", tag = "mfa", request_body(content = Option<SetupRequest>),
     responses((status = 200, body = TotpSetup), (status = 400, body = ErrorBody),
               (status = 401, description = "not signed in, or the `mfaToken` is not live (`mfa_token_invalid`)", body = ErrorBody),
+              (status = 403, description = "not signed in recently (`reauthentication_required`) or a wrong password", body = ErrorBody),
               (status = 409, description = "a TOTP app is enabled already (`totp_already_enabled`)", body = ErrorBody),
-              (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
+              (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn totp_setup(
     State(state): State<AppState>,
     MaybeAuthUser(caller): MaybeAuthUser,
+    origin: RequestOrigin,
     OptionalJson(body): OptionalJson<SetupRequest>,
 ) -> Result<ApiJson<TotpSetup>, ApiError> {
-    let token = body.and_then(|b| b.mfa_token);
+    let (token, password) = body.map_or((None, None), |b| (b.mfa_token, b.password));
     let who = enroller(&caller, token.as_deref())?;
-    let setup = enrolment::totp_setup(&state.factors(), who).await?;
+    let f = state.factors();
+    let setup = enrolment::totp_setup(&f, who, origin.client(), password).await?;
     Ok(ApiJson(TotpSetup {
         secret: setup.secret,
         otpauth_uri: setup.uri,

@@ -1,7 +1,8 @@
-//! What runs in front of the routes: the body-size gate, the CSRF check for cookie
-//! requests, and the refresh of cookie sessions whose access token has lapsed.
+//! What runs in front of the routes: the `Host` check and the security headers of every
+//! answer, the body-size gate, the CSRF check for cookie requests, and the refresh of
+//! cookie sessions whose access token has lapsed.
 use axum::extract::{Request, State};
-use axum::http::{header, Method};
+use axum::http::{header, HeaderValue, Method, Version};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
@@ -20,6 +21,80 @@ use crate::service::{self, Client};
 /// still sending its body reads our answer instead of a broken pipe; bigger ones are cut off.
 const DRAIN_LIMIT: usize = 1024 * 1024;
 const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without a `Host`, and
+/// to any request with more than one or with one that is not a host and port. (HTTP/1.0
+/// may omit it; HTTP/2 names the host in `:authority`.)
+pub async fn require_one_host(req: Request, next: Next) -> Response {
+    let mut hosts = req.headers().get_all(header::HOST).iter();
+    let verdict = match (hosts.next(), hosts.next()) {
+        (Some(_), Some(_)) => Err("A request must carry one Host header."),
+        (Some(host), None) => match host
+            .to_str()
+            .ok()
+            .and_then(|h| h.parse::<axum::http::uri::Authority>().ok())
+        {
+            Some(authority) if authority.as_str().contains('@') => {
+                Err("The Host header is not a host.")
+            }
+            Some(_) => Ok(()),
+            None => Err("The Host header is not a host."),
+        },
+        (None, _) if req.version() == Version::HTTP_11 => {
+            Err("A request must carry one Host header.")
+        }
+        (None, _) => Ok(()),
+    };
+    match verdict {
+        Ok(()) => next.run(req).await,
+        Err(message) => {
+            let mut refused = ApiError::bad_request(message).into_response();
+            // The connection's framing may be what is wrong: do not read another request.
+            refused
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            refused
+        }
+    }
+}
+
+/// What every answer carries: `nosniff`; on HTML, no framing by other sites (CSP
+/// `frame-ancestors 'none'`, added to a page's own policy, and `X-Frame-Options` for older
+/// browsers); HSTS when the public URL is `https://` and it is not turned off.
+pub async fn security_headers(
+    State(hsts): State<Option<HeaderValue>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if let Some(hsts) = hsts {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, hsts);
+    }
+    let html = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/html"));
+    if html {
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        let policy = match headers
+            .get(header::CONTENT_SECURITY_POLICY)
+            .and_then(|v| v.to_str().ok())
+        {
+            Some(own) if own.contains("frame-ancestors") => None,
+            Some(own) => HeaderValue::from_str(&format!("{own}; frame-ancestors 'none'")).ok(),
+            None => Some(HeaderValue::from_static("frame-ancestors 'none'")),
+        };
+        if let Some(policy) = policy {
+            headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+        }
+    }
+    response
+}
 
 /// 413 from the declared length alone, before anything else is done with the request.
 pub async fn reject_oversized(req: Request, next: Next) -> Response {

@@ -94,17 +94,24 @@ fn valid_name(name: &str) -> Result<&str, ApiError> {
     Ok(name)
 }
 
-/// Starts registering a passkey for the signed-in account.
-#[utoipa::path(post, path = "/api/auth/passkeys/register/start", tag = "passkeys",
-    responses((status = 200, body = CeremonyOptions), (status = 401, body = ErrorBody),
-              (status = 403, description = "passkeys are off (`passkeys_disabled`)", body = ErrorBody),
-              (status = 409, description = "20 passkeys already (`too_many_passkeys`)", body = ErrorBody), (status = 503, body = ErrorBody)),
+/// Starts registering a passkey for the signed-in account: a sign-in within the last 10
+/// minutes, or the password again (as for removing one).
+#[utoipa::path(post, path = "/api/auth/passkeys/register/start", tag = "passkeys", request_body(content = Option<Reauthentication>),
+    responses((status = 200, body = CeremonyOptions), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, description = "passkeys are off (`passkeys_disabled`), not signed in recently (`reauthentication_required`), or a wrong password", body = ErrorBody),
+              (status = 409, description = "20 passkeys already (`too_many_passkeys`)", body = ErrorBody),
+              (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = []), ("cookie" = [])))]
 async fn register_start(
     State(state): State<AppState>,
     user: AuthUser,
+    origin: RequestOrigin,
+    OptionalJson(body): OptionalJson<Reauthentication>,
 ) -> Result<ApiJson<CeremonyOptions>, ApiError> {
-    let options = passkeys::register_start(&state.factors(), user.id).await?;
+    let password = body.and_then(|b| b.password);
+    let f = state.factors();
+    let options =
+        passkeys::register_start(&f, user.id, &user.session_id, origin.client(), password).await?;
     Ok(ApiJson(CeremonyOptions::new(options)))
 }
 

@@ -88,6 +88,8 @@ pub fn router(state: AppState) -> Router {
         any_origin: any_origin_cors(),
     });
     app = app.layer(middleware::from_fn_with_state(layers, cors_for));
+    let hsts = (state.settings.hsts && state.settings.public_url.trim().starts_with("https://"))
+        .then(|| HeaderValue::from_static("max-age=31536000"));
     app.layer(
         TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             // The path only: a query string could carry anything, tokens included.
@@ -98,6 +100,8 @@ pub fn router(state: AppState) -> Router {
     // Outermost, so errors from any layer (405, 413, CSRF) carry it too; a response that
     // sets its own Cache-Control keeps it.
     .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+    .layer(middleware::from_fn_with_state(hsts, mw::security_headers))
+    .layer(middleware::from_fn(mw::require_one_host))
     .layer(PropagateRequestIdLayer::new(request_id.clone()))
     .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
     .layer(CatchPanicLayer::custom(|_| {

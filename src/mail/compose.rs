@@ -93,6 +93,21 @@ pub async fn new_link(
     Ok(format!("{}/{page}?token={token}", links.public_url))
 }
 
+/// The account's passkeys and second factors as their owner would name them.
+async fn account_factors(db: &Db, user_id: i64) -> Result<Vec<String>, DbError> {
+    let mut named = Vec::new();
+    if store::totp::find(db, user_id)
+        .await?
+        .is_some_and(|t| t.confirmed_at.is_some())
+    {
+        named.push("Authenticator app (one-time codes), with its recovery codes".to_string());
+    }
+    for passkey in store::passkeys::list(db, user_id).await? {
+        named.push(format!("Passkey \"{}\"", passkey.name));
+    }
+    Ok(named)
+}
+
 pub async fn compose(
     db: &Db,
     links: &Links,
@@ -118,6 +133,7 @@ pub async fn compose(
         service: &links.service,
         ..Fields::default()
     };
+    let mut factors = Vec::new();
     let (to, url) = match job.kind {
         Kind::PasswordReset => {
             let url = new_link(db, links, Purpose::Reset, user.id, &user.email, now).await?;
@@ -151,8 +167,19 @@ pub async fn compose(
             fields.email = job.detail.as_deref().unwrap_or_default();
             (job.email.as_str(), None)
         }
-        Kind::PasswordChanged => (user.email.as_str(), None),
+        Kind::PasswordChanged => {
+            factors = account_factors(db, user.id).await?;
+            (user.email.as_str(), None)
+        }
+        Kind::FactorChanged => {
+            fields.change = job.detail.as_deref().unwrap_or_default();
+            (
+                user.email.as_str(),
+                Some(format!("{}/profile", links.public_url)),
+            )
+        }
     };
+    fields.factors = factors;
     fields.link = url.as_deref().unwrap_or_default();
     let rendered = templates::render(job.kind, &fields)?;
     let mailbox: Mailbox = to

@@ -27,6 +27,8 @@ const SOURCES: &[(&str, &str)] = templates!(
     "mail/email_changed.html",
     "mail/magic_link.txt",
     "mail/magic_link.html",
+    "mail/factor_changed.txt",
+    "mail/factor_changed.html",
 );
 
 /// A template that does not compile or render (a unit test renders every one).
@@ -95,6 +97,11 @@ pub struct Fields<'a> {
     pub hours: u64,
     /// The service's name in the mail (the issuer setting).
     pub service: &'a str,
+    /// What changed, in a sentence (a factor added or removed).
+    pub change: &'a str,
+    /// The account's passkeys and second factors, one line each, as its owner would name
+    /// them (so that one they did not add stands out).
+    pub factors: Vec<String>,
 }
 
 pub struct Rendered {
@@ -111,6 +118,7 @@ pub fn subject(kind: Kind) -> &'static str {
         Kind::EmailChange => "Confirm your new email address",
         Kind::EmailChanged => "Your email address was changed",
         Kind::MagicLink => "Your sign-in link",
+        Kind::FactorChanged => "A sign-in method of your account changed",
     }
 }
 
@@ -125,6 +133,8 @@ pub fn render(kind: Kind, fields: &Fields<'_>) -> Result<Rendered, TemplateError
         minutes => fields.minutes,
         hours => fields.hours,
         service => fields.service,
+        change => fields.change,
+        factors => fields.factors,
     };
     let text = env
         .get_template(&format!("mail/{}.txt", kind.name()))?
@@ -153,6 +163,8 @@ mod tests {
                 minutes: 30,
                 hours: 24,
                 service: "portcullis",
+                change: "A passkey named <i>Laptop</i> was added.",
+                factors: vec!["Passkey <i>Laptop</i>".into()],
             };
             let r = render(kind, &fields).unwrap();
             assert!(r.text.contains("Hello <b>eve</b>,"), "{kind:?}: {}", r.text);
@@ -164,8 +176,13 @@ mod tests {
             assert!(!r.html.contains("<b>eve"), "{kind:?}");
             let has_link = matches!(
                 kind,
-                Kind::PasswordReset | Kind::VerifyEmail | Kind::EmailChange | Kind::MagicLink
+                Kind::PasswordReset
+                    | Kind::VerifyEmail
+                    | Kind::EmailChange
+                    | Kind::MagicLink
+                    | Kind::FactorChanged
             );
+            assert!(!r.html.contains("<i>"), "{kind:?}: {}", r.html);
             assert_eq!(
                 r.text.contains(fields.link),
                 has_link,
@@ -180,5 +197,43 @@ mod tests {
                 r.html
             );
         }
+    }
+
+    #[test]
+    fn a_factor_notice_names_the_change_and_a_reset_notice_lists_the_factors() {
+        let fields = Fields {
+            username: "alice",
+            link: "http://localhost:8080/profile",
+            service: "portcullis",
+            change: "A passkey named \"Laptop\" was added.",
+            factors: vec!["Authenticator app".into(), "Passkey \"Phone\"".into()],
+            ..Fields::default()
+        };
+        let notice = render(Kind::FactorChanged, &fields).unwrap();
+        assert!(notice
+            .text
+            .contains("A passkey named \"Laptop\" was added."));
+        assert!(notice.text.contains("http://localhost:8080/profile"));
+        assert!(notice
+            .html
+            .contains("A passkey named &quot;Laptop&quot; was added."));
+        let reset = render(Kind::PasswordChanged, &fields).unwrap();
+        for part in [&reset.text, &reset.html] {
+            assert!(part.contains("Authenticator app"), "{part}");
+            assert!(part.contains("Phone"), "{part}");
+        }
+        let none = render(
+            Kind::PasswordChanged,
+            &Fields {
+                factors: vec![],
+                ..fields
+            },
+        )
+        .unwrap();
+        assert!(
+            none.text.contains("no passkey and no second factor"),
+            "{}",
+            none.text
+        );
     }
 }

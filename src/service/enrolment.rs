@@ -7,16 +7,18 @@ use secrecy::SecretString;
 use crate::audit::{self, Event};
 use crate::auth::totp;
 use crate::service::factors::{
-    open_totp_secret, require_recent, seal_totp_secret, FactorError, Factors,
+    notify_owner, open_totp_secret, require_recent, seal_totp_secret, FactorChange, FactorError,
+    Factors,
 };
 use crate::service::mfa::{complete, failed_code, live_step};
 use crate::service::{account_throttle_key, Client, SignedIn};
 use crate::store::{self, mfa_tokens::MfaTokenRecord, users::UserRecord};
 
-/// Who is enrolling a TOTP app: a signed-in account, or a sign-in that must enrol one.
+/// Who is enrolling a TOTP app: a signed-in account (its user id and session id), or a
+/// sign-in that must enrol one (its second step's token: the password was just given).
 #[derive(Clone, Copy, Debug)]
 pub enum Enroller<'a> {
-    Account(i64),
+    Account { user_id: i64, session_id: &'a str },
     Signin(&'a str),
 }
 
@@ -25,9 +27,25 @@ pub struct TotpSetup {
     pub uri: String,
 }
 
-/// Starts (or restarts) enrolling a TOTP app: a new pending secret.
-pub async fn totp_setup(f: &Factors<'_>, who: Enroller<'_>) -> Result<TotpSetup, FactorError> {
-    let user = enroller(f, who).await?.1;
+/// Starts (or restarts) enrolling a TOTP app: a new pending secret. A signed-in account
+/// needs a recent sign-in or its password, as for removing the app: only the setup that
+/// passed it can be confirmed.
+pub async fn totp_setup(
+    f: &Factors<'_>,
+    who: Enroller<'_>,
+    client: Client<'_>,
+    password: Option<SecretString>,
+) -> Result<TotpSetup, FactorError> {
+    let user = match who {
+        Enroller::Account {
+            user_id,
+            session_id,
+        } => {
+            let event = Event::TotpEnabled;
+            require_recent(f, user_id, session_id, client, password, event).await?
+        }
+        Enroller::Signin(_) => enroller(f, who).await?.1,
+    };
     let secret = totp::new_secret();
     let uri = totp::uri(&secret, f.issuer, &user.username)
         .ok_or_else(|| anyhow::anyhow!("a fresh TOTP secret did not decode"))?;
@@ -44,7 +62,7 @@ async fn enroller(
     who: Enroller<'_>,
 ) -> Result<(Option<MfaTokenRecord>, UserRecord), FactorError> {
     match who {
-        Enroller::Account(user_id) => {
+        Enroller::Account { user_id, .. } => {
             let user = store::users::find_by_id(f.sessions.db, user_id)
                 .await?
                 .ok_or(FactorError::Gone)?;
@@ -100,6 +118,7 @@ pub async fn totp_confirm(
     }
     f.throttle.record_success(&account_key).await?;
     audit::record(db, clock, Event::TotpEnabled, true, &entry).await;
+    notify_owner(f, &user, FactorChange::TotpAdded).await;
     let signed_in = match step_token {
         Some(record) => Some(complete(f, &record, None, user, client).await?),
         None => None,
@@ -125,6 +144,7 @@ pub async fn totp_remove(
     }
     let entry = client.entry(Some(user.id), Some(user.id), Some(&user.username));
     audit::record(f.sessions.db, f.sessions.clock, event, true, &entry).await;
+    notify_owner(f, &user, FactorChange::TotpRemoved).await;
     Ok(())
 }
 

@@ -17,11 +17,13 @@ use crate::auth::sessions::Sessions;
 use crate::auth::throttle::Throttle;
 use crate::clock::Millis;
 use crate::db::{Db, DbError};
+use crate::mail::Outbox;
 use crate::service::accounts::current_password_holds;
 use crate::service::Client;
+use crate::store::mail_outbox::{Kind, NewMail};
 use crate::store::{self, users::UserRecord};
 
-/// How recent a sign-in must be to remove a factor without the password.
+/// How recent a sign-in must be to add or remove a factor without the password.
 pub const RECENT_SIGNIN: Duration = Duration::from_secs(600);
 
 /// What the second factors work with.
@@ -34,6 +36,66 @@ pub struct Factors<'a> {
     /// The name an app shows beside the codes (the relying party id).
     pub issuer: &'a str,
     pub totp_sealer: &'a Sealer,
+    /// Where notices to the owner go, when mail is on.
+    pub outbox: Option<Outbox<'a>>,
+}
+
+/// A change to how an account signs in, which its owner is told of by mail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FactorChange {
+    PasskeyAdded(String),
+    PasskeyRemoved(String),
+    TotpAdded,
+    TotpRemoved,
+    /// An administrator removed every factor (a user who lost them).
+    AllRemovedByAdmin,
+}
+
+impl FactorChange {
+    /// The sentence the notice opens with.
+    pub fn sentence(&self) -> String {
+        match self {
+            FactorChange::PasskeyAdded(name) => {
+                format!(
+                    "A passkey named \"{name}\" was added to your account: it can sign in as you."
+                )
+            }
+            FactorChange::PasskeyRemoved(name) => {
+                format!("The passkey named \"{name}\" was removed from your account.")
+            }
+            FactorChange::TotpAdded => {
+                "An authenticator app was set up as the second factor of your \
+                 account, with new recovery codes."
+                    .to_string()
+            }
+            FactorChange::TotpRemoved => "The authenticator app and the recovery codes of your \
+                 account were removed: signing in no longer asks for a code."
+                .to_string(),
+            FactorChange::AllRemovedByAdmin => "An administrator removed the authenticator app, \
+                 the recovery codes and the passkeys of your account."
+                .to_string(),
+        }
+    }
+}
+
+/// Mails the owner of `user` that `change` happened, when mail is on. A notice that cannot
+/// be queued does not undo the change (it is done and audited): it is logged.
+pub async fn notify_owner(f: &Factors<'_>, user: &UserRecord, change: FactorChange) {
+    let Some(outbox) = f.outbox else {
+        return;
+    };
+    let sentence = change.sentence();
+    let queued = outbox
+        .queue(NewMail {
+            kind: Kind::FactorChanged,
+            user_id: Some(user.id),
+            email: &user.email,
+            detail: Some(&sentence),
+        })
+        .await;
+    if let Err(e) = queued {
+        tracing::error!(error = %e, user_id = user.id, "could not queue the notice of a factor change");
+    }
 }
 
 /// What a TOTP secret is sealed to: its account, so no row's secret opens as another's.
@@ -140,8 +202,9 @@ pub async fn enrolled(f: &Factors<'_>, user_id: i64) -> Result<Enrolled, FactorE
     })
 }
 
-/// The rule of the routes that remove a factor: the session signed in within
-/// `RECENT_SIGNIN`, or the account's password given again.
+/// The rule of the routes that add or remove a factor: the session signed in within
+/// `RECENT_SIGNIN`, or the account's password given again. A stolen access token alone
+/// must not be able to give its thief a way in that outlives the session.
 #[allow(clippy::too_many_arguments)] // each is a component the rule needs, or its input
 pub async fn require_recent(
     f: &Factors<'_>,
@@ -190,10 +253,14 @@ pub async fn reset(
     let user = store::users::find_by_id(db, user_id)
         .await?
         .ok_or(FactorError::NotFound)?;
-    store::totp::remove(db, user.id).await?;
+    let had_totp = store::totp::remove(db, user.id).await?;
+    let had_passkeys = store::passkeys::count(db, user.id).await? > 0;
     store::passkeys::remove_all(db, user.id).await?;
     let entry = client.entry(Some(admin_id), Some(user.id), Some(&user.username));
     audit::record(db, f.sessions.clock, Event::MfaReset, true, &entry).await;
+    if had_totp || had_passkeys {
+        notify_owner(f, &user, FactorChange::AllRemovedByAdmin).await;
+    }
     Ok(())
 }
 

@@ -10,7 +10,9 @@ use crate::auth::sessions;
 use crate::clock::Millis;
 use crate::db::{Db, DbError};
 use crate::domain::SigninMethod;
-use crate::service::factors::{record_use, require_recent, FactorError, Factors};
+use crate::service::factors::{
+    notify_owner, record_use, require_recent, FactorChange, FactorError, Factors,
+};
 use crate::service::{Client, SignedIn};
 use crate::store::ceremonies::{self, Ceremony, NewCeremony, Purpose};
 use crate::store::{self, passkeys::PasskeyRecord};
@@ -59,15 +61,19 @@ async fn finishing(
         .filter(|c| c.purpose == purpose && c.user_id == user_id && now < c.expires_at))
 }
 
-/// Options to register a passkey for the signed-in account.
+/// Options to register a passkey for the signed-in account: a recent sign-in or the
+/// password, as for removing one (only a ceremony begun past that check can finish).
 pub async fn register_start(
     f: &Factors<'_>,
     user_id: i64,
+    session_id: &str,
+    client: Client<'_>,
+    password: Option<SecretString>,
 ) -> Result<serde_json::Value, FactorError> {
     let db = f.sessions.db;
-    let user = store::users::find_by_id(db, user_id)
-        .await?
-        .ok_or(FactorError::Gone)?;
+    f.rp()?;
+    let event = Event::PasskeyRegistered;
+    let user = require_recent(f, user_id, session_id, client, password, event).await?;
     let stored = store::passkeys::list(db, user_id).await?;
     if stored.len() as i64 >= MAX_PASSKEYS {
         return Err(FactorError::TooManyPasskeys);
@@ -134,6 +140,7 @@ pub async fn register_finish(
         .await?
         .ok_or(FactorError::PasskeyExists)?;
     audit::record(db, clock, Event::PasskeyRegistered, true, &entry).await;
+    notify_owner(f, &user, FactorChange::PasskeyAdded(name.to_string())).await;
     store::passkeys::find(db, user_id, id)
         .await?
         .ok_or(FactorError::NotFound)
@@ -172,9 +179,9 @@ pub async fn remove(
 ) -> Result<(), FactorError> {
     let db = f.sessions.db;
     // A passkey of someone else's is not found, before any password is asked for.
-    if store::passkeys::find(db, user_id, id).await?.is_none() {
+    let Some(passkey) = store::passkeys::find(db, user_id, id).await? else {
         return Err(FactorError::NotFound);
-    }
+    };
     let event = Event::PasskeyRemoved;
     let user = require_recent(f, user_id, session_id, client, password, event).await?;
     if !store::passkeys::remove(db, user_id, id).await? {
@@ -182,6 +189,7 @@ pub async fn remove(
     }
     let entry = client.entry(Some(user.id), Some(user.id), Some(&user.username));
     audit::record(db, f.sessions.clock, event, true, &entry).await;
+    notify_owner(f, &user, FactorChange::PasskeyRemoved(passkey.name)).await;
     Ok(())
 }
 

@@ -114,6 +114,7 @@ impl Event {
                 MailKind::EmailChange => "mailed_email_change",
                 MailKind::EmailChanged => "mailed_email_changed",
                 MailKind::MagicLink => "mailed_magic_link",
+                MailKind::FactorChanged => "mailed_factor_changed",
             },
         }
     }

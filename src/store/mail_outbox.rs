@@ -22,16 +22,20 @@ pub enum Kind {
     EmailChanged,
     /// A sign-in link, to the account with the address `email`, if there is one.
     MagicLink,
+    /// Tells the account's owner that a second factor or passkey was added or removed;
+    /// `detail` is the change (`service::factors::FactorChange` in its stored form).
+    FactorChanged,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::PasswordReset,
         Kind::PasswordChanged,
         Kind::VerifyEmail,
         Kind::EmailChange,
         Kind::EmailChanged,
         Kind::MagicLink,
+        Kind::FactorChanged,
     ];
 
     pub fn name(self) -> &'static str {
@@ -42,6 +46,7 @@ impl Kind {
             Kind::EmailChange => "email_change",
             Kind::EmailChanged => "email_changed",
             Kind::MagicLink => "magic_link",
+            Kind::FactorChanged => "factor_changed",
         }
     }
 

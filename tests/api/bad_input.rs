@@ -555,3 +555,125 @@ async fn path_traversal_never_serves_a_file_from_disk(db: DbKind) {
     }
     app.stop().await;
 }
+
+/// One raw HTTP request (`head` without its final blank line) over a plain socket; the
+/// status and the whole head and body of the answer.
+async fn raw_request(app: &TestApp, head: &str) -> (u16, String) {
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    stream
+        .write_all(format!("{head}\r\nConnection: close\r\n\r\n").as_bytes())
+        .await
+        .expect("write");
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer))
+        .await
+        .expect("answered within 5 s")
+        .expect("read");
+    let text = String::from_utf8_lossy(&answer).to_string();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, text)
+}
+
+/// Issue 22, item 8 (RFC 9112 §3.2): two `Host` headers, none in HTTP/1.1, or one that is
+/// no host, is a 400 in our JSON shape; HTTP/1.0 may leave it out.
+#[tokio::test]
+async fn a_request_without_exactly_one_host_is_a_400() {
+    let app = TestApp::spawn(DbKind::Sqlite).await;
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let (status, text) =
+        raw_request(&app, &format!("GET /api/test/all HTTP/1.1\r\nHost: {addr}")).await;
+    assert_eq!(status, 200, "{text}");
+    for head in [
+        format!("GET /api/test/all HTTP/1.1\r\nHost: {addr}\r\nHost: evil.example"),
+        format!("GET /api/test/all HTTP/1.1\r\nHost: {addr}\r\nHost: {addr}"),
+        "GET /api/test/all HTTP/1.1\r\nAccept: */*".to_string(),
+        "GET /api/test/all HTTP/1.1\r\nHost: a b".to_string(),
+        "GET /api/test/all HTTP/1.1\r\nHost: user@example.com".to_string(),
+    ] {
+        let (status, text) = raw_request(&app, &head).await;
+        assert_eq!(status, 400, "{head:?}: {text}");
+        assert!(
+            text.contains("\"code\":\"invalid_request\""),
+            "{head:?}: {text}"
+        );
+        assert!(
+            text.to_ascii_lowercase()
+                .contains("content-type: application/json"),
+            "{text}"
+        );
+    }
+    let (status, text) = raw_request(&app, "GET /api/test/all HTTP/1.0").await;
+    assert_eq!(status, 200, "HTTP/1.0 may omit Host: {text}");
+    app.stop().await;
+}
+
+/// Issue 22, item 9: `nosniff` on every answer, no framing of HTML pages (the API docs
+/// included), HSTS on an `https://` public URL unless turned off.
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() {
+    let app = TestApp::spawn(DbKind::Sqlite).await;
+    for path in [
+        "/api/test/all",
+        "/api/no-such-route",
+        "/api/docs",
+        "/api/openapi.json",
+        "/health/live",
+    ] {
+        let response = app.get(path).await;
+        let headers = response.headers();
+        assert_eq!(
+            headers.get("x-content-type-options").map(|v| v.as_bytes()),
+            Some(&b"nosniff"[..]),
+            "{path}"
+        );
+        assert!(
+            headers.get("strict-transport-security").is_none(),
+            "{path}: no HSTS on http://"
+        );
+    }
+    let docs = app.get("/api/docs").await;
+    assert!(docs.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert_eq!(docs.headers()["x-frame-options"], "DENY");
+    let policy = docs.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    assert!(
+        policy.contains("default-src 'self'"),
+        "the page's own policy is kept: {policy}"
+    );
+    app.stop().await;
+
+    let https = TestApp::spawn_with(DbKind::Sqlite, |s| {
+        s.public_url = "https://auth.example.com".into()
+    })
+    .await;
+    let response = https.get("/api/test/all").await;
+    assert_eq!(
+        response.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
+    https.stop().await;
+    let behind_proxy = TestApp::spawn_with(DbKind::Sqlite, |s| {
+        s.public_url = "https://auth.example.com".into();
+        s.hsts = false;
+    })
+    .await;
+    let response = behind_proxy.get("/api/test/all").await;
+    assert!(response
+        .headers()
+        .get("strict-transport-security")
+        .is_none());
+    behind_proxy.stop().await;
+}

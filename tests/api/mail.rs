@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use portcullis::config::SecretUrl;
+use portcullis::domain::Role;
 use portcullis::mail::templates::subject;
 use portcullis::store::mail_outbox::Kind;
 use serde_json::{json, Value};
@@ -26,6 +27,7 @@ on_every_database!(
     a_new_address_takes_effect_when_its_link_is_followed_and_the_old_one_is_told,
     a_sign_in_link_signs_in_once_when_enabled,
     the_command_line_prints_a_reset_link_that_works,
+    each_factor_added_or_removed_is_mailed_and_a_reset_lists_them,
 );
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -965,5 +967,116 @@ async fn the_command_line_prints_a_reset_link_that_works(db: DbKind) {
     let out = run_with_stdin(unknown, None);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no account named nobody"));
+    app.stop().await;
+}
+
+/// Issue 22, item 1: the owner hears of every factor added or removed, by name, with a
+/// link to the profile; the mail that confirms a reset lists what the account has.
+async fn each_factor_added_or_removed_is_mailed_and_a_reset_lists_them(db: DbKind) {
+    // On localhost, where the tests' software passkeys belong.
+    let Some((catcher, app)) =
+        mailing(&db, |s| s.public_url = "http://localhost:8080/".into()).await
+    else {
+        return;
+    };
+    let alice = app.create_user("alice", &[]).await;
+    let session = app.signin("alice", PASSWORD).await;
+    let notice =
+        |n: usize| catcher.wait_for("alice@example.com", subject(Kind::FactorChanged), n, WAIT);
+
+    let mut laptop = SoftPasskey::localhost();
+    let added = crate::passkeys::register(&app, &session, &mut laptop, "Laptop").await;
+    let mail = notice(1).await;
+    assert!(
+        mail.text.contains("A passkey named \"Laptop\" was added"),
+        "{}",
+        mail.text
+    );
+    assert!(
+        mail.text.contains("http://localhost:8080/profile"),
+        "{}",
+        mail.text
+    );
+    assert!(
+        mail.html.contains("href=\"http://localhost:8080/profile\""),
+        "{}",
+        mail.html
+    );
+
+    let removed = delete_as(
+        &app,
+        &format!("/api/auth/passkeys/{}", added["id"]),
+        &session,
+    )
+    .await;
+    assert_eq!(removed.status(), 200);
+    let mail = notice(2).await;
+    assert!(
+        mail.text
+            .contains("The passkey named \"Laptop\" was removed"),
+        "{}",
+        mail.text
+    );
+
+    let mut phone = SoftPasskey::localhost();
+    crate::passkeys::register(&app, &session, &mut phone, "Phone").await;
+    notice(3).await;
+    let setup: Value = post_as(&app, "/api/auth/mfa/totp/setup", &session, json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let secret = setup["secret"].as_str().expect("secret");
+    let code = portcullis::auth::totp::code_at(secret, app.clock.now_secs() as u64).unwrap();
+    let confirmed = post_as(
+        &app,
+        "/api/auth/mfa/totp/confirm",
+        &session,
+        json!({ "code": code }),
+    )
+    .await;
+    assert_eq!(confirmed.status(), 200);
+    let mail = notice(4).await;
+    assert!(
+        mail.text.contains("An authenticator app was set up"),
+        "{}",
+        mail.text
+    );
+
+    // The reset's confirmation names what can still get past the new password.
+    assert_eq!(request_reset(&app, "alice@example.com").await.status(), 202);
+    let token = catcher
+        .wait_for("alice@example.com", subject(Kind::PasswordReset), 1, WAIT)
+        .await
+        .token("reset-password");
+    assert_eq!(
+        confirm_reset(&app, &token, "a brand new passphrase")
+            .await
+            .status(),
+        200
+    );
+    let changed = catcher
+        .wait_for("alice@example.com", subject(Kind::PasswordChanged), 1, WAIT)
+        .await;
+    for part in [&changed.text, &changed.html] {
+        assert!(part.contains("Phone"), "{part}");
+        assert!(part.contains("Authenticator app"), "{part}");
+        assert!(
+            !part.contains("Laptop"),
+            "a removed passkey is not listed: {part}"
+        );
+    }
+
+    // An administrator's reset is a change too.
+    app.create_user("root", &[Role::Admin]).await;
+    let admin = app.signin("root", PASSWORD).await;
+    let reset = delete_as(&app, &format!("/api/admin/users/{alice}/mfa"), &admin).await;
+    assert_eq!(reset.status(), 200);
+    let mail = notice(5).await;
+    assert!(
+        mail.text.contains("An administrator removed"),
+        "{}",
+        mail.text
+    );
     app.stop().await;
 }

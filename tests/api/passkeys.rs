@@ -17,6 +17,7 @@ on_every_database!(
     a_counter_that_goes_backwards_is_refused_and_audited,
     a_disabled_or_deleted_accounts_passkey_is_refused,
     passkeys_are_renamed_and_removed_under_the_recent_signin_rule,
+    adding_a_passkey_or_an_app_needs_a_recent_signin_or_the_password,
     a_passkey_of_another_origin_or_registered_twice_is_refused,
     passkeys_are_off_without_a_relying_party_browsers_accept,
 );
@@ -405,6 +406,113 @@ async fn a_disabled_or_deleted_accounts_passkey_is_refused(db: DbKind) {
     assert_eq!(response.status(), 204);
     let options = signin_options(&app).await;
     assert_refused(finish_signin(&app, key.sign(&options)).await).await;
+    app.stop().await;
+}
+
+/// A stolen access token alone must not add its thief's passkey or authenticator app
+/// (issue 22, item 1): after ten minutes, adding one needs the password, as removing does.
+async fn adding_a_passkey_or_an_app_needs_a_recent_signin_or_the_password(db: DbKind) {
+    let app = TestApp::spawn(db).await;
+    let alice = app.user_session("alice", &[]).await;
+    app.clock.advance(Duration::from_secs(11 * 60));
+    let start = |body: Option<Value>| {
+        let (app, alice) = (&app, &alice);
+        async move {
+            call(
+                app,
+                reqwest::Method::POST,
+                "/api/auth/passkeys/register/start",
+                Some(alice),
+                body,
+            )
+            .await
+        }
+    };
+    let setup = |body: Option<Value>| {
+        let (app, alice) = (&app, &alice);
+        async move {
+            call(
+                app,
+                reqwest::Method::POST,
+                "/api/auth/mfa/totp/setup",
+                Some(alice),
+                body,
+            )
+            .await
+        }
+    };
+    for response in [start(None).await, setup(None).await] {
+        assert_error(
+            response,
+            403,
+            "Sign in again, or give your password, to do this.",
+            "reauthentication_required",
+        )
+        .await;
+    }
+    let wrong = json!({"password": "wrong password"});
+    for response in [start(Some(wrong.clone())).await, setup(Some(wrong)).await] {
+        assert_error(
+            response,
+            403,
+            "Current password is incorrect.",
+            "wrong_password",
+        )
+        .await;
+    }
+    // Nothing was begun: a confirmation has no pending app, a finish no ceremony.
+    let response = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/auth/mfa/totp/confirm",
+        Some(&alice),
+        Some(json!({"code": "123456"})),
+    )
+    .await;
+    assert_eq!(response.status(), 409);
+    let status = json_of(
+        call(
+            &app,
+            reqwest::Method::GET,
+            "/api/auth/mfa",
+            Some(&alice),
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(status["passkeys"], 0, "{status}");
+    assert_eq!(status["totp"], false, "{status}");
+
+    // With the password, both go through.
+    let password = json!({ "password": PASSWORD });
+    let options = json_of(start(Some(password.clone())).await, 200).await;
+    let mut key = SoftPasskey::localhost();
+    let credential = key.register(&options);
+    let added = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/auth/passkeys/register/finish",
+        Some(&alice),
+        Some(json!({ "credential": credential, "name": "Laptop" })),
+    )
+    .await;
+    assert_eq!(json_of(added, 201).await["name"], "Laptop");
+    let totp = json_of(setup(Some(password)).await, 200).await;
+    assert!(totp["secret"].as_str().is_some(), "{totp}");
+
+    // A fresh sign-in needs no password.
+    let fresh = app.user_session("bob", &[]).await;
+    let response = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/auth/passkeys/register/start",
+        Some(&fresh),
+        None,
+    )
+    .await;
+    assert_eq!(response.status(), 200);
     app.stop().await;
 }
 

@@ -22,7 +22,12 @@ async fn state(db: &TestDb) -> AppState {
         .expect("state builds")
 }
 
-async fn send(state: &AppState, request: Request<Body>) -> Response {
+async fn send(state: &AppState, mut request: Request<Body>) -> Response {
+    // As a client's request reaches the router: HTTP/1.1 with its Host.
+    if !request.headers().contains_key(header::HOST) {
+        let host = axum::http::HeaderValue::from_static("localhost:8080");
+        request.headers_mut().insert(header::HOST, host);
+    }
     router(state.clone())
         .oneshot(request)
         .await

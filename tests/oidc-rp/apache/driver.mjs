@@ -1,0 +1,373 @@
+// The browser in front of Apache's mod_auth_openidc (tests/oidc-rp/apache/rp), signing alice
+// in through Portcullis. Run with ISSUER, CLIENT_ID, APACHE_PORT, TAMPER_APACHE_PORT,
+// TAMPER_PROXY_PORT, RP_USERNAME, RP_EMAIL, RP_PASSWORD, EXPECTED_ALG and APACHE_ERROR_LOG set.
+// Everything the relying party does (the authorization request with state, nonce and PKCE,
+// the code exchange with client_secret_basic, the ID token's signature against the JWKS,
+// iss, aud, nonce, userinfo, the session, logout) is mod_auth_openidc's own doing; this
+// script only follows redirects with a cookie jar and plays the user at Portcullis's API,
+// as the web app's pages do. It also runs the tampering proxy that the second virtual host
+// gets its provider metadata and token responses from. Prints a line per step; exits 1 at
+// the first failure.
+import assert from 'node:assert/strict';
+import { readFileSync, statSync } from 'node:fs';
+import http from 'node:http';
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+};
+const ISSUER = env('ISSUER');
+const CLIENT_ID = env('CLIENT_ID');
+const USERNAME = env('RP_USERNAME');
+const EMAIL = env('RP_EMAIL');
+const PASSWORD = env('RP_PASSWORD');
+const EXPECTED_ALG = env('EXPECTED_ALG');
+const ERROR_LOG = env('APACHE_ERROR_LOG');
+const APACHE = `http://127.0.0.1:${env('APACHE_PORT')}`;
+const TAMPER_APACHE = `http://127.0.0.1:${env('TAMPER_APACHE_PORT')}`;
+const PROXY_PORT = Number(env('TAMPER_PROXY_PORT'));
+const PROXY = `http://127.0.0.1:${PROXY_PORT}`;
+const SCOPE = ['openid', 'email', 'profile'];
+const SESSION_COOKIE = 'mod_auth_openidc_session';
+
+let step = 0;
+const ok = (what) => console.log(`  ok ${++step} - ${what}`);
+
+// ---- the user agent: a cookie jar (by host, as browsers keep them: ports share cookies) ----
+
+const UA = 'Mozilla/5.0 (portcullis oidc-rp driver)';
+
+class Browser {
+  constructor(cookies = new Map()) {
+    this.cookies = new Map(cookies);
+  }
+  remember(res) {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair, ...attrs] = line.split(';');
+      const eq = pair.indexOf('=');
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      const expired = value === ''
+        || attrs.some((a) => /^\s*max-age\s*=\s*(0|-\d+)\s*$/i.test(a))
+        || attrs.some((a) => {
+          const m = /^\s*expires\s*=\s*(.+)$/i.exec(a);
+          return m && Date.parse(m[1]) < Date.now();
+        });
+      if (expired) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+  /** A top-level navigation: Accept text/html, so mod_auth_openidc redirects, not 401s. */
+  async fetch(url, init = {}) {
+    const headers = new Headers(init.headers ?? {});
+    if (!headers.has('accept')) headers.set('accept', 'text/html,application/xhtml+xml,*/*;q=0.8');
+    headers.set('user-agent', UA);
+    if (this.cookies.size) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
+    const res = await fetch(url, { ...init, headers, redirect: 'manual' });
+    this.remember(res);
+    return res;
+  }
+  /** The same jar without Apache's cookies (a browser that never visited that site). */
+  withoutApache() {
+    return new Browser([...this.cookies].filter(([k]) => !k.startsWith('mod_auth_openidc')));
+  }
+}
+
+const describe = async (res) => `${res.status} ${res.headers.get('location') ?? ''} ${(await res.text()).slice(0, 600)}`;
+
+async function expectStatus(res, status, what) {
+  if (res.status !== status) assert.fail(`${what}: ${await describe(res)}`);
+}
+
+// Apache's error log: what was written since a mark.
+const logMark = () => statSync(ERROR_LOG).size;
+const logSince = (mark) => readFileSync(ERROR_LOG).subarray(mark).toString();
+
+// ---- Portcullis, as the web app's pages use it ------------------------------------------
+
+async function signIn(browser) {
+  const res = await browser.fetch(new URL('/api/auth/signin', ISSUER), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ username: USERNAME, password: PASSWORD }),
+  });
+  await expectStatus(res, 200, 'signin');
+  assert.ok(browser.cookies.has('portcullis_access') && browser.cookies.has('portcullis_refresh'), 'signin cookies');
+}
+
+/** The authorization URL in the browser; consent given if asked. The callback URL and whether consent was asked. */
+async function authorize(browser, authorizationUrl, redirectUri) {
+  const res = await browser.fetch(authorizationUrl);
+  await expectStatus(res, 302, 'authorize');
+  const location = new URL(res.headers.get('location'), ISSUER);
+  if (location.href.startsWith(redirectUri)) return { callback: location, consented: false };
+  assert.equal(location.origin + location.pathname, new URL('/oauth/consent', ISSUER).href,
+    `authorize sends to the redirect URI or the consent page, not ${location.href}`);
+  const request = location.searchParams.get('request');
+  assert.ok(request, 'the consent page URL carries request=');
+  const api = new URL(`/api/oauth/requests/${encodeURIComponent(request)}`, ISSUER);
+  const info = await browser.fetch(api, { headers: { accept: 'application/json' } });
+  await expectStatus(info, 200, 'GET the request');
+  const details = await info.json();
+  assert.equal(details.client.clientId, CLIENT_ID);
+  assert.deepEqual([...details.scopes].sort(), [...SCOPE].sort());
+  const answer = await browser.fetch(api, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ approve: true }),
+  });
+  await expectStatus(answer, 200, 'approve');
+  const { redirectTo } = await answer.json();
+  assert.ok(redirectTo?.startsWith(redirectUri), `redirectTo ${redirectTo}`);
+  return { callback: new URL(redirectTo), consented: true };
+}
+
+// ---- mod_auth_openidc ------------------------------------------------------------------
+
+/** GET /protected/ without a session: Apache's authorization request, checked. */
+async function startLogin(browser, apache, meta) {
+  const res = await browser.fetch(`${apache}/protected/`);
+  await expectStatus(res, 302, `GET ${apache}/protected/ without a session`);
+  const url = new URL(res.headers.get('location'));
+  assert.equal(url.origin + url.pathname, meta.authorization_endpoint, 'to the authorization endpoint');
+  const q = url.searchParams;
+  assert.equal(q.get('client_id'), CLIENT_ID);
+  assert.equal(q.get('redirect_uri'), `${apache}/protected/redirect_uri`);
+  assert.equal(q.get('response_type'), 'code');
+  assert.deepEqual(q.get('scope').split(' ').sort(), [...SCOPE].sort());
+  assert.ok(q.get('state') && q.get('nonce'), 'state and nonce');
+  assert.equal(q.get('code_challenge_method'), 'S256');
+  assert.match(q.get('code_challenge'), /^[A-Za-z0-9_-]{43}$/);
+  assert.ok([...browser.cookies.keys()].some((k) => k.startsWith('mod_auth_openidc_state')), 'a state cookie');
+  return { url, state: q.get('state'), nonce: q.get('nonce') };
+}
+
+/** The application's page: NAME=value lines. */
+async function protectedPage(browser, apache) {
+  const res = await browser.fetch(`${apache}/protected/`);
+  await expectStatus(res, 200, 'GET /protected/ with the session');
+  const vars = {};
+  for (const line of (await res.text()).split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) vars[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return vars;
+}
+
+async function expectToProvider(browser, apache, meta, what) {
+  const res = await browser.fetch(`${apache}/protected/`);
+  if (res.status !== 302) assert.fail(`${what}: ${await describe(res)}`);
+  const to = new URL(res.headers.get('location'));
+  assert.equal(to.origin + to.pathname, meta.authorization_endpoint, `${what}: to the authorization endpoint`);
+}
+
+const b64json = (part) => JSON.parse(Buffer.from(part, 'base64url').toString());
+
+// ---- the tampering proxy (provider metadata and token endpoint of the second host) -------
+
+const proxy = { tokenResponses: 0, damaged: 0 };
+
+function damage(jws) {
+  const [h, p, s] = jws.split('.');
+  const i = Math.floor(s.length / 2);
+  return `${h}.${p}.${s.slice(0, i)}${s[i] === 'A' ? 'B' : 'A'}${s.slice(i + 1)}`;
+}
+
+function startProxy(meta) {
+  const server = http.createServer(async (req, res) => {
+    try {
+      const chunks = [];
+      for await (const c of req) chunks.push(c);
+      if (req.method === 'GET' && req.url === '/.well-known/openid-configuration') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ ...meta, token_endpoint: `${PROXY}/token` }));
+        return;
+      }
+      if (req.method === 'POST' && req.url === '/token') {
+        const headers = { 'content-type': req.headers['content-type'] ?? 'application/x-www-form-urlencoded' };
+        if (req.headers.authorization) headers.authorization = req.headers.authorization;
+        const upstream = await fetch(meta.token_endpoint, { method: 'POST', headers, body: Buffer.concat(chunks) });
+        const body = await upstream.json();
+        proxy.tokenResponses++;
+        if (upstream.status === 200 && body.id_token) {
+          body.id_token = damage(body.id_token);
+          proxy.damaged++;
+        }
+        res.writeHead(upstream.status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.end(JSON.stringify(body));
+        return;
+      }
+      res.writeHead(404).end();
+    } catch (e) {
+      res.writeHead(502).end(String(e));
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(PROXY_PORT, '127.0.0.1', () => resolve(server));
+  });
+}
+
+// ---- the scenario ----------------------------------------------------------------------
+
+async function main() {
+  console.log(`mod_auth_openidc relying party against ${ISSUER} (${EXPECTED_ALG})`);
+  const meta = await (await fetch(new URL('/.well-known/openid-configuration', ISSUER))).json();
+  assert.equal(meta.issuer, ISSUER);
+  assert.ok(meta.id_token_signing_alg_values_supported.includes(EXPECTED_ALG),
+    `id_token_signing_alg_values_supported ${meta.id_token_signing_alg_values_supported}`);
+  const server = await startProxy(meta);
+  try {
+    await scenario(meta);
+  } finally {
+    server.close();
+  }
+  console.log(`mod_auth_openidc: all ${step} checks passed`);
+}
+
+async function scenario(meta) {
+  const redirectUri = `${APACHE}/protected/redirect_uri`;
+
+  // 1. Apache sends the browser to Portcullis; the user signs in and consents there.
+  const browser = new Browser();
+  const { state, nonce, url } = await startLogin(browser, APACHE, meta);
+  ok('GET /protected/ without a session: 302 to the authorization endpoint (code, scope, state, nonce, S256 challenge), a state cookie');
+
+  await signIn(browser);
+  const { callback, consented } = await authorize(browser, url, redirectUri);
+  assert.equal(consented, true, 'the first request asks for consent');
+  assert.equal(callback.searchParams.get('state'), state);
+  assert.equal(callback.searchParams.get('iss'), ISSUER);
+  assert.ok(callback.searchParams.get('code'), 'a code');
+  ok('signin at Portcullis, consent page, approval: back to Apache\'s redirect_uri with code, state and iss');
+
+  // 2. Apache exchanges the code (client_secret_basic, code_verifier), verifies the ID token
+  //    against the JWKS (signature, iss, aud, nonce, exp), calls userinfo, starts a session.
+  const back = await browser.fetch(callback);
+  if (back.status !== 302) assert.fail(`Apache's redirect_uri: ${await describe(back)}`);
+  assert.equal(new URL(back.headers.get('location'), APACHE).href, `${APACHE}/protected/`, 'back to the page first asked for');
+  assert.ok(browser.cookies.has(SESSION_COOKIE), 'a session cookie');
+  assert.ok(![...browser.cookies.keys()].some((k) => k.startsWith('mod_auth_openidc_state')), 'the state cookie is spent');
+  ok('Apache\'s redirect_uri: code exchanged, ID token accepted, a session cookie, 302 back to /protected/');
+
+  // 3. What the application behind Apache sees.
+  const vars = await protectedPage(browser, APACHE);
+  const sub = vars.REMOTE_USER;
+  assert.equal(vars.AUTH_TYPE, 'openid-connect');
+  assert.match(sub ?? '', /^\d+$/, `REMOTE_USER is the account id: ${JSON.stringify(vars)}`);
+  assert.equal(vars.OIDC_CLAIM_sub, sub);
+  assert.equal(vars.OIDC_CLAIM_iss, ISSUER);
+  assert.equal(vars.OIDC_CLAIM_aud, CLIENT_ID);
+  assert.equal(vars.OIDC_CLAIM_nonce, nonce);
+  assert.equal(vars.OIDC_CLAIM_preferred_username, USERNAME);
+  assert.equal(vars.OIDC_CLAIM_email, EMAIL);
+  const idToken = vars.OIDC_id_token;
+  assert.ok(idToken && idToken.split('.').length === 3, 'the serialized ID token is passed on');
+  const idHeader = b64json(idToken.split('.')[0]);
+  assert.equal(idHeader.alg, EXPECTED_ALG, 'the ID token alg');
+  assert.ok(idHeader.kid, 'the ID token has a kid');
+  assert.equal(b64json(idToken.split('.')[1]).sub, sub);
+  assert.ok(vars.OIDC_access_token, 'the access token is passed on');
+  ok(`GET /protected/: 200; the application sees REMOTE_USER ${sub}, iss, aud, nonce, alice, email, the ID token (${idHeader.alg}, kid)`);
+
+  // 4. mod_auth_openidc's info hook: the session's ID token claims and the userinfo it fetched.
+  const hook = await browser.fetch(`${redirectUri}?info=json`, { headers: { accept: 'application/json' } });
+  await expectStatus(hook, 200, 'the info hook');
+  const info = await hook.json();
+  assert.equal(info.remote_user, sub);
+  assert.equal(info.id_token.sub, sub);
+  assert.equal(info.id_token.iss, ISSUER);
+  assert.equal(info.id_token.nonce, nonce);
+  assert.equal(info.userinfo?.sub, sub, `userinfo in the session: ${JSON.stringify(info.userinfo)}`);
+  assert.equal(info.userinfo.preferred_username, USERNAME);
+  assert.equal(info.userinfo.email, EMAIL);
+  assert.equal(info.access_token, vars.OIDC_access_token);
+  const ui = await fetch(meta.userinfo_endpoint, { headers: { authorization: `Bearer ${info.access_token}` } });
+  await expectStatus(ui, 200, 'Portcullis userinfo with Apache\'s access token');
+  assert.equal((await ui.json()).sub, sub);
+  ok('info hook: the ID token\'s claims and the userinfo Apache fetched (same sub, alice, email); its access token works at userinfo');
+
+  // 5. The session cookie is what lets the browser in.
+  await expectToProvider(browser.withoutApache(), APACHE, meta, 'no session cookie');
+  const forged = new Browser(browser.cookies);
+  const real = browser.cookies.get(SESSION_COOKIE);
+  const i = Math.floor(real.length / 2);
+  forged.cookies.set(SESSION_COOKIE, real.slice(0, i) + (real[i] === 'a' ? 'b' : 'a') + real.slice(i + 1));
+  await expectToProvider(forged, APACHE, meta, 'a tampered session cookie');
+  forged.cookies.set(SESSION_COOKIE, 'not-a-session');
+  await expectToProvider(forged, APACHE, meta, 'a made-up session cookie');
+  assert.equal((await protectedPage(browser, APACHE)).REMOTE_USER, sub, 'the real cookie still works');
+  ok('no session cookie, a tampered one, a made-up one: 302 to the authorization endpoint; the real one: 200');
+
+  // 6. Another Apache session for the same browser: Portcullis answers at once.
+  const second = browser.withoutApache();
+  const again = await startLogin(second, APACHE, meta);
+  const quick = await authorize(second, again.url, redirectUri);
+  assert.equal(quick.consented, false, 'signed in and consent remembered: the code at once');
+  const back2 = await second.fetch(quick.callback);
+  await expectStatus(back2, 302, 'the second callback');
+  assert.equal((await protectedPage(second, APACHE)).REMOTE_USER, sub);
+  assert.notEqual(second.cookies.get(SESSION_COOKIE), browser.cookies.get(SESSION_COOKIE), 'a new session');
+  ok('a second Apache session: Portcullis sends the code at once (signed in, consent remembered); the same sub');
+
+  // 7. A forged code at the redirect_uri: Portcullis refuses it, so Apache does.
+  const third = browser.withoutApache();
+  const forgedFlow = await startLogin(third, APACHE, meta);
+  const forgedCb = (await authorize(third, forgedFlow.url, redirectUri)).callback;
+  forgedCb.searchParams.set('code', `${forgedCb.searchParams.get('code')}x`);
+  let mark = logMark();
+  const refused = await third.fetch(forgedCb);
+  assert.ok(refused.status >= 400, `a forged code: Apache answers ${await describe(refused)}`);
+  assert.match(logSince(mark), /invalid_grant/, 'Apache\'s log shows Portcullis\'s invalid_grant');
+  assert.ok(!third.cookies.has(SESSION_COOKIE), 'no session');
+  await expectToProvider(third, APACHE, meta, 'after a forged code');
+  ok(`a forged code at the redirect_uri: Portcullis answers invalid_grant, Apache ${refused.status}, no session`);
+
+  // 8. An ID token whose signature was damaged on the way (the second virtual host gets its
+  //    token responses through the proxy): mod_auth_openidc must refuse it.
+  const tamperRedirect = `${TAMPER_APACHE}/protected/redirect_uri`;
+  const fourth = browser.withoutApache();
+  const tFlow = await startLogin(fourth, TAMPER_APACHE, meta);
+  const tCb = (await authorize(fourth, tFlow.url, tamperRedirect)).callback;
+  mark = logMark();
+  const damagedBefore = proxy.damaged;
+  const bad = await fourth.fetch(tCb);
+  assert.equal(proxy.damaged, damagedBefore + 1, 'the token response went through the proxy, its ID token damaged');
+  assert.ok(bad.status >= 400, `a damaged ID token signature: Apache answers ${await describe(bad)}`);
+  const why = logSince(mark);
+  assert.match(why, /verif|signature/i, `Apache's log names the failed verification: ${why.slice(-2000)}`);
+  assert.ok(!fourth.cookies.has(SESSION_COOKIE), 'no session');
+  await expectToProvider(fourth, TAMPER_APACHE, meta, 'after a damaged ID token');
+  ok(`an ID token with a damaged signature (token response through a proxy): Apache ${bad.status}, "${(why.match(/[^\n]*(?:verif|signature)[^\n]*/i)?.[0] ?? '').replace(/^.*?\] /, '').slice(0, 140)}", no session`);
+
+  // 9. Logout at Apache: it ends its session and sends the browser to Portcullis's
+  //    end_session_endpoint, which ends the Portcullis session and returns.
+  const loggedOut = `${APACHE}/loggedout`;
+  const apacheSession = browser.cookies.get(SESSION_COOKIE);
+  const out = await browser.fetch(`${redirectUri}?logout=${encodeURIComponent(loggedOut)}`);
+  await expectStatus(out, 302, 'logout at Apache');
+  const endSession = new URL(out.headers.get('location'));
+  assert.equal(endSession.origin + endSession.pathname, meta.end_session_endpoint, 'to the end_session_endpoint');
+  assert.equal(endSession.searchParams.get('id_token_hint'), idToken, 'id_token_hint is the session\'s ID token');
+  assert.equal(endSession.searchParams.get('post_logout_redirect_uri'), loggedOut);
+  const me = async () => (await fetch(new URL('/api/auth/me', ISSUER), {
+    headers: { cookie: ['portcullis_access', 'portcullis_refresh'].map((n) => `${n}=${browser.cookies.get(n)}`).join('; ') },
+  })).status;
+  const cookiesBefore = new Map(browser.cookies);
+  assert.equal(await me(), 200, 'signed in at Portcullis before');
+  const bye = await browser.fetch(endSession);
+  await expectStatus(bye, 302, 'end session');
+  const byeUrl = new URL(bye.headers.get('location'));
+  assert.equal(byeUrl.origin + byeUrl.pathname, loggedOut);
+  browser.cookies = cookiesBefore; // ask with the cookies it had, not the cleared ones
+  assert.equal(await me(), 401, '/api/auth/me after logout');
+  await expectToProvider(new Browser([[SESSION_COOKIE, apacheSession]]), APACHE, meta, 'the ended Apache session\'s cookie');
+  ok('logout at Apache: 302 to end_session_endpoint with id_token_hint and post_logout_redirect_uri; Portcullis ends its session (/api/auth/me 401), back to /loggedout; the Apache session is gone');
+}
+
+main().catch((e) => {
+  console.error(`  FAILED after step ${step}:`, e);
+  if (e?.cause) console.error('  cause:', e.cause);
+  process.exit(1);
+});
