@@ -43,7 +43,7 @@ class Browser {
     this.cookies = new Map(cookies);
   }
   remember(res) {
-    for (const line of res.headers.getSetCookie()) {
+    for (const line of res.setCookies) {
       const [pair, ...attrs] = line.split(';');
       const eq = pair.indexOf('=');
       const name = pair.slice(0, eq).trim();
@@ -58,15 +58,48 @@ class Browser {
       else this.cookies.set(name, value);
     }
   }
-  /** A top-level navigation: Accept text/html, so mod_auth_openidc redirects, not 401s. */
-  async fetch(url, init = {}) {
-    const headers = new Headers(init.headers ?? {});
-    if (!headers.has('accept')) headers.set('accept', 'text/html,application/xhtml+xml,*/*;q=0.8');
-    headers.set('user-agent', UA);
-    if (this.cookies.size) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
-    const res = await fetch(url, { ...init, headers, redirect: 'manual' });
-    this.remember(res);
-    return res;
+  /**
+   * A request as the browser makes it, redirects not followed: a top-level navigation unless
+   * told otherwise (Accept text/html, Sec-Fetch-Mode navigate: mod_auth_openidc answers
+   * what looks like an XHR with 401 instead of a redirect); the web app's API calls say
+   * accept: application/json and come from its own origin. node:http rather than fetch,
+   * which would send Sec-Fetch-Mode cors whatever it is told.
+   */
+  fetch(url, init = {}) {
+    const headers = { ...(init.headers ?? {}) };
+    headers.accept ??= 'text/html,application/xhtml+xml,*/*;q=0.8';
+    if (headers.accept.startsWith('text/html')) {
+      headers['sec-fetch-mode'] = 'navigate';
+      headers['sec-fetch-dest'] = 'document';
+    } else {
+      headers['sec-fetch-mode'] = 'cors';
+      headers['sec-fetch-dest'] = 'empty';
+      if (String(url).startsWith(ISSUER)) headers['sec-fetch-site'] = 'same-origin';
+    }
+    headers['user-agent'] = UA;
+    if (init.body !== undefined) headers['content-length'] = Buffer.byteLength(init.body);
+    if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    return new Promise((resolve, reject) => {
+      const req = http.request(new URL(url), { method: init.method ?? 'GET', headers }, (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString();
+          const response = {
+            status: res.statusCode,
+            headers: { get: (name) => { const v = res.headers[name.toLowerCase()]; return Array.isArray(v) ? v.join(', ') : v ?? null; } },
+            setCookies: res.headers['set-cookie'] ?? [],
+            text: async () => body,
+            json: async () => JSON.parse(body),
+          };
+          this.remember(response);
+          resolve(response);
+        });
+      });
+      req.on('error', reject);
+      req.end(init.body);
+    });
   }
   /** The same jar without Apache's cookies (a browser that never visited that site). */
   withoutApache() {
@@ -160,6 +193,15 @@ async function expectToProvider(browser, apache, meta, what) {
   if (res.status !== 302) assert.fail(`${what}: ${await describe(res)}`);
   const to = new URL(res.headers.get('location'));
   assert.equal(to.origin + to.pathname, meta.authorization_endpoint, `${what}: to the authorization endpoint`);
+}
+
+/** mod_auth_openidc's answer to a refused authorization response: its error page (a 200
+ * or an error status), no redirect into the site. The page's error text. */
+async function expectErrorPage(res, what) {
+  const body = await res.text();
+  const m = /<pre>([^<]*)<\/pre>/.exec(body);
+  if (res.status === 302 || !m || !/error/i.test(body)) assert.fail(`${what}: not Apache's error page: ${res.status} ${res.headers.get('location') ?? ''} ${body.slice(0, 600)}`);
+  return m[1].trim();
 }
 
 const b64json = (part) => JSON.parse(Buffer.from(part, 'base64url').toString());
@@ -318,11 +360,11 @@ async function scenario(meta) {
   forgedCb.searchParams.set('code', `${forgedCb.searchParams.get('code')}x`);
   let mark = logMark();
   const refused = await third.fetch(forgedCb);
-  assert.ok(refused.status >= 400, `a forged code: Apache answers ${await describe(refused)}`);
+  const refusedPage = await expectErrorPage(refused, 'a forged code');
   assert.match(logSince(mark), /invalid_grant/, 'Apache\'s log shows Portcullis\'s invalid_grant');
   assert.ok(!third.cookies.has(SESSION_COOKIE), 'no session');
   await expectToProvider(third, APACHE, meta, 'after a forged code');
-  ok(`a forged code at the redirect_uri: Portcullis answers invalid_grant, Apache ${refused.status}, no session`);
+  ok(`a forged code at the redirect_uri: Portcullis answers invalid_grant; Apache's error page ("${refusedPage}"), no session`);
 
   // 8. An ID token whose signature was damaged on the way (the second virtual host gets its
   //    token responses through the proxy): mod_auth_openidc must refuse it.
@@ -334,12 +376,13 @@ async function scenario(meta) {
   const damagedBefore = proxy.damaged;
   const bad = await fourth.fetch(tCb);
   assert.equal(proxy.damaged, damagedBefore + 1, 'the token response went through the proxy, its ID token damaged');
-  assert.ok(bad.status >= 400, `a damaged ID token signature: Apache answers ${await describe(bad)}`);
+  await expectErrorPage(bad, 'a damaged ID token signature');
   const why = logSince(mark);
-  assert.match(why, /verif|signature/i, `Apache's log names the failed verification: ${why.slice(-2000)}`);
+  assert.match(why, /id_token signature could not be validated/, `Apache's log names the failed verification: ${why.slice(-3000)}`);
+  const cause = /JWT signature verification failed: .*?(cjose_jws_verify failed: [^[]*)/.exec(why)?.[1]?.trim() ?? '?';
   assert.ok(!fourth.cookies.has(SESSION_COOKIE), 'no session');
   await expectToProvider(fourth, TAMPER_APACHE, meta, 'after a damaged ID token');
-  ok(`an ID token with a damaged signature (token response through a proxy): Apache ${bad.status}, "${(why.match(/[^\n]*(?:verif|signature)[^\n]*/i)?.[0] ?? '').replace(/^.*?\] /, '').slice(0, 140)}", no session`);
+  ok(`an ID token with a damaged signature (token response through a proxy): Apache's error page; its log: "id_token signature could not be validated" (${cause}); no session`);
 
   // 9. Logout at Apache: it ends its session and sends the browser to Portcullis's
   //    end_session_endpoint, which ends the Portcullis session and returns.

@@ -23,7 +23,9 @@ import requests
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
+from jwkest import BadSignature  # noqa: E402
 from oic import rndstr  # noqa: E402
+from oic.oauth2.message import WrongSigningAlgorithm  # noqa: E402
 from oic.oic import Client  # noqa: E402
 from oic.oic.message import (  # noqa: E402
     AccessTokenResponse,
@@ -267,10 +269,10 @@ def main():
 
     # The same code is spent by the first try: each try gets a fresh code.
     errors = []
-    for tamper, what in [
-        (damage_signature, "an ID token with a damaged signature"),
-        (change_sub, "an ID token with another sub under the original signature"),
-        (alg_none, "an unsigned ID token (alg none)"),
+    for tamper, what, expected in [
+        (damage_signature, "an ID token with a damaged signature", BadSignature),
+        (change_sub, "an ID token with another sub under the original signature", BadSignature),
+        (alg_none, "an unsigned ID token (alg none)", WrongSigningAlgorithm),
     ]:
         if errors:
             url_n, state_n, _ = start(client)
@@ -279,7 +281,8 @@ def main():
         else:
             state_n, aresp_n = state2, aresp2
         e = expect_refused(client, aresp_n, state_n, tamper, what)
-        errors.append(f"{type(e).__name__}")
+        assert isinstance(e, expected), f"{what}: {type(e).__name__} {e}, {expected.__name__} expected"
+        errors.append(type(e).__name__)
     ok(f"tampered ID tokens in the token response refused by oic: damaged signature ({errors[0]}), changed sub ({errors[1]}), alg none ({errors[2]})")
 
     # The same flow untampered passes: the refusals above were the tampering's doing.
