@@ -84,6 +84,8 @@ pub struct AuthorizeParams {
     pub code_challenge: Option<String>,
     pub code_challenge_method: Option<String>,
     pub prompt: Option<String>,
+    /// Seconds: a sign-in older than this must be made again (OIDC Core §3.1.2.1).
+    pub max_age: Option<String>,
     pub response_mode: Option<String>,
     pub request: Option<String>,
     pub request_uri: Option<String>,
@@ -170,10 +172,9 @@ pub async fn authorize(
         }
     }
     if prompt_none {
-        let code = if browser.is_none() {
-            "login_required"
-        } else {
-            "consent_required"
+        let code = match &browser {
+            Some(b) if signed_in_after(p, b, pending.login_after).await? => "consent_required",
+            _ => "login_required",
         };
         return Ok(Next::ToClient(back.error(code, "the user must be asked")));
     }
@@ -299,6 +300,24 @@ fn check_request(
     if prompts.contains(&"none") && prompts.len() > 1 {
         return Err(("invalid_request", "prompt=none goes alone".into()));
     }
+    // The OP MUST re-authenticate a sign-in older than max_age: it is prompt=login for
+    // those, and max_age=0 is prompt=login always.
+    let max_age = match params.max_age.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => match text.parse::<u32>() {
+            Ok(secs) => Some(now - i64::from(secs) * 1000),
+            Err(_) => {
+                return Err((
+                    "invalid_request",
+                    "max_age must be a whole number of seconds".into(),
+                ))
+            }
+        },
+    };
+    let login_after = match (prompts.contains(&"login").then_some(now), max_age) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
     Ok(Pending {
         client_id: client.client_id.clone(),
         redirect_uri: params.redirect_uri.clone().unwrap_or_default(),
@@ -306,7 +325,7 @@ fn check_request(
         state: params.state.clone(),
         nonce: params.nonce.clone(),
         code_challenge: challenge.map(String::from),
-        login_after: prompts.contains(&"login").then_some(now),
+        login_after,
         prompt_consent: prompts.contains(&"consent"),
         browser_session: None,
         auth_time: None,
@@ -1004,22 +1023,25 @@ pub async fn introspect(
     Ok(answer)
 }
 
-/// RP-initiated logout: the ID token hint names the session to end and the client whose
-/// registered post-logout URI may be redirected to.
-pub struct Logout {
-    /// Whether the session the hint names was live and is ended now.
-    pub ended: bool,
-    /// The hint's user: a browser signed in as them is signed out too.
+/// RP-initiated logout, checked: the ID token hint names the client (whose registered
+/// post-logout URI may be redirected to), the user and the session it signed in.
+pub struct LogoutRequest {
+    pub client_name: String,
+    /// The hint's user: a browser signed in as them may end the session.
     pub user_id: Option<i64>,
+    /// The session the hint names.
+    pub sid: Option<String>,
     pub redirect: Option<String>,
 }
 
-pub async fn logout(
+/// Checks a logout request. Ends nothing: who may end what is the caller's to decide (a
+/// browser that brings the session's own cookies, or one whose user clicked).
+pub async fn logout_request(
     p: &Provider<'_>,
     id_token_hint: &str,
     post_logout_redirect_uri: Option<&str>,
     state: Option<&str>,
-) -> Result<Logout, OidcError> {
+) -> Result<LogoutRequest, OidcError> {
     let bad = || OidcError::NoRedirect("id_token_hint is not an ID token of ours".into());
     let hint: serde_json::Value = p
         .sessions
@@ -1048,19 +1070,27 @@ pub async fn logout(
             ))
         }
     };
-    let mut ended = false;
-    if let (Some(sid), Some(sub)) = (hint["sid"].as_str(), hint["sub"].as_str()) {
-        let state = store::sessions::state(p.sessions.db, sid).await?;
-        if state.is_some_and(|s| s.user_id.to_string() == sub) {
-            ended = sessions::end(&p.sessions, sid).await?;
-        }
-    }
-    let user_id = hint["sub"].as_str().and_then(|s| s.parse().ok());
-    Ok(Logout {
-        ended,
-        user_id,
+    Ok(LogoutRequest {
+        client_name: client.name,
+        user_id: hint["sub"].as_str().and_then(|s| s.parse().ok()),
+        sid: hint["sid"].as_str().map(String::from),
         redirect,
     })
+}
+
+/// Ends the session the hint names, if it is still its user's. Whether it was live.
+pub async fn end_hinted_session(
+    p: &Provider<'_>,
+    request: &LogoutRequest,
+) -> Result<bool, OidcError> {
+    let (Some(sid), Some(user_id)) = (&request.sid, request.user_id) else {
+        return Ok(false);
+    };
+    let state = store::sessions::state(p.sessions.db, sid).await?;
+    if state.is_some_and(|s| s.user_id == user_id) {
+        return Ok(sessions::end(&p.sessions, sid).await?);
+    }
+    Ok(false)
 }
 
 pub async fn consents(p: &Provider<'_>, user_id: i64) -> Result<Vec<ConsentRecord>, OidcError> {

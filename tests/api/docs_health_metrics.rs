@@ -94,6 +94,11 @@ const ISSUE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/admin/clients"),
     ("POST", "/api/admin/clients"),
     ("DELETE", "/api/admin/clients/{client_id}"),
+    // Issue 22: POST where OpenID Connect says MUST, and the logout confirmation page's API.
+    ("POST", "/api/oauth/authorize"),
+    ("POST", "/api/oauth/logout"),
+    ("GET", "/api/oauth/logout/request"),
+    ("POST", "/api/oauth/logout/confirm"),
 ];
 
 /// Routes that need a signed-in account (API.md: "signed in", "admin", and the protected
@@ -416,7 +421,7 @@ async fn every_operation_documents_success_errors_bodies_and_security() {
         let responses = op["responses"].as_object().expect("responses");
 
         // The authorization endpoint's success is a redirect, back to the client.
-        let redirects = label == "GET /api/oauth/authorize";
+        let redirects = path == "/api/oauth/authorize";
         assert!(
             responses
                 .keys()

@@ -21,6 +21,9 @@ on_every_database!(
     client_authentication_is_enforced,
     client_credentials_revocation_and_introspection,
     rp_initiated_logout_ends_the_session_it_names,
+    a_logout_without_the_sessions_cookies_is_confirmed_by_the_user,
+    the_authorization_endpoint_takes_a_form_post,
+    max_age_asks_an_older_signin_to_be_made_again,
     a_revoked_consent_ends_the_clients_grants,
     admins_register_and_remove_clients,
     rotated_keys_are_published_before_they_sign,
@@ -810,12 +813,257 @@ async fn rp_initiated_logout_ends_the_session_it_names(db: DbKind) {
     );
 
     let good = format!("/api/oauth/logout?id_token_hint={id_token}&post_logout_redirect_uri=https://rp.example/bye&state=s2");
-    let (status, to) = location(&app, &good, None).await;
+    // With this browser's own cookies: the session ends at once.
+    let response = app
+        .client
+        .get(app.url(&good))
+        .header("Cookie", alice.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
     assert_eq!(
-        (status, to.as_str()),
-        (302, "https://rp.example/bye?state=s2")
+        response.headers()["location"],
+        "https://rp.example/bye?state=s2"
+    );
+    let cleared = set_cookies(response.headers());
+    assert!(
+        cleared.values().all(|c| c.value.is_empty()),
+        "the cookies are cleared: {:?}",
+        cleared.keys()
     );
     assert_session_ended(&app, &alice).await;
+    app.stop().await;
+}
+
+/// Issue 22, item 4 (RP-Initiated Logout 1.0 §2): anyone holding an ID token, without the
+/// session's cookies (any request from another site, or a bearer token), only reaches a
+/// page that asks the user; the session ends on their click, by the page's own request.
+async fn a_logout_without_the_sessions_cookies_is_confirmed_by_the_user(db: DbKind) {
+    let app = TestApp::spawn(db).await;
+    let rp = register(&app, false, None).await;
+    let alice = app.user_session("alice", &[]).await;
+    let code = code_for(&app, &rp, &alice, &[]).await;
+    let (_, tokens) = exchange(&app, &rp, &code, Some(VERIFIER)).await;
+    let id_token = tokens["id_token"].as_str().unwrap().to_string();
+    let bob = app.user_session("bob", &[]).await;
+
+    let query = format!(
+        "id_token_hint={id_token}&post_logout_redirect_uri=https%3A%2F%2Frp.example%2Fbye&state=s3"
+    );
+    let get = format!("/api/oauth/logout?{query}");
+    // No cookies, a bearer token of the user, another user's cookies: the page, nothing ended.
+    let by_bearer = location(&app, &get, Some(&alice)).await;
+    let by_bob = app
+        .client
+        .get(app.url(&get))
+        .header("Cookie", bob.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    let by_bob = (
+        by_bob.status().as_u16(),
+        by_bob.headers()["location"].to_str().unwrap().to_string(),
+    );
+    let form = app
+        .client
+        .post(app.url("/api/oauth/logout"))
+        .form(&[
+            ("id_token_hint", id_token.as_str()),
+            ("post_logout_redirect_uri", "https://rp.example/bye"),
+            ("state", "s3"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let by_form = (
+        form.status().as_u16(),
+        form.headers()["location"].to_str().unwrap().to_string(),
+    );
+    for (status, to) in [location(&app, &get, None).await, by_bearer, by_bob, by_form] {
+        assert_eq!(status, 303, "{to}");
+        assert!(to.starts_with("/oauth/logout?"), "{to}");
+        let q = query_of(&to);
+        assert_eq!(q["id_token_hint"], id_token);
+        assert_eq!(q["post_logout_redirect_uri"], "https://rp.example/bye");
+        assert_eq!(q["state"], "s3");
+    }
+    assert_eq!(
+        get_as(&app, "/api/test/user", &alice).await.status(),
+        200,
+        "nothing ended"
+    );
+    assert_eq!(get_as(&app, "/api/test/user", &bob).await.status(), 200);
+
+    // What the page shows; a bad hint or URI is refused there too.
+    let view: Value = app
+        .get(&format!("/api/oauth/logout/request?{query}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["clientName"], "Sample app", "{view}");
+    assert_eq!(view["redirectTo"], "https://rp.example/bye?state=s3");
+    let evil = format!("/api/oauth/logout/request?id_token_hint={id_token}&post_logout_redirect_uri=https://evil.example/");
+    assert_eq!(app.get(&evil).await.status(), 400);
+    assert_eq!(
+        app.get("/api/oauth/logout/request?id_token_hint=x.y.z")
+            .await
+            .status(),
+        400
+    );
+
+    // The click: the page's request, with this browser's cookies.
+    let body = json!({
+        "idTokenHint": id_token,
+        "postLogoutRedirectUri": "https://rp.example/bye",
+        "state": "s3",
+    });
+    // Not from our origin: the CSRF guard refuses it.
+    let cross = app
+        .client
+        .post(app.url("/api/oauth/logout/confirm"))
+        .header("Cookie", alice.cookie_header())
+        .header("Origin", "https://evil.example")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), 403);
+    assert_eq!(get_as(&app, "/api/test/user", &alice).await.status(), 200);
+    let confirmed = app
+        .client
+        .post(app.url("/api/oauth/logout/confirm"))
+        .header("Cookie", alice.cookie_header())
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status(), 200);
+    let done: Value = confirmed.json().await.unwrap();
+    assert_eq!(done["redirectTo"], "https://rp.example/bye?state=s3");
+    assert_session_ended(&app, &alice).await;
+    assert_eq!(get_as(&app, "/api/test/user", &bob).await.status(), 200);
+    // Not signed in: nothing to end, the same answer for the page to go on.
+    let anonymous = app.post("/api/oauth/logout/confirm", body).await;
+    assert_eq!(anonymous.status(), 200);
+    app.stop().await;
+}
+
+/// Issue 22, item 12: the authorization endpoint takes POST (form-encoded), with the GET's
+/// rules (OIDC Core §3.1.2.1).
+async fn the_authorization_endpoint_takes_a_form_post(db: DbKind) {
+    let app = TestApp::spawn(db).await;
+    let rp = register(&app, false, None).await;
+    let alice = app.user_session("alice", &[]).await;
+    let url = authorize_url(&rp, &[]);
+    let pairs: Vec<(String, String)> = query_of(&url).into_iter().collect();
+    let response = app
+        .client
+        .post(app.url("/api/oauth/authorize"))
+        .header("Authorization", alice.bearer())
+        .form(&pairs)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
+    let to = response.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.starts_with("/oauth/consent?request="), "{to}");
+    // The same rules: a wrong redirect URI is a 400 here, a missing challenge an error there.
+    let mut bad = pairs.clone();
+    bad.retain(|(k, _)| k != "redirect_uri");
+    bad.push(("redirect_uri".into(), "https://evil.example/cb".into()));
+    let response = app
+        .client
+        .post(app.url("/api/oauth/authorize"))
+        .form(&bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let response = app
+        .client
+        .post(app.url("/api/oauth/authorize"))
+        .header("Content-Type", "text/plain")
+        .body("client_id=x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 415);
+    app.stop().await;
+}
+
+/// Issue 22, item 11: a sign-in older than `max_age` is made again (OIDC Core §3.1.2.1);
+/// `max_age=0` always; `auth_time` stays in the ID token.
+async fn max_age_asks_an_older_signin_to_be_made_again(db: DbKind) {
+    let app = TestApp::spawn(db).await;
+    let rp = register(&app, false, None).await;
+    let alice = app.user_session("alice", &[]).await;
+    // Consent first, so that only the sign-in's age can stop a code.
+    code_for(&app, &rp, &alice, &[]).await;
+    let (status, to) = location(
+        &app,
+        &authorize_url(&rp, &[("max_age", "600")]),
+        Some(&alice),
+    )
+    .await;
+    assert_eq!(status, 302);
+    assert!(to.starts_with(CB), "recent enough: a code at once: {to}");
+
+    app.clock.advance(std::time::Duration::from_secs(120));
+    for max_age in ["60", "0"] {
+        let (status, to) = location(
+            &app,
+            &authorize_url(&rp, &[("max_age", max_age)]),
+            Some(&alice),
+        )
+        .await;
+        assert_eq!(status, 302);
+        assert!(
+            to.starts_with("/oauth/consent?request="),
+            "max_age={max_age}: {to}"
+        );
+        let request = query_of(&to)["request"].clone();
+        let view: Value = get_as(&app, &format!("/api/oauth/requests/{request}"), &alice)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(view["signInRequired"], true, "max_age={max_age}: {view}");
+        let answer = post_as(
+            &app,
+            &format!("/api/oauth/requests/{request}"),
+            &alice,
+            json!({"approve": true}),
+        )
+        .await;
+        assert_eq!(answer.status(), 403, "the old sign-in cannot approve");
+    }
+    let (_, to) = location(
+        &app,
+        &authorize_url(&rp, &[("max_age", "60"), ("prompt", "none")]),
+        Some(&alice),
+    )
+    .await;
+    assert_eq!(query_of(&to)["error"], "login_required", "{to}");
+    let (_, to) = location(
+        &app,
+        &authorize_url(&rp, &[("max_age", "soon")]),
+        Some(&alice),
+    )
+    .await;
+    assert_eq!(query_of(&to)["error"], "invalid_request", "{to}");
+
+    // A fresh sign-in gets its code, and the ID token says when it signed in.
+    let fresh = app.signin("alice", PASSWORD).await;
+    let code = code_for(&app, &rp, &fresh, &[("max_age", "60")]).await;
+    let (_, tokens) = exchange(&app, &rp, &code, Some(VERIFIER)).await;
+    let claims = check_id_token(&app, &rp, tokens["id_token"].as_str().unwrap()).await;
+    assert_eq!(
+        claims["auth_time"].as_i64(),
+        Some(app.clock.now_secs()),
+        "{claims}"
+    );
     app.stop().await;
 }
 
