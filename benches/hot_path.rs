@@ -16,6 +16,7 @@ fn token_verification(c: &mut Criterion) {
     let now = 1_800_000_000;
     let shared = AccessTokens::new(
         KeyRing::new(vec![]),
+        KeyAlg::EdDSA,
         "portcullis",
         "http://localhost",
         Duration::from_secs(900),
@@ -26,6 +27,7 @@ fn token_verification(c: &mut Criterion) {
         let pair = keys::load(&kid, alg, &der, 0, None).expect("key");
         let tokens = AccessTokens::new(
             KeyRing::new(vec![pair]),
+            alg,
             "portcullis",
             "http://localhost",
             Duration::from_secs(900),

@@ -250,17 +250,12 @@ impl AppState {
             Sealer::new(kek.as_deref()),
             Sealer::for_totp(kek.as_deref()),
         );
-        let ring = key_store::ensure(
-            &db,
-            &sealer,
-            settings.access_token_alg.ring_alg(),
-            now,
-            settings.access_ttl,
-        )
-        .await
-        .context("loading the signing keys")?;
+        let ring = key_store::ensure(&db, &sealer, now)
+            .await
+            .context("loading the signing keys")?;
         let mut tokens = AccessTokens::new(
             ring,
+            settings.access_token_alg.ring_alg(),
             &settings.issuer,
             &settings.public_base(),
             settings.access_ttl,

@@ -86,14 +86,24 @@ pub struct AccessTokens {
     oidc_issuer: String,
     ttl_secs: i64,
     shared: Option<SharedSecret>,
+    /// What first-party tokens and clients' access tokens are signed with from the ring
+    /// (`PORTCULLIS_ACCESS_TOKEN_ALG`); ID tokens follow their client's choice.
+    access_alg: KeyAlg,
     ring: RwLock<Arc<KeyRing>>,
     verified: moka::sync::Cache<String, Arc<Claims>>,
 }
 
 impl AccessTokens {
-    /// First-party tokens signed with the ring's keys.
-    pub fn new(ring: KeyRing, issuer: &str, oidc_issuer: &str, ttl: std::time::Duration) -> Self {
+    /// First-party tokens signed with the ring's keys of `access_alg`.
+    pub fn new(
+        ring: KeyRing,
+        access_alg: KeyAlg,
+        issuer: &str,
+        oidc_issuer: &str,
+        ttl: std::time::Duration,
+    ) -> Self {
         Self {
+            access_alg,
             issuer: issuer.to_string(),
             oidc_issuer: oidc_issuer.to_string(),
             ttl_secs: ttl.as_secs() as i64,
@@ -137,7 +147,10 @@ impl AccessTokens {
     pub fn first_party_alg(&self, now_secs: i64) -> Option<Algorithm> {
         match &self.shared {
             Some(_) => Some(Algorithm::HS256),
-            None => self.ring().signing(now_secs).map(|k| k.alg.jwt()),
+            None => self
+                .ring()
+                .signing(self.access_alg, now_secs)
+                .map(|k| k.alg.jwt()),
         }
     }
 
@@ -211,27 +224,34 @@ impl AccessTokens {
         Ok((self.sign(&claims, OAUTH_ACCESS_TYP, now_secs)?, claims))
     }
 
-    /// Signs any claims with the ring's current key, its `kid` in the header.
+    /// The algorithm access tokens are signed with from the ring.
+    pub fn access_alg(&self) -> KeyAlg {
+        self.access_alg
+    }
+
+    /// Signs any claims with the ring's current key of the access tokens' algorithm, its
+    /// `kid` in the header.
     pub fn sign<T: Serialize>(
         &self,
         claims: &T,
         typ: &str,
         now_secs: i64,
     ) -> Result<String, jsonwebtoken::errors::Error> {
-        self.sign_with(typ, now_secs, |_| claims)
+        self.sign_with(typ, self.access_alg, now_secs, |_| claims)
     }
 
-    /// Signs the claims `make` builds for the signing key's algorithm: an ID token's
-    /// `at_hash` depends on it, and the ring may change between two reads of it.
+    /// Signs the claims `make` builds with the current key of `alg` (an ID token's
+    /// `at_hash` depends on the algorithm).
     pub fn sign_with<T: Serialize>(
         &self,
         typ: &str,
+        alg: KeyAlg,
         now_secs: i64,
         make: impl FnOnce(KeyAlg) -> T,
     ) -> Result<String, jsonwebtoken::errors::Error> {
         let ring = self.ring();
         let key = ring
-            .signing(now_secs)
+            .signing(alg, now_secs)
             .ok_or(jsonwebtoken::errors::ErrorKind::InvalidKeyFormat)?;
         let mut header = Header::new(key.alg.jwt());
         header.typ = Some(typ.to_string());
@@ -412,6 +432,7 @@ mod tests {
     fn tokens() -> AccessTokens {
         AccessTokens::new(
             empty_ring(),
+            crate::auth::keys::KeyAlg::EdDSA,
             "portcullis",
             "http://localhost",
             Duration::from_secs(900),
@@ -428,6 +449,7 @@ mod tests {
         let pair = crate::auth::keys::load(&kid, alg, &der, 0, None).unwrap();
         AccessTokens::new(
             KeyRing::new(vec![pair]),
+            alg,
             "portcullis",
             "http://localhost",
             Duration::from_secs(900),
@@ -449,6 +471,7 @@ mod tests {
         // Another server's key never finds our tokens valid.
         let other = AccessTokens::new(
             empty_ring(),
+            crate::auth::keys::KeyAlg::EdDSA,
             "portcullis",
             "http://localhost",
             Duration::from_secs(900),

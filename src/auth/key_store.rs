@@ -19,26 +19,22 @@ pub enum KeyStoreError {
     Db(#[from] DbError),
 }
 
-/// The live keys, after making one of `alg` if none is live: on a first start, or when
-/// the configured algorithm changed (then the others retire once their tokens expired).
-pub async fn ensure(
-    db: &Db,
-    sealer: &Sealer,
-    alg: KeyAlg,
-    now: Millis,
-    token_lifetime: std::time::Duration,
-) -> Result<KeyRing, KeyStoreError> {
+/// The live keys, after making one of each algorithm that has none live: on a first
+/// start, or on the first start of a version that keeps a key of an algorithm more.
+pub async fn ensure(db: &Db, sealer: &Sealer, now: Millis) -> Result<KeyRing, KeyStoreError> {
     let rows = signing_keys::live(db, now).await?;
-    if !rows.iter().any(|r| r.alg == alg.name()) {
-        // Checked again under the turn: another node may be adding its first key now.
-        let row = new_row(sealer, alg, now, now)?;
-        signing_keys::insert_unless_live(db, &row, now, now + retire_after(token_lifetime)).await?;
+    for alg in KeyAlg::ALL {
+        if !rows.iter().any(|r| r.alg == alg.name()) {
+            // Checked again under the turn: another node may be adding its first key now.
+            let row = new_row(sealer, alg, now, now)?;
+            signing_keys::insert_unless_live(db, &row, now).await?;
+        }
     }
     load(db, sealer, now).await
 }
 
-/// A new key of `alg`, published now and signing after `PUBLISH_LEAD`; every other key
-/// retires once the tokens it may still sign until then have expired. Returns its kid.
+/// A new key of `alg`, published now and signing after `PUBLISH_LEAD`; every other key of
+/// `alg` retires once the tokens it may still sign until then have expired. Returns its kid.
 pub async fn rotate(
     db: &Db,
     sealer: &Sealer,

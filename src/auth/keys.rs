@@ -28,6 +28,10 @@ pub enum KeyAlg {
 }
 
 impl KeyAlg {
+    /// Every algorithm: a live key of each is kept, so any client may have its ID tokens
+    /// signed with any of them, and RS256 (which every relying party checks) is always there.
+    pub const ALL: [KeyAlg; 3] = [KeyAlg::RS256, KeyAlg::ES256, KeyAlg::EdDSA];
+
     pub fn jwt(self) -> Algorithm {
         match self {
             KeyAlg::EdDSA => Algorithm::EdDSA,
@@ -341,7 +345,8 @@ fn unusable(kid: &str, reason: &str) -> KeyError {
     }
 }
 
-/// The live keys: the newest active one signs, all of them check, all are published.
+/// The live keys: of each algorithm the newest active one signs, all of them check, all
+/// are published.
 pub struct KeyRing {
     /// Newest `activates_at` first.
     keys: Vec<KeyPair>,
@@ -358,13 +363,22 @@ impl KeyRing {
         Self { keys, jwks }
     }
 
-    /// The key that signs at `now_secs`: the newest already active. Every node that sees
-    /// the same rows picks the same key.
-    pub fn signing(&self, now_secs: i64) -> Option<&KeyPair> {
-        self.keys
-            .iter()
+    /// The key of `alg` that signs at `now_secs`: the newest already active. Every node
+    /// that sees the same rows picks the same key.
+    pub fn signing(&self, alg: KeyAlg, now_secs: i64) -> Option<&KeyPair> {
+        let mut of_alg = self.keys.iter().filter(|k| k.alg == alg);
+        of_alg
+            .clone()
             .find(|k| k.activates_at <= now_secs)
-            .or_else(|| self.keys.last())
+            .or_else(|| of_alg.next_back())
+    }
+
+    /// The algorithms the ring can sign with.
+    pub fn algs(&self) -> Vec<KeyAlg> {
+        KeyAlg::ALL
+            .into_iter()
+            .filter(|alg| self.keys.iter().any(|k| k.alg == *alg))
+            .collect()
     }
 
     pub fn by_kid(&self, kid: &str) -> Option<&KeyPair> {
@@ -478,11 +492,18 @@ mod tests {
         };
         let (old, new) = (pair(100), pair(200));
         let (old_kid, new_kid) = (old.kid.clone(), new.kid.clone());
-        let ring = KeyRing::new(vec![old, new]);
-        assert_eq!(ring.signing(150).unwrap().kid, old_kid);
-        assert_eq!(ring.signing(200).unwrap().kid, new_kid);
+        let (rsa_kid, der) = generate(KeyAlg::RS256).unwrap();
+        let rsa = load(&rsa_kid, KeyAlg::RS256, &der, 300, None).unwrap();
+        let ring = KeyRing::new(vec![old, new, rsa]);
+        assert_eq!(ring.signing(KeyAlg::EdDSA, 150).unwrap().kid, old_kid);
+        assert_eq!(ring.signing(KeyAlg::EdDSA, 200).unwrap().kid, new_kid);
+        // A newer key of another algorithm signs only for that algorithm.
+        assert_eq!(ring.signing(KeyAlg::EdDSA, 400).unwrap().kid, new_kid);
+        assert_eq!(ring.signing(KeyAlg::RS256, 400).unwrap().kid, rsa_kid);
+        assert!(ring.signing(KeyAlg::ES256, 400).is_none());
+        assert_eq!(ring.algs(), vec![KeyAlg::RS256, KeyAlg::EdDSA]);
         let jwks: serde_json::Value = serde_json::from_str(ring.jwks()).unwrap();
-        assert_eq!(jwks["keys"].as_array().unwrap().len(), 2);
+        assert_eq!(jwks["keys"].as_array().unwrap().len(), 3);
         assert!(ring.by_kid(&old_kid).is_some());
     }
 }

@@ -1,6 +1,7 @@
 //! `portcullis client`: OpenID Connect clients (docs/API.md §5, "Clients").
 use clap::Subcommand;
 
+use crate::auth::keys::KeyAlg;
 use crate::clock::{rfc3339, Clock};
 use crate::config::Settings;
 use crate::service::admin::Actor;
@@ -24,6 +25,10 @@ pub enum ClientCommand {
         /// Space- or comma-separated; default all of openid profile email roles offline_access.
         #[arg(long)]
         scopes: Option<String>,
+        /// The algorithm its ID tokens are signed with: RS256 (the default, which every
+        /// relying party can check), ES256 or EdDSA.
+        #[arg(long = "id-token-alg")]
+        id_token_alg: Option<KeyAlg>,
     },
     /// List the registered clients.
     List,
@@ -40,6 +45,7 @@ pub async fn run(settings: &Settings, command: ClientCommand) -> anyhow::Result<
             post_logout_uris,
             public,
             scopes,
+            id_token_alg,
         } => {
             let scopes = scopes.map(|s| {
                 s.split([' ', ','])
@@ -57,6 +63,7 @@ pub async fn run(settings: &Settings, command: ClientCommand) -> anyhow::Result<
                     post_logout_uris,
                     public,
                     scopes,
+                    id_token_alg,
                 },
             )
             .await?;
@@ -76,7 +83,7 @@ pub async fn run(settings: &Settings, command: ClientCommand) -> anyhow::Result<
         ClientCommand::List => {
             for c in clients::list(&db).await? {
                 println!(
-                    "{}  {}  {}  scopes: {}  redirect: {}  created {}",
+                    "{}  {}  {}  scopes: {}  redirect: {}  id tokens: {}  created {}",
                     c.client_id,
                     if c.public {
                         "public      "
@@ -86,6 +93,7 @@ pub async fn run(settings: &Settings, command: ClientCommand) -> anyhow::Result<
                     c.name,
                     c.scopes.join(" "),
                     c.redirect_uris.join(" "),
+                    clients::id_token_alg(&c),
                     rfc3339(c.created_at)
                 );
             }

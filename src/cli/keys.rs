@@ -2,6 +2,7 @@
 use clap::Subcommand;
 
 use crate::auth::key_store;
+use crate::auth::keys::KeyAlg;
 use crate::clock::Clock;
 use crate::config::Settings;
 
@@ -9,8 +10,9 @@ use crate::config::Settings;
 pub enum KeysCommand {
     /// List the published keys: kid, algorithm, when each signs and retires.
     List,
-    /// Add a key that signs in a minute (published at once, so every node and relying
-    /// party knows it first); the others stay published until their tokens expired.
+    /// Add a key of each algorithm that signs in a minute (published at once, so every node
+    /// and relying party knows it first); the others stay published until their tokens
+    /// expired.
     Rotate,
 }
 
@@ -18,22 +20,28 @@ pub async fn run(settings: &Settings, command: KeysCommand) -> anyhow::Result<()
     let db = super::open_db(settings).await?;
     let sealer = crate::app::sealer(settings)?;
     let now = Clock::default().now_ms();
-    let alg = settings.access_token_alg.ring_alg();
-    // A first key exists before any list or rotation, as it would after a first start.
-    key_store::ensure(&db, &sealer, alg, now, settings.access_ttl).await?;
+    // The first keys exist before any list or rotation, as they would after a first start.
+    key_store::ensure(&db, &sealer, now).await?;
     if let KeysCommand::Rotate = command {
-        let (kid, activates) =
-            key_store::rotate(&db, &sealer, alg, now, settings.access_ttl).await?;
-        println!(
-            "New {alg} key {kid}: published now, signing from {} (in {} s).",
-            rfc3339(activates),
-            (activates - now) / 1000
-        );
+        // Every algorithm at once: the ID tokens of some client and the access tokens of
+        // all are signed with one of them.
+        for alg in KeyAlg::ALL {
+            let (kid, activates) =
+                key_store::rotate(&db, &sealer, alg, now, settings.access_ttl).await?;
+            println!(
+                "New {alg} key {kid}: published now, signing from {} (in {} s).",
+                rfc3339(activates),
+                (activates - now) / 1000
+            );
+        }
     }
     let ring = key_store::load(&db, &sealer, now).await?;
-    let signing = ring.signing(now / 1000).map(|k| k.kid.clone());
+    let signing: Vec<String> = KeyAlg::ALL
+        .into_iter()
+        .filter_map(|alg| ring.signing(alg, now / 1000).map(|k| k.kid.clone()))
+        .collect();
     for key in ring.keys() {
-        let role = if Some(&key.kid) == signing.as_ref() {
+        let role = if signing.contains(&key.kid) {
             "signing"
         } else if key.activates_at > now / 1000 {
             "published, signs later"

@@ -540,6 +540,17 @@ fn migrations() -> Vec<Migration> {
                     .to_owned(),
             )],
         },
+        Migration {
+            version: 12,
+            // The algorithm a client's ID tokens are signed with (`RS256`, `ES256`,
+            // `EdDSA`); NULL for RS256, the one every relying party must check.
+            steps: vec![Step::Alter(
+                Table::alter()
+                    .table(name("oauth_clients"))
+                    .add_column(text_null("id_token_alg", 8))
+                    .to_owned(),
+            )],
+        },
     ]
 }
 

@@ -33,6 +33,9 @@ pub struct ClientItem {
     /// No secret: a browser or native app, which must use PKCE.
     public: bool,
     scopes: Vec<String>,
+    /// The algorithm its ID tokens are signed with.
+    #[schema(example = "RS256")]
+    id_token_signed_response_alg: String,
     created_at: String,
     /// Only in the answer to its creation, for a confidential client: shown this once.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -41,7 +44,9 @@ pub struct ClientItem {
 
 impl ClientItem {
     fn of(c: ClientRecord, secret: Option<String>) -> Self {
+        let alg = clients::id_token_alg(&c).name().to_string();
         Self {
+            id_token_signed_response_alg: alg,
             client_id: c.client_id,
             name: c.name,
             redirect_uris: c.redirect_uris,
@@ -92,6 +97,9 @@ pub struct CreateClientRequest {
     public: bool,
     /// Default: all of openid profile email roles offline_access; openid is required.
     scopes: Option<Vec<String>>,
+    /// `RS256` (the default, which every relying party can check), `ES256` or `EdDSA`.
+    #[schema(example = "RS256")]
+    id_token_signed_response_alg: Option<String>,
 }
 
 /// Registers a client; a confidential one's secret is in this answer only.
@@ -106,6 +114,14 @@ async fn create_client(
     origin: RequestOrigin,
     ApiJson(body): ApiJson<CreateClientRequest>,
 ) -> Result<(StatusCode, ApiJson<ClientItem>), ApiError> {
+    let id_token_alg = body
+        .id_token_signed_response_alg
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .map_err(|_| {
+            ApiError::bad_request("id_token_signed_response_alg must be RS256, ES256 or EdDSA.")
+        })?;
     let registered = clients::register(
         &state.db,
         &state.clock,
@@ -116,6 +132,7 @@ async fn create_client(
             post_logout_uris: body.post_logout_redirect_uris,
             public: body.public,
             scopes: body.scopes,
+            id_token_alg,
         },
     )
     .await?;

@@ -65,12 +65,14 @@ pub const OPEN_TO_ANY_ORIGIN: [&str; 5] = [DISCOVERY, JWKS, TOKEN, USERINFO, REV
     responses((status = 200, description = "the provider's metadata: issuer (PORTCULLIS_PUBLIC_URL), endpoints, algorithms, scopes, claims")))]
 async fn discovery(State(state): State<AppState>) -> Response {
     let issuer = state.settings.public_base();
-    let alg = state
+    // RS256 first: OIDC Discovery §3 requires it, and some relying parties take the first.
+    let algs: Vec<&str> = state
         .tokens
         .ring()
-        .signing(state.clock.now_secs())
-        .map(|k| k.alg.name())
-        .unwrap_or("EdDSA");
+        .algs()
+        .into_iter()
+        .map(|alg| alg.name())
+        .collect();
     let document = serde_json::json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}{AUTHORIZE}"),
@@ -85,7 +87,7 @@ async fn discovery(State(state): State<AppState>) -> Response {
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": [alg],
+        "id_token_signing_alg_values_supported": algs,
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],

@@ -6,6 +6,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::audit::{self, Event};
+use crate::auth::keys::KeyAlg;
 use crate::clock::Clock;
 use crate::db::{Db, DbError};
 use crate::domain::oauth::{self, SCOPES};
@@ -29,6 +30,18 @@ pub struct NewClient {
     pub public: bool,
     /// `None`: every scope.
     pub scopes: Option<Vec<String>>,
+    /// `id_token_signed_response_alg`; `None`: RS256, which every relying party checks.
+    pub id_token_alg: Option<KeyAlg>,
+}
+
+/// The algorithm of the ID tokens a client gets: the one it registered, else RS256
+/// (OpenID Connect Core §15.1: the one every relying party must be able to check).
+pub fn id_token_alg(client: &ClientRecord) -> KeyAlg {
+    client
+        .id_token_alg
+        .as_deref()
+        .and_then(|alg| alg.parse().ok())
+        .unwrap_or(KeyAlg::RS256)
 }
 
 /// The registered client and, for a confidential one, its secret, shown this once.
@@ -84,6 +97,10 @@ pub async fn register(
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
             public: new.public,
             created_at: now,
+            id_token_alg: new
+                .id_token_alg
+                .filter(|alg| *alg != KeyAlg::RS256)
+                .map(|alg| alg.name().to_string()),
         };
         if oauth_clients::create(db, &client).await? {
             let entry = actor.entry(None, None).for_client(&client.client_id);

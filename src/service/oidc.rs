@@ -16,7 +16,7 @@ use crate::clock::Millis;
 use crate::db::DbError;
 use crate::domain::oauth::{self, join_scopes, parse_scopes};
 use crate::domain::{Role, SecondFactor, SigninMethod, UserState};
-use crate::service::clients::secret_matches;
+use crate::service::clients::{self, secret_matches};
 use crate::service::Client;
 use crate::store::oauth_clients::{self, ClientRecord};
 use crate::store::oauth_grants::{self, Kind, NewPending};
@@ -734,7 +734,7 @@ fn id_token(
     let profile = user_claims(user, scopes);
     p.sessions
         .tokens
-        .sign_with("JWT", now, |alg| IdClaims {
+        .sign_with("JWT", clients::id_token_alg(client), now, |alg| IdClaims {
             iss: p.issuer,
             sub: user.id.to_string(),
             aud: &client.client_id,

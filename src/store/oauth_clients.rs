@@ -16,10 +16,12 @@ pub struct ClientRecord {
     pub scopes: Vec<String>,
     pub public: bool,
     pub created_at: Millis,
+    /// `id_token_signed_response_alg` as registered; `None`: the default (RS256).
+    pub id_token_alg: Option<String>,
 }
 
-const COLUMNS: &str =
-    "client_id, name, secret_hash, redirect_uris, post_logout_uris, scopes, public, created_at";
+const COLUMNS: &str = "client_id, name, secret_hash, redirect_uris, post_logout_uris, scopes, \
+     public, created_at, id_token_alg";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<ClientRecord, sqlx::Error> {
     let list = |i: usize| -> Result<Vec<String>, sqlx::Error> {
@@ -39,12 +41,13 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<ClientRecord, sqlx::Error> {
             .collect(),
         public: row.try_get::<i64, _>(6)? != 0,
         created_at: row.try_get(7)?,
+        id_token_alg: row.try_get(8)?,
     })
 }
 
 /// False when the client id is taken (ids are random: only a retry's twin could be).
 pub async fn create(db: &Db, c: &ClientRecord) -> Result<bool, DbError> {
-    let text = format!("INSERT INTO oauth_clients ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    let text = format!("INSERT INTO oauth_clients ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
     let sql = db.sql(&text);
     let done = sqlx::query(&sql)
         .bind(&c.client_id)
@@ -55,6 +58,7 @@ pub async fn create(db: &Db, c: &ClientRecord) -> Result<bool, DbError> {
         .bind(c.scopes.join(" "))
         .bind(i64::from(c.public))
         .bind(c.created_at)
+        .bind(c.id_token_alg.as_deref())
         .execute(&db.pool)
         .await;
     match done {

@@ -37,39 +37,35 @@ pub async fn live(db: &Db, now: Millis) -> Result<Vec<KeyRow>, DbError> {
         .map_err(DbError::from)
 }
 
-/// Adds `row` unless a key of its algorithm is live at `now` (a first start, or a changed
-/// algorithm); any other live key retires at `retire_others_at`. Nodes started together
-/// take turns, so the first adds its key and the rest find it: two first keys would leave
-/// each node checking only the tokens it signed. Returns whether `row` went in.
-pub async fn insert_unless_live(
-    db: &Db,
-    row: &KeyRow,
-    now: Millis,
-    retire_others_at: Millis,
-) -> Result<bool, DbError> {
+/// Adds `row` unless a key of its algorithm is live at `now` (a first start). Nodes
+/// started together take turns, so the first adds its key and the rest find it: two first
+/// keys would leave each node checking only the tokens it signed. Returns whether `row`
+/// went in.
+pub async fn insert_unless_live(db: &Db, row: &KeyRow, now: Millis) -> Result<bool, DbError> {
     let mut tx = db.pool.begin().await?;
     take_turn(db, &mut tx).await?;
-    let sql = db.sql("SELECT alg FROM signing_keys WHERE retires_at IS NULL OR retires_at > ?");
-    let live: Vec<String> = sqlx::query_scalar(&sql)
+    let sql = db.sql(
+        "SELECT COUNT(*) FROM signing_keys WHERE alg = ? AND (retires_at IS NULL OR retires_at > ?)",
+    );
+    let live: i64 = sqlx::query_scalar(&sql)
+        .bind(&row.alg)
         .bind(now)
-        .fetch_all(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
-    if live.contains(&row.alg) {
+    if live > 0 {
         return Ok(false);
-    }
-    if !live.is_empty() {
-        retire_all(db, &mut tx, retire_others_at).await?;
     }
     add(db, &mut tx, row).await?;
     tx.commit().await?;
     Ok(true)
 }
 
-/// Adds `row` and retires every other live key at `retire_others_at` (a rotation).
+/// Adds `row` and retires every other live key of its algorithm at `retire_others_at` (a
+/// rotation).
 pub async fn rotate_to(db: &Db, row: &KeyRow, retire_others_at: Millis) -> Result<(), DbError> {
     let mut tx = db.pool.begin().await?;
     take_turn(db, &mut tx).await?;
-    retire_all(db, &mut tx, retire_others_at).await?;
+    retire_all_of(db, &mut tx, &row.alg, retire_others_at).await?;
     add(db, &mut tx, row).await?;
     Ok(tx.commit().await?)
 }
@@ -86,11 +82,19 @@ async fn take_turn(db: &Db, tx: &mut Transaction<'_, Any>) -> Result<(), DbError
     Ok(())
 }
 
-async fn retire_all(db: &Db, tx: &mut Transaction<'_, Any>, at: Millis) -> Result<(), DbError> {
-    let sql =
-        db.sql("UPDATE signing_keys SET retires_at = ? WHERE retires_at IS NULL OR retires_at > ?");
+async fn retire_all_of(
+    db: &Db,
+    tx: &mut Transaction<'_, Any>,
+    alg: &str,
+    at: Millis,
+) -> Result<(), DbError> {
+    let sql = db.sql(
+        "UPDATE signing_keys SET retires_at = ? \
+         WHERE alg = ? AND (retires_at IS NULL OR retires_at > ?)",
+    );
     sqlx::query(&sql)
         .bind(at)
+        .bind(alg)
         .bind(at)
         .execute(&mut **tx)
         .await?;

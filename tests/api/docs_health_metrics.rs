@@ -150,6 +150,7 @@ const OAUTH_PROTOCOL: &[(&str, &str)] = &[
 
 /// Operations that take a JSON body.
 const JSON_BODY: &[(&str, &str)] = &[
+    ("POST", "/api/oauth/logout/confirm"),
     ("POST", "/api/auth/signup"),
     ("POST", "/api/auth/signin"),
     ("POST", "/api/auth/refreshtoken"),
@@ -485,6 +486,9 @@ async fn every_operation_documents_success_errors_bodies_and_security() {
                         ("POST", "/api/auth/verify-email/resend"),
                         ("POST", "/api/auth/passkeys/register/start"),
                         ("POST", "/api/auth/passkeys/signin/start"),
+                        // Form-encoded, as OpenID Connect has them.
+                        ("POST", "/api/oauth/authorize"),
+                        ("POST", "/api/oauth/logout"),
                     ]
                     .contains(&key)
                         || OAUTH_PROTOCOL.contains(&key),

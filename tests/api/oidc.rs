@@ -24,6 +24,7 @@ on_every_database!(
     a_logout_without_the_sessions_cookies_is_confirmed_by_the_user,
     the_authorization_endpoint_takes_a_form_post,
     max_age_asks_an_older_signin_to_be_made_again,
+    id_tokens_are_rs256_unless_the_client_chose_another,
     a_revoked_consent_ends_the_clients_grants,
     admins_register_and_remove_clients,
     rotated_keys_are_published_before_they_sign,
@@ -50,6 +51,7 @@ async fn register(app: &TestApp, public: bool, scopes: Option<&[&str]>) -> Rp {
             post_logout_uris: vec!["https://rp.example/bye".into()],
             public,
             scopes: scopes.map(|s| s.iter().map(|s| s.to_string()).collect()),
+            id_token_alg: None,
         },
     )
     .await
@@ -991,6 +993,106 @@ async fn the_authorization_endpoint_takes_a_form_post(db: DbKind) {
         .unwrap();
     assert_eq!(response.status(), 415);
     app.stop().await;
+}
+
+/// Issue 22, item 10: at the default settings every relying party can check an ID token
+/// (OIDC Core §15.1: RS256), discovery lists every algorithm, and a client may choose
+/// another (`id_token_signed_response_alg`); access tokens keep the configured algorithm.
+async fn id_tokens_are_rs256_unless_the_client_chose_another(db: DbKind) {
+    let app = TestApp::spawn(db).await;
+    let meta: Value = app
+        .get("/.well-known/openid-configuration")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        meta["id_token_signing_alg_values_supported"],
+        json!(["RS256", "ES256", "EdDSA"]),
+        "{meta}"
+    );
+    let jwks: Value = app
+        .get("/.well-known/jwks.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut algs: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["alg"].as_str().unwrap())
+        .collect();
+    algs.sort();
+    assert_eq!(algs, ["ES256", "EdDSA", "RS256"], "{jwks}");
+
+    let alice = app.user_session("alice", &[]).await;
+    let rp = register(&app, false, None).await;
+    let code = code_for(&app, &rp, &alice, &[]).await;
+    let (_, tokens) = exchange(&app, &rp, &code, Some(VERIFIER)).await;
+    let id_token = tokens["id_token"].as_str().unwrap();
+    assert_eq!(
+        jsonwebtoken::decode_header(id_token).unwrap().alg,
+        jsonwebtoken::Algorithm::RS256
+    );
+    check_id_token(&app, &rp, id_token).await;
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(
+        jsonwebtoken::decode_header(access).unwrap().alg,
+        jsonwebtoken::Algorithm::EdDSA,
+        "access tokens keep PORTCULLIS_ACCESS_TOKEN_ALG"
+    );
+
+    // An admin registers a client that wants EdDSA ID tokens; a made-up algorithm is refused.
+    app.create_user("root", &[Role::Admin]).await;
+    let admin = app.signin("root", PASSWORD).await;
+    let client = |alg: &str| {
+        json!({
+            "name": "Edwards",
+            "redirectUris": [CB],
+            "idTokenSignedResponseAlg": alg,
+        })
+    };
+    let refused = post_as(&app, "/api/admin/clients", &admin, client("HS256")).await;
+    assert_eq!(refused.status(), 400);
+    let created = post_as(&app, "/api/admin/clients", &admin, client("EdDSA")).await;
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.unwrap();
+    assert_eq!(created["idTokenSignedResponseAlg"], "EdDSA");
+    let edwards = Rp {
+        client_id: created["clientId"].as_str().unwrap().into(),
+        secret: created["clientSecret"].as_str().map(String::from),
+    };
+    let code = code_for(&app, &edwards, &alice, &[]).await;
+    let (_, tokens) = exchange(&app, &edwards, &code, Some(VERIFIER)).await;
+    let id_token = tokens["id_token"].as_str().unwrap();
+    assert_eq!(
+        jsonwebtoken::decode_header(id_token).unwrap().alg,
+        jsonwebtoken::Algorithm::EdDSA
+    );
+    let claims = check_id_token(&app, &edwards, id_token).await;
+    assert_eq!(claims["sub"], alice_id(&app).await.to_string());
+    let listed: Value = get_as(&app, "/api/admin/clients", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let algs: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["idTokenSignedResponseAlg"].as_str().unwrap())
+        .collect();
+    assert_eq!(algs, ["RS256", "EdDSA"], "{listed}");
+    app.stop().await;
+}
+
+async fn alice_id(app: &TestApp) -> i64 {
+    portcullis::store::users::find_by_login(&app.state().db, "alice")
+        .await
+        .unwrap()
+        .unwrap()
+        .id
 }
 
 /// Issue 22, item 11: a sign-in older than `max_age` is made again (OIDC Core §3.1.2.1);

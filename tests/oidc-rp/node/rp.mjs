@@ -22,6 +22,8 @@ const USERNAME = env('RP_USERNAME');
 const EMAIL = env('RP_EMAIL');
 const PASSWORD = env('RP_PASSWORD');
 const EXPECTED_ALG = env('EXPECTED_ALG');
+// Access tokens follow PORTCULLIS_ACCESS_TOKEN_ALG, ID tokens the client's registration.
+const EXPECTED_ACCESS_ALG = env('EXPECTED_ACCESS_ALG');
 const SCOPE = 'openid profile email roles offline_access';
 
 let step = 0;
@@ -217,7 +219,7 @@ async function main() {
 
   const atHeader = JSON.parse(Buffer.from(t.access_token.split('.')[0], 'base64url'));
   assert.equal(atHeader.typ, 'at+jwt');
-  assert.equal(atHeader.alg, EXPECTED_ALG);
+  assert.equal(atHeader.alg, EXPECTED_ACCESS_ALG);
 
   const info = await client.fetchUserInfo(config, t.access_token, claims.sub);
   assert.equal(info.sub, claims.sub);

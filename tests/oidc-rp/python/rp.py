@@ -34,6 +34,8 @@ USERNAME = os.environ["RP_USERNAME"]
 EMAIL = os.environ["RP_EMAIL"]
 PASSWORD = os.environ["RP_PASSWORD"]
 EXPECTED_ALG = os.environ["EXPECTED_ALG"]
+# Access tokens follow PORTCULLIS_ACCESS_TOKEN_ALG, ID tokens the client's registration.
+EXPECTED_ACCESS_ALG = os.environ["EXPECTED_ACCESS_ALG"]
 SCOPE = "openid profile email roles offline_access"
 
 step = 0
@@ -175,7 +177,7 @@ def main():
     access_token = token["access_token"]
     header = header_of(access_token)
     assert header["typ"] == "at+jwt", header
-    assert header["alg"] == EXPECTED_ALG, header
+    assert header["alg"] == EXPECTED_ACCESS_ALG, header
     jwk_client = pyjwt.PyJWKClient(meta["jwks_uri"])
     signing_key = jwk_client.get_signing_key_from_jwt(access_token)
     at = pyjwt.decode(
@@ -238,7 +240,7 @@ def main():
     refreshed_at = pyjwt.decode(
         new["access_token"],
         jwk_client.get_signing_key_from_jwt(new["access_token"]).key,
-        algorithms=[EXPECTED_ALG],
+        algorithms=[EXPECTED_ACCESS_ALG],
         audience=CLIENT_ID,
         issuer=ISSUER,
     )
@@ -250,7 +252,7 @@ def main():
     cc = machine.fetch_token(meta["token_endpoint"], grant_type="client_credentials")
     assert "refresh_token" not in cc and "id_token" not in cc, cc.keys()
     cc_header = header_of(cc["access_token"])
-    assert cc_header["typ"] == "at+jwt" and cc_header["alg"] == EXPECTED_ALG, cc_header
+    assert cc_header["typ"] == "at+jwt" and cc_header["alg"] == EXPECTED_ACCESS_ALG, cc_header
     cc_claims = pyjwt.decode(
         cc["access_token"],
         jwk_client.get_signing_key_from_jwt(cc["access_token"]).key,

@@ -339,7 +339,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Starts (or restarts) enrolling a TOTP app. */
+        /**
+         * Starts (or restarts) enrolling a TOTP app. A signed-in account needs a sign-in within
+         *     the last 10 minutes, or its password again (as for removing the app).
+         */
         post: operations["totp_setup"];
         delete?: never;
         options?: never;
@@ -407,7 +410,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Starts registering a passkey for the signed-in account. */
+        /**
+         * Starts registering a passkey for the signed-in account: a sign-in within the last 10
+         *     minutes, or the password again (as for removing one).
+         */
         post: operations["register_start"];
         delete?: never;
         options?: never;
@@ -725,7 +731,11 @@ export interface paths {
          */
         get: operations["authorize"];
         put?: never;
-        post?: never;
+        /**
+         * The authorization endpoint by POST (OIDC Core §3.1.2.1: the same parameters, form-encoded,
+         *     the same rules).
+         */
+        post: operations["authorize_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -791,11 +801,56 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): ends the Portcullis
-         *     session the ID token names, clears this browser's cookies when it was theirs, and
-         *     returns to the client's registered post-logout URI.
+         * RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0). With this browser's own
+         *     session cookies, of the user the ID token names: ends that session and the one the hint
+         *     names, clears the cookies, and returns to the client's registered post-logout URI.
+         *     Without them (a request from another site brings no SameSite=Strict cookies, or none
+         *     at all): ends nothing and sends the browser to the web app's page `/oauth/logout`, where
+         *     the user confirms (§2: the OP asks the user whether to log out).
          */
         get: operations["logout"];
+        put?: never;
+        /** RP-initiated logout by POST (§2: the same parameters, form-encoded, the same rules). */
+        post: operations["logout_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/oauth/logout/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The user confirmed the logout on the page: this browser's session ends (and the one
+         *     the hint names, when it is the same user's). Not signed in: nothing to end, the same
+         *     answer, so the page can go on to the application.
+         */
+        post: operations["logout_confirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/oauth/logout/request": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the logout confirmation page shows: which application asks, and where the
+         *     browser goes afterwards.
+         */
+        get: operations["logout_request"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1034,6 +1089,20 @@ export interface components {
          * @enum {string}
          */
         AuditVia: "api" | "cli";
+        /** @description The form of `POST /api/oauth/authorize`: the parameters of the GET. */
+        AuthorizeForm: {
+            client_id: string;
+            code_challenge?: string | null;
+            code_challenge_method?: string | null;
+            /** Format: int32 */
+            max_age?: number | null;
+            nonce?: string | null;
+            prompt?: string | null;
+            redirect_uri: string;
+            response_type: string;
+            scope: string;
+            state?: string | null;
+        };
         /**
          * @description WebAuthn options for the browser, as its JSON form: pass `publicKey` to
          *     `PublicKeyCredential.parseCreationOptionsFromJSON` (or `parseRequestOptionsFromJSON`).
@@ -1047,6 +1116,11 @@ export interface components {
             /** @description Only in the answer to its creation, for a confidential client: shown this once. */
             clientSecret?: string | null;
             createdAt: string;
+            /**
+             * @description The algorithm its ID tokens are signed with.
+             * @example RS256
+             */
+            idTokenSignedResponseAlg: string;
             name: string;
             postLogoutRedirectUris: string[];
             /** @description No secret: a browser or native app, which must use PKCE. */
@@ -1071,6 +1145,11 @@ export interface components {
             scopes: string[];
         };
         CreateClientRequest: {
+            /**
+             * @description `RS256` (the default, which every relying party can check), `ES256` or `EdDSA`.
+             * @example RS256
+             */
+            idTokenSignedResponseAlg?: string | null;
             name: string;
             postLogoutRedirectUris?: string[];
             public?: boolean;
@@ -1127,6 +1206,29 @@ export interface components {
             maxLength: number;
             minLength: number;
             pattern?: string | null;
+        };
+        LogoutConfirm: {
+            idTokenHint: string;
+            postLogoutRedirectUri?: string | null;
+            state?: string | null;
+        };
+        LogoutDone: {
+            /** @example You've been signed out! */
+            message: string;
+            redirectTo?: string | null;
+        };
+        /** @description The form of `POST /api/oauth/logout`: the parameters of the GET. */
+        LogoutForm: {
+            client_id?: string | null;
+            id_token_hint: string;
+            post_logout_redirect_uri?: string | null;
+            state?: string | null;
+        };
+        LogoutRequestBody: {
+            /** @description The application that asks. */
+            clientName: string;
+            /** @description Where the browser goes afterwards (the registered URI with `state`), if asked. */
+            redirectTo?: string | null;
         };
         /** @description What the server's mail allows, for clients to show the matching pages. */
         MailPolicy: {
@@ -1307,8 +1409,10 @@ export interface components {
          */
         SessionSecondFactor: "totp" | "recovery_code" | "passkey";
         SetupRequest: {
-            /** @description Of a sign-in that must enrol; a signed-in account sends no body. */
+            /** @description Of a sign-in that must enrol; a signed-in account sends none. */
             mfaToken?: string | null;
+            /** @description A signed-in account whose sign-in is older than 10 minutes gives its password again. */
+            password?: string | null;
         };
         /** @description What a sign-in answers: the account, or the second step it still needs. */
         SigninAnswer: components["schemas"]["SigninResponse"] | components["schemas"]["MfaChallenge"];
@@ -2716,6 +2820,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description not signed in recently (`reauthentication_required`) or a wrong password */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description a TOTP app is enabled already (`totp_already_enabled`) */
             409: {
                 headers: {
@@ -2734,6 +2847,14 @@ export interface operations {
                 };
             };
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2959,7 +3080,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": null | components["schemas"]["Reauthentication"];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -2967,6 +3092,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CeremonyOptions"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             401: {
@@ -2977,7 +3110,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description passkeys are off (`passkeys_disabled`) */
+            /** @description passkeys are off (`passkeys_disabled`), not signed in recently (`reauthentication_required`), or a wrong password */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2988,6 +3121,30 @@ export interface operations {
             };
             /** @description 20 passkeys already (`too_many_passkeys`) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4046,6 +4203,8 @@ export interface operations {
                 code_challenge_method?: string;
                 /** @description none, login or consent */
                 prompt?: string;
+                /** @description seconds: an older sign-in must be made again (0: always) */
+                max_age?: number;
             };
             header?: never;
             path?: never;
@@ -4062,6 +4221,54 @@ export interface operations {
             };
             /** @description unknown client, or a redirect URI not registered for it: not redirected */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    authorize_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["AuthorizeForm"];
+            };
+        };
+        responses: {
+            /** @description as the GET */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as the GET */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4236,6 +4443,8 @@ export interface operations {
                 /** @description one the client registered */
                 post_logout_redirect_uri?: string;
                 state?: string;
+                /** @description accepted; the hint names the client */
+                client_id?: string;
             };
             header?: never;
             path?: never;
@@ -4252,14 +4461,194 @@ export interface operations {
                     "application/json": components["schemas"]["MessageBody"];
                 };
             };
-            /** @description to post_logout_redirect_uri, with state */
+            /** @description signed out: to post_logout_redirect_uri, with state */
             302: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            /** @description without this user's session cookies: to the confirmation page `/oauth/logout?…` (nothing ended) */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description no or a bad id_token_hint, or an unregistered post-logout URI */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    logout_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["LogoutForm"];
+            };
+        };
+        responses: {
+            /** @description as the GET */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageBody"];
+                };
+            };
+            /** @description as the GET */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as the GET */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description as the GET */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    logout_confirm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LogoutConfirm"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogoutDone"];
+                };
+            };
+            /** @description a bad id_token_hint, or an unregistered post-logout URI (`oauth_invalid_request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a cross-site request (`csrf`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    logout_request: {
+        parameters: {
+            query: {
+                /** @description An ID token we issued (expired ones too). */
+                id_token_hint: string;
+                /** @description One the client registered. */
+                post_logout_redirect_uri?: string;
+                state?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogoutRequestBody"];
+                };
+            };
+            /** @description a bad id_token_hint, or an unregistered post-logout URI (`oauth_invalid_request`) */
             400: {
                 headers: {
                     [name: string]: unknown;
