@@ -4,8 +4,9 @@
 // redirect URI with `code` and `state` (a small Node server stands in for the application,
 // which then redeems the code); the profile's "Connected apps" card lists the client and
 // revoking takes it away. Also: prompt=login signs a signed-in user out first, a used
-// request says it has expired, Deny goes back with access_denied, and the admin deletes the
-// client.
+// request says it has expired, Deny goes back with access_denied, an RP-initiated logout
+// from the application's site (which brings no SameSite=Strict cookies) is confirmed on the
+// page /oauth/logout before anything ends, and the admin deletes the client.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -27,38 +28,58 @@ import {
 const EXPIRED =
   'This sign-in request has expired or was already used. Go back to the application and try again.';
 
-/** The application's side: a server on a free loopback port that records what reaches /cb. */
+/**
+ * The application's side: a server on a free loopback port that records what reaches /cb
+ * (sign-in callbacks) and / (its post-logout redirect URI), and serves the pages `page`
+ * gives it (its own site, so that a navigation from one to Portcullis is cross-site).
+ */
 async function startRelyingParty() {
   const received = [];
+  const loggedOut = [];
   const waiting = [];
+  const pages = new Map();
   const server = createServer((req, res) => {
     const url = new URL(req.url, 'http://127.0.0.1');
-    if (url.pathname === '/cb') {
-      received.push(url);
+    if (url.pathname === '/cb' || url.pathname === '/') {
+      (url.pathname === '/cb' ? received : loggedOut).push(url);
       for (const wake of waiting.splice(0)) wake();
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end('<!doctype html><title>Relying party</title><p id="rp">Back at the application.</p>');
+    } else if (pages.has(url.pathname)) {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(pages.get(url.pathname));
     } else {
       res.writeHead(404).end();
     }
   });
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
   const { port } = server.address();
+  const waitFor = async (list, count, what, timeout = 10_000) => {
+    const end = Date.now() + timeout;
+    while (list.length < count) {
+      if (Date.now() > end) assert.fail(`the application received ${list.length} ${what}, not ${count}`);
+      await new Promise((wake) => {
+        waiting.push(wake);
+        setTimeout(wake, 200);
+      });
+    }
+    return list[count - 1];
+  };
   return {
+    origin: `http://127.0.0.1:${port}`,
     redirectUri: `http://127.0.0.1:${port}/cb`,
+    postLogoutUri: `http://127.0.0.1:${port}/`,
     received,
-    /** The `count`-th callback the application received. */
-    async callback(count, timeout = 10_000) {
-      const end = Date.now() + timeout;
-      while (received.length < count) {
-        if (Date.now() > end) assert.fail(`the application received ${received.length} callbacks, not ${count}`);
-        await new Promise((wake) => {
-          waiting.push(wake);
-          setTimeout(wake, 200);
-        });
-      }
-      return received[count - 1];
+    loggedOut,
+    /** Serves `html` at `path`; its full URL. */
+    page(path, html) {
+      pages.set(path, `<!doctype html><meta charset="utf-8"><title>Relying party</title>${html}`);
+      return `http://127.0.0.1:${port}${path}`;
     },
+    /** The `count`-th return to the post-logout redirect URI. */
+    logoutReturn: (count, timeout) => waitFor(loggedOut, count, 'post-logout returns', timeout),
+    /** The `count`-th callback the application received. */
+    callback: (count, timeout) => waitFor(received, count, 'callbacks', timeout),
     stop: () => new Promise((ok) => server.close(ok)),
   };
 }
@@ -82,6 +103,32 @@ function authorizeUrl(server, clientId, redirectUri, challenge, extra = {}) {
     ...extra,
   });
   return `${server.url}/api/oauth/authorize?${params}`;
+}
+
+/** The application redeems a code with its secret and the PKCE verifier: the token endpoint's answer. */
+async function redeem(server, client, redirectUri, code, verifier) {
+  const res = await fetch(`${server.url.replace('localhost', '127.0.0.1')}/api/oauth/token`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${encodeURIComponent(client.id)}:${encodeURIComponent(client.secret)}`).toString('base64')}`,
+    },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier }),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+/** `GET /api/auth/me`'s status from the page (same origin: the browser sends the page's cookies). */
+async function meStatus(page) {
+  return page.evaluate(() => fetch('/api/auth/me').then((r) => r.status));
+}
+
+/** `GET /api/auth/me`'s status with these cookies (as the browser held them), from outside the browser. */
+async function meStatusWith(server, cookies) {
+  const res = await fetch(`${server.url.replace('localhost', '127.0.0.1')}/api/auth/me`, {
+    headers: { cookie: cookies.filter((c) => c.name.startsWith('portcullis_')).map((c) => `${c.name}=${c.value}`).join('; ') },
+  });
+  return res.status;
 }
 
 /** The login page's form, filled in and sent (it then goes wherever its returnUrl says). */
@@ -128,7 +175,7 @@ describe('OpenID Connect', () => {
     await openClients(admin, server);
     await admin.fill('#client-name', 'E2E Notes');
     await admin.fill('#client-redirect-uris', `${rp.redirectUri}\n`);
-    await admin.fill('#client-logout-uris', `http://127.0.0.1:${new URL(rp.redirectUri).port}/`);
+    await admin.fill('#client-logout-uris', rp.postLogoutUri);
     for (const scope of ['openid', 'profile', 'email', 'roles', 'offline_access']) {
       assert.equal(await admin.isChecked(`#client-scope-${scope}`), true, `${scope} is checked by default`);
     }
@@ -191,21 +238,8 @@ describe('OpenID Connect', () => {
     assert.equal(new URL(page.url()).searchParams.get('code'), callback.searchParams.get('code'));
 
     // The application redeems the code with its secret and the PKCE verifier.
-    const redeemed = await fetch(`${server.url.replace('localhost', '127.0.0.1')}/api/oauth/token`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        authorization: `Basic ${Buffer.from(`${encodeURIComponent(client.id)}:${encodeURIComponent(client.secret)}`).toString('base64')}`,
-      },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        code: callback.searchParams.get('code'),
-        redirect_uri: rp.redirectUri,
-        code_verifier: verifier,
-      }),
-    });
-    const tokens = await redeemed.json();
-    assert.equal(redeemed.status, 200, `the token endpoint: ${JSON.stringify(tokens)}`);
+    const { status, body: tokens } = await redeem(server, client, rp.redirectUri, callback.searchParams.get('code'), verifier);
+    assert.equal(status, 200, `the token endpoint: ${JSON.stringify(tokens)}`);
     assert.ok(tokens.id_token && tokens.access_token, 'an ID token and an access token');
 
     // The request is spent: its consent page now says so.
@@ -258,6 +292,99 @@ describe('OpenID Connect', () => {
     assert.equal(callback.searchParams.get('error'), 'access_denied');
     assert.equal(callback.searchParams.get('state'), 'xyz');
     assert.equal(callback.searchParams.get('code'), null);
+  });
+
+  test('RP-initiated logout from the application\'s site: the page asks, and only Sign out ends the session', async () => {
+    await server.signUp('quentin');
+    const page = await newPage(browser);
+    const { verifier, challenge } = pkce();
+    await page.goto(authorizeUrl(server, client.id, rp.redirectUri, challenge));
+    await page.waitForURL(/\/login\?/);
+    await logInOnLoginPage(page, 'quentin');
+    await page.waitForURL(/\/oauth\/consent\?request=/);
+    const before = rp.received.length;
+    await page.click('[data-testid="consent-allow"]');
+    const callback = await rp.callback(before + 1);
+    const { status, body: tokens } = await redeem(server, client, rp.redirectUri, callback.searchParams.get('code'), verifier);
+    assert.equal(status, 200, `the token endpoint: ${JSON.stringify(tokens)}`);
+    const session = await page.context().cookies(server.url);
+    assert.equal(await meStatusWith(server, session), 200, 'signed in');
+
+    // On the application's own site (another site than Portcullis's), the user follows its
+    // "Sign out" link to the end-session endpoint: a cross-site navigation, without cookies.
+    const logoutUrl = `${server.url}/api/oauth/logout?${new URLSearchParams({
+      id_token_hint: tokens.id_token,
+      post_logout_redirect_uri: rp.postLogoutUri,
+      state: 'bye-42',
+    })}`;
+    await page.goto(rp.page('/account', `<a id="sign-out" href="${logoutUrl.replace(/&/g, '&amp;')}">Sign out</a>`));
+    await page.click('#sign-out');
+    await page.waitForURL(/\/oauth\/logout\?/);
+    const landed = new URL(page.url());
+    assert.equal(landed.origin, server.url);
+    assert.equal(landed.searchParams.get('id_token_hint'), tokens.id_token);
+    assert.equal(landed.searchParams.get('post_logout_redirect_uri'), rp.postLogoutUri);
+    assert.equal(landed.searchParams.get('state'), 'bye-42');
+    await expectText(page, '[data-testid="logout-title"]', 'E2E Notes asks you to sign out of Portcullis.');
+    await expectText(page, '[data-testid="logout-username"]', 'quentin');
+    await screenshot(page, 'oidc-logout-confirm');
+
+    // Nothing has ended yet: the session still answers, the application has not been told.
+    assert.equal(await meStatus(page), 200, 'the session still works before the click');
+    assert.equal(await meStatusWith(server, session), 200, 'the session still works before the click');
+    await assertHttpOnlySession(page);
+    await assertNoTokenVisible(page);
+    assert.equal(rp.loggedOut.length, 0, 'no return to the application before the click');
+
+    await page.click('[data-testid="logout-sign-out"]');
+    const back = await rp.logoutReturn(1);
+    assert.equal(back.searchParams.get('state'), 'bye-42');
+    await page.waitForURL((url) => url.href.startsWith(rp.postLogoutUri));
+    assert.equal(new URL(page.url()).searchParams.get('state'), 'bye-42');
+
+    // The session has ended on the server, not only lost its cookies.
+    assert.equal(await meStatusWith(server, session), 401, 'the old cookies no longer work');
+    const left = (await page.context().cookies(server.url)).map((c) => c.name);
+    assert.ok(!left.includes('portcullis_access') && !left.includes('portcullis_refresh'), `cookies cleared: ${left.join(', ')}`);
+    await page.goto(`${server.url}/home`);
+    assert.equal(await meStatus(page), 401, 'signed out');
+    await assertNoTokenVisible(page);
+  });
+
+  test('RP-initiated logout by a form POST in a browser not signed in: Continue goes back with state', async () => {
+    await server.signUp('rosa');
+    const rosa = await newPage(browser);
+    const { verifier, challenge } = pkce();
+    await rosa.goto(authorizeUrl(server, client.id, rp.redirectUri, challenge));
+    await logInOnLoginPage(rosa, 'rosa');
+    await rosa.waitForURL(/\/oauth\/consent\?request=/);
+    const before = rp.received.length;
+    await rosa.click('[data-testid="consent-allow"]');
+    const callback = await rp.callback(before + 1);
+    const { body: tokens } = await redeem(server, client, rp.redirectUri, callback.searchParams.get('code'), verifier);
+    assert.ok(tokens.id_token, 'an ID token');
+    const rosaSession = await rosa.context().cookies(server.url);
+
+    // Another browser, signed in to nothing, posts the application's logout form.
+    const page = await newPage(browser);
+    const fields = { id_token_hint: tokens.id_token, post_logout_redirect_uri: rp.postLogoutUri, state: 'form-7' };
+    const inputs = Object.entries(fields)
+      .map(([name, value]) => `<input type="hidden" name="${name}" value="${value}">`)
+      .join('');
+    await page.goto(rp.page('/form', `<form method="post" action="${server.url}/api/oauth/logout">${inputs}<button id="go">Sign out</button></form>`));
+    await page.click('#go');
+    await page.waitForURL(/\/oauth\/logout\?/);
+    assert.equal(new URL(page.url()).searchParams.get('state'), 'form-7');
+    await expectText(page, '[data-testid="logout-title"]', 'You are not signed in to Portcullis.');
+    assert.equal(await page.locator('[data-testid="logout-sign-out"]').count(), 0);
+
+    const returns = rp.loggedOut.length;
+    await page.click('[data-testid="logout-continue"]');
+    const back = await rp.logoutReturn(returns + 1);
+    assert.equal(back.searchParams.get('state'), 'form-7');
+    // Nothing of rosa's ended: this browser had no session of hers.
+    assert.equal(await meStatusWith(server, rosaSession), 200, "the other browser's session goes on");
+    await assertNoTokenVisible(page);
   });
 
   test('the admin deletes the client after a confirmation', async () => {

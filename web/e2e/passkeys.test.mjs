@@ -1,8 +1,10 @@
 // Passkeys and two factors in the browser: a passkey made on the profile signs in without a
 // username; a TOTP app (codes computed here, RFC 6238) makes the password sign-in ask for a
-// second step; a recovery code does that step too. Chromium's virtual authenticator (CDP
-// WebAuthn domain) stands in for the device.
+// second step; a recovery code does that step too; where the sign-in is older than 10
+// minutes, adding a passkey or an app asks for the password first. Chromium's virtual
+// authenticator (CDP WebAuthn domain) stands in for the device.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 
@@ -44,6 +46,25 @@ async function signUpInBrowser(page, server, username) {
   await page.fill('#reg-password', PASSWORD);
   await page.click('button[type="submit"]');
   await expectText(page, '[data-testid="success"]', 'User registered successfully!');
+}
+
+/**
+ * Makes every session of `username` look signed in `minutes` ago, in the server's SQLite
+ * database (with Python's sqlite3, as the repository's scripts use it): the server reads
+ * that time afresh whenever a factor is added or removed.
+ */
+function ageSessions(server, username, minutes) {
+  const path = server.env.DATABASE_URL.replace(/^sqlite:\/\//, '').replace(/\?.*$/, '');
+  const script = [
+    'import sqlite3, sys',
+    'db = sqlite3.connect(sys.argv[1], timeout=10)',
+    'n = db.execute("UPDATE sessions SET created_at = created_at - ? WHERE user_id = (SELECT id FROM users WHERE username = ?)", (int(sys.argv[3]) * 60000, sys.argv[2])).rowcount',
+    'db.commit()',
+    'print(n)',
+  ].join('\n');
+  const run = spawnSync('python3', ['-c', script, path, username, String(minutes)], { encoding: 'utf8' });
+  assert.equal(run.status, 0, `ageing the sessions failed: ${run.stderr}`);
+  assert.ok(Number(run.stdout) >= 1, `no session of ${username} to age`);
 }
 
 async function signOut(page) {
@@ -141,6 +162,69 @@ describe('passkeys and two factors', () => {
     assert.equal((await method.textContent()).trim(), 'Passkey');
     await page.locator('[data-testid="passkey"]:has-text("last used")').waitFor();
     await screenshot(page, 'profile-signed-in-with-passkey');
+    await assertNoTokenVisible(page);
+  });
+
+  test('a sign-in older than 10 minutes: adding a passkey or an app asks for the password first', async () => {
+    const page = await newPage(browser);
+    await addVirtualAuthenticator(page);
+    await signUpInBrowser(page, server, 'otto');
+    await signIn(page, server, 'otto');
+    ageSessions(server, 'otto', 11);
+    const passkeys = page.locator('[data-testid="passkeys-card"]');
+    const mfa = page.locator('[data-testid="mfa-card"]');
+
+    // The passkey: register/start is refused without the password, and nothing is created.
+    await page.fill('#passkey-name', 'Old laptop');
+    const refused = page.waitForResponse((r) => r.url().endsWith('/api/auth/passkeys/register/start'));
+    await page.click('[data-testid="add-passkey"]');
+    assert.equal((await refused).status(), 403);
+    assert.equal((await (await refused).json()).code, 'reauthentication_required');
+    await passkeys.locator('[data-testid="reauth"]').waitFor();
+    assert.match(await passkeys.locator('[data-testid="reauth"]').textContent(), /Add the passkey “Old laptop”/);
+    assert.equal(await page.locator('[data-testid="passkey"]').count(), 0);
+    await screenshot(page, 'profile-passkey-reauth');
+
+    // A wrong password keeps the prompt open with the server's words.
+    await page.fill('#passkey-reauth-password', 'not-the-password');
+    const wrong = page.waitForResponse((r) => r.url().endsWith('/api/auth/passkeys/register/start'));
+    await passkeys.locator('[data-testid="reauth-confirm"]').click();
+    assert.equal((await (await wrong).json()).code, 'wrong_password');
+    await passkeys.locator('[data-testid="reauth-error"]').waitFor();
+    assert.equal(await page.locator('[data-testid="passkey"]').count(), 0);
+
+    // The right one: the same start again, then the browser's dialog and finish.
+    await page.fill('#passkey-reauth-password', PASSWORD);
+    const started = page.waitForResponse((r) => r.url().endsWith('/api/auth/passkeys/register/start'));
+    const finished = page.waitForResponse((r) => r.url().endsWith('/api/auth/passkeys/register/finish'));
+    await passkeys.locator('[data-testid="reauth-confirm"]').click();
+    assert.equal((await started).status(), 200);
+    assert.equal((await started).request().postDataJSON().password, PASSWORD);
+    assert.equal((await finished).status(), 201);
+    assert.equal('password' in ((await finished).request().postDataJSON() ?? {}), false, 'finish takes no password');
+    await expectText(page, '[data-testid="passkeys-notice"]', 'Passkey “Old laptop” added.');
+    assert.equal(await passkeys.locator('[data-testid="reauth"]').count(), 0);
+    assert.deepEqual(
+      (await page.locator('[data-testid="passkey-name"]').allTextContents()).map((t) => t.trim()),
+      ['Old laptop'],
+    );
+
+    // The authenticator app: the same question, then the key.
+    const setupRefused = page.waitForResponse((r) => r.url().endsWith('/api/auth/mfa/totp/setup'));
+    await page.click('[data-testid="setup-totp"]');
+    assert.equal((await (await setupRefused).json()).code, 'reauthentication_required');
+    await mfa.locator('[data-testid="reauth"]').waitFor();
+    assert.equal(await page.locator('[data-testid="totp-secret"]').count(), 0);
+    await page.fill('#mfa-reauth-password', PASSWORD);
+    const setup = page.waitForResponse((r) => r.url().endsWith('/api/auth/mfa/totp/setup'));
+    await mfa.locator('[data-testid="reauth-confirm"]').click();
+    assert.equal((await setup).status(), 200);
+    const secret = (await page.locator('[data-testid="totp-secret"]').textContent()).replace(/\s+/g, '');
+    assert.match(secret, /^[A-Z2-7]{32}$/);
+    assert.equal(await mfa.locator('[data-testid="reauth"]').count(), 0);
+    await page.fill('#totp-code', totp(secret, Date.now()));
+    await page.click('[data-testid="totp-confirm"]');
+    await page.locator('[data-testid="recovery-code"]').nth(9).waitFor();
     await assertNoTokenVisible(page);
   });
 

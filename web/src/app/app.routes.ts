@@ -63,6 +63,14 @@ export const routes: Routes = [
     title: 'Allow access · Portcullis',
     loadComponent: () => import('./oauth/consent').then((m) => m.Consent),
   },
+  // Where /api/oauth/logout sends an application's logout request that came without this
+  // browser's cookies (from another site): open to anyone, since the page asks whoever is
+  // (or is not) signed in.
+  {
+    path: 'oauth/logout',
+    title: 'Sign out · Portcullis',
+    loadComponent: () => import('./oauth/logout').then((m) => m.Logout),
+  },
   {
     path: 'profile',
     title: 'Profile · Portcullis',

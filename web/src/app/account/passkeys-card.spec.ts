@@ -18,6 +18,9 @@ const texts = (fixture: ComponentFixture<unknown>, testId: string) =>
     e.textContent?.trim(),
   );
 
+const FORBIDDEN = { status: 403, statusText: 'Forbidden' };
+const REAUTH = { message: 'Sign in again, or give your password, to do this.', code: 'reauthentication_required' };
+const WRONG = { message: 'Current password is incorrect.', code: 'wrong_password' };
 const LAPTOP = { id: 3, name: 'Laptop', createdAt: '2026-01-02T03:04:05Z', lastUsedAt: null };
 
 describe('PasskeysCard', () => {
@@ -93,6 +96,7 @@ describe('PasskeysCard', () => {
     (el(fixture, '[data-testid="add-passkey"]') as HTMLButtonElement).click();
     const start = http.expectOne('/api/auth/passkeys/register/start');
     expect(start.request.method).toBe('POST');
+    expect(start.request.body).toBeNull();
     start.flush({ publicKey: { challenge: 'c', rp: { id: 'localhost', name: 'Portcullis' }, authenticatorSelection: { authenticatorAttachment: null, residentKey: 'required' } } });
     await settle(fixture);
     expect(create).toHaveBeenCalledWith({
@@ -103,6 +107,67 @@ describe('PasskeysCard', () => {
     finish.flush({ id: 4, name: 'Passkey', createdAt: '2026-01-03T00:00:00Z', lastUsedAt: null }, { status: 201, statusText: 'Created' });
     await settle(fixture);
     expect(texts(fixture, 'passkey-name')).toEqual(['Laptop', 'Passkey']);
+  });
+
+  it('adding on reauthentication_required asks for the password, starts again with {password}, then the browser and finish', async () => {
+    const fixture = await render();
+    const input = el(fixture, '#passkey-name') as HTMLInputElement;
+    input.value = 'Phone';
+    input.dispatchEvent(new Event('input'));
+    (el(fixture, '[data-testid="add-passkey"]') as HTMLButtonElement).click();
+    const first = http.expectOne('/api/auth/passkeys/register/start');
+    expect(first.request.method).toBe('POST');
+    expect(first.request.body).toBeNull();
+    first.flush(REAUTH, FORBIDDEN);
+    await settle(fixture);
+    expect(el(fixture, '[data-testid="reauth"]')?.textContent).toContain('Add the passkey “Phone”');
+    expect(texts(fixture, 'passkeys-error')).toEqual([]);
+    expect(create).not.toHaveBeenCalled();
+    expect((el(fixture, '[data-testid="add-passkey"]') as HTMLButtonElement).disabled).toBe(false);
+
+    const password = el(fixture, '#passkey-reauth-password') as HTMLInputElement;
+    password.value = 'not my password';
+    password.dispatchEvent(new Event('input'));
+    (el(fixture, '[data-testid="reauth-confirm"]') as HTMLButtonElement).click();
+    const wrong = http.expectOne('/api/auth/passkeys/register/start');
+    expect(wrong.request.body).toEqual({ password: 'not my password' });
+    wrong.flush(WRONG, FORBIDDEN);
+    await settle(fixture);
+    expect(texts(fixture, 'reauth-error')).toEqual(['Current password is incorrect.']);
+    expect(create).not.toHaveBeenCalled();
+
+    password.value = 'the right one';
+    password.dispatchEvent(new Event('input'));
+    (el(fixture, '[data-testid="reauth-confirm"]') as HTMLButtonElement).click();
+    const again = http.expectOne('/api/auth/passkeys/register/start');
+    expect(again.request.method).toBe('POST');
+    expect(again.request.body).toEqual({ password: 'the right one' });
+    again.flush({ publicKey: { challenge: 'c2' } });
+    await settle(fixture);
+    expect(el(fixture, '[data-testid="reauth"]')).toBeNull();
+    expect(create).toHaveBeenCalledExactlyOnceWith({ publicKey: { parsed: { challenge: 'c2' } } });
+    const finish = http.expectOne('/api/auth/passkeys/register/finish');
+    expect(finish.request.body).toEqual({ credential: { id: 'new-cred', type: 'public-key' }, name: 'Phone' });
+    finish.flush({ id: 4, name: 'Phone', createdAt: '2026-01-03T00:00:00Z', lastUsedAt: null }, { status: 201, statusText: 'Created' });
+    await settle(fixture);
+    expect(texts(fixture, 'passkey-name')).toEqual(['Laptop', 'Phone']);
+    expect(texts(fixture, 'passkeys-notice')).toEqual(['Passkey “Phone” added.']);
+  });
+
+  it('the password prompt can be cancelled: nothing is created, adding is offered again', async () => {
+    const fixture = await render();
+    (el(fixture, '[data-testid="add-passkey"]') as HTMLButtonElement).click();
+    http.expectOne('/api/auth/passkeys/register/start').flush(REAUTH, FORBIDDEN);
+    await settle(fixture);
+    const cancel = Array.from(el(fixture, '[data-testid="reauth"]')!.querySelectorAll('button')).find(
+      (b) => b.textContent?.trim() === 'Cancel',
+    ) as HTMLButtonElement;
+    cancel.click();
+    await settle(fixture);
+    expect(el(fixture, '[data-testid="reauth"]')).toBeNull();
+    expect(create).not.toHaveBeenCalled();
+    http.expectNone('/api/auth/passkeys/register/finish');
+    expect((el(fixture, '[data-testid="add-passkey"]') as HTMLButtonElement).disabled).toBe(false);
   });
 
   it('renames with PATCH {name}', async () => {

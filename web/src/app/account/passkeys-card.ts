@@ -7,7 +7,7 @@ import { errorMessage } from '../core/errors';
 import { PasskeyItem } from '../core/api.models';
 import { MfaService } from '../core/mfa.service';
 import { Reauthentication } from '../core/reauth';
-import { passkeyErrorMessage, passkeysSupported } from '../core/webauthn';
+import { PasskeyCreationOptions, passkeyErrorMessage, passkeysSupported } from '../core/webauthn';
 import { ReauthPrompt } from './reauth-prompt';
 
 /** A passkey's name: 1 to 64 characters, as the server takes it. */
@@ -71,17 +71,34 @@ export class PasskeysCard {
     });
   }
 
-  protected async add(): Promise<void> {
+  /**
+   * Adds a passkey: the server's options (asking for the password when the sign-in is not
+   * recent), then the browser's dialog and the server's check.
+   */
+  protected add(): void {
     if (this.addForm.invalid) {
       this.addForm.markAllAsTouched();
       return;
     }
     if (this.adding()) return;
+    const name = this.addForm.getRawValue().name.trim();
     this.adding.set(true);
     this.error.set('');
     this.notice.set('');
+    this.reauth.run(`Add the passkey “${name}”`, (password) => this.mfa.startPasskey(password), {
+      next: (options) => void this.complete(options, name),
+      error: (e) => {
+        this.adding.set(false);
+        this.error.set(passkeyErrorMessage(e));
+      },
+      asked: () => this.adding.set(false),
+    });
+  }
+
+  private async complete(options: PasskeyCreationOptions, name: string): Promise<void> {
+    this.adding.set(true);
     try {
-      const item = await this.mfa.addPasskey(this.addForm.getRawValue().name.trim());
+      const item = await this.mfa.completePasskey(options, name);
       this.items.update((list) => [...list, item]);
       this.notice.set(`Passkey “${item.name}” added.`);
       this.addForm.reset();

@@ -107,6 +107,40 @@ describe('TwoFactorCard', () => {
     expect(el(fixture, '[data-testid="reauth"]')).toBeNull();
   });
 
+  it('setting up an app on reauthentication_required asks for the password and starts again with {password}', async () => {
+    const fixture = await render({ totp: false, passkeys: 0, recoveryCodesLeft: 0 });
+    await click(fixture, 'setup-totp');
+    const first = http.expectOne('/api/auth/mfa/totp/setup');
+    expect(first.request.method).toBe('POST');
+    expect(first.request.body).toBeNull();
+    first.flush(REAUTH, FORBIDDEN);
+    await settle(fixture);
+    expect(el(fixture, '[data-testid="reauth"]')?.textContent).toContain('Set up an authenticator app');
+    expect(text(fixture, 'mfa-card-error')).toBeUndefined();
+    expect(el(fixture, '[data-testid="totp-secret"]')).toBeNull();
+    expect((el(fixture, '[data-testid="setup-totp"]') as HTMLButtonElement).disabled).toBe(false);
+
+    await type(fixture, '#mfa-reauth-password', 'not my password');
+    await click(fixture, 'reauth-confirm');
+    const wrong = http.expectOne('/api/auth/mfa/totp/setup');
+    expect(wrong.request.body).toEqual({ password: 'not my password' });
+    wrong.flush(WRONG, FORBIDDEN);
+    await settle(fixture);
+    expect(text(fixture, 'reauth-error')).toBe('Current password is incorrect.');
+    expect(el(fixture, '[data-testid="totp-secret"]')).toBeNull();
+
+    await type(fixture, '#mfa-reauth-password', 'the right one');
+    await click(fixture, 'reauth-confirm');
+    const again = http.expectOne('/api/auth/mfa/totp/setup');
+    expect(again.request.method).toBe('POST');
+    expect(again.request.body).toEqual({ password: 'the right one' });
+    again.flush({ secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', otpauthUri: 'otpauth://totp/Portcullis:alice?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Portcullis' });
+    await settle(fixture);
+    expect(el(fixture, '[data-testid="reauth"]')).toBeNull();
+    expect(text(fixture, 'totp-secret')).toBe('JBSW Y3DP EHPK 3PXP JBSW Y3DP EHPK 3PXP');
+    expect(router.navigate).not.toHaveBeenCalled();
+  });
+
   it('sets up an app: the QR code and key, then a wrong code (no "session ended"), then the codes', async () => {
     const fixture = await render({ totp: false, passkeys: 1, recoveryCodesLeft: 0 });
     await click(fixture, 'setup-totp');

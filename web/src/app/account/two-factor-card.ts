@@ -60,16 +60,17 @@ export class TwoFactorCard {
     this.error.set('');
     this.notice.set('');
     this.codes.set(null);
-    this.mfa.setupTotp().subscribe({
+    this.reauth.run('Set up an authenticator app', (password) => this.mfa.setupTotp(password), {
       next: (setup) => {
         this.busy.set(false);
         this.setupError.set('');
         this.setup.set(setup);
       },
-      error: (e: unknown) => {
+      error: (e) => {
         this.busy.set(false);
         this.error.set(errorMessage(e));
       },
+      asked: () => this.busy.set(false),
     });
   }
 

@@ -121,7 +121,7 @@ export class SecondFactor implements OnInit {
   private startEnrolment(): void {
     this.busy.set(true);
     this.error.set('');
-    this.mfa.setupTotp(this.challenge().mfaToken).subscribe({
+    this.mfa.setupTotpForSignIn(this.challenge().mfaToken).subscribe({
       next: (setup) => {
         this.busy.set(false);
         this.setup.set(setup);

@@ -90,6 +90,19 @@ export type SigninAnswer = Schemas['SigninAnswer'];
  */
 export type CeremonyOptions = Schemas['CeremonyOptions'];
 
+/**
+ * `GET /api/oauth/logout/request`: the application that asks the user to sign out (an
+ * RP-initiated logout that came without the session's cookies), and where the browser goes
+ * afterwards (`null`: nowhere, the page says it is done).
+ */
+export type LogoutRequestInfo = Schemas['LogoutRequestBody'];
+
+/** `POST /api/oauth/logout/confirm`: the logout request's parameters, as the page got them. */
+export type LogoutConfirm = Schemas['LogoutConfirm'];
+
+/** Its answer: this browser's session (if any) has ended; where the browser goes next. */
+export type LogoutDone = Schemas['LogoutDone'];
+
 export const ROLE_USER = 'ROLE_USER';
 export const ROLE_MODERATOR = 'ROLE_MODERATOR';
 export const ROLE_ADMIN = 'ROLE_ADMIN';

@@ -7,8 +7,8 @@ import { EXPECTS_401 } from './auth.service';
 import { PasskeyCreationOptions, PasskeyCredentialJSON, createPasskey } from './webauthn';
 
 /**
- * The signed-in account's passkeys and second factors. Removing a factor and new recovery
- * codes need a recent sign-in: without one the server answers 403
+ * The signed-in account's passkeys and second factors. Adding or removing a factor and new
+ * recovery codes need a recent sign-in: without one the server answers 403
  * `reauthentication_required`, and the same call goes again with `password` (see
  * `Reauthentication`). Signing in itself (with a passkey, or a second step) is the
  * AuthService's.
@@ -22,13 +22,19 @@ export class MfaService {
   }
 
   /**
-   * Registers a passkey: the server's options, the browser's dialog, the server's check.
-   * Rejects with the browser's error (cancelled, already there…) or the server's.
+   * Starts registering a passkey: the server's options for the browser's dialog. Needs a
+   * recent sign-in, or `password` (only this call: `completePasskey` then needs neither).
    */
-  async addPasskey(name: string): Promise<PasskeyItem> {
-    const options = await firstValueFrom(
-      this.http.post<PasskeyCreationOptions>('/api/auth/passkeys/register/start', null),
-    );
+  startPasskey(password?: string): Observable<PasskeyCreationOptions> {
+    return this.http.post<PasskeyCreationOptions>('/api/auth/passkeys/register/start', passwordBody(password));
+  }
+
+  /**
+   * Ends registering a passkey with `startPasskey`'s options: the browser's dialog, then the
+   * server's check. Rejects with the browser's error (cancelled, already there…) or the
+   * server's.
+   */
+  async completePasskey(options: PasskeyCreationOptions, name: string): Promise<PasskeyItem> {
     const credential = await createPasskey(options);
     return firstValueFrom(this.finishRegistration(credential, name));
   }
@@ -51,17 +57,23 @@ export class MfaService {
   }
 
   /**
-   * Starts (or restarts) enrolling a TOTP app: for the signed-in account, or with the
-   * `mfaToken` of a sign-in that must enrol first.
+   * Starts (or restarts) enrolling a TOTP app for the signed-in account. Needs a recent
+   * sign-in, or `password`.
    */
-  setupTotp(mfaToken?: string): Observable<TotpSetup> {
-    return mfaToken === undefined
-      ? this.http.post<TotpSetup>('/api/auth/mfa/totp/setup', null)
-      : this.http.post<TotpSetup>(
-          '/api/auth/mfa/totp/setup',
-          { mfaToken },
-          { context: new HttpContext().set(EXPECTS_401, true) },
-        );
+  setupTotp(password?: string): Observable<TotpSetup> {
+    return this.http.post<TotpSetup>('/api/auth/mfa/totp/setup', passwordBody(password));
+  }
+
+  /**
+   * Starts (or restarts) enrolling a TOTP app with the `mfaToken` of a sign-in that must
+   * enrol first (no session yet: a 401 means the sign-in expired, not an ended session).
+   */
+  setupTotpForSignIn(mfaToken: string): Observable<TotpSetup> {
+    return this.http.post<TotpSetup>(
+      '/api/auth/mfa/totp/setup',
+      { mfaToken },
+      { context: new HttpContext().set(EXPECTS_401, true) },
+    );
   }
 
   /**

@@ -1,7 +1,8 @@
-import { HttpClient, HttpContext } from '@angular/common/http';
+import { HttpClient, HttpContext, HttpParams } from '@angular/common/http';
 import { Injectable, inject } from '@angular/core';
 import { Observable } from 'rxjs';
 
+import { LogoutConfirm, LogoutDone, LogoutRequestInfo } from './api.models';
 import { EXPECTS_401 } from './auth.service';
 import { ConnectedApp, ConsentDecision, ConsentRedirect, OAuthRequestInfo } from './oauth-api';
 
@@ -13,8 +14,8 @@ export const REQUEST_UNKNOWN = 'oauth_request_unknown';
 
 /**
  * The OpenID Connect provider's pages for the signed-in user: the consent to a pending
- * sign-in request, and the applications allowed so far. (Registering clients is the
- * admin's: see AdminService.)
+ * sign-in request, an application's logout request, and the applications allowed so far.
+ * (Registering clients is the admin's: see AdminService.)
  */
 @Injectable({ providedIn: 'root' })
 export class OAuthService {
@@ -36,6 +37,32 @@ export class OAuthService {
       body,
       expecting401(),
     );
+  }
+
+  /**
+   * An application's logout request (RP-initiated logout) that reached the server without
+   * this browser's cookies: which application asks, and where the browser goes afterwards.
+   * No session is needed; a 400 (`oauth_invalid_request`) is a request the server will not
+   * honour.
+   */
+  logoutRequest(request: LogoutConfirm): Observable<LogoutRequestInfo> {
+    let params = new HttpParams().set('id_token_hint', request.idTokenHint);
+    if (request.postLogoutRedirectUri != null) {
+      params = params.set('post_logout_redirect_uri', request.postLogoutRedirectUri);
+    }
+    if (request.state != null) params = params.set('state', request.state);
+    return this.http.get<LogoutRequestInfo>('/api/oauth/logout/request', { params, ...expecting401() });
+  }
+
+  /**
+   * The user confirmed the logout: this browser's session, if any, ends (the server clears
+   * its cookies); the answer says where the browser goes next.
+   */
+  confirmLogout(request: LogoutConfirm): Observable<LogoutDone> {
+    const body: LogoutConfirm = { idTokenHint: request.idTokenHint };
+    if (request.postLogoutRedirectUri != null) body.postLogoutRedirectUri = request.postLogoutRedirectUri;
+    if (request.state != null) body.state = request.state;
+    return this.http.post<LogoutDone>('/api/oauth/logout/confirm', body, expecting401());
   }
 
   /** The applications this account has allowed. */

@@ -16,8 +16,8 @@ export interface ReauthHandlers<T> {
 const RETRYABLE = new Set(['wrong_password', 'reauthentication_required', 'too_many_attempts']);
 
 /**
- * A call that needs a recent sign-in (removing a passkey or the TOTP app, new recovery
- * codes): it goes first without a password; on 403 `reauthentication_required` the prompt
+ * A call that needs a recent sign-in (adding or removing a passkey or the TOTP app, new
+ * recovery codes): it goes first without a password; on 403 `reauthentication_required` the prompt
  * (`pending`, a label of what it is for) asks for the password, and `confirm` sends the same
  * call again with `{password}`. A wrong password keeps the prompt open with the server's
  * words (`error`). One call at a time: a new `run` drops a pending one.
