@@ -1,8 +1,12 @@
 //! Forward authentication for reverse proxies (issue 15): nginx `auth_request`, Traefik
 //! `forwardAuth` or Caddy `forward_auth` ask `GET /api/auth/forward` with the browser's
 //! cookies (or its Authorization header) before they let a request through to an app.
-use axum::extract::Query;
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
+//! The check never spends a refresh token (its answer goes to the proxy, which drops any
+//! cookie on it): a browser whose access cookie lapsed is sent to `GET /api/auth/resume`,
+//! where its cookie session is refreshed, and back.
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -11,11 +15,16 @@ use crate::app::AppState;
 use crate::domain::{Role, RoleSet};
 use crate::http::docs::ErrorBody;
 use crate::http::error::ApiError;
-use crate::http::extractors::AuthUser;
+use crate::http::extractors::{AuthUser, MaybeAuthUser};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(forward))
+    OpenApiRouter::new()
+        .routes(routes!(forward))
+        .routes(routes!(resume))
 }
+
+/// The path of the route that refreshes a browser's session on the way back to an app.
+pub const RESUME: &str = "/api/auth/resume";
 
 pub const USER_HEADER: &str = "x-portcullis-user";
 pub const USER_ID_HEADER: &str = "x-portcullis-user-id";
@@ -73,6 +82,68 @@ async fn forward(
     set(USER_ID_HEADER, user.id.to_string())?;
     set(ROLES_HEADER, roles.join(","))?;
     Ok(headers)
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase")]
+pub struct ResumeQuery {
+    /// Where to go back to: a path on this host (`/app/page`), or an address on the public
+    /// URL's origin or one of `PORTCULLIS_CORS_ORIGINS`.
+    return_url: String,
+}
+
+/// Where a browser may be sent back to: a path on this host, or an address on an origin
+/// the operator named. `None` for anything else (an open redirect otherwise).
+fn allowed_return(state: &AppState, url: &str) -> Option<String> {
+    if url.len() > 2048 || url.chars().any(|c| c.is_control() || c == ' ' || c == '\\') {
+        return None;
+    }
+    if url.starts_with('/') && !url.starts_with("//") {
+        return Some(url.to_string());
+    }
+    let parsed = url::Url::parse(url).ok()?;
+    if !matches!(parsed.scheme(), "https" | "http") || !parsed.username().is_empty() {
+        return None;
+    }
+    let origin = parsed.origin().ascii_serialization();
+    let public = url::Url::parse(&state.settings.public_base())
+        .ok()
+        .map(|u| u.origin().ascii_serialization());
+    let named = public.as_deref() == Some(origin.as_str())
+        || state.cors_origins.iter().any(|o| *o == origin);
+    named.then(|| parsed.to_string())
+}
+
+/// Back to an app behind forward authentication. A browser whose access cookie lapsed was
+/// refused by `GET /api/auth/forward` (which never spends a refresh token): here, a top-level
+/// navigation, its cookie session is refreshed like on any other route and it goes back to
+/// `returnUrl`; a browser that is not signed in goes to the login page, and then back.
+#[utoipa::path(get, path = "/api/auth/resume", tag = "account", params(ResumeQuery),
+    responses((status = 302, description = "signed in (the cookie session refreshed if it had to be): to `returnUrl`; not signed in: to `/login?returnUrl=…`"),
+              (status = 400, description = "no `returnUrl`, or one on an origin not allowed", body = ErrorBody),
+              (status = 503, description = "the database is unreachable; see Retry-After", body = ErrorBody)))]
+async fn resume(
+    State(state): State<AppState>,
+    query: Result<Query<ResumeQuery>, axum::extract::rejection::QueryRejection>,
+    user: MaybeAuthUser,
+) -> Result<Response, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let back = allowed_return(&state, &q.return_url).ok_or_else(|| {
+        ApiError::bad_request("returnUrl must be a path on this host or an allowed origin.")
+    })?;
+    let to = if user.0.is_some() {
+        back
+    } else if back.starts_with('/') {
+        let mut login = url::form_urlencoded::Serializer::new(String::new());
+        login.append_pair("returnUrl", &back);
+        format!("/login?{}", login.finish())
+    } else {
+        "/login".to_string()
+    };
+    let mut response = Redirect::to(&to).into_response();
+    *response.status_mut() = StatusCode::FOUND;
+    Ok(response)
 }
 
 #[cfg(test)]

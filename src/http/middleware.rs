@@ -166,7 +166,7 @@ pub async fn refresh_cookie_session(
     mut req: Request,
     next: Next,
 ) -> Response {
-    if !state.settings.token_delivery.uses_cookies() || is_token_route(req.uri().path()) {
+    if !state.settings.token_delivery.uses_cookies() || never_refreshes(req.uri().path()) {
         return next.run(req).await;
     }
     let needs_refresh = match presented_token(req.headers()) {
@@ -211,10 +211,16 @@ pub async fn refresh_cookie_session(
     }
 }
 
-/// Routes that handle tokens themselves.
-fn is_token_route(path: &str) -> bool {
+/// Routes that handle tokens themselves, and forward authentication, whose answer goes to
+/// a reverse proxy that drops its cookies: a refresh there would spend the browser's refresh
+/// token and leave it holding the spent one, which its next use would report as theft.
+fn never_refreshes(path: &str) -> bool {
     matches!(
         path,
-        "/api/auth/signin" | "/api/auth/signup" | "/api/auth/refreshtoken" | "/api/auth/signout"
+        "/api/auth/signin"
+            | "/api/auth/signup"
+            | "/api/auth/refreshtoken"
+            | "/api/auth/signout"
+            | "/api/auth/forward"
     )
 }

@@ -99,6 +99,7 @@ const ISSUE_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/oauth/logout"),
     ("GET", "/api/oauth/logout/request"),
     ("POST", "/api/oauth/logout/confirm"),
+    ("GET", "/api/auth/resume"),
 ];
 
 /// Routes that need a signed-in account (API.md: "signed in", "admin", and the protected
@@ -422,7 +423,7 @@ async fn every_operation_documents_success_errors_bodies_and_security() {
         let responses = op["responses"].as_object().expect("responses");
 
         // The authorization endpoint's success is a redirect, back to the client.
-        let redirects = path == "/api/oauth/authorize";
+        let redirects = path == "/api/oauth/authorize" || path == "/api/auth/resume";
         assert!(
             responses
                 .keys()

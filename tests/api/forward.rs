@@ -1,5 +1,7 @@
 //! GET /api/auth/forward (issue 15, docs/API.md §2): what a reverse proxy's `auth_request`
 //! asks before it lets a request through, on every database.
+use std::time::Duration;
+
 use portcullis::domain::Role;
 use serde_json::json;
 
@@ -9,6 +11,7 @@ use crate::on_every_database;
 on_every_database!(
     a_live_session_passes_with_the_account_in_headers,
     no_session_or_an_ended_one_is_401_and_a_missing_role_403,
+    forward_never_spends_a_refresh_token_and_resume_brings_the_browser_back,
 );
 
 const FORWARD: &str = "/api/auth/forward";
@@ -97,4 +100,90 @@ async fn no_session_or_an_ended_one_is_401_and_a_missing_role_403(db: DbKind) {
     let response = get_as(&app, FORWARD, &bob).await;
     assert_eq!(response.status(), 401, "an ended session no longer passes");
     app.stop().await;
+}
+
+/// Issue 22, item 2: a proxy drops the cookies on forward's answer, so forward must never
+/// rotate the refresh token (the browser would keep the spent one, and its next use would
+/// end the session as theft). A lapsed access cookie is a 401 there; `GET /api/auth/resume`,
+/// a top-level navigation, refreshes the session and goes back.
+async fn forward_never_spends_a_refresh_token_and_resume_brings_the_browser_back(db: DbKind) {
+    let app = TestApp::spawn(db).await;
+    let alice = app.user_session("alice", &[]).await;
+    let cookies = alice.cookie_header();
+    app.clock.advance(Duration::from_secs(16 * 60));
+    for _ in 0..2 {
+        let response = app.get_with(FORWARD, ("Cookie", &cookies)).await;
+        assert_eq!(response.status(), 401);
+        assert!(
+            response.headers().get("set-cookie").is_none(),
+            "forward sets no cookie"
+        );
+    }
+
+    // Past the reuse interval, the refresh token is still unspent: resume refreshes it.
+    app.clock.advance(Duration::from_secs(30));
+    let resume = |query: &str, cookies: Option<&str>| {
+        let mut request = app
+            .client
+            .get(app.url(&format!("/api/auth/resume?{query}")));
+        if let Some(c) = cookies {
+            request = request.header("Cookie", c);
+        }
+        request.send()
+    };
+    let back = resume("returnUrl=%2Fapp%2Fpage%3Fx%3D1", Some(&cookies))
+        .await
+        .unwrap();
+    assert_eq!(back.status(), 302);
+    assert_eq!(back.headers()["location"], "/app/page?x=1");
+    let fresh = set_cookies(back.headers());
+    let header: String = fresh
+        .values()
+        .map(|c| format!("{}={}", c.name, c.value))
+        .collect::<Vec<_>>()
+        .join("; ");
+    assert_eq!(fresh.len(), 2, "new access and refresh cookies: {header}");
+    let response = app.get_with(FORWARD, ("Cookie", &header)).await;
+    assert_eq!(response.status(), 200);
+    let audit = portcullis::store::audit::list(&app.state().db, 500, None)
+        .await
+        .unwrap();
+    assert!(
+        audit.iter().any(|r| r.event == "refresh"),
+        "the resume refreshed"
+    );
+    assert!(
+        !audit.iter().any(|r| r.event == "refresh_reuse"),
+        "no false alarm"
+    );
+
+    // Not signed in: the login page, and back afterwards; a foreign address is refused.
+    let login = resume("returnUrl=%2Fapp%2F", None).await.unwrap();
+    assert_eq!(login.status(), 302);
+    assert_eq!(login.headers()["location"], "/login?returnUrl=%2Fapp%2F");
+    for bad in [
+        "returnUrl=https%3A%2F%2Fevil.example%2F",
+        "returnUrl=%2F%2Fevil.example%2F",
+        "returnUrl=%2F%5Cevil.example",
+        "returnUrl=javascript%3Aalert(1)",
+        "",
+    ] {
+        let refused = resume(bad, Some(&header)).await.unwrap();
+        assert_eq!(refused.status(), 400, "{bad}");
+    }
+    let own = resume(
+        &format!(
+            "returnUrl={}",
+            urlencode(&format!("{}/app/", app.settings.public_base()))
+        ),
+        Some(&header),
+    )
+    .await
+    .unwrap();
+    assert_eq!(own.status(), 302, "the public URL's origin is allowed");
+    app.stop().await;
+}
+
+fn urlencode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
