@@ -150,6 +150,18 @@ pub async fn refresh_as(
     presented: &str,
     client: Option<&str>,
 ) -> Result<Issued, RefreshError> {
+    refresh_narrowed(s, presented, client, None).await
+}
+
+/// As `refresh_as`, with the new access token's scope narrowed to `scope` (RFC 6749 §6; the
+/// caller checked it is within the grant's). The grant, and so its next refresh, keeps its
+/// whole scope.
+pub async fn refresh_narrowed(
+    s: &Sessions<'_>,
+    presented: &str,
+    client: Option<&str>,
+    scope: Option<&str>,
+) -> Result<Issued, RefreshError> {
     if presented.is_empty() || presented.len() > refresh_token::MAX_LEN {
         return Err(RefreshError::Invalid);
     }
@@ -168,7 +180,7 @@ pub async fn refresh_as(
         )
         .await?;
         if rotated {
-            return issue(s, &record, successor, now);
+            return issue(s, &record, successor, now, scope);
         }
         // Another request spent it a moment ago; answer as that request's sibling.
         record = find_live(s, presented, client).await?;
@@ -189,7 +201,7 @@ pub async fn refresh_as(
             }
             if next.spent_at.is_none() {
                 check_expiry(&next, now)?;
-                return issue(s, &next, token, now);
+                return issue(s, &next, token, now, scope);
             }
         }
         return Err(RefreshError::Invalid);
@@ -239,10 +251,11 @@ fn issue(
     record: &RefreshRecord,
     refresh: String,
     now: i64,
+    narrowed: Option<&str>,
 ) -> Result<Issued, RefreshError> {
     let grant = record.client_id.as_deref().map(|client_id| ClientGrant {
         client_id,
-        scope: record.scope.as_deref().unwrap_or_default(),
+        scope: narrowed.unwrap_or(record.scope.as_deref().unwrap_or_default()),
     });
     let access_token = access_token(
         s,

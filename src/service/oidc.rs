@@ -822,32 +822,52 @@ async fn refresh(
         .refresh_token
         .as_deref()
         .ok_or_else(|| token_error("invalid_request", "refresh_token is missing"))?;
-    let issued = sessions::refresh_as(&p.sessions, presented, Some(&client.client_id))
-        .await
-        .map_err(|e| match e {
-            RefreshError::Internal(e) => OidcError::Internal(e),
-            RefreshError::Reused { .. } => token_error(
-                "invalid_grant",
-                "the refresh token was used before; the grant is ended",
-            ),
-            RefreshError::Expired => token_error("invalid_grant", "the refresh token has expired"),
-            RefreshError::Invalid => token_error("invalid_grant", "unknown refresh token"),
-        })?;
+    // RFC 6749 §6: a narrower scope may be asked for, never a wider one; checked before
+    // anything changes, since an error must leave the grant as it was (§5.2).
+    let narrowed = match params.scope.as_deref() {
+        None => None,
+        Some(asked) => {
+            let asked = parse_scopes(asked).map_err(|e| token_error("invalid_scope", e))?;
+            let hash = crate::auth::refresh_token::hash(presented);
+            let granted = store::sessions::find_refresh(p.sessions.db, &hash)
+                .await?
+                .filter(|r| r.client_id.as_deref() == Some(client.client_id.as_str()))
+                .and_then(|r| r.scope)
+                .ok_or_else(|| token_error("invalid_grant", "unknown refresh token"))?;
+            let granted: Vec<&str> = granted.split(' ').collect();
+            if asked.iter().any(|s| !granted.contains(s)) {
+                return Err(token_error("invalid_scope", "more scope than was granted"));
+            }
+            // In the grant's order, so that the token's scope reads as the grant's does.
+            Some(join_scopes(
+                &granted
+                    .into_iter()
+                    .filter(|g| asked.contains(g))
+                    .collect::<Vec<_>>(),
+            ))
+        }
+    };
+    let issued = sessions::refresh_narrowed(
+        &p.sessions,
+        presented,
+        Some(&client.client_id),
+        narrowed.as_deref(),
+    )
+    .await
+    .map_err(|e| match e {
+        RefreshError::Internal(e) => OidcError::Internal(e),
+        RefreshError::Reused { .. } => token_error(
+            "invalid_grant",
+            "the refresh token was used before; the grant is ended",
+        ),
+        RefreshError::Expired => token_error("invalid_grant", "the refresh token has expired"),
+        RefreshError::Invalid => token_error("invalid_grant", "unknown refresh token"),
+    })?;
     let claims = p
         .sessions
         .tokens
         .verify_oauth(&issued.access_token, p.sessions.clock.now_secs())
         .map_err(|_| OidcError::Internal(anyhow::anyhow!("a token just issued does not verify")))?;
-    // RFC 6749 §6: a narrower scope may be asked for; never a wider one.
-    if let Some(asked) = params.scope.as_deref() {
-        let asked = parse_scopes(asked).map_err(|e| token_error("invalid_scope", e))?;
-        if asked
-            .iter()
-            .any(|s| !claims.scope.split(' ').any(|g| g == *s))
-        {
-            return Err(token_error("invalid_scope", "more scope than was granted"));
-        }
-    }
     Ok(TokenResponse {
         access_token: issued.access_token,
         token_type: "Bearer",

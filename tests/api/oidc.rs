@@ -25,6 +25,7 @@ on_every_database!(
     the_authorization_endpoint_takes_a_form_post,
     max_age_asks_an_older_signin_to_be_made_again,
     id_tokens_are_rs256_unless_the_client_chose_another,
+    a_refresh_error_leaves_the_grant_and_a_narrower_scope_is_honoured,
     a_revoked_consent_ends_the_clients_grants,
     admins_register_and_remove_clients,
     rotated_keys_are_published_before_they_sign,
@@ -1084,6 +1085,81 @@ async fn id_tokens_are_rs256_unless_the_client_chose_another(db: DbKind) {
         .map(|c| c["idTokenSignedResponseAlg"].as_str().unwrap())
         .collect();
     assert_eq!(algs, ["RS256", "EdDSA"], "{listed}");
+    app.stop().await;
+}
+
+/// Issue 22, item 6 (RFC 6749 §5.2, §6): a refresh refused for its scope changes nothing,
+/// so the client's retry works; a narrower scope is what the new access token carries (at
+/// userinfo too), while the grant keeps its whole scope for the next refresh.
+async fn a_refresh_error_leaves_the_grant_and_a_narrower_scope_is_honoured(db: DbKind) {
+    let app =
+        TestApp::spawn_with(db, |s| s.refresh_reuse_interval = std::time::Duration::ZERO).await;
+    let rp = register(&app, false, None).await;
+    let alice = app.user_session("alice", &[]).await;
+    let code = code_for(
+        &app,
+        &rp,
+        &alice,
+        &[("scope", "openid profile offline_access")],
+    )
+    .await;
+    let (_, tokens) = exchange(&app, &rp, &code, Some(VERIFIER)).await;
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_string();
+    let grant = |refresh: &str, scope: Option<&str>| {
+        let mut form = vec![
+            ("grant_type", "refresh_token".to_string()),
+            ("refresh_token", refresh.to_string()),
+        ];
+        if let Some(scope) = scope {
+            form.push(("scope", scope.to_string()));
+        }
+        form
+    };
+    let ask = |form: Vec<(&'static str, String)>| {
+        let (app, rp) = (&app, &rp);
+        async move {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            token(app, rp, &form).await
+        }
+    };
+    for wider in ["openid profile email", "openid made-up"] {
+        let (status, body) = ask(grant(&refresh, Some(wider))).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_scope")),
+            "{wider}: {body}"
+        );
+    }
+    // The same token still works: nothing was spent.
+    let (status, narrowed) = ask(grant(&refresh, Some("openid"))).await;
+    assert_eq!(status, 200, "{narrowed}");
+    assert_eq!(narrowed["scope"], "openid");
+    let access = narrowed["access_token"].as_str().unwrap();
+    let (status, info) = userinfo(&app, access).await;
+    assert_eq!(status, 200);
+    assert!(
+        info.get("preferred_username").is_none(),
+        "profile was not asked for: {info}"
+    );
+    let (_, introspected) = {
+        let response = app
+            .client
+            .post(app.url("/api/oauth/introspect"))
+            .basic_auth(&rp.client_id, rp.secret.as_deref())
+            .form(&[("token", access)])
+            .send()
+            .await
+            .unwrap();
+        (response.status(), response.json::<Value>().await.unwrap())
+    };
+    assert_eq!(introspected["scope"], "openid", "{introspected}");
+    // The grant keeps its scope: the next refresh without one gets all of it again.
+    let next = narrowed["refresh_token"].as_str().unwrap();
+    let (status, whole) = ask(grant(next, None)).await;
+    assert_eq!(status, 200, "{whole}");
+    assert_eq!(whole["scope"], "openid profile offline_access");
+    let (_, info) = userinfo(&app, whole["access_token"].as_str().unwrap()).await;
+    assert_eq!(info["preferred_username"], "alice", "{info}");
     app.stop().await;
 }
 
