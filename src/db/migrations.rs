@@ -551,6 +551,23 @@ fn migrations() -> Vec<Migration> {
                     .to_owned(),
             )],
         },
+        Migration {
+            version: 13,
+            // Revoked `client_credentials` access tokens (store/revoked_tokens.rs), by
+            // `jti`, kept until they would have expired: they belong to no session to end.
+            steps: vec![
+                Step::Table(
+                    Table::create()
+                        .table(name("revoked_tokens"))
+                        .col(text("jti", 64).primary_key())
+                        .col(text("client_id", 64))
+                        .col(millis("expires_at"))
+                        .col(millis("revoked_at"))
+                        .to_owned(),
+                ),
+                index("revoked_tokens", &["expires_at"], false),
+            ],
+        },
     ]
 }
 

@@ -934,10 +934,22 @@ pub async fn live_access(
         .sessions
         .tokens
         .verify_oauth(token, p.sessions.clock.now_secs())?;
+    let db = p.sessions.db;
     let Some(sid) = &claims.sid else {
+        // A service's own token: no session to end, so a revocation is kept by its jti;
+        // and its client must still be registered.
+        let revoked = store::revoked_tokens::is_revoked(db, &claims.jti)
+            .await
+            .map_err(|_| TokenError::Invalid)?;
+        let registered = oauth_clients::find(db, &claims.client_id)
+            .await
+            .map_err(|_| TokenError::Invalid)?
+            .is_some();
+        if revoked || !registered {
+            return Err(TokenError::Invalid);
+        }
         return Ok((claims, None));
     };
-    let db = p.sessions.db;
     let now = p.sessions.clock.now_ms();
     let session = p
         .cache
@@ -995,15 +1007,27 @@ pub async fn revoke(p: &Provider<'_>, client: &ClientRecord, token: &str) -> Res
         return Ok(());
     }
     let now = p.sessions.clock.now_secs();
-    let claims = p.sessions.tokens.verify_oauth(token, now).ok();
-    if let Some(OAuthClaims {
-        client_id,
-        sid: Some(sid),
-        ..
-    }) = claims
-    {
-        if client_id == client.client_id {
-            sessions::end(&p.sessions, &sid).await?;
+    let Some(claims) = p.sessions.tokens.verify_oauth(token, now).ok() else {
+        return Ok(());
+    };
+    if claims.client_id != client.client_id {
+        return Ok(());
+    }
+    match &claims.sid {
+        Some(sid) => {
+            sessions::end(&p.sessions, sid).await?;
+        }
+        // A service's own token (client_credentials) has no session: remembered by its
+        // jti until it expires, which introspection checks on every node.
+        None => {
+            store::revoked_tokens::revoke(
+                p.sessions.db,
+                &claims.jti,
+                &claims.client_id,
+                claims.exp * 1000,
+                p.sessions.clock.now_ms(),
+            )
+            .await?;
         }
     }
     Ok(())

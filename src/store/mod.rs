@@ -10,6 +10,7 @@ pub mod mfa_tokens;
 pub mod oauth_clients;
 pub mod oauth_grants;
 pub mod passkeys;
+pub mod revoked_tokens;
 pub mod server_keys;
 pub mod sessions;
 pub mod signing_keys;

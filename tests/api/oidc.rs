@@ -25,6 +25,7 @@ on_every_database!(
     the_authorization_endpoint_takes_a_form_post,
     max_age_asks_an_older_signin_to_be_made_again,
     id_tokens_are_rs256_unless_the_client_chose_another,
+    a_revoked_service_token_is_inactive_on_every_node,
     a_refresh_error_leaves_the_grant_and_a_narrower_scope_is_honoured,
     a_revoked_consent_ends_the_clients_grants,
     admins_register_and_remove_clients,
@@ -1160,6 +1161,79 @@ async fn a_refresh_error_leaves_the_grant_and_a_narrower_scope_is_honoured(db: D
     assert_eq!(whole["scope"], "openid profile offline_access");
     let (_, info) = userinfo(&app, whole["access_token"].as_str().unwrap()).await;
     assert_eq!(info["preferred_username"], "alice", "{info}");
+    app.stop().await;
+}
+
+/// Issue 22, item 7: a `client_credentials` token has no session to end; revoking it must
+/// still make introspection refuse it, on every node, at once. Another client's revocation
+/// of it changes nothing, and a deleted client's tokens are inactive too.
+async fn a_revoked_service_token_is_inactive_on_every_node(db: DbKind) {
+    let db = TestDb::create(&db).await;
+    let second = db.shared();
+    let app = TestApp::spawn_on(db, |_| {}).await;
+    let other_node = TestApp::spawn_on(second, |_| {}).await;
+    let rp = register(&app, false, None).await;
+    let other = register(&app, false, None).await;
+    let service_token = |app: &TestApp, rp: &Rp| {
+        let request = app
+            .client
+            .post(app.url("/api/oauth/token"))
+            .basic_auth(&rp.client_id, rp.secret.as_deref())
+            .form(&[("grant_type", "client_credentials"), ("scope", "roles")]);
+        async move {
+            let body: Value = request.send().await.unwrap().json().await.unwrap();
+            body["access_token"].as_str().unwrap().to_string()
+        }
+    };
+    let active = |node: &TestApp, rp: &Rp, token: &str| {
+        let request = node
+            .client
+            .post(node.url("/api/oauth/introspect"))
+            .basic_auth(&rp.client_id, rp.secret.as_deref())
+            .form(&[("token", token)]);
+        async move {
+            let body: Value = request.send().await.unwrap().json().await.unwrap();
+            body["active"] == true
+        }
+    };
+    let revoke = |node: &TestApp, rp: &Rp, token: &str| {
+        let request = node
+            .client
+            .post(node.url("/api/oauth/revoke"))
+            .basic_auth(&rp.client_id, rp.secret.as_deref())
+            .form(&[("token", token)]);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    let first = service_token(&app, &rp).await;
+    let kept = service_token(&app, &rp).await;
+    for node in [&app, &other_node] {
+        assert!(active(node, &rp, &first).await);
+    }
+    // Another client cannot revoke it.
+    assert_eq!(revoke(&app, &other, &first).await, 200);
+    assert!(active(&app, &rp, &first).await);
+    assert_eq!(revoke(&app, &rp, &first).await, 200);
+    for node in [&app, &other_node] {
+        assert!(!active(node, &rp, &first).await, "revoked, on every node");
+        assert!(active(node, &rp, &kept).await, "only that token");
+    }
+    // Revoking twice is no error.
+    assert_eq!(revoke(&other_node, &rp, &first).await, 200);
+
+    // A removed client's service tokens go with it.
+    let doomed = register(&app, false, None).await;
+    let orphan = service_token(&app, &doomed).await;
+    assert!(active(&app, &rp, &orphan).await);
+    portcullis::service::clients::delete(
+        &app.state().db,
+        &app.clock,
+        portcullis::service::admin::Actor::CommandLine { force: false },
+        &doomed.client_id,
+    )
+    .await
+    .unwrap();
+    assert!(!active(&app, &rp, &orphan).await);
+    other_node.stop().await;
     app.stop().await;
 }
 

@@ -1,6 +1,9 @@
 //! deploy/nginx/forward-auth.conf run for real: nginx's `auth_request` asks
-//! `GET /api/auth/forward` before it serves a static app, so signed-out visitors go to the
-//! login page, signed-in ones see the app, and only admins its admin part.
+//! `GET /api/auth/forward` before it serves a static app or proxies to one (the file's own
+//! stand-in backend, which echoes the `X-Portcullis-*` headers it receives). Signed-out
+//! visitors, and browsers whose access cookie lapsed, go to `GET /api/auth/resume` (then to
+//! the login page, or straight back); signed-in ones see the apps, only admins the admin
+//! part; the proxied app sees the real account whatever headers the client forged.
 use std::fs::File;
 use std::io::Write;
 use std::os::unix::process::CommandExt;
@@ -54,7 +57,7 @@ fn create_user(db_url: &str, name: &str, role: &str) {
 }
 
 #[tokio::test]
-async fn nginx_auth_request_puts_a_static_app_behind_portcullis() {
+async fn nginx_auth_request_puts_a_static_and_a_proxied_app_behind_portcullis() {
     if !std::path::Path::new(NGINX).exists() {
         assert!(
             !require_all_services(),
@@ -72,7 +75,7 @@ async fn nginx_auth_request_puts_a_static_app_behind_portcullis() {
     create_user(&db_url, "alice", "user");
     create_user(&db_url, "root", "admin");
 
-    let (port, listen) = (free_port(), free_port());
+    let (port, listen, backend) = (free_port(), free_port(), free_port());
     let log = File::create(path.join("node.log")).unwrap();
     let mut processes = Processes(vec![binary_on(&db_url)
         .arg("serve")
@@ -87,7 +90,8 @@ async fn nginx_auth_request_puts_a_static_app_behind_portcullis() {
         .unwrap()
         .replace("${LISTEN_PORT}", &listen.to_string())
         .replace("${PORTCULLIS_PORT}", &port.to_string())
-        .replace("${APP_ROOT}", &path.join("app").display().to_string());
+        .replace("${APP_ROOT}", &path.join("app").display().to_string())
+        .replace("${BACKEND_PORT}", &backend.to_string());
     assert!(!conf.contains("${"), "a placeholder was left unfilled");
     std::fs::write(path.join("nginx.conf"), conf).unwrap();
     processes.0.push(
@@ -132,10 +136,31 @@ async fn nginx_auth_request_puts_a_static_app_behind_portcullis() {
     )
     .await;
 
-    // Signed out: to the login page, with the way back.
+    // Signed out: to Portcullis' resume page, which sends the browser to the login page,
+    // with the way back.
     let response = http.get(format!("{front}/app/")).send().await.unwrap();
     assert_eq!(response.status(), 302);
-    assert_eq!(response.headers()["location"], "/login?returnUrl=/app/");
+    assert_eq!(
+        response.headers()["location"],
+        "/api/auth/resume?returnUrl=/app/"
+    );
+    let response = http
+        .get(format!("{front}/api/auth/resume?returnUrl=/app/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
+    assert_eq!(response.headers()["location"], "/login?returnUrl=%2Fapp%2F");
+    // Forged identity headers let no one in either.
+    let response = forged(http.get(format!("{front}/backend/")), "root", 2, "admin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302, "forged headers alone are no sign-in");
+    assert_eq!(
+        response.headers()["location"],
+        "/api/auth/resume?returnUrl=/backend/"
+    );
 
     let signin = |name: &'static str| {
         let http = http.clone();
@@ -148,11 +173,14 @@ async fn nginx_auth_request_puts_a_static_app_behind_portcullis() {
                 .await
                 .unwrap();
             assert_eq!(response.status(), 200);
-            let body: Value = response.json().await.unwrap();
-            format!("Bearer {}", body["accessToken"].as_str().unwrap())
+            Session::from_response(response).await
         }
     };
-    let alice = signin("alice").await;
+    let (alice_session, root_session) = (signin("alice").await, signin("root").await);
+    let (alice, root) = (alice_session.bearer(), root_session.bearer());
+    let alice_id = alice_session.body["id"].as_i64().unwrap();
+    let root_id = root_session.body["id"].as_i64().unwrap();
+    assert_ne!(alice_id, root_id);
     let response = http
         .get(format!("{front}/app/"))
         .header("Authorization", &alice)
@@ -171,7 +199,41 @@ async fn nginx_auth_request_puts_a_static_app_behind_portcullis() {
         .unwrap();
     assert_eq!(response.status(), 403, "a user is no admin");
 
-    let root = signin("root").await;
+    // The proxied app gets the account from Portcullis, not what the client sent: every
+    // forged X-Portcullis-* header (sent twice, even) is replaced.
+    let echo = |response: reqwest::Response| async move {
+        assert_eq!(response.status(), 200);
+        let text = response.text().await.unwrap();
+        serde_json::from_str::<Value>(&text)
+            .unwrap_or_else(|e| panic!("the backend's echo is not JSON ({e}): {text}"))
+    };
+    let response = forged(
+        http.get(format!("{front}/backend/page?a=1")),
+        "root",
+        root_id,
+        "user,admin",
+    )
+    .header("Authorization", &alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        echo(response).await,
+        json!({"user": "alice", "userId": alice_id.to_string(), "roles": "user"})
+    );
+
+    let response = forged(http.get(format!("{front}/backend/")), "alice", alice_id, "user")
+        .header("Authorization", &root)
+        .send()
+        .await
+        .unwrap();
+    let seen = echo(response).await;
+    assert_eq!(seen["user"], "root");
+    assert_eq!(seen["userId"], root_id.to_string());
+    assert!(
+        seen["roles"].as_str().unwrap().split(',').any(|r| r == "admin"),
+        "{seen}"
+    );
     let response = http
         .get(format!("{front}/app/admin/"))
         .header("Authorization", &root)
@@ -180,6 +242,70 @@ async fn nginx_auth_request_puts_a_static_app_behind_portcullis() {
         .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.text().await.unwrap(), "the admin part\n");
+
+    // A browser with cookies. Its access cookie (Path=/) reaches the apps; its refresh
+    // cookie (Path=/api) only Portcullis.
+    let cookies = signin("alice").await.cookies;
+    let access = &cookies["portcullis_access"].value;
+    let refresh = &cookies["portcullis_refresh"].value;
+    let response = http
+        .get(format!("{front}/backend/"))
+        .header("Cookie", format!("portcullis_access={access}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(echo(response).await["user"], "alice");
+    // Forward never spends a refresh token (nginx would drop the new cookies): a client
+    // that sends it along anyway is sent to resume, and no cookie comes back.
+    let response = http
+        .get(format!("{front}/backend/"))
+        .header("Cookie", format!("portcullis_refresh={refresh}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302, "forward must not refresh");
+    assert_eq!(
+        response.headers()["location"],
+        "/api/auth/resume?returnUrl=/backend/"
+    );
+    assert!(response.headers().get("set-cookie").is_none());
+    // Once the access cookie lapsed the browser sends none to the app: to resume, where the
+    // refresh cookie renews the session, and straight back with the new cookies.
+    let response = http
+        .get(format!("{front}/backend/x?y=1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
+    let resume = response.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(resume, "/api/auth/resume?returnUrl=/backend/x?y=1");
+    let response = http
+        .get(format!("{front}{resume}"))
+        .header("Cookie", format!("portcullis_refresh={refresh}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
+    assert_eq!(response.headers()["location"], "/backend/x?y=1");
+    let renewed = set_cookies(response.headers());
+    let new_access = &renewed["portcullis_access"].value;
+    assert!(!new_access.is_empty() && new_access != access);
+    assert!(!renewed["portcullis_refresh"].value.is_empty());
+    assert_ne!(&renewed["portcullis_refresh"].value, refresh);
+    let response = forged(
+        http.get(format!("{front}/backend/x?y=1")),
+        "root",
+        root_id,
+        "user,admin",
+    )
+    .header("Cookie", format!("portcullis_access={new_access}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        echo(response).await,
+        json!({"user": "alice", "userId": alice_id.to_string(), "roles": "user"})
+    );
 
     // A session ended is let in no more.
     let response = http
@@ -196,4 +322,21 @@ async fn nginx_auth_request_puts_a_static_app_behind_portcullis() {
         .await
         .unwrap();
     assert_eq!(response.status(), 302);
+}
+
+/// Identity headers a client might forge to pass as `name` (each twice: nginx must replace
+/// every one, and a backend may read either).
+fn forged(
+    request: reqwest::RequestBuilder,
+    name: &str,
+    id: i64,
+    roles: &str,
+) -> reqwest::RequestBuilder {
+    request
+        .header("X-Portcullis-User", name)
+        .header("X-Portcullis-User", "mallory")
+        .header("X-Portcullis-User-Id", id.to_string())
+        .header("X-Portcullis-User-Id", "999")
+        .header("X-Portcullis-Roles", roles)
+        .header("X-Portcullis-Roles", "moderator")
 }

@@ -30,6 +30,14 @@ async function type(fixture: ComponentFixture<unknown>, selector: string, value:
   await fixture.whenStable();
 }
 
+async function choose(fixture: ComponentFixture<unknown>, selector: string, value: string) {
+  const select = el(fixture, selector) as HTMLSelectElement;
+  expect(select).not.toBeNull();
+  select.value = value;
+  select.dispatchEvent(new Event('change'));
+  await fixture.whenStable();
+}
+
 async function toggle(fixture: ComponentFixture<unknown>, selector: string) {
   const box = el(fixture, selector) as HTMLInputElement;
   expect(box).not.toBeNull();
@@ -50,6 +58,7 @@ const NOTES = {
   public: false,
   scopes: ALL_SCOPES,
   createdAt: '2026-02-03T04:05:06Z',
+  idTokenSignedResponseAlg: 'RS256',
 };
 const SECRET = 's3cr3t-ABCDEFGHIJKLMNOPQRSTUVWXYZ-0123456789';
 
@@ -83,8 +92,13 @@ describe('OidcClients', () => {
   });
 
   it('lists the clients', async () => {
-    const fixture = await render([NOTES, { ...NOTES, clientId: 'c_spa', name: 'Acme SPA', public: true, scopes: ['openid'] }]);
+    const fixture = await render([
+      NOTES,
+      { ...NOTES, clientId: 'c_spa', name: 'Acme SPA', public: true, scopes: ['openid'], idTokenSignedResponseAlg: 'ES256' },
+    ]);
     expect(texts(fixture, 'client-name')).toEqual(['Acme Notes', 'Acme SPA']);
+    expect(texts(fixture, 'client-id-token-alg')).toEqual(['RS256', 'ES256']);
+    expect(row(fixture, 'c_spa').querySelector('[data-testid="client-id-token-alg"]')?.textContent?.trim()).toBe('ES256');
     expect(row(fixture, 'c_notes').querySelector('[data-testid="client-type"]')?.textContent?.trim()).toBe('Confidential');
     expect(row(fixture, 'c_spa').querySelector('[data-testid="client-type"]')?.textContent?.trim()).toBe('Public');
     expect(row(fixture, 'c_notes').textContent).toContain('https://notes.example/cb');
@@ -95,7 +109,7 @@ describe('OidcClients', () => {
     expect(text(fixture, 'clients-empty')).toBe('No clients yet.');
   });
 
-  it('the form: every scope checked and a confidential client by default', async () => {
+  it('the form: every scope checked, a confidential client and RS256 ID tokens by default', async () => {
     const fixture = await render();
     for (const scope of ALL_SCOPES) {
       expect((el(fixture, `#client-scope-${scope}`) as HTMLInputElement).checked, scope).toBe(true);
@@ -104,6 +118,14 @@ describe('OidcClients', () => {
     expect(el(fixture, 'label[for="client-public"]')?.textContent?.trim()).toBe(
       'Public client (a browser or mobile app, no secret; PKCE required)',
     );
+    const alg = el(fixture, '#client-id-token-alg') as HTMLSelectElement;
+    expect(alg.value).toBe('RS256');
+    expect(Array.from(alg.options).map((o) => [o.value, o.textContent?.trim()])).toEqual([
+      ['RS256', 'RS256 (default)'],
+      ['ES256', 'ES256'],
+      ['EdDSA', 'EdDSA'],
+    ]);
+    expect(el(fixture, '#client-id-token-alg-help')?.textContent).toContain('RS256, the default, can be checked by every relying party');
   });
 
   it('sends nothing without a name or a redirect URI', async () => {
@@ -132,6 +154,7 @@ describe('OidcClients', () => {
       postLogoutRedirectUris: ['https://wiki.example/'],
       public: false,
       scopes: ALL_SCOPES,
+      idTokenSignedResponseAlg: 'RS256',
     });
     post.flush(
       {
@@ -142,6 +165,7 @@ describe('OidcClients', () => {
         public: false,
         scopes: ALL_SCOPES,
         createdAt: '2026-02-05T00:00:00Z',
+        idTokenSignedResponseAlg: 'RS256',
         clientSecret: SECRET,
       },
       { status: 201, statusText: 'Created' },
@@ -156,6 +180,7 @@ describe('OidcClients', () => {
     // The form is back to its defaults.
     expect((el(fixture, '#client-name') as HTMLInputElement).value).toBe('');
     expect((el(fixture, '#client-scope-offline_access') as HTMLInputElement).checked).toBe(true);
+    expect((el(fixture, '#client-id-token-alg') as HTMLSelectElement).value).toBe('RS256');
 
     (el(fixture, '[data-testid="copy-secret"]') as HTMLButtonElement).click();
     await settle(fixture);
@@ -188,6 +213,7 @@ describe('OidcClients', () => {
     await toggle(fixture, '#client-public');
     await toggle(fixture, '#client-scope-offline_access');
     await toggle(fixture, '#client-scope-roles');
+    await choose(fixture, '#client-id-token-alg', 'EdDSA');
     submit(fixture);
     const post = http.expectOne('/api/admin/clients');
     expect(post.request.body).toEqual({
@@ -196,6 +222,7 @@ describe('OidcClients', () => {
       postLogoutRedirectUris: [],
       public: true,
       scopes: ['openid', 'profile', 'email'],
+      idTokenSignedResponseAlg: 'EdDSA',
     });
     post.flush(
       {
@@ -206,6 +233,7 @@ describe('OidcClients', () => {
         public: true,
         scopes: ['openid', 'profile', 'email'],
         createdAt: '2026-02-05T00:00:00Z',
+        idTokenSignedResponseAlg: 'EdDSA',
       },
       { status: 201, statusText: 'Created' },
     );
@@ -216,6 +244,27 @@ describe('OidcClients', () => {
     expect(text(fixture, 'created-client-id')).toBe('c_spa');
     expect(texts(fixture, 'client-name')).toEqual(['Acme Notes', 'Acme SPA']);
     expect(row(fixture, 'c_spa').querySelector('[data-testid="client-type"]')?.textContent?.trim()).toBe('Public');
+    expect(row(fixture, 'c_spa').querySelector('[data-testid="client-id-token-alg"]')?.textContent?.trim()).toBe('EdDSA');
+    // The form is back to RS256.
+    expect((el(fixture, '#client-id-token-alg') as HTMLSelectElement).value).toBe('RS256');
+  });
+
+  it('sends ES256 when chosen, and shows the server\'s 400 about the algorithm with the choice kept', async () => {
+    const fixture = await render();
+    await type(fixture, '#client-name', 'Legacy');
+    await type(fixture, '#client-redirect-uris', 'https://legacy.example/cb');
+    await choose(fixture, '#client-id-token-alg', 'ES256');
+    submit(fixture);
+    const post = http.expectOne('/api/admin/clients');
+    expect(post.request.body).toEqual(expect.objectContaining({ name: 'Legacy', idTokenSignedResponseAlg: 'ES256' }));
+    post.flush(
+      { message: 'id_token_signed_response_alg must be RS256, ES256 or EdDSA.', code: 'invalid_request' },
+      { status: 400, statusText: 'Bad Request' },
+    );
+    await settle(fixture);
+    expect(text(fixture, 'client-create-error')).toBe('id_token_signed_response_alg must be RS256, ES256 or EdDSA.');
+    expect((el(fixture, '#client-id-token-alg') as HTMLSelectElement).value).toBe('ES256');
+    expect(texts(fixture, 'client-name')).toEqual(['Acme Notes']);
   });
 
   it("a 400 shows the server's message and keeps the form as typed", async () => {

@@ -11,7 +11,15 @@ import {
 import { AdminService } from '../core/admin.service';
 import { copyText } from '../core/clipboard';
 import { errorMessage } from '../core/errors';
-import { CreatedOAuthClient, NewOAuthClient, OAUTH_SCOPES, OAuthClient } from '../core/oauth-api';
+import {
+  CreatedOAuthClient,
+  DEFAULT_ID_TOKEN_ALG,
+  ID_TOKEN_ALGS,
+  IdTokenAlg,
+  NewOAuthClient,
+  OAUTH_SCOPES,
+  OAuthClient,
+} from '../core/oauth-api';
 
 /** A textarea's lines, trimmed, without the empty ones. */
 export function lines(text: string): string[] {
@@ -29,7 +37,7 @@ function someLine(control: AbstractControl<string>): ValidationErrors | null {
 /**
  * The OpenID Connect clients: the list, registering one (a confidential client's secret is
  * shown once, with a copy button) and deleting one after a confirmation. The server checks
- * the redirect URIs; its message is shown as it says it.
+ * the redirect URIs and the ID token algorithm; its message is shown as it says it.
  */
 @Component({
   selector: 'app-oidc-clients',
@@ -41,6 +49,8 @@ export class OidcClients {
   private readonly fb = inject(NonNullableFormBuilder);
 
   protected readonly SCOPES = OAUTH_SCOPES;
+  protected readonly ID_TOKEN_ALGS = ID_TOKEN_ALGS;
+  protected readonly DEFAULT_ID_TOKEN_ALG = DEFAULT_ID_TOKEN_ALG;
   protected readonly clients = signal<OAuthClient[]>([]);
   protected readonly loading = signal(true);
   protected readonly error = signal('');
@@ -59,6 +69,8 @@ export class OidcClients {
     redirectUris: ['', someLine],
     postLogoutRedirectUris: [''],
     public: [false],
+    /** Sent always, so the client gets what the form shows (RS256 unless changed). */
+    idTokenSignedResponseAlg: [DEFAULT_ID_TOKEN_ALG as IdTokenAlg],
     scopes: this.fb.group({
       openid: [true],
       profile: [true],
@@ -103,6 +115,7 @@ export class OidcClients {
       postLogoutRedirectUris: lines(value.postLogoutRedirectUris),
       public: value.public,
       scopes: OAUTH_SCOPES.filter((scope) => value.scopes[scope]),
+      idTokenSignedResponseAlg: value.idTokenSignedResponseAlg,
     };
     this.creating.set(true);
     this.createError.set('');
