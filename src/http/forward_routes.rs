@@ -31,6 +31,7 @@ pub const USER_ID_HEADER: &str = "x-portcullis-user-id";
 pub const ROLES_HEADER: &str = "x-portcullis-roles";
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ForwardQuery {
     /// A role the account must have: `user`, `moderator` or `admin` (an admin passes every

@@ -1212,3 +1212,91 @@ async fn stop_lets_an_in_flight_request_finish_then_refuses_new_ones() {
         .await;
     assert!(after.is_err(), "still accepting after stop: {after:?}");
 }
+
+/// Issue 22, item 13: every parameter is where the route reads it. A path parameter names
+/// a `{segment}` of its path and every segment has one (`role` of `/api/auth/forward` was
+/// once documented as a path parameter); and every documented query parameter is one the
+/// route reads: the routes refuse unknown query fields with "unknown field", so a documented
+/// one must never get that answer.
+#[tokio::test]
+async fn every_documented_parameter_is_one_the_route_reads() {
+    let doc = serde_json::to_value(portcullis::http::router::openapi()).unwrap();
+    let mut problems = Vec::new();
+    let mut queries = Vec::new();
+    for (method, path) in documented(&doc) {
+        let op = operation(&doc, &method, &path);
+        let segments: BTreeSet<&str> = path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .collect();
+        let params = op["parameters"].as_array().cloned().unwrap_or_default();
+        let in_path: BTreeSet<String> = params
+            .iter()
+            .filter(|p| p["in"] == "path")
+            .map(|p| p["name"].as_str().unwrap().to_string())
+            .collect();
+        for name in &in_path {
+            if !segments.contains(name.as_str()) {
+                problems.push(format!(
+                    "{method} {path}: path parameter {name} is not in the path"
+                ));
+            }
+        }
+        for segment in &segments {
+            if !in_path.contains(*segment) {
+                problems.push(format!(
+                    "{method} {path}: {{{segment}}} has no path parameter"
+                ));
+            }
+        }
+        for p in params.iter().filter(|p| p["in"] == "query") {
+            queries.push((
+                method.clone(),
+                path.clone(),
+                p["name"].as_str().unwrap().to_string(),
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert!(
+        queries
+            .iter()
+            .any(|(_, path, name)| path == "/api/auth/forward" && name == "role"),
+        "forward's role is a query parameter: {queries:?}"
+    );
+
+    let app = TestApp::spawn(DbKind::Sqlite).await;
+    app.create_user("root", &[portcullis::domain::Role::Admin])
+        .await;
+    let admin = app.signin("root", PASSWORD).await;
+    for (method, path, name) in &queries {
+        let concrete = path.replace('{', "").replace('}', "");
+        let url = format!("{concrete}?{name}=1");
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let response = app
+            .client
+            .request(method.clone(), app.url(&url))
+            .header("Authorization", admin.bearer())
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        assert!(
+            !body.contains("unknown field"),
+            "{method} {url}: the route does not read {name}: {status} {body}"
+        );
+        // A made-up parameter is refused where unknown ones are, which proves the check
+        // above can see it.
+        if path == "/api/auth/forward" {
+            let made_up = app
+                .get_with(
+                    &format!("{concrete}?nonsense=1"),
+                    ("Authorization", &admin.bearer()),
+                )
+                .await;
+            assert!(made_up.text().await.unwrap().contains("unknown field"));
+        }
+    }
+    app.stop().await;
+}

@@ -28,6 +28,7 @@ impl Drop for Processes {
             // nginx's workers are in its process group.
             let _ = Command::new("kill")
                 .args(["-s", "KILL", "--", &format!("-{}", child.id())])
+                .stderr(Stdio::null())
                 .status();
             let _ = child.kill();
             let _ = child.wait();
@@ -156,7 +157,11 @@ async fn nginx_auth_request_puts_a_static_and_a_proxied_app_behind_portcullis() 
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 302, "forged headers alone are no sign-in");
+    assert_eq!(
+        response.status(),
+        302,
+        "forged headers alone are no sign-in"
+    );
     assert_eq!(
         response.headers()["location"],
         "/api/auth/resume?returnUrl=/backend/"
@@ -214,24 +219,33 @@ async fn nginx_auth_request_puts_a_static_and_a_proxied_app_behind_portcullis() 
         "user,admin",
     )
     .header("Authorization", &alice)
-        .send()
-        .await
-        .unwrap();
+    .send()
+    .await
+    .unwrap();
     assert_eq!(
         echo(response).await,
         json!({"user": "alice", "userId": alice_id.to_string(), "roles": "user"})
     );
 
-    let response = forged(http.get(format!("{front}/backend/")), "alice", alice_id, "user")
-        .header("Authorization", &root)
-        .send()
-        .await
-        .unwrap();
+    let response = forged(
+        http.get(format!("{front}/backend/")),
+        "alice",
+        alice_id,
+        "user",
+    )
+    .header("Authorization", &root)
+    .send()
+    .await
+    .unwrap();
     let seen = echo(response).await;
     assert_eq!(seen["user"], "root");
     assert_eq!(seen["userId"], root_id.to_string());
     assert!(
-        seen["roles"].as_str().unwrap().split(',').any(|r| r == "admin"),
+        seen["roles"]
+            .as_str()
+            .unwrap()
+            .split(',')
+            .any(|r| r == "admin"),
         "{seen}"
     );
     let response = http
@@ -299,9 +313,9 @@ async fn nginx_auth_request_puts_a_static_and_a_proxied_app_behind_portcullis() 
         "user,admin",
     )
     .header("Cookie", format!("portcullis_access={new_access}"))
-        .send()
-        .await
-        .unwrap();
+    .send()
+    .await
+    .unwrap();
     assert_eq!(
         echo(response).await,
         json!({"user": "alice", "userId": alice_id.to_string(), "roles": "user"})

@@ -561,6 +561,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Back to an app behind forward authentication. A browser whose access cookie lapsed was
+         *     refused by `GET /api/auth/forward` (which never spends a refresh token): here, a top-level
+         *     navigation, its cookie session is refreshed like on any other route and it goes back to
+         *     `returnUrl`; a browser that is not signed in goes to the login page, and then back.
+         */
+        get: operations["resume"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/sessions": {
         parameters: {
             query?: never;
@@ -1572,14 +1594,14 @@ export interface operations {
     };
     list_audit: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description 1 to 100, default 50. */
-                limit: number | null;
+                limit?: number;
                 /** @description Only events with an id below this one (the last id of the previous page). */
-                before: number | null;
+                before?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -1798,16 +1820,16 @@ export interface operations {
     };
     list_users: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description A username or email prefix, any case. */
-                query: string | null;
+                query?: string;
                 /** @description From 1. */
-                page: number | null;
+                page?: number;
                 /** @description 1 to 100, default 20. */
-                limit: number | null;
+                limit?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -2169,15 +2191,15 @@ export interface operations {
     };
     forward: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /**
                  * @description A role the account must have: `user`, `moderator` or `admin` (an admin passes every
                  *     check, as on `/api/test/mod`).
                  */
-                role: string | null;
+                role?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -3709,6 +3731,48 @@ export interface operations {
                 };
             };
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    resume: {
+        parameters: {
+            query: {
+                /**
+                 * @description Where to go back to: a path on this host (`/app/page`), or an address on the public
+                 *     URL's origin or one of `PORTCULLIS_CORS_ORIGINS`.
+                 */
+                returnUrl: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description signed in (the cookie session refreshed if it had to be): to `returnUrl`; not signed in: to `/login?returnUrl=…` */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no `returnUrl`, or one on an origin not allowed */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
