@@ -2,6 +2,7 @@
 //! to the handlers as `AppState`; each use case gets just the components it needs from
 //! it (`notifier`, `sessions`). `http::router` composes the routes over it and `server`
 //! runs them.
+use std::num::NonZeroU32;
 use std::ops::Deref;
 use std::sync::Arc;
 
@@ -18,6 +19,7 @@ use crate::auth::password::PasswordHasher;
 use crate::auth::session_cache::SessionCache;
 use crate::auth::sessions::{Lifetimes, Sessions};
 use crate::auth::signing_key;
+use crate::auth::starts::Starts;
 use crate::auth::throttle::Throttle;
 use crate::clock::Clock;
 use crate::config::{Settings, TokenAlg};
@@ -49,6 +51,8 @@ pub struct Services {
     pub hasher: Arc<PasswordHasher>,
     pub cache: SessionCache,
     pub throttle: Throttle,
+    /// What one client address may start before signing in (`auth::starts`).
+    pub starts: Starts,
     /// Requests that send mail (a reset link, a sign-in link), per address and client.
     pub mail_throttle: Throttle,
     /// Set when mail is on (`PORTCULLIS_SMTP_URL`, or `serve --dev-mail`).
@@ -210,6 +214,7 @@ impl AppState {
             sessions: self.sessions(),
             cache: &self.cache,
             issuer: self.tokens.oidc_issuer(),
+            starts: &self.starts,
         }
     }
 
@@ -223,6 +228,7 @@ impl AppState {
             issuer: &self.rp_id,
             totp_sealer: &self.totp_sealer,
             outbox: self.outbox(),
+            starts: &self.starts,
         }
     }
 
@@ -293,6 +299,9 @@ impl AppState {
                 settings.throttle_account_failures,
                 settings.throttle_client_failures,
                 settings.throttle_window,
+            ),
+            starts: Starts::new(
+                NonZeroU32::new(settings.anonymous_starts_per_minute).unwrap_or(NonZeroU32::MIN),
             ),
             mail_throttle: Throttle::new(
                 db.clone(),

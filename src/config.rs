@@ -129,6 +129,12 @@ pub struct Settings {
     #[arg(long, env = "PORTCULLIS_COOKIE_SECURE", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub cookie_secure: bool,
 
+    /// Authorization requests waiting for consent, and passkey sign-ins begun, that one
+    /// client address may start per minute (each kind; per node): what anyone can make the
+    /// server store before signing in.
+    #[arg(long, env = "PORTCULLIS_ANONYMOUS_STARTS_PER_MINUTE", default_value_t = crate::auth::starts::DEFAULT_PER_MINUTE, value_parser = clap::value_parser!(u32).range(1..=100_000), global = true)]
+    pub anonymous_starts_per_minute: u32,
+
     /// `Strict-Transport-Security` on every answer when the public URL is `https://`; turn
     /// it off behind a proxy that adds its own.
     #[arg(long, env = "PORTCULLIS_HSTS", default_value_t = true, action = clap::ArgAction::Set, global = true)]

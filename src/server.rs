@@ -163,10 +163,13 @@ async fn prune_expired(state: AppState, mut stop: tokio::sync::watch::Receiver<b
         if let Err(e) = crate::store::ceremonies::prune(&state.db, now).await {
             tracing::warn!(error = %e, "pruning passkey ceremonies");
         }
-        if let Err(e) = crate::store::oauth_grants::prune(&state.db, now - 3600 * 1000).await {
+        // Authorization requests, which anyone may leave, go as soon as they expire; codes
+        // stay an hour, so that a late second use is still seen as a replay.
+        let hour_ago = now - 3600 * 1000;
+        if let Err(e) = crate::store::oauth_grants::prune(&state.db, now, hour_ago).await {
             tracing::warn!(error = %e, "pruning authorization requests and codes");
         }
-        let hour_ago = now - 3600 * 1000;
+        state.starts.prune();
         if let Err(e) = crate::store::mfa_tokens::prune(&state.db, hour_ago).await {
             tracing::warn!(error = %e, "pruning second-step tokens");
         }

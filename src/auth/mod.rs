@@ -15,5 +15,6 @@ pub mod refresh_token;
 pub mod session_cache;
 pub mod sessions;
 pub mod signing_key;
+pub mod starts;
 pub mod throttle;
 pub mod totp;

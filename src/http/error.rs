@@ -92,6 +92,17 @@ impl ApiError {
         e
     }
 
+    /// One client started more than the server keeps for anyone (`auth::starts`).
+    pub fn too_many_requests(retry_after_secs: u64) -> Self {
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::TooManyAttempts,
+            "Too many requests from this client. Try again later.",
+        );
+        e.retry_after = Some(retry_after_secs);
+        e
+    }
+
     /// The hashing pool is full: come back shortly rather than queue without bound.
     pub fn overloaded() -> Self {
         let mut e = Self::new(
@@ -381,6 +392,7 @@ impl From<FactorError> for ApiError {
                 e401(ErrorCode::PasskeyInvalid, "Passkey sign-in failed.")
             }
             FactorError::Throttled(retry_after) => ApiError::too_many_attempts(retry_after),
+            FactorError::TooManyStarts(retry_after) => ApiError::too_many_requests(retry_after),
             FactorError::TotpAlreadyEnabled => ApiError::new(
                 S::CONFLICT,
                 ErrorCode::TotpAlreadyEnabled,

@@ -151,14 +151,16 @@ fn browser(user: &MaybeAuthUser) -> Option<Browser> {
            ("max_age" = Option<u32>, Query, description = "seconds: an older sign-in must be made again (0: always)")),
     responses((status = 302, description = "to the redirect URI with `code`, `state` and `iss`, or with `error` (RFC 6749 §4.1.2.1); or to the consent page `/oauth/consent?request=…`"),
               (status = 400, description = "unknown client, or a redirect URI not registered for it: not redirected", body = ErrorBody),
+              (status = 429, description = "this client left more requests waiting for consent than the server keeps (`PORTCULLIS_ANONYMOUS_STARTS_PER_MINUTE`); see Retry-After", body = ErrorBody),
               (status = 503, description = "the database is unreachable; see Retry-After", body = ErrorBody)))]
 async fn authorize(
     State(state): State<AppState>,
     query: Result<Query<AuthorizeParams>, axum::extract::rejection::QueryRejection>,
     user: MaybeAuthUser,
+    origin: RequestOrigin,
 ) -> Result<Response, ApiError> {
     let Query(params) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    authorize_with(&state, params, &user).await
+    authorize_with(&state, params, &user, &origin).await
 }
 
 /// The authorization endpoint by POST (OIDC Core §3.1.2.1: the same parameters, form-encoded,
@@ -168,14 +170,16 @@ async fn authorize(
     responses((status = 302, description = "as the GET"),
               (status = 400, description = "as the GET", body = ErrorBody),
               (status = 415, body = ErrorBody),
+              (status = 429, description = "as the GET; see Retry-After", body = ErrorBody),
               (status = 503, description = "the database is unreachable; see Retry-After", body = ErrorBody)))]
 async fn authorize_post(
     State(state): State<AppState>,
     user: MaybeAuthUser,
+    origin: RequestOrigin,
     form: Result<Form<AuthorizeParams>, FormRejection>,
 ) -> Result<Response, ApiError> {
     let Form(params) = form.map_err(page_form_error)?;
-    authorize_with(&state, params, &user).await
+    authorize_with(&state, params, &user, &origin).await
 }
 
 /// The form of `POST /api/oauth/authorize`: the parameters of the GET.
@@ -198,9 +202,10 @@ async fn authorize_with(
     state: &AppState,
     params: AuthorizeParams,
     user: &MaybeAuthUser,
+    origin: &RequestOrigin,
 ) -> Result<Response, ApiError> {
     let p = state.provider();
-    match oidc::authorize(&p, params, browser(user)).await {
+    match oidc::authorize(&p, params, browser(user), origin.client().ip).await {
         Ok(Next::ToClient(url)) => Ok(found(&url)),
         Ok(Next::ToConsent(token)) => Ok(found(&format!("{}?request={token}", oidc::CONSENT_PAGE))),
         Err(e) => Err(page_error(e)),
@@ -242,6 +247,7 @@ fn page_error(e: OidcError) -> ApiError {
         OidcError::NoRedirect(why) => {
             ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::OauthInvalidRequest, why)
         }
+        OidcError::TooManyRequests(retry_after) => ApiError::too_many_requests(retry_after),
         OidcError::UnknownRequest => ApiError::new(
             StatusCode::NOT_FOUND,
             ErrorCode::OauthRequestUnknown,

@@ -242,9 +242,13 @@ async fn remove(
 /// Starts a sign-in with a passkey (no username: the browser offers the passkeys it has).
 #[utoipa::path(post, path = "/api/auth/passkeys/signin/start", tag = "passkeys",
     responses((status = 200, body = CeremonyOptions), (status = 403, description = "passkeys are off (`passkeys_disabled`)", body = ErrorBody),
+              (status = 429, description = "this client began more sign-ins than the server keeps (`PORTCULLIS_ANONYMOUS_STARTS_PER_MINUTE`); see Retry-After", body = ErrorBody),
               (status = 503, body = ErrorBody)))]
-async fn signin_start(State(state): State<AppState>) -> Result<ApiJson<CeremonyOptions>, ApiError> {
-    let options = passkeys::signin_start(&state.factors()).await?;
+async fn signin_start(
+    State(state): State<AppState>,
+    origin: RequestOrigin,
+) -> Result<ApiJson<CeremonyOptions>, ApiError> {
+    let options = passkeys::signin_start(&state.factors(), origin.client()).await?;
     Ok(ApiJson(CeremonyOptions::new(options)))
 }
 

@@ -14,6 +14,7 @@ use crate::auth::keys::Sealer;
 use crate::auth::passkeys::{self as webauthn, PasskeyError, RelyingParty};
 use crate::auth::password::{HashError, PasswordHasher};
 use crate::auth::sessions::Sessions;
+use crate::auth::starts::Starts;
 use crate::auth::throttle::Throttle;
 use crate::clock::Millis;
 use crate::db::{Db, DbError};
@@ -38,6 +39,8 @@ pub struct Factors<'a> {
     pub totp_sealer: &'a Sealer,
     /// Where notices to the owner go, when mail is on.
     pub outbox: Option<Outbox<'a>>,
+    /// How many passkey sign-ins one address may begin.
+    pub starts: &'a Starts,
 }
 
 /// A change to how an account signs in, which its owner is told of by mail.
@@ -126,6 +129,9 @@ pub enum FactorError {
     SetupCodeInvalid,
     #[error("too many failed attempts")]
     Throttled(u64),
+    /// One address began more passkey sign-ins than the server will keep.
+    #[error("too many sign-ins begun from this client")]
+    TooManyStarts(u64),
     #[error("a TOTP app is already enabled")]
     TotpAlreadyEnabled,
     #[error("no TOTP setup was started")]

@@ -12,6 +12,7 @@ use crate::auth::access_token::{OAuthClaims, TokenError};
 use crate::auth::keys::KeyAlg;
 use crate::auth::session_cache::SessionCache;
 use crate::auth::sessions::{self, ClientGrant, RefreshError, Sessions};
+use crate::auth::starts::{Start, Starts};
 use crate::clock::Millis;
 use crate::db::DbError;
 use crate::domain::oauth::{self, join_scopes, parse_scopes};
@@ -37,6 +38,8 @@ pub struct Provider<'a> {
     /// check at userinfo or introspection costs no query on a hit.
     pub cache: &'a SessionCache,
     pub issuer: &'a str,
+    /// How many requests one address may leave waiting for consent.
+    pub starts: &'a Starts,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +48,9 @@ pub enum OidcError {
     /// so the user is told on our own page (RFC 6749 §4.1.2.1).
     #[error("{0}")]
     NoRedirect(String),
+    /// One address started more requests than the server will keep: wait this many seconds.
+    #[error("too many authorization requests from this client")]
+    TooManyRequests(u64),
     #[error("this sign-in request has expired or was already used")]
     UnknownRequest,
     #[error("sign in again to continue")]
@@ -138,6 +144,7 @@ pub async fn authorize(
     p: &Provider<'_>,
     params: AuthorizeParams,
     browser: Option<Browser>,
+    ip: std::net::IpAddr,
 ) -> Result<Next, OidcError> {
     let client_id = params
         .client_id
@@ -178,6 +185,10 @@ pub async fn authorize(
         };
         return Ok(Next::ToClient(back.error(code, "the user must be asked")));
     }
+    // Only now is something stored, for anyone who asks: bounded per address.
+    p.starts
+        .admit(Start::AuthorizationRequest, ip)
+        .map_err(OidcError::TooManyRequests)?;
     let token = random_token();
     let now = p.sessions.clock.now_ms();
     oauth_grants::create(

@@ -7,6 +7,7 @@ use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 use crate::audit::{self, Event};
 use crate::auth::passkeys::{self as webauthn, PasskeyError, CEREMONY_TTL};
 use crate::auth::sessions;
+use crate::auth::starts::Start;
 use crate::clock::Millis;
 use crate::db::{Db, DbError};
 use crate::domain::SigninMethod;
@@ -193,9 +194,17 @@ pub async fn remove(
     Ok(())
 }
 
-/// Options to sign in with any passkey of ours the authenticator holds.
-pub async fn signin_start(f: &Factors<'_>) -> Result<serde_json::Value, FactorError> {
-    let started = f.rp()?.start_signin()?;
+/// Options to sign in with any passkey of ours the authenticator holds. Anyone may ask,
+/// and each start is stored until it expires: bounded per address.
+pub async fn signin_start(
+    f: &Factors<'_>,
+    client: Client<'_>,
+) -> Result<serde_json::Value, FactorError> {
+    let rp = f.rp()?;
+    f.starts
+        .admit(Start::PasskeySignin, client.ip)
+        .map_err(FactorError::TooManyStarts)?;
+    let started = rp.start_signin()?;
     begin(f, started, Purpose::Signin, None).await
 }
 

@@ -110,10 +110,13 @@ pub async fn set_grant_session(db: &Db, id: i64, session_id: &str) -> Result<(),
 }
 
 /// Forgets requests and codes that expired before `before`.
-pub async fn prune(db: &Db, before: Millis) -> Result<u64, DbError> {
-    let sql = db.sql("DELETE FROM oauth_pending WHERE expires_at < ?");
+pub async fn prune(db: &Db, requests_before: Millis, codes_before: Millis) -> Result<u64, DbError> {
+    let sql =
+        db.sql("DELETE FROM oauth_pending WHERE (kind = ? AND expires_at < ?) OR expires_at < ?");
     Ok(sqlx::query(&sql)
-        .bind(before)
+        .bind(Kind::Request.name())
+        .bind(requests_before)
+        .bind(codes_before)
         .execute(&db.pool)
         .await?
         .rows_affected())

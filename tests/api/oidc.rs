@@ -26,6 +26,7 @@ on_every_database!(
     max_age_asks_an_older_signin_to_be_made_again,
     id_tokens_are_rs256_unless_the_client_chose_another,
     a_revoked_service_token_is_inactive_on_every_node,
+    one_address_cannot_make_the_server_store_without_bound,
     a_refresh_error_leaves_the_grant_and_a_narrower_scope_is_honoured,
     a_revoked_consent_ends_the_clients_grants,
     admins_register_and_remove_clients,
@@ -1237,6 +1238,83 @@ async fn a_revoked_service_token_is_inactive_on_every_node(db: DbKind) {
     app.stop().await;
 }
 
+/// Issue 22, item 5: anyone may leave an authorization request waiting for consent, or
+/// begin a passkey sign-in, and each is a row until it expires; one address gets its burst
+/// (`PORTCULLIS_ANONYMOUS_STARTS_PER_MINUTE`) and then 429 with Retry-After, whatever it
+/// sends, while other addresses go on.
+async fn one_address_cannot_make_the_server_store_without_bound(db: DbKind) {
+    let app = TestApp::spawn_with(db, |s| {
+        s.anonymous_starts_per_minute = 5;
+        s.trusted_proxies = vec![Some("127.0.0.1/32".parse().unwrap())];
+    })
+    .await;
+    let rp = register(&app, false, None).await;
+    let rows = |table: &'static str| {
+        let pool = app.state().db.pool.clone();
+        async move {
+            let sql = format!("SELECT COUNT(*) FROM {table}");
+            sqlx::query_scalar::<_, i64>(&sql)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let from = |ip: &'static str| ("X-Forwarded-For", ip);
+    let mut refused = 0;
+    for _ in 0..40 {
+        let authorize = app
+            .get_with(&authorize_url(&rp, &[]), from("203.0.113.7"))
+            .await;
+        let passkey = app
+            .client
+            .post(app.url("/api/auth/passkeys/signin/start"))
+            .header("X-Forwarded-For", "203.0.113.7")
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        for response in [authorize, passkey] {
+            match response.status().as_u16() {
+                302 | 200 => {}
+                429 => {
+                    refused += 1;
+                    let wait: u64 = response.headers()["retry-after"]
+                        .to_str()
+                        .unwrap()
+                        .parse()
+                        .unwrap();
+                    assert!((1..=60).contains(&wait), "{wait}");
+                    let body: Value = response.json().await.unwrap();
+                    assert_eq!(body["code"], "too_many_attempts", "{body}");
+                }
+                other => panic!("unexpected {other}"),
+            }
+        }
+    }
+    assert!(refused >= 2 * 30, "the flood was refused: {refused}");
+    // The burst (and what a second's refill may add), not the flood, is what is stored.
+    assert!(
+        rows("oauth_pending").await <= 7,
+        "{}",
+        rows("oauth_pending").await
+    );
+    assert!(rows("webauthn_ceremonies").await <= 7);
+    // Another address is not held up by it.
+    let (status, to) = {
+        let response = app
+            .get_with(&authorize_url(&rp, &[]), from("198.51.100.9"))
+            .await;
+        let to = response
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_string());
+        (response.status().as_u16(), to.unwrap_or_default())
+    };
+    assert_eq!(status, 302);
+    assert!(to.starts_with("/oauth/consent?request="), "{to}");
+    app.stop().await;
+}
+
 async fn alice_id(app: &TestApp) -> i64 {
     portcullis::store::users::find_by_login(&app.state().db, "alice")
         .await
@@ -1509,12 +1587,17 @@ async fn signing_keys_are_sealed_with_the_key_encryption_key() {
             .await
             .unwrap();
     let db = &server.state.db;
-    let row = sqlx::query("SELECT kid, private_key FROM signing_keys")
-        .fetch_one(&db.pool)
+    let rows = sqlx::query("SELECT kid, private_key FROM signing_keys ORDER BY kid")
+        .fetch_all(&db.pool)
         .await
         .unwrap();
-    let (kid, stored): (String, String) = (row.get(0), row.get(1));
-    assert!(stored.starts_with("aes256gcm:"), "{stored}");
+    assert_eq!(rows.len(), 3, "one key of each algorithm");
+    let mut kids = Vec::new();
+    for row in rows {
+        let (kid, stored): (String, String) = (row.get(0), row.get(1));
+        assert!(stored.starts_with("aes256gcm:"), "{kid}: {stored}");
+        kids.push(kid);
+    }
     server.stop().await.unwrap();
 
     // Without the key, or with another, the server refuses to start and says why.
@@ -1532,15 +1615,25 @@ async fn signing_keys_are_sealed_with_the_key_encryption_key() {
                 Err(e) => format!("{e:#}"),
             };
         assert!(
-            error.contains("PORTCULLIS_KEY_ENCRYPTION_KEY") && error.contains(&kid),
+            error.contains("PORTCULLIS_KEY_ENCRYPTION_KEY")
+                && kids.iter().any(|k| error.contains(k)),
             "{error}"
         );
     }
-    // With it, the same key signs again.
+    // With it, the same keys sign again.
     let server = portcullis::server::Server::start(settings, portcullis::clock::Clock::default())
         .await
         .unwrap();
-    assert_eq!(server.state.tokens.ring().keys()[0].kid, kid);
+    let mut loaded: Vec<String> = server
+        .state
+        .tokens
+        .ring()
+        .keys()
+        .iter()
+        .map(|k| k.kid.clone())
+        .collect();
+    loaded.sort();
+    assert_eq!(loaded, kids);
     server.stop().await.unwrap();
 }
 
