@@ -111,8 +111,7 @@ fn allowed_return(state: &AppState, url: &str) -> Option<String> {
     let public = url::Url::parse(&state.settings.public_base())
         .ok()
         .map(|u| u.origin().ascii_serialization());
-    let named = public.as_deref() == Some(origin.as_str())
-        || state.cors_origins.iter().any(|o| *o == origin);
+    let named = public.as_deref() == Some(origin.as_str()) || state.cors_origins.contains(&origin);
     named.then(|| parsed.to_string())
 }
 
@@ -126,11 +125,25 @@ fn allowed_return(state: &AppState, url: &str) -> Option<String> {
               (status = 503, description = "the database is unreachable; see Retry-After", body = ErrorBody)))]
 async fn resume(
     State(state): State<AppState>,
+    uri: axum::http::Uri,
     query: Result<Query<ResumeQuery>, axum::extract::rejection::QueryRejection>,
     user: MaybeAuthUser,
 ) -> Result<Response, ApiError> {
-    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let back = allowed_return(&state, &q.return_url).ok_or_else(|| {
+    // A proxy cannot encode what it passes (nginx's `$request_uri` is the request line's
+    // target as the browser sent it), so a `returnUrl` that is a raw path is the rest of
+    // the query, taken as it is: decoding it would cut `?a=1&b=2` at the `&`.
+    let raw = uri
+        .query()
+        .and_then(|q| q.strip_prefix("returnUrl="))
+        .filter(|rest| rest.starts_with('/'));
+    let return_url = match raw {
+        Some(rest) => rest.to_string(),
+        None => {
+            let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+            q.return_url
+        }
+    };
+    let back = allowed_return(&state, &return_url).ok_or_else(|| {
         ApiError::bad_request("returnUrl must be a path on this host or an allowed origin.")
     })?;
     let to = if user.0.is_some() {

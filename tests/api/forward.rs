@@ -157,6 +157,13 @@ async fn forward_never_spends_a_refresh_token_and_resume_brings_the_browser_back
         "no false alarm"
     );
 
+    // As nginx passes it: `$request_uri` unencoded, its whole query kept.
+    let raw = resume("returnUrl=/app/page?a=1&b=2%20c", Some(&header))
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), 302);
+    assert_eq!(raw.headers()["location"], "/app/page?a=1&b=2%20c");
+
     // Not signed in: the login page, and back afterwards; a foreign address is refused.
     let login = resume("returnUrl=%2Fapp%2F", None).await.unwrap();
     assert_eq!(login.status(), 302);
@@ -166,6 +173,8 @@ async fn forward_never_spends_a_refresh_token_and_resume_brings_the_browser_back
         "returnUrl=%2F%2Fevil.example%2F",
         "returnUrl=%2F%5Cevil.example",
         "returnUrl=javascript%3Aalert(1)",
+        "returnUrl=//evil.example/",
+        "returnUrl=/\\evil.example",
         "",
     ] {
         let refused = resume(bad, Some(&header)).await.unwrap();

@@ -28,7 +28,8 @@ export const ADMIN = { username: 'admin', email: 'admin@example.com', password: 
 mkdirSync(screenshotDir, { recursive: true });
 console.log(`screenshots: ${screenshotDir} (server token delivery by default: ${defaultDelivery})`);
 
-async function freePort() {
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export async function freePort() {
   return new Promise((ok, fail) => {
     const server = createServer();
     server.once('error', fail);

@@ -2,7 +2,9 @@ import { ComponentFixture, TestBed } from '@angular/core/testing';
 import { HttpTestingController } from '@angular/common/http/testing';
 import { Router } from '@angular/router';
 
+import { routes } from '../app.routes';
 import { MfaChallenge } from '../core/api.models';
+import { ExternalNavigation } from '../core/external-navigation';
 import { ALICE, policyWith, setUpHttp } from '../../testing/http-testing';
 import { Login } from './login';
 
@@ -40,10 +42,14 @@ const CHALLENGE: MfaChallenge = {
 describe('Login: the way back (returnUrl)', () => {
   let http: HttpTestingController;
   let router: Router;
+  let assign: ReturnType<typeof vi.spyOn>;
 
   beforeEach(() => {
     ({ http, router } = setUpHttp());
+    // The app's own routes: which paths are its pages decides how the page goes back.
+    router.resetConfig(routes);
     vi.spyOn(router, 'navigateByUrl').mockResolvedValue(true);
+    assign = vi.spyOn(TestBed.inject(ExternalNavigation), 'assign').mockReturnValue(true);
   });
 
   afterEach(() => http.verify());
@@ -70,6 +76,7 @@ describe('Login: the way back (returnUrl)', () => {
     http.expectOne('/api/auth/me').flush(ALICE);
     await settle(fixture);
     expect(router.navigateByUrl).toHaveBeenCalledExactlyOnceWith(CONSENT);
+    expect(assign).not.toHaveBeenCalled();
   });
 
   it('after the second step too', async () => {
@@ -85,6 +92,31 @@ describe('Login: the way back (returnUrl)', () => {
     expect(router.navigateByUrl).toHaveBeenCalledExactlyOnceWith(CONSENT);
   });
 
+  // deploy/nginx/forward-auth.conf: a proxy sent the browser here from an app on this host.
+  for (const app of ['/app/', '/backend/page?x=1#top']) {
+    it(`a path of this host the web app has no page for (${app}) is a full page load`, async () => {
+      const fixture = await render({ returnUrl: app });
+      await signIn(fixture, { id: ALICE.id });
+      http.expectOne('/api/auth/me').flush(ALICE);
+      await settle(fixture);
+      expect(assign).toHaveBeenCalledExactlyOnceWith(app);
+      expect(router.navigateByUrl).not.toHaveBeenCalled();
+    });
+  }
+
+  it('after the second step too, to an app on this host', async () => {
+    const fixture = await render({ returnUrl: '/app/' });
+    await signIn(fixture, CHALLENGE);
+    await type(fixture, '#mfa-code', '123456');
+    submit(fixture);
+    http.expectOne('/api/auth/mfa/verify').flush({ id: ALICE.id });
+    await settle(fixture);
+    http.expectOne('/api/auth/me').flush(ALICE);
+    await settle(fixture);
+    expect(assign).toHaveBeenCalledExactlyOnceWith('/app/');
+    expect(router.navigateByUrl).not.toHaveBeenCalled();
+  });
+
   for (const bad of ['//evil.example/cb', '/\\evil.example', 'https://evil.example/', 'javascript:alert(1)']) {
     it(`a returnUrl of another site (${bad}) is ignored: the profile`, async () => {
       const fixture = await render({ returnUrl: bad });
@@ -92,6 +124,7 @@ describe('Login: the way back (returnUrl)', () => {
       http.expectOne('/api/auth/me').flush(ALICE);
       await settle(fixture);
       expect(router.navigateByUrl).toHaveBeenCalledExactlyOnceWith('/profile');
+      expect(assign).not.toHaveBeenCalled();
     });
   }
 

@@ -7,8 +7,9 @@ import { MailPolicy, MfaChallenge } from '../core/api.models';
 import { AuthService, isMfaChallenge } from '../core/auth.service';
 import { SESSION_ENDED } from '../core/credentials.interceptor';
 import { errorMessage } from '../core/errors';
+import { ExternalNavigation } from '../core/external-navigation';
 import { REAUTH_REASON } from '../core/oauth.service';
-import { safeReturnUrl } from '../core/return-url';
+import { routedInApp, safeReturnUrl } from '../core/return-url';
 import { passkeyErrorMessage, passkeysSupported } from '../core/webauthn';
 import { SecondFactor } from './second-factor';
 
@@ -26,6 +27,7 @@ import { SecondFactor } from './second-factor';
 export class Login {
   private readonly auth = inject(AuthService);
   private readonly router = inject(Router);
+  private readonly navigation = inject(ExternalNavigation);
 
   /**
    * `?reason=ended` after a 401, `?reason=signedout` after signing out, `?reason=reauth` when
@@ -118,11 +120,18 @@ export class Login {
   }
 
   /**
-   * Signed in (after the second step too): where the guard or the consent page wanted to go
-   * when that is a page of this app (`safeReturnUrl`), otherwise the profile.
+   * Signed in (after the second step too): where the guard, the consent page or a proxy in
+   * front of another app wanted to go when that is a page of this host (`safeReturnUrl`),
+   * otherwise the profile. A path the router has no page for (an app behind forward
+   * authentication, such as `/app/`) is a full page load: the router would show Home.
    */
   protected async proceed(): Promise<void> {
-    await this.router.navigateByUrl(safeReturnUrl(this.returnUrl()) ?? '/profile');
+    const back = safeReturnUrl(this.returnUrl());
+    if (back !== null && !routedInApp(back, this.router.config)) {
+      this.navigation.assign(back);
+      return;
+    }
+    await this.router.navigateByUrl(back ?? '/profile');
   }
 
   /** The second step ended without a sign-in: back to the password, with why. */

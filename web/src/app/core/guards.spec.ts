@@ -8,16 +8,18 @@ import {
   Router,
   RouterStateSnapshot,
   UrlTree,
+  convertToParamMap,
 } from '@angular/router';
 
+import { routes } from '../app.routes';
 import { AuthService } from './auth.service';
+import { ExternalNavigation } from './external-navigation';
 import { adminGuard, anonymousGuard, moderatorGuard, signedInGuard } from './guards';
 import { ALICE, setUpHttp, unauthorized } from '../../testing/http-testing';
 
-function run(guard: CanActivateFn, url: string): MaybeAsync<GuardResult> {
-  return TestBed.runInInjectionContext(() =>
-    guard({} as ActivatedRouteSnapshot, { url } as RouterStateSnapshot),
-  );
+function run(guard: CanActivateFn, url: string, query: Record<string, string> = {}): MaybeAsync<GuardResult> {
+  const route = { queryParamMap: convertToParamMap(query) } as ActivatedRouteSnapshot;
+  return TestBed.runInInjectionContext(() => guard(route, { url } as RouterStateSnapshot));
 }
 
 describe('route guards', () => {
@@ -95,5 +97,47 @@ describe('route guards', () => {
     expect(run(anonymousGuard, '/login')).toBe(true);
     await signInAs(['ROLE_USER']);
     expect(urlOf(run(anonymousGuard, '/login'))).toBe('/profile');
+  });
+
+  describe('anonymousGuard with a way back (a link from another site to an app behind forward authentication)', () => {
+    let assign: ReturnType<typeof vi.spyOn>;
+
+    beforeEach(async () => {
+      router.resetConfig(routes);
+      assign = vi.spyOn(TestBed.inject(ExternalNavigation), 'assign').mockReturnValue(true);
+      await signInAs(['ROLE_USER']);
+    });
+
+    it('sends a signed-in user straight to a path of this host the web app has no page for, by a full page load', () => {
+      expect(run(anonymousGuard, '/login?returnUrl=%2Fapp%2F', { returnUrl: '/app/' })).toBe(false);
+      expect(assign).toHaveBeenCalledExactlyOnceWith('/app/');
+    });
+
+    it("and to one of the web app's pages through the router", () => {
+      const back = '/oauth/consent?request=abc&fresh=1';
+      expect(urlOf(run(anonymousGuard, '/login', { returnUrl: back }))).toBe(back);
+      expect(assign).not.toHaveBeenCalled();
+    });
+
+    it('but to the profile when the way back leads elsewhere, or the login page has a reason to show', () => {
+      const queries: Record<string, string>[] = [
+        { returnUrl: '//evil.example/' },
+        { returnUrl: 'https://evil.example/' },
+        { returnUrl: '/\\evil.example' },
+        { returnUrl: '/app/', reason: 'reauth' },
+      ];
+      for (const query of queries) {
+        expect(urlOf(run(anonymousGuard, '/login', query)), JSON.stringify(query)).toBe('/profile');
+      }
+      expect(assign).not.toHaveBeenCalled();
+    });
+
+    it('lets a visitor who is not signed in sign in', async () => {
+      const loading = auth.load();
+      http.expectOne('/api/auth/me').flush({ message: 'Unauthorized!' }, unauthorized());
+      await loading;
+      expect(run(anonymousGuard, '/login', { returnUrl: '/app/' })).toBe(true);
+      expect(assign).not.toHaveBeenCalled();
+    });
   });
 });

@@ -3,6 +3,8 @@ import { CanActivateFn, Router, UrlTree } from '@angular/router';
 
 import { SESSION_ENDED } from './credentials.interceptor';
 import { AuthService } from './auth.service';
+import { ExternalNavigation } from './external-navigation';
+import { routedInApp, safeReturnUrl } from './return-url';
 
 /** Signed-in users only; others go to the login page, which brings them back afterwards. */
 export const signedInGuard: CanActivateFn = (_route, state) => {
@@ -20,10 +22,24 @@ export const moderatorGuard: CanActivateFn = (_route, state) =>
 export const adminGuard: CanActivateFn = (_route, state) =>
   roleCheck(state.url, (auth) => auth.isAdmin());
 
-/** Login and register are for people who are not signed in. */
-export const anonymousGuard: CanActivateFn = () => {
+/**
+ * Login and register are for people who are not signed in. A signed-in user goes to the
+ * profile, or, when sent with a way back (`?returnUrl=`, no `?reason=`), straight there (a
+ * full page load for a path the router has no page for). So it is when a link from another
+ * site leads to an app behind forward authentication (deploy/nginx/forward-auth.conf): the
+ * browser sends no SameSite=Strict cookie on that way, so the proxy and /api/auth/resume see
+ * nobody and send it to the login page, where the app itself finds the session.
+ */
+export const anonymousGuard: CanActivateFn = (route) => {
   const auth = inject(AuthService);
-  return auth.signedIn() ? inject(Router).createUrlTree(['/profile']) : true;
+  if (!auth.signedIn()) return true;
+  const router = inject(Router);
+  const query = route.queryParamMap;
+  const back = query.has('reason') ? null : safeReturnUrl(query.get('returnUrl'));
+  if (back === null) return router.createUrlTree(['/profile']);
+  if (routedInApp(back, router.config)) return router.parseUrl(back);
+  inject(ExternalNavigation).assign(back);
+  return false;
 };
 
 async function roleCheck(
