@@ -122,8 +122,9 @@ pub async fn reject_oversized(req: Request, next: Next) -> Response {
 /// allowed one (docs/API.md §1, "Cookies"). SameSite=Strict already stops most of it; this is
 /// the second lock on the door.
 pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if safe || !cookies::present(req.headers()) || !is_cross_site(&state, &req) {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        || is_navigation_post(req.uri().path());
+    if safe || !cookies::present(req.headers()) || !is_cross_site(&state, req.headers()) {
         return next.run(req).await;
     }
     ApiError::new(
@@ -134,8 +135,17 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
     .into_response()
 }
 
-fn is_cross_site(state: &AppState, req: &Request) -> bool {
-    let headers = req.headers();
+/// The OpenID Connect endpoints a relying party's page may POST a form to (OIDC Core
+/// §3.1.2.1, RP-Initiated Logout §2): they take the GET's parameters and apply the GET's
+/// rules, which the GET passes this guard with, and the logout asks the user itself when
+/// the request is not our own origin's.
+fn is_navigation_post(path: &str) -> bool {
+    matches!(path, "/api/oauth/authorize" | "/api/oauth/logout")
+}
+
+/// Whether a request comes from another origin than ours or an allowed one, by `Origin`,
+/// else `Sec-Fetch-Site`; a request that says neither (not a browser's) is not.
+pub fn is_cross_site(state: &AppState, headers: &axum::http::HeaderMap) -> bool {
     if let Some(origin) = headers.get(header::ORIGIN) {
         let Ok(origin) = origin.to_str() else {
             return true;

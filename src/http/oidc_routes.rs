@@ -762,9 +762,12 @@ async fn logout_with(
     )
     .await
     .map_err(page_error)?;
-    // Only this browser's own cookies speak for the user: a bearer token, another user's
-    // session or no cookies at all (any request from another site) go to the page that asks.
-    let by_cookie = !headers.contains_key(header::AUTHORIZATION) && cookies::present(headers);
+    // Only this browser's own cookies, on a request from our own origin (or typed in),
+    // speak for the user: a bearer token, another user's session, no cookies at all (any
+    // request from another site) or a sibling site's page go to the page that asks.
+    let by_cookie = !headers.contains_key(header::AUTHORIZATION)
+        && cookies::present(headers)
+        && !crate::http::middleware::is_cross_site(state, headers);
     let Some(own) = user
         .0
         .filter(|u| by_cookie && Some(u.id) == request.user_id)

@@ -1270,7 +1270,7 @@ async fn every_documented_parameter_is_one_the_route_reads() {
         .await;
     let admin = app.signin("root", PASSWORD).await;
     for (method, path, name) in &queries {
-        let concrete = path.replace('{', "").replace('}', "");
+        let concrete = path.replace(['{', '}'], "");
         let url = format!("{concrete}?{name}=1");
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let response = app

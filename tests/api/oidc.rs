@@ -885,7 +885,51 @@ async fn a_logout_without_the_sessions_cookies_is_confirmed_by_the_user(db: DbKi
         form.status().as_u16(),
         form.headers()["location"].to_str().unwrap().to_string(),
     );
-    for (status, to) in [location(&app, &get, None).await, by_bearer, by_bob, by_form] {
+    // Alice's own cookies, but from another origin's page (a sibling site shares them): a
+    // form POST is not refused as cross-site, and asks too; so does a GET from it.
+    let sibling_form = app
+        .client
+        .post(app.url("/api/oauth/logout"))
+        .header("Cookie", alice.cookie_header())
+        .header("Origin", "https://rp.example")
+        .form(&[
+            ("id_token_hint", id_token.as_str()),
+            ("post_logout_redirect_uri", "https://rp.example/bye"),
+            ("state", "s3"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let sibling_form = (
+        sibling_form.status().as_u16(),
+        sibling_form.headers()["location"]
+            .to_str()
+            .unwrap()
+            .to_string(),
+    );
+    let sibling_get = app
+        .client
+        .get(app.url(&get))
+        .header("Cookie", alice.cookie_header())
+        .header("Sec-Fetch-Site", "same-site")
+        .send()
+        .await
+        .unwrap();
+    let sibling_get = (
+        sibling_get.status().as_u16(),
+        sibling_get.headers()["location"]
+            .to_str()
+            .unwrap()
+            .to_string(),
+    );
+    for (status, to) in [
+        location(&app, &get, None).await,
+        by_bearer,
+        by_bob,
+        by_form,
+        sibling_form,
+        sibling_get,
+    ] {
         assert_eq!(status, 303, "{to}");
         assert!(to.starts_with("/oauth/logout?"), "{to}");
         let q = query_of(&to);
@@ -967,6 +1011,20 @@ async fn the_authorization_endpoint_takes_a_form_post(db: DbKind) {
         .client
         .post(app.url("/api/oauth/authorize"))
         .header("Authorization", alice.bearer())
+        .form(&pairs)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
+    let to = response.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.starts_with("/oauth/consent?request="), "{to}");
+    // Posted by a relying party's page on a sibling site, with the browser's cookies: the
+    // GET's answer, not a CSRF refusal (mod_auth_openidc's OIDCProviderAuthRequestMethod POST).
+    let response = app
+        .client
+        .post(app.url("/api/oauth/authorize"))
+        .header("Cookie", alice.cookie_header())
+        .header("Origin", "http://127.0.0.1:1")
         .form(&pairs)
         .send()
         .await

@@ -1,13 +1,16 @@
 // The browser in front of Apache's mod_auth_openidc (tests/oidc-rp/apache/rp), signing alice
 // in through Portcullis. Run with ISSUER, CLIENT_ID, APACHE_PORT, TAMPER_APACHE_PORT,
-// TAMPER_PROXY_PORT, RP_USERNAME, RP_EMAIL, RP_PASSWORD, EXPECTED_ALG and APACHE_ERROR_LOG set.
+// TAMPER_PROXY_PORT, POST_CLIENT_ID, POST_APACHE_PORT, RP_USERNAME, RP_EMAIL, RP_PASSWORD,
+// EXPECTED_ALG and APACHE_ERROR_LOG set.
 // Everything the relying party does (the authorization request with state, nonce and PKCE,
 // the code exchange with client_secret_basic, the ID token's signature against the JWKS,
 // iss, aud, nonce, userinfo, the session, logout) is mod_auth_openidc's own doing; this
 // script only follows redirects with a cookie jar and plays the user at Portcullis's API,
 // as the web app's pages do. It also runs the tampering proxy that the second virtual host
-// gets its provider metadata and token responses from. Prints a line per step; exits 1 at
-// the first failure.
+// gets its provider metadata and token responses from. The third virtual host
+// (OIDCProviderAuthRequestMethod POST, its own client) answers with a page whose script
+// submits a form to the authorization endpoint: the browser here posts that form, as a
+// browser running the script would. Prints a line per step; exits 1 at the first failure.
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
@@ -28,6 +31,8 @@ const APACHE = `http://127.0.0.1:${env('APACHE_PORT')}`;
 const TAMPER_APACHE = `http://127.0.0.1:${env('TAMPER_APACHE_PORT')}`;
 const PROXY_PORT = Number(env('TAMPER_PROXY_PORT'));
 const PROXY = `http://127.0.0.1:${PROXY_PORT}`;
+const POST_CLIENT_ID = env('POST_CLIENT_ID');
+const POST_APACHE = `http://127.0.0.1:${env('POST_APACHE_PORT')}`;
 const SCOPE = ['openid', 'email', 'profile'];
 const SESSION_COOKIE = 'mod_auth_openidc_session';
 
@@ -63,7 +68,8 @@ class Browser {
    * told otherwise (Accept text/html, Sec-Fetch-Mode navigate: mod_auth_openidc answers
    * what looks like an XHR with 401 instead of a redirect); the web app's API calls say
    * accept: application/json and come from its own origin. node:http rather than fetch,
-   * which would send Sec-Fetch-Mode cors whatever it is told.
+   * which would send Sec-Fetch-Mode cors whatever it is told. init.sendCookie, when given,
+   * picks the cookies the browser sends (SameSite rules), by name.
    */
   fetch(url, init = {}) {
     const headers = { ...(init.headers ?? {}) };
@@ -78,7 +84,8 @@ class Browser {
     }
     headers['user-agent'] = UA;
     if (init.body !== undefined) headers['content-length'] = Buffer.byteLength(init.body);
-    if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const sent = [...this.cookies].filter(([k]) => init.sendCookie?.(k) ?? true);
+    if (sent.length) headers.cookie = sent.map(([k, v]) => `${k}=${v}`).join('; ');
     return new Promise((resolve, reject) => {
       const req = http.request(new URL(url), { method: init.method ?? 'GET', headers }, (res) => {
         const chunks = [];
@@ -130,8 +137,14 @@ async function signIn(browser) {
 }
 
 /** The authorization URL in the browser; consent given if asked. The callback URL and whether consent was asked. */
-async function authorize(browser, authorizationUrl, redirectUri) {
-  const res = await browser.fetch(authorizationUrl);
+async function authorize(browser, authorizationUrl, redirectUri, clientId = CLIENT_ID) {
+  return answerAuthorize(browser, await browser.fetch(authorizationUrl), redirectUri, clientId);
+}
+
+/** The authorization endpoint's answer (to a GET or a form POST) in the browser, followed
+ * as the consent page does: consent given if asked. The callback URL and whether consent
+ * was asked. */
+async function answerAuthorize(browser, res, redirectUri, clientId = CLIENT_ID) {
   await expectStatus(res, 302, 'authorize');
   const location = new URL(res.headers.get('location'), ISSUER);
   if (location.href.startsWith(redirectUri)) return { callback: location, consented: false };
@@ -143,7 +156,7 @@ async function authorize(browser, authorizationUrl, redirectUri) {
   const info = await browser.fetch(api, { headers: { accept: 'application/json' } });
   await expectStatus(info, 200, 'GET the request');
   const details = await info.json();
-  assert.equal(details.client.clientId, CLIENT_ID);
+  assert.equal(details.client.clientId, clientId);
   assert.deepEqual([...details.scopes].sort(), [...SCOPE].sort());
   const answer = await browser.fetch(api, {
     method: 'POST',
@@ -187,6 +200,69 @@ async function protectedPage(browser, apache) {
   }
   return vars;
 }
+
+const HTML_ENTITIES = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+const unescapeHtml = (s) => s.replace(/&(?:#(\d+)|#x([0-9a-f]+)|([a-z]+));/gi, (m, dec, hex, name) => {
+  if (dec) return String.fromCodePoint(Number(dec));
+  if (hex) return String.fromCodePoint(parseInt(hex, 16));
+  return HTML_ENTITIES[name.toLowerCase()] ?? m;
+});
+/** A tag's attributes (lower-cased names, unescaped values). */
+const attributes = (tag) => Object.fromEntries([...tag.matchAll(/([a-z][a-z0-9_-]*)\s*=\s*(?:"([^"]*)"|'([^']*)')/gi)]
+  .map(([, name, dq, sq]) => [name.toLowerCase(), unescapeHtml(dq ?? sq)]));
+
+/**
+ * GET /protected/ without a session at the host with OIDCProviderAuthRequestMethod POST:
+ * a 200 HTML page with one form, method post, action the authorization endpoint, hidden
+ * inputs holding the authorization request (checked as startLogin checks the GET's), and
+ * a script that submits it. The form's action and fields.
+ */
+async function startPostLogin(browser, apache, meta, clientId) {
+  const res = await browser.fetch(`${apache}/protected/`);
+  await expectStatus(res, 200, `GET ${apache}/protected/ without a session (auth request by POST)`);
+  assert.match(res.headers.get('content-type') ?? '', /^text\/html/i, 'an HTML page');
+  const html = await res.text();
+  const forms = [...html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/gi)];
+  assert.equal(forms.length, 1, `one form on the page: ${html.slice(0, 1500)}`);
+  const form = attributes(forms[0][1]);
+  assert.equal((form.method ?? '').toLowerCase(), 'post', 'the form\'s method');
+  assert.equal(form.action, meta.authorization_endpoint, 'the form\'s action is the authorization endpoint');
+  assert.match(html, /document\.forms\[0\]\.submit\(\)/, 'the page submits the form by script');
+  assert.doesNotMatch(html, /AUTH_TYPE=|REMOTE_USER=|OIDC_CLAIM_/, 'the page holds none of the protected content');
+  const fields = new URLSearchParams();
+  for (const [input] of forms[0][2].matchAll(/<input\b[^>]*>/gi)) {
+    const a = attributes(input);
+    assert.equal(a.type, 'hidden', `a hidden input: ${input}`);
+    assert.ok(a.name, `a named input: ${input}`);
+    fields.append(a.name, a.value ?? '');
+  }
+  assert.equal(fields.get('client_id'), clientId);
+  assert.equal(fields.get('redirect_uri'), `${apache}/protected/redirect_uri`);
+  assert.equal(fields.get('response_type'), 'code');
+  assert.deepEqual(fields.get('scope').split(' ').sort(), [...SCOPE].sort());
+  assert.ok(fields.get('state') && fields.get('nonce'), 'state and nonce');
+  assert.equal(fields.get('code_challenge_method'), 'S256');
+  assert.match(fields.get('code_challenge'), /^[A-Za-z0-9_-]{43}$/);
+  assert.ok([...browser.cookies.keys()].some((k) => k.startsWith('mod_auth_openidc_state')), 'a state cookie');
+  return { action: form.action, fields, state: fields.get('state'), nonce: fields.get('nonce') };
+}
+
+/**
+ * The form posted as a browser's script submits it: a top-level navigation from Apache's
+ * page, with its Origin. `site` is where Apache is as the browser sees it: 'same-site' (as
+ * here: 127.0.0.1 on another port; the browser sends Portcullis's SameSite=Strict cookies)
+ * or 'cross-site' (an application on another site: those cookies stay behind).
+ */
+const submitForm = (browser, apache, { action, fields }, site) => browser.fetch(action, {
+  method: 'POST',
+  headers: {
+    'content-type': 'application/x-www-form-urlencoded',
+    origin: apache,
+    'sec-fetch-site': site,
+  },
+  body: fields.toString(),
+  sendCookie: site === 'cross-site' ? (name) => !name.startsWith('portcullis_') : undefined,
+});
 
 async function expectToProvider(browser, apache, meta, what) {
   const res = await browser.fetch(`${apache}/protected/`);
@@ -407,6 +483,56 @@ async function scenario(meta) {
   assert.equal(await me(), 401, '/api/auth/me after logout');
   await expectToProvider(new Browser([[SESSION_COOKIE, apacheSession]]), APACHE, meta, 'the ended Apache session\'s cookie');
   ok('logout at Apache: 302 to end_session_endpoint with id_token_hint and post_logout_redirect_uri; Portcullis ends its session (/api/auth/me 401), back to /loggedout; the Apache session is gone');
+
+  // 10. The third virtual host sends the authorization request by POST
+  //     (OIDCProviderAuthRequestMethod POST, a client of its own): Apache's page with a form
+  //     that its script submits. Posted as from an application on another site (Portcullis's
+  //     SameSite=Strict cookies not sent), it goes to the consent page, where the web app's
+  //     own requests carry them; approval, the code, Apache's session.
+  const postRedirect = `${POST_APACHE}/protected/redirect_uri`;
+  const poster = new Browser();
+  const pFlow = await startPostLogin(poster, POST_APACHE, meta, POST_CLIENT_ID);
+  await signIn(poster);
+  const posted = await submitForm(poster, POST_APACHE, pFlow, 'cross-site');
+  const pAnswer = await answerAuthorize(poster, posted, postRedirect, POST_CLIENT_ID);
+  assert.equal(pAnswer.consented, true, 'the POST client\'s first request goes to the consent page');
+  assert.equal(pAnswer.callback.searchParams.get('state'), pFlow.state);
+  assert.equal(pAnswer.callback.searchParams.get('iss'), ISSUER);
+  assert.ok(pAnswer.callback.searchParams.get('code'), 'a code');
+  const pBack = await poster.fetch(pAnswer.callback);
+  if (pBack.status !== 302) assert.fail(`the POST host's redirect_uri: ${await describe(pBack)}`);
+  assert.equal(new URL(pBack.headers.get('location'), POST_APACHE).href, `${POST_APACHE}/protected/`, 'back to the page first asked for');
+  assert.ok(poster.cookies.has(SESSION_COOKIE), 'a session cookie');
+  const pVars = await protectedPage(poster, POST_APACHE);
+  assert.equal(pVars.AUTH_TYPE, 'openid-connect');
+  assert.equal(pVars.REMOTE_USER, sub);
+  assert.equal(pVars.OIDC_CLAIM_sub, sub);
+  assert.equal(pVars.OIDC_CLAIM_iss, ISSUER);
+  assert.equal(pVars.OIDC_CLAIM_aud, POST_CLIENT_ID);
+  assert.equal(pVars.OIDC_CLAIM_nonce, pFlow.nonce);
+  assert.equal(pVars.OIDC_CLAIM_preferred_username, USERNAME);
+  assert.equal(pVars.OIDC_CLAIM_email, EMAIL);
+  assert.equal(b64json(pVars.OIDC_id_token.split('.')[0]).alg, EXPECTED_ALG, 'the ID token alg');
+  ok(`OIDCProviderAuthRequestMethod POST: a 200 page whose script submits a form (method post, action the authorization endpoint, ${[...pFlow.fields.keys()].length} hidden fields); posted from another site: 302 to the consent page, approval, code; /protected/ 200 with REMOTE_USER ${sub}, aud the POST client, the form's nonce`);
+
+  // 11. The same from this site (127.0.0.1 on another port, as in this harness: the browser
+  //     sends Portcullis's cookies, Origin Apache's, Sec-Fetch-Site same-site): signed in
+  //     and consent remembered, the posted request gets its code at once.
+  const poster2 = poster.withoutApache();
+  const p2Flow = await startPostLogin(poster2, POST_APACHE, meta, POST_CLIENT_ID);
+  const p2Posted = await submitForm(poster2, POST_APACHE, p2Flow, 'same-site');
+  if (p2Posted.status === 403) {
+    assert.fail('the authorization request posted from the same site with Portcullis\'s cookies (as a browser sends it: '
+      + `Origin ${POST_APACHE}, Sec-Fetch-Site same-site) was refused, where the GET with the same cookies is served: ${await describe(p2Posted)}`);
+  }
+  const p2Answer = await answerAuthorize(poster2, p2Posted, postRedirect, POST_CLIENT_ID);
+  assert.equal(p2Answer.consented, false, 'signed in and consent remembered: the code at once');
+  assert.equal(p2Answer.callback.searchParams.get('state'), p2Flow.state);
+  await expectStatus(await poster2.fetch(p2Answer.callback), 302, 'the second POST-host callback');
+  const p2Vars = await protectedPage(poster2, POST_APACHE);
+  assert.equal(p2Vars.REMOTE_USER, sub);
+  assert.equal(p2Vars.OIDC_CLAIM_nonce, p2Flow.nonce);
+  ok('OIDCProviderAuthRequestMethod POST from the same site (Portcullis\'s cookies, Origin Apache\'s): 302 straight to the redirect_uri with the code (signed in, consent remembered); /protected/ 200, the same sub');
 }
 
 main().catch((e) => {
