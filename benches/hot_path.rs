@@ -80,6 +80,9 @@ fn cache_hits(c: &mut Criterion) {
         revoked: false,
     };
     let user = UserState {
+        email: "bench@example.com".into(),
+        email_verified: true,
+        created_at: 0,
         username: "alice".into(),
         roles: [Role::User, Role::Moderator]
             .into_iter()

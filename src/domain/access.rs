@@ -19,6 +19,11 @@ pub struct UserState {
     pub username: Arc<str>,
     pub roles: RoleSet,
     pub disabled: bool,
+    /// What `GET /api/auth/me` shows besides: every change to them is told to every node
+    /// (`auth::notify::Notifier::user_changed`), as a role change is.
+    pub email: Arc<str>,
+    pub email_verified: bool,
+    pub created_at: Millis,
 }
 
 /// What completed a sign-in's second step, as the session records it.

@@ -17,6 +17,10 @@ pub struct AuthUser {
     pub username: std::sync::Arc<str>,
     pub session_id: String,
     pub roles: RoleSet,
+    /// From the session cache too, for `GET /api/auth/me`.
+    pub email: std::sync::Arc<str>,
+    pub email_verified: bool,
+    pub created_at: crate::clock::Millis,
 }
 
 impl AuthUser {
@@ -112,6 +116,9 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<AuthUser, A
             username: u.username,
             session_id: claims.sid.clone(),
             roles: u.roles,
+            email: u.email,
+            email_verified: u.email_verified,
+            created_at: u.created_at,
         }),
         _ => Err(ApiError::invalid_token()),
     }

@@ -227,8 +227,10 @@ pub async fn confirm_reset(
     // race of two senders, a sign-in link, a pending address change) works after it.
     mail_tokens::void_all(db, user.id, now).await?;
     end_all_of_user(db, notify, user.id, None, now).await?;
-    if token.email.eq_ignore_ascii_case(&user.email) {
-        store::users::mark_email_verified(db, user.id, &user.email, now).await?;
+    if token.email.eq_ignore_ascii_case(&user.email)
+        && store::users::mark_email_verified(db, user.id, &user.email, now).await?
+    {
+        notify.user_changed(user.id).await;
     }
     for login in [
         user.username.as_str(),
@@ -291,6 +293,8 @@ pub async fn verify_email(
     {
         return Err(RecoveryError::InvalidToken);
     }
+    // Every node's cached account (`GET /api/auth/me`) shows the proven address.
+    notify.user_changed(user.id).await;
     let entry = client.entry(None, Some(user.id), Some(&user.username));
     audit::record(db, clock, Event::EmailVerified, true, &entry).await;
     Ok(Verified::Address)
@@ -318,6 +322,7 @@ async fn change_email(
         Err(StoreError::UsernameTaken) => return Err(RecoveryError::InvalidToken),
         Err(StoreError::Db(e)) => return Err(e.into()),
     }
+    notify.user_changed(user.id).await;
     // Every other link the account has went to the old address.
     mail_tokens::void_all(db, user.id, now).await?;
     if let Some(outbox) = outbox {
@@ -434,6 +439,7 @@ pub async fn signin_with_magic_link(
     };
     if store::users::mark_email_verified(db, user.id, &token.email, now).await? {
         user.email_verified_at = Some(now);
+        f.sessions.notify.user_changed(user.id).await;
     }
     let method = SigninMethod::MagicLink;
     if let Some(step) = mfa::second_step(f, &user, method, rules.require_mfa_for).await? {

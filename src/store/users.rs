@@ -210,7 +210,9 @@ pub async fn roles_of(db: &Db, user_id: i64) -> Result<RoleSet, DbError> {
 /// What the session check needs: roles and whether the account may be used. `None` when
 /// the user does not exist (any more).
 pub async fn auth_state(db: &Db, user_id: i64) -> Result<Option<UserState>, DbError> {
-    let sql = db.sql("SELECT disabled, username FROM users WHERE id = ?");
+    let sql = db.sql(
+        "SELECT disabled, username, email, email_verified_at, created_at FROM users WHERE id = ?",
+    );
     let Some(row) = sqlx::query(&sql)
         .bind(user_id)
         .fetch_optional(&db.pool)
@@ -221,6 +223,9 @@ pub async fn auth_state(db: &Db, user_id: i64) -> Result<Option<UserState>, DbEr
     Ok(Some(UserState {
         disabled: row.try_get::<i64, _>(0)? != 0,
         username: row.try_get::<String, _>(1)?.into(),
+        email: row.try_get::<String, _>(2)?.into(),
+        email_verified: row.try_get::<Option<i64>, _>(3)?.is_some(),
+        created_at: row.try_get(4)?,
         roles: roles_of(db, user_id).await?,
     }))
 }
