@@ -152,9 +152,25 @@ fn init_logging() {
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let database = settings.database_url.to_string(); // its password redacted
     let server = Server::start(settings, Clock::default()).await?;
-    tracing::info!(%database, "Portcullis listening on http://{}", server.addr);
+    // One line for each listener and mode, so that what is on, and where, is never a guess.
+    let state = &server.state;
+    tracing::info!("Portcullis listening on http://{}", server.addr);
+    tracing::info!(
+        "database: {}",
+        state.db.describe(state.settings.database_url.expose())
+    );
+    match server.metrics_addr {
+        Some(addr) => tracing::info!("metrics listening on http://{addr}/metrics"),
+        None => tracing::info!("metrics: off (PORTCULLIS_METRICS_BIND)"),
+    }
+    match state.mail.as_ref().map(|m| &m.transport) {
+        Some(crate::mail::Transport::Log) => {
+            tracing::info!("mail: --dev-mail: mails are written to this log, none is sent")
+        }
+        Some(crate::mail::Transport::Smtp(_)) => tracing::info!("mail: sent by SMTP"),
+        None => tracing::info!("mail: off (PORTCULLIS_SMTP_URL, or serve --dev-mail)"),
+    }
     shutdown_signal().await;
     tracing::info!("shutting down: finishing in-flight requests");
     server.stop().await
@@ -183,6 +199,14 @@ async fn shutdown_signal() {
 
 async fn open_db(settings: &Settings) -> anyhow::Result<Db> {
     let db = Db::connect(settings.database_url.expose()).await?;
+    if let Some(file) = db.sqlite_file.as_ref().filter(|f| f.created) {
+        // A relative DATABASE_URL is relative to the working directory: a command run from
+        // another folder than the server's would otherwise use a new, empty database unseen.
+        eprintln!(
+            "portcullis: created a new SQLite database at {} (DATABASE_URL is relative to the working directory)",
+            file.path.display()
+        );
+    }
     db::migrate(&db).await.context("applying migrations")?;
     Ok(db)
 }

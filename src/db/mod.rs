@@ -27,6 +27,18 @@ pub enum Dialect {
 pub struct Db {
     pub pool: AnyPool,
     pub dialect: Dialect,
+    /// The SQLite file, when it is one: where it is, and whether this connection made it.
+    pub sqlite_file: Option<SqliteFile>,
+}
+
+/// A SQLite database's file, for the start-up log and the command line: a relative
+/// `DATABASE_URL` is relative to the working directory, and a command run from another
+/// folder would otherwise create and use a new, empty database without a word.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SqliteFile {
+    pub path: std::path::PathBuf,
+    /// It did not exist before this connection.
+    pub created: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +60,10 @@ impl Db {
             "mysql" | "mariadb" => Dialect::MySql,
             "postgres" | "postgresql" => Dialect::Postgres,
             _ => return Err(ConnectError::UnknownScheme(redact(url))),
+        };
+        let sqlite_file = match dialect {
+            Dialect::Sqlite => sqlite_file(url),
+            _ => None,
         };
         let url = match dialect {
             Dialect::Sqlite => sqlite_url(url)?,
@@ -82,7 +98,21 @@ impl Db {
             })
             .connect_with(options)
             .await?;
-        Ok(Self { pool, dialect })
+        Ok(Self {
+            pool,
+            dialect,
+            sqlite_file,
+        })
+    }
+
+    /// The database in use, for a log line: a SQLite file's full path (and whether it was
+    /// just created), or the server's URL without its password.
+    pub fn describe(&self, url: &str) -> String {
+        match &self.sqlite_file {
+            Some(f) if f.created => format!("SQLite at {} (created now)", f.path.display()),
+            Some(f) => format!("SQLite at {}", f.path.display()),
+            None => redact(url),
+        }
     }
 
     /// The statement in this database's placeholder syntax.
@@ -205,6 +235,22 @@ pub(crate) fn violated_unique_index(e: &sqlx::Error) -> Option<String> {
 }
 
 /// `sqlite://data/portcullis.db` → create `data/` and the file on first start.
+/// The file a `sqlite:` URL names, as an absolute path, and whether it is missing now.
+fn sqlite_file(url: &str) -> Option<SqliteFile> {
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" || url.contains("mode=memory") {
+        return None;
+    }
+    let path = std::path::absolute(path).ok()?;
+    Some(SqliteFile {
+        created: !path.exists(),
+        path,
+    })
+}
+
 fn sqlite_url(url: &str) -> Result<String, ConnectError> {
     let rest = url
         .trim_start_matches("sqlite://")

@@ -96,6 +96,17 @@ impl Sender {
             Err(e) => Err((e.to_string(), false)),
         };
         match result {
+            Ok(()) if matches!(self.transport, Transport::Log) => {
+                // `--dev-mail`: done, but nothing left this machine; counted apart.
+                tracing::info!(
+                    mail = job.id,
+                    kind,
+                    "mail written to the log (--dev-mail), not sent"
+                );
+                crate::metrics::mail(kind, "logged");
+                self.audit(&job, subject, true).await;
+                self.finish(&job, Outcome::Sent, None).await;
+            }
             Ok(()) => {
                 tracing::info!(mail = job.id, kind, attempts = job.attempts, "mail sent");
                 crate::metrics::mail(kind, "sent");

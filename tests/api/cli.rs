@@ -536,3 +536,135 @@ fn openapi_prints_the_served_document_without_a_database() {
         serde_json::to_value(portcullis::http::router::openapi()).unwrap()
     );
 }
+
+/// Issue 23, item 6: the start-up log names every listener and mode, and the database in
+/// use by its full path (and that it was just made); a command that makes a new SQLite
+/// file says so; a `--dev-mail` mail is logged, and counted as logged, not as sent.
+#[tokio::test]
+async fn start_up_says_what_is_on_and_where_and_dev_mail_is_not_counted_as_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("server.log");
+    let (port, metrics_port) = (free_port(), free_port());
+    let mut command = clean_binary();
+    let mut child = command
+        .args(["serve", "--dev-mail"])
+        .env("PORTCULLIS_BIND", format!("127.0.0.1:{port}"))
+        .env(
+            "PORTCULLIS_METRICS_BIND",
+            format!("127.0.0.1:{metrics_port}"),
+        )
+        .env("PORTCULLIS_ARGON2", TEST_ARGON2)
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..100 {
+        if client
+            .get(format!("{base}/health/ready"))
+            .send()
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let signup = client
+        .post(format!("{base}/api/auth/signup"))
+        .json(&json!({"username": "dora", "email": "dora@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signup.status(), 201);
+    // The verification mail goes to the log: wait for it, then read the counter.
+    let mut log = String::new();
+    for _ in 0..100 {
+        log = std::fs::read_to_string(&log_path).unwrap();
+        if log.contains("mail written to the log") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let metrics = client
+        .get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let status =
+        tokio::task::spawn_blocking(move || terminate(&mut child, Duration::from_secs(20)))
+            .await
+            .unwrap()
+            .unwrap();
+    assert!(status.success());
+
+    let database = dir
+        .path()
+        .canonicalize()
+        .unwrap()
+        .join("data/portcullis.db");
+    for line in [
+        format!("Portcullis listening on http://127.0.0.1:{port}"),
+        format!("database: SQLite at {} (created now)", database.display()),
+        format!("metrics listening on http://127.0.0.1:{metrics_port}/metrics"),
+        "mail: --dev-mail: mails are written to this log, none is sent".to_string(),
+        "mail written to the log (--dev-mail), not sent".to_string(),
+    ] {
+        assert!(log.contains(&line), "{line:?} not in the log:\n{log}");
+    }
+    assert!(!log.contains("mail sent"), "{log}");
+    assert!(
+        metrics.contains(r#"portcullis_mail_total{kind="verify_email",outcome="logged"} 1"#),
+        "{metrics}"
+    );
+    assert!(!metrics.contains(r#"outcome="sent""#), "{metrics}");
+
+    // A command run from another folder makes (and says it makes) a database of its own.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = clean_binary()
+        .args([
+            "user",
+            "create",
+            "--username",
+            "eve",
+            "--email",
+            "eve@example.com",
+        ])
+        .current_dir(elsewhere.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    let made = elsewhere
+        .path()
+        .canonicalize()
+        .unwrap()
+        .join("data/portcullis.db");
+    assert!(
+        said.contains(&format!(
+            "created a new SQLite database at {}",
+            made.display()
+        )),
+        "{said}"
+    );
+    // And on a database that exists, it says nothing of the kind.
+    let again = clean_binary()
+        .args([
+            "user",
+            "create",
+            "--username",
+            "fay",
+            "--email",
+            "fay@example.com",
+        ])
+        .current_dir(elsewhere.path())
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+    assert!(!String::from_utf8_lossy(&again.stderr).contains("created a new"));
+}
