@@ -14,6 +14,7 @@ pub mod forward_routes;
 pub mod health;
 pub mod json;
 pub mod json_body;
+pub mod logout_routes;
 pub mod metrics;
 pub mod mfa_routes;
 pub mod middleware;

@@ -23,8 +23,8 @@ use crate::http::error::ApiError;
 use crate::http::error_code::ErrorCode;
 use crate::http::{
     account_routes, admin_routes, auth_routes, client_routes, docs, forward_routes, health,
-    json_body::MAX_BODY_BYTES, mfa_routes, middleware as mw, oidc_routes, passkey_routes,
-    recovery_routes, test_routes,
+    json_body::MAX_BODY_BYTES, logout_routes, mfa_routes, middleware as mw, oidc_routes,
+    passkey_routes, recovery_routes, test_routes,
 };
 
 /// Every route of the API, documented: a route can only be added through utoipa's
@@ -39,6 +39,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(mfa_routes::router())
         .merge(forward_routes::router())
         .merge(oidc_routes::router())
+        .merge(logout_routes::router())
         .merge(admin_routes::router())
         .merge(client_routes::router())
         .merge(health::router())
