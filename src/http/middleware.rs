@@ -96,6 +96,39 @@ pub async fn security_headers(
     response
 }
 
+/// Reads a request's whole body (at most `MAX_BODY_BYTES`) before anything answers it. A
+/// route or a guard that answers without reading a body leaves its bytes on the connection,
+/// and hyper then closes a kept-alive connection now and then instead of reading the next
+/// request: a client's next POST on it fails, and most clients do not retry a POST. Read
+/// here, every body is consumed whoever answers; the handlers read the same bytes.
+pub async fn read_whole_body(req: Request, next: Next) -> Response {
+    let has_body = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim() != "0")
+        || req.headers().contains_key(header::TRANSFER_ENCODING);
+    if !has_body {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+                .await
+        }
+        Err(_) => {
+            // Too long (a chunked body the declared length did not announce), or the client
+            // broke off: either way this connection's framing is done for.
+            let mut refused = too_large().into_response();
+            refused
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            refused
+        }
+    }
+}
+
 /// 413 from the declared length alone, before anything else is done with the request.
 pub async fn reject_oversized(req: Request, next: Next) -> Response {
     let declared = req

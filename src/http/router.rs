@@ -82,6 +82,7 @@ pub fn router(state: AppState) -> Router {
             mw::csrf_guard,
         ))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(mw::read_whole_body))
         .layer(middleware::from_fn(mw::reject_oversized))
         .with_state(state.clone());
     let layers = Arc::new(CorsLayers {
