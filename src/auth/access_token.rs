@@ -224,11 +224,6 @@ impl AccessTokens {
         Ok((self.sign(&claims, OAUTH_ACCESS_TYP, now_secs)?, claims))
     }
 
-    /// The algorithm access tokens are signed with from the ring.
-    pub fn access_alg(&self) -> KeyAlg {
-        self.access_alg
-    }
-
     /// Signs any claims with the ring's current key of the access tokens' algorithm, its
     /// `kid` in the header.
     pub fn sign<T: Serialize>(

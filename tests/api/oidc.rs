@@ -189,6 +189,38 @@ async fn userinfo(app: &TestApp, access: &str) -> (u16, Value) {
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+/// What introspection says of `token`, asked by `rp` (a resource server) at `app`'s node.
+async fn introspect(app: &TestApp, rp: &Rp, token: &str) -> Value {
+    app.client
+        .post(app.url("/api/oauth/introspect"))
+        .basic_auth(&rp.client_id, rp.secret.as_deref())
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Whether introspection at `app`'s node says `token` is active.
+async fn active(app: &TestApp, rp: &Rp, token: &str) -> bool {
+    introspect(app, rp, token).await["active"] == true
+}
+
+/// Revokes `token` as `rp` at `app`'s node (RFC 7009); the status.
+async fn revoke(app: &TestApp, rp: &Rp, token: &str) -> u16 {
+    app.client
+        .post(app.url("/api/oauth/revoke"))
+        .basic_auth(&rp.client_id, rp.secret.as_deref())
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 /// The ID token checked as a relying party does: signature by a published key, `iss`, `aud`.
 async fn check_id_token(app: &TestApp, rp: &Rp, id_token: &str) -> Value {
     let set: jsonwebtoken::jwk::JwkSet = app
@@ -1057,7 +1089,8 @@ async fn the_authorization_endpoint_takes_a_form_post(db: DbKind) {
 }
 
 /// Issue 22, item 10: at the default settings every relying party can check an ID token
-/// (OIDC Core §15.1: RS256), discovery lists every algorithm, and a client may choose
+/// (OIDC Core §15.1: RS256 is mandatory to implement; Discovery 1.0 §3:
+/// `id_token_signing_alg_values_supported` MUST include it), discovery lists every algorithm, and a client may choose
 /// another (`id_token_signed_response_alg`); access tokens keep the configured algorithm.
 async fn id_tokens_are_rs256_unless_the_client_chose_another(db: DbKind) {
     let app = TestApp::spawn(db).await;
@@ -1201,17 +1234,7 @@ async fn a_refresh_error_leaves_the_grant_and_a_narrower_scope_is_honoured(db: D
         info.get("preferred_username").is_none(),
         "profile was not asked for: {info}"
     );
-    let (_, introspected) = {
-        let response = app
-            .client
-            .post(app.url("/api/oauth/introspect"))
-            .basic_auth(&rp.client_id, rp.secret.as_deref())
-            .form(&[("token", access)])
-            .send()
-            .await
-            .unwrap();
-        (response.status(), response.json::<Value>().await.unwrap())
-    };
+    let introspected = introspect(&app, &rp, access).await;
     assert_eq!(introspected["scope"], "openid", "{introspected}");
     // The grant keeps its scope: the next refresh without one gets all of it again.
     let next = narrowed["refresh_token"].as_str().unwrap();
@@ -1243,25 +1266,6 @@ async fn a_revoked_service_token_is_inactive_on_every_node(db: DbKind) {
             let body: Value = request.send().await.unwrap().json().await.unwrap();
             body["access_token"].as_str().unwrap().to_string()
         }
-    };
-    let active = |node: &TestApp, rp: &Rp, token: &str| {
-        let request = node
-            .client
-            .post(node.url("/api/oauth/introspect"))
-            .basic_auth(&rp.client_id, rp.secret.as_deref())
-            .form(&[("token", token)]);
-        async move {
-            let body: Value = request.send().await.unwrap().json().await.unwrap();
-            body["active"] == true
-        }
-    };
-    let revoke = |node: &TestApp, rp: &Rp, token: &str| {
-        let request = node
-            .client
-            .post(node.url("/api/oauth/revoke"))
-            .basic_auth(&rp.client_id, rp.secret.as_deref())
-            .form(&[("token", token)]);
-        async move { request.send().await.unwrap().status().as_u16() }
     };
     let first = service_token(&app, &rp).await;
     let kept = service_token(&app, &rp).await;
