@@ -152,6 +152,9 @@ fn init_logging() {
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
+    // The stop signals are caught from before the first connection is taken: a SIGTERM
+    // that comes as soon as a request was answered must stop gracefully, not kill.
+    let stop = StopSignals::listen();
     let server = Server::start(settings, Clock::default()).await?;
     // One line for each listener and mode, so that what is on, and where, is never a guess.
     let state = &server.state;
@@ -171,29 +174,53 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         Some(crate::mail::Transport::Smtp(_)) => tracing::info!("mail: sent by SMTP"),
         None => tracing::info!("mail: off (PORTCULLIS_SMTP_URL, or serve --dev-mail)"),
     }
-    shutdown_signal().await;
+    stop.wait().await;
     tracing::info!("shutting down: finishing in-flight requests");
     server.stop().await
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Ctrl-C and SIGTERM, listened for from the moment they are made.
+struct StopSignals {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    terminate: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    interrupt: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignals {
+    fn listen() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            StopSignals {
+                terminate: signal(SignalKind::terminate()).ok(),
+                interrupt: signal(SignalKind::interrupt()).ok(),
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
+        #[cfg(not(unix))]
+        StopSignals {}
+    }
+
+    async fn wait(self) {
+        #[cfg(unix)]
+        {
+            async fn next(signal: Option<tokio::signal::unix::Signal>) {
+                match signal {
+                    Some(mut signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            }
+            tokio::select! {
+                _ = next(self.terminate) => {},
+                _ = next(self.interrupt) => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
