@@ -292,7 +292,7 @@ impl AppState {
             totp_sealer,
             refresh_key,
             hasher: Arc::new(hasher),
-            cache: SessionCache::default(),
+            cache: SessionCache::new(settings.feed_stale_after),
             throttle: Throttle::new(
                 db.clone(),
                 redis.clone(),

@@ -140,6 +140,19 @@ pub struct Settings {
     #[arg(long, env = "PORTCULLIS_HSTS", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub hsts: bool,
 
+    /// The longest any request may take; past it the answer is 503 with `Retry-After`
+    /// (an OAuth `temporarily_unavailable` on the OAuth endpoints), so a database that
+    /// stopped answering cannot hold a client (1s to 60s).
+    #[arg(long, env = "PORTCULLIS_REQUEST_TIMEOUT", default_value = "4s", value_parser = parse_bounded(1, 60), global = true)]
+    pub request_timeout: Duration,
+
+    /// How long this node trusts its cache of sessions and users after it last heard the
+    /// change feed (the database's event table, and Redis when set): past it, a session or
+    /// a user is read from the database on every request, or the answer is 503 when the
+    /// database cannot be read either, and `/health/ready` says so (1s to 30s).
+    #[arg(long, env = "PORTCULLIS_FEED_STALE_AFTER", default_value = "3s", value_parser = parse_bounded(1, 30), global = true)]
+    pub feed_stale_after: Duration,
+
     /// Minimum password length in characters (never below 8).
     #[arg(long, env = "PORTCULLIS_PASSWORD_MIN_LENGTH", default_value_t = 8, value_parser = clap::value_parser!(u16).range(8..=128), global = true)]
     pub password_min_length: u16,
@@ -401,6 +414,21 @@ impl std::fmt::Display for SecretUrl {
 impl std::fmt::Debug for SecretUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{:?}", crate::db::redact(self.expose()))
+    }
+}
+
+/// A `parse_duration` between `min` and `max` seconds.
+fn parse_bounded(min: u64, max: u64) -> impl Fn(&str) -> Result<Duration, String> + Clone {
+    move |text| {
+        let d = parse_duration(text)?;
+        if (min..=max).contains(&d.as_secs()) {
+            Ok(d)
+        } else {
+            Err(format!(
+                "`{}` must be between {min}s and {max}s",
+                text.trim()
+            ))
+        }
     }
 }
 

@@ -119,14 +119,18 @@ async fn reload_keys(state: AppState, mut stop: tokio::sync::watch::Receiver<boo
             _ = stop.wait_for(|s| *s) => return,
         }
         let current = state.tokens.ring();
-        match key_store::reload(&state.db, &state.sealer, state.clock.now_ms(), &current).await {
-            Ok(None) => {}
-            // An empty ring would leave nothing to sign with: keep what we have.
-            Ok(Some(ring)) if !ring.keys().is_empty() => state.tokens.replace_ring(ring),
-            Ok(Some(_)) => {
-                tracing::warn!("no live signing key in the database; keeping the loaded ones")
-            }
-            Err(e) => tracing::warn!(error = %e, "reloading the signing keys"),
+        let reload = key_store::reload(&state.db, &state.sealer, state.clock.now_ms(), &current);
+        match tokio::time::timeout(crate::db::BACKGROUND_DEADLINE, reload).await {
+            Err(_) => tracing::warn!("reloading the signing keys: the database did not answer"),
+            Ok(reloaded) => match reloaded {
+                Ok(None) => {}
+                // An empty ring would leave nothing to sign with: keep what we have.
+                Ok(Some(ring)) if !ring.keys().is_empty() => state.tokens.replace_ring(ring),
+                Ok(Some(_)) => {
+                    tracing::warn!("no live signing key in the database; keeping the loaded ones")
+                }
+                Err(e) => tracing::warn!(error = %e, "reloading the signing keys"),
+            },
         }
     }
 }
@@ -146,32 +150,42 @@ async fn prune_expired(state: AppState, mut stop: tokio::sync::watch::Receiver<b
             _ = ticker.tick() => {}
             _ = stop.wait_for(|s| *s) => return,
         }
-        let now = state.clock.now_ms();
-        if let Err(e) = state.throttle.prune(now).await {
-            tracing::warn!(error = %e, "pruning throttle windows");
+        let round = prune_round(&state, state.clock.now_ms());
+        if tokio::time::timeout(PRUNE_DEADLINE, round).await.is_err() {
+            tracing::warn!("pruning: the database did not answer; trying again next round");
         }
-        let week_ago = now - MAIL_KEPT_MS;
-        if let Err(e) = crate::store::mail_tokens::prune(&state.db, week_ago).await {
-            tracing::warn!(error = %e, "pruning mail tokens");
-        }
-        if let Err(e) = crate::store::mail_outbox::prune(&state.db, week_ago).await {
-            tracing::warn!(error = %e, "pruning the mail queue");
-        }
-        // Anyone may begin a passkey sign-in, so its ceremonies go as soon as they expire:
-        // what a flood of starts can store is its rate times their two minutes. Second
-        // steps follow a right password; an hour's margin costs nothing there.
-        if let Err(e) = crate::store::ceremonies::prune(&state.db, now).await {
-            tracing::warn!(error = %e, "pruning passkey ceremonies");
-        }
-        // Authorization requests, which anyone may leave, go as soon as they expire; codes
-        // stay an hour, so that a late second use is still seen as a replay.
-        let hour_ago = now - 3600 * 1000;
-        if let Err(e) = crate::store::oauth_grants::prune(&state.db, now, hour_ago).await {
-            tracing::warn!(error = %e, "pruning authorization requests and codes");
-        }
-        state.starts.prune();
-        if let Err(e) = crate::store::mfa_tokens::prune(&state.db, hour_ago).await {
-            tracing::warn!(error = %e, "pruning second-step tokens");
-        }
+    }
+}
+
+/// A round of pruning is given up past this: the next round, a minute on, tries again.
+const PRUNE_DEADLINE: Duration = Duration::from_secs(30);
+
+/// One round of `prune_expired`, every step on its own, each failure logged.
+async fn prune_round(state: &AppState, now: crate::clock::Millis) {
+    if let Err(e) = state.throttle.prune(now).await {
+        tracing::warn!(error = %e, "pruning throttle windows");
+    }
+    let week_ago = now - MAIL_KEPT_MS;
+    if let Err(e) = crate::store::mail_tokens::prune(&state.db, week_ago).await {
+        tracing::warn!(error = %e, "pruning mail tokens");
+    }
+    if let Err(e) = crate::store::mail_outbox::prune(&state.db, week_ago).await {
+        tracing::warn!(error = %e, "pruning the mail queue");
+    }
+    // Anyone may begin a passkey sign-in, so its ceremonies go as soon as they expire:
+    // what a flood of starts can store is its rate times their two minutes. Second
+    // steps follow a right password; an hour's margin costs nothing there.
+    if let Err(e) = crate::store::ceremonies::prune(&state.db, now).await {
+        tracing::warn!(error = %e, "pruning passkey ceremonies");
+    }
+    // Authorization requests, which anyone may leave, go as soon as they expire; codes
+    // stay an hour, so that a late second use is still seen as a replay.
+    let hour_ago = now - 3600 * 1000;
+    if let Err(e) = crate::store::oauth_grants::prune(&state.db, now, hour_ago).await {
+        tracing::warn!(error = %e, "pruning authorization requests and codes");
+    }
+    state.starts.prune();
+    if let Err(e) = crate::store::mfa_tokens::prune(&state.db, hour_ago).await {
+        tracing::warn!(error = %e, "pruning second-step tokens");
     }
 }

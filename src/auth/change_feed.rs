@@ -21,11 +21,14 @@ use std::sync::Arc;
 use crate::auth::session_cache::SessionCache;
 use crate::clock::Clock;
 use crate::clock::Millis;
-use crate::db::{Db, DbError};
+use crate::db::{self, Db, DbError};
 use crate::redis_link::RedisLink;
 use crate::store;
 
 pub const POLL_EVERY: Duration = Duration::from_millis(250);
+/// A poll that takes longer is given up and tried again: the feed counts as unheard until
+/// one succeeds (`SessionCache::vouches`).
+const POLL_DEADLINE: Duration = Duration::from_secs(2);
 /// Covers commit reordering and clock skew between nodes.
 const OVERLAP_MS: Millis = 5_000;
 const KEEP_MS: Millis = 60_000;
@@ -101,7 +104,9 @@ pub async fn follow(state: Feed, mut stop: tokio::sync::watch::Receiver<bool>) {
             _ = stop.wait_for(|s| *s) => return,
         }
         let now = state.clock.now_ms();
-        match store::cache_events::since(&state.db, last_poll - OVERLAP_MS).await {
+        let started = std::time::Instant::now();
+        let read = store::cache_events::since(&state.db, last_poll - OVERLAP_MS);
+        match db::within(POLL_DEADLINE, read).await {
             Ok(changes) => {
                 applied.retain(|_, at| *at >= last_poll - 2 * OVERLAP_MS);
                 for event in changes {
@@ -111,6 +116,7 @@ pub async fn follow(state: Feed, mut stop: tokio::sync::watch::Receiver<bool>) {
                     apply(&state.cache, &event.kind, &event.item).await;
                 }
                 last_poll = now;
+                state.cache.feed_heard(started);
             }
             Err(e) => tracing::warn!(error = %e, "polling cache events"),
         }
@@ -119,7 +125,8 @@ pub async fn follow(state: Feed, mut stop: tokio::sync::watch::Receiver<bool>) {
         }
         polls += 1;
         if polls % 240 == 0 {
-            if let Err(e) = store::cache_events::prune(&state.db, now - KEEP_MS).await {
+            let prune = store::cache_events::prune(&state.db, now - KEEP_MS);
+            if let Err(e) = db::within(db::BACKGROUND_DEADLINE, prune).await {
                 tracing::warn!(error = %e, "pruning cache events");
             }
         }

@@ -3,7 +3,14 @@
 //! hot path costs no database round trip. The node that changes a session or a user
 //! updates its cache at once; other nodes hear of it through `auth::change_feed`, and
 //! `ENTRY_TTL` bounds how long any entry can be trusted even if an event is lost.
-use std::time::Duration;
+//!
+//! The cache only vouches for what it holds while the change feed is heard: a node cut off
+//! from the feed cannot learn that a session ended elsewhere. Once the feed was last heard
+//! longer ago than `PORTCULLIS_FEED_STALE_AFTER`, every lookup goes to the database (and
+//! fails, as a 503, when that cannot be read either), until the feed is heard again.
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use moka::future::Cache;
 
@@ -17,10 +24,22 @@ pub const ENTRY_TTL: Duration = Duration::from_secs(30);
 pub struct SessionCache {
     sessions: Cache<String, Option<SessionState>>,
     users: Cache<i64, Option<UserState>>,
+    feed: Arc<FeedHeard>,
 }
 
-impl Default for SessionCache {
-    fn default() -> Self {
+/// When the change feed was last heard, on the monotonic clock (the service's `Clock` may
+/// be set by tests; silence is measured in real time).
+struct FeedHeard {
+    since: Instant,
+    /// Milliseconds after `since` when a poll that succeeded began.
+    heard_at_ms: AtomicU64,
+    stale_after: Duration,
+}
+
+impl SessionCache {
+    /// An empty cache that vouches for its entries while the feed was heard within
+    /// `stale_after`; it counts as heard at creation, before the first poll.
+    pub fn new(stale_after: Duration) -> Self {
         Self {
             sessions: Cache::builder()
                 .max_capacity(MAX_SESSIONS)
@@ -30,11 +49,44 @@ impl Default for SessionCache {
                 .max_capacity(MAX_USERS)
                 .time_to_live(ENTRY_TTL)
                 .build(),
+            feed: Arc::new(FeedHeard {
+                since: Instant::now(),
+                heard_at_ms: AtomicU64::new(0),
+                stale_after,
+            }),
         }
     }
-}
 
-impl SessionCache {
+    /// The feed was read up to `polled_at` (when the poll that just succeeded began). If it
+    /// had been silent too long, what the cache holds may have missed an event that was
+    /// pruned meanwhile: forget it all.
+    pub fn feed_heard(&self, polled_at: Instant) {
+        if !self.vouches() {
+            self.forget_everything();
+        }
+        let ms = polled_at
+            .saturating_duration_since(self.feed.since)
+            .as_millis();
+        self.feed
+            .heard_at_ms
+            .fetch_max(u64::try_from(ms).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+
+    /// How long ago the feed was last heard.
+    pub fn feed_silent_for(&self) -> Duration {
+        let heard = Duration::from_millis(self.feed.heard_at_ms.load(Ordering::Relaxed));
+        self.feed.since.elapsed().saturating_sub(heard)
+    }
+
+    /// The bound past which the cache stops vouching (`PORTCULLIS_FEED_STALE_AFTER`).
+    pub fn stale_after(&self) -> Duration {
+        self.feed.stale_after
+    }
+
+    /// Whether cached entries may be believed now.
+    pub fn vouches(&self) -> bool {
+        self.feed_silent_for() <= self.feed.stale_after
+    }
     /// The session's state, loading it with `load` on a miss; concurrent misses for one
     /// session share a single load.
     pub async fn session<F, E>(
@@ -46,6 +98,9 @@ impl SessionCache {
         F: std::future::Future<Output = Result<Option<SessionState>, E>>,
         E: Send + Sync + 'static,
     {
+        if !self.vouches() {
+            return load.await.map_err(std::sync::Arc::new);
+        }
         self.sessions.try_get_with_by_ref(sid, load).await
     }
 
@@ -58,6 +113,9 @@ impl SessionCache {
         F: std::future::Future<Output = Result<Option<UserState>, E>>,
         E: Send + Sync + 'static,
     {
+        if !self.vouches() {
+            return load.await.map_err(std::sync::Arc::new);
+        }
         self.users.try_get_with(user_id, load).await
     }
 

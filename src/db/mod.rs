@@ -16,6 +16,17 @@ pub use migrations::{
     migrate, versions as migration_versions, SIGNING_KEYS as SIGNING_KEYS_MIGRATION,
 };
 
+/// How long a request waits for a connection. A database that stopped answering must
+/// turn into a 503 within 2 s (docs/SECURITY.md, "When the database is unreachable"), and
+/// sqlx retries a refused connection until this runs out, so it is that bound with room
+/// for the answer; a healthy pool of 16 hands a connection out in microseconds.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// The longest a background task (the change feed, pruning, the key reload, the mail
+/// queue) waits for one database call before giving up on this round: a query that never
+/// comes back (a partition, a hung server) must not stop the task for good.
+pub const BACKGROUND_DEADLINE: Duration = Duration::from_secs(5);
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dialect {
     Sqlite,
@@ -77,7 +88,7 @@ impl Db {
                 Dialect::Sqlite => 4,
                 _ => 16,
             })
-            .acquire_timeout(Duration::from_secs(5))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     let setup = match dialect {
@@ -164,14 +175,22 @@ impl Db {
 /// inside, so only `db/` and `store/` know which driver there is, and the questions the
 /// layers above ask of a failure are answered here once.
 #[derive(Debug, thiserror::Error)]
-#[error(transparent)]
-pub struct DbError(#[from] sqlx::Error);
+pub enum DbError {
+    #[error(transparent)]
+    Driver(#[from] sqlx::Error),
+    /// The call was given up after a deadline (`within`): the database did not answer.
+    #[error("the database did not answer within {0:?}")]
+    NoAnswer(Duration),
+}
 
 impl DbError {
-    /// The database cannot be reached (down, network cut, pool exhausted), as opposed to a
-    /// statement that failed: worth a 503 and a retry, not a 500.
+    /// The database cannot be reached (down, network cut, pool exhausted, no answer), as
+    /// opposed to a statement that failed: worth a 503 and a retry, not a 500.
     pub fn is_unavailable(&self) -> bool {
-        is_unavailable(&self.0)
+        match self {
+            DbError::Driver(e) => is_unavailable(e),
+            DbError::NoAnswer(_) => true,
+        }
     }
 
     /// Whether any error in a chain of causes is an unreachable database.
@@ -187,6 +206,17 @@ impl DbError {
                     .is_some_and(is_unavailable)
         })
     }
+}
+
+/// Runs a database call with a deadline: past it the call is dropped (sqlx closes or
+/// recovers its connection) and the caller gets `DbError::NoAnswer`.
+pub async fn within<T>(
+    deadline: Duration,
+    call: impl std::future::Future<Output = Result<T, DbError>>,
+) -> Result<T, DbError> {
+    tokio::time::timeout(deadline, call)
+        .await
+        .unwrap_or(Err(DbError::NoAnswer(deadline)))
 }
 
 pub(crate) fn is_unavailable(e: &sqlx::Error) -> bool {

@@ -139,6 +139,12 @@ impl ApiError {
         err
     }
 
+    /// The same answer, telling the client to try again in `seconds`.
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
     pub fn is_server_error(&self) -> bool {
         self.status.is_server_error()
     }

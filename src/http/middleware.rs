@@ -96,6 +96,31 @@ pub async fn security_headers(
     response
 }
 
+/// Gives up on a request that took longer than `PORTCULLIS_REQUEST_TIMEOUT`, with a 503 and
+/// `Retry-After`: a query that never comes back (a partition, a hung database server) would
+/// otherwise hold the client for as long as TCP takes to notice, minutes. The handler's
+/// future is dropped: a transaction it held rolls back, sqlx closes or recovers the
+/// connection, and nothing it had not finished is acknowledged. The body has been read
+/// already (`read_whole_body` runs outside), so a slow upload is not counted.
+pub async fn deadline(
+    State(limit): State<std::time::Duration>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let oauth = crate::http::oidc_routes::answers_oauth_errors(req.uri().path());
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(?limit, "request given up: no answer within the deadline");
+            if oauth {
+                crate::http::oidc_routes::temporarily_unavailable()
+            } else {
+                ApiError::unavailable().into_response()
+            }
+        }
+    }
+}
+
 /// Reads a request's whole body (at most `MAX_BODY_BYTES`) before anything answers it. A
 /// route or a guard that answers without reading a body leaves its bytes on the connection,
 /// and hyper then closes a kept-alive connection now and then instead of reading the next

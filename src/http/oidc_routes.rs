@@ -427,6 +427,17 @@ impl IntoResponse for OAuthError {
     }
 }
 
+/// The OAuth endpoints' answer to a request the server gave up on (`http::middleware::
+/// deadline`): RFC 6749's `temporarily_unavailable`, where their clients look for it.
+pub fn temporarily_unavailable() -> Response {
+    OAuthError::new("temporarily_unavailable", "try again in a moment").into_response()
+}
+
+/// Whether `path` answers with OAuth's error shape rather than the API's.
+pub fn answers_oauth_errors(path: &str) -> bool {
+    [TOKEN, USERINFO, REVOKE, INTROSPECT].contains(&path)
+}
+
 /// The client's credentials: HTTP Basic (RFC 6749 §2.3.1, each part form-encoded) or the
 /// form's `client_id` and `client_secret`, never both.
 fn client_auth(

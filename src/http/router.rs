@@ -81,6 +81,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             mw::csrf_guard,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.settings.request_timeout,
+            mw::deadline,
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(mw::read_whole_body))
         .layer(middleware::from_fn(mw::reject_oversized))

@@ -56,10 +56,16 @@ impl Sender {
                 if *stop.borrow() {
                     return;
                 }
-                match mail_outbox::claim_next(&self.db, &self.node, self.clock.now_ms(), ms(LEASE))
-                    .await
-                {
-                    Ok(Some(job)) => self.handle(job).await,
+                let claim =
+                    mail_outbox::claim_next(&self.db, &self.node, self.clock.now_ms(), ms(LEASE));
+                match crate::db::within(crate::db::BACKGROUND_DEADLINE, claim).await {
+                    // Past its lease the mail is anyone's again: a handling stuck on a
+                    // database that stopped answering must not outlive it.
+                    Ok(Some(job)) => {
+                        if tokio::time::timeout(LEASE, self.handle(job)).await.is_err() {
+                            tracing::warn!("mail queue: a mail's handling outlived its lease");
+                        }
+                    }
                     Ok(None) => break,
                     Err(e) => {
                         tracing::warn!(error = %e, "mail queue: cannot claim");

@@ -408,8 +408,7 @@ async fn a_redis_partition_still_ends_sessions_everywhere_within_a_second(db: Db
         eprintln!("not run: PORTCULLIS_TEST_REDIS_URL is unset");
         return;
     };
-    let target = redis.trim_start_matches("redis://").trim_end_matches('/');
-    let relay = crate::resilience::Relay::start(target.to_string()).await;
+    let relay = FaultyPath::start(&server_address(&redis)).await;
     let (a, b) = two_nodes_with(db, Link::Database, |s| {
         s.redis_url = Some(format!("redis://127.0.0.1:{}", relay.port).into());
         s.throttle_account_failures = 2;
@@ -419,7 +418,7 @@ async fn a_redis_partition_still_ends_sessions_everywhere_within_a_second(db: Db
 
     let before = a.user_session("islander", &[]).await;
     assert_eq!(status_of(&b, "/api/test/user", &before.bearer()).await, 200);
-    relay.blackhole();
+    relay.set(Fault::Blackhole);
     let started = Instant::now();
     signout(&a, &before).await;
     time_until(async || status_of(&b, "/api/test/user", &before.bearer()).await == 401).await;
@@ -432,7 +431,7 @@ async fn a_redis_partition_still_ends_sessions_everywhere_within_a_second(db: Db
     assert_eq!(b.signin_raw("cut-off", "wrong").await.status(), 401);
     assert_eq!(a.signin_raw("cut-off", PASSWORD).await.status(), 429);
 
-    relay.restore();
+    relay.set(Fault::None);
     until_subscribed(&[&a, &b]).await;
     // Past the back-off after the failures above, publishing goes to Redis again.
     tokio::time::sleep(Duration::from_millis(1100)).await;

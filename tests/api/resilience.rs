@@ -9,8 +9,6 @@ use std::time::{Duration, Instant};
 use portcullis::auth::password::Argon2Cost;
 use serde_json::{json, Value};
 use sqlx::Connection;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
 
 use crate::helpers::*;
 
@@ -317,106 +315,10 @@ async fn a_signin_flood_past_the_hash_pool_is_shed_with_503_while_gets_are_serve
 // 3. Database outage: a relay the test cuts and restores, between server and database.
 // ---------------------------------------------------------------------------------------
 
-const UP: u8 = 0;
-const CUT: u8 = 1;
-const BLACKHOLE: u8 = 2;
-
-/// A TCP relay to `target`: while up it forwards; `cut` closes every connection and refuses
-/// new ones (accepted then closed at once); `blackhole` stops forwarding but keeps every
-/// connection open and accepts new ones that never answer (a network partition);
-/// `restore` forwards again (connections stalled by a blackhole are closed).
-pub(crate) struct Relay {
-    pub(crate) port: u16,
-    mode: watch::Sender<u8>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Relay {
-    pub(crate) async fn start(target: String) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let (mode, _) = watch::channel(UP);
-        let state = mode.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((mut inbound, _)) = listener.accept().await else {
-                    continue;
-                };
-                let mut changes = state.subscribe();
-                let now = *changes.borrow_and_update();
-                if now == CUT {
-                    drop(inbound); // refused: closed at once
-                    continue;
-                }
-                let target = target.clone();
-                tokio::spawn(async move {
-                    if now == BLACKHOLE {
-                        // Held open, never answered, until the relay changes mode.
-                        let _ = changes.changed().await;
-                        drop(inbound);
-                        return;
-                    }
-                    let Ok(mut outbound) = TcpStream::connect(&target).await else {
-                        return;
-                    };
-                    let stalled = tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => false,
-                        m = changes.wait_for(|m| *m != UP) => m.map(|m| *m == BLACKHOLE).unwrap_or(false),
-                    };
-                    if stalled {
-                        let _ = changes.wait_for(|m| *m != BLACKHOLE).await;
-                    }
-                    // Dropping both ends closes them: the server sees its connections die.
-                });
-            }
-        });
-        Relay { port, mode, task }
-    }
-    pub(crate) fn cut(&self) {
-        self.mode.send_replace(CUT);
-    }
-    pub(crate) fn blackhole(&self) {
-        self.mode.send_replace(BLACKHOLE);
-    }
-    pub(crate) fn restore(&self) {
-        self.mode.send_replace(UP);
-    }
-}
-
-impl Drop for Relay {
-    fn drop(&mut self) {
-        self.cut();
-        self.task.abort();
-    }
-}
-
-/// `scheme://user@host:port/db?q` → the same with host:port replaced.
-fn via_port(url: &str, port: u16) -> (String, String) {
-    let scheme_end = url.find("://").unwrap() + 3;
-    let rest = &url[scheme_end..];
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    let (userinfo, hostport) = match authority.rfind('@') {
-        Some(at) => (&authority[..=at], &authority[at + 1..]),
-        None => ("", authority),
-    };
-    let default_port = if url.starts_with("postgres") {
-        5432
-    } else {
-        3306
-    };
-    let target = if hostport.contains(':') {
-        hostport.to_string()
-    } else {
-        format!("{hostport}:{default_port}")
-    };
-    let relayed = format!(
-        "{}{userinfo}127.0.0.1:{port}{}",
-        &url[..scheme_end],
-        &rest[authority_end..]
-    );
-    (relayed, target)
-}
+/// What issue 23 allows a request that needs an unreachable database (503 with Retry-After).
+const ANSWER_WITHIN: Duration = Duration::from_secs(2);
+/// `PORTCULLIS_FEED_STALE_AFTER`'s default.
+const FEED_STALE_AFTER: Duration = Duration::from_secs(3);
 
 async fn timed<F: std::future::Future>(f: F) -> (F::Output, Duration) {
     let t = Instant::now();
@@ -427,11 +329,9 @@ async fn timed<F: std::future::Future>(f: F) -> (F::Output, Duration) {
 async fn outage(kind: DbKind, partition: bool) {
     // The database is created straight on the server; the Portcullis server goes via the relay.
     let db = TestDb::create(&kind).await;
-    let (_, target) = via_port(&db.url, 0);
-    let relay = Relay::start(target).await;
-    let (relayed_url, _) = via_port(&db.url, relay.port);
+    let relay = FaultyPath::start(&server_address(&db.url)).await;
     let mut relayed_db = db.shared();
-    relayed_db.url = relayed_url;
+    relayed_db.url = through(&db.url, relay.port);
     let app = TestApp::spawn_on(relayed_db, |_| {}).await;
     let _owner = db; // drops the database when the test ends
 
@@ -446,28 +346,37 @@ async fn outage(kind: DbKind, partition: bool) {
     );
     assert_eq!(app.get("/health/ready").await.status(), 200);
 
-    if partition {
-        relay.blackhole();
+    relay.set(if partition {
+        Fault::Blackhole
     } else {
-        relay.cut();
-    }
+        Fault::Cut
+    });
     let cut_at = Instant::now();
-    // /health/ready turns 503 within a few seconds.
+    // Within the change feed's bound the cached session is still believed; a request that
+    // needs no database works throughout.
+    let (user, user_took) = timed(app.get_with("/api/test/user", ("Authorization", &bearer))).await;
+    assert_eq!(
+        user.status(),
+        200,
+        "cached session at the start of the outage"
+    );
+    assert_eq!(app.get("/api/test/all").await.status(), 200);
+    // /health/ready turns 503 within 2 s.
     let ready_503 = loop {
         let (r, took) = timed(app.get("/health/ready")).await;
         if r.status() == 503 {
             break cut_at.elapsed();
         }
         assert_eq!(r.status(), 200, "ready answers 200 or 503");
-        assert!(took < Duration::from_secs(5), "/health/ready took {took:?}");
+        assert!(took < ANSWER_WITHIN, "/health/ready took {took:?}");
         assert!(
-            cut_at.elapsed() < Duration::from_secs(5),
-            "/health/ready still 200 5 s after the cut"
+            cut_at.elapsed() < ANSWER_WITHIN,
+            "/health/ready still 200 2 s after the cut"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
 
-    // A request that needs the database answers an error, within the acquire timeout.
+    // A request that needs the database answers 503 within 2 s (the acquire timeout).
     let (r, signup_took) = timed(tokio::time::timeout(
         Duration::from_secs(15),
         app.signup("during", "during@example.com", PASSWORD),
@@ -484,8 +393,8 @@ async fn outage(kind: DbKind, partition: bool) {
     );
     assert!(retry_after, "the outage 503 carries Retry-After");
     assert!(
-        signup_took < Duration::from_secs(7),
-        "signup during the outage took {signup_took:?} (pool acquire timeout is 5 s)"
+        signup_took < ANSWER_WITHIN,
+        "signup during the outage took {signup_took:?}"
     );
     // So does a sign-in (it reads the account and the throttle, and audits).
     let (r, signin_took) = timed(tokio::time::timeout(
@@ -502,8 +411,8 @@ async fn outage(kind: DbKind, partition: bool) {
         "signin during the outage: {body}"
     );
     assert!(
-        signin_took < Duration::from_secs(7),
-        "signin during the outage took {signin_took:?} (pool acquire timeout is 5 s)"
+        signin_took < ANSWER_WITHIN,
+        "signin during the outage took {signin_took:?}"
     );
     // Refreshing and signing out need it as well: 503 too, not a 500.
     let (r, refresh_took) = timed(tokio::time::timeout(
@@ -528,12 +437,28 @@ async fn outage(kind: DbKind, partition: bool) {
     let body: Value = r.json().await.unwrap_or(Value::Null);
     assert_eq!(signout_status, 503, "signout during the outage: {body}");
     assert_eq!(body["code"], "unavailable", "signout during the outage");
-    // Requests that do not need the database keep working.
+    assert!(
+        refresh_took < ANSWER_WITHIN,
+        "refresh during the outage took {refresh_took:?}"
+    );
+    assert!(
+        signout_took < ANSWER_WITHIN,
+        "signout during the outage took {signout_took:?}"
+    );
+    // Past the feed's bound (PORTCULLIS_FEED_STALE_AFTER, 3 s) the cache no longer vouches
+    // for the session: without the database it is a 503, not a 200 nobody can back.
+    tokio::time::sleep(
+        (cut_at + FEED_STALE_AFTER + Duration::from_millis(300))
+            .saturating_duration_since(Instant::now()),
+    )
+    .await;
+    let (late, late_took) = timed(app.get_with("/api/test/user", ("Authorization", &bearer))).await;
+    assert_eq!(late.status(), 503, "a cached session past the feed's bound");
+    assert!(late.headers().contains_key(reqwest::header::RETRY_AFTER));
+    assert!(late_took < ANSWER_WITHIN, "took {late_took:?}");
     assert_eq!(app.get("/api/test/all").await.status(), 200);
-    let (user, user_took) = timed(app.get_with("/api/test/user", ("Authorization", &bearer))).await;
-    assert_eq!(user.status(), 200, "cached session during the outage");
 
-    relay.restore();
+    relay.set(Fault::None);
     let restored_at = Instant::now();
     let mut n = 0;
     let recovered = loop {
@@ -602,3 +527,71 @@ async fn mysql_partition_is_answered_quickly_and_recovers_without_restart() {
         None => eprintln!("not run: PORTCULLIS_TEST_MYSQL_URL is unset"),
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// 4. A statement that does not come back: a write waits on a lock another client holds.
+// ---------------------------------------------------------------------------------------
+
+/// The longest issue 23 lets a query that never returns hold a request.
+const HOLD_AT_MOST: Duration = Duration::from_secs(5);
+
+/// Another client holds a write lock on the users table; a sign-up's write waits on it.
+/// The request is given up at `PORTCULLIS_REQUEST_TIMEOUT` (4 s) with a 503 and
+/// `Retry-After`, on every database (SQLite's own wait would be 5 s, PostgreSQL's and
+/// MariaDB's much longer); once the lock is gone the server serves as before.
+async fn a_request_held_by_a_query_is_given_up_within_the_deadline(kind: DbKind) {
+    let app = TestApp::spawn(kind.clone()).await;
+    let mut holder = sqlx::AnyConnection::connect(&app.db.url)
+        .await
+        .expect("a second client");
+    let (lock, unlock) = match kind {
+        DbKind::Sqlite => (vec!["BEGIN IMMEDIATE"], "ROLLBACK"),
+        DbKind::Postgres(_) => (
+            vec!["BEGIN", "LOCK TABLE users IN EXCLUSIVE MODE"],
+            "ROLLBACK",
+        ),
+        DbKind::MySql(_) => (vec!["LOCK TABLES users WRITE"], "UNLOCK TABLES"),
+    };
+    for statement in lock {
+        sqlx::raw_sql(statement)
+            .execute(&mut holder)
+            .await
+            .expect("the lock");
+    }
+    let (r, took) = timed(tokio::time::timeout(
+        Duration::from_secs(30),
+        app.signup("blocked", "blocked@example.com", PASSWORD),
+    ))
+    .await;
+    let r = r.expect("an answer within 30 s");
+    let status = r.status().as_u16();
+    let retry_after = r.headers().contains_key(reqwest::header::RETRY_AFTER);
+    let body: Value = r.json().await.unwrap_or(Value::Null);
+    eprintln!("{kind:?}: a sign-up behind a lock answered {status} in {took:?}");
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["code"], "unavailable", "{body}");
+    assert!(retry_after, "the 503 says when to retry");
+    assert!(took <= HOLD_AT_MOST, "held {took:?}");
+    assert!(
+        took >= app.settings.request_timeout,
+        "answered before the deadline: {took:?}"
+    );
+
+    sqlx::raw_sql(unlock)
+        .execute(&mut holder)
+        .await
+        .expect("unlock");
+    let again = Instant::now();
+    let r = app
+        .signup("after-the-lock", "after-the-lock@example.com", PASSWORD)
+        .await;
+    assert_eq!(r.status(), 201, "served again once the lock is gone");
+    assert!(
+        again.elapsed() <= HOLD_AT_MOST,
+        "took {:?}",
+        again.elapsed()
+    );
+    app.stop().await;
+}
+
+crate::on_every_database!(a_request_held_by_a_query_is_given_up_within_the_deadline);

@@ -75,23 +75,23 @@ mod three_nodes_started_together_on_an_empty_database {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Backend {
+pub(crate) enum Backend {
     Postgres,
     MariaDb,
 }
 
 #[derive(Clone, Copy, Debug)]
-struct Variant {
+pub(crate) struct Variant {
     backend: Backend,
     redis: bool,
 }
 
 impl Variant {
-    fn new(backend: Backend, redis: bool) -> Self {
+    pub(crate) fn new(backend: Backend, redis: bool) -> Self {
         Variant { backend, redis }
     }
 
-    fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         let db = match self.backend {
             Backend::Postgres => "PostgreSQL",
             Backend::MariaDb => "MariaDB",
@@ -104,7 +104,7 @@ impl Variant {
     }
 
     /// The database server to use, or why the variant cannot run here.
-    fn prerequisites(&self, needs_nginx: bool) -> Result<DbKind, String> {
+    pub(crate) fn prerequisites(&self, needs_nginx: bool) -> Result<DbKind, String> {
         let kind = match self.backend {
             Backend::Postgres => {
                 DbKind::postgres().ok_or("PORTCULLIS_TEST_POSTGRES_URL is unset")?
@@ -122,7 +122,7 @@ impl Variant {
 }
 
 /// Skips loudly, or fails when PORTCULLIS_TEST_REQUIRE_ALL_DATABASES says nothing may skip.
-fn skip(variant: &Variant, why: &str) {
+pub(crate) fn skip(variant: &Variant, why: &str) {
     let name = variant.name();
     if std::env::var_os("PORTCULLIS_TEST_REQUIRE_ALL_DATABASES").is_some() {
         panic!("deployment test on {name} cannot run: {why}");
@@ -195,7 +195,7 @@ impl Drop for Cluster {
     }
 }
 
-fn spawn_node(dir: &Path, db_url: &str, redis: bool, port: u16, n: usize) -> Child {
+pub(crate) fn spawn_node(dir: &Path, db_url: &str, redis: bool, port: u16, n: usize) -> Child {
     let mut command = binary_on(db_url);
     if redis {
         command.env("PORTCULLIS_REDIS_URL", test_redis_url().expect("checked"));
@@ -328,11 +328,11 @@ async fn start_cluster(
     cluster
 }
 
-async fn post(client: &reqwest::Client, url: String, body: Value) -> reqwest::Response {
+pub(crate) async fn post(client: &reqwest::Client, url: String, body: Value) -> reqwest::Response {
     client.post(url).json(&body).send().await.expect("request")
 }
 
-async fn get_status(client: &reqwest::Client, url: String, bearer: &str) -> u16 {
+pub(crate) async fn get_status(client: &reqwest::Client, url: String, bearer: &str) -> u16 {
     client
         .get(url)
         .header("Authorization", bearer)
@@ -343,7 +343,7 @@ async fn get_status(client: &reqwest::Client, url: String, bearer: &str) -> u16 
         .as_u16()
 }
 
-async fn signin(client: &reqwest::Client, url: String, username: &str) -> Session {
+pub(crate) async fn signin(client: &reqwest::Client, url: String, username: &str) -> Session {
     let response = post(
         client,
         url,
@@ -358,7 +358,7 @@ fn signup_body(username: &str) -> Value {
     json!({"username": username, "email": format!("{username}@example.com"), "password": PASSWORD})
 }
 
-async fn signup(client: &reqwest::Client, url: String, username: &str) {
+pub(crate) async fn signup(client: &reqwest::Client, url: String, username: &str) {
     let r = post(client, url, signup_body(username)).await;
     assert_eq!(r.status(), 201, "signup of {username}");
 }

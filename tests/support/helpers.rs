@@ -13,12 +13,16 @@ use sqlx::Connection;
 
 #[path = "authenticator.rs"]
 mod authenticator;
+#[path = "faulty_path.rs"]
+mod faulty_path;
 #[path = "mail.rs"]
 mod mail;
 #[path = "process.rs"]
 mod process;
 #[allow(unused_imports)] // not every test target uses passkeys
 pub use authenticator::*;
+#[allow(unused_imports)] // not every test target cuts a connection
+pub use faulty_path::*;
 #[allow(unused_imports)] // not every test target sends mail
 pub use mail::*;
 pub use process::*;

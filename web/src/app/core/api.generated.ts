@@ -1066,7 +1066,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The process is up and its database answers. */
+        /**
+         * The process is up, its database answers, and it hears the change feed (so its cache of
+         *     sessions can be believed; `PORTCULLIS_FEED_STALE_AFTER`).
+         */
         get: operations["ready"];
         put?: never;
         post?: never;
@@ -5270,7 +5273,7 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
-            /** @description database unavailable */
+            /** @description the database does not answer, or the change feed was not heard within PORTCULLIS_FEED_STALE_AFTER */
             503: {
                 headers: {
                     [name: string]: unknown;
