@@ -276,7 +276,9 @@ impl AppState {
             );
         }
         let refresh_key = store::server_keys::get_or_create(&db, "refresh_successor", now).await?;
-        let hasher = PasswordHasher::new(settings.argon2).map_err(anyhow::Error::msg)?;
+        let hasher = PasswordHasher::new(settings.argon2)
+            .map_err(anyhow::Error::msg)?
+            .max_wait(settings.max_hash_wait);
         let redis = match &settings.redis_url {
             Some(url) if !url.expose().trim().is_empty() => {
                 let cluster_id = store::server_keys::get_or_create(&db, "cluster_id", now).await?;

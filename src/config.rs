@@ -157,6 +157,12 @@ pub struct Settings {
     #[arg(long, env = "PORTCULLIS_PASSWORD_MIN_LENGTH", default_value_t = 8, value_parser = clap::value_parser!(u16).range(8..=128), global = true)]
     pub password_min_length: u16,
 
+    /// A password hash (sign-up, sign-in, password change) is admitted only while the wait
+    /// it can expect, from the measured hashing rate, is under this; otherwise 503 with
+    /// `Retry-After` at once (1s to 60s).
+    #[arg(long, env = "PORTCULLIS_MAX_HASH_WAIT", default_value = "2s", value_parser = parse_bounded(1, 60), global = true)]
+    pub max_hash_wait: Duration,
+
     /// argon2id cost: m=KiB,t=passes,p=lanes.
     #[arg(long, env = "PORTCULLIS_ARGON2", default_value = "m=19456,t=2,p=1", value_parser = Argon2Cost::parse, global = true)]
     pub argon2: Argon2Cost,

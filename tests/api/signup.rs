@@ -15,7 +15,13 @@ on_every_database!(
     invalid_fields_say_which_field_and_why,
     common_passwords_are_refused,
     concurrent_identical_signups_create_exactly_one_account,
-    a_burst_of_64_signups_a_core_at_the_default_cost_is_queued_not_shed,
+);
+
+// Admission to the hashing pool goes by the measured hashing rate, so what an idle server
+// admits is measured on an idle machine: scripts/test runs these alone, after the rest.
+on_every_database!(
+    #[ignore = "needs an idle machine: scripts/test runs it alone (--ignored on_an_idle_machine)"]
+    a_burst_of_64_signups_a_core_at_the_default_cost_is_admitted_on_an_idle_machine,
 );
 
 async fn signup_creates_a_user_who_can_sign_in(db: DbKind) {
@@ -256,12 +262,15 @@ async fn concurrent_identical_signups_create_exactly_one_account(db: DbKind) {
 
 /// An office signing up at nine: 64 simultaneous signups of one identity per core, with
 /// the default argon2 cost, are all hashed and answered (one 201, the rest 409), none shed.
-async fn a_burst_of_64_signups_a_core_at_the_default_cost_is_queued_not_shed(db: DbKind) {
+async fn a_burst_of_64_signups_a_core_at_the_default_cost_is_admitted_on_an_idle_machine(
+    db: DbKind,
+) {
+    let _alone = hashing_alone().await;
     let app = TestApp::spawn_with(db, |s| {
         s.argon2 = portcullis::config::Settings::defaults().argon2;
     })
     .await;
-    // A hash done first, so that a bound on the pace of recent hashes has one to go by.
+    // A hash done first, so that admission has a measured hash time to go by.
     assert_eq!(
         app.signup("early", "early@example.com", PASSWORD)
             .await

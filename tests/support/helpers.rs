@@ -28,16 +28,19 @@ pub use mail::*;
 pub use process::*;
 
 /// Runs each named `async fn name(db: DbKind)` once per database:
-/// `name::sqlite`, `name::mysql`, `name::postgres`.
+/// `name::sqlite`, `name::mysql`, `name::postgres`. An attribute first (`#[ignore = "…"]`)
+/// goes on each of them.
 #[macro_export]
 macro_rules! on_every_database {
-    ($($name:ident),* $(,)?) => {$(
+    (#[$attr:meta] $($name:ident),* $(,)?) => {$(
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[$attr]
             async fn sqlite() {
                 super::$name($crate::helpers::DbKind::Sqlite).await
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[$attr]
             async fn mysql() {
                 match $crate::helpers::DbKind::mysql() {
                     Some(db) => super::$name(db).await,
@@ -45,6 +48,7 @@ macro_rules! on_every_database {
                 }
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[$attr]
             async fn postgres() {
                 match $crate::helpers::DbKind::postgres() {
                     Some(db) => super::$name(db).await,
@@ -53,6 +57,9 @@ macro_rules! on_every_database {
             }
         }
     )*};
+    ($($name:ident),* $(,)?) => {
+        $crate::on_every_database!(#[cfg(all())] $($name),*);
+    };
 }
 
 #[derive(Clone, Debug)]
@@ -61,6 +68,14 @@ pub enum DbKind {
     /// The server URL (any database on it); each test creates and drops its own.
     MySql(String),
     Postgres(String),
+}
+
+/// Held by the tests that measure how the password hashing pool admits a burst or a flood
+/// (its admission goes by the measured hashing rate): two of them at once on the same cores
+/// would each see the other's hashes as a slow machine.
+pub async fn hashing_alone() -> tokio::sync::MutexGuard<'static, ()> {
+    static HASHING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    HASHING.lock().await
 }
 
 /// PORTCULLIS_TEST_REQUIRE_ALL_DATABASES says nothing may be skipped (as in CI): no

@@ -8,7 +8,7 @@ mod pool;
 
 pub use bcrypt::is_bcrypt;
 pub use cost::Argon2Cost;
-pub use pool::{PasswordHasher, WAITING_PER_THREAD};
+pub use pool::{PasswordHasher, DEFAULT_MAX_WAIT, MAX_WAITING_PER_THREAD};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {
