@@ -87,6 +87,7 @@ impl SessionCache {
     pub fn vouches(&self) -> bool {
         self.feed_silent_for() <= self.feed.stale_after
     }
+
     /// The session's state, loading it with `load` on a miss; concurrent misses for one
     /// session share a single load.
     pub async fn session<F, E>(
