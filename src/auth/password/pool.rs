@@ -188,10 +188,12 @@ impl PasswordHasher {
         Duration::from_nanos(self.shared.hash_nanos.load(Ordering::Relaxed))
     }
 
-    /// The wait a hash admitted behind `ahead` others can expect: the threads share them,
-    /// each at the measured hash time. Those running are counted whole (a little long).
+    /// The wait a hash admitted behind `ahead` others can expect for its answer: the
+    /// threads share those ahead, each at the measured hash time, and then its own. Those
+    /// running are counted whole (a little long). Counting its own hash keeps the few
+    /// admitted on an estimate a little short from being given up at the bound.
     fn expected_wait(&self, ahead: usize) -> Duration {
-        let rounds = u32::try_from(ahead / self.threads).unwrap_or(u32::MAX);
+        let rounds = u32::try_from(ahead / self.threads + 1).unwrap_or(u32::MAX);
         self.hash_time().saturating_mul(rounds)
     }
 
