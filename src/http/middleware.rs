@@ -99,7 +99,7 @@ pub async fn security_headers(
 /// Gives up on a request that took longer than `PORTCULLIS_REQUEST_TIMEOUT`, with a 503 and
 /// `Retry-After`: a query that never comes back (a partition, a hung database server) would
 /// otherwise hold the client for as long as TCP takes to notice, minutes. The handler's
-/// future is dropped: a transaction it held rolls back, sqlx closes or recovers the
+/// future is dropped: a transaction it held rolls back, the driver closes or recovers the
 /// connection, and nothing it had not finished is acknowledged. The body has been read
 /// already (`read_whole_body` runs outside), so a slow upload is not counted.
 pub async fn deadline(
@@ -107,13 +107,13 @@ pub async fn deadline(
     req: Request,
     next: Next,
 ) -> Response {
-    let oauth = crate::http::oidc_routes::answers_oauth_errors(req.uri().path());
+    let oauth = crate::http::oidc::answers_oauth_errors(req.uri().path());
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(response) => response,
         Err(_) => {
             tracing::warn!(?limit, "request given up: no answer within the deadline");
             if oauth {
-                crate::http::oidc_routes::temporarily_unavailable()
+                crate::http::oidc::temporarily_unavailable()
             } else {
                 ApiError::unavailable().into_response()
             }

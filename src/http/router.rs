@@ -23,8 +23,8 @@ use crate::http::error::ApiError;
 use crate::http::error_code::ErrorCode;
 use crate::http::{
     account_routes, admin_routes, auth_routes, client_routes, docs, forward_routes, health,
-    json_body::MAX_BODY_BYTES, logout_routes, mfa_routes, middleware as mw, oidc_routes,
-    passkey_routes, recovery_routes, test_routes,
+    json_body::MAX_BODY_BYTES, mfa_routes, middleware as mw, oidc, passkey_routes, recovery_routes,
+    test_routes,
 };
 
 /// Every route of the API, documented: a route can only be added through utoipa's
@@ -38,8 +38,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(passkey_routes::router())
         .merge(mfa_routes::router())
         .merge(forward_routes::router())
-        .merge(oidc_routes::router())
-        .merge(logout_routes::router())
+        .merge(oidc::router())
         .merge(admin_routes::router())
         .merge(client_routes::router())
         .merge(health::router())
@@ -116,7 +115,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// The two CORS policies: the configured origins, with credentials, for the API; any
-/// origin, without credentials, for `oidc_routes::OPEN_TO_ANY_ORIGIN`.
+/// origin, without credentials, for `oidc::OPEN_TO_ANY_ORIGIN`.
 struct CorsLayers {
     first_party: Option<CorsLayer>,
     any_origin: CorsLayer,
@@ -138,7 +137,7 @@ async fn cors_for(
     if !cors_applies {
         return next.run(req).await;
     }
-    let layer = if oidc_routes::OPEN_TO_ANY_ORIGIN.contains(&req.uri().path()) {
+    let layer = if oidc::OPEN_TO_ANY_ORIGIN.contains(&req.uri().path()) {
         &layers.any_origin
     } else {
         match &layers.first_party {

@@ -1,0 +1,70 @@
+//! The OpenID Connect provider over HTTP (docs/API.md §5), one file a flow: discovery and
+//! keys (`discovery`), the authorization endpoint and the consent page's API
+//! (`authorize`), the token endpoint (`token`), userinfo (`userinfo`), revocation and
+//! introspection (`introspection`), logout (`logout`) and the user's consents
+//! (`consents`). The protocol endpoints answer in OAuth's own error shape
+//! (`{"error", "error_description"}`, RFC 6749 §5.2: `error`); the web app's routes in
+//! ours. Every path is a constant here, used by the routes' OpenAPI attributes and by
+//! discovery alike, so the two cannot drift.
+mod authorize;
+mod client_auth;
+mod consents;
+mod discovery;
+mod error;
+mod introspection;
+mod logout;
+mod token;
+mod userinfo;
+
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::app::AppState;
+use crate::http::extractors::MaybeAuthUser;
+use crate::service::oidc::Browser;
+
+pub use error::{answers_oauth_errors, temporarily_unavailable, OAuthErrorBody};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(discovery::discovery))
+        .routes(routes!(discovery::jwks))
+        .routes(routes!(authorize::authorize, authorize::authorize_post))
+        .routes(routes!(authorize::view_request, authorize::decide))
+        .routes(routes!(token::token))
+        .routes(routes!(userinfo::userinfo_get, userinfo::userinfo_post))
+        .routes(routes!(introspection::revoke))
+        .routes(routes!(introspection::introspect))
+        .routes(routes!(consents::list_consents))
+        .routes(routes!(consents::revoke_consent))
+        .merge(logout::router())
+}
+
+pub const AUTHORIZE: &str = "/api/oauth/authorize";
+pub const TOKEN: &str = "/api/oauth/token";
+pub const USERINFO: &str = "/api/oauth/userinfo";
+pub const REVOKE: &str = "/api/oauth/revoke";
+pub const INTROSPECT: &str = "/api/oauth/introspect";
+pub const LOGOUT: &str = "/api/oauth/logout";
+pub const JWKS: &str = "/.well-known/jwks.json";
+pub const DISCOVERY: &str = "/.well-known/openid-configuration";
+/// The consent page's view of a request, and its answer.
+pub const REQUEST: &str = "/api/oauth/requests/{request}";
+pub const CONSENTS: &str = "/api/oauth/consents";
+pub const CONSENT: &str = "/api/oauth/consents/{client_id}";
+/// The logout confirmation page's two calls.
+pub const LOGOUT_REQUEST: &str = "/api/oauth/logout/request";
+pub const LOGOUT_CONFIRM: &str = "/api/oauth/logout/confirm";
+
+/// What a client running in a browser (a single-page app with a public client) calls by
+/// `fetch` from its own origin. None of them reads a cookie, so any origin may call them,
+/// without credentials (`http::router::cors_for`); the rest of the provider is navigation
+/// (authorize, logout), the web app's own calls, or for servers (introspection).
+pub const OPEN_TO_ANY_ORIGIN: [&str; 5] = [DISCOVERY, JWKS, TOKEN, USERINFO, REVOKE];
+
+/// The browser's session, when the request carries one.
+fn browser(user: &MaybeAuthUser) -> Option<Browser> {
+    user.0.as_ref().map(|u| Browser {
+        user_id: u.id,
+        session_id: u.session_id.clone(),
+    })
+}

@@ -1,0 +1,54 @@
+//! `client_credentials` (RFC 6749 §4.4): a confidential client's own token.
+use crate::domain::oauth::{join_scopes, parse_scopes};
+use crate::store::oauth_clients::ClientRecord;
+
+use crate::service::oidc::error::{token_error, OAuthCode, OidcError};
+use crate::service::oidc::token::{TokenParams, TokenResponse};
+use crate::service::oidc::Provider;
+
+/// A service's own token: no user, no session, no refresh token.
+pub(in crate::service::oidc) fn client_credentials(
+    p: &Provider<'_>,
+    client: &ClientRecord,
+    params: TokenParams,
+) -> Result<TokenResponse, OidcError> {
+    if client.public {
+        return Err(token_error(
+            OAuthCode::UnauthorizedClient,
+            "a public client cannot use client_credentials",
+        ));
+    }
+    // Scopes about a user mean nothing here; a service gets what it asks among the rest.
+    let asked = parse_scopes(params.scope.as_deref().unwrap_or_default())
+        .map_err(|e| token_error(OAuthCode::InvalidScope, e))?;
+    if let Some(s) = asked.iter().find(|s| {
+        matches!(**s, "openid" | "offline_access") || !client.scopes.iter().any(|c| c == *s)
+    }) {
+        return Err(token_error(
+            OAuthCode::InvalidScope,
+            format!("{s} is not available to client_credentials"),
+        ));
+    }
+    let now = p.sessions.clock.now_secs();
+    let scope = join_scopes(&asked);
+    let (access_token, _) = p
+        .sessions
+        .tokens
+        .issue_oauth(
+            &client.client_id,
+            &client.client_id,
+            &scope,
+            None,
+            now,
+            i64::MAX,
+        )
+        .map_err(|e| OidcError::Internal(e.into()))?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: p.sessions.tokens.ttl_secs(),
+        refresh_token: None,
+        id_token: None,
+        scope,
+    })
+}

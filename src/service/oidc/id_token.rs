@@ -1,0 +1,165 @@
+//! ID tokens (OpenID Connect Core §2, §3.1.3.6) and the user's claims that scopes let a
+//! client see, in ID tokens and at userinfo alike.
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::auth::keys::KeyAlg;
+use crate::domain::{Role, SecondFactor, SigninMethod};
+use crate::service::clients;
+use crate::store;
+use crate::store::oauth_clients::ClientRecord;
+
+use super::error::OidcError;
+use super::pending::CodeForExchange;
+use super::Provider;
+
+/// The ID token's claims (OpenID Connect Core §2, §5.1).
+#[derive(Serialize)]
+struct IdClaims<'a> {
+    iss: &'a str,
+    sub: String,
+    aud: &'a str,
+    azp: &'a str,
+    iat: i64,
+    exp: i64,
+    auth_time: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nonce: Option<&'a str>,
+    amr: Vec<&'static str>,
+    acr: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sid: Option<&'a str>,
+    at_hash: String,
+    #[serde(flatten)]
+    profile: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The ID token of a code's exchange, signed with the client's algorithm.
+pub(super) fn id_token(
+    p: &Provider<'_>,
+    user: &store::users::UserRecord,
+    client: &ClientRecord,
+    pending: &CodeForExchange,
+    scopes: &[&str],
+    access_token: &str,
+) -> Result<String, OidcError> {
+    let now = p.sessions.clock.now_secs();
+    let (amr, acr) = authentication(
+        SigninMethod::from_stored(pending.method.as_deref()),
+        SecondFactor::from_stored(pending.second_factor.as_deref()),
+    );
+    let profile = user_claims(user, scopes);
+    p.sessions
+        .tokens
+        .sign_with("JWT", clients::id_token_alg(client), now, |alg| IdClaims {
+            iss: p.issuer,
+            sub: user.id.to_string(),
+            aud: &client.client_id,
+            azp: &client.client_id,
+            iat: now,
+            exp: now + p.sessions.tokens.ttl_secs(),
+            auth_time: pending.auth_time,
+            nonce: pending.request.nonce.as_deref(),
+            amr,
+            acr,
+            sid: pending.browser_session.as_deref(),
+            at_hash: half_hash(alg, access_token),
+            profile,
+        })
+        .map_err(|e| OidcError::Internal(e.into()))
+}
+
+/// The ID token's `amr` (RFC 8176 values) and `acr`: `"2"` for a passkey sign-in or one
+/// with a second factor, `"1"` for one factor.
+fn authentication(
+    method: SigninMethod,
+    second: Option<SecondFactor>,
+) -> (Vec<&'static str>, &'static str) {
+    let mut amr = match method {
+        SigninMethod::Password => vec!["pwd"],
+        SigninMethod::MagicLink => vec!["mail"],
+        SigninMethod::Passkey => vec!["hwk", "user"],
+    };
+    let Some(second) = second else {
+        let acr = if method == SigninMethod::Passkey {
+            "2"
+        } else {
+            "1"
+        };
+        return (amr, acr);
+    };
+    amr.push(match second {
+        SecondFactor::Totp | SecondFactor::RecoveryCode => "otp",
+        SecondFactor::Passkey => "hwk",
+    });
+    amr.push("mfa");
+    (amr, "2")
+}
+
+/// OpenID Connect Core §3.1.3.6: the left half of the access token's hash, with the hash
+/// of the signing algorithm (SHA-512 for Ed25519, SHA-256 for ES256 and RS256).
+fn half_hash(alg: KeyAlg, access_token: &str) -> String {
+    let digest: Vec<u8> = match alg {
+        KeyAlg::EdDSA => sha2::Sha512::digest(access_token.as_bytes()).to_vec(),
+        KeyAlg::ES256 | KeyAlg::RS256 => Sha256::digest(access_token.as_bytes()).to_vec(),
+    };
+    URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2])
+}
+
+/// The claims the scopes let a client see (ID token and userinfo alike).
+pub(super) fn user_claims(
+    user: &store::users::UserRecord,
+    scopes: &[&str],
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut claims = serde_json::Map::new();
+    if scopes.contains(&"profile") {
+        claims.insert("preferred_username".into(), user.username.clone().into());
+        claims.insert("name".into(), user.username.clone().into());
+    }
+    if scopes.contains(&"email") {
+        claims.insert("email".into(), user.email.clone().into());
+        claims.insert(
+            "email_verified".into(),
+            user.email_verified_at.is_some().into(),
+        );
+    }
+    if scopes.contains(&"roles") {
+        let roles: Vec<&str> = user.roles.iter().map(Role::name).collect();
+        claims.insert("roles".into(), roles.into());
+    }
+    claims
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amr_and_acr_say_how_many_factors_signed_in() {
+        use SecondFactor as F;
+        use SigninMethod as M;
+        let cases: [(M, Option<F>, &[&str], &str); 7] = [
+            (M::Password, None, &["pwd"], "1"),
+            (M::MagicLink, None, &["mail"], "1"),
+            (M::Passkey, None, &["hwk", "user"], "2"),
+            (M::Password, Some(F::Totp), &["pwd", "otp", "mfa"], "2"),
+            (
+                M::Password,
+                Some(F::RecoveryCode),
+                &["pwd", "otp", "mfa"],
+                "2",
+            ),
+            (M::Password, Some(F::Passkey), &["pwd", "hwk", "mfa"], "2"),
+            (M::MagicLink, Some(F::Totp), &["mail", "otp", "mfa"], "2"),
+        ];
+        for (method, second, amr, acr) in cases {
+            assert_eq!(
+                authentication(method, second),
+                (amr.to_vec(), acr),
+                "{method:?} {second:?}"
+            );
+        }
+    }
+}

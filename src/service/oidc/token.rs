@@ -1,0 +1,81 @@
+//! The token endpoint (RFC 6749 §3.2): the client authenticated, then the grant it asks
+//! for (`grants/`).
+use serde::{Deserialize, Serialize};
+
+use crate::service::clients::secret_matches;
+use crate::service::Client;
+use crate::store::oauth_clients::{self, ClientRecord};
+
+use super::error::{token_error, OAuthCode, OidcError};
+use super::grants;
+use super::Provider;
+
+/// How the client proved who it is at the token endpoint.
+pub struct ClientAuth {
+    pub client_id: Option<String>,
+    pub secret: Option<String>,
+}
+
+/// The client behind `auth`: a confidential one by its secret, a public one by its id.
+pub async fn authenticate_client(
+    p: &Provider<'_>,
+    auth: &ClientAuth,
+) -> Result<ClientRecord, OidcError> {
+    let invalid = || token_error(OAuthCode::InvalidClient, "client authentication failed");
+    let client_id = auth.client_id.as_deref().ok_or_else(invalid)?;
+    let client = oauth_clients::find(p.sessions.db, client_id)
+        .await?
+        .ok_or_else(invalid)?;
+    match (&auth.secret, client.public) {
+        (Some(secret), false) if secret_matches(&client, secret) => Ok(client),
+        (None, true) => Ok(client),
+        _ => Err(invalid()),
+    }
+}
+
+/// The token endpoint's form, as given.
+#[derive(Debug, Default, Deserialize)]
+pub struct TokenParams {
+    pub grant_type: Option<String>,
+    pub code: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub code_verifier: Option<String>,
+    pub refresh_token: Option<String>,
+    pub scope: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+}
+
+/// The token endpoint's answer to an authenticated client.
+pub async fn token(
+    p: &Provider<'_>,
+    client: &ClientRecord,
+    params: TokenParams,
+    from: Client<'_>,
+) -> Result<TokenResponse, OidcError> {
+    match params.grant_type.as_deref() {
+        Some("authorization_code") => grants::authorization_code(p, client, params, from).await,
+        Some("refresh_token") => grants::refresh_token(p, client, params).await,
+        Some("client_credentials") => grants::client_credentials(p, client, params),
+        None => Err(token_error(
+            OAuthCode::InvalidRequest,
+            "grant_type is missing",
+        )),
+        Some(_) => Err(token_error(
+            OAuthCode::UnsupportedGrantType,
+            "grant_type must be authorization_code, refresh_token or client_credentials",
+        )),
+    }
+}

@@ -1,0 +1,78 @@
+//! Client access tokens checked (their session live, their user enabled), and userinfo
+//! (OpenID Connect Core §5.3).
+use crate::auth::access_token::{OAuthClaims, TokenError};
+use crate::domain::UserState;
+use crate::store;
+use crate::store::oauth_clients;
+
+use super::id_token::user_claims;
+use super::Provider;
+
+/// A client's access token whose session still lives, and its user.
+pub async fn live_access(
+    p: &Provider<'_>,
+    token: &str,
+) -> Result<(OAuthClaims, Option<UserState>), TokenError> {
+    let claims = p
+        .sessions
+        .tokens
+        .verify_oauth(token, p.sessions.clock.now_secs())?;
+    let db = p.sessions.db;
+    let Some(sid) = &claims.sid else {
+        // A service's own token: no session to end, so a revocation is kept by its jti;
+        // and its client must still be registered.
+        let revoked = store::revoked_tokens::is_revoked(db, &claims.jti)
+            .await
+            .map_err(|_| TokenError::Invalid)?;
+        let registered = oauth_clients::find(db, &claims.client_id)
+            .await
+            .map_err(|_| TokenError::Invalid)?
+            .is_some();
+        if revoked || !registered {
+            return Err(TokenError::Invalid);
+        }
+        return Ok((claims, None));
+    };
+    let now = p.sessions.clock.now_ms();
+    let session = p
+        .cache
+        .session(sid, store::sessions::state(db, sid))
+        .await
+        .map_err(|_| TokenError::Invalid)?;
+    let user_id: i64 = claims.sub.parse().map_err(|_| TokenError::Invalid)?;
+    match session {
+        Some(s) if !s.revoked && now < s.expires_at && s.user_id == user_id => {}
+        _ => return Err(TokenError::Invalid),
+    }
+    let user = p
+        .cache
+        .user(user_id, store::users::auth_state(db, user_id))
+        .await
+        .map_err(|_| TokenError::Invalid)?
+        .filter(|u| !u.disabled)
+        .ok_or(TokenError::Invalid)?;
+    Ok((claims, Some(user)))
+}
+
+/// `/userinfo`: the claims the token's scopes allow.
+pub async fn userinfo(
+    p: &Provider<'_>,
+    token: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, TokenError> {
+    let (claims, user) = live_access(p, token).await?;
+    let user_id = user
+        .and(claims.sub.parse().ok())
+        .ok_or(TokenError::Invalid)?;
+    // The profile's fields, unlike the roles, are not cached: read them as they are now.
+    let user = store::users::find_by_id(p.sessions.db, user_id)
+        .await
+        .map_err(|_| TokenError::Invalid)?
+        .ok_or(TokenError::Invalid)?;
+    let scopes: Vec<&str> = claims.scope.split(' ').collect();
+    if !scopes.contains(&"openid") {
+        return Err(TokenError::Invalid);
+    }
+    let mut info = user_claims(&user, &scopes);
+    info.insert("sub".into(), claims.sub.into());
+    Ok(info)
+}
