@@ -268,9 +268,14 @@ impl PasswordHasher {
             });
         }
         // The estimate that admitted this hash may be behind the times (the threads just
-        // lost their CPU to something else): a hash that has not begun within the bound is
-        // given up, so no admitted caller waits more than the bound and its own hash.
-        match tokio::time::timeout(self.max_wait, begun).await {
+        // lost their CPU to something else): a hash that has not begun when only its own
+        // hash's time is left of the bound is given up, so an admitted caller waits about
+        // the bound, and no more than the bound and its own hash.
+        let begin_by = self
+            .max_wait
+            .saturating_sub(self.hash_time())
+            .max(self.max_wait / 2);
+        match tokio::time::timeout(begin_by, begun).await {
             Ok(Ok(())) => {}
             Ok(Err(_)) => {} // the job ended without beginning (a panic): `answered` says so
             Err(_) => return Err(HashError::Overloaded),
