@@ -44,8 +44,8 @@ pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(2);
 /// cost worth using.
 pub const MAX_WAITING_PER_THREAD: usize = 1024;
 
-/// How much of the measured hash time each new hash's time makes up (1/8): a few hashes
-/// move it, one odd hash does not.
+/// How much of the measured hash time a faster hash's time makes up (1/8): a few hashes
+/// bring it down, one odd fast hash does not.
 const SMOOTHING: u64 = 8;
 
 /// State shared by the async callers and the hashing threads.
@@ -63,12 +63,17 @@ struct Shared {
 }
 
 impl Shared {
+    /// A hash's time joins the estimate: a slower one at once by half, a faster one by an
+    /// eighth, so the estimate errs long. An estimate that errs short admits hashes that
+    /// must then be given up at the bound, late 503s; one that errs long only sheds a
+    /// little early.
     fn record_hash(&self, took: Duration) {
         let sample = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
         let _ = self
             .hash_nanos
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |old| {
-                Some(old - old / SMOOTHING + sample / SMOOTHING)
+                let weight = if sample > old { 2 } else { SMOOTHING };
+                Some(old - old / weight + sample / weight)
             });
     }
 }
