@@ -44,9 +44,9 @@ pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(2);
 /// cost worth using.
 pub const MAX_WAITING_PER_THREAD: usize = 1024;
 
-/// How much of the measured hash time a faster hash's time makes up (1/8): a few hashes
-/// bring it down, one odd fast hash does not.
-const SMOOTHING: u64 = 8;
+/// How much of the measured hash time each new hash's time makes up (1/16): a dozen hashes
+/// move it, one odd hash does not.
+const SMOOTHING: u64 = 16;
 
 /// State shared by the async callers and the hashing threads.
 struct Shared {
@@ -63,17 +63,16 @@ struct Shared {
 }
 
 impl Shared {
-    /// A hash's time joins the estimate: a slower one at once by half, a faster one by an
-    /// eighth, so the estimate errs long. An estimate that errs short admits hashes that
-    /// must then be given up at the bound, late 503s; one that errs long only sheds a
-    /// little early.
+    /// A hash's time joins the estimate by a sixteenth. Letting slower hashes in faster (by
+    /// half) was tried: it cut the flood's late 503s a little, but the first hashes of an
+    /// ordinary burst run slow while the burst's requests are read, and the estimate then
+    /// shed the rest of the burst.
     fn record_hash(&self, took: Duration) {
         let sample = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
         let _ = self
             .hash_nanos
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |old| {
-                let weight = if sample > old { 2 } else { SMOOTHING };
-                Some(old - old / weight + sample / weight)
+                Some(old - old / SMOOTHING + sample / SMOOTHING)
             });
     }
 }
