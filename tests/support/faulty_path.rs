@@ -37,8 +37,7 @@ impl FaultyPath {
             .expect("the upstream's address")
             .next()
             .expect("an address");
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let port = listener.local_addr().expect("its address").port();
+        let (listener, port) = bind_below_the_ephemeral_range().await;
         let (switch, fault) = watch::channel(Fault::None);
         let task = tokio::spawn(listen(listener, port, upstream, fault));
         FaultyPath { port, switch, task }
@@ -90,8 +89,27 @@ async fn listen(
     }
 }
 
-/// The same port again once the cut ends (nothing else takes it in the meantime: the
-/// kernel hands out ephemeral ports in order, far from a just-closed one).
+/// A port below Linux's ephemeral range (32768 and up by default), so that while the path is
+/// cut no outgoing connection of this machine can be given it and keep it from being bound
+/// again.
+async fn bind_below_the_ephemeral_range() -> (TcpListener, u16) {
+    // Spread by time and process, then walked: tests running at once start apart.
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0)
+        ^ std::process::id();
+    for step in 0..2000u32 {
+        let port = 20_000 + ((seed.wrapping_add(step.wrapping_mul(7919))) % 12_000) as u16;
+        if let Ok(listener) = TcpListener::bind(("127.0.0.1", port)).await {
+            return (listener, port);
+        }
+    }
+    panic!("no free port between 20000 and 32000");
+}
+
+/// The same port again once the cut ends (nothing else takes it in the meantime: it is
+/// outside the range the kernel hands out, `bind_below_the_ephemeral_range`).
 async fn bind_again(port: u16) -> TcpListener {
     for _ in 0..100 {
         if let Ok(listener) = TcpListener::bind(("127.0.0.1", port)).await {
