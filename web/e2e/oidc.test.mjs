@@ -305,6 +305,9 @@ describe('OpenID Connect', () => {
     const before = rp.received.length;
     await page.click('[data-testid="consent-allow"]');
     const callback = await rp.callback(before + 1);
+    // The relying party hears the request before the browser has arrived: let the
+    // navigation end before this page goes anywhere else.
+    await page.waitForURL((url) => url.href.startsWith(rp.redirectUri));
     const { status, body: tokens } = await redeem(server, client, rp.redirectUri, callback.searchParams.get('code'), verifier);
     assert.equal(status, 200, `the token endpoint: ${JSON.stringify(tokens)}`);
     const session = await page.context().cookies(server.url);
@@ -361,6 +364,7 @@ describe('OpenID Connect', () => {
     const before = rp.received.length;
     await rosa.click('[data-testid="consent-allow"]');
     const callback = await rp.callback(before + 1);
+    await rosa.waitForURL((url) => url.href.startsWith(rp.redirectUri));
     const { body: tokens } = await redeem(server, client, rp.redirectUri, callback.searchParams.get('code'), verifier);
     assert.ok(tokens.id_token, 'an ID token');
     const rosaSession = await rosa.context().cookies(server.url);
