@@ -184,6 +184,11 @@ async fn prune_round(state: &AppState, now: crate::clock::Millis) {
     if let Err(e) = crate::store::oauth_grants::prune(&state.db, now, hour_ago).await {
         tracing::warn!(error = %e, "pruning authorization requests and codes");
     }
+    // Device authorizations stay an hour past their expiry, so a late poll hears
+    // `expired_token` rather than of a code it never had.
+    if let Err(e) = crate::store::device_codes::prune(&state.db, hour_ago).await {
+        tracing::warn!(error = %e, "pruning device authorizations");
+    }
     state.starts.prune();
     if let Err(e) = crate::store::mfa_tokens::prune(&state.db, hour_ago).await {
         tracing::warn!(error = %e, "pruning second-step tokens");

@@ -37,6 +37,7 @@ const KEEP_MS: Millis = 60_000;
 pub enum Change {
     Session,
     User,
+    Client,
 }
 
 impl Change {
@@ -44,6 +45,7 @@ impl Change {
         match self {
             Change::Session => "session",
             Change::User => "user",
+            Change::Client => "client",
         }
     }
 }
@@ -83,6 +85,7 @@ async fn apply(cache: &SessionCache, kind: &str, item: &str) {
                 cache.user_changed(id).await;
             }
         }
+        "client" => cache.client_changed(item).await,
         _ => {}
     }
 }

@@ -15,6 +15,7 @@ pub mod refresh_token;
 pub mod session_cache;
 pub mod sessions;
 pub mod signing_key;
+pub mod sso_cookie;
 pub mod starts;
 pub mod throttle;
 pub mod totp;

@@ -32,6 +32,14 @@ impl Notifier<'_> {
         self.publish(Change::User, &user_id.to_string()).await;
     }
 
+    /// A client's registration changed or is gone: the same, for the client.
+    pub async fn client_changed(&self, client_id: &str) {
+        if let Some(cache) = self.cache {
+            cache.client_changed(client_id).await;
+        }
+        self.publish(Change::Client, client_id).await;
+    }
+
     async fn publish(&self, change: Change, key: &str) {
         let now = self.clock.now_ms();
         if let Err(e) = change_feed::publish(self.db, self.redis, change, key, now).await {

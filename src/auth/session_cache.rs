@@ -15,15 +15,19 @@ use std::time::{Duration, Instant};
 use moka::future::Cache;
 
 use crate::domain::{SessionState, UserState};
+use crate::store::oauth_clients::ClientRecord;
 
 const MAX_SESSIONS: u64 = 200_000;
 const MAX_USERS: u64 = 200_000;
+const MAX_CLIENTS: u64 = 10_000;
 pub const ENTRY_TTL: Duration = Duration::from_secs(30);
 
 #[derive(Clone)]
 pub struct SessionCache {
     sessions: Cache<String, Option<SessionState>>,
     users: Cache<i64, Option<UserState>>,
+    /// Registered OpenID Connect clients, so a grant costs no query for its client.
+    clients: Cache<String, Option<Arc<ClientRecord>>>,
     feed: Arc<FeedHeard>,
 }
 
@@ -47,6 +51,10 @@ impl SessionCache {
                 .build(),
             users: Cache::builder()
                 .max_capacity(MAX_USERS)
+                .time_to_live(ENTRY_TTL)
+                .build(),
+            clients: Cache::builder()
+                .max_capacity(MAX_CLIENTS)
                 .time_to_live(ENTRY_TTL)
                 .build(),
             feed: Arc::new(FeedHeard {
@@ -120,6 +128,27 @@ impl SessionCache {
         self.users.try_get_with(user_id, load).await
     }
 
+    /// The client's registration, loading it with `load` on a miss.
+    pub async fn client<F, E>(
+        &self,
+        client_id: &str,
+        load: F,
+    ) -> Result<Option<Arc<ClientRecord>>, std::sync::Arc<E>>
+    where
+        F: std::future::Future<Output = Result<Option<Arc<ClientRecord>>, E>>,
+        E: Send + Sync + 'static,
+    {
+        if !self.vouches() {
+            return load.await.map_err(std::sync::Arc::new);
+        }
+        self.clients.try_get_with_by_ref(client_id, load).await
+    }
+
+    /// A client was changed or removed: the next request reloads it.
+    pub async fn client_changed(&self, client_id: &str) {
+        self.clients.invalidate(client_id).await;
+    }
+
     pub async fn session_revoked(&self, sid: &str) {
         self.sessions.invalidate(sid).await;
     }
@@ -134,5 +163,6 @@ impl SessionCache {
     pub fn forget_everything(&self) {
         self.sessions.invalidate_all();
         self.users.invalidate_all();
+        self.clients.invalidate_all();
     }
 }

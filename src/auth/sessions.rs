@@ -71,7 +71,7 @@ pub async fn open(
     user_agent: Option<&str>,
     ip: &str,
 ) -> anyhow::Result<Issued> {
-    open_with(s, user_id, (method, None), user_agent, ip, None).await
+    open_with(s, user_id, (method, None), user_agent, ip, None, None).await
 }
 
 /// Opens the session of a sign-in that took a second step, recording which factor.
@@ -82,11 +82,12 @@ pub async fn open_after_second_step(
     user_agent: Option<&str>,
     ip: &str,
 ) -> anyhow::Result<Issued> {
-    open_with(s, user_id, (how.0, Some(how.1)), user_agent, ip, None).await
+    open_with(s, user_id, (how.0, Some(how.1)), user_agent, ip, None, None).await
 }
 
 /// Opens the session of an OpenID Connect client's grant: its tokens are the client's
-/// (`AccessTokens::issue_oauth`), and only that client can refresh it.
+/// (`AccessTokens::issue_oauth`), and only that client can refresh it. `access_ttl_secs`:
+/// the client's own access token lifetime, when shorter than the server's.
 pub async fn open_for_client(
     s: &Sessions<'_>,
     user_id: i64,
@@ -94,8 +95,19 @@ pub async fn open_for_client(
     user_agent: Option<&str>,
     ip: &str,
     grant: ClientGrant<'_>,
+    access_ttl_secs: Option<i64>,
 ) -> anyhow::Result<Issued> {
-    open_with(s, user_id, (method, None), user_agent, ip, Some(grant)).await
+    let how = (method, None);
+    open_with(
+        s,
+        user_id,
+        how,
+        user_agent,
+        ip,
+        Some(grant),
+        access_ttl_secs,
+    )
+    .await
 }
 
 async fn open_with(
@@ -105,6 +117,7 @@ async fn open_with(
     user_agent: Option<&str>,
     ip: &str,
     grant: Option<ClientGrant<'_>>,
+    access_ttl_secs: Option<i64>,
 ) -> anyhow::Result<Issued> {
     let now = s.clock.now_ms();
     let session_id = new_session_id();
@@ -127,7 +140,8 @@ async fn open_with(
         now,
     )
     .await?;
-    let access_token = access_token(s, user_id, &session_id, grant, now, expires_at)?;
+    let ends = token_end(now, expires_at, access_ttl_secs);
+    let access_token = access_token(s, user_id, &session_id, grant, now, ends)?;
     Ok(Issued {
         user_id,
         session_id,
@@ -150,18 +164,24 @@ pub async fn refresh_as(
     presented: &str,
     client: Option<&str>,
 ) -> Result<Issued, RefreshError> {
-    refresh_narrowed(s, presented, client, None).await
+    refresh_narrowed(s, presented, client, None, None).await
 }
 
 /// As `refresh_as`, with the new access token's scope narrowed to `scope` (RFC 6749 §6; the
 /// caller checked it is within the grant's). The grant, and so its next refresh, keeps its
-/// whole scope.
+/// whole scope. `access_ttl_secs`: the client's own access token lifetime, as for
+/// `open_for_client`.
 pub async fn refresh_narrowed(
     s: &Sessions<'_>,
     presented: &str,
     client: Option<&str>,
     scope: Option<&str>,
+    access_ttl_secs: Option<i64>,
 ) -> Result<Issued, RefreshError> {
+    let scope = Narrowed {
+        scope,
+        access_ttl_secs,
+    };
     if presented.is_empty() || presented.len() > refresh_token::MAX_LEN {
         return Err(RefreshError::Invalid);
     }
@@ -246,25 +266,28 @@ fn check_expiry(record: &RefreshRecord, now: i64) -> Result<(), RefreshError> {
     }
 }
 
+/// What a refresh gives a client less of than its grant: scope, and token lifetime.
+#[derive(Clone, Copy)]
+struct Narrowed<'a> {
+    scope: Option<&'a str>,
+    access_ttl_secs: Option<i64>,
+}
+
 fn issue(
     s: &Sessions<'_>,
     record: &RefreshRecord,
     refresh: String,
     now: i64,
-    narrowed: Option<&str>,
+    narrowed: Narrowed<'_>,
 ) -> Result<Issued, RefreshError> {
     let grant = record.client_id.as_deref().map(|client_id| ClientGrant {
         client_id,
-        scope: narrowed.unwrap_or(record.scope.as_deref().unwrap_or_default()),
+        scope: narrowed
+            .scope
+            .unwrap_or(record.scope.as_deref().unwrap_or_default()),
     });
-    let access_token = access_token(
-        s,
-        record.user_id,
-        &record.session_id,
-        grant,
-        now,
-        record.session_expires_at,
-    )?;
+    let ends = token_end(now, record.session_expires_at, narrowed.access_ttl_secs);
+    let access_token = access_token(s, record.user_id, &record.session_id, grant, now, ends)?;
     Ok(Issued {
         user_id: record.user_id,
         session_id: record.session_id.clone(),
@@ -297,6 +320,14 @@ fn access_token(
                 )?
                 .0
         }
+    })
+}
+
+/// When an access token issued now must expire at the latest: the session's end, or
+/// sooner for a client with a shorter lifetime of its own.
+fn token_end(now: i64, session_expires_at: i64, access_ttl_secs: Option<i64>) -> i64 {
+    access_ttl_secs.map_or(session_expires_at, |ttl| {
+        session_expires_at.min(now + ttl * 1000)
     })
 }
 

@@ -15,11 +15,18 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 pub enum Start {
     AuthorizationRequest,
     PasskeySignin,
+    /// A user code typed on the device verification page: a guess, until it matches.
+    DeviceCodeEntry,
 }
+
+/// User codes one address may try a minute (RFC 8628 §5.1: guesses must be limited). A
+/// code has 20^8 (about 2^34.6) values and lives ten minutes.
+const DEVICE_CODES_PER_MINUTE: u32 = 10;
 
 pub struct Starts {
     authorize: DefaultKeyedRateLimiter<IpAddr>,
     passkey: DefaultKeyedRateLimiter<IpAddr>,
+    device: DefaultKeyedRateLimiter<IpAddr>,
 }
 
 impl Starts {
@@ -29,6 +36,9 @@ impl Starts {
         Starts {
             authorize: RateLimiter::keyed(quota),
             passkey: RateLimiter::keyed(quota),
+            device: RateLimiter::keyed(Quota::per_minute(
+                NonZeroU32::new(DEVICE_CODES_PER_MINUTE).unwrap_or(NonZeroU32::MIN),
+            )),
         }
     }
 
@@ -37,6 +47,7 @@ impl Starts {
         let limiter = match what {
             Start::AuthorizationRequest => &self.authorize,
             Start::PasskeySignin => &self.passkey,
+            Start::DeviceCodeEntry => &self.device,
         };
         limiter.check_key(&client_key(ip)).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
@@ -48,7 +59,7 @@ impl Starts {
     /// Forgets addresses that have been quiet long enough to start afresh, so the
     /// counters' memory follows the clients seen lately, not all ever seen.
     pub fn prune(&self) {
-        for limiter in [&self.authorize, &self.passkey] {
+        for limiter in [&self.authorize, &self.passkey, &self.device] {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }

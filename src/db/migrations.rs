@@ -61,6 +61,24 @@ fn text_null(column: &str, len: u32) -> ColumnDef {
         .to_owned()
 }
 
+/// A yes/no column, no by default.
+fn flag(column: &str) -> ColumnDef {
+    ColumnDef::new(name(column))
+        .big_integer()
+        .not_null()
+        .default(0)
+        .to_owned()
+}
+
+fn add_column(table: &str, column: ColumnDef) -> Step {
+    Step::Alter(
+        Table::alter()
+            .table(name(table))
+            .add_column(column)
+            .to_owned(),
+    )
+}
+
 fn fk(from_table: &str, column: &str, to: &str, to_column: &str) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .from(name(from_table), name(column))
@@ -566,6 +584,56 @@ fn migrations() -> Vec<Migration> {
                         .to_owned(),
                 ),
                 index("revoked_tokens", &["expires_at"], false),
+            ],
+        },
+        Migration {
+            version: 14,
+            // Per-client settings (docs/API.md §5, "Clients"): the grants it may use (space
+            // separated; NULL: the defaults of its kind), its access tokens' lifetime in
+            // seconds (NULL: the server's), where back-channel logout tokens go, whether it
+            // must push its requests (PAR) and bind its tokens (DPoP), and whether an admin
+            // marked it first-party (no consent page).
+            steps: vec![
+                add_column("oauth_clients", text_null("grant_types", 255)),
+                add_column(
+                    "oauth_clients",
+                    ColumnDef::new(name("access_token_ttl"))
+                        .big_integer()
+                        .null()
+                        .to_owned(),
+                ),
+                add_column(
+                    "oauth_clients",
+                    ColumnDef::new(name("backchannel_logout_uri"))
+                        .text()
+                        .null()
+                        .to_owned(),
+                ),
+                add_column("oauth_clients", flag("require_par")),
+                add_column("oauth_clients", flag("require_dpop")),
+                add_column("oauth_clients", flag("first_party")),
+                // Device authorizations (RFC 8628, store/device_codes.rs): the device code as
+                // a hash, the user code as typed (normalised), and how far the user got.
+                Step::Table(
+                    Table::create()
+                        .table(name("oauth_device_codes"))
+                        .col(id_column())
+                        .col(text("device_code_hash", 64))
+                        .col(text("user_code", 16))
+                        .col(text("client_id", 64))
+                        .col(text("scope", 255))
+                        .col(millis("created_at"))
+                        .col(millis("expires_at"))
+                        .col(millis("interval_ms"))
+                        .col(millis_null("last_polled_at"))
+                        .col(text("status", 8))
+                        .col(ColumnDef::new(name("user_id")).big_integer().null())
+                        .col(ColumnDef::new(name("sign_in")).text().null())
+                        .to_owned(),
+                ),
+                index("oauth_device_codes", &["device_code_hash"], true),
+                index("oauth_device_codes", &["user_code"], true),
+                index("oauth_device_codes", &["expires_at"], false),
             ],
         },
     ]

@@ -181,6 +181,9 @@ pub enum DbError {
     /// The call was given up after a deadline (`within`): the database did not answer.
     #[error("the database did not answer within {0:?}")]
     NoAnswer(Duration),
+    /// One error shared by the callers a cache's single load answered.
+    #[error(transparent)]
+    Shared(std::sync::Arc<DbError>),
 }
 
 impl DbError {
@@ -190,6 +193,7 @@ impl DbError {
         match self {
             DbError::Driver(e) => is_unavailable(e),
             DbError::NoAnswer(_) => true,
+            DbError::Shared(e) => e.is_unavailable(),
         }
     }
 
@@ -378,6 +382,21 @@ pub(crate) fn long_text(row: &sqlx::any::AnyRow, index: usize) -> Result<String,
             let bytes: Vec<u8> = row.try_get(index)?;
             String::from_utf8(bytes).map_err(|e| sqlx::Error::Decode(Box::new(e)))
         }
+    }
+}
+
+/// As `long_text`, for a column that may be NULL.
+pub(crate) fn long_text_null(
+    row: &sqlx::any::AnyRow,
+    index: usize,
+) -> Result<Option<String>, sqlx::Error> {
+    use sqlx::Row;
+    match row.try_get::<Option<String>, _>(index) {
+        Ok(text) => Ok(text),
+        Err(_) => row
+            .try_get::<Option<Vec<u8>>, _>(index)?
+            .map(|bytes| String::from_utf8(bytes).map_err(|e| sqlx::Error::Decode(Box::new(e))))
+            .transpose(),
     }
 }
 

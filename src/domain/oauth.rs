@@ -23,6 +23,33 @@ pub fn parse_scopes(text: &str) -> Result<Vec<&'static str>, String> {
         .collect())
 }
 
+/// The device authorization grant's type (RFC 8628 §3.4).
+pub const DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+/// The grants a client may be allowed (docs/API.md §5, "Clients").
+pub const GRANT_TYPES: [&str; 4] = [
+    "authorization_code",
+    "refresh_token",
+    "client_credentials",
+    DEVICE_CODE,
+];
+
+/// A list of grant types, each known, without repeats, in `GRANT_TYPES` order.
+pub fn parse_grant_types<S: AsRef<str>>(list: &[S]) -> Result<Vec<&'static str>, String> {
+    let mut wanted = Vec::new();
+    for grant in list.iter().map(AsRef::as_ref) {
+        match GRANT_TYPES.iter().find(|known| **known == grant) {
+            Some(known) => wanted.push(*known),
+            None => return Err(format!("unknown grant type {grant:?}")),
+        }
+    }
+    Ok(GRANT_TYPES
+        .iter()
+        .copied()
+        .filter(|g| wanted.contains(g))
+        .collect())
+}
+
 pub fn join_scopes(scopes: &[&str]) -> String {
     scopes.join(" ")
 }
@@ -57,6 +84,24 @@ pub fn check_redirect_uri(uri: &str) -> Result<(), String> {
         scheme if scheme.contains('.') => Ok(()),
         _ => Err(format!(
             "{uri:?}: use https, http on a loopback address, or a reverse-domain private scheme"
+        )),
+    }
+}
+
+/// Where a client takes back-channel logout tokens (Back-Channel Logout 1.0 §2.2): an
+/// absolute https URL without a fragment, or http on a loopback address.
+pub fn check_backchannel_logout_uri(uri: &str) -> Result<(), String> {
+    let parsed = url::Url::parse(uri).map_err(|_| format!("{uri:?} is not an absolute URL"))?;
+    if uri.len() > 2000 || parsed.fragment().is_some() || !parsed.username().is_empty() {
+        return Err(format!(
+            "{uri:?}: a back-channel logout URI has no fragment or credentials"
+        ));
+    }
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(&parsed) => Ok(()),
+        _ => Err(format!(
+            "{uri:?}: a back-channel logout URI is https, or http on a loopback address"
         )),
     }
 }
@@ -105,6 +150,16 @@ mod tests {
         );
         assert!(parse_scopes("openid admin").is_err());
         assert_eq!(parse_scopes("").unwrap(), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn grant_types_are_known_and_ordered() {
+        assert_eq!(
+            parse_grant_types(&[DEVICE_CODE, "authorization_code", DEVICE_CODE]).unwrap(),
+            vec!["authorization_code", DEVICE_CODE]
+        );
+        assert!(parse_grant_types(&["password"]).is_err());
+        assert!(parse_grant_types(&["implicit"]).is_err());
     }
 
     #[test]

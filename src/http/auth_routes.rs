@@ -272,10 +272,7 @@ pub fn signed_in_with_codes(
         recovery_codes,
     };
     let jar = if delivery.uses_cookies() {
-        cookies::add_to(
-            jar,
-            cookies::issued(state, &issued.access_token, &issued.refresh_token),
-        )
+        cookies::add_to(jar, cookies::issued(state, &issued))
     } else {
         jar
     };
@@ -347,10 +344,7 @@ async fn refresh(
 
     let expires_in = state.tokens.ttl_secs();
     let jar = if delivery.uses_cookies() {
-        cookies::add_to(
-            jar,
-            cookies::issued(&state, &issued.access_token, &issued.refresh_token),
-        )
+        cookies::add_to(jar, cookies::issued(&state, &issued))
     } else {
         jar
     };

@@ -14,13 +14,13 @@ use crate::http::client_ip::RequestOrigin;
 use crate::http::docs::ErrorBody;
 use crate::http::error::ApiError;
 use crate::http::json::ApiJson;
-use crate::service::clients::{self, ClientError, NewClient};
+use crate::service::clients::{self, ClientChange, ClientError, ClientSettings, NewClient};
 use crate::store::oauth_clients::ClientRecord;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_clients, create_client))
-        .routes(routes!(delete_client))
+        .routes(routes!(update_client, delete_client))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -36,6 +36,19 @@ pub struct ClientItem {
     /// The algorithm its ID tokens are signed with.
     #[schema(example = "RS256")]
     id_token_signed_response_alg: String,
+    /// The grants it may use (its registered ones, else its kind's defaults).
+    #[schema(example = json!(["authorization_code", "refresh_token"]))]
+    grant_types: Vec<String>,
+    /// Its access tokens' lifetime in seconds; null: the server's.
+    access_token_lifetime: Option<i64>,
+    /// Where its back-channel logout tokens go; null: none.
+    backchannel_logout_uri: Option<String>,
+    /// Its authorization requests must come through the PAR endpoint.
+    require_pushed_authorization_requests: bool,
+    /// Its tokens must be DPoP-bound.
+    dpop_bound_access_tokens: bool,
+    /// Its users are not asked for consent.
+    first_party: bool,
     created_at: String,
     /// Only in the answer to its creation, for a confidential client: shown this once.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -45,7 +58,17 @@ pub struct ClientItem {
 impl ClientItem {
     fn of(c: ClientRecord, secret: Option<String>) -> Self {
         let alg = clients::id_token_alg(&c).name().to_string();
+        let grant_types = clients::grant_types(&c)
+            .into_iter()
+            .map(String::from)
+            .collect();
         Self {
+            grant_types,
+            access_token_lifetime: c.access_token_ttl,
+            backchannel_logout_uri: c.backchannel_logout_uri,
+            require_pushed_authorization_requests: c.require_par,
+            dpop_bound_access_tokens: c.require_dpop,
+            first_party: c.first_party,
             id_token_signed_response_alg: alg,
             client_id: c.client_id,
             name: c.name,
@@ -100,6 +123,61 @@ pub struct CreateClientRequest {
     /// `RS256` (the default, which every relying party can check), `ES256` or `EdDSA`.
     #[schema(example = "RS256")]
     id_token_signed_response_alg: Option<String>,
+    /// Any of `authorization_code`, `refresh_token`, `client_credentials` (confidential
+    /// clients) and `urn:ietf:params:oauth:grant-type:device_code`. Default:
+    /// authorization_code and refresh_token, and client_credentials for a confidential client.
+    grant_types: Option<Vec<String>>,
+    /// Seconds, 30 to 86400, never longer than the server's access token lifetime.
+    access_token_lifetime: Option<i64>,
+    /// https (or http on a loopback address), no fragment.
+    backchannel_logout_uri: Option<String>,
+    #[serde(default)]
+    require_pushed_authorization_requests: bool,
+    #[serde(default)]
+    dpop_bound_access_tokens: bool,
+    #[serde(default)]
+    first_party: bool,
+}
+
+/// What `PATCH` changes: each field given replaces the client's; a null clears the settings
+/// that may be unset (grant types back to the defaults, the server's token lifetime, no
+/// back-channel logout).
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateClientRequest {
+    name: Option<String>,
+    redirect_uris: Option<Vec<String>>,
+    post_logout_redirect_uris: Option<Vec<String>>,
+    scopes: Option<Vec<String>>,
+    #[schema(example = "ES256")]
+    id_token_signed_response_alg: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Vec<String>>)]
+    grant_types: Option<Option<Vec<String>>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
+    access_token_lifetime: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    backchannel_logout_uri: Option<Option<String>>,
+    require_pushed_authorization_requests: Option<bool>,
+    dpop_bound_access_tokens: Option<bool>,
+    first_party: Option<bool>,
+}
+
+/// A field that is present, even as null, is `Some` (null: `Some(None)`).
+fn present<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+fn alg(name: Option<&str>) -> Result<Option<crate::auth::keys::KeyAlg>, ApiError> {
+    name.map(str::parse).transpose().map_err(|_| {
+        ApiError::bad_request("id_token_signed_response_alg must be RS256, ES256 or EdDSA.")
+    })
 }
 
 /// Registers a client; a confidential one's secret is in this answer only.
@@ -114,14 +192,7 @@ async fn create_client(
     origin: RequestOrigin,
     ApiJson(body): ApiJson<CreateClientRequest>,
 ) -> Result<(StatusCode, ApiJson<ClientItem>), ApiError> {
-    let id_token_alg = body
-        .id_token_signed_response_alg
-        .as_deref()
-        .map(str::parse)
-        .transpose()
-        .map_err(|_| {
-            ApiError::bad_request("id_token_signed_response_alg must be RS256, ES256 or EdDSA.")
-        })?;
+    let id_token_alg = alg(body.id_token_signed_response_alg.as_deref())?;
     let registered = clients::register(
         &state.db,
         &state.clock,
@@ -133,6 +204,14 @@ async fn create_client(
             public: body.public,
             scopes: body.scopes,
             id_token_alg,
+            settings: ClientSettings {
+                grant_types: body.grant_types,
+                access_token_ttl: body.access_token_lifetime,
+                backchannel_logout_uri: body.backchannel_logout_uri,
+                require_par: body.require_pushed_authorization_requests,
+                require_dpop: body.dpop_bound_access_tokens,
+                first_party: body.first_party,
+            },
         },
     )
     .await?;
@@ -140,6 +219,46 @@ async fn create_client(
         StatusCode::CREATED,
         ApiJson(ClientItem::of(registered.client, registered.secret)),
     ))
+}
+
+/// Changes a client's settings; what is not in the body stays as it is. Every node applies
+/// the change within the change feed's bound.
+#[utoipa::path(patch, path = "/api/admin/clients/{client_id}", tag = "admin",
+    params(("client_id" = String, Path)), request_body = UpdateClientRequest,
+    responses((status = 200, body = ClientItem), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
+              (status = 415, body = ErrorBody),
+              (status = 503, description = "the database is unreachable; see Retry-After", body = ErrorBody)),
+    security(("bearer" = []), ("cookie" = [])))]
+async fn update_client(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    origin: RequestOrigin,
+    path: Result<Path<String>, PathRejection>,
+    ApiJson(body): ApiJson<UpdateClientRequest>,
+) -> Result<ApiJson<ClientItem>, ApiError> {
+    let Path(client_id) = path.map_err(|_| ApiError::not_found())?;
+    let change = ClientChange {
+        id_token_alg: alg(body.id_token_signed_response_alg.as_deref())?,
+        name: body.name,
+        redirect_uris: body.redirect_uris,
+        post_logout_uris: body.post_logout_redirect_uris,
+        scopes: body.scopes,
+        grant_types: body.grant_types,
+        access_token_ttl: body.access_token_lifetime,
+        backchannel_logout_uri: body.backchannel_logout_uri,
+        require_par: body.require_pushed_authorization_requests,
+        require_dpop: body.dpop_bound_access_tokens,
+        first_party: body.first_party,
+    };
+    let client = clients::update(
+        &state.notifier(),
+        actor(&admin, &origin),
+        &client_id,
+        change,
+    )
+    .await?;
+    Ok(ApiJson(ClientItem::of(client, None)))
 }
 
 /// Removes a client and the consents given to it. Its live tokens end with their sessions'
@@ -157,6 +276,6 @@ async fn delete_client(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
     let Path(client_id) = path.map_err(|_| ApiError::not_found())?;
-    clients::delete(&state.db, &state.clock, actor(&admin, &origin), &client_id).await?;
+    clients::delete(&state.notifier(), actor(&admin, &origin), &client_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -64,6 +64,8 @@ pub enum ErrorCode {
     OauthInvalidRequest,
     /// A consent page's request that expired or was answered.
     OauthRequestUnknown,
+    /// A device's user code that is unknown, expired or already answered.
+    DeviceCodeUnknown,
     /// `/health/ready`: the database does not answer.
     NotReady,
     /// The database cannot be reached: retry shortly.
@@ -114,6 +116,7 @@ impl ErrorCode {
             ErrorCode::MfaCodeInvalid => "mfa_code_invalid",
             ErrorCode::OauthInvalidRequest => "oauth_invalid_request",
             ErrorCode::OauthRequestUnknown => "oauth_request_unknown",
+            ErrorCode::DeviceCodeUnknown => "device_code_unknown",
             ErrorCode::NotReady => "not_ready",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
@@ -126,7 +129,7 @@ mod tests {
     use super::*;
 
     /// Every code; `as_str`'s match makes sure none is missing from it.
-    const ALL: [ErrorCode; 43] = [
+    const ALL: [ErrorCode; 44] = [
         ErrorCode::InvalidRequest,
         ErrorCode::Forbidden,
         ErrorCode::Unauthenticated,
@@ -167,6 +170,7 @@ mod tests {
         ErrorCode::MfaCodeInvalid,
         ErrorCode::OauthInvalidRequest,
         ErrorCode::OauthRequestUnknown,
+        ErrorCode::DeviceCodeUnknown,
         ErrorCode::NotReady,
         ErrorCode::Unavailable,
         ErrorCode::Internal,

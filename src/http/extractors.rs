@@ -94,27 +94,40 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<AuthUser, A
             TokenError::Invalid => ApiError::invalid_token(),
         })?;
 
+    session_user(state, &claims.sid, Some(claims.id)).await
+}
+
+/// The user of a live session, from the cache; `expected`: the user the token names.
+async fn session_user(
+    state: &AppState,
+    sid: &str,
+    expected: Option<i64>,
+) -> Result<AuthUser, ApiError> {
     let db = &state.db;
     let session = state
         .cache
-        .session(&claims.sid, crate::store::sessions::state(db, &claims.sid))
+        .session(sid, crate::store::sessions::state(db, sid))
         .await
         .map_err(|e| ApiError::database(&e))?;
     let now = state.clock.now_ms();
-    match session {
-        Some(s) if !s.revoked && s.user_id == claims.id && now < s.expires_at => {}
+    let user_id = match session {
+        Some(s)
+            if !s.revoked && expected.is_none_or(|id| id == s.user_id) && now < s.expires_at =>
+        {
+            s.user_id
+        }
         _ => return Err(ApiError::invalid_token()),
-    }
+    };
     let user = state
         .cache
-        .user(claims.id, crate::store::users::auth_state(db, claims.id))
+        .user(user_id, crate::store::users::auth_state(db, user_id))
         .await
         .map_err(|e| ApiError::database(&e))?;
     match user {
         Some(u) if !u.disabled => Ok(AuthUser {
-            id: claims.id,
+            id: user_id,
             username: u.username,
-            session_id: claims.sid.clone(),
+            session_id: sid.to_string(),
             roles: u.roles,
             email: u.email,
             email_verified: u.email_verified,
@@ -150,6 +163,33 @@ impl FromRequestParts<AppState> for MaybeAuthUser {
             Ok(user) => Ok(MaybeAuthUser(Some(user))),
             Err(e) if e.is_server_error() => Err(e),
             Err(_) => Ok(MaybeAuthUser(None)),
+        }
+    }
+}
+
+/// The browser's session at the authorization endpoint: the one its access token proves,
+/// else the one its single sign-on cookie names (a navigation from another site brings only
+/// that cookie: `http::cookies`). Anonymous when neither holds.
+pub struct SigninBrowser(pub Option<AuthUser>);
+
+impl FromRequestParts<AppState> for SigninBrowser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let MaybeAuthUser(user) = MaybeAuthUser::from_request_parts(parts, state).await?;
+        if user.is_some() {
+            return Ok(SigninBrowser(user));
+        }
+        let Some(sid) = cookies::sso_session(state, &parts.headers) else {
+            return Ok(SigninBrowser(None));
+        };
+        match session_user(state, &sid, None).await {
+            Ok(user) => Ok(SigninBrowser(Some(user))),
+            Err(e) if e.is_server_error() => Err(e),
+            Err(_) => Ok(SigninBrowser(None)),
         }
     }
 }

@@ -267,10 +267,7 @@ pub async fn refresh_cookie_session(
             req.extensions_mut()
                 .insert(RefreshedAccess(issued.access_token.clone()));
             let mut response = next.run(req).await;
-            cookies::append_headers(
-                response.headers_mut(),
-                cookies::issued(&state, &issued.access_token, &issued.refresh_token),
-            );
+            cookies::append_headers(response.headers_mut(), cookies::issued(&state, &issued));
             response
         }
         Err(sessions::RefreshError::Internal(e)) => ApiError::failure(&e).into_response(),

@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 
 use crate::audit::{self, Event};
 use crate::auth::keys::KeyAlg;
+use crate::auth::notify::Notifier;
 use crate::clock::Clock;
 use crate::db::{Db, DbError};
 use crate::domain::oauth::{self, SCOPES};
@@ -32,6 +33,74 @@ pub struct NewClient {
     pub scopes: Option<Vec<String>>,
     /// `id_token_signed_response_alg`; `None`: RS256, which every relying party checks.
     pub id_token_alg: Option<KeyAlg>,
+    pub settings: ClientSettings,
+}
+
+/// What a client may do beyond its redirect URIs and scopes (docs/API.md §5, "Clients").
+#[derive(Clone, Debug, Default)]
+pub struct ClientSettings {
+    /// `None`: the defaults of its kind (`default_grant_types`).
+    pub grant_types: Option<Vec<String>>,
+    /// Seconds; `None`: the server's access token lifetime. Never longer than that.
+    pub access_token_ttl: Option<i64>,
+    /// Where back-channel logout tokens are posted.
+    pub backchannel_logout_uri: Option<String>,
+    /// Authorization requests only through the PAR endpoint (RFC 9126 §5).
+    pub require_par: bool,
+    /// Only DPoP-bound tokens (RFC 9449 §5.2).
+    pub require_dpop: bool,
+    /// No consent page: its users allowed it by being its users. Only an admin (or the
+    /// operator at the command line) may say so.
+    pub first_party: bool,
+}
+
+/// A change to a registered client: every `Some` replaces what is there (for the settings
+/// that may be unset, `Some(None)` unsets).
+#[derive(Debug, Default)]
+pub struct ClientChange {
+    pub name: Option<String>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub post_logout_uris: Option<Vec<String>>,
+    pub scopes: Option<Vec<String>>,
+    pub id_token_alg: Option<KeyAlg>,
+    pub grant_types: Option<Option<Vec<String>>>,
+    pub access_token_ttl: Option<Option<i64>>,
+    pub backchannel_logout_uri: Option<Option<String>>,
+    pub require_par: Option<bool>,
+    pub require_dpop: Option<bool>,
+    pub first_party: Option<bool>,
+}
+
+/// The shortest and longest access token lifetime a client may be given, in seconds.
+pub const ACCESS_TOKEN_TTL_RANGE: std::ops::RangeInclusive<i64> = 30..=86_400;
+
+/// The grants a client may use: the ones it registered, else those of its kind (a code
+/// and its refresh tokens; a confidential client also its own token).
+pub fn grant_types(client: &ClientRecord) -> Vec<&str> {
+    match &client.grant_types {
+        Some(list) => list.iter().map(String::as_str).collect(),
+        None => default_grant_types(client.public).to_vec(),
+    }
+}
+
+fn default_grant_types(public: bool) -> &'static [&'static str] {
+    if public {
+        &["authorization_code", "refresh_token"]
+    } else {
+        &["authorization_code", "refresh_token", "client_credentials"]
+    }
+}
+
+pub fn allows_grant(client: &ClientRecord, grant: &str) -> bool {
+    grant_types(client).contains(&grant)
+}
+
+/// The lifetime of the access tokens `client` gets, in seconds: its own when shorter than
+/// the server's.
+pub fn access_token_ttl(client: &ClientRecord, server_secs: i64) -> i64 {
+    client
+        .access_token_ttl
+        .map_or(server_secs, |own| own.min(server_secs))
 }
 
 /// The algorithm of the ID tokens a client gets: the one it registered, else RS256
@@ -59,49 +128,30 @@ pub async fn register(
     actor: Actor<'_>,
     new: NewClient,
 ) -> Result<Registered, ClientError> {
-    let name = new.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(ClientError::Invalid(
-            "name must be 1 to 100 printable characters".into(),
-        ));
-    }
-    if new.redirect_uris.is_empty() {
-        return Err(ClientError::Invalid(
-            "a client needs at least one redirect URI".into(),
-        ));
-    }
-    if new.redirect_uris.len() > MAX_URIS || new.post_logout_uris.len() > MAX_URIS {
-        return Err(ClientError::Invalid(format!(
-            "at most {MAX_URIS} redirect URIs of each kind"
-        )));
-    }
-    for uri in new.redirect_uris.iter().chain(&new.post_logout_uris) {
-        oauth::check_redirect_uri(uri).map_err(ClientError::Invalid)?;
-    }
-    let scopes = match &new.scopes {
-        None => SCOPES.to_vec(),
-        Some(list) => oauth::parse_scopes(&list.join(" ")).map_err(ClientError::Invalid)?,
-    };
-    if !scopes.contains(&"openid") {
-        return Err(ClientError::Invalid("scopes must include openid".into()));
-    }
     let secret = (!new.public).then(|| random_token(32));
-    let now = clock.now_ms();
+    let settings = new.settings;
+    let mut client = ClientRecord {
+        client_id: String::new(),
+        name: new.name,
+        secret_hash: secret.as_deref().map(hash_secret),
+        redirect_uris: new.redirect_uris,
+        post_logout_uris: new.post_logout_uris,
+        scopes: new
+            .scopes
+            .unwrap_or_else(|| SCOPES.iter().map(|s| s.to_string()).collect()),
+        public: new.public,
+        created_at: clock.now_ms(),
+        id_token_alg: stored_alg(new.id_token_alg),
+        grant_types: settings.grant_types,
+        access_token_ttl: settings.access_token_ttl,
+        backchannel_logout_uri: settings.backchannel_logout_uri,
+        require_par: settings.require_par,
+        require_dpop: settings.require_dpop,
+        first_party: settings.first_party,
+    };
+    normalise(&mut client)?;
     loop {
-        let client = ClientRecord {
-            client_id: random_token(16),
-            name: name.clone(),
-            secret_hash: secret.as_deref().map(hash_secret),
-            redirect_uris: dedup(new.redirect_uris.clone()),
-            post_logout_uris: dedup(new.post_logout_uris.clone()),
-            scopes: scopes.iter().map(|s| s.to_string()).collect(),
-            public: new.public,
-            created_at: now,
-            id_token_alg: new
-                .id_token_alg
-                .filter(|alg| *alg != KeyAlg::RS256)
-                .map(|alg| alg.name().to_string()),
-        };
+        client.client_id = random_token(16);
         if oauth_clients::create(db, &client).await? {
             let entry = actor.entry(None, None).for_client(&client.client_id);
             audit::record(db, clock, Event::ClientCreated, true, &entry).await;
@@ -110,19 +160,134 @@ pub async fn register(
     }
 }
 
+/// Changes a registered client's settings for `actor`, audited; this node's cache forgets
+/// the old ones at once and the other nodes hear of it through the change feed.
+pub async fn update(
+    notify: &Notifier<'_>,
+    actor: Actor<'_>,
+    client_id: &str,
+    change: ClientChange,
+) -> Result<ClientRecord, ClientError> {
+    let (db, clock) = (notify.db, notify.clock);
+    let mut client = oauth_clients::find(db, client_id)
+        .await?
+        .ok_or(ClientError::NotFound)?;
+    let c = &mut client;
+    if let Some(name) = change.name {
+        c.name = name;
+    }
+    if let Some(uris) = change.redirect_uris {
+        c.redirect_uris = uris;
+    }
+    if let Some(uris) = change.post_logout_uris {
+        c.post_logout_uris = uris;
+    }
+    if let Some(scopes) = change.scopes {
+        c.scopes = scopes;
+    }
+    if let Some(alg) = change.id_token_alg {
+        c.id_token_alg = stored_alg(Some(alg));
+    }
+    if let Some(grants) = change.grant_types {
+        c.grant_types = grants;
+    }
+    if let Some(ttl) = change.access_token_ttl {
+        c.access_token_ttl = ttl;
+    }
+    if let Some(uri) = change.backchannel_logout_uri {
+        c.backchannel_logout_uri = uri;
+    }
+    c.require_par = change.require_par.unwrap_or(c.require_par);
+    c.require_dpop = change.require_dpop.unwrap_or(c.require_dpop);
+    c.first_party = change.first_party.unwrap_or(c.first_party);
+    normalise(c)?;
+    if !oauth_clients::update(db, &client).await? {
+        return Err(ClientError::NotFound);
+    }
+    let entry = actor.entry(None, None).for_client(client_id);
+    audit::record(db, clock, Event::ClientUpdated, true, &entry).await;
+    notify.client_changed(client_id).await;
+    Ok(client)
+}
+
+/// Checks a client's registration whole, and puts it in its stored form (names trimmed,
+/// lists without repeats, scopes and grants in their canonical order).
+fn normalise(c: &mut ClientRecord) -> Result<(), ClientError> {
+    let invalid = |why: &str| Err(ClientError::Invalid(why.into()));
+    c.name = c.name.trim().to_string();
+    if c.name.is_empty() || c.name.chars().count() > 100 || c.name.chars().any(char::is_control) {
+        return invalid("name must be 1 to 100 printable characters");
+    }
+    if c.redirect_uris.len() > MAX_URIS || c.post_logout_uris.len() > MAX_URIS {
+        return Err(ClientError::Invalid(format!(
+            "at most {MAX_URIS} redirect URIs of each kind"
+        )));
+    }
+    for uri in c.redirect_uris.iter().chain(&c.post_logout_uris) {
+        oauth::check_redirect_uri(uri).map_err(ClientError::Invalid)?;
+    }
+    c.redirect_uris = dedup(std::mem::take(&mut c.redirect_uris));
+    c.post_logout_uris = dedup(std::mem::take(&mut c.post_logout_uris));
+    let scopes = oauth::parse_scopes(&c.scopes.join(" ")).map_err(ClientError::Invalid)?;
+    if !scopes.contains(&"openid") {
+        return invalid("scopes must include openid");
+    }
+    c.scopes = scopes.iter().map(|s| s.to_string()).collect();
+    if let Some(list) = &c.grant_types {
+        let grants = oauth::parse_grant_types(list).map_err(ClientError::Invalid)?;
+        if c.public && grants.contains(&"client_credentials") {
+            return invalid("a public client cannot use client_credentials");
+        }
+        if !grants.iter().any(|g| {
+            matches!(
+                *g,
+                "authorization_code" | "client_credentials" | oauth::DEVICE_CODE
+            )
+        }) {
+            return invalid(
+                "grant types must include authorization_code, client_credentials or the device code",
+            );
+        }
+        c.grant_types = Some(grants.iter().map(|g| g.to_string()).collect());
+    }
+    if allows_grant(c, "authorization_code") && c.redirect_uris.is_empty() {
+        return invalid("a client using authorization_code needs at least one redirect URI");
+    }
+    if let Some(ttl) = c.access_token_ttl {
+        if !ACCESS_TOKEN_TTL_RANGE.contains(&ttl) {
+            return Err(ClientError::Invalid(format!(
+                "the access token lifetime is {} to {} seconds",
+                ACCESS_TOKEN_TTL_RANGE.start(),
+                ACCESS_TOKEN_TTL_RANGE.end()
+            )));
+        }
+    }
+    if let Some(uri) = &c.backchannel_logout_uri {
+        oauth::check_backchannel_logout_uri(uri).map_err(ClientError::Invalid)?;
+    }
+    Ok(())
+}
+
+/// RS256 is stored as no choice, the default.
+fn stored_alg(alg: Option<KeyAlg>) -> Option<String> {
+    alg.filter(|alg| *alg != KeyAlg::RS256)
+        .map(|alg| alg.name().to_string())
+}
+
 pub async fn list(db: &Db) -> Result<Vec<ClientRecord>, ClientError> {
     Ok(oauth_clients::list(db).await?)
 }
 
 pub async fn delete(
-    db: &Db,
-    clock: &Clock,
+    notify: &Notifier<'_>,
     actor: Actor<'_>,
     client_id: &str,
 ) -> Result<(), ClientError> {
+    let (db, clock) = (notify.db, notify.clock);
     if oauth_clients::delete(db, client_id).await? {
         let entry = actor.entry(None, None).for_client(client_id);
         audit::record(db, clock, Event::ClientDeleted, true, &entry).await;
+        notify.client_changed(client_id).await;
         Ok(())
     } else {
         Err(ClientError::NotFound)

@@ -56,6 +56,8 @@ pub enum Event {
     MfaReset,
     /// An OpenID Connect client was registered (`clientId` says which).
     ClientCreated,
+    /// A client's settings were changed.
+    ClientUpdated,
     ClientDeleted,
     /// A user allowed a client the scopes it asked for, on the consent page.
     ConsentGranted,
@@ -102,6 +104,7 @@ impl Event {
             Event::MfaVerified => "mfa_verified",
             Event::MfaReset => "mfa_reset",
             Event::ClientCreated => "client_created",
+            Event::ClientUpdated => "client_updated",
             Event::ClientDeleted => "client_deleted",
             Event::ConsentGranted => "consent_granted",
             Event::ConsentRevoked => "consent_revoked",

@@ -4,6 +4,7 @@ pub mod admin_changes;
 pub mod audit;
 pub mod cache_events;
 pub mod ceremonies;
+pub mod device_codes;
 pub mod mail_outbox;
 pub mod mail_tokens;
 pub mod mfa_tokens;

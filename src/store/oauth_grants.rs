@@ -11,6 +11,8 @@ use crate::db::{is_unique_violation, long_text, Db, DbError};
 pub enum Kind {
     Request,
     Code,
+    /// A request a client pushed (RFC 9126), waiting for the browser.
+    Pushed,
 }
 
 impl Kind {
@@ -18,6 +20,7 @@ impl Kind {
         match self {
             Kind::Request => "request",
             Kind::Code => "code",
+            Kind::Pushed => "pushed",
         }
     }
 }

@@ -100,6 +100,9 @@ const ISSUE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/oauth/logout/request"),
     ("POST", "/api/oauth/logout/confirm"),
     ("GET", "/api/auth/resume"),
+    // Issue 24: per-client settings, pushed authorization requests, the device grant.
+    ("PATCH", "/api/admin/clients/{client_id}"),
+    ("POST", "/api/oauth/par"),
 ];
 
 /// Routes that need a signed-in account (API.md: "signed in", "admin", and the protected
@@ -136,6 +139,7 @@ const PROTECTED: &[(&str, &str)] = &[
     ("DELETE", "/api/oauth/consents/{client_id}"),
     ("GET", "/api/admin/clients"),
     ("POST", "/api/admin/clients"),
+    ("PATCH", "/api/admin/clients/{client_id}"),
     ("DELETE", "/api/admin/clients/{client_id}"),
 ];
 
@@ -147,6 +151,7 @@ const OAUTH_PROTOCOL: &[(&str, &str)] = &[
     ("POST", "/api/oauth/userinfo"),
     ("POST", "/api/oauth/revoke"),
     ("POST", "/api/oauth/introspect"),
+    ("POST", "/api/oauth/par"),
 ];
 
 /// Operations that take a JSON body.
@@ -174,6 +179,7 @@ const JSON_BODY: &[(&str, &str)] = &[
     ("POST", "/api/auth/mfa/verify"),
     ("POST", "/api/oauth/requests/{request}"),
     ("POST", "/api/admin/clients"),
+    ("PATCH", "/api/admin/clients/{client_id}"),
 ];
 
 /// The failures API.md names for each operation, beyond the general rules (401 on every

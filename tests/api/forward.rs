@@ -142,7 +142,11 @@ async fn forward_never_spends_a_refresh_token_and_resume_brings_the_browser_back
         .map(|c| format!("{}={}", c.name, c.value))
         .collect::<Vec<_>>()
         .join("; ");
-    assert_eq!(fresh.len(), 2, "new access and refresh cookies: {header}");
+    assert_eq!(
+        fresh.len(),
+        3,
+        "new access, refresh and single sign-on cookies: {header}"
+    );
     let response = app.get_with(FORWARD, ("Cookie", &header)).await;
     assert_eq!(response.status(), 200);
     let audit = portcullis::store::audit::list(&app.state().db, 500, None)

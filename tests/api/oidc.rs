@@ -55,6 +55,7 @@ async fn register(app: &TestApp, public: bool, scopes: Option<&[&str]>) -> Rp {
             public,
             scopes: scopes.map(|s| s.iter().map(|s| s.to_string()).collect()),
             id_token_alg: None,
+            settings: Default::default(),
         },
     )
     .await
@@ -1288,8 +1289,7 @@ async fn a_revoked_service_token_is_inactive_on_every_node(db: DbKind) {
     let orphan = service_token(&app, &doomed).await;
     assert!(active(&app, &rp, &orphan).await);
     portcullis::service::clients::delete(
-        &app.state().db,
-        &app.clock,
+        &app.state().notifier(),
         portcullis::service::admin::Actor::CommandLine { force: false },
         &doomed.client_id,
     )

@@ -13,7 +13,7 @@ use crate::http::client_ip::RequestOrigin;
 use crate::http::docs::ErrorBody;
 use crate::http::error::ApiError;
 use crate::http::error_code::ErrorCode;
-use crate::http::extractors::{AuthUser, MaybeAuthUser};
+use crate::http::extractors::{AuthUser, MaybeAuthUser, SigninBrowser};
 use crate::http::json::ApiJson;
 use crate::service::oidc::{self, AuthorizeParams, Browser, Next, OidcError};
 
@@ -37,7 +37,7 @@ use super::{browser, AUTHORIZE, REQUEST};
 pub(super) async fn authorize(
     State(state): State<AppState>,
     query: Result<Query<AuthorizeParams>, axum::extract::rejection::QueryRejection>,
-    user: MaybeAuthUser,
+    SigninBrowser(user): SigninBrowser,
     origin: RequestOrigin,
 ) -> Result<Response, ApiError> {
     let Query(params) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
@@ -55,7 +55,7 @@ pub(super) async fn authorize(
               (status = 503, description = "the database is unreachable; see Retry-After", body = ErrorBody)))]
 pub(super) async fn authorize_post(
     State(state): State<AppState>,
-    user: MaybeAuthUser,
+    SigninBrowser(user): SigninBrowser,
     origin: RequestOrigin,
     form: Result<Form<AuthorizeParams>, FormRejection>,
 ) -> Result<Response, ApiError> {
@@ -82,11 +82,15 @@ pub struct AuthorizeForm {
 async fn authorize_with(
     state: &AppState,
     params: AuthorizeParams,
-    user: &MaybeAuthUser,
+    user: &Option<AuthUser>,
     origin: &RequestOrigin,
 ) -> Result<Response, ApiError> {
     let p = state.provider();
-    match oidc::authorize(&p, params, browser(user), origin.client().ip).await {
+    let browser = user.as_ref().map(|u| Browser {
+        user_id: u.id,
+        session_id: u.session_id.clone(),
+    });
+    match oidc::authorize(&p, params, browser, origin.client().ip).await {
         Ok(Next::ToClient(url)) => Ok(found(&url)),
         Ok(Next::ToConsent(token)) => Ok(found(&format!("{}?request={token}", oidc::CONSENT_PAGE))),
         Err(e) => Err(page_error(e)),
@@ -134,6 +138,11 @@ pub(crate) fn page_error(e: OidcError) -> ApiError {
             ErrorCode::OauthRequestUnknown,
             "This sign-in request has expired or was already used.",
         ),
+        OidcError::UnknownDeviceCode => ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::DeviceCodeUnknown,
+            "That code is not valid or has expired. Check the code on your device.",
+        ),
         OidcError::SignInAgain => ApiError::new(
             StatusCode::FORBIDDEN,
             ErrorCode::ReauthenticationRequired,
@@ -160,9 +169,12 @@ pub struct RequestBody {
     /// The client asked for a fresh sign-in (`prompt=login`): sign out and in again first.
     sign_in_required: bool,
     /// The signed-in user allowed these scopes to this client before: the page may answer
-    /// `{"approve": true}` without asking (a browser coming from another site brings no
-    /// cookies to the authorization endpoint, which then cannot tell).
+    /// `{"approve": true}` without asking (the authorization endpoint could not tell, as for
+    /// a form POST from another site, which brings no cookie). Never for a device.
     already_allowed: bool,
+    /// A device asks (RFC 8628): warn that only the user's own device, showing this code,
+    /// should be allowed; never answer without asking.
+    device: bool,
 }
 
 /// What the consent page shows: who asks, for what.
@@ -189,6 +201,7 @@ pub(super) async fn view_request(
         scopes: view.scopes,
         sign_in_required: view.sign_in_required,
         already_allowed: view.already_allowed,
+        device: view.device,
     }))
 }
 
@@ -203,7 +216,8 @@ pub struct DecisionRequest {
 #[serde(rename_all = "camelCase")]
 pub struct DecisionBody {
     /// Where the browser goes now: the client's redirect URI with a code, or with
-    /// `error=access_denied`.
+    /// `error=access_denied`; for a device, the verification page's result
+    /// (`/device?result=approved` or `denied`).
     redirect_to: String,
 }
 

@@ -77,7 +77,7 @@ pub(super) async fn authenticated_client(
     headers: &HeaderMap,
     form_id: Option<String>,
     form_secret: Option<String>,
-) -> Result<ClientRecord, OAuthError> {
+) -> Result<std::sync::Arc<ClientRecord>, OAuthError> {
     let (auth, basic) = client_auth(headers, form_id, form_secret)?;
     oidc::authenticate_client(p, &auth).await.map_err(|e| {
         let mut e = OAuthError::from(e);
@@ -102,7 +102,7 @@ pub(super) async fn client_and_token(
     p: &Provider<'_>,
     headers: &HeaderMap,
     form: Result<Form<TokenForm>, FormRejection>,
-) -> Result<(ClientRecord, String), OAuthError> {
+) -> Result<(std::sync::Arc<ClientRecord>, String), OAuthError> {
     let Form(form) = form.map_err(form_error)?;
     let client = authenticated_client(p, headers, form.client_id, form.client_secret).await?;
     let token = form

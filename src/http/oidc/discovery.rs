@@ -5,7 +5,10 @@ use axum::response::{IntoResponse, Response};
 
 use crate::app::AppState;
 
-use super::{AUTHORIZE, DISCOVERY, INTROSPECT, JWKS, LOGOUT, REVOKE, TOKEN, USERINFO};
+use super::{
+    AUTHORIZE, DEVICE_AUTHORIZATION, DISCOVERY, INTROSPECT, JWKS, LOGOUT, PAR, REVOKE, TOKEN,
+    USERINFO,
+};
 
 /// The provider's metadata (OpenID Connect Discovery 1.0, RFC 8414).
 #[utoipa::path(get, path = DISCOVERY, tag = "openid",
@@ -24,6 +27,9 @@ pub(super) async fn discovery(State(state): State<AppState>) -> Response {
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}{AUTHORIZE}"),
         "token_endpoint": format!("{issuer}{TOKEN}"),
+        "pushed_authorization_request_endpoint": format!("{issuer}{PAR}"),
+        "require_pushed_authorization_requests": false,
+        "device_authorization_endpoint": format!("{issuer}{DEVICE_AUTHORIZATION}"),
         "userinfo_endpoint": format!("{issuer}{USERINFO}"),
         "jwks_uri": format!("{issuer}{JWKS}"),
         "revocation_endpoint": format!("{issuer}{REVOKE}"),
@@ -32,7 +38,7 @@ pub(super) async fn discovery(State(state): State<AppState>) -> Response {
         "scopes_supported": crate::domain::oauth::SCOPES,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "grant_types_supported": crate::domain::oauth::GRANT_TYPES,
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": algs,
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],

@@ -9,14 +9,15 @@ use crate::http::error::ApiError;
 use crate::http::json::ApiJson;
 use crate::service::oidc::{OAuthCode, OidcError};
 
-use super::{INTROSPECT, REVOKE, TOKEN, USERINFO};
+use super::{DEVICE_AUTHORIZATION, INTROSPECT, PAR, REVOKE, TOKEN, USERINFO};
 
 /// The error answer of the OAuth endpoints (RFC 6749 §5.2, RFC 6750 §3).
 #[derive(Serialize, ToSchema)]
 pub struct OAuthErrorBody {
     /// `invalid_request`, `invalid_client`, `invalid_grant`, `unauthorized_client`,
     /// `unsupported_grant_type`, `invalid_scope`, `invalid_token`, `server_error`,
-    /// `temporarily_unavailable`.
+    /// `temporarily_unavailable`; for a device's poll `authorization_pending`, `slow_down`,
+    /// `access_denied`, `expired_token`.
     error: String,
     error_description: Option<String>,
 }
@@ -28,6 +29,8 @@ pub(super) struct OAuthError {
     description: String,
     /// Set when the client tried HTTP Basic: the 401 then names the scheme.
     pub basic: bool,
+    /// Seconds, for a 429 or a 503.
+    retry_after: u64,
 }
 
 impl OAuthError {
@@ -37,6 +40,7 @@ impl OAuthError {
             error,
             description: description.into(),
             basic: false,
+            retry_after: 1,
         }
     }
 }
@@ -53,6 +57,14 @@ impl From<OidcError> for OAuthError {
                     OAuthError::new(OAuthCode::ServerError, "internal error")
                 }
             }
+            OidcError::TooManyRequests(retry_after) => OAuthError {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                retry_after,
+                ..OAuthError::new(
+                    OAuthCode::InvalidRequest,
+                    "too many requests from this address; try again later",
+                )
+            },
             other => OAuthError::new(OAuthCode::InvalidRequest, other.to_string()),
         }
     }
@@ -72,10 +84,13 @@ impl IntoResponse for OAuthError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(scheme));
         }
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+        if matches!(
+            self.status,
+            StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS
+        ) {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(1));
+                .insert(header::RETRY_AFTER, HeaderValue::from(self.retry_after));
         }
         response
     }
@@ -89,7 +104,15 @@ pub fn temporarily_unavailable() -> Response {
 
 /// Whether `path` answers with OAuth's error shape rather than the API's.
 pub fn answers_oauth_errors(path: &str) -> bool {
-    [TOKEN, USERINFO, REVOKE, INTROSPECT].contains(&path)
+    [
+        TOKEN,
+        PAR,
+        DEVICE_AUTHORIZATION,
+        USERINFO,
+        REVOKE,
+        INTROSPECT,
+    ]
+    .contains(&path)
 }
 
 /// A protocol endpoint's form that does not parse.

@@ -1,6 +1,7 @@
 //! The OpenID Connect provider over HTTP (docs/API.md §5), one file a flow: discovery and
 //! keys (`discovery`), the authorization endpoint and the consent page's API
-//! (`authorize`), the token endpoint (`token`), userinfo (`userinfo`), revocation and
+//! (`authorize`), pushed authorization requests (`par`), the device grant's endpoints
+//! (`device`), the token endpoint (`token`), userinfo (`userinfo`), revocation and
 //! introspection (`introspection`), logout (`logout`) and the user's consents
 //! (`consents`). The protocol endpoints answer in OAuth's own error shape
 //! (`{"error", "error_description"}`, RFC 6749 §5.2: `error`); the web app's routes in
@@ -9,10 +10,12 @@
 mod authorize;
 mod client_auth;
 mod consents;
+mod device;
 mod discovery;
 mod error;
 mod introspection;
 mod logout;
+mod par;
 mod token;
 mod userinfo;
 
@@ -31,6 +34,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(authorize::authorize, authorize::authorize_post))
         .routes(routes!(authorize::view_request, authorize::decide))
         .routes(routes!(token::token))
+        .routes(routes!(par::push))
+        .routes(routes!(device::device_authorization))
+        .routes(routes!(device::enter_user_code))
         .routes(routes!(userinfo::userinfo_get, userinfo::userinfo_post))
         .routes(routes!(introspection::revoke))
         .routes(routes!(introspection::introspect))
@@ -41,6 +47,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 pub const AUTHORIZE: &str = "/api/oauth/authorize";
 pub const TOKEN: &str = "/api/oauth/token";
+pub const PAR: &str = "/api/oauth/par";
+pub const DEVICE_AUTHORIZATION: &str = "/api/oauth/device_authorization";
+/// The device verification page's lookup of a user code.
+pub const DEVICE_CODE_ENTRY: &str = "/api/oauth/device";
 pub const USERINFO: &str = "/api/oauth/userinfo";
 pub const REVOKE: &str = "/api/oauth/revoke";
 pub const INTROSPECT: &str = "/api/oauth/introspect";
@@ -59,7 +69,15 @@ pub const LOGOUT_CONFIRM: &str = "/api/oauth/logout/confirm";
 /// `fetch` from its own origin. None of them reads a cookie, so any origin may call them,
 /// without credentials (`http::router::cors_for`); the rest of the provider is navigation
 /// (authorize, logout), the web app's own calls, or for servers (introspection).
-pub const OPEN_TO_ANY_ORIGIN: [&str; 5] = [DISCOVERY, JWKS, TOKEN, USERINFO, REVOKE];
+pub const OPEN_TO_ANY_ORIGIN: [&str; 7] = [
+    DISCOVERY,
+    JWKS,
+    TOKEN,
+    PAR,
+    DEVICE_AUTHORIZATION,
+    USERINFO,
+    REVOKE,
+];
 
 /// The browser's session, when the request carries one.
 fn browser(user: &MaybeAuthUser) -> Option<Browser> {

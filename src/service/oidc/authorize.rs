@@ -1,16 +1,17 @@
 //! The authorization endpoint (RFC 6749 §4.1.1 with PKCE, OpenID Connect Core §3.1.2): a
 //! request checked, then a code at once when the browser may have one, an error back to
 //! the client, or the request parked for the consent page.
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::auth::starts::Start;
 use crate::clock::Millis;
 use crate::domain::oauth::{self, join_scopes, parse_scopes};
 use crate::store;
-use crate::store::oauth_clients::{self, ClientRecord};
+use crate::store::oauth_clients::ClientRecord;
 use crate::store::oauth_grants::{self, Kind, NewPending};
 
 use super::error::{OAuthCode, OidcError};
+use super::par;
 use super::pending::{CodeForExchange, WaitingForConsent};
 use super::{hash, random_token, Provider};
 
@@ -21,8 +22,8 @@ const REQUEST_TTL_MS: Millis = 10 * 60_000;
 /// The web app's page that signs the user in and asks for consent.
 pub const CONSENT_PAGE: &str = "/oauth/consent";
 
-/// The query of `/authorize`, as given.
-#[derive(Debug, Default, Deserialize)]
+/// The query of `/authorize`, as given (or as pushed: `par`).
+#[derive(Debug, Default, Deserialize, Serialize)]
 pub struct AuthorizeParams {
     pub response_type: Option<String>,
     pub client_id: Option<String>,
@@ -66,11 +67,23 @@ pub async fn authorize(
 ) -> Result<Next, OidcError> {
     let client_id = params
         .client_id
-        .as_deref()
+        .clone()
         .ok_or_else(|| OidcError::NoRedirect("client_id is missing".into()))?;
-    let client = oauth_clients::find(p.sessions.db, client_id)
+    let client = p
+        .client(&client_id)
         .await?
         .ok_or_else(|| OidcError::NoRedirect("unknown client_id".into()))?;
+    // A pushed request is the whole request: what else the query says is not looked at
+    // (RFC 9126 §4).
+    let pushed = params.request_uri.is_some();
+    let params = match params.request_uri.as_deref() {
+        Some(uri) => par::take(p, &client_id, uri).await?.ok_or_else(|| {
+            OidcError::NoRedirect(
+                "request_uri is unknown, expired, already used, or another client's".into(),
+            )
+        })?,
+        None => params,
+    };
     let redirect_uri = params
         .redirect_uri
         .clone()
@@ -85,13 +98,19 @@ pub async fn authorize(
         state: params.state.as_deref(),
         issuer: p.issuer,
     };
+    if client.require_par && !pushed {
+        return Ok(Next::ToClient(back.error(
+            OAuthCode::InvalidRequest,
+            "this client must push its authorization requests (PAR)",
+        )));
+    }
     let pending = match check_request(&client, &params, p.sessions.clock.now_ms()) {
         Ok(pending) => pending,
         Err((code, description)) => return Ok(Next::ToClient(back.error(code, &description))),
     };
     let prompt_none = prompt_has(&params, "none");
     if let Some(browser) = &browser {
-        if ready_for_code(p, &pending, browser).await? {
+        if ready_for_code(p, &client, &pending, browser).await? {
             let code = issue_code(p, pending, browser).await?;
             return Ok(Next::ToClient(back.code(&code)));
         }
@@ -129,7 +148,7 @@ pub async fn authorize(
 
 /// The rules a request must meet once its client and redirect URI are known; a breach is
 /// reported to the client as `(error, description)`.
-fn check_request(
+pub(super) fn check_request(
     client: &ClientRecord,
     params: &AuthorizeParams,
     now: Millis,
@@ -258,6 +277,7 @@ fn check_request(
         code_challenge: challenge.map(String::from),
         login_after,
         prompt_consent: prompts.contains(&"consent"),
+        device: None,
     })
 }
 
@@ -268,14 +288,19 @@ fn prompt_has(params: &AuthorizeParams, value: &str) -> bool {
         .is_some_and(|p| p.split(' ').any(|v| v == value))
 }
 
-/// Signed in recently enough, and consented to these scopes before.
+/// Signed in recently enough, and consented to these scopes before (or the client is
+/// first-party, which an admin vouched for: its users are not asked).
 pub(super) async fn ready_for_code(
     p: &Provider<'_>,
+    client: &ClientRecord,
     pending: &WaitingForConsent,
     browser: &Browser,
 ) -> Result<bool, OidcError> {
     if pending.prompt_consent || !signed_in_after(p, browser, pending.login_after).await? {
         return Ok(false);
+    }
+    if client.first_party {
+        return Ok(true);
     }
     let consented = oauth_grants::consent(p.sessions.db, browser.user_id, &pending.client_id)
         .await?
@@ -298,22 +323,31 @@ pub(super) async fn signed_in_after(
     Ok(signed_in.is_some_and(|at| at >= after))
 }
 
+/// The request with the browser session's sign-in (when and how), which its tokens carry.
+pub(super) async fn with_sign_in(
+    p: &Provider<'_>,
+    request: WaitingForConsent,
+    browser: &Browser,
+) -> Result<CodeForExchange, OidcError> {
+    let origin = store::sessions::origin(p.sessions.db, &browser.session_id)
+        .await?
+        .ok_or_else(|| OidcError::SignInAgain)?;
+    Ok(CodeForExchange {
+        request,
+        browser_session: Some(browser.session_id.clone()),
+        auth_time: Some(origin.signed_in_at / 1000),
+        method: Some(origin.method.name().to_string()),
+        second_factor: origin.second_factor.map(|f| f.name().to_string()),
+    })
+}
+
 /// A code for the request, on the browser's session: stored for its exchange.
 pub(super) async fn issue_code(
     p: &Provider<'_>,
     request: WaitingForConsent,
     browser: &Browser,
 ) -> Result<String, OidcError> {
-    let origin = store::sessions::origin(p.sessions.db, &browser.session_id)
-        .await?
-        .ok_or_else(|| OidcError::SignInAgain)?;
-    let pending = CodeForExchange {
-        request,
-        browser_session: Some(browser.session_id.clone()),
-        auth_time: Some(origin.signed_in_at / 1000),
-        method: Some(origin.method.name().to_string()),
-        second_factor: origin.second_factor.map(|f| f.name().to_string()),
-    };
+    let pending = with_sign_in(p, request, browser).await?;
     let code = random_token();
     let now = p.sessions.clock.now_ms();
     oauth_grants::create(

@@ -3,10 +3,14 @@
 use crate::audit::{self, Event};
 use crate::service::Client;
 use crate::store;
-use crate::store::oauth_clients::{self, ClientRecord};
+use std::sync::Arc;
+
+use crate::store::device_codes;
+use crate::store::oauth_clients::ClientRecord;
 use crate::store::oauth_grants::{self, ConsentRecord, Kind};
 
-use super::authorize::{issue_code, ready_for_code, signed_in_after, Back, Browser};
+use super::authorize::{issue_code, ready_for_code, signed_in_after, with_sign_in, Back, Browser};
+use super::device::VERIFICATION_PAGE;
 use super::error::{OAuthCode, OidcError};
 use super::pending::WaitingForConsent;
 use super::{hash, Provider};
@@ -21,12 +25,21 @@ pub struct RequestView {
     /// the page need not ask again. The authorization endpoint cannot always tell, since a
     /// browser arriving from another site does not send our SameSite=Strict cookies there.
     pub already_allowed: bool,
+    /// A device asks (RFC 8628): the page warns, and never answers by itself.
+    pub device: bool,
 }
 
 async fn find_request(
     p: &Provider<'_>,
     token: &str,
-) -> Result<(oauth_grants::PendingRecord, WaitingForConsent, ClientRecord), OidcError> {
+) -> Result<
+    (
+        oauth_grants::PendingRecord,
+        WaitingForConsent,
+        Arc<ClientRecord>,
+    ),
+    OidcError,
+> {
     let now = p.sessions.clock.now_ms();
     let record = oauth_grants::find(p.sessions.db, Kind::Request, &hash(token))
         .await?
@@ -34,7 +47,8 @@ async fn find_request(
         .ok_or(OidcError::UnknownRequest)?;
     let pending: WaitingForConsent =
         serde_json::from_str(&record.request).map_err(|_| OidcError::UnknownRequest)?;
-    let client = oauth_clients::find(p.sessions.db, &record.client_id)
+    let client = p
+        .client(&record.client_id)
         .await?
         .ok_or(OidcError::UnknownRequest)?;
     Ok((record, pending, client))
@@ -51,13 +65,14 @@ pub async fn view_request(
         None => pending.login_after.is_none(),
     };
     let already_allowed = match browser {
-        Some(b) => ready_for_code(p, &pending, b).await?,
-        None => false,
+        Some(b) if pending.device.is_none() => ready_for_code(p, &client, &pending, b).await?,
+        _ => false,
     };
     Ok(RequestView {
         already_allowed,
-        client_id: client.client_id,
-        client_name: client.name,
+        device: pending.device.is_some(),
+        client_id: client.client_id.clone(),
+        client_name: client.name.clone(),
         scopes: pending.scope.split(' ').map(String::from).collect(),
         sign_in_required: !fresh,
     })
@@ -76,8 +91,15 @@ pub async fn decide(
     if !signed_in_after(p, browser, pending.login_after).await? {
         return Err(OidcError::SignInAgain);
     }
+    // A device's request was made for the user who typed its code, and is theirs alone.
+    if record.user_id.is_some_and(|id| id != browser.user_id) {
+        return Err(OidcError::UnknownRequest);
+    }
     if !oauth_grants::spend(p.sessions.db, record.id, p.sessions.clock.now_ms()).await? {
         return Err(OidcError::UnknownRequest);
+    }
+    if let Some(device) = pending.device {
+        return answer_device(p, device, pending, &client, browser, approve, from).await;
     }
     // The client could have lost this redirect URI since the request was made.
     if !client.redirect_uris.contains(&pending.redirect_uri) {
@@ -120,6 +142,36 @@ pub async fn decide(
         issuer: p.issuer,
     }
     .code(&code))
+}
+
+/// The user's answer to a device: recorded for its next poll, the consent remembered; the
+/// browser goes to the verification page's result.
+async fn answer_device(
+    p: &Provider<'_>,
+    device: i64,
+    pending: WaitingForConsent,
+    client: &ClientRecord,
+    browser: &Browser,
+    approve: bool,
+    from: Client<'_>,
+) -> Result<String, OidcError> {
+    let db = p.sessions.db;
+    let now = p.sessions.clock.now_ms();
+    if !approve {
+        device_codes::decide(db, device, None, now).await?;
+        return Ok(format!("{VERIFICATION_PAGE}?result=denied"));
+    }
+    let scope = pending.scope.clone();
+    let sign_in = with_sign_in(p, pending, browser).await?;
+    let sign_in = serde_json::to_string(&sign_in).map_err(anyhow::Error::from)?;
+    if !device_codes::decide(db, device, Some((browser.user_id, &sign_in)), now).await? {
+        return Err(OidcError::UnknownDeviceCode);
+    }
+    oauth_grants::remember_consent(db, browser.user_id, &client.client_id, &scope, now).await?;
+    let user = Some(browser.user_id);
+    let entry = from.entry(user, user, None).for_client(&client.client_id);
+    audit::record(db, p.sessions.clock, Event::ConsentGranted, true, &entry).await;
+    Ok(format!("{VERIFICATION_PAGE}?result=approved"))
 }
 
 pub async fn consents(p: &Provider<'_>, user_id: i64) -> Result<Vec<ConsentRecord>, OidcError> {

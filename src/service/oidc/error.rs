@@ -19,6 +19,9 @@ pub enum OAuthCode {
     ConsentRequired,
     RequestNotSupported,
     RequestUriNotSupported,
+    AuthorizationPending,
+    SlowDown,
+    ExpiredToken,
     ServerError,
     TemporarilyUnavailable,
 }
@@ -39,6 +42,9 @@ impl OAuthCode {
             OAuthCode::ConsentRequired => "consent_required",
             OAuthCode::RequestNotSupported => "request_not_supported",
             OAuthCode::RequestUriNotSupported => "request_uri_not_supported",
+            OAuthCode::AuthorizationPending => "authorization_pending",
+            OAuthCode::SlowDown => "slow_down",
+            OAuthCode::ExpiredToken => "expired_token",
             OAuthCode::ServerError => "server_error",
             OAuthCode::TemporarilyUnavailable => "temporarily_unavailable",
         }
@@ -69,6 +75,9 @@ pub enum OidcError {
     UnknownRequest,
     #[error("sign in again to continue")]
     SignInAgain,
+    /// A user code that names no device authorization waiting for an answer.
+    #[error("this code is not valid or has expired")]
+    UnknownDeviceCode,
     /// An RFC 6749 §5.2 error of the token endpoint (or of revocation, introspection).
     #[error("{}: {description}", code.as_str())]
     Token {

@@ -2,7 +2,6 @@
 //! the session it names ended when the caller decides it may be.
 use crate::auth::sessions;
 use crate::store;
-use crate::store::oauth_clients;
 
 use super::error::OidcError;
 use super::Provider;
@@ -36,9 +35,7 @@ pub async fn logout_request(
         return Err(bad());
     }
     let client_id = hint["aud"].as_str().ok_or_else(bad)?;
-    let client = oauth_clients::find(p.sessions.db, client_id)
-        .await?
-        .ok_or_else(bad)?;
+    let client = p.client(client_id).await?.ok_or_else(bad)?;
     let redirect = match post_logout_redirect_uri {
         None => None,
         Some(uri) if client.post_logout_uris.iter().any(|u| u == uri) => {
@@ -55,7 +52,7 @@ pub async fn logout_request(
         }
     };
     Ok(LogoutRequest {
-        client_name: client.name,
+        client_name: client.name.clone(),
         user_id: hint["sub"].as_str().and_then(|s| s.parse().ok()),
         sid: hint["sid"].as_str().map(String::from),
         redirect,

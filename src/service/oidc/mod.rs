@@ -3,14 +3,18 @@
 //! between them (`pending`: a request waiting for consent, a code waiting for its
 //! exchange), the token endpoint (`token`) and its grants (`grants/`), ID tokens
 //! (`id_token`), userinfo (`userinfo`), revocation and introspection (`introspection`),
-//! and logout (`logout`). Errors are `error`'s. HTTP shapes are `http::oidc`'s business.
+//! logout (`logout`), pushed authorization requests (`par`), and the device grant
+//! (`device`, with its token grant in `grants/`). Errors are `error`'s.
+//! HTTP shapes are `http::oidc`'s business.
 mod authorize;
 mod consent;
+mod device;
 mod error;
 mod grants;
 mod id_token;
 mod introspection;
 mod logout;
+mod par;
 mod pending;
 mod token;
 mod userinfo;
@@ -20,15 +24,21 @@ use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use std::sync::Arc;
+
 use crate::auth::session_cache::SessionCache;
 use crate::auth::sessions::Sessions;
 use crate::auth::starts::Starts;
+use crate::db::DbError;
+use crate::store::oauth_clients::{self, ClientRecord};
 
 pub use authorize::{authorize, AuthorizeParams, Browser, Next, CONSENT_PAGE};
 pub use consent::{consents, decide, revoke_consent, view_request, RequestView};
+pub use device::{enter_user_code, start as start_device, DeviceAuthorization, VERIFICATION_PAGE};
 pub use error::{OAuthCode, OidcError};
 pub use introspection::{introspect, revoke};
 pub use logout::{end_hinted_session, logout_request, LogoutRequest};
+pub use par::{push, Pushed};
 pub use token::{authenticate_client, token, ClientAuth, TokenParams, TokenResponse};
 pub use userinfo::{live_access, userinfo};
 
@@ -42,6 +52,19 @@ pub struct Provider<'a> {
     pub issuer: &'a str,
     /// How many requests one address may leave waiting for consent.
     pub starts: &'a Starts,
+}
+
+impl Provider<'_> {
+    /// A registered client, from this node's cache (kept honest by the change feed) or the
+    /// database.
+    pub async fn client(&self, client_id: &str) -> Result<Option<Arc<ClientRecord>>, DbError> {
+        let db = self.sessions.db;
+        let load = async move { Ok(oauth_clients::find(db, client_id).await?.map(Arc::new)) };
+        self.cache
+            .client(client_id, load)
+            .await
+            .map_err(DbError::Shared)
+    }
 }
 
 /// A new unguessable token (a request's, a code's): 256 random bits.

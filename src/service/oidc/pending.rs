@@ -21,6 +21,10 @@ pub(super) struct WaitingForConsent {
     pub login_after: Option<Millis>,
     #[serde(default)]
     pub prompt_consent: bool,
+    /// A device authorization's (`store::device_codes`) id: the answer goes to the device,
+    /// not to a redirect URI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<i64>,
 }
 
 /// A code waiting for its exchange: the request it answers, and the browser session it was

@@ -2,9 +2,12 @@
 //! for (`grants/`).
 use serde::{Deserialize, Serialize};
 
-use crate::service::clients::secret_matches;
+use crate::domain::oauth::{DEVICE_CODE, GRANT_TYPES};
+use crate::service::clients::{allows_grant, secret_matches};
 use crate::service::Client;
-use crate::store::oauth_clients::{self, ClientRecord};
+use std::sync::Arc;
+
+use crate::store::oauth_clients::ClientRecord;
 
 use super::error::{token_error, OAuthCode, OidcError};
 use super::grants;
@@ -20,12 +23,10 @@ pub struct ClientAuth {
 pub async fn authenticate_client(
     p: &Provider<'_>,
     auth: &ClientAuth,
-) -> Result<ClientRecord, OidcError> {
+) -> Result<Arc<ClientRecord>, OidcError> {
     let invalid = || token_error(OAuthCode::InvalidClient, "client authentication failed");
     let client_id = auth.client_id.as_deref().ok_or_else(invalid)?;
-    let client = oauth_clients::find(p.sessions.db, client_id)
-        .await?
-        .ok_or_else(invalid)?;
+    let client = p.client(client_id).await?.ok_or_else(invalid)?;
     match (&auth.secret, client.public) {
         (Some(secret), false) if secret_matches(&client, secret) => Ok(client),
         (None, true) => Ok(client),
@@ -41,6 +42,7 @@ pub struct TokenParams {
     pub redirect_uri: Option<String>,
     pub code_verifier: Option<String>,
     pub refresh_token: Option<String>,
+    pub device_code: Option<String>,
     pub scope: Option<String>,
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
@@ -65,17 +67,26 @@ pub async fn token(
     params: TokenParams,
     from: Client<'_>,
 ) -> Result<TokenResponse, OidcError> {
+    if let Some(grant) = params.grant_type.as_deref() {
+        if GRANT_TYPES.contains(&grant) && !allows_grant(client, grant) {
+            return Err(token_error(
+                OAuthCode::UnauthorizedClient,
+                format!("this client may not use the {grant} grant"),
+            ));
+        }
+    }
     match params.grant_type.as_deref() {
         Some("authorization_code") => grants::authorization_code(p, client, params, from).await,
         Some("refresh_token") => grants::refresh_token(p, client, params).await,
         Some("client_credentials") => grants::client_credentials(p, client, params),
+        Some(DEVICE_CODE) => grants::device_code(p, client, params, from).await,
         None => Err(token_error(
             OAuthCode::InvalidRequest,
             "grant_type is missing",
         )),
         Some(_) => Err(token_error(
             OAuthCode::UnsupportedGrantType,
-            "grant_type must be authorization_code, refresh_token or client_credentials",
+            "grant_type must be authorization_code, refresh_token, client_credentials or the device code",
         )),
     }
 }

@@ -3,7 +3,6 @@
 use crate::auth::access_token::{OAuthClaims, TokenError};
 use crate::domain::UserState;
 use crate::store;
-use crate::store::oauth_clients;
 
 use super::id_token::user_claims;
 use super::Provider;
@@ -24,7 +23,8 @@ pub async fn live_access(
         let revoked = store::revoked_tokens::is_revoked(db, &claims.jti)
             .await
             .map_err(|_| TokenError::Invalid)?;
-        let registered = oauth_clients::find(db, &claims.client_id)
+        let registered = p
+            .client(&claims.client_id)
             .await
             .map_err(|_| TokenError::Invalid)?
             .is_some();

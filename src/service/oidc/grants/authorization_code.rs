@@ -4,6 +4,7 @@ use crate::audit::{self, Event};
 use crate::auth::sessions::{self, ClientGrant};
 use crate::domain::oauth;
 use crate::domain::SigninMethod;
+use crate::service::clients::access_token_ttl;
 use crate::service::Client;
 use crate::store;
 use crate::store::oauth_clients::ClientRecord;
@@ -81,6 +82,7 @@ pub(in crate::service::oidc) async fn authorization_code(
             client_id: &client.client_id,
             scope: &pending.request.scope,
         },
+        client.access_token_ttl,
     )
     .await?;
     oauth_grants::set_grant_session(db, record.id, &issued.session_id).await?;
@@ -93,7 +95,7 @@ pub(in crate::service::oidc) async fn authorization_code(
     Ok(TokenResponse {
         access_token: issued.access_token,
         token_type: "Bearer",
-        expires_in: p.sessions.tokens.ttl_secs(),
+        expires_in: access_token_ttl(client, p.sessions.tokens.ttl_secs()),
         refresh_token: scopes
             .contains(&"offline_access")
             .then_some(issued.refresh_token),

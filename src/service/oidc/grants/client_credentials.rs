@@ -1,5 +1,6 @@
 //! `client_credentials` (RFC 6749 §4.4): a confidential client's own token.
 use crate::domain::oauth::{join_scopes, parse_scopes};
+use crate::service::clients::access_token_ttl;
 use crate::store::oauth_clients::ClientRecord;
 
 use crate::service::oidc::error::{token_error, OAuthCode, OidcError};
@@ -31,6 +32,7 @@ pub(in crate::service::oidc) fn client_credentials(
     }
     let now = p.sessions.clock.now_secs();
     let scope = join_scopes(&asked);
+    let ttl = access_token_ttl(client, p.sessions.tokens.ttl_secs());
     let (access_token, _) = p
         .sessions
         .tokens
@@ -40,13 +42,13 @@ pub(in crate::service::oidc) fn client_credentials(
             &scope,
             None,
             now,
-            i64::MAX,
+            now + ttl,
         )
         .map_err(|e| OidcError::Internal(e.into()))?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",
-        expires_in: p.sessions.tokens.ttl_secs(),
+        expires_in: ttl,
         refresh_token: None,
         id_token: None,
         scope,

@@ -2,6 +2,7 @@
 //! and a wider one refused before anything changes.
 use crate::auth::sessions::{self, RefreshError};
 use crate::domain::oauth::{join_scopes, parse_scopes};
+use crate::service::clients::access_token_ttl;
 use crate::store;
 use crate::store::oauth_clients::ClientRecord;
 
@@ -51,6 +52,7 @@ pub(in crate::service::oidc) async fn refresh_token(
         presented,
         Some(&client.client_id),
         narrowed.as_deref(),
+        client.access_token_ttl,
     )
     .await
     .map_err(|e| match e {
@@ -72,7 +74,7 @@ pub(in crate::service::oidc) async fn refresh_token(
     Ok(TokenResponse {
         access_token: issued.access_token,
         token_type: "Bearer",
-        expires_in: p.sessions.tokens.ttl_secs(),
+        expires_in: access_token_ttl(client, p.sessions.tokens.ttl_secs()),
         refresh_token: Some(issued.refresh_token),
         id_token: None,
         scope: claims.scope,
