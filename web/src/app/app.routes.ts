@@ -71,6 +71,15 @@ export const routes: Routes = [
     title: 'Sign out · Portcullis',
     loadComponent: () => import('./oauth/logout').then((m) => m.Logout),
   },
+  // RFC 8628's verification page, where people type the code a device shows (`?user_code=`
+  // when the device's link carries it), and where the consent page sends them afterwards
+  // (`?result=`): open to anyone, since the page itself sends a visitor who is not signed in
+  // to login and back, like the consent page.
+  {
+    path: 'device',
+    title: 'Connect a device · Portcullis',
+    loadComponent: () => import('./oauth/device').then((m) => m.Device),
+  },
   {
     path: 'profile',
     title: 'Profile · Portcullis',

@@ -1,56 +1,42 @@
 import { DatePipe } from '@angular/common';
-import { Component, inject, signal } from '@angular/core';
-import {
-  AbstractControl,
-  NonNullableFormBuilder,
-  ReactiveFormsModule,
-  ValidationErrors,
-  Validators,
-} from '@angular/forms';
+import { Component, ElementRef, Injector, afterNextRender, inject, signal } from '@angular/core';
+import { NonNullableFormBuilder, ReactiveFormsModule } from '@angular/forms';
 
 import { AdminService } from '../core/admin.service';
 import { copyText } from '../core/clipboard';
 import { errorMessage } from '../core/errors';
+import { CreatedOAuthClient, OAuthClient, describeGrantType } from '../core/oauth-api';
+import { ClientFields } from './client-fields';
 import {
-  CreatedOAuthClient,
-  DEFAULT_ID_TOKEN_ALG,
-  ID_TOKEN_ALGS,
-  IdTokenAlg,
-  NewOAuthClient,
-  OAUTH_SCOPES,
-  OAuthClient,
-} from '../core/oauth-api';
+  ClientForm,
+  buildClientForm,
+  clientChange,
+  describeLifetime,
+  newClientBody,
+} from './client-form';
 
-/** A textarea's lines, trimmed, without the empty ones. */
-export function lines(text: string): string[] {
-  return text
-    .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter((line) => line !== '');
-}
-
-/** At least one non-empty line. */
-function someLine(control: AbstractControl<string>): ValidationErrors | null {
-  return lines(control.value).length > 0 ? null : { required: true };
-}
+export { lines } from './client-form';
 
 /**
- * The OpenID Connect clients: the list, registering one (a confidential client's secret is
- * shown once, with a copy button) and deleting one after a confirmation. The server checks
- * the redirect URIs and the ID token algorithm; its message is shown as it says it.
+ * The OpenID Connect clients: the list (with each client's grants, token lifetime,
+ * back-channel logout URI and PAR, DPoP and first-party badges), registering one (a
+ * confidential client's secret is shown once, with a copy button), changing one (an Edit form
+ * under its row, which sends only what changed) and deleting one after a confirmation. The
+ * server checks the URIs, the algorithm and the settings; its message is shown as it says it.
  */
 @Component({
   selector: 'app-oidc-clients',
-  imports: [DatePipe, ReactiveFormsModule],
+  imports: [DatePipe, ReactiveFormsModule, ClientFields],
   templateUrl: './oidc-clients.html',
 })
 export class OidcClients {
   private readonly admin = inject(AdminService);
   private readonly fb = inject(NonNullableFormBuilder);
+  private readonly host = inject<ElementRef<HTMLElement>>(ElementRef);
+  private readonly injector = inject(Injector);
 
-  protected readonly SCOPES = OAUTH_SCOPES;
-  protected readonly ID_TOKEN_ALGS = ID_TOKEN_ALGS;
-  protected readonly DEFAULT_ID_TOKEN_ALG = DEFAULT_ID_TOKEN_ALG;
+  protected readonly describeGrant = describeGrantType;
+  protected readonly describeLifetime = describeLifetime;
   protected readonly clients = signal<OAuthClient[]>([]);
   protected readonly loading = signal(true);
   protected readonly error = signal('');
@@ -64,21 +50,15 @@ export class OidcClients {
   protected readonly created = signal<CreatedOAuthClient | null>(null);
   protected readonly copied = signal<'yes' | 'refused' | null>(null);
 
-  protected readonly form = this.fb.group({
-    name: ['', [Validators.required, Validators.pattern(/\S/)]],
-    redirectUris: ['', someLine],
-    postLogoutRedirectUris: [''],
-    public: [false],
-    /** Sent always, so the client gets what the form shows (RS256 unless changed). */
-    idTokenSignedResponseAlg: [DEFAULT_ID_TOKEN_ALG as IdTokenAlg],
-    scopes: this.fb.group({
-      openid: [true],
-      profile: [true],
-      email: [true],
-      roles: [true],
-      offline_access: [true],
-    }),
-  });
+  protected readonly form: ClientForm = buildClientForm(this.fb);
+
+  /** The client whose Edit form is open (one at a time), and that form. */
+  protected readonly editing = signal<string | null>(null);
+  protected readonly editForm = signal<ClientForm | null>(null);
+  protected readonly saving = signal(false);
+  protected readonly editError = signal('');
+  /** Save was pressed with nothing changed. */
+  protected readonly unchanged = signal(false);
 
   constructor() {
     this.load();
@@ -98,25 +78,13 @@ export class OidcClients {
     });
   }
 
-  protected showErrors(control: AbstractControl): boolean {
-    return control.invalid && (control.dirty || control.touched);
-  }
-
   protected create(): void {
     if (this.form.invalid) {
       this.form.markAllAsTouched();
       return;
     }
     if (this.creating()) return;
-    const value = this.form.getRawValue();
-    const client: NewOAuthClient = {
-      name: value.name.trim(),
-      redirectUris: lines(value.redirectUris),
-      postLogoutRedirectUris: lines(value.postLogoutRedirectUris),
-      public: value.public,
-      scopes: OAUTH_SCOPES.filter((scope) => value.scopes[scope]),
-      idTokenSignedResponseAlg: value.idTokenSignedResponseAlg,
-    };
+    const client = newClientBody(this.form.getRawValue());
     this.creating.set(true);
     this.createError.set('');
     this.notice.set('');
@@ -149,6 +117,63 @@ export class OidcClients {
     this.copied.set(null);
   }
 
+  /** Opens `client`'s Edit form (closing any other), filled with its registration. */
+  protected edit(client: OAuthClient): void {
+    this.editForm.set(buildClientForm(this.fb, client));
+    this.editing.set(client.clientId);
+    this.editError.set('');
+    this.unchanged.set(false);
+    this.confirmingDelete.set(null);
+    this.focusSoon('#edit-client-name');
+  }
+
+  /** Closes the Edit form without saving; the focus goes back to its Edit button. */
+  protected cancelEdit(): void {
+    const clientId = this.editing();
+    this.closeEdit();
+    if (clientId !== null) this.focusEditButton(clientId);
+  }
+
+  /** Sends what differs from the client as listed (nothing, if nothing does). */
+  protected save(client: OAuthClient): void {
+    const form = this.editForm();
+    if (!form || this.saving()) return;
+    if (form.invalid) {
+      form.markAllAsTouched();
+      return;
+    }
+    const change = clientChange(client, form.getRawValue());
+    this.editError.set('');
+    if (Object.keys(change).length === 0) {
+      this.unchanged.set(true);
+      return;
+    }
+    this.unchanged.set(false);
+    this.saving.set(true);
+    this.error.set('');
+    this.notice.set('');
+    this.admin.updateClient(client.clientId, change).subscribe({
+      next: (updated) => {
+        this.saving.set(false);
+        this.clients.update((list) => list.map((c) => (c.clientId === client.clientId ? updated : c)));
+        this.closeEdit();
+        this.notice.set(`${updated.name} saved.`);
+        this.focusEditButton(client.clientId);
+      },
+      error: (e: unknown) => {
+        this.saving.set(false);
+        this.editError.set(errorMessage(e));
+      },
+    });
+  }
+
+  private closeEdit(): void {
+    this.editing.set(null);
+    this.editForm.set(null);
+    this.editError.set('');
+    this.unchanged.set(false);
+  }
+
   protected remove(client: OAuthClient): void {
     this.confirmingDelete.set(null);
     this.busy.set(client.clientId);
@@ -159,6 +184,7 @@ export class OidcClients {
         this.busy.set(null);
         this.clients.update((list) => list.filter((c) => c.clientId !== client.clientId));
         if (this.created()?.clientId === client.clientId) this.dismissCreated();
+        if (this.editing() === client.clientId) this.closeEdit();
         this.notice.set(`${client.name} deleted.`);
       },
       error: (e: unknown) => {
@@ -166,5 +192,24 @@ export class OidcClients {
         this.error.set(`${client.name}: ${errorMessage(e)}`);
       },
     });
+  }
+
+  private focusEditButton(clientId: string): void {
+    this.focusSoon((host) =>
+      Array.from(host.querySelectorAll<HTMLElement>('tr[data-client-id]'))
+        .find((row) => row.dataset['clientId'] === clientId)
+        ?.querySelector<HTMLElement>('[data-testid="edit-client"]'),
+    );
+  }
+
+  /** Focuses what `find` finds once the page has been rendered again. */
+  private focusSoon(find: string | ((host: HTMLElement) => HTMLElement | null | undefined)): void {
+    afterNextRender(
+      () => {
+        const host = this.host.nativeElement;
+        (typeof find === 'string' ? host.querySelector<HTMLElement>(find) : find(host))?.focus();
+      },
+      { injector: this.injector },
+    );
   }
 }

@@ -3,7 +3,7 @@ import { Injectable, inject } from '@angular/core';
 import { Observable, map } from 'rxjs';
 
 import { AdminUser, AuditEntry, MessageBody, Page } from './api.models';
-import { CreatedOAuthClient, NewOAuthClient, OAuthClient } from './oauth-api';
+import { CreatedOAuthClient, NewOAuthClient, OAuthClient, OAuthClientChange } from './oauth-api';
 
 export interface UserChange {
   /** Role names as in sign-up: `user`, `moderator`, `admin`. */
@@ -55,6 +55,11 @@ export class AdminService {
   /** Registers a client; a confidential one's answer carries its secret, this once. */
   createClient(client: NewOAuthClient): Observable<CreatedOAuthClient> {
     return this.http.post<CreatedOAuthClient>('/api/admin/clients', client);
+  }
+
+  /** Changes what `change` names (nothing else); the answer is the client as it now is. */
+  updateClient(clientId: string, change: OAuthClientChange): Observable<OAuthClient> {
+    return this.http.patch<OAuthClient>(`/api/admin/clients/${encodeURIComponent(clientId)}`, change);
   }
 
   removeClient(clientId: string): Observable<void> {

@@ -94,7 +94,11 @@ export interface paths {
         delete: operations["delete_client"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Changes a client's settings; what is not in the body stays as it is. Every node applies
+         *     the change within the change feed's bound.
+         */
+        patch: operations["update_client"];
         trace?: never;
     };
     "/api/admin/users": {
@@ -798,6 +802,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/oauth/device": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The verification page's lookup: the signed-in user typed a device's user code. A live
+         *     one becomes a request on the consent page, which always asks.
+         */
+        post: operations["enter_user_code"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/oauth/device_authorization": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The device authorization endpoint (RFC 8628 §3.1): a device code to poll the token
+         *     endpoint with, and the user code and page to show the user.
+         */
+        post: operations["device_authorization"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/oauth/introspect": {
         parameters: {
             query?: never;
@@ -875,6 +919,27 @@ export interface paths {
         get: operations["logout_request"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/oauth/par": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pushes an authorization request (RFC 9126 §2): checked as the authorization endpoint
+         *     would, kept for a minute, and named by the `request_uri` the browser is then sent with
+         *     (`/api/oauth/authorize?client_id=…&request_uri=…`), once.
+         */
+        post: operations["push"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1137,10 +1202,29 @@ export interface components {
             publicKey: Record<string, never>;
         };
         ClientItem: {
+            /**
+             * Format: int64
+             * @description Its access tokens' lifetime in seconds; null: the server's.
+             */
+            accessTokenLifetime?: number | null;
+            /** @description Where its back-channel logout tokens go; null: none. */
+            backchannelLogoutUri?: string | null;
             clientId: string;
             /** @description Only in the answer to its creation, for a confidential client: shown this once. */
             clientSecret?: string | null;
             createdAt: string;
+            /** @description Its tokens must be DPoP-bound. */
+            dpopBoundAccessTokens: boolean;
+            /** @description Its users are not asked for consent. */
+            firstParty: boolean;
+            /**
+             * @description The grants it may use (its registered ones, else its kind's defaults).
+             * @example [
+             *       "authorization_code",
+             *       "refresh_token"
+             *     ]
+             */
+            grantTypes: string[];
             /**
              * @description The algorithm its ID tokens are signed with.
              * @example RS256
@@ -1151,6 +1235,8 @@ export interface components {
             /** @description No secret: a browser or native app, which must use PKCE. */
             public: boolean;
             redirectUris: string[];
+            /** @description Its authorization requests must come through the PAR endpoint. */
+            requirePushedAuthorizationRequests: boolean;
             scopes: string[];
         };
         ClientSummary: {
@@ -1171,6 +1257,21 @@ export interface components {
         };
         CreateClientRequest: {
             /**
+             * Format: int64
+             * @description Seconds, 30 to 86400, never longer than the server's access token lifetime.
+             */
+            accessTokenLifetime?: number | null;
+            /** @description https (or http on a loopback address), no fragment. */
+            backchannelLogoutUri?: string | null;
+            dpopBoundAccessTokens?: boolean;
+            firstParty?: boolean;
+            /**
+             * @description Any of `authorization_code`, `refresh_token`, `client_credentials` (confidential
+             *     clients) and `urn:ietf:params:oauth:grant-type:device_code`. Default:
+             *     authorization_code and refresh_token, and client_credentials for a confidential client.
+             */
+            grantTypes?: string[] | null;
+            /**
              * @description `RS256` (the default, which every relying party can check), `ES256` or `EdDSA`.
              * @example RS256
              */
@@ -1183,6 +1284,7 @@ export interface components {
              *     reverse-domain scheme; no fragment.
              */
             redirectUris: string[];
+            requirePushedAuthorizationRequests?: boolean;
             /** @description Default: all of openid profile email roles offline_access; openid is required. */
             scopes?: string[] | null;
         };
@@ -1195,13 +1297,25 @@ export interface components {
         DecisionBody: {
             /**
              * @description Where the browser goes now: the client's redirect URI with a code, or with
-             *     `error=access_denied`.
+             *     `error=access_denied`; for a device, the verification page's result
+             *     (`/device?result=approved` or `denied`).
              */
             redirectTo: string;
         };
         DecisionRequest: {
             /** @description true: allow (the consent is remembered for this client and these scopes). */
             approve: boolean;
+        };
+        DeviceCodeBody: {
+            /** @description The consent page's request: go to `/oauth/consent?request=<this>`. */
+            request: string;
+        };
+        DeviceCodeRequest: {
+            /**
+             * @description As the user typed it: case, spaces and the dash do not matter.
+             * @example WDJB-MJHT
+             */
+            userCode: string;
         };
         EmailChange: {
             currentPassword: string;
@@ -1226,7 +1340,7 @@ export interface components {
             message: string;
         };
         /** @enum {string} */
-        ErrorCode: "invalid_request" | "forbidden" | "unauthenticated" | "token_expired" | "invalid_token" | "invalid_credentials" | "too_many_attempts" | "overloaded" | "not_found" | "method_not_allowed" | "unsupported_media_type" | "payload_too_large" | "csrf" | "username_taken" | "email_taken" | "unknown_role" | "password_too_common" | "wrong_password" | "refresh_token_required" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_reused" | "last_admin" | "mail_disabled" | "email_not_verified" | "already_verified" | "magic_links_disabled" | "passkeys_disabled" | "passkey_rejected" | "passkey_invalid" | "passkey_exists" | "too_many_passkeys" | "no_passkey" | "reauthentication_required" | "totp_already_enabled" | "totp_not_pending" | "mfa_token_invalid" | "mfa_code_invalid" | "oauth_invalid_request" | "oauth_request_unknown" | "not_ready" | "unavailable" | "internal";
+        ErrorCode: "invalid_request" | "forbidden" | "unauthenticated" | "token_expired" | "invalid_token" | "invalid_credentials" | "too_many_attempts" | "overloaded" | "not_found" | "method_not_allowed" | "unsupported_media_type" | "payload_too_large" | "csrf" | "username_taken" | "email_taken" | "unknown_role" | "password_too_common" | "wrong_password" | "refresh_token_required" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_reused" | "last_admin" | "mail_disabled" | "email_not_verified" | "already_verified" | "magic_links_disabled" | "passkeys_disabled" | "passkey_rejected" | "passkey_invalid" | "passkey_exists" | "too_many_passkeys" | "no_passkey" | "reauthentication_required" | "totp_already_enabled" | "totp_not_pending" | "mfa_token_invalid" | "mfa_code_invalid" | "oauth_invalid_request" | "oauth_request_unknown" | "device_code_unknown" | "not_ready" | "unavailable" | "internal";
         LengthRule: {
             maxLength: number;
             minLength: number;
@@ -1322,7 +1436,8 @@ export interface components {
             /**
              * @description `invalid_request`, `invalid_client`, `invalid_grant`, `unauthorized_client`,
              *     `unsupported_grant_type`, `invalid_scope`, `invalid_token`, `server_error`,
-             *     `temporarily_unavailable`.
+             *     `temporarily_unavailable`; for a device's poll `authorization_pending`, `slow_down`,
+             *     `access_denied`, `expired_token`.
              */
             error: string;
             error_description?: string | null;
@@ -1392,11 +1507,16 @@ export interface components {
         RequestBody: {
             /**
              * @description The signed-in user allowed these scopes to this client before: the page may answer
-             *     `{"approve": true}` without asking (a browser coming from another site brings no
-             *     cookies to the authorization endpoint, which then cannot tell).
+             *     `{"approve": true}` without asking (the authorization endpoint could not tell, as for
+             *     a form POST from another site, which brings no cookie). Never for a device.
              */
             alreadyAllowed: boolean;
             client: components["schemas"]["ClientSummary"];
+            /**
+             * @description A device asks (RFC 8628): warn that only the user's own device, showing this code,
+             *     should be allowed; never answer without asking.
+             */
+            device: boolean;
             /** @description What the client asks for: `openid`, and any of `profile email roles offline_access`. */
             scopes: string[];
             /** @description The client asked for a fresh sign-in (`prompt=login`): sign out and in again first. */
@@ -1501,6 +1621,26 @@ export interface components {
             otpauthUri: string;
             /** @description Base32, for typing into the app. */
             secret: string;
+        };
+        /**
+         * @description What `PATCH` changes: each field given replaces the client's; a null clears the settings
+         *     that may be unset (grant types back to the defaults, the server's token lifetime, no
+         *     back-channel logout).
+         */
+        UpdateClientRequest: {
+            /** Format: int64 */
+            accessTokenLifetime?: number | null;
+            backchannelLogoutUri?: string | null;
+            dpopBoundAccessTokens?: boolean | null;
+            firstParty?: boolean | null;
+            grantTypes?: string[] | null;
+            /** @example ES256 */
+            idTokenSignedResponseAlg?: string | null;
+            name?: string | null;
+            postLogoutRedirectUris?: string[] | null;
+            redirectUris?: string[] | null;
+            requirePushedAuthorizationRequests?: boolean | null;
+            scopes?: string[] | null;
         };
         UserItem: {
             createdAt: string;
@@ -1803,6 +1943,88 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_client: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                client_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateClientRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientItem"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4471,6 +4693,155 @@ export interface operations {
             };
         };
     };
+    enter_user_code: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeviceCodeRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceCodeBody"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a cross-site request (`csrf`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `device_code_unknown`: no device waits for this code (mistyped, expired or answered) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description more than 10 codes a minute from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    device_authorization: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description client_id (and client_secret for a confidential client, or HTTP Basic), scope (default openid) */
+        requestBody?: {
+            content: {
+                "application/x-www-form-urlencoded": unknown;
+            };
+        };
+        responses: {
+            /** @description `{device_code, user_code, verification_uri, verification_uri_complete, expires_in, interval}` (RFC 8628 §3.2) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `{error, error_description}`: invalid_request, invalid_scope, unauthorized_client (the client may not use the device grant) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorBody"];
+                };
+            };
+            /** @description invalid_client */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description temporarily_unavailable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorBody"];
+                };
+            };
+        };
+    };
     introspect: {
         parameters: {
             query?: never;
@@ -4758,6 +5129,73 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    push: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description the authorization request's parameters (as for GET /api/oauth/authorize, without request_uri); client_id/client_secret unless sent by HTTP Basic */
+        requestBody?: {
+            content: {
+                "application/x-www-form-urlencoded": unknown;
+            };
+        };
+        responses: {
+            /** @description `{request_uri, expires_in}`: `urn:ietf:params:oauth:request_uri:…`, for 60 seconds */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `{error, error_description}`: invalid_request, invalid_scope, unsupported_response_type, … */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorBody"];
+                };
+            };
+            /** @description invalid_client */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorBody"];
+                };
+            };
+            /** @description temporarily_unavailable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorBody"];
                 };
             };
         };

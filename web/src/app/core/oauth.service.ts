@@ -4,13 +4,23 @@ import { Observable } from 'rxjs';
 
 import { LogoutConfirm, LogoutDone, LogoutRequestInfo } from './api.models';
 import { EXPECTS_401 } from './auth.service';
-import { ConnectedApp, ConsentDecision, ConsentRedirect, OAuthRequestInfo } from './oauth-api';
+import {
+  ConnectedApp,
+  ConsentDecision,
+  ConsentRedirect,
+  DeviceVerification,
+  DeviceVerified,
+  OAuthRequestInfo,
+} from './oauth-api';
 
 /** The login page's `?reason=` when an application (or the server) wants a fresh sign-in. */
 export const REAUTH_REASON = 'reauth';
 
 /** The error `code` of a sign-in request that has expired or was already used. */
 export const REQUEST_UNKNOWN = 'oauth_request_unknown';
+
+/** The error `code` of a device's user code that is unknown, expired or used (a 404). */
+export const DEVICE_CODE_UNKNOWN = 'device_code_unknown';
 
 /**
  * The OpenID Connect provider's pages for the signed-in user: the consent to a pending
@@ -37,6 +47,16 @@ export class OAuthService {
       body,
       expecting401(),
     );
+  }
+
+  /**
+   * The code shown on a device (RFC 8628), as the user typed it (the server ignores case and
+   * the dash): the answer is the device's sign-in request, for the consent page. The session
+   * is needed; a 401 is the device page's to answer (login, then back with the code).
+   */
+  verifyDevice(userCode: string): Observable<DeviceVerified> {
+    const body: DeviceVerification = { userCode };
+    return this.http.post<DeviceVerified>('/api/oauth/device', body, expecting401());
   }
 
   /**

@@ -5,7 +5,8 @@ import { Router } from '@angular/router';
 import { AuthService } from '../core/auth.service';
 import { ExternalNavigation } from '../core/external-navigation';
 import { ALICE, setUpHttp, unauthorized } from '../../testing/http-testing';
-import { Consent, REQUEST_EXPIRED, REQUEST_INCOMPLETE } from './consent';
+import { routes } from '../app.routes';
+import { Consent, DEVICE_WARNING, REQUEST_EXPIRED, REQUEST_INCOMPLETE } from './consent';
 
 /** Lets the page's promise chains finish, then renders. */
 async function settle(fixture: ComponentFixture<unknown>) {
@@ -306,5 +307,73 @@ describe('Consent', () => {
     expect(router.navigate).toHaveBeenCalledExactlyOnceWith(['/login'], {
       queryParams: { returnUrl: BACK, reason: 'signedout' },
     });
+  });
+  describe('a request from a device (RFC 8628)', () => {
+    const DEVICE = { ...REQUEST, device: true };
+
+    beforeEach(() => {
+      // The app's routes, so that the page knows /device is one of its own.
+      router.resetConfig(routes);
+    });
+
+    it('shows the warning above the question', async () => {
+      const fixture = await ready(DEVICE);
+      expect(text(fixture, 'consent-device-warning')).toBe(DEVICE_WARNING);
+      expect(DEVICE_WARNING).toBe(
+        'A device is asking to sign in as you. Only continue if you started this yourself on a device you have in front of you, and the code matches.',
+      );
+      expect(el(fixture, '[data-testid="consent-device-warning"]')?.getAttribute('role')).toBe('alert');
+      expect(text(fixture, 'consent-allow')).toBe('Allow');
+      expect(text(fixture, 'consent-deny')).toBe('Deny');
+    });
+
+    it('no warning for a request that is not from a device', async () => {
+      const fixture = await ready({ ...REQUEST, device: false });
+      expect(el(fixture, '[data-testid="consent-device-warning"]')).toBeNull();
+    });
+
+    it('alreadyAllowed: still asks, never answering by itself', async () => {
+      const fixture = await ready({ ...DEVICE, alreadyAllowed: true });
+      http.expectNone((r) => r.method === 'POST');
+      expect(text(fixture, 'consent-device-warning')).toBe(DEVICE_WARNING);
+      expect((el(fixture, '[data-testid="consent-allow"]') as HTMLButtonElement).disabled).toBe(false);
+      expect(assign).not.toHaveBeenCalled();
+    });
+
+    it("Allow: the answer's /device?result=approved is a page of this app, opened by the router", async () => {
+      const navigateByUrl = vi.spyOn(router, 'navigateByUrl').mockResolvedValue(true);
+      const fixture = await ready({ ...DEVICE, alreadyAllowed: true });
+      await click(fixture, 'consent-allow');
+      const post = http.expectOne(REQUEST_URL);
+      expect(post.request.body).toEqual({ approve: true });
+      post.flush({ redirectTo: '/device?result=approved' });
+      await settle(fixture);
+      expect(navigateByUrl).toHaveBeenCalledExactlyOnceWith('/device?result=approved');
+      expect(assign).not.toHaveBeenCalled();
+      expect(el(fixture, '[data-testid="consent-error"]')).toBeNull();
+    });
+
+    it('Deny: /device?result=denied, by the router too', async () => {
+      const navigateByUrl = vi.spyOn(router, 'navigateByUrl').mockResolvedValue(true);
+      const fixture = await ready(DEVICE);
+      await click(fixture, 'consent-deny');
+      const post = http.expectOne(REQUEST_URL);
+      expect(post.request.body).toEqual({ approve: false });
+      post.flush({ redirectTo: '/device?result=denied' });
+      await settle(fixture);
+      expect(navigateByUrl).toHaveBeenCalledExactlyOnceWith('/device?result=denied');
+      expect(assign).not.toHaveBeenCalled();
+    });
+  });
+
+  it('a path of this host the router has no page for is a full navigation, as before', async () => {
+    const navigateByUrl = vi.spyOn(router, 'navigateByUrl').mockResolvedValue(true);
+    router.resetConfig(routes);
+    const fixture = await ready();
+    await click(fixture, 'consent-allow');
+    http.expectOne(REQUEST_URL).flush({ redirectTo: '/app/cb?code=abc' });
+    await settle(fixture);
+    expect(assign).toHaveBeenCalledExactlyOnceWith('/app/cb?code=abc');
+    expect(navigateByUrl).not.toHaveBeenCalled();
   });
 });

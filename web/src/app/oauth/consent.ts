@@ -1,5 +1,5 @@
 import { HttpErrorResponse } from '@angular/common/http';
-import { Component, OnInit, inject, input, signal } from '@angular/core';
+import { Component, OnInit, computed, inject, input, signal } from '@angular/core';
 import { Router } from '@angular/router';
 import { firstValueFrom } from 'rxjs';
 
@@ -9,11 +9,14 @@ import { errorCode, errorMessage } from '../core/errors';
 import { ExternalNavigation } from '../core/external-navigation';
 import { OAuthRequestInfo, describeScope } from '../core/oauth-api';
 import { OAuthService, REAUTH_REASON, REQUEST_UNKNOWN } from '../core/oauth.service';
+import { routedInApp, safeReturnUrl } from '../core/return-url';
 
 export const REQUEST_EXPIRED =
   'This sign-in request has expired or was already used. Go back to the application and try again.';
 export const REQUEST_INCOMPLETE =
   'This sign-in request is incomplete. Go back to the application and try again.';
+export const DEVICE_WARNING =
+  'A device is asking to sign in as you. Only continue if you started this yourself on a device you have in front of you, and the code matches.';
 
 /**
  * What the page shows: the request being fetched, a dead or cut-short request, an error
@@ -27,7 +30,12 @@ type State = 'loading' | 'incomplete' | 'expired' | 'error' | 'to-login' | 'read
  * browser. Someone not signed in goes through the login page (and its second step) and comes
  * back here; where the application asked for a fresh sign-in (`signInRequired`), a signed-in
  * user is signed out first. Then: which application, as whom, and what it asks for, with
- * Allow and Deny; the server's answer says where the browser goes next (a full navigation).
+ * Allow and Deny; the server's answer says where the browser goes next: a full navigation to
+ * the application, or the router for a page of this app (the device page's `/device?result=`).
+ *
+ * A request a device made (`device`, RFC 8628: the user typed its code on `/device`) comes
+ * with a warning, and is never allowed without asking, even when `alreadyAllowed`: someone
+ * may have sent the user a code of a device of theirs, hoping for a click on Allow.
  *
  * `fresh=1` marks a return from the login page: the sign-in just made is the fresh one, so
  * the page does not sign out again (the server still checks the session's age when the
@@ -59,6 +67,9 @@ export class Consent implements OnInit {
   protected readonly EXPIRED = REQUEST_EXPIRED;
   protected readonly INCOMPLETE = REQUEST_INCOMPLETE;
   protected readonly describe = describeScope;
+  protected readonly DEVICE_WARNING = DEVICE_WARNING;
+  /** The request comes from a device (its code typed on `/device`): warn, never skip asking. */
+  protected readonly device = computed(() => this.info()?.device === true);
 
   ngOnInit(): void {
     void this.load();
@@ -95,7 +106,7 @@ export class Consent implements OnInit {
     } else {
       this.info.set(info);
       this.state.set('ready');
-      if (info.alreadyAllowed) {
+      if (info.alreadyAllowed && info.device !== true) {
         await this.decide(true);
       }
     }
@@ -109,7 +120,7 @@ export class Consent implements OnInit {
     try {
       const { redirectTo } = await firstValueFrom(this.oauth.decide(token, approve));
       this.state.set('leaving');
-      if (!this.navigation.assign(redirectTo)) {
+      if (!(await this.follow(redirectTo))) {
         this.state.set('ready');
         this.busy.set(null);
         this.error.set('The server answered with an address this page cannot open.');
@@ -129,6 +140,24 @@ export class Consent implements OnInit {
       }
       this.busy.set(null);
     }
+  }
+
+  /**
+   * Goes where the server's answer says: a page of this app (a path the router has, such as
+   * `/device?result=approved`) by the router, anything else by a full navigation. False when
+   * the address is one no page may open.
+   */
+  private async follow(redirectTo: string): Promise<boolean> {
+    const path = safeReturnUrl(redirectTo);
+    if (path !== null && routedInApp(path, this.router.config)) {
+      try {
+        await this.router.navigateByUrl(path);
+        return true;
+      } catch {
+        return false;
+      }
+    }
+    return this.navigation.assign(redirectTo);
   }
 
   /** "Not you?": signs out, then the login page, then back here. */
