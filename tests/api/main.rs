@@ -19,6 +19,7 @@ mod forward;
 mod mail;
 mod mfa;
 mod oidc;
+mod oidc_flows;
 mod passkeys;
 mod refresh;
 mod resilience;

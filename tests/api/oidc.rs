@@ -35,15 +35,15 @@ on_every_database!(
     clients_consents_and_client_signins_are_audited,
 );
 
-const CB: &str = "https://rp.example/cb";
-const VERIFIER: &str = "a-pkce-verifier-of-enough-length-0123456789abcdefghij";
+pub(crate) const CB: &str = "https://rp.example/cb";
+pub(crate) const VERIFIER: &str = "a-pkce-verifier-of-enough-length-0123456789abcdefghij";
 
-struct Rp {
-    client_id: String,
-    secret: Option<String>,
+pub(crate) struct Rp {
+    pub client_id: String,
+    pub secret: Option<String>,
 }
 
-async fn register(app: &TestApp, public: bool, scopes: Option<&[&str]>) -> Rp {
+pub(crate) async fn register(app: &TestApp, public: bool, scopes: Option<&[&str]>) -> Rp {
     let registered = portcullis::service::clients::register(
         &app.state().db,
         &app.clock,
@@ -66,11 +66,11 @@ async fn register(app: &TestApp, public: bool, scopes: Option<&[&str]>) -> Rp {
     }
 }
 
-fn challenge(verifier: &str) -> String {
+pub(crate) fn challenge(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
-fn authorize_url(rp: &Rp, extra: &[(&str, &str)]) -> String {
+pub(crate) fn authorize_url(rp: &Rp, extra: &[(&str, &str)]) -> String {
     let mut url = url::Url::parse("http://x/api/oauth/authorize").unwrap();
     let c = challenge(VERIFIER);
     {
@@ -99,7 +99,11 @@ fn authorize_url(rp: &Rp, extra: &[(&str, &str)]) -> String {
 }
 
 /// GET `path` as the session's browser, answered with a redirect: its Location.
-async fn location(app: &TestApp, path: &str, session: Option<&Session>) -> (u16, String) {
+pub(crate) async fn location(
+    app: &TestApp,
+    path: &str,
+    session: Option<&Session>,
+) -> (u16, String) {
     let mut request = app.client.get(app.url(path));
     if let Some(s) = session {
         request = request.header("Authorization", s.bearer());
@@ -114,7 +118,7 @@ async fn location(app: &TestApp, path: &str, session: Option<&Session>) -> (u16,
     (status, location)
 }
 
-fn query_of(url: &str) -> std::collections::HashMap<String, String> {
+pub(crate) fn query_of(url: &str) -> std::collections::HashMap<String, String> {
     let parsed = url::Url::parse(url)
         .or_else(|_| url::Url::parse(&format!("http://x{url}")))
         .unwrap();
@@ -122,7 +126,12 @@ fn query_of(url: &str) -> std::collections::HashMap<String, String> {
 }
 
 /// Signs in through the consent page's API: authorize, approve, the code from the redirect.
-async fn code_for(app: &TestApp, rp: &Rp, session: &Session, extra: &[(&str, &str)]) -> String {
+pub(crate) async fn code_for(
+    app: &TestApp,
+    rp: &Rp,
+    session: &Session,
+    extra: &[(&str, &str)],
+) -> String {
     let (status, to) = location(app, &authorize_url(rp, extra), Some(session)).await;
     assert_eq!(status, 302, "{to}");
     let to = if to.starts_with("/oauth/consent") {
@@ -152,7 +161,7 @@ async fn code_for(app: &TestApp, rp: &Rp, session: &Session, extra: &[(&str, &st
     q["code"].clone()
 }
 
-async fn token(app: &TestApp, rp: &Rp, form: &[(&str, &str)]) -> (u16, Value) {
+pub(crate) async fn token(app: &TestApp, rp: &Rp, form: &[(&str, &str)]) -> (u16, Value) {
     let mut request = app.client.post(app.url("/api/oauth/token")).form(form);
     match &rp.secret {
         Some(secret) => request = request.basic_auth(&rp.client_id, Some(secret)),
@@ -167,7 +176,12 @@ async fn token(app: &TestApp, rp: &Rp, form: &[(&str, &str)]) -> (u16, Value) {
     (status, response.json().await.unwrap())
 }
 
-async fn exchange(app: &TestApp, rp: &Rp, code: &str, verifier: Option<&str>) -> (u16, Value) {
+pub(crate) async fn exchange(
+    app: &TestApp,
+    rp: &Rp,
+    code: &str,
+    verifier: Option<&str>,
+) -> (u16, Value) {
     let mut form = vec![
         ("grant_type", "authorization_code"),
         ("code", code),
@@ -179,7 +193,7 @@ async fn exchange(app: &TestApp, rp: &Rp, code: &str, verifier: Option<&str>) ->
     token(app, rp, &form).await
 }
 
-async fn userinfo(app: &TestApp, access: &str) -> (u16, Value) {
+pub(crate) async fn userinfo(app: &TestApp, access: &str) -> (u16, Value) {
     let response = app
         .get_with(
             "/api/oauth/userinfo",
@@ -223,7 +237,7 @@ async fn revoke(app: &TestApp, rp: &Rp, token: &str) -> u16 {
 }
 
 /// The ID token checked as a relying party does: signature by a published key, `iss`, `aud`.
-async fn check_id_token(app: &TestApp, rp: &Rp, id_token: &str) -> Value {
+pub(crate) async fn check_id_token(app: &TestApp, rp: &Rp, id_token: &str) -> Value {
     let set: jsonwebtoken::jwk::JwkSet = app
         .get("/.well-known/jwks.json")
         .await

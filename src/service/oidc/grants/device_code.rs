@@ -5,7 +5,7 @@
 use crate::audit::{self, Event};
 use crate::auth::sessions::{self, ClientGrant};
 use crate::domain::SigninMethod;
-use crate::service::clients::access_token_ttl;
+use crate::service::clients::{access_token_ttl, allows_grant};
 use crate::service::Client;
 use crate::store;
 use crate::store::device_codes::{self, Status};
@@ -104,9 +104,10 @@ pub(in crate::service::oidc) async fn device_code(
         access_token: issued.access_token,
         token_type: "Bearer",
         expires_in: access_token_ttl(client, p.sessions.tokens.ttl_secs()),
-        refresh_token: scopes
-            .contains(&"offline_access")
-            .then_some(issued.refresh_token),
+        // Only for a client that may use it (a grant type it was not given is no token).
+        refresh_token: (scopes.contains(&"offline_access")
+            && allows_grant(client, "refresh_token"))
+        .then_some(issued.refresh_token),
         id_token: Some(id_token),
         scope: sign_in.request.scope.clone(),
     })
