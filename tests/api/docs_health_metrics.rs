@@ -103,6 +103,8 @@ const ISSUE_ROUTES: &[(&str, &str)] = &[
     // Issue 24: per-client settings, pushed authorization requests, the device grant.
     ("PATCH", "/api/admin/clients/{client_id}"),
     ("POST", "/api/oauth/par"),
+    ("POST", "/api/oauth/device_authorization"),
+    ("POST", "/api/oauth/device"),
 ];
 
 /// Routes that need a signed-in account (API.md: "signed in", "admin", and the protected
@@ -141,6 +143,7 @@ const PROTECTED: &[(&str, &str)] = &[
     ("POST", "/api/admin/clients"),
     ("PATCH", "/api/admin/clients/{client_id}"),
     ("DELETE", "/api/admin/clients/{client_id}"),
+    ("POST", "/api/oauth/device"),
 ];
 
 /// The OAuth protocol's own endpoints: form bodies (RFC 6749 §3.2), and errors in OAuth's
@@ -152,6 +155,7 @@ const OAUTH_PROTOCOL: &[(&str, &str)] = &[
     ("POST", "/api/oauth/revoke"),
     ("POST", "/api/oauth/introspect"),
     ("POST", "/api/oauth/par"),
+    ("POST", "/api/oauth/device_authorization"),
 ];
 
 /// Operations that take a JSON body.
@@ -180,6 +184,7 @@ const JSON_BODY: &[(&str, &str)] = &[
     ("POST", "/api/oauth/requests/{request}"),
     ("POST", "/api/admin/clients"),
     ("PATCH", "/api/admin/clients/{client_id}"),
+    ("POST", "/api/oauth/device"),
 ];
 
 /// The failures API.md names for each operation, beyond the general rules (401 on every
