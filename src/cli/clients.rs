@@ -15,8 +15,9 @@ pub enum ClientCommand {
     Create {
         #[arg(long)]
         name: String,
-        /// Where codes may be sent, matched byte for byte; repeat for several.
-        #[arg(long = "redirect-uri", required = true)]
+        /// Where codes may be sent, matched byte for byte; repeat for several. Needed unless
+        /// the client has no authorization_code grant.
+        #[arg(long = "redirect-uri")]
         redirect_uris: Vec<String>,
         /// Where RP-initiated logout may return to; repeat for several.
         #[arg(long = "post-logout-redirect-uri")]
