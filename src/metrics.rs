@@ -51,6 +51,11 @@ pub fn refresh_reuse() {
 
 /// A queued mail's handling: `sent`, `retried` (an attempt failed, another will follow) or
 /// `failed` (given up).
+/// A back-channel logout token's delivery attempt: `sent`, `retried` or `failed`.
+pub fn backchannel(outcome: &'static str) {
+    metrics::counter!("portcullis_backchannel_logout_total", "outcome" => outcome).increment(1);
+}
+
 pub fn mail(kind: &'static str, outcome: &'static str) {
     metrics::counter!("portcullis_mail_total", "kind" => kind, "outcome" => outcome).increment(1);
 }

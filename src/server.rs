@@ -64,6 +64,7 @@ impl Server {
         tokio::spawn(change_feed::follow(feed, stop.clone()));
         tokio::spawn(prune_expired(state.clone(), stop.clone()));
         tokio::spawn(reload_keys(state.clone(), stop.clone()));
+        tokio::spawn(deliver_logout_tokens(state.clone(), stop.clone()));
         if let Some(mail) = &state.mail {
             let sender = crate::mail::sender::Sender {
                 db: state.db.clone(),
@@ -157,6 +158,49 @@ async fn prune_expired(state: AppState, mut stop: tokio::sync::watch::Receiver<b
     }
 }
 
+/// Delivers back-channel logout tokens as they come due (`service::oidc::backchannel`),
+/// one node per token, until `stop` turns true.
+async fn deliver_logout_tokens(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    use crate::service::oidc::backchannel::{deliver_next, Delivered, DELIVERY_TIMEOUT};
+    let node = uuid::Uuid::new_v4().to_string();
+    let http = match reqwest::Client::builder()
+        .timeout(DELIVERY_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+    {
+        Ok(http) => http,
+        Err(e) => {
+            tracing::error!(error = %e, "back-channel logout: no HTTP client; nothing is delivered");
+            return;
+        }
+    };
+    loop {
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            let provider = state.provider();
+            let next = deliver_next(&provider, &http, &node);
+            match tokio::time::timeout(DELIVERY_TIMEOUT * 2, next).await {
+                Ok(Ok(Delivered::Nothing)) => break,
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "back-channel logout: cannot deliver");
+                    break;
+                }
+                Err(_) => {
+                    tracing::warn!("back-channel logout: a delivery outlived its deadline");
+                    break;
+                }
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}
+
 /// A round of pruning is given up past this: the next round, a minute on, tries again.
 const PRUNE_DEADLINE: Duration = Duration::from_secs(30);
 
@@ -188,6 +232,15 @@ async fn prune_round(state: &AppState, now: crate::clock::Millis) {
     // `expired_token` rather than of a code it never had.
     if let Err(e) = crate::store::device_codes::prune(&state.db, hour_ago).await {
         tracing::warn!(error = %e, "pruning device authorizations");
+    }
+    // Sessions that expired, or went with their user, tell their clients too; handled
+    // deliveries go after a week, as mails do.
+    let provider = state.provider();
+    if let Err(e) = crate::service::oidc::backchannel::announce_ended(&provider).await {
+        tracing::warn!(error = %e, "queueing logout tokens for ended sessions");
+    }
+    if let Err(e) = crate::store::backchannel::prune(&state.db, week_ago).await {
+        tracing::warn!(error = %e, "pruning the back-channel logout queue");
     }
     state.starts.prune();
     if let Err(e) = crate::store::mfa_tokens::prune(&state.db, hour_ago).await {

@@ -6,6 +6,7 @@ use crate::auth::session_cache::SessionCache;
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::redis_link::RedisLink;
+use crate::store::backchannel;
 
 pub struct Notifier<'a> {
     pub db: &'a Db,
@@ -16,12 +17,18 @@ pub struct Notifier<'a> {
 }
 
 impl Notifier<'_> {
-    /// A session ended: forget it here at once, and tell the other nodes.
+    /// A session ended: forget it here at once, and tell the other nodes; and owe each
+    /// client that was given tokens on it a back-channel logout token.
     pub async fn session_ended(&self, session_id: &str) {
         if let Some(cache) = self.cache {
             cache.session_revoked(session_id).await;
         }
         self.publish(Change::Session, session_id).await;
+        let now = self.clock.now_ms();
+        if let Err(e) = backchannel::enqueue_for_session(self.db, session_id, now).await {
+            // The prune finds the session ended and queues them then (`ended_unannounced`).
+            tracing::error!(error = %e, "back-channel logout not queued; the prune will");
+        }
     }
 
     /// A user's roles or state changed (or the user is gone): the same, for the user.

@@ -636,6 +636,51 @@ fn migrations() -> Vec<Migration> {
                 index("oauth_device_codes", &["expires_at"], false),
             ],
         },
+        Migration {
+            version: 15,
+            steps: vec![
+                // Which clients were given tokens on which browser session (the ID token's
+                // `sid`), for back-channel logout (store/backchannel.rs): one row per
+                // session and client, until the session ends.
+                Step::Table(
+                    Table::create()
+                        .table(name("oauth_session_clients"))
+                        .col(id_column())
+                        .col(text("session_id", 64))
+                        .col(text("client_id", 64))
+                        .col(ColumnDef::new(name("user_id")).big_integer().not_null())
+                        .col(millis("created_at"))
+                        .to_owned(),
+                ),
+                index("oauth_session_clients", &["session_id", "client_id"], true),
+                // Logout tokens to deliver: one per ended session and client, claimed by
+                // one node at a time (a lease) and retried, as mail is.
+                Step::Table(
+                    Table::create()
+                        .table(name("backchannel_outbox"))
+                        .col(id_column())
+                        .col(text("session_id", 64))
+                        .col(text("client_id", 64))
+                        .col(ColumnDef::new(name("user_id")).big_integer().not_null())
+                        .col(millis("created_at"))
+                        .col(millis("next_attempt_at"))
+                        .col(
+                            ColumnDef::new(name("attempts"))
+                                .big_integer()
+                                .not_null()
+                                .default(0),
+                        )
+                        .col(millis_null("locked_until"))
+                        .col(text_null("locked_by", 64))
+                        .col(millis_null("done_at"))
+                        .col(text_null("outcome", 8))
+                        .col(text_null("last_error", 512))
+                        .to_owned(),
+                ),
+                index("backchannel_outbox", &["session_id", "client_id"], true),
+                index("backchannel_outbox", &["next_attempt_at"], false),
+            ],
+        },
     ]
 }
 

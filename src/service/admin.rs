@@ -111,6 +111,8 @@ pub async fn delete_user(
     let (_one_at_a_time, target) = begin(db, actor, id).await?;
     let entry = entry(actor, id, &target.username);
     keep_an_admin(db, clock, actor, &target, &entry).await?;
+    // Ended first, so that their clients hear of it (back-channel logout) at once.
+    sessions::end_all_of_user(db, notify, id, None, clock.now_ms()).await?;
     if !store::users::delete(db, id).await? {
         return Err(AdminError::NotFound);
     }

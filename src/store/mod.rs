@@ -2,6 +2,7 @@
 //! know which database is behind it.
 pub mod admin_changes;
 pub mod audit;
+pub mod backchannel;
 pub mod cache_events;
 pub mod ceremonies;
 pub mod device_codes;

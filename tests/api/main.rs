@@ -9,6 +9,7 @@ mod account;
 mod admin;
 mod api_reference;
 mod audit_trail;
+mod backchannel;
 mod bad_input;
 mod cli;
 mod cluster;

@@ -49,6 +49,8 @@ pub(super) async fn discovery(State(state): State<AppState>) -> Response {
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr",
             "sid", "azp", "at_hash", "preferred_username", "name", "email", "email_verified", "roles"],
         "authorization_response_iss_parameter_supported": true,
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
     });

@@ -4,9 +4,10 @@
 //! exchange), the token endpoint (`token`) and its grants (`grants/`), ID tokens
 //! (`id_token`), userinfo (`userinfo`), revocation and introspection (`introspection`),
 //! logout (`logout`), pushed authorization requests (`par`), and the device grant
-//! (`device`, with its token grant in `grants/`). Errors are `error`'s.
+//! (`device`, with its token grant in `grants/`); and back-channel logout (`backchannel`). Errors are `error`'s.
 //! HTTP shapes are `http::oidc`'s business.
 mod authorize;
+pub mod backchannel;
 mod consent;
 mod device;
 mod error;

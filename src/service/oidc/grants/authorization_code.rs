@@ -86,6 +86,9 @@ pub(in crate::service::oidc) async fn authorization_code(
     )
     .await?;
     oauth_grants::set_grant_session(db, record.id, &issued.session_id).await?;
+    if let Some(browser) = &pending.browser_session {
+        store::backchannel::record(db, browser, &client.client_id, user.id, now).await?;
+    }
     let entry = from
         .entry(Some(user.id), Some(user.id), Some(&user.username))
         .for_client(&client.client_id);

@@ -94,6 +94,9 @@ pub(in crate::service::oidc) async fn device_code(
         client.access_token_ttl,
     )
     .await?;
+    if let Some(browser) = &sign_in.browser_session {
+        store::backchannel::record(db, browser, &client.client_id, user.id, now).await?;
+    }
     let entry = from
         .entry(Some(user.id), Some(user.id), Some(&user.username))
         .for_client(&client.client_id);
