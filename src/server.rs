@@ -242,6 +242,9 @@ async fn prune_round(state: &AppState, now: crate::clock::Millis) {
     if let Err(e) = crate::store::backchannel::prune(&state.db, week_ago).await {
         tracing::warn!(error = %e, "pruning the back-channel logout queue");
     }
+    if let Err(e) = crate::store::dpop_proofs::prune(&state.db, now).await {
+        tracing::warn!(error = %e, "pruning DPoP proofs");
+    }
     state.starts.prune();
     if let Err(e) = crate::store::mfa_tokens::prune(&state.db, hour_ago).await {
         tracing::warn!(error = %e, "pruning second-step tokens");

@@ -59,6 +59,16 @@ pub struct OAuthClaims {
     pub iat: i64,
     pub exp: i64,
     pub jti: String,
+    /// The DPoP key the token is bound to (RFC 9449 §6): only a request with a proof made
+    /// with that key may present it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
+}
+
+/// RFC 7800's `cnf`, as DPoP fills it: the key's RFC 7638 thumbprint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmation {
+    pub jkt: String,
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -207,8 +217,8 @@ impl AccessTokens {
         client_id: &str,
         scope: &str,
         sid: Option<&str>,
-        now_secs: i64,
-        session_ends_secs: i64,
+        dpop_jkt: Option<&str>,
+        (now_secs, session_ends_secs): (i64, i64),
     ) -> Result<(String, OAuthClaims), jsonwebtoken::errors::Error> {
         let claims = OAuthClaims {
             iss: self.oidc_issuer.clone(),
@@ -220,6 +230,9 @@ impl AccessTokens {
             iat: now_secs,
             exp: self.expiry(now_secs, session_ends_secs),
             jti: new_jti(),
+            cnf: dpop_jkt.map(|jkt| Confirmation {
+                jkt: jkt.to_string(),
+            }),
         };
         Ok((self.sign(&claims, OAUTH_ACCESS_TYP, now_secs)?, claims))
     }
@@ -727,8 +740,8 @@ mod tests {
                 "client-1",
                 "openid email",
                 Some("grant"),
-                NOW,
-                NOW + 10_000,
+                None,
+                (NOW, NOW + 10_000),
             )
             .unwrap();
         assert_eq!(claims.aud, "client-1");

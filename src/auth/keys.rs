@@ -203,7 +203,7 @@ fn public_parts(
 }
 
 /// RFC 7638: SHA-256 over the required members, in lexicographic order, without spaces.
-fn thumbprint(jwk: &serde_json::Value) -> String {
+pub fn thumbprint(jwk: &serde_json::Value) -> String {
     let member = |name: &str| jwk[name].as_str().unwrap_or_default().to_string();
     let canonical = match jwk["kty"].as_str() {
         Some("OKP") => format!(

@@ -4,6 +4,7 @@
 //! here knows HTTP: the extractors and cookies that carry these over it are in `http/`.
 pub mod access_token;
 pub mod change_feed;
+pub mod dpop;
 pub mod key_store;
 pub mod keys;
 pub mod mail_token;

@@ -50,6 +50,9 @@ pub enum RefreshError {
     Expired,
     #[error("refresh token reused")]
     Reused { user_id: i64 },
+    /// The grant is DPoP-bound and the proof was made with another key, or there was none.
+    #[error("refresh token bound to another DPoP key")]
+    WrongKey,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -164,19 +167,21 @@ pub async fn refresh_as(
     presented: &str,
     client: Option<&str>,
 ) -> Result<Issued, RefreshError> {
-    refresh_narrowed(s, presented, client, None, None).await
+    refresh_narrowed(s, presented, client, None, None, None).await
 }
 
 /// As `refresh_as`, with the new access token's scope narrowed to `scope` (RFC 6749 §6; the
 /// caller checked it is within the grant's). The grant, and so its next refresh, keeps its
 /// whole scope. `access_ttl_secs`: the client's own access token lifetime, as for
-/// `open_for_client`.
+/// `open_for_client`. `dpop_jkt`: the key of the DPoP proof that came with it, which a
+/// DPoP-bound grant's must be (RFC 9449 §5).
 pub async fn refresh_narrowed(
     s: &Sessions<'_>,
     presented: &str,
     client: Option<&str>,
     scope: Option<&str>,
     access_ttl_secs: Option<i64>,
+    dpop_jkt: Option<&str>,
 ) -> Result<Issued, RefreshError> {
     let scope = Narrowed {
         scope,
@@ -187,6 +192,9 @@ pub async fn refresh_narrowed(
     }
     let now = s.clock.now_ms();
     let mut record = find_live(s, presented, client).await?;
+    if record.dpop_jkt.is_some() && record.dpop_jkt.as_deref() != dpop_jkt {
+        return Err(RefreshError::WrongKey);
+    }
     if record.spent_at.is_none() {
         check_expiry(&record, now)?;
         let successor = refresh_token::successor(s.refresh_key, presented);
@@ -282,6 +290,7 @@ fn issue(
 ) -> Result<Issued, RefreshError> {
     let grant = record.client_id.as_deref().map(|client_id| ClientGrant {
         client_id,
+        dpop_jkt: record.dpop_jkt.as_deref(),
         scope: narrowed
             .scope
             .unwrap_or(record.scope.as_deref().unwrap_or_default()),
@@ -315,8 +324,8 @@ fn access_token(
                     g.client_id,
                     g.scope,
                     Some(session_id),
-                    now,
-                    ends,
+                    g.dpop_jkt,
+                    (now, ends),
                 )?
                 .0
         }

@@ -681,6 +681,24 @@ fn migrations() -> Vec<Migration> {
                 index("backchannel_outbox", &["next_attempt_at"], false),
             ],
         },
+        Migration {
+            version: 16,
+            steps: vec![
+                // DPoP (RFC 9449): the key a grant's tokens are bound to (its thumbprint,
+                // `cnf.jkt`); NULL for a grant without DPoP.
+                add_column("sessions", text_null("dpop_jkt", 64)),
+                // Proofs seen within their window (store/dpop_proofs.rs), by the hash of
+                // their key and jti, so that a replay is refused on every node.
+                Step::Table(
+                    Table::create()
+                        .table(name("dpop_proofs"))
+                        .col(text("proof_hash", 64).primary_key())
+                        .col(millis("expires_at"))
+                        .to_owned(),
+                ),
+                index("dpop_proofs", &["expires_at"], false),
+            ],
+        },
     ]
 }
 

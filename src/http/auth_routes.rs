@@ -372,7 +372,8 @@ async fn refresh(
 fn refresh_error(e: RefreshError) -> ApiError {
     let forbidden = |code, message| ApiError::new(StatusCode::FORBIDDEN, code, message);
     match e {
-        RefreshError::Invalid => forbidden(
+        // A first-party refresh token is never DPoP-bound: this cannot come here.
+        RefreshError::Invalid | RefreshError::WrongKey => forbidden(
             ErrorCode::RefreshTokenInvalid,
             "Refresh token is not in database!",
         ),

@@ -155,7 +155,13 @@ fn any_origin_cors() -> CorsLayer {
     CorsLayer::new()
         .allow_origin(tower_http::cors::Any)
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+        // DPoP: a browser client sends its proof in the `DPoP` header (RFC 9449 §4.1).
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            HeaderName::from_static("dpop"),
+        ])
+        .expose_headers([header::WWW_AUTHENTICATE])
         .max_age(Duration::from_secs(600))
 }
 

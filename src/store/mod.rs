@@ -6,6 +6,7 @@ pub mod backchannel;
 pub mod cache_events;
 pub mod ceremonies;
 pub mod device_codes;
+pub mod dpop_proofs;
 pub mod mail_outbox;
 pub mod mail_tokens;
 pub mod mfa_tokens;

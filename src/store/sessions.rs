@@ -26,6 +26,8 @@ pub struct NewSession<'a> {
 #[derive(Clone, Copy, Debug)]
 pub struct ClientGrant<'a> {
     pub client_id: &'a str,
+    /// The DPoP key its tokens are bound to (RFC 9449 `cnf.jkt`), if any.
+    pub dpop_jkt: Option<&'a str>,
     pub scope: &'a str,
 }
 
@@ -42,13 +44,15 @@ pub struct RefreshRecord {
     /// The client whose grant the session is, and its scopes; `None` for first-party.
     pub client_id: Option<String>,
     pub scope: Option<String>,
+    /// The DPoP key the grant is bound to, if any.
+    pub dpop_jkt: Option<String>,
 }
 
 pub async fn create(db: &Db, s: NewSession<'_>, now: Millis) -> Result<(), DbError> {
     let mut tx = db.pool.begin().await?;
     let sql = db.sql(
         "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip, method, \
-         second_factor, client_id, scope) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         second_factor, client_id, scope, dpop_jkt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
     sqlx::query(&sql)
         .bind(s.id)
@@ -62,6 +66,7 @@ pub async fn create(db: &Db, s: NewSession<'_>, now: Millis) -> Result<(), DbErr
         .bind(s.second_factor.map(SecondFactor::name))
         .bind(s.client.map(|c| c.client_id))
         .bind(s.client.map(|c| c.scope))
+        .bind(s.client.and_then(|c| c.dpop_jkt))
         .execute(&mut *tx)
         .await?;
     insert_refresh(db, &mut tx, s.id, s.refresh_hash, now, s.refresh_expires_at).await?;
@@ -92,7 +97,7 @@ async fn insert_refresh(
 pub async fn find_refresh(db: &Db, hash: &str) -> Result<Option<RefreshRecord>, DbError> {
     let sql = db.sql(
         "SELECT r.id, r.session_id, s.user_id, r.expires_at, r.spent_at, s.expires_at, s.revoked_at, \
-         s.client_id, s.scope FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id \
+         s.client_id, s.scope, s.dpop_jkt FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id \
          WHERE r.token_hash = ?",
     );
     let Some(row) = sqlx::query(&sql)
@@ -112,6 +117,7 @@ pub async fn find_refresh(db: &Db, hash: &str) -> Result<Option<RefreshRecord>, 
         session_revoked: row.try_get::<Option<i64>, _>(6)?.is_some(),
         client_id: row.try_get(7)?,
         scope: row.try_get(8)?,
+        dpop_jkt: row.try_get(9)?,
     }))
 }
 

@@ -16,6 +16,7 @@ mod cluster;
 mod content_types;
 mod cookies_csrf_cors;
 mod docs_health_metrics;
+mod dpop;
 mod forward;
 mod mail;
 mod mfa;

@@ -50,6 +50,7 @@ pub(super) async fn discovery(State(state): State<AppState>) -> Response {
             "sid", "azp", "at_hash", "preferred_username", "name", "email", "email_verified", "roles"],
         "authorization_response_iss_parameter_supported": true,
         "backchannel_logout_supported": true,
+        "dpop_signing_alg_values_supported": crate::auth::dpop::ALGS,
         "backchannel_logout_session_supported": true,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,

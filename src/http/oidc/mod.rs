@@ -79,6 +79,17 @@ pub const OPEN_TO_ANY_ORIGIN: [&str; 7] = [
     REVOKE,
 ];
 
+/// The request's `DPoP` proof (RFC 9449 §4.1), if it carries one; more than one, or one
+/// that is not text, is an error (§4.3 check 1).
+fn dpop_header(headers: &axum::http::HeaderMap) -> Result<Option<&str>, ()> {
+    let mut values = headers.get_all("dpop").iter();
+    match (values.next(), values.next()) {
+        (None, _) => Ok(None),
+        (Some(one), None) => one.to_str().map(Some).map_err(|_| ()),
+        (Some(_), Some(_)) => Err(()),
+    }
+}
+
 /// The browser's session, when the request carries one.
 fn browser(user: &MaybeAuthUser) -> Option<Browser> {
     user.0.as_ref().map(|u| Browser {

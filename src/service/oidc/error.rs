@@ -22,6 +22,7 @@ pub enum OAuthCode {
     AuthorizationPending,
     SlowDown,
     ExpiredToken,
+    InvalidDpopProof,
     ServerError,
     TemporarilyUnavailable,
 }
@@ -45,6 +46,7 @@ impl OAuthCode {
             OAuthCode::AuthorizationPending => "authorization_pending",
             OAuthCode::SlowDown => "slow_down",
             OAuthCode::ExpiredToken => "expired_token",
+            OAuthCode::InvalidDpopProof => "invalid_dpop_proof",
             OAuthCode::ServerError => "server_error",
             OAuthCode::TemporarilyUnavailable => "temporarily_unavailable",
         }

@@ -72,8 +72,13 @@ pub async fn introspect(
         "exp": claims.exp,
         "iat": claims.iat,
         "jti": claims.jti,
-        "token_type": "Bearer",
+        "token_type": if claims.cnf.is_some() { "DPoP" } else { "Bearer" },
     });
+    // RFC 9449 §6.2: a resource server that introspects checks the proof itself, against
+    // this key.
+    if let Some(cnf) = &claims.cnf {
+        answer["cnf"] = serde_json::json!({ "jkt": cnf.jkt });
+    }
     if let Some(user) = user {
         answer["username"] = user.username.as_ref().into();
     }

@@ -10,6 +10,7 @@ mod authorize;
 pub mod backchannel;
 mod consent;
 mod device;
+pub mod dpop;
 mod error;
 mod grants;
 mod id_token;
@@ -41,7 +42,7 @@ pub use introspection::{introspect, revoke};
 pub use logout::{end_hinted_session, logout_request, LogoutRequest};
 pub use par::{push, Pushed};
 pub use token::{authenticate_client, token, ClientAuth, TokenParams, TokenResponse};
-pub use userinfo::{live_access, userinfo};
+pub use userinfo::{check_binding, live_access, userinfo, Scheme};
 
 /// What the provider works with: the session lifecycle (which holds the database, the
 /// clock and the signer) and the issuer, `PORTCULLIS_PUBLIC_URL`.

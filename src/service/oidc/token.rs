@@ -9,9 +9,19 @@ use std::sync::Arc;
 
 use crate::store::oauth_clients::ClientRecord;
 
+use super::dpop::{self, Presented, ProofError};
 use super::error::{token_error, OAuthCode, OidcError};
 use super::grants;
 use super::Provider;
+
+/// `token_type` of a token bound to `jkt`, or not.
+pub(super) fn token_type(jkt: Option<&str>) -> &'static str {
+    if jkt.is_some() {
+        "DPoP"
+    } else {
+        "Bearer"
+    }
+}
 
 /// How the client proved who it is at the token endpoint.
 pub struct ClientAuth {
@@ -51,6 +61,7 @@ pub struct TokenParams {
 #[derive(Debug, Serialize)]
 pub struct TokenResponse {
     pub access_token: String,
+    /// `Bearer`, or `DPoP` for a token bound to a DPoP key.
     pub token_type: &'static str,
     pub expires_in: i64,
     pub scope: String,
@@ -60,13 +71,29 @@ pub struct TokenResponse {
     pub id_token: Option<String>,
 }
 
-/// The token endpoint's answer to an authenticated client.
+/// The token endpoint's answer to an authenticated client; `dpop`: the request's DPoP
+/// proof, whose key what is issued is then bound to (RFC 9449 §5).
 pub async fn token(
     p: &Provider<'_>,
     client: &ClientRecord,
     params: TokenParams,
     from: Client<'_>,
+    dpop: Option<Presented<'_>>,
 ) -> Result<TokenResponse, OidcError> {
+    let jkt = match &dpop {
+        Some(presented) => Some(dpop::check(p, presented, None).await.map_err(|e| match e {
+            ProofError::Db(e) => OidcError::from(e),
+            other => token_error(OAuthCode::InvalidDpopProof, other.to_string()),
+        })?),
+        None if client.require_dpop => {
+            return Err(token_error(
+                OAuthCode::InvalidDpopProof,
+                "this client's tokens must be DPoP-bound: send a DPoP proof",
+            ))
+        }
+        None => None,
+    };
+    let jkt = jkt.as_deref();
     if let Some(grant) = params.grant_type.as_deref() {
         if GRANT_TYPES.contains(&grant) && !allows_grant(client, grant) {
             return Err(token_error(
@@ -76,10 +103,12 @@ pub async fn token(
         }
     }
     match params.grant_type.as_deref() {
-        Some("authorization_code") => grants::authorization_code(p, client, params, from).await,
-        Some("refresh_token") => grants::refresh_token(p, client, params).await,
-        Some("client_credentials") => grants::client_credentials(p, client, params),
-        Some(DEVICE_CODE) => grants::device_code(p, client, params, from).await,
+        Some("authorization_code") => {
+            grants::authorization_code(p, client, params, from, jkt).await
+        }
+        Some("refresh_token") => grants::refresh_token(p, client, params, jkt).await,
+        Some("client_credentials") => grants::client_credentials(p, client, params, jkt),
+        Some(DEVICE_CODE) => grants::device_code(p, client, params, from, jkt).await,
         None => Err(token_error(
             OAuthCode::InvalidRequest,
             "grant_type is missing",

@@ -4,6 +4,7 @@ use crate::auth::access_token::{OAuthClaims, TokenError};
 use crate::domain::UserState;
 use crate::store;
 
+use super::dpop::{self, Presented};
 use super::id_token::user_claims;
 use super::Provider;
 
@@ -54,12 +55,42 @@ pub async fn live_access(
     Ok((claims, Some(user)))
 }
 
+/// How the token was presented (RFC 9449 §7.1): `Authorization: Bearer` (or a form), or
+/// `Authorization: DPoP` with a proof.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scheme {
+    Bearer,
+    Dpop,
+}
+
+/// A DPoP-bound token only with a proof of its key, for this request and this token; an
+/// unbound one only as a bearer token (§7.1: the DPoP scheme says the token is bound).
+pub async fn check_binding(
+    p: &Provider<'_>,
+    claims: &OAuthClaims,
+    token: &str,
+    scheme: Scheme,
+    proof: Option<&Presented<'_>>,
+) -> Result<(), TokenError> {
+    match (&claims.cnf, scheme, proof) {
+        (None, Scheme::Bearer, _) => Ok(()),
+        (Some(cnf), Scheme::Dpop, Some(proof)) => match dpop::check(p, proof, Some(token)).await {
+            Ok(jkt) if jkt == cnf.jkt => Ok(()),
+            _ => Err(TokenError::Invalid),
+        },
+        _ => Err(TokenError::Invalid),
+    }
+}
+
 /// `/userinfo`: the claims the token's scopes allow.
 pub async fn userinfo(
     p: &Provider<'_>,
     token: &str,
+    scheme: Scheme,
+    proof: Option<&Presented<'_>>,
 ) -> Result<serde_json::Map<String, serde_json::Value>, TokenError> {
     let (claims, user) = live_access(p, token).await?;
+    check_binding(p, &claims, token, scheme, proof).await?;
     let user_id = user
         .and(claims.sub.parse().ok())
         .ok_or(TokenError::Invalid)?;

@@ -13,7 +13,7 @@ use crate::store::oauth_grants::{self, Kind};
 use crate::service::oidc::error::{token_error, OAuthCode, OidcError};
 use crate::service::oidc::id_token::id_token;
 use crate::service::oidc::pending::CodeForExchange;
-use crate::service::oidc::token::{TokenParams, TokenResponse};
+use crate::service::oidc::token::{token_type, TokenParams, TokenResponse};
 use crate::service::oidc::{hash, Provider};
 
 pub(in crate::service::oidc) async fn authorization_code(
@@ -21,6 +21,7 @@ pub(in crate::service::oidc) async fn authorization_code(
     client: &ClientRecord,
     params: TokenParams,
     from: Client<'_>,
+    dpop_jkt: Option<&str>,
 ) -> Result<TokenResponse, OidcError> {
     let invalid = |why: &str| token_error(OAuthCode::InvalidGrant, why);
     let code = params
@@ -80,6 +81,7 @@ pub(in crate::service::oidc) async fn authorization_code(
         from.ip_text,
         ClientGrant {
             client_id: &client.client_id,
+            dpop_jkt,
             scope: &pending.request.scope,
         },
         client.access_token_ttl,
@@ -97,7 +99,7 @@ pub(in crate::service::oidc) async fn authorization_code(
     let id_token = id_token(p, &user, client, &pending, &scopes, &issued.access_token)?;
     Ok(TokenResponse {
         access_token: issued.access_token,
-        token_type: "Bearer",
+        token_type: token_type(dpop_jkt),
         expires_in: access_token_ttl(client, p.sessions.tokens.ttl_secs()),
         // Only for a client that may use it (a grant type it was not given is no token).
         refresh_token: (scopes.contains(&"offline_access")

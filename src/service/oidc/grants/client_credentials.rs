@@ -4,7 +4,7 @@ use crate::service::clients::access_token_ttl;
 use crate::store::oauth_clients::ClientRecord;
 
 use crate::service::oidc::error::{token_error, OAuthCode, OidcError};
-use crate::service::oidc::token::{TokenParams, TokenResponse};
+use crate::service::oidc::token::{token_type, TokenParams, TokenResponse};
 use crate::service::oidc::Provider;
 
 /// A service's own token: no user, no session, no refresh token.
@@ -12,6 +12,7 @@ pub(in crate::service::oidc) fn client_credentials(
     p: &Provider<'_>,
     client: &ClientRecord,
     params: TokenParams,
+    dpop_jkt: Option<&str>,
 ) -> Result<TokenResponse, OidcError> {
     if client.public {
         return Err(token_error(
@@ -41,13 +42,13 @@ pub(in crate::service::oidc) fn client_credentials(
             &client.client_id,
             &scope,
             None,
-            now,
-            now + ttl,
+            dpop_jkt,
+            (now, now + ttl),
         )
         .map_err(|e| OidcError::Internal(e.into()))?;
     Ok(TokenResponse {
         access_token,
-        token_type: "Bearer",
+        token_type: token_type(dpop_jkt),
         expires_in: ttl,
         refresh_token: None,
         id_token: None,

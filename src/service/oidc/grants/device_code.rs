@@ -15,7 +15,7 @@ use crate::service::oidc::device::SLOW_DOWN_MS;
 use crate::service::oidc::error::{token_error, OAuthCode, OidcError};
 use crate::service::oidc::id_token::id_token;
 use crate::service::oidc::pending::CodeForExchange;
-use crate::service::oidc::token::{TokenParams, TokenResponse};
+use crate::service::oidc::token::{token_type, TokenParams, TokenResponse};
 use crate::service::oidc::{hash, Provider};
 
 pub(in crate::service::oidc) async fn device_code(
@@ -23,6 +23,7 @@ pub(in crate::service::oidc) async fn device_code(
     client: &ClientRecord,
     params: TokenParams,
     from: Client<'_>,
+    dpop_jkt: Option<&str>,
 ) -> Result<TokenResponse, OidcError> {
     let invalid = |why: &str| token_error(OAuthCode::InvalidGrant, why);
     let code = params
@@ -89,6 +90,7 @@ pub(in crate::service::oidc) async fn device_code(
         from.ip_text,
         ClientGrant {
             client_id: &client.client_id,
+            dpop_jkt,
             scope: &sign_in.request.scope,
         },
         client.access_token_ttl,
@@ -105,7 +107,7 @@ pub(in crate::service::oidc) async fn device_code(
     let id_token = id_token(p, &user, client, &sign_in, &scopes, &issued.access_token)?;
     Ok(TokenResponse {
         access_token: issued.access_token,
-        token_type: "Bearer",
+        token_type: token_type(dpop_jkt),
         expires_in: access_token_ttl(client, p.sessions.tokens.ttl_secs()),
         // Only for a client that may use it (a grant type it was not given is no token).
         refresh_token: (scopes.contains(&"offline_access")

@@ -7,13 +7,14 @@ use crate::store;
 use crate::store::oauth_clients::ClientRecord;
 
 use crate::service::oidc::error::{token_error, OAuthCode, OidcError};
-use crate::service::oidc::token::{TokenParams, TokenResponse};
+use crate::service::oidc::token::{token_type, TokenParams, TokenResponse};
 use crate::service::oidc::Provider;
 
 pub(in crate::service::oidc) async fn refresh_token(
     p: &Provider<'_>,
     client: &ClientRecord,
     params: TokenParams,
+    dpop_jkt: Option<&str>,
 ) -> Result<TokenResponse, OidcError> {
     let presented = params
         .refresh_token
@@ -53,6 +54,7 @@ pub(in crate::service::oidc) async fn refresh_token(
         Some(&client.client_id),
         narrowed.as_deref(),
         client.access_token_ttl,
+        dpop_jkt,
     )
     .await
     .map_err(|e| match e {
@@ -65,6 +67,10 @@ pub(in crate::service::oidc) async fn refresh_token(
             token_error(OAuthCode::InvalidGrant, "the refresh token has expired")
         }
         RefreshError::Invalid => token_error(OAuthCode::InvalidGrant, "unknown refresh token"),
+        RefreshError::WrongKey => token_error(
+            OAuthCode::InvalidDpopProof,
+            "the grant is DPoP-bound: send a proof made with its key",
+        ),
     })?;
     let claims = p
         .sessions
@@ -73,7 +79,7 @@ pub(in crate::service::oidc) async fn refresh_token(
         .map_err(|_| OidcError::Internal(anyhow::anyhow!("a token just issued does not verify")))?;
     Ok(TokenResponse {
         access_token: issued.access_token,
-        token_type: "Bearer",
+        token_type: token_type(claims.cnf.as_ref().map(|c| c.jkt.as_str())),
         expires_in: access_token_ttl(client, p.sessions.tokens.ttl_secs()),
         refresh_token: Some(issued.refresh_token),
         id_token: None,
