@@ -995,7 +995,8 @@ export interface paths {
         put?: never;
         /**
          * The token endpoint (RFC 6749 §3.2): `authorization_code` (with the PKCE verifier),
-         *     `refresh_token` (rotated; a reused one ends the grant), `client_credentials`.
+         *     `refresh_token` (rotated; a reused one ends the grant), `client_credentials`, the device
+         *     code; with a `DPoP` proof (RFC 9449), what is issued is bound to its key.
          */
         post: operations["token"];
         delete?: never;
@@ -5404,7 +5405,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `{error, error_description}`: invalid_request, invalid_grant, unsupported_grant_type, invalid_scope, unauthorized_client */
+            /** @description `{error, error_description}`: invalid_request, invalid_grant, unsupported_grant_type, invalid_scope, unauthorized_client, invalid_dpop_proof; for a device's poll authorization_pending, slow_down, access_denied, expired_token */
             400: {
                 headers: {
                     [name: string]: unknown;
