@@ -1,7 +1,9 @@
 // The browser in front of Apache's mod_auth_openidc (tests/oidc-rp/apache/rp), signing alice
 // in through Portcullis. Run with ISSUER, CLIENT_ID, APACHE_PORT, TAMPER_APACHE_PORT,
 // TAMPER_PROXY_PORT, POST_CLIENT_ID, POST_APACHE_PORT, RP_USERNAME, RP_EMAIL, RP_PASSWORD,
-// EXPECTED_ALG and APACHE_ERROR_LOG set.
+// EXPECTED_ALG, APACHE_ERROR_LOG and APACHE_ACCESS_LOG set. The client (CLIENT_ID) must be
+// registered with the back-channel logout URI
+// http://127.0.0.1:$APACHE_PORT/protected/redirect_uri?logout=backchannel.
 // Everything the relying party does (the authorization request with state, nonce and PKCE,
 // the code exchange with client_secret_basic, the ID token's signature against the JWKS,
 // iss, aud, nonce, userinfo, the session, logout) is mod_auth_openidc's own doing; this
@@ -12,6 +14,7 @@
 // submits a form to the authorization endpoint: the browser here posts that form, as a
 // browser running the script would. Prints a line per step; exits 1 at the first failure.
 import assert from 'node:assert/strict';
+import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 
@@ -27,6 +30,7 @@ const EMAIL = env('RP_EMAIL');
 const PASSWORD = env('RP_PASSWORD');
 const EXPECTED_ALG = env('EXPECTED_ALG');
 const ERROR_LOG = env('APACHE_ERROR_LOG');
+const ACCESS_LOG = env('APACHE_ACCESS_LOG');
 const APACHE = `http://127.0.0.1:${env('APACHE_PORT')}`;
 const TAMPER_APACHE = `http://127.0.0.1:${env('TAMPER_APACHE_PORT')}`;
 const PROXY_PORT = Number(env('TAMPER_PROXY_PORT'));
@@ -123,6 +127,12 @@ async function expectStatus(res, status, what) {
 // Apache's error log: what was written since a mark.
 const logMark = () => statSync(ERROR_LOG).size;
 const logSince = (mark) => readFileSync(ERROR_LOG).subarray(mark).toString();
+// Apache's access log ("%h \"%r\" %>s" a line) likewise.
+const accessMark = () => statSync(ACCESS_LOG).size;
+const accessSince = (mark) => readFileSync(ACCESS_LOG).subarray(mark).toString();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** How long the driver waits for Portcullis to deliver a logout token. */
+const DELIVERY_WAIT_MS = 10_000;
 
 // ---- Portcullis, as the web app's pages use it ------------------------------------------
 
@@ -281,6 +291,24 @@ async function expectErrorPage(res, what) {
 }
 
 const b64json = (part) => JSON.parse(Buffer.from(part, 'base64url').toString());
+const b64 = (obj) => Buffer.from(JSON.stringify(obj)).toString('base64url');
+
+/** A JWT signed with a key made here (of the kind `alg` needs), not the provider's. */
+function forgeJwt(header, payload) {
+  const input = Buffer.from(`${b64(header)}.${b64(payload)}`);
+  let signature;
+  if (header.alg === 'RS256') {
+    signature = sign('sha256', input, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey);
+  } else if (header.alg === 'ES256') {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    signature = sign('sha256', input, { key: privateKey, dsaEncoding: 'ieee-p1363' });
+  } else if (header.alg === 'EdDSA') {
+    signature = sign(null, input, generateKeyPairSync('ed25519').privateKey);
+  } else {
+    throw new Error(`no forging for ${header.alg}`);
+  }
+  return `${input}.${signature.toString('base64url')}`;
+}
 
 // ---- the tampering proxy (provider metadata and token endpoint of the second host) -------
 
@@ -475,6 +503,7 @@ async function scenario(meta) {
   })).status;
   const cookiesBefore = new Map(browser.cookies);
   assert.equal(await me(), 200, 'signed in at Portcullis before');
+  const endSessionAccessMark = accessMark();
   const bye = await browser.fetch(endSession);
   await expectStatus(bye, 302, 'end session');
   const byeUrl = new URL(bye.headers.get('location'));
@@ -533,6 +562,136 @@ async function scenario(meta) {
   assert.equal(p2Vars.REMOTE_USER, sub);
   assert.equal(p2Vars.OIDC_CLAIM_nonce, p2Flow.nonce);
   ok('OIDCProviderAuthRequestMethod POST from the same site (Portcullis\'s cookies, Origin Apache\'s): 302 straight to the redirect_uri with the code (signed in, consent remembered); /protected/ 200, the same sub');
+
+  await backchannelLogout(meta, sub, endSessionAccessMark);
+}
+
+/** Waits for Apache's access log (since `mark`) to show `n` back-channel logout POSTs; those lines. */
+async function backchannelPosts(mark, n) {
+  const started = Date.now();
+  for (;;) {
+    const lines = accessSince(mark).split('\n').filter((l) => l.includes('"POST /protected/redirect_uri?logout=backchannel '));
+    if (lines.length >= n || Date.now() - started > DELIVERY_WAIT_MS) return lines;
+    await sleep(100);
+  }
+}
+
+/**
+ * Back-channel logout: the client is registered with Apache's redirect URI and
+ * `logout=backchannel`, where mod_auth_openidc takes logout tokens (validating them, then
+ * ending the session its server-side cache holds for the token's sid).
+ */
+async function backchannelLogout(meta, sub, endSessionAccessMark) {
+  const redirectUri = `${APACHE}/protected/redirect_uri`;
+  const backchannelUri = `${redirectUri}?logout=backchannel`;
+
+  // 12. The RP-initiated logout of step 9 ended a Portcullis session on which Apache had
+  //     been given tokens: Portcullis sent Apache a logout token for it, and Apache took it
+  //     (200), although its own logout had already ended its session.
+  const earlier = await backchannelPosts(endSessionAccessMark, 1);
+  assert.equal(earlier.length, 1, `one back-channel POST after the RP-initiated logout: ${JSON.stringify(earlier)}`);
+  assert.match(earlier[0], /" 200$/, `Apache's answer: ${earlier[0]}`);
+  ok(`the RP-initiated logout (step 9) also sent Apache a logout token at its redirect_uri?logout=backchannel: "${earlier[0]}"`);
+
+  // 13. Two browsers, each signed in at Portcullis (a session, a sid, of its own) and at
+  //     Apache (consent remembered: the code at once).
+  const signedIn = async (name) => {
+    const b = new Browser();
+    const flow = await startLogin(b, APACHE, meta);
+    await signIn(b);
+    const { callback, consented } = await authorize(b, flow.url, redirectUri);
+    assert.equal(consented, false, `${name}: consent remembered`);
+    await expectStatus(await b.fetch(callback), 302, `${name}: Apache's redirect_uri`);
+    const vars = await protectedPage(b, APACHE);
+    assert.equal(vars.REMOTE_USER, sub);
+    assert.equal(vars.OIDC_CLAIM_nonce, flow.nonce);
+    assert.ok(vars.OIDC_CLAIM_sid, `${name}: the ID token has a sid: ${JSON.stringify(vars)}`);
+    return { browser: b, sid: vars.OIDC_CLAIM_sid, kid: b64json(vars.OIDC_id_token.split('.')[0]).kid };
+  };
+  const u = await signedIn('browser U');
+  const w = await signedIn('browser W');
+  assert.notEqual(u.sid, w.sid, 'two Portcullis sessions, two sids');
+  ok(`two browsers signed in at Portcullis and at Apache: /protected/ 200 for each, sids ${u.sid} and ${w.sid}`);
+
+  // 14. Logout tokens that are not Portcullis's, for U's sid, posted at Apache's back-channel
+  //     endpoint: refused with 400, both sessions live on.
+  const claimsFor = (sid) => {
+    const iat = Math.floor(Date.now() / 1000);
+    return { iss: ISSUER, aud: CLIENT_ID, iat, exp: iat + 120, jti: randomUUID(), sub, sid, events: { 'http://schemas.openid.net/event/backchannel-logout': {} } };
+  };
+  const refused = async (token, what, logged) => {
+    const mark = logMark();
+    const res = await fetch(backchannelUri, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ logout_token: token }).toString(),
+    });
+    const body = await res.text();
+    assert.equal(res.status, 400, `${what}: ${res.status} ${body.slice(0, 300)}`);
+    const why = logSince(mark);
+    assert.match(why, logged, `${what}: Apache's log: ${why.slice(-3000)}`);
+    assert.equal((await protectedPage(u.browser, APACHE)).OIDC_CLAIM_sid, u.sid, `U after ${what}`);
+    assert.equal((await protectedPage(w.browser, APACHE)).OIDC_CLAIM_sid, w.sid, `W after ${what}`);
+    return logged.exec(why)[0];
+  };
+  const unsigned = `${b64({ alg: 'none', typ: 'logout+jwt' })}.${b64(claimsFor(u.sid))}.`;
+  const why1 = await refused(unsigned, 'an unsigned (alg none) logout token', /logout token is not signed|oidc_jwt_parse failed[^\n]*/);
+  const forged = forgeJwt({ alg: EXPECTED_ALG, typ: 'logout+jwt', kid: u.kid }, claimsFor(u.sid));
+  const why2 = await refused(forged, 'a logout token signed with another key under the provider\'s kid', /id_token signature could not be validated/);
+  ok(`forged logout tokens for U's sid at Apache's back-channel endpoint: 400 ("${why1}"; "${why2}"); U and W still 200`);
+
+  // 15. U signs out at Portcullis (the web app's POST /api/auth/signout with U's cookies,
+  //     not Apache's logout): Portcullis posts a logout token to Apache, which ends U's
+  //     Apache session; W's lives on.
+  const mark = accessMark();
+  const errorMark = logMark();
+  const out = await u.browser.fetch(new URL('/api/auth/signout', ISSUER), {
+    method: 'POST',
+    headers: { accept: 'application/json' },
+    body: '',
+  });
+  await expectStatus(out, 200, 'signout at Portcullis');
+  const started = Date.now();
+  let took;
+  for (;;) {
+    const res = await u.browser.fetch(`${APACHE}/protected/`);
+    if (res.status === 302) {
+      const to = new URL(res.headers.get('location'));
+      assert.equal(to.origin + to.pathname, meta.authorization_endpoint, 'U: to the authorization endpoint');
+      took = Date.now() - started;
+      break;
+    }
+    await expectStatus(res, 200, 'U\'s /protected/ while waiting for the back-channel logout');
+    await res.text();
+    if (Date.now() - started > DELIVERY_WAIT_MS) {
+      assert.fail(`U's Apache session still lives ${DELIVERY_WAIT_MS} ms after signing out at Portcullis; Apache's access log since: ${accessSince(mark)}`);
+    }
+    await sleep(100);
+  }
+  const posts = await backchannelPosts(mark, 1);
+  assert.equal(posts.length, 1, `one back-channel POST: ${JSON.stringify(posts)}`);
+  assert.match(posts[0], /^127\.0\.0\.1 "POST \/protected\/redirect_uri\?logout=backchannel HTTP\/1\.1" 200$/, 'Apache answered 200');
+  // Apache's log (auth_openidc at debug): the token it read, and the sid whose session it
+  // cleaned up; no error.
+  const log = logSince(errorMark);
+  assert.doesNotMatch(log, /:error\] /, `no error in Apache's log: ${log.slice(-3000)}`);
+  const read = /oidc_handle_logout_backchannel: enter[\s\S]*?read: logout_token=([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)/.exec(log);
+  assert.ok(read, `Apache's log shows the logout token it read: ${log.slice(-3000)}`);
+  const [h, p] = read[1].split('.').slice(0, 2).map(b64json);
+  assert.equal(h.typ, 'logout+jwt');
+  assert.equal(h.alg, EXPECTED_ALG, 'the logout token is signed in the client\'s ID token algorithm');
+  assert.equal(h.kid, u.kid, 'by the key that signed the ID token');
+  assert.equal(p.iss, ISSUER);
+  assert.equal(p.aud, CLIENT_ID);
+  assert.equal(p.sub, sub);
+  assert.equal(p.sid, u.sid);
+  assert.deepEqual(p.events, { 'http://schemas.openid.net/event/backchannel-logout': {} });
+  assert.equal(p.exp - p.iat, 120);
+  assert.ok(p.jti && !('nonce' in p), 'a jti, no nonce');
+  assert.ok(log.includes(`oidc_cleanup_by_sid: enter (sid=${u.sid},iss=${ISSUER})`), `Apache cleaned up U's sid: ${log.slice(-3000)}`);
+  assert.ok(!log.includes(`sid=${w.sid}`), 'and not W\'s');
+  assert.equal((await protectedPage(w.browser, APACHE)).OIDC_CLAIM_sid, w.sid, 'W is untouched');
+  ok(`POST /api/auth/signout at Portcullis with U's cookies: Portcullis posted a logout token to Apache ("${posts[0]}"; ${h.alg}, typ logout+jwt, U's sid; Apache's log: oidc_cleanup_by_sid for U's sid); U's /protected/ goes to the authorization endpoint after ${took} ms; W's still 200`);
 }
 
 main().catch((e) => {
