@@ -133,7 +133,9 @@ pub fn check(proof: &str, request: &Request<'_>, now_secs: i64) -> Result<Proof,
     if !same_url(&claims.htu, request.url) {
         return Err(DpopError::WrongRequest("htu"));
     }
-    if (claims.iat - now_secs).abs() > WINDOW_SECS {
+    // Checked arithmetic: `iat` is the client's to choose, `i64::MIN` included.
+    let skew = claims.iat.checked_sub(now_secs).and_then(i64::checked_abs);
+    if skew.is_none_or(|skew| skew > WINDOW_SECS) {
         return Err(DpopError::Stale);
     }
     match (request.access_token, claims.ath.as_deref()) {
@@ -181,6 +183,53 @@ mod tests {
             "https://example.com/api/oauth/token"
         ));
         assert!(!same_url("not a url", "https://example.com/"));
+    }
+
+    #[test]
+    fn an_iat_at_the_ends_of_the_numbers_is_stale_not_a_panic() {
+        let key = openssl::ec::EcKey::generate(
+            &openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1).unwrap(),
+        )
+        .unwrap();
+        let pem = openssl::pkey::PKey::from_ec_key(key.clone())
+            .unwrap()
+            .private_key_to_pem_pkcs8()
+            .unwrap();
+        let group = key.group();
+        let mut ctx = openssl::bn::BigNumContext::new().unwrap();
+        let (mut x, mut y) = (
+            openssl::bn::BigNum::new().unwrap(),
+            openssl::bn::BigNum::new().unwrap(),
+        );
+        key.public_key()
+            .affine_coordinates(group, &mut x, &mut y, &mut ctx)
+            .unwrap();
+        let b64 = |n: &openssl::bn::BigNum| URL_SAFE_NO_PAD.encode(n.to_vec_padded(32).unwrap());
+        let mut header = jsonwebtoken::Header::new(Algorithm::ES256);
+        header.typ = Some("dpop+jwt".into());
+        header.jwk = Some(
+            serde_json::from_value(serde_json::json!({
+                "kty": "EC", "crv": "P-256", "x": b64(&x), "y": b64(&y)
+            }))
+            .unwrap(),
+        );
+        let request = Request {
+            method: "POST",
+            url: "https://example.com/token",
+            access_token: None,
+        };
+        for iat in [i64::MIN, i64::MAX] {
+            let proof = jsonwebtoken::encode(
+                &header,
+                &serde_json::json!({"jti": "j", "htm": "POST", "htu": "https://example.com/token", "iat": iat}),
+                &jsonwebtoken::EncodingKey::from_ec_pem(&pem).unwrap(),
+            )
+            .unwrap();
+            assert_eq!(
+                check(&proof, &request, 1_800_000_000).unwrap_err(),
+                DpopError::Stale
+            );
+        }
     }
 
     #[test]
