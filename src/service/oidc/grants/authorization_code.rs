@@ -1,20 +1,18 @@
 //! `authorization_code` (RFC 6749 §4.1.3, RFC 7636): a code spent once, for the client it
 //! was issued to, with the PKCE verifier; a second use ends what the first was given.
 use crate::audit::{self, Event};
-use crate::auth::sessions::{self, ClientGrant};
+use crate::auth::sessions;
 use crate::domain::oauth;
-use crate::domain::SigninMethod;
-use crate::service::clients::{access_token_ttl, allows_grant};
 use crate::service::Client;
-use crate::store;
 use crate::store::oauth_clients::ClientRecord;
 use crate::store::oauth_grants::{self, Kind};
 
 use crate::service::oidc::error::{token_error, OAuthCode, OidcError};
-use crate::service::oidc::id_token::id_token;
 use crate::service::oidc::pending::CodeForExchange;
-use crate::service::oidc::token::{token_type, TokenParams, TokenResponse};
+use crate::service::oidc::token::{TokenParams, TokenResponse};
 use crate::service::oidc::{hash, Provider};
+
+use super::user_signin::sign_user_in;
 
 pub(in crate::service::oidc) async fn authorization_code(
     p: &Provider<'_>,
@@ -68,44 +66,8 @@ pub(in crate::service::oidc) async fn authorization_code(
         (None, None) => {}
     }
     let user_id = record.user_id.ok_or_else(|| invalid("unknown code"))?;
-    let user = store::users::find_by_id(db, user_id)
-        .await?
-        .filter(|u| !u.disabled)
-        .ok_or_else(|| invalid("the account is not active"))?;
-    let method = SigninMethod::from_stored(pending.method.as_deref());
-    let issued = sessions::open_for_client(
-        &p.sessions,
-        user.id,
-        method,
-        from.user_agent,
-        from.ip_text,
-        ClientGrant {
-            client_id: &client.client_id,
-            dpop_jkt,
-            scope: &pending.request.scope,
-        },
-        client.access_token_ttl,
-    )
-    .await?;
-    oauth_grants::set_grant_session(db, record.id, &issued.session_id).await?;
-    if let Some(browser) = &pending.browser_session {
-        store::backchannel::record(db, browser, &client.client_id, user.id, now).await?;
-    }
-    let entry = from
-        .entry(Some(user.id), Some(user.id), Some(&user.username))
-        .for_client(&client.client_id);
-    audit::record(db, p.sessions.clock, Event::ClientSignin, true, &entry).await;
-    let scopes: Vec<&str> = pending.request.scope.split(' ').collect();
-    let id_token = id_token(p, &user, client, &pending, &scopes, &issued.access_token)?;
-    Ok(TokenResponse {
-        access_token: issued.access_token,
-        token_type: token_type(dpop_jkt),
-        expires_in: access_token_ttl(client, p.sessions.tokens.ttl_secs()),
-        // Only for a client that may use it (a grant type it was not given is no token).
-        refresh_token: (scopes.contains(&"offline_access")
-            && allows_grant(client, "refresh_token"))
-        .then_some(issued.refresh_token),
-        id_token: Some(id_token),
-        scope: pending.request.scope,
-    })
+    let (answer, grant_session) =
+        sign_user_in(p, client, user_id, &pending, from, dpop_jkt).await?;
+    oauth_grants::set_grant_session(db, record.id, &grant_session).await?;
+    Ok(answer)
 }
