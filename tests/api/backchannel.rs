@@ -165,7 +165,8 @@ async fn ending_a_session_posts_one_logout_token_to_each_client_of_it(db: DbKind
     let elsewhere = app.signin("alice", PASSWORD).await;
     sign_in_to(&app, &bystander, &elsewhere).await;
 
-    // Signing out of the first session: the client of it hears, once; the other does not.
+    // Signing out of the first session: the client of it hears, once (Back-Channel Logout
+    // 1.0 §2.5, a POST of logout_token; §2.4 its claims); the other does not.
     let out = app
         .client
         .post(app.url("/api/auth/signout"))

@@ -209,13 +209,15 @@ async fn tokens_are_bound_to_the_clients_key_and_useless_without_it(db: DbKind) 
         answer.json::<Value>().await.unwrap()["preferred_username"],
         "alice"
     );
-    // The same proof again, on this node or the other: a replay.
+    // The same proof again, on this node or the other: a replay (RFC 9449 §11.1).
     for node in [&app, &other_node] {
         let replay = userinfo_with(node, "DPoP", &access, &[&proof]).await;
         assert_eq!(replay.status(), 401, "a proof works once, on every node");
     }
-    // The stolen token without the key: as a bearer token, with the thief's own proof,
-    // with a proof for another URL or another token, or with no proof, it is refused.
+    // The stolen token without the key (RFC 9449 §7.1: a bound token MUST come with a
+    // proof of its key; §4.3's checks of htm, htu and ath): as a bearer token, with the
+    // thief's own proof, with a proof for another URL or another token, or with no proof,
+    // it is refused.
     let refused = [
         userinfo_with(&app, "Bearer", &access, &[]).await,
         userinfo_with(
@@ -335,7 +337,8 @@ async fn a_client_that_must_use_dpop_and_proofs_that_do_not_hold(db: DbKind) {
     let userinfo_url = format!("{base}/api/oauth/userinfo");
     let grant = [("grant_type", "client_credentials")];
 
-    // A client registered as DPoP-bound gets no token without a proof.
+    // A client registered as DPoP-bound gets no token without a proof (RFC 9449 §5.2,
+    // dpop_bound_access_tokens: the AS MUST reject its requests without one).
     let (status, body) = token_with(&app, &strict, &grant, &[]).await;
     assert_eq!(
         (status, body["error"].as_str()),
@@ -350,7 +353,8 @@ async fn a_client_that_must_use_dpop_and_proofs_that_do_not_hold(db: DbKind) {
     .await;
     assert_eq!(status, 200, "{body}");
 
-    // Proofs that do not hold at the token endpoint: each is invalid_dpop_proof.
+    // Proofs that do not hold at the token endpoint (RFC 9449 §4.3's checks): each is
+    // invalid_dpop_proof.
     let mut forged = key.proof("POST", &token_url, None);
     forged.push('A');
     let mut unsigned_header = Header::new(Algorithm::HS256);

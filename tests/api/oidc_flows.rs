@@ -163,7 +163,7 @@ async fn client_settings_are_checked_enforced_and_heard_by_every_node(db: DbKind
     );
     // offline_access asked, but the client may not refresh: no refresh token.
     assert!(tokens.get("refresh_token").is_none(), "{tokens}");
-    // Grants it was not given are refused as such.
+    // Grants it was not given are refused as such (RFC 6749 §5.2, unauthorized_client).
     let (status, body) = token(&app, &rp, &[("grant_type", "client_credentials")]).await;
     assert_eq!(
         (status, body["error"].as_str()),
@@ -322,7 +322,8 @@ async fn the_sso_cookie_lets_prompt_none_recognise_a_cross_site_browser(db: DbKi
     assert_eq!(me.status(), 401);
 
     let silent = authorize_url(&rp, &[("prompt", "none")]);
-    // No consent yet: consent_required (the browser is known), never a page.
+    // No consent yet: consent_required (the browser is known), never a page (OpenID
+    // Connect Core §3.1.2.1: with prompt=none the OP MUST NOT display any page).
     let (status, to) = authorize_with_cookie(&app, &silent, &sso_only(&alice)).await;
     assert_eq!(status, 302);
     assert_eq!(query_of(&to)["error"], "consent_required", "{to}");
@@ -416,10 +417,12 @@ async fn a_pushed_request_is_used_once_by_its_client_alone(db: DbKind) {
     let request_uri = pushed["request_uri"].as_str().unwrap().to_string();
     assert!(request_uri.starts_with("urn:ietf:params:oauth:request_uri:"));
 
-    // Another client cannot use it, and trying does not spend it.
+    // Another client cannot use it, and trying does not spend it (RFC 9126 §4: the
+    // request_uri is bound to the client that pushed it).
     let (status, _) = location(&app, &pushed_url(&other, &request_uri), Some(&alice)).await;
     assert_eq!(status, 400);
-    // Its client can, once: the parameters are the pushed ones (the query's are ignored).
+    // Its client can, once: the parameters are the pushed ones (the query's are ignored;
+    // RFC 9126 §4: the request_uri is one-time use).
     let mut url = pushed_url(&rp, &request_uri);
     url.push_str("&scope=openid&state=not-this");
     let (status, to) = location(&app, &url, Some(&alice)).await;
@@ -468,6 +471,7 @@ async fn a_pushed_request_is_used_once_by_its_client_alone(db: DbKind) {
         (status, body["error"].as_str()),
         (400, Some("invalid_request"))
     );
+    // RFC 9126 §2.1: the request_uri parameter MUST NOT be pushed.
     let mut nested = pairs.clone();
     nested.push(("request_uri", "urn:x"));
     let (status, body) = push(&app, &rp, &nested).await;
@@ -493,7 +497,8 @@ async fn a_pushed_request_is_used_once_by_its_client_alone(db: DbKind) {
         (401, Some("invalid_client"))
     );
 
-    // A client that must push: a plain request goes back with invalid_request; pushed, it works.
+    // A client that must push (RFC 9126 §6, require_pushed_authorization_requests): a plain
+    // request goes back with invalid_request; pushed, it works.
     let strict = register_with(
         &app,
         true,
@@ -592,7 +597,8 @@ async fn the_device_grant_from_user_code_to_tokens(db: DbKind) {
     assert_eq!(started["interval"], 5);
     let device_code = started["device_code"].as_str().unwrap();
 
-    // Polled before the user answers: pending; polled again too soon: slow down.
+    // Polled before the user answers: pending; polled again too soon: slow down, and the
+    // interval MUST grow by 5 s (RFC 8628 §3.5).
     let (status, body) = poll(&app, &tv, device_code).await;
     assert_eq!(
         (status, body["error"].as_str()),
@@ -613,7 +619,8 @@ async fn the_device_grant_from_user_code_to_tokens(db: DbKind) {
         .as_str()
         .unwrap()
         .to_string();
-    // The consent page is told a device asks, and is never told it may skip asking.
+    // The consent page is told a device asks, and is never told it may skip asking (RFC
+    // 8628 §5.4, remote phishing).
     let view: Value = get_as(&app, &format!("/api/oauth/requests/{request}"), &alice)
         .await
         .json()
@@ -755,7 +762,8 @@ async fn device_refusals_denial_expiry_and_guessing(db: DbKind) {
         (400, Some("invalid_grant"))
     );
 
-    // Expired after ten minutes: expired_token, and its user code is gone from the page.
+    // Expired after ten minutes: expired_token (RFC 8628 §3.5), and its user code is gone
+    // from the page.
     let (_, started) = start_device(&app, &tv, "openid").await;
     app.clock.advance(Duration::from_secs(601));
     let (status, body) = poll(&app, &tv, started["device_code"].as_str().unwrap()).await;
@@ -772,7 +780,8 @@ async fn device_refusals_denial_expiry_and_guessing(db: DbKind) {
     )
     .await;
 
-    // Guesses are bounded per address: ten a minute, then 429 with Retry-After.
+    // Guesses are bounded per address: ten a minute, then 429 with Retry-After (RFC 8628
+    // §5.1: the server MUST rate-limit user code attempts).
     let mut statuses = Vec::new();
     for _ in 0..12 {
         statuses.push(
