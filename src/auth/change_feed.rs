@@ -38,6 +38,11 @@ pub enum Change {
     Session,
     User,
     Client,
+    /// A role's permissions, a group's roles, or a definition went: every user's rights
+    /// may have changed.
+    Rights,
+    /// An API key was revoked or its owner changed.
+    ApiKeys,
 }
 
 impl Change {
@@ -46,6 +51,8 @@ impl Change {
             Change::Session => "session",
             Change::User => "user",
             Change::Client => "client",
+            Change::Rights => "rights",
+            Change::ApiKeys => "apikeys",
         }
     }
 }
@@ -86,6 +93,8 @@ async fn apply(cache: &SessionCache, kind: &str, item: &str) {
             }
         }
         "client" => cache.client_changed(item).await,
+        "rights" => cache.rights_changed(),
+        "apikeys" => cache.api_keys_changed(),
         _ => {}
     }
 }

@@ -47,6 +47,23 @@ impl Notifier<'_> {
         self.publish(Change::Client, client_id).await;
     }
 
+    /// Roles, groups or permissions were redefined: every user's rights are reloaded, here
+    /// and on every node, on their next request.
+    pub async fn rights_changed(&self) {
+        if let Some(cache) = self.cache {
+            cache.rights_changed();
+        }
+        self.publish(Change::Rights, "*").await;
+    }
+
+    /// An API key was revoked: every node forgets the keys it holds.
+    pub async fn api_keys_changed(&self) {
+        if let Some(cache) = self.cache {
+            cache.api_keys_changed();
+        }
+        self.publish(Change::ApiKeys, "*").await;
+    }
+
     async fn publish(&self, change: Change, key: &str) {
         let now = self.clock.now_ms();
         if let Err(e) = change_feed::publish(self.db, self.redis, change, key, now).await {

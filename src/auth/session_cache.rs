@@ -15,11 +15,13 @@ use std::time::{Duration, Instant};
 use moka::future::Cache;
 
 use crate::domain::{SessionState, UserState};
+use crate::store::api_keys::ApiKeyState;
 use crate::store::oauth_clients::ClientRecord;
 
 const MAX_SESSIONS: u64 = 200_000;
 const MAX_USERS: u64 = 200_000;
 const MAX_CLIENTS: u64 = 10_000;
+const MAX_API_KEYS: u64 = 100_000;
 pub const ENTRY_TTL: Duration = Duration::from_secs(30);
 
 #[derive(Clone)]
@@ -28,6 +30,8 @@ pub struct SessionCache {
     users: Cache<i64, Option<UserState>>,
     /// Registered OpenID Connect clients, so a grant costs no query for its client.
     clients: Cache<String, Option<Arc<ClientRecord>>>,
+    /// API keys by the hash of their secret, so a key's request costs no query either.
+    api_keys: Cache<String, Option<Arc<ApiKeyState>>>,
     feed: Arc<FeedHeard>,
 }
 
@@ -55,6 +59,10 @@ impl SessionCache {
                 .build(),
             clients: Cache::builder()
                 .max_capacity(MAX_CLIENTS)
+                .time_to_live(ENTRY_TTL)
+                .build(),
+            api_keys: Cache::builder()
+                .max_capacity(MAX_API_KEYS)
                 .time_to_live(ENTRY_TTL)
                 .build(),
             feed: Arc::new(FeedHeard {
@@ -159,10 +167,37 @@ impl SessionCache {
         self.users.invalidate(&user_id).await;
     }
 
+    /// Roles, groups or permissions were redefined: every user's state is reloaded.
+    pub fn rights_changed(&self) {
+        self.users.invalidate_all();
+    }
+
+    /// An API key was revoked: every key is looked up again.
+    pub fn api_keys_changed(&self) {
+        self.api_keys.invalidate_all();
+    }
+
+    /// The API key whose secret hashes to `hash`, loading it with `load` on a miss.
+    pub async fn api_key<F, E>(
+        &self,
+        hash: &str,
+        load: F,
+    ) -> Result<Option<Arc<ApiKeyState>>, std::sync::Arc<E>>
+    where
+        F: std::future::Future<Output = Result<Option<Arc<ApiKeyState>>, E>>,
+        E: Send + Sync + 'static,
+    {
+        if !self.vouches() {
+            return load.await.map_err(std::sync::Arc::new);
+        }
+        self.api_keys.try_get_with_by_ref(hash, load).await
+    }
+
     /// Forget everything: for when this node may have missed changes made elsewhere.
     pub fn forget_everything(&self) {
         self.sessions.invalidate_all();
         self.users.invalidate_all();
         self.clients.invalidate_all();
+        self.api_keys.invalidate_all();
     }
 }

@@ -14,7 +14,7 @@ use crate::auth::password::PasswordHasher;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{self, Db};
-use crate::domain::{PasswordPolicy, PasswordRejection, RoleSet};
+use crate::domain::{PasswordPolicy, PasswordRejection};
 use crate::server::Server;
 use crate::service::admin::{self, Actor, AdminError, UserChange};
 use crate::service::recovery::{self, RecoveryError};
@@ -254,12 +254,6 @@ async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn parse_roles(names: &[String]) -> anyhow::Result<RoleSet> {
-    RoleSet::from_names(names).map_err(|name| {
-        anyhow::anyhow!("role `{name}` does not exist (use user, moderator or admin)")
-    })
-}
-
 async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
     let db = open_db(settings).await?;
     let clock = Clock::default();
@@ -334,13 +328,13 @@ async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
             force,
         } => {
             let change = UserChange {
-                roles: Some(parse_roles(&roles)?),
+                roles: Some(roles),
                 disabled: None,
             };
             let user = administer(&db, &clock, &username, change, force).await?;
             println!(
                 "{username} now has roles {}.",
-                user.roles.authorities().join(", ")
+                user.authorities().join(", ")
             );
         }
         UserCommand::Disable { username, force } => {
@@ -423,6 +417,7 @@ async fn administer(
                  (make another admin first, or repeat with --force)"
             ),
             AdminError::NotFound => anyhow::anyhow!("no user named `{username}`"),
+            AdminError::UnknownRole(name) => anyhow::anyhow!("role `{name}` does not exist"),
             other => other.into(),
         })
 }

@@ -699,6 +699,114 @@ fn migrations() -> Vec<Migration> {
                 index("dpop_proofs", &["expires_at"], false),
             ],
         },
+        Migration {
+            version: 17,
+            // Authorization beyond the three roles (docs/API.md §2, "Roles, permissions and
+            // groups"). Roles an admin defines share the `roles` table with the built-in
+            // three (ids 1 to 3); `client_id` makes one an application role, seen only in
+            // that client's tokens. Groups carry roles to their members; they do not nest.
+            steps: vec![
+                add_column("roles", text_null("description", 255)),
+                add_column("roles", text_null("client_id", 64)),
+                add_column("roles", millis_null("created_at")),
+                Step::Table(
+                    Table::create()
+                        .table(name("permissions"))
+                        .col(id_column())
+                        .col(text("name", 100))
+                        .col(text_null("description", 255))
+                        .col(millis("created_at"))
+                        .to_owned(),
+                ),
+                index("permissions", &["name"], true),
+                Step::Table(
+                    Table::create()
+                        .table(name("role_permissions"))
+                        .col(ColumnDef::new(name("role_id")).big_integer().not_null())
+                        .col(
+                            ColumnDef::new(name("permission_id"))
+                                .big_integer()
+                                .not_null(),
+                        )
+                        .primary_key(
+                            Index::create()
+                                .col(name("role_id"))
+                                .col(name("permission_id")),
+                        )
+                        .foreign_key(&mut fk("role_permissions", "role_id", "roles", "id"))
+                        .foreign_key(&mut fk(
+                            "role_permissions",
+                            "permission_id",
+                            "permissions",
+                            "id",
+                        ))
+                        .to_owned(),
+                ),
+                index("role_permissions", &["permission_id"], false),
+                // `account_groups`, not `groups`: GROUPS is a reserved word in MySQL 8.
+                Step::Table(
+                    Table::create()
+                        .table(name("account_groups"))
+                        .col(id_column())
+                        .col(text("name", 64))
+                        .col(text("name_lower", 64))
+                        .col(text_null("description", 255))
+                        .col(millis("created_at"))
+                        .to_owned(),
+                ),
+                index("account_groups", &["name_lower"], true),
+                Step::Table(
+                    Table::create()
+                        .table(name("group_members"))
+                        .col(ColumnDef::new(name("group_id")).big_integer().not_null())
+                        .col(ColumnDef::new(name("user_id")).big_integer().not_null())
+                        .primary_key(Index::create().col(name("group_id")).col(name("user_id")))
+                        .foreign_key(&mut fk("group_members", "group_id", "account_groups", "id"))
+                        .foreign_key(&mut fk("group_members", "user_id", "users", "id"))
+                        .to_owned(),
+                ),
+                index("group_members", &["user_id"], false),
+                Step::Table(
+                    Table::create()
+                        .table(name("group_roles"))
+                        .col(ColumnDef::new(name("group_id")).big_integer().not_null())
+                        .col(ColumnDef::new(name("role_id")).big_integer().not_null())
+                        .primary_key(Index::create().col(name("group_id")).col(name("role_id")))
+                        .foreign_key(&mut fk("group_roles", "group_id", "account_groups", "id"))
+                        .foreign_key(&mut fk("group_roles", "role_id", "roles", "id"))
+                        .to_owned(),
+                ),
+                index("group_roles", &["role_id"], false),
+                index("user_roles", &["role_id"], false),
+                // What an audited change was about beyond its subject: the role, group or
+                // key, and what changed.
+                add_column("audit_events", text_null("detail", 512)),
+                // Accounts for machines: no interactive sign-in, only API keys.
+                add_column("users", flag("service_account")),
+                // API keys (store/api_keys.rs): the hash of the secret, never the secret; the
+                // roles and permissions given (space separated), always within the owner's.
+                Step::Table(
+                    Table::create()
+                        .table(name("api_keys"))
+                        .col(id_column())
+                        .col(ColumnDef::new(name("user_id")).big_integer().not_null())
+                        .col(text("name", 64))
+                        .col(text("key_hash", 64))
+                        .col(text("prefix", 16))
+                        .col(ColumnDef::new(name("roles")).text().null())
+                        .col(ColumnDef::new(name("permissions")).text().null())
+                        .col(ColumnDef::new(name("created_by")).big_integer().null())
+                        .col(millis("created_at"))
+                        .col(millis("expires_at"))
+                        .col(millis_null("last_used_at"))
+                        .col(millis_null("revoked_at"))
+                        .foreign_key(&mut fk("api_keys", "user_id", "users", "id"))
+                        .to_owned(),
+                ),
+                index("api_keys", &["key_hash"], true),
+                index("api_keys", &["user_id"], false),
+            ],
+        },
     ]
 }
 
@@ -806,7 +914,9 @@ async fn apply(db: &Db) -> Result<(), DbError> {
             }
         }
     }
-    seed_roles(db).await
+    seed_roles(db).await?;
+    let now = crate::clock::Clock::default().now_ms();
+    crate::store::roles::seed_permissions(db, now).await
 }
 
 async fn seed_roles(db: &Db) -> Result<(), DbError> {

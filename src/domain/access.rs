@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::clock::Millis;
-use crate::domain::RoleSet;
+use crate::domain::{Rights, RoleSet};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionState {
@@ -17,7 +17,13 @@ pub struct SessionState {
 pub struct UserState {
     /// Never changes once chosen; forward authentication and introspection name the user.
     pub username: Arc<str>,
+    /// The built-in roles held, the account's own and its groups'.
     pub roles: RoleSet,
+    /// Everything else it holds, loaded and cached with the rest.
+    pub rights: Arc<Rights>,
+    /// An account for machines (`portcullis service-account`): it never signs in
+    /// interactively, only its API keys act for it.
+    pub service_account: bool,
     pub disabled: bool,
     /// What `GET /api/auth/me` shows besides: every change to them is told to every node
     /// (`auth::notify::Notifier::user_changed`), as a role change is.

@@ -4,11 +4,13 @@ mod access;
 mod email;
 pub mod oauth;
 mod password;
+mod rights;
 mod roles;
 mod username;
 
 pub use access::{SecondFactor, SessionState, SigninMethod, UserState};
 pub use email::Email;
 pub use password::{NewPassword, PasswordPolicy, PasswordRejection};
+pub use rights::{sorted, ForClient, PermissionName, Rights, RightsName};
 pub use roles::{Role, RoleSet};
 pub use username::Username;

@@ -5,7 +5,14 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 
 /// The scopes a client may ask for (docs/API.md §5, "Scopes").
-pub const SCOPES: [&str; 5] = ["openid", "profile", "email", "roles", "offline_access"];
+pub const SCOPES: [&str; 6] = [
+    "openid",
+    "profile",
+    "email",
+    "roles",
+    "groups",
+    "offline_access",
+];
 
 /// A space-separated scope list, each one known, without repeats, in `SCOPES` order.
 pub fn parse_scopes(text: &str) -> Result<Vec<&'static str>, String> {

@@ -17,7 +17,7 @@ use crate::http::client_ip::RequestOrigin;
 use crate::http::cookies;
 use crate::http::docs::{ErrorBody, MessageBody};
 use crate::http::error::ApiError;
-use crate::http::extractors::AuthUser;
+use crate::http::extractors::{ApiCaller, AuthUser};
 use crate::http::json::ApiJson;
 use crate::service::accounts::{self, Owner};
 use crate::service::sessions;
@@ -39,28 +39,45 @@ pub struct Me {
     id: i64,
     username: String,
     email: String,
-    #[schema(example = json!(["ROLE_USER"]))]
-    roles: Vec<&'static str>,
+    /// Every role that holds for every client, the account's own and its groups': the
+    /// built-in ones first, then those an admin defined, by name.
+    #[schema(example = json!(["ROLE_USER", "ROLE_EDITOR"]))]
+    roles: Vec<String>,
     /// RFC 3339, UTC.
     created_at: String,
     /// The address was proven its owner's by a link mailed to it.
     email_verified: bool,
+    /// The groups the account is in, by name.
+    groups: Vec<String>,
+    /// What its roles give it, by name (outside any client's application roles).
+    permissions: Vec<String>,
+    /// With an API key: the key's id (its rights are within what it was given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    api_key_id: Option<i64>,
 }
 
 /// The signed-in account.
 #[utoipa::path(get, path = "/api/auth/me", tag = "account",
     responses((status = 200, body = Me), (status = 401, body = ErrorBody), (status = 503, description = "the database is unreachable; see Retry-After", body = ErrorBody)),
     security(("bearer" = []), ("cookie" = [])))]
-async fn me(user: AuthUser) -> ApiJson<Me> {
+async fn me(ApiCaller(user): ApiCaller) -> ApiJson<Me> {
     // All of it from the session cache, as every signed-in read: the web app asks on every
     // page, and a change made on any node reaches this one as a role change does.
     ApiJson(Me {
         id: user.id,
         username: user.username.to_string(),
         email: user.email.to_string(),
-        roles: user.roles.authorities(),
+        roles: user.authorities(),
         created_at: rfc3339(user.created_at),
         email_verified: user.email_verified,
+        groups: user.rights.groups.iter().map(|g| g.to_string()).collect(),
+        permissions: user
+            .rights
+            .permissions
+            .iter()
+            .map(|p| p.to_string())
+            .collect(),
+        api_key_id: user.api_key,
     })
 }
 

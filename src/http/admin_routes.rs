@@ -9,12 +9,11 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
 use crate::clock::rfc3339;
-use crate::domain::Role;
+use crate::domain::{PermissionName, Role};
 use crate::http::client_ip::RequestOrigin;
 use crate::http::docs::{ErrorBody, MessageBody};
-use crate::http::error::requested_roles;
 use crate::http::error::ApiError;
-use crate::http::extractors::AuthUser;
+use crate::http::extractors::{ApiCaller, AuthUser};
 use crate::http::json::ApiJson;
 use crate::service::admin::{self, Actor, UserChange};
 use crate::service::factors;
@@ -38,9 +37,31 @@ impl axum::extract::FromRequestParts<AppState> for Admin {
         parts: &mut axum::http::request::Parts,
         state: &AppState,
     ) -> Result<Self, ApiError> {
-        let user = AuthUser::from_request_parts(parts, state).await?;
+        let ApiCaller(user) = ApiCaller::from_request_parts(parts, state).await?;
         user.require(Role::Admin, "Require Admin Role!")?;
         Ok(Admin(user))
+    }
+}
+
+/// An admin, or an account whose roles give `portcullis:users:manage` (it may list users
+/// and change their roles and groups within the roles it holds itself), or 403.
+pub struct Manager(pub AuthUser);
+
+impl axum::extract::FromRequestParts<AppState> for Manager {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, ApiError> {
+        let ApiCaller(user) = ApiCaller::from_request_parts(parts, state).await?;
+        if user.roles.contains(Role::Admin)
+            || user.rights.has_permission(PermissionName::MANAGE_USERS)
+        {
+            Ok(Manager(user))
+        } else {
+            Err(ApiError::forbidden("Require Admin Role!"))
+        }
     }
 }
 
@@ -50,8 +71,14 @@ pub struct UserItem {
     id: i64,
     username: String,
     email: String,
+    /// Every role that holds for every client, its own and its groups'.
     #[schema(example = json!(["ROLE_USER"]))]
-    roles: Vec<&'static str>,
+    roles: Vec<String>,
+    /// The roles given to the account itself, by name: what `PATCH` replaces.
+    #[schema(example = json!(["user", "editor"]))]
+    own_roles: Vec<String>,
+    /// An account for machines: it never signs in, only its API keys act.
+    service_account: bool,
     disabled: bool,
     created_at: String,
     last_signin_at: Option<String>,
@@ -67,7 +94,9 @@ impl From<UserRecord> for UserItem {
     fn from(u: UserRecord) -> Self {
         UserItem {
             id: u.id,
-            roles: u.roles.authorities(),
+            roles: u.authorities(),
+            own_roles: u.own_role_names(),
+            service_account: u.service_account,
             disabled: u.disabled,
             created_at: rfc3339(u.created_at),
             last_signin_at: u.last_signin_at.map(rfc3339),
@@ -128,7 +157,7 @@ const MAX_LIMIT: i64 = 100;
     security(("bearer" = []), ("cookie" = [])))]
 async fn list_users(
     State(state): State<AppState>,
-    _admin: Admin,
+    _manager: Manager,
     query: Result<Query<UserQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<ApiJson<UserPage>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
@@ -160,7 +189,8 @@ async fn list_users(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserUpdate {
-    /// Role names as in signup: user, moderator, admin. `user` is always kept.
+    /// The roles to give the account itself, by name: user, moderator, admin, or any an
+    /// admin defined. `user` is always kept. Replaces its own roles (not its groups').
     roles: Option<Vec<String>>,
     disabled: Option<bool>,
 }
@@ -179,7 +209,9 @@ pub(crate) fn actor<'a>(admin: &AuthUser, origin: &'a RequestOrigin) -> Actor<'a
     }
 }
 
-/// Changes a user's roles or disabled flag; effective on their very next request.
+/// Changes a user's roles or disabled flag; effective on their very next request. A
+/// manager (`portcullis:users:manage`) may change roles only, only roles it holds, and
+/// never an admin's.
 #[utoipa::path(patch, path = "/api/admin/users/{id}", tag = "admin", request_body = UserUpdate,
     params(("id" = i64, Path, description = "user id")),
     responses((status = 200, body = UserItem), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -188,14 +220,14 @@ pub(crate) fn actor<'a>(admin: &AuthUser, origin: &'a RequestOrigin) -> Actor<'a
     security(("bearer" = []), ("cookie" = [])))]
 async fn update_user(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    Manager(admin): Manager,
     origin: RequestOrigin,
     id: Result<Path<i64>, PathRejection>,
     ApiJson(body): ApiJson<UserUpdate>,
 ) -> Result<ApiJson<UserItem>, ApiError> {
     let id = user_id(id)?;
     let change = UserChange {
-        roles: body.roles.as_deref().map(requested_roles).transpose()?,
+        roles: body.roles,
         disabled: body.disabled,
     };
     let actor = actor(&admin, &origin);

@@ -137,8 +137,9 @@ pub struct SigninResponse {
     id: i64,
     username: String,
     email: String,
+    /// Every role that holds for every client, the account's own and its groups'.
     #[schema(example = json!(["ROLE_USER"]))]
-    roles: Vec<&'static str>,
+    roles: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     access_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -264,7 +265,7 @@ pub fn signed_in_with_codes(
         id: user.id,
         username: user.username.clone(),
         email: user.email.clone(),
-        roles: user.roles.authorities(),
+        roles: user.authorities(),
         access_token: delivery.uses_body().then(|| issued.access_token.clone()),
         refresh_token: delivery.uses_body().then(|| issued.refresh_token.clone()),
         token_type: delivery.uses_body().then_some("Bearer"),

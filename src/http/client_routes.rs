@@ -13,7 +13,7 @@ use crate::http::admin_routes::{actor, Admin};
 use crate::http::client_ip::RequestOrigin;
 use crate::http::docs::ErrorBody;
 use crate::http::error::ApiError;
-use crate::http::json::ApiJson;
+use crate::http::json::{present, ApiJson};
 use crate::service::clients::{self, ClientChange, ClientError, ClientSettings, NewClient};
 use crate::store::oauth_clients::ClientRecord;
 
@@ -163,15 +163,6 @@ pub struct UpdateClientRequest {
     require_pushed_authorization_requests: Option<bool>,
     dpop_bound_access_tokens: Option<bool>,
     first_party: Option<bool>,
-}
-
-/// A field that is present, even as null, is `Some` (null: `Some(None)`).
-fn present<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    T: Deserialize<'de>,
-    D: serde::Deserializer<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
 }
 
 fn alg(name: Option<&str>) -> Result<Option<crate::auth::keys::KeyAlg>, ApiError> {

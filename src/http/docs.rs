@@ -67,6 +67,11 @@ impl Modify for SecuritySchemes {
                     .build(),
             ),
         );
+        // A confidential client's id and secret, at the decision endpoint.
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
+        );
         components.add_security_scheme(
             "x-access-token",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("x-access-token"))),

@@ -374,6 +374,22 @@ impl From<AdminError> for ApiError {
                 tracing::warn!(error = %busy, "admin change not started");
                 ApiError::unavailable()
             }
+            AdminError::UnknownRole(name) => unknown_role(&name),
+            AdminError::UnknownPermission(name) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::UnknownPermission,
+                format!("No permission is named {name}."),
+            ),
+            AdminError::NameTaken => ApiError::new(
+                StatusCode::CONFLICT,
+                ErrorCode::NameTaken,
+                "That name is taken.",
+            ),
+            AdminError::InUse(message) => {
+                ApiError::new(StatusCode::CONFLICT, ErrorCode::InUse, message)
+            }
+            AdminError::Invalid(message) => ApiError::bad_request(message),
+            AdminError::Escalation(message) => ApiError::forbidden(message),
             AdminError::Db(e) => ApiError::from(e),
         }
     }

@@ -28,6 +28,13 @@ pub enum ErrorCode {
     UsernameTaken,
     EmailTaken,
     UnknownRole,
+    UnknownPermission,
+    /// A role, permission or group of that name exists (names compare without case).
+    NameTaken,
+    /// A role or permission still held or given: delete it with `cascade=true`.
+    InUse,
+    /// An account has as many live API keys as it may.
+    TooManyApiKeys,
     PasswordTooCommon,
     WrongPassword,
     RefreshTokenRequired,
@@ -92,6 +99,10 @@ impl ErrorCode {
             ErrorCode::UsernameTaken => "username_taken",
             ErrorCode::EmailTaken => "email_taken",
             ErrorCode::UnknownRole => "unknown_role",
+            ErrorCode::UnknownPermission => "unknown_permission",
+            ErrorCode::NameTaken => "name_taken",
+            ErrorCode::InUse => "in_use",
+            ErrorCode::TooManyApiKeys => "too_many_api_keys",
             ErrorCode::PasswordTooCommon => "password_too_common",
             ErrorCode::WrongPassword => "wrong_password",
             ErrorCode::RefreshTokenRequired => "refresh_token_required",
@@ -129,7 +140,7 @@ mod tests {
     use super::*;
 
     /// Every code; `as_str`'s match makes sure none is missing from it.
-    const ALL: [ErrorCode; 44] = [
+    const ALL: [ErrorCode; 48] = [
         ErrorCode::InvalidRequest,
         ErrorCode::Forbidden,
         ErrorCode::Unauthenticated,
@@ -146,6 +157,10 @@ mod tests {
         ErrorCode::UsernameTaken,
         ErrorCode::EmailTaken,
         ErrorCode::UnknownRole,
+        ErrorCode::UnknownPermission,
+        ErrorCode::NameTaken,
+        ErrorCode::InUse,
+        ErrorCode::TooManyApiKeys,
         ErrorCode::PasswordTooCommon,
         ErrorCode::WrongPassword,
         ErrorCode::RefreshTokenRequired,

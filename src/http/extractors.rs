@@ -1,5 +1,7 @@
 //! Authentication as extractors: a handler that needs a signed-in user takes `AuthUser`;
-//! one that merely cares takes `MaybeAuthUser`.
+//! one that merely cares takes `MaybeAuthUser`; one that an API key may call as well
+//! takes `ApiCaller` (a key never acts on its owner's account itself: `AuthUser` refuses
+//! it).
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
@@ -7,7 +9,8 @@ use axum_extra::extract::cookie::CookieJar;
 
 use crate::app::AppState;
 use crate::auth::access_token::TokenError;
-use crate::domain::{Role, RoleSet};
+use crate::domain::{Rights, Role, RoleSet};
+use crate::service::api_keys;
 use crate::http::cookies;
 use crate::http::error::ApiError;
 
@@ -17,6 +20,11 @@ pub struct AuthUser {
     pub username: std::sync::Arc<str>,
     pub session_id: String,
     pub roles: RoleSet,
+    /// Roles, groups and permissions beyond the built-in roles (an API key's: within what
+    /// it was given).
+    pub rights: std::sync::Arc<Rights>,
+    /// The API key the request was made with, if it was.
+    pub api_key: Option<i64>,
     /// From the session cache too, for `GET /api/auth/me`.
     pub email: std::sync::Arc<str>,
     pub email_verified: bool,
@@ -24,6 +32,24 @@ pub struct AuthUser {
 }
 
 impl AuthUser {
+    /// Every role that holds for every client, as authorities (`ROLE_` + the name in upper
+    /// case): the built-in ones in their order, then the rest by name.
+    pub fn authorities(&self) -> Vec<String> {
+        let mut all: Vec<String> = self
+            .roles
+            .authorities()
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        all.extend(
+            self.rights
+                .roles
+                .iter()
+                .map(|r| format!("ROLE_{}", r.to_ascii_uppercase())),
+        );
+        all
+    }
+
     /// 403 with `message` unless the user has `role`.
     pub fn require(&self, role: Role, message: &'static str) -> Result<(), ApiError> {
         if self.roles.contains(role) {
@@ -77,7 +103,12 @@ pub fn presented_token(headers: &HeaderMap) -> Presented {
 
 /// Checks the token and then the session and user behind it. The session and user states
 /// come from the in-process cache, so a valid request costs no database round trip.
-pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<AuthUser, ApiError> {
+/// An API key is refused (403) unless `keys` says the route takes one.
+pub async fn authenticate(
+    state: &AppState,
+    parts: &Parts,
+    keys: Keys,
+) -> Result<AuthUser, ApiError> {
     let token = match parts.extensions.get::<RefreshedAccess>() {
         Some(RefreshedAccess(token)) => token.clone(),
         None => match presented_token(&parts.headers) {
@@ -86,6 +117,14 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<AuthUser, A
             Presented::None => return Err(ApiError::no_token()),
         },
     };
+    if api_keys::is_api_key(&token) {
+        return match keys {
+            Keys::Accepted => key_user(state, &token).await,
+            Keys::Refused => Err(ApiError::forbidden(
+                "An API key cannot do this; sign in instead.",
+            )),
+        };
+    }
     let claims = state
         .tokens
         .verify(&token, state.clock.now_secs())
@@ -95,6 +134,75 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<AuthUser, A
         })?;
 
     session_user(state, &claims.sid, Some(claims.id)).await
+}
+
+/// Whether a route takes API keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keys {
+    Accepted,
+    Refused,
+}
+
+/// How often a key's last use is written: the list shows it to the minute.
+const KEY_TOUCH_EVERY_MS: i64 = 60_000;
+
+/// The owner of a live API key, with what the key may do; from the cache like a session.
+async fn key_user(state: &AppState, key: &str) -> Result<AuthUser, ApiError> {
+    if key.len() != api_keys::KEY_LEN {
+        return Err(ApiError::invalid_token());
+    }
+    let db = &state.db;
+    let hash = api_keys::hash(key);
+    let found = state
+        .cache
+        .api_key(&hash, crate::store::api_keys::state(db, &hash))
+        .await
+        .map_err(|e| ApiError::database(&e))?;
+    let now = state.clock.now_ms();
+    let key = match found {
+        Some(k) if !k.revoked && now < k.expires_at => k,
+        _ => return Err(ApiError::invalid_token()),
+    };
+    let user = state
+        .cache
+        .user(key.user_id, crate::store::users::auth_state(db, key.user_id))
+        .await
+        .map_err(|e| ApiError::database(&e))?;
+    let Some(user) = user.filter(|u| !u.disabled) else {
+        return Err(ApiError::invalid_token());
+    };
+    let touched = key.touched_at.load(std::sync::atomic::Ordering::Relaxed);
+    if now - touched >= KEY_TOUCH_EVERY_MS
+        && key
+            .touched_at
+            .compare_exchange(
+                touched,
+                now,
+                std::sync::atomic::Ordering::Relaxed,
+                std::sync::atomic::Ordering::Relaxed,
+            )
+            .is_ok()
+    {
+        let (db, id) = (state.db.clone(), key.id);
+        tokio::spawn(async move {
+            let touch = crate::store::api_keys::touch(&db, id, now, KEY_TOUCH_EVERY_MS);
+            if let Err(e) = crate::db::within(crate::db::BACKGROUND_DEADLINE, touch).await {
+                tracing::warn!(error = %e, "an API key's last use not recorded");
+            }
+        });
+    }
+    let (roles, rights) = api_keys::narrowed(&key, user.roles, &user.rights);
+    Ok(AuthUser {
+        id: key.user_id,
+        username: user.username,
+        session_id: String::new(),
+        roles,
+        rights,
+        api_key: Some(key.id),
+        email: user.email,
+        email_verified: user.email_verified,
+        created_at: user.created_at,
+    })
 }
 
 /// The user of a live session, from the cache; `expected`: the user the token names.
@@ -129,6 +237,8 @@ async fn session_user(
             username: u.username,
             session_id: sid.to_string(),
             roles: u.roles,
+            rights: u.rights,
+            api_key: None,
             email: u.email,
             email_verified: u.email_verified,
             created_at: u.created_at,
@@ -144,7 +254,22 @@ impl FromRequestParts<AppState> for AuthUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        authenticate(state, parts).await
+        authenticate(state, parts, Keys::Refused).await
+    }
+}
+
+/// A signed-in user or an API key: for the routes a key may call (the tutorial's content
+/// routes, `me`, forward authentication, the admin API, the decision endpoint).
+pub struct ApiCaller(pub AuthUser);
+
+impl FromRequestParts<AppState> for ApiCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        authenticate(state, parts, Keys::Accepted).await.map(ApiCaller)
     }
 }
 
@@ -159,7 +284,7 @@ impl FromRequestParts<AppState> for MaybeAuthUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        match authenticate(state, parts).await {
+        match authenticate(state, parts, Keys::Refused).await {
             Ok(user) => Ok(MaybeAuthUser(Some(user))),
             Err(e) if e.is_server_error() => Err(e),
             Err(_) => Ok(MaybeAuthUser(None)),

@@ -12,10 +12,10 @@ use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
-use crate::domain::{Role, RoleSet};
+use crate::domain::{PermissionName, RightsName, Role, RoleSet};
 use crate::http::docs::ErrorBody;
 use crate::http::error::ApiError;
-use crate::http::extractors::{AuthUser, MaybeAuthUser};
+use crate::http::extractors::{ApiCaller, MaybeAuthUser};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -29,14 +29,20 @@ pub const RESUME: &str = "/api/auth/resume";
 pub const USER_HEADER: &str = "x-portcullis-user";
 pub const USER_ID_HEADER: &str = "x-portcullis-user-id";
 pub const ROLES_HEADER: &str = "x-portcullis-roles";
+pub const GROUPS_HEADER: &str = "x-portcullis-groups";
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ForwardQuery {
-    /// A role the account must have: `user`, `moderator` or `admin` (an admin passes every
-    /// check, as on `/api/test/mod`).
+    /// A role the account must have: `user`, `moderator` or `admin` (an admin passes these
+    /// checks, as on `/api/test/mod`), or one an admin defined (held, itself or through a
+    /// group).
     role: Option<String>,
+    /// A group the account must be in.
+    group: Option<String>,
+    /// A permission one of its roles must give, such as `invoices:write`.
+    permission: Option<String>,
 }
 
 /// Whether `roles` satisfy `required`: the role itself, or admin, which outranks all.
@@ -44,34 +50,57 @@ fn allows(roles: RoleSet, required: Role) -> bool {
     roles.contains(required) || roles.contains(Role::Admin)
 }
 
-/// 200 with the account in headers when the request carries a live session; 401 when it
-/// does not; 403 when it lacks `?role=`.
+/// 200 with the account in headers when the request carries a live session or API key;
+/// 401 when it does not; 403 when it lacks what `role`, `group` or `permission` ask (all
+/// that are given must hold).
 #[utoipa::path(get, path = "/api/auth/forward", tag = "account", params(ForwardQuery),
-    responses((status = 200, description = "signed in: `X-Portcullis-User` (username), `X-Portcullis-User-Id`, `X-Portcullis-Roles` (comma-separated role names); no body"),
-              (status = 400, description = "an unknown role or query parameter", body = ErrorBody),
-              (status = 401, body = ErrorBody), (status = 403, description = "signed in without the role asked for", body = ErrorBody),
+    responses((status = 200, description = "signed in: `X-Portcullis-User` (username), `X-Portcullis-User-Id`, `X-Portcullis-Roles` (comma-separated role names), `X-Portcullis-Groups` (comma-separated group names); no body"),
+              (status = 400, description = "a malformed role, group or permission, or an unknown query parameter", body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 403, description = "signed in without the role, group or permission asked for", body = ErrorBody),
               (status = 503, description = "the database is unreachable; see Retry-After", body = ErrorBody)),
     security(("bearer" = []), ("cookie" = [])))]
 async fn forward(
     query: Result<Query<ForwardQuery>, axum::extract::rejection::QueryRejection>,
-    user: AuthUser,
+    ApiCaller(user): ApiCaller,
 ) -> Result<HeaderMap, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let required = match q.role.as_deref() {
-        None => None,
-        Some(name) => Some(
-            Role::from_name(name)
-                .ok_or_else(|| ApiError::bad_request("role must be user, moderator or admin."))?,
-        ),
-    };
-    if let Some(role) = required {
-        if !allows(user.roles, role) {
+    if let Some(name) = q.role.as_deref() {
+        let held = match Role::from_name(name) {
+            Some(role) => allows(user.roles, role),
+            None => {
+                RightsName::parse(name, "role").map_err(ApiError::bad_request)?;
+                user.rights.has_role(name)
+            }
+        };
+        if !held {
             return Err(ApiError::forbidden(
                 "The account lacks the role this asks for.",
             ));
         }
     }
-    let roles: Vec<&str> = user.roles.iter().map(Role::name).collect();
+    if let Some(name) = q.group.as_deref() {
+        RightsName::parse(name, "group").map_err(ApiError::bad_request)?;
+        if !user.rights.in_group(name) {
+            return Err(ApiError::forbidden(
+                "The account is not in the group this asks for.",
+            ));
+        }
+    }
+    if let Some(name) = q.permission.as_deref() {
+        PermissionName::parse(name).map_err(ApiError::bad_request)?;
+        if !user.rights.has_permission(name) {
+            return Err(ApiError::forbidden(
+                "The account lacks the permission this asks for.",
+            ));
+        }
+    }
+    let roles: Vec<&str> = user
+        .roles
+        .iter()
+        .map(|r| r.name())
+        .chain(user.rights.roles.iter().map(|r| r.as_ref()))
+        .collect();
+    let groups: Vec<&str> = user.rights.groups.iter().map(AsRef::as_ref).collect();
     let mut headers = HeaderMap::new();
     let mut set = |name: &'static str, value: String| -> Result<(), ApiError> {
         let value = HeaderValue::from_str(&value)
@@ -82,6 +111,7 @@ async fn forward(
     set(USER_HEADER, user.username.to_string())?;
     set(USER_ID_HEADER, user.id.to_string())?;
     set(ROLES_HEADER, roles.join(","))?;
+    set(GROUPS_HEADER, groups.join(","))?;
     Ok(headers)
 }
 

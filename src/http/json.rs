@@ -3,7 +3,7 @@
 use axum::body::Body;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::error_code::ErrorCode;
 
@@ -40,4 +40,14 @@ fn with_json_type(mut response: Response) -> Response {
         HeaderValue::from_static(JSON_CONTENT_TYPE),
     );
     response
+}
+
+/// For `#[serde(default, deserialize_with = "present")]`: a field that is present, even as
+/// null, is `Some` (null: `Some(None)`), so that a `PATCH` can clear it.
+pub fn present<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }

@@ -2,7 +2,9 @@
 //! the middleware in front of them.
 pub mod account_routes;
 pub mod admin_routes;
+pub mod api_key_routes;
 pub mod auth_routes;
+pub mod authz_routes;
 pub mod client_ip;
 pub mod client_routes;
 pub mod cookies;
@@ -20,6 +22,7 @@ pub mod middleware;
 pub mod oidc;
 pub mod passkey_routes;
 pub mod recovery_routes;
+pub mod rights_routes;
 pub mod router;
 pub mod test_routes;
 pub mod web_app;

@@ -22,9 +22,9 @@ use crate::http::docs::ApiDoc;
 use crate::http::error::ApiError;
 use crate::http::error_code::ErrorCode;
 use crate::http::{
-    account_routes, admin_routes, auth_routes, client_routes, docs, forward_routes, health,
+    account_routes, admin_routes, api_key_routes, auth_routes, authz_routes, client_routes, docs, forward_routes, health,
     json_body::MAX_BODY_BYTES, mfa_routes, middleware as mw, oidc, passkey_routes, recovery_routes,
-    test_routes,
+    rights_routes, test_routes,
 };
 
 /// Every route of the API, documented: a route can only be added through utoipa's
@@ -41,6 +41,9 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(oidc::router())
         .merge(admin_routes::router())
         .merge(client_routes::router())
+        .merge(rights_routes::router())
+        .merge(api_key_routes::router())
+        .merge(authz_routes::router())
         .merge(health::router())
         .merge(docs::router())
 }

@@ -5,7 +5,7 @@ use crate::app::AppState;
 use crate::domain::Role;
 use crate::http::docs::ErrorBody;
 use crate::http::error::ApiError;
-use crate::http::extractors::AuthUser;
+use crate::http::extractors::ApiCaller;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -26,7 +26,7 @@ async fn all() -> &'static str {
 #[utoipa::path(get, path = "/api/test/user", tag = "test",
     responses((status = 200, content_type = "text/plain", body = String, example = "User Content."), (status = 401, body = ErrorBody), (status = 503, description = "the database is unreachable; see Retry-After", body = ErrorBody)),
     security(("bearer" = []), ("x-access-token" = []), ("cookie" = [])))]
-async fn user(_user: AuthUser) -> &'static str {
+async fn user(_user: ApiCaller) -> &'static str {
     "User Content."
 }
 
@@ -35,7 +35,7 @@ async fn user(_user: AuthUser) -> &'static str {
     responses((status = 200, content_type = "text/plain", body = String, example = "Moderator Content."),
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 503, description = "the database is unreachable; see Retry-After", body = ErrorBody)),
     security(("bearer" = []), ("x-access-token" = []), ("cookie" = [])))]
-async fn moderator(user: AuthUser) -> Result<&'static str, ApiError> {
+async fn moderator(ApiCaller(user): ApiCaller) -> Result<&'static str, ApiError> {
     if user.roles.contains(Role::Moderator) || user.roles.contains(Role::Admin) {
         Ok("Moderator Content.")
     } else {
@@ -48,7 +48,7 @@ async fn moderator(user: AuthUser) -> Result<&'static str, ApiError> {
     responses((status = 200, content_type = "text/plain", body = String, example = "Admin Content."),
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 503, description = "the database is unreachable; see Retry-After", body = ErrorBody)),
     security(("bearer" = []), ("x-access-token" = []), ("cookie" = [])))]
-async fn admin(user: AuthUser) -> Result<&'static str, ApiError> {
+async fn admin(ApiCaller(user): ApiCaller) -> Result<&'static str, ApiError> {
     user.require(Role::Admin, "Require Admin Role!")?;
     Ok("Admin Content.")
 }

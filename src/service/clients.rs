@@ -285,9 +285,18 @@ pub async fn delete(
 ) -> Result<(), ClientError> {
     let (db, clock) = (notify.db, notify.clock);
     if oauth_clients::delete(db, client_id).await? {
-        let entry = actor.entry(None, None).for_client(client_id);
+        // Its application roles go with it (they name it, with no foreign key to hold them).
+        let roles = crate::store::roles::delete_of_client(db, client_id).await?;
+        let detail = format!("application roles removed: {roles}");
+        let entry = audit::Entry {
+            detail: Some(&detail),
+            ..actor.entry(None, None).for_client(client_id)
+        };
         audit::record(db, clock, Event::ClientDeleted, true, &entry).await;
         notify.client_changed(client_id).await;
+        if roles > 0 {
+            notify.rights_changed().await;
+        }
         Ok(())
     } else {
         Err(ClientError::NotFound)

@@ -3,15 +3,18 @@
 //! case takes the components it needs, not the whole application state, and answers with
 //! an error type of its own that the caller maps to a status or an exit message.
 pub mod accounts;
+pub mod api_keys;
 pub mod admin;
 pub mod clients;
 pub mod enrolment;
 pub mod factors;
+pub mod groups;
 pub mod import;
 pub mod mfa;
 pub mod oidc;
 pub mod passkeys;
 pub mod recovery;
+pub mod roles;
 pub mod sessions;
 pub mod signin;
 pub mod signup;
@@ -58,6 +61,7 @@ impl<'a> Client<'a> {
             user_agent: self.user_agent,
             via: Via::Api,
             client_id: None,
+            detail: None,
         }
     }
 }

@@ -112,7 +112,7 @@ pub async fn signin(
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let verified = hasher.verify(password, stored).await?;
     let user = match user {
-        Some(user) if verified && !user.disabled => user,
+        Some(user) if verified && !user.disabled && !user.service_account => user,
         _ => {
             throttle.record_failure(login, client.ip, now).await?;
             throttle.record_account_failure(&account_key, now).await?;

@@ -158,6 +158,7 @@ fn entry<'a>(requester: Requester<'a>, username: &'a str) -> Entry<'a> {
             user_agent,
             via: Via::Api,
             client_id: None,
+            detail: None,
         },
         Requester::CommandLine => Entry {
             actor_id: None,
@@ -167,6 +168,7 @@ fn entry<'a>(requester: Requester<'a>, username: &'a str) -> Entry<'a> {
             user_agent: None,
             via: Via::Cli,
             client_id: None,
+            detail: None,
         },
     }
 }

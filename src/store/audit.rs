@@ -67,6 +67,20 @@ pub enum Event {
     ClientSignin,
     /// A code was presented again: refused, and the grant its first use gave ended.
     CodeReuse,
+    RoleCreated,
+    /// A role's description or permissions changed (`detail` lists them as they now are).
+    RoleUpdated,
+    RoleDeleted,
+    PermissionCreated,
+    PermissionDeleted,
+    GroupCreated,
+    GroupUpdated,
+    GroupDeleted,
+    GroupMemberAdded,
+    GroupMemberRemoved,
+    ApiKeyCreated,
+    ApiKeyRevoked,
+    ServiceAccountCreated,
 }
 
 impl Event {
@@ -110,6 +124,19 @@ impl Event {
             Event::ConsentRevoked => "consent_revoked",
             Event::ClientSignin => "signin_client",
             Event::CodeReuse => "code_reuse",
+            Event::RoleCreated => "role_created",
+            Event::RoleUpdated => "role_updated",
+            Event::RoleDeleted => "role_deleted",
+            Event::PermissionCreated => "permission_created",
+            Event::PermissionDeleted => "permission_deleted",
+            Event::GroupCreated => "group_created",
+            Event::GroupUpdated => "group_updated",
+            Event::GroupDeleted => "group_deleted",
+            Event::GroupMemberAdded => "group_member_added",
+            Event::GroupMemberRemoved => "group_member_removed",
+            Event::ApiKeyCreated => "api_key_created",
+            Event::ApiKeyRevoked => "api_key_revoked",
+            Event::ServiceAccountCreated => "service_account_created",
             Event::Mailed(kind) => match kind {
                 MailKind::PasswordReset => "mailed_password_reset",
                 MailKind::PasswordChanged => "mailed_password_changed",
@@ -154,6 +181,9 @@ pub struct Entry<'a> {
     pub via: Via,
     /// The OpenID Connect client the event concerns.
     pub client_id: Option<&'a str>,
+    /// What the change was about beyond its subject: the role, group or key, and what
+    /// changed.
+    pub detail: Option<&'a str>,
 }
 
 impl<'a> Entry<'a> {
@@ -180,6 +210,7 @@ pub struct Record {
     /// Events from before it was recorded count as `Api`.
     pub via: Via,
     pub client_id: Option<String>,
+    pub detail: Option<String>,
 }
 
 fn clip(text: Option<&str>, max: usize) -> Option<String> {
@@ -195,7 +226,7 @@ pub async fn record(
 ) -> Result<(), DbError> {
     let sql = db.sql(
         "INSERT INTO audit_events (at, event, outcome, actor_id, subject_id, username, ip, user_agent, via, \
-         client_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         client_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
     sqlx::query(&sql)
         .bind(at)
@@ -208,6 +239,7 @@ pub async fn record(
         .bind(clip(entry.user_agent, 512))
         .bind(entry.via.name())
         .bind(clip(entry.client_id, 64))
+        .bind(clip(entry.detail, 512))
         .execute(&db.pool)
         .await?;
     Ok(())
@@ -217,7 +249,7 @@ pub async fn record(
 pub async fn list(db: &Db, limit: i64, before: Option<i64>) -> Result<Vec<Record>, DbError> {
     let sql = db.sql(
         "SELECT id, at, event, outcome, actor_id, subject_id, username, ip, user_agent, via, \
-         client_id FROM audit_events WHERE id < ? ORDER BY id DESC LIMIT ?",
+         client_id, detail FROM audit_events WHERE id < ? ORDER BY id DESC LIMIT ?",
     );
     let rows = sqlx::query(&sql)
         .bind(before.unwrap_or(i64::MAX))
@@ -241,6 +273,7 @@ pub async fn list(db: &Db, limit: i64, before: Option<i64>) -> Result<Vec<Record
                     _ => Via::Api,
                 },
                 client_id: row.try_get(10)?,
+                detail: row.try_get(11)?,
             })
         })
         .collect()

@@ -1,6 +1,7 @@
 //! Every query Portcullis runs, grouped by what they touch. Handlers never see SQL or
 //! know which database is behind it.
 pub mod admin_changes;
+pub mod api_keys;
 pub mod audit;
 pub mod backchannel;
 pub mod cache_events;
@@ -13,7 +14,10 @@ pub mod mfa_tokens;
 pub mod oauth_clients;
 pub mod oauth_grants;
 pub mod passkeys;
+pub mod groups;
 pub mod revoked_tokens;
+pub mod rights;
+pub mod roles;
 pub mod server_keys;
 pub mod sessions;
 pub mod signing_keys;

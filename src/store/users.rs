@@ -7,6 +7,7 @@ use crate::clock::Millis;
 use crate::db::{is_unique_violation, Db, DbError, Dialect};
 use crate::domain::UserState;
 use crate::domain::{Email, Role, RoleSet, Username};
+use crate::store::rights::{self, GrantedRole};
 
 /// An account to create: validated names (their lower-cased keys are what the unique
 /// indexes hold) and a password hash.
@@ -24,15 +25,20 @@ pub struct UserRecord {
     pub email: String,
     pub password_hash: String,
     pub disabled: bool,
+    /// The built-in roles given to the account itself (what the last-admin rules count).
     pub roles: RoleSet,
+    /// Every role it holds, its own and its groups', built-in ones included.
+    pub granted: Vec<GrantedRole>,
+    /// An account for machines: no interactive sign-in.
+    pub service_account: bool,
     pub created_at: Millis,
     pub last_signin_at: Option<Millis>,
     /// When the address was last proven its owner's; `None` until then.
     pub email_verified_at: Option<Millis>,
 }
 
-const COLUMNS: &str =
-    "id, username, email, password_hash, disabled, created_at, last_signin_at, email_verified_at";
+const COLUMNS: &str = "id, username, email, password_hash, disabled, created_at, last_signin_at, \
+     email_verified_at, service_account";
 
 /// Creates the account and its roles in one transaction. A taken username or email is
 /// reported from the unique constraint itself, so concurrent signups create one account.
@@ -56,6 +62,37 @@ pub async fn create(db: &Db, user: NewUser<'_>, now: Millis) -> Result<i64, Stor
         Err(e) => return Err(e.into()),
     };
     insert_roles(db, &mut tx, id, user.roles).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Creates a service account (no interactive sign-in) with only the `user` role.
+pub async fn create_service_account(
+    db: &Db,
+    username: &Username,
+    email: &Email,
+    password_hash: &str,
+    now: Millis,
+) -> Result<i64, StoreError> {
+    let mut tx = db.pool.begin().await?;
+    let sql = db.insert_sql(
+        "INSERT INTO users (username, username_lower, email, email_lower, password_hash, disabled, \
+         created_at, updated_at, service_account) VALUES (?, ?, ?, ?, ?, 0, ?, ?, 1)",
+    );
+    let query = sqlx::query(&sql)
+        .bind(username.as_str())
+        .bind(username.key())
+        .bind(email.as_str())
+        .bind(email.key())
+        .bind(password_hash)
+        .bind(now)
+        .bind(now);
+    let id = match db.insert_id(query, &mut *tx).await {
+        Ok(id) => id,
+        Err(e) if is_unique_violation(&e) => return Err(which_unique(e)),
+        Err(e) => return Err(e.into()),
+    };
+    insert_roles(db, &mut tx, id, [Role::User].into_iter().collect()).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -182,6 +219,12 @@ pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<UserRecord>, DbError>
 
 async fn with_roles(db: &Db, row: &AnyRow) -> Result<UserRecord, DbError> {
     let id: i64 = row.try_get(0)?;
+    let granted = rights::granted_roles(db, id).await?;
+    let roles = granted
+        .iter()
+        .filter(|g| !g.via_group)
+        .filter_map(GrantedRole::built_in)
+        .collect();
     Ok(UserRecord {
         id,
         username: row.try_get(1)?,
@@ -191,27 +234,54 @@ async fn with_roles(db: &Db, row: &AnyRow) -> Result<UserRecord, DbError> {
         created_at: row.try_get(5)?,
         last_signin_at: row.try_get(6)?,
         email_verified_at: row.try_get(7)?,
-        roles: roles_of(db, id).await?,
+        service_account: row.try_get::<i64, _>(8)? != 0,
+        roles,
+        granted,
     })
 }
 
-pub async fn roles_of(db: &Db, user_id: i64) -> Result<RoleSet, DbError> {
-    let sql = db.sql("SELECT role_id FROM user_roles WHERE user_id = ?");
-    let rows = sqlx::query(&sql).bind(user_id).fetch_all(&db.pool).await?;
-    let mut roles = RoleSet::default();
-    for row in rows {
-        if let Some(role) = Role::from_id(row.try_get(0)?) {
-            roles.insert(role);
-        }
+impl UserRecord {
+    /// The roles that hold for every client, its own and its groups', as authorities
+    /// (`ROLE_` + the name in upper case): the built-in ones in their order, then the rest
+    /// by name. What sign-in and the admin list answer.
+    pub fn authorities(&self) -> Vec<String> {
+        let built_in: RoleSet = self.granted.iter().filter_map(GrantedRole::built_in).collect();
+        let mut custom: Vec<String> = self
+            .granted
+            .iter()
+            .filter(|g| g.built_in().is_none() && g.client_id.is_none())
+            .map(|g| format!("ROLE_{}", g.name.to_ascii_uppercase()))
+            .collect();
+        custom.sort_unstable();
+        custom.dedup();
+        built_in
+            .authorities()
+            .into_iter()
+            .map(str::to_string)
+            .chain(custom)
+            .collect()
     }
-    Ok(roles)
+
+    /// The roles given to the account itself, by name (built-in and application ones too).
+    pub fn own_role_names(&self) -> Vec<String> {
+        let mut own: Vec<String> = self
+            .granted
+            .iter()
+            .filter(|g| !g.via_group)
+            .map(|g| g.name.clone())
+            .collect();
+        own.sort_unstable();
+        own.dedup();
+        own
+    }
 }
 
-/// What the session check needs: roles and whether the account may be used. `None` when
-/// the user does not exist (any more).
+/// What the session check needs: roles, rights and whether the account may be used.
+/// `None` when the user does not exist (any more).
 pub async fn auth_state(db: &Db, user_id: i64) -> Result<Option<UserState>, DbError> {
     let sql = db.sql(
-        "SELECT disabled, username, email, email_verified_at, created_at FROM users WHERE id = ?",
+        "SELECT disabled, username, email, email_verified_at, created_at, service_account \
+         FROM users WHERE id = ?",
     );
     let Some(row) = sqlx::query(&sql)
         .bind(user_id)
@@ -220,27 +290,34 @@ pub async fn auth_state(db: &Db, user_id: i64) -> Result<Option<UserState>, DbEr
     else {
         return Ok(None);
     };
+    let (roles, rights) = rights::effective(db, user_id).await?;
     Ok(Some(UserState {
         disabled: row.try_get::<i64, _>(0)? != 0,
         username: row.try_get::<String, _>(1)?.into(),
         email: row.try_get::<String, _>(2)?.into(),
         email_verified: row.try_get::<Option<i64>, _>(3)?.is_some(),
         created_at: row.try_get(4)?,
-        roles: roles_of(db, user_id).await?,
+        service_account: row.try_get::<i64, _>(5)? != 0,
+        roles,
+        rights: std::sync::Arc::new(rights),
     }))
 }
 
-/// Replaces the account's roles; `user` is always kept. False when there is no such user.
+/// Replaces the roles given to the account itself (`role_ids`: built-in and others); `user`
+/// is always kept. False when there is no such user.
 pub async fn set_roles(
     db: &Db,
     user_id: i64,
-    mut roles: RoleSet,
+    role_ids: &[i64],
     now: Millis,
 ) -> Result<bool, DbError> {
-    roles.insert(Role::User);
     if !exists(db, user_id).await? {
         return Ok(false);
     }
+    let mut ids: Vec<i64> = role_ids.to_vec();
+    ids.push(Role::User.id());
+    ids.sort_unstable();
+    ids.dedup();
     // Writes first: a SQLite transaction that starts with a read cannot wait for the lock.
     let mut tx = db.pool.begin().await?;
     let sql = db.sql("UPDATE users SET updated_at = ? WHERE id = ?");
@@ -251,7 +328,14 @@ pub async fn set_roles(
         .await?;
     let sql = db.sql("DELETE FROM user_roles WHERE user_id = ?");
     sqlx::query(&sql).bind(user_id).execute(&mut *tx).await?;
-    insert_roles(db, &mut tx, user_id, roles).await?;
+    let sql = db.sql("INSERT INTO user_roles (user_id, role_id) VALUES (?, ?)");
+    for id in ids {
+        sqlx::query(&sql)
+            .bind(user_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
     tx.commit().await?;
     Ok(true)
 }

@@ -110,3 +110,12 @@ pub(super) async fn client_and_token(
         .ok_or_else(|| OAuthError::new(OAuthCode::InvalidRequest, "token is missing"))?;
     Ok((client, token))
 }
+
+/// The client that a request's HTTP Basic credentials prove, if they do (the decision
+/// endpoint's callers).
+pub(crate) async fn basic_client(
+    p: &Provider<'_>,
+    headers: &HeaderMap,
+) -> Option<std::sync::Arc<ClientRecord>> {
+    authenticated_client(p, headers, None, None).await.ok()
+}

@@ -8,7 +8,7 @@
 //! ours. Every path is a constant here, used by the routes' OpenAPI attributes and by
 //! discovery alike, so the two cannot drift.
 mod authorize;
-mod client_auth;
+pub(crate) mod client_auth;
 mod consents;
 mod device;
 mod discovery;

@@ -6,7 +6,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::auth::keys::KeyAlg;
-use crate::domain::{Role, SecondFactor, SigninMethod};
+use crate::domain::{SecondFactor, SigninMethod, UserState};
 use crate::service::clients;
 use crate::store;
 use crate::store::oauth_clients::ClientRecord;
@@ -40,6 +40,7 @@ struct IdClaims<'a> {
 pub(super) fn id_token(
     p: &Provider<'_>,
     user: &store::users::UserRecord,
+    held: &UserState,
     client: &ClientRecord,
     pending: &CodeForExchange,
     scopes: &[&str],
@@ -50,7 +51,19 @@ pub(super) fn id_token(
         SigninMethod::from_stored(pending.method.as_deref()),
         SecondFactor::from_stored(pending.second_factor.as_deref()),
     );
-    let profile = user_claims(user, scopes);
+    let mut profile = user_claims(user, held, &client.client_id, scopes, Target::IdToken);
+    if groups_move(held, scopes) {
+        // OpenID Connect Core §5.6.2: a distributed claim, fetched from userinfo with the
+        // access token, as an identity provider does for a user in too many groups.
+        profile.insert(
+            "_claim_names".into(),
+            serde_json::json!({ "groups": "userinfo" }),
+        );
+        profile.insert(
+            "_claim_sources".into(),
+            serde_json::json!({ "userinfo": { "endpoint": format!("{}{}", p.issuer, USERINFO_PATH) } }),
+        );
+    }
     p.sessions
         .tokens
         .sign_with("JWT", clients::id_token_alg(client), now, |alg| IdClaims {
@@ -108,10 +121,35 @@ fn half_hash(alg: KeyAlg, access_token: &str) -> String {
     URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2])
 }
 
-/// The claims the scopes let a client see (ID token and userinfo alike).
+/// Where the claims go: an ID token carries at most `MAX_GROUPS_IN_ID_TOKEN` groups (more
+/// move to userinfo) and no permissions; userinfo answers them all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Target {
+    IdToken,
+    Userinfo,
+}
+
+/// How many groups an ID token names before the claim moves to userinfo: 50 names of at
+/// most 20 characters keep the `groups` claim under about 1.2 KB, so a user in 200 groups
+/// still gets an ID token well inside a cookie or a URL.
+pub const MAX_GROUPS_IN_ID_TOKEN: usize = 50;
+/// The userinfo route, for the distributed claim's endpoint.
+pub(super) const USERINFO_PATH: &str = "/api/oauth/userinfo";
+
+/// Whether the `groups` claim moves from the ID token to userinfo.
+fn groups_move(held: &UserState, scopes: &[&str]) -> bool {
+    scopes.contains(&"groups") && held.rights.groups.len() > MAX_GROUPS_IN_ID_TOKEN
+}
+
+/// The claims the scopes let `client_id` see (ID token and userinfo alike): `roles` holds
+/// the built-in and global roles and the client's own application roles; `groups` the
+/// groups; at userinfo, `permissions` (with `roles`) what those roles give.
 pub(super) fn user_claims(
     user: &store::users::UserRecord,
+    held: &UserState,
+    client_id: &str,
     scopes: &[&str],
+    target: Target,
 ) -> serde_json::Map<String, serde_json::Value> {
     let mut claims = serde_json::Map::new();
     if scopes.contains(&"profile") {
@@ -126,8 +164,24 @@ pub(super) fn user_claims(
         );
     }
     if scopes.contains(&"roles") {
-        let roles: Vec<&str> = user.roles.iter().map(Role::name).collect();
+        let roles: Vec<&str> = held
+            .roles
+            .iter()
+            .map(|r| r.name())
+            .chain(held.rights.roles.iter().map(|r| r.as_ref()))
+            .chain(held.rights.roles_of_client(client_id))
+            .collect();
         claims.insert("roles".into(), roles.into());
+        if target == Target::Userinfo {
+            let permissions = held.rights.permissions_for(Some(client_id));
+            claims.insert("permissions".into(), permissions.into());
+        }
+    }
+    if scopes.contains(&"groups") {
+        let groups: Vec<&str> = held.rights.groups.iter().map(|g| g.as_ref()).collect();
+        if !(target == Target::IdToken && groups_move(held, scopes)) {
+            claims.insert("groups".into(), groups.into());
+        }
     }
     claims
 }

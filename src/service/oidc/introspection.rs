@@ -81,6 +81,11 @@ pub async fn introspect(
     }
     if let Some(user) = user {
         answer["username"] = user.username.as_ref().into();
+        // What a resource server decides with, as it is now (not as it was at issue): the
+        // token's client's view, if the token was given the `roles` scope.
+        if claims.scope.split(' ').any(|s| s == "roles") {
+            answer["permissions"] = user.rights.permissions_for(Some(&claims.client_id)).into();
+        }
     }
     Ok(answer)
 }

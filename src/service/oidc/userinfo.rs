@@ -5,7 +5,7 @@ use crate::domain::UserState;
 use crate::store;
 
 use super::dpop::{self, Presented};
-use super::id_token::user_claims;
+use super::id_token::{user_claims, Target};
 use super::Provider;
 
 /// A client's access token whose session still lives, and its user.
@@ -89,11 +89,10 @@ pub async fn userinfo(
     scheme: Scheme,
     proof: Option<&Presented<'_>>,
 ) -> Result<serde_json::Map<String, serde_json::Value>, TokenError> {
-    let (claims, user) = live_access(p, token).await?;
+    let (claims, held) = live_access(p, token).await?;
     check_binding(p, &claims, token, scheme, proof).await?;
-    let user_id = user
-        .and(claims.sub.parse().ok())
-        .ok_or(TokenError::Invalid)?;
+    let held = held.ok_or(TokenError::Invalid)?;
+    let user_id: i64 = claims.sub.parse().map_err(|_| TokenError::Invalid)?;
     // The profile's fields, unlike the roles, are not cached: read them as they are now.
     let user = store::users::find_by_id(p.sessions.db, user_id)
         .await
@@ -103,7 +102,7 @@ pub async fn userinfo(
     if !scopes.contains(&"openid") {
         return Err(TokenError::Invalid);
     }
-    let mut info = user_claims(&user, &scopes);
+    let mut info = user_claims(&user, &held, &claims.client_id, &scopes, Target::Userinfo);
     info.insert("sub".into(), claims.sub.into());
     Ok(info)
 }

@@ -53,7 +53,21 @@ pub(super) async fn sign_user_in(
         .for_client(&client.client_id);
     audit::record(db, p.sessions.clock, Event::ClientSignin, true, &entry).await;
     let scopes: Vec<&str> = scope.split(' ').collect();
-    let id_token = id_token(p, &user, client, sign_in, &scopes, &issued.access_token)?;
+    let held = p
+        .cache
+        .user(user.id, store::users::auth_state(db, user.id))
+        .await
+        .map_err(|e| OidcError::Internal(anyhow::anyhow!("{e}")))?
+        .ok_or_else(|| token_error(OAuthCode::InvalidGrant, "the account is not active"))?;
+    let id_token = id_token(
+        p,
+        &user,
+        &held,
+        client,
+        sign_in,
+        &scopes,
+        &issued.access_token,
+    )?;
     let answer = TokenResponse {
         access_token: issued.access_token,
         token_type: token_type(dpop_jkt),
