@@ -97,6 +97,8 @@ fn cache_hits(c: &mut Criterion) {
         roles: [Role::User, Role::Moderator]
             .into_iter()
             .collect::<RoleSet>(),
+        rights: Default::default(),
+        service_account: false,
         disabled: false,
     };
     runtime.block_on(async {

@@ -1,6 +1,7 @@
 //! The `portcullis` command line (docs/API.md §3).
 mod clients;
 mod keys;
+mod rights;
 
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -60,6 +61,16 @@ pub enum Command {
     /// OpenID Connect clients (relying parties).
     #[command(subcommand)]
     Client(clients::ClientCommand),
+    /// Roles: define, change, delete and list them.
+    #[command(subcommand)]
+    Role(rights::RoleCommand),
+    /// Permissions, which roles give: define, delete and list them.
+    #[command(subcommand)]
+    Permission(rights::PermissionCommand),
+    /// Groups, which carry roles to their members: define, change, delete and list them,
+    /// and list their members (`user add-to-group` puts an account in one).
+    #[command(subcommand)]
+    Group(rights::GroupCommand),
 }
 
 #[derive(Subcommand)]
@@ -111,6 +122,20 @@ pub enum UserCommand {
     /// Print a password reset link for an account (a username or email), for an operator
     /// without mail to hand over; it works once, for PORTCULLIS_RESET_TTL.
     ResetLink { username: String },
+    /// Put an account in a group: it then has the roles the group carries.
+    AddToGroup {
+        /// The account's username (or email).
+        username: String,
+        /// The group's name (any case).
+        group: String,
+    },
+    /// Take an account out of a group: it loses the roles the group carried (its own stay).
+    RemoveFromGroup {
+        /// The account's username (or email).
+        username: String,
+        /// The group's name (any case).
+        group: String,
+    },
 }
 
 pub async fn run() -> ExitCode {
@@ -130,6 +155,9 @@ pub async fn run() -> ExitCode {
         }
         Command::Keys(command) => keys::run(&cli.settings, command).await,
         Command::Client(command) => clients::run(&cli.settings, command).await,
+        Command::Role(command) => rights::role(&cli.settings, command).await,
+        Command::Permission(command) => rights::permission(&cli.settings, command).await,
+        Command::Group(command) => rights::group(&cli.settings, command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -362,6 +390,12 @@ async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
                     e => anyhow::Error::new(e),
                 })?;
             println!("{link}");
+        }
+        UserCommand::AddToGroup { username, group } => {
+            rights::membership(&db, &clock, &username, &group, true).await?;
+        }
+        UserCommand::RemoveFromGroup { username, group } => {
+            rights::membership(&db, &clock, &username, &group, false).await?;
         }
     }
     db.pool.close().await;

@@ -216,7 +216,15 @@ mod tests {
         for ok in ["invoices:write", "a", "9lives", "reports.read_all-v2"] {
             assert!(PermissionName::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "Invoices:write", ":write", "-x", "a b", "a*", &"x".repeat(101)] {
+        for bad in [
+            "",
+            "Invoices:write",
+            ":write",
+            "-x",
+            "a b",
+            "a*",
+            &"x".repeat(101),
+        ] {
             assert!(PermissionName::parse(bad).is_err(), "{bad:?}");
         }
         assert!(PermissionName::parse(PermissionName::MANAGE_USERS)
@@ -247,7 +255,10 @@ mod tests {
         assert!(rights.has_role("Editor"));
         assert!(!rights.has_role("clerk"));
         assert!(rights.in_group("PAYMENTS"));
-        assert_eq!(rights.roles_of_client("shop").collect::<Vec<_>>(), ["clerk"]);
+        assert_eq!(
+            rights.roles_of_client("shop").collect::<Vec<_>>(),
+            ["clerk"]
+        );
         assert_eq!(
             rights.permissions_for(Some("shop")),
             ["invoices:read", "invoices:write", "till:open"]

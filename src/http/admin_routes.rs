@@ -288,6 +288,8 @@ pub struct AuditItem {
     via: AuditVia,
     /// The OpenID Connect client the event concerns, for the client and consent events.
     client_id: Option<String>,
+    /// What a change to roles, groups, permissions or keys was about, and what changed.
+    detail: Option<String>,
 }
 
 /// Whether the audited step worked.
@@ -361,6 +363,7 @@ async fn list_audit(
                     Via::Cli => AuditVia::Cli,
                 },
                 client_id: r.client_id,
+                detail: r.detail,
             })
             .collect(),
     }))

@@ -333,8 +333,7 @@ async fn revoke_of_user(
     origin: RequestOrigin,
     path: Result<Path<(i64, i64)>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
-    let Path((id, key)) =
-        path.map_err(|_| ApiError::bad_request("The ids must be integers."))?;
+    let Path((id, key)) = path.map_err(|_| ApiError::bad_request("The ids must be integers."))?;
     let owner = store::users::find_by_id(&state.db, id)
         .await?
         .ok_or_else(ApiError::not_found)?;

@@ -54,15 +54,12 @@ async fn asker(state: &AppState, parts: &axum::http::request::Parts) -> Result<A
             .await
             .ok_or_else(ApiError::invalid_token)?;
         if client.public {
-            return Err(ApiError::forbidden(
-                "Only a confidential client may ask.",
-            ));
+            return Err(ApiError::forbidden("Only a confidential client may ask."));
         }
         return Ok(Asker::Client(client.client_id.clone()));
     }
     let user = authenticate(state, parts, Keys::Accepted).await?;
-    if user.roles.contains(Role::Admin) || user.rights.has_permission(PermissionName::AUTHZ_CHECK)
-    {
+    if user.roles.contains(Role::Admin) || user.rights.has_permission(PermissionName::AUTHZ_CHECK) {
         Ok(Asker::Account)
     } else {
         Err(ApiError::forbidden(
@@ -99,11 +96,7 @@ async fn check(
                 .ok_or_else(ApiError::not_found)?
                 .id
         }
-        _ => {
-            return Err(ApiError::bad_request(
-                "Give one of userId and username.",
-            ))
-        }
+        _ => return Err(ApiError::bad_request("Give one of userId and username.")),
     };
     let db = &state.db;
     let user = state

@@ -10,9 +10,9 @@ use axum_extra::extract::cookie::CookieJar;
 use crate::app::AppState;
 use crate::auth::access_token::TokenError;
 use crate::domain::{Rights, Role, RoleSet};
-use crate::service::api_keys;
 use crate::http::cookies;
 use crate::http::error::ApiError;
+use crate::service::api_keys;
 
 #[derive(Clone, Debug)]
 pub struct AuthUser {
@@ -165,7 +165,10 @@ async fn key_user(state: &AppState, key: &str) -> Result<AuthUser, ApiError> {
     };
     let user = state
         .cache
-        .user(key.user_id, crate::store::users::auth_state(db, key.user_id))
+        .user(
+            key.user_id,
+            crate::store::users::auth_state(db, key.user_id),
+        )
         .await
         .map_err(|e| ApiError::database(&e))?;
     let Some(user) = user.filter(|u| !u.disabled) else {
@@ -269,7 +272,9 @@ impl FromRequestParts<AppState> for ApiCaller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        authenticate(state, parts, Keys::Accepted).await.map(ApiCaller)
+        authenticate(state, parts, Keys::Accepted)
+            .await
+            .map(ApiCaller)
     }
 }
 

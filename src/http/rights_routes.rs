@@ -71,7 +71,8 @@ pub struct RoleList {
 
 /// Path names are looked up as given; a malformed path is a 404, as an unknown name is.
 fn name(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
-    path.map(|Path(name)| name).map_err(|_| ApiError::not_found())
+    path.map(|Path(name)| name)
+        .map_err(|_| ApiError::not_found())
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -22,9 +22,9 @@ use crate::http::docs::ApiDoc;
 use crate::http::error::ApiError;
 use crate::http::error_code::ErrorCode;
 use crate::http::{
-    account_routes, admin_routes, api_key_routes, auth_routes, authz_routes, client_routes, docs, forward_routes, health,
-    json_body::MAX_BODY_BYTES, mfa_routes, middleware as mw, oidc, passkey_routes, recovery_routes,
-    rights_routes, test_routes,
+    account_routes, admin_routes, api_key_routes, auth_routes, authz_routes, client_routes, docs,
+    forward_routes, health, json_body::MAX_BODY_BYTES, mfa_routes, middleware as mw, oidc,
+    passkey_routes, recovery_routes, rights_routes, test_routes,
 };
 
 /// Every route of the API, documented: a route can only be added through utoipa's

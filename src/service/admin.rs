@@ -63,7 +63,10 @@ impl Authority {
                 Some(role) => roles.contains(role),
                 None => {
                     rights.has_role(name)
-                        || rights.app_roles.iter().any(|r| r.name.eq_ignore_ascii_case(name))
+                        || rights
+                            .app_roles
+                            .iter()
+                            .any(|r| r.name.eq_ignore_ascii_case(name))
                 }
             },
         }
@@ -143,7 +146,11 @@ pub async fn update_user(
         if change.disabled.is_some() {
             return Err(AdminError::NotAdmin);
         }
-        if target.granted.iter().any(|g| g.built_in() == Some(Role::Admin)) {
+        if target
+            .granted
+            .iter()
+            .any(|g| g.built_in() == Some(Role::Admin))
+        {
             return Err(AdminError::Escalation(
                 "Only an admin may change an admin's roles.",
             ));

@@ -230,7 +230,10 @@ pub fn narrowed(
             key_roles.insert(role);
         }
     }
-    (key_roles, Arc::new(rights.within(&key.roles, &key.permissions)))
+    (
+        key_roles,
+        Arc::new(rights.within(&key.roles, &key.permissions)),
+    )
 }
 
 /// Makes a service account: no usable password (a random one, hashed and forgotten), a
@@ -256,20 +259,15 @@ pub async fn create_service_account(
         .hash(password)
         .await
         .map_err(|e| KeyError::Invalid(e.to_string()))?;
-    let id = store::users::create_service_account(
-        db,
-        &username,
-        &email,
-        &password_hash,
-        clock.now_ms(),
-    )
-    .await
-    .map_err(|e| match e {
-        store::StoreError::UsernameTaken | store::StoreError::EmailTaken => {
-            KeyError::Admin(AdminError::NameTaken)
-        }
-        store::StoreError::Db(e) => KeyError::Db(e),
-    })?;
+    let id =
+        store::users::create_service_account(db, &username, &email, &password_hash, clock.now_ms())
+            .await
+            .map_err(|e| match e {
+                store::StoreError::UsernameTaken | store::StoreError::EmailTaken => {
+                    KeyError::Admin(AdminError::NameTaken)
+                }
+                store::StoreError::Db(e) => KeyError::Db(e),
+            })?;
     let detail = description.map(|d| format!("service account: {d}"));
     let entry = Entry {
         detail: detail.as_deref(),

@@ -3,8 +3,8 @@
 //! case takes the components it needs, not the whole application state, and answers with
 //! an error type of its own that the caller maps to a status or an exit message.
 pub mod accounts;
-pub mod api_keys;
 pub mod admin;
+pub mod api_keys;
 pub mod clients;
 pub mod enrolment;
 pub mod factors;

@@ -37,11 +37,11 @@ pub const MAX_ROLES: usize = 1000;
 
 pub fn check_description(description: Option<&str>) -> Result<(), AdminError> {
     match description {
-        Some(d) if d.chars().count() > MAX_DESCRIPTION || d.chars().any(char::is_control) => Err(
-            AdminError::Invalid(format!(
+        Some(d) if d.chars().count() > MAX_DESCRIPTION || d.chars().any(char::is_control) => {
+            Err(AdminError::Invalid(format!(
                 "A description is at most {MAX_DESCRIPTION} printable characters."
-            )),
-        ),
+            )))
+        }
         _ => Ok(()),
     }
 }
@@ -159,11 +159,7 @@ pub async fn update_role(
     )
     .await?;
     let updated = record_of(store::roles::list(db).await?, role.id)?;
-    let detail = format!(
-        "role {}: {}",
-        updated.name,
-        updated.permissions.join(" ")
-    );
+    let detail = format!("role {}: {}", updated.name, updated.permissions.join(" "));
     let entry = audit::Entry {
         detail: Some(&detail),
         ..actor.entry(None, None)
@@ -294,5 +290,7 @@ pub async fn delete_permission(
 
 /// Whether `name` is a built-in role's (they may carry permissions, but keep their names).
 pub fn is_built_in(name: &str) -> bool {
-    Role::ALL.iter().any(|r| r.name().eq_ignore_ascii_case(name))
+    Role::ALL
+        .iter()
+        .any(|r| r.name().eq_ignore_ascii_case(name))
 }

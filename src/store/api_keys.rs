@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use crate::clock::Millis;
-use crate::db::{Db, DbError};
+use crate::db::{long_text_null, Db, DbError};
 
 /// What a request made with a key needs, cached by the key's hash.
 #[derive(Debug)]
@@ -57,8 +57,13 @@ fn joined(names: &[String]) -> Option<String> {
 }
 
 fn split(text: Option<String>) -> Vec<String> {
-    text.map(|t| t.split(' ').filter(|s| !s.is_empty()).map(str::to_string).collect())
-        .unwrap_or_default()
+    text.map(|t| {
+        t.split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 pub async fn create(db: &Db, key: NewApiKey<'_>, now: Millis) -> Result<i64, DbError> {
@@ -88,8 +93,8 @@ fn record(row: &AnyRow) -> Result<ApiKeyRecord, DbError> {
         user_id: row.try_get(1)?,
         name: row.try_get(2)?,
         prefix: row.try_get(3)?,
-        roles: split(row.try_get(4)?),
-        permissions: split(row.try_get(5)?),
+        roles: split(long_text_null(row, 4)?),
+        permissions: split(long_text_null(row, 5)?),
         created_by: row.try_get(6)?,
         created_at: row.try_get(7)?,
         expires_at: row.try_get(8)?,
@@ -149,8 +154,8 @@ pub async fn state(db: &Db, hash: &str) -> Result<Option<Arc<ApiKeyState>>, DbEr
     Ok(Some(Arc::new(ApiKeyState {
         id: row.try_get(0)?,
         user_id: row.try_get(1)?,
-        roles: names(row.try_get(2)?),
-        permissions: names(row.try_get(3)?),
+        roles: names(long_text_null(&row, 2)?),
+        permissions: names(long_text_null(&row, 3)?),
         expires_at: row.try_get(4)?,
         revoked: row.try_get::<Option<i64>, _>(5)?.is_some(),
         touched_at: row.try_get::<Option<i64>, _>(6)?.unwrap_or(0).into(),
@@ -159,8 +164,9 @@ pub async fn state(db: &Db, hash: &str) -> Result<Option<Arc<ApiKeyState>>, DbEr
 
 /// Revokes a key of `user_id`; false when it has no such live key.
 pub async fn revoke(db: &Db, id: i64, user_id: i64, now: Millis) -> Result<bool, DbError> {
-    let sql =
-        db.sql("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL");
+    let sql = db.sql(
+        "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL",
+    );
     let done = sqlx::query(&sql)
         .bind(now)
         .bind(id)

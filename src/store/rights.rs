@@ -98,10 +98,7 @@ pub async fn effective(db: &Db, user_id: i64) -> Result<(RoleSet, Rights), DbErr
         match (permission, client) {
             (None, _) => {}
             (Some(p), None) => permissions.push(p),
-            (Some(p), Some(client_id)) => app_permissions.push(ForClient {
-                client_id,
-                name: p,
-            }),
+            (Some(p), Some(client_id)) => app_permissions.push(ForClient { client_id, name: p }),
         }
     }
     let groups = groups_of(db, user_id).await?;
@@ -131,7 +128,11 @@ pub async fn role_sources(db: &Db, user_id: i64) -> Result<Vec<(i64, Option<Stri
          JOIN group_roles gr ON gr.group_id = gm.group_id \
          WHERE gm.user_id = ? ORDER BY g.name_lower, gr.role_id",
     );
-    for row in sqlx::query(&through).bind(user_id).fetch_all(&db.pool).await? {
+    for row in sqlx::query(&through)
+        .bind(user_id)
+        .fetch_all(&db.pool)
+        .await?
+    {
         sources.push((row.try_get(0)?, Some(row.try_get(1)?)));
     }
     Ok(sources)

@@ -45,8 +45,16 @@ pub async fn list(db: &Db) -> Result<Vec<RoleRecord>, DbError> {
         .fetch_all(&db.pool)
         .await?;
     let mut permissions = permissions_by_role(db).await?;
-    let users = counts(db, "SELECT role_id, COUNT(*) FROM user_roles GROUP BY role_id").await?;
-    let groups = counts(db, "SELECT role_id, COUNT(*) FROM group_roles GROUP BY role_id").await?;
+    let users = counts(
+        db,
+        "SELECT role_id, COUNT(*) FROM user_roles GROUP BY role_id",
+    )
+    .await?;
+    let groups = counts(
+        db,
+        "SELECT role_id, COUNT(*) FROM group_roles GROUP BY role_id",
+    )
+    .await?;
     let mut roles = Vec::with_capacity(rows.len());
     for row in rows {
         let id: i64 = row.try_get(0)?;

@@ -245,7 +245,11 @@ impl UserRecord {
     /// (`ROLE_` + the name in upper case): the built-in ones in their order, then the rest
     /// by name. What sign-in and the admin list answer.
     pub fn authorities(&self) -> Vec<String> {
-        let built_in: RoleSet = self.granted.iter().filter_map(GrantedRole::built_in).collect();
+        let built_in: RoleSet = self
+            .granted
+            .iter()
+            .filter_map(GrantedRole::built_in)
+            .collect();
         let mut custom: Vec<String> = self
             .granted
             .iter()

@@ -15,6 +15,8 @@ on_every_database!(
     set_roles_disable_and_enable_change_what_signin_allows,
     the_command_line_keeps_the_last_admin_unless_forced_and_audits_every_change,
     migrate_is_idempotent,
+    roles_permissions_and_groups_are_managed_from_the_command_line_and_audited,
+    unknown_names_and_broken_rules_fail_from_the_command_line_with_one_line,
 );
 
 fn portcullis(db_url: &str, args: &[&str], stdin: Option<&str>) -> Output {
@@ -667,4 +669,304 @@ async fn start_up_says_what_is_on_and_where_and_dev_mail_is_not_counted_as_sent(
         .unwrap();
     assert!(again.status.success());
     assert!(!String::from_utf8_lossy(&again.stderr).contains("created a new"));
+}
+
+/// `portcullis user create … --password-stdin` for a plain account; its id.
+fn cli_user(url: &str, username: &str) -> i64 {
+    let email = format!("{username}@example.com");
+    let out = portcullis(
+        url,
+        &[
+            "user",
+            "create",
+            "--username",
+            username,
+            "--email",
+            &email,
+            "--password-stdin",
+        ],
+        Some(PASSWORD),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    stdout
+        .split("(id ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("no id in {stdout:?}"))
+}
+
+/// Runs a command that must succeed; its standard output.
+fn succeeds(url: &str, args: &[&str]) -> String {
+    let out = portcullis(url, args, None);
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+/// Runs a command that must fail with a non-zero exit and nothing on standard output;
+/// its one `portcullis: error:` line.
+fn fails(url: &str, args: &[&str]) -> String {
+    let out = portcullis(url, args, None);
+    assert!(!out.status.success(), "{args:?} must fail");
+    assert_eq!(text(&out.stdout), "", "{args:?}");
+    let stderr = text(&out.stderr);
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("portcullis: error: "))
+        .collect();
+    assert_eq!(errors.len(), 1, "{args:?}: {stderr}");
+    errors[0].to_string()
+}
+
+/// Roles, permissions and groups from the command line: the admin API's use cases, so a
+/// running server hears of each change, the audit trail has it (no actor, `via: cli`),
+/// and a role still held is deleted only with --cascade.
+async fn roles_permissions_and_groups_are_managed_from_the_command_line_and_audited(db: DbKind) {
+    let db = TestDb::create(&db).await;
+    let url = db.url.clone();
+    let alice = cli_user(&url, "alice");
+    let app = TestApp::spawn_on(db, |_| {}).await;
+    let session = app.signin("alice", PASSWORD).await;
+
+    let out = succeeds(
+        &url,
+        &[
+            "permission",
+            "create",
+            "docs:write",
+            "--description",
+            "Edit the docs",
+        ],
+    );
+    assert!(out.contains("Permission docs:write created"), "{out}");
+    let out = succeeds(
+        &url,
+        &[
+            "role",
+            "create",
+            "editor",
+            "--description",
+            "Edits",
+            "--permission",
+            "docs:write",
+        ],
+    );
+    assert_eq!(out, "Role editor created; it gives docs:write.\n");
+    let out = succeeds(&url, &["group", "create", "writers", "--role", "editor"]);
+    assert_eq!(out, "Group writers created; it carries editor.\n");
+    let out = succeeds(&url, &["user", "add-to-group", "alice", "WRITERS"]);
+    assert_eq!(out, "alice is now a member of the group WRITERS.\n");
+    // Idempotent, and said so.
+    let out = succeeds(&url, &["user", "add-to-group", "alice", "writers"]);
+    assert_eq!(out, "alice was already a member of the group writers.\n");
+
+    assert_eq!(succeeds(&url, &["group", "members", "writers"]), "alice\n");
+    let roles = succeeds(&url, &["role", "list"]);
+    assert!(
+        roles.lines().any(|l| l
+            == "editor  custom  client: -  permissions: docs:write  users: 0  groups: 1  \
+                description: Edits"),
+        "{roles}"
+    );
+    assert!(
+        roles.lines().any(|l| l.starts_with("admin  built-in  ")),
+        "{roles}"
+    );
+    let permissions = succeeds(&url, &["permission", "list"]);
+    assert!(
+        permissions
+            .lines()
+            .any(|l| l == "docs:write  roles: editor  description: Edit the docs"),
+        "{permissions}"
+    );
+    let groups = succeeds(&url, &["group", "list"]);
+    assert_eq!(groups, "writers  roles: editor  members: 1\n");
+
+    // The running server hears of it: alice's very next requests see the group's role.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let me: serde_json::Value = get_as(&app, "/api/auth/me", &session)
+            .await
+            .json()
+            .await
+            .unwrap();
+        if me["groups"] == json!(["writers"]) {
+            assert_eq!(me["roles"], json!(["ROLE_USER", "ROLE_EDITOR"]), "{me}");
+            assert_eq!(me["permissions"], json!(["docs:write"]), "{me}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{me}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // A role still held is deleted only with --cascade; the refusal names who holds it.
+    let refused = fails(&url, &["role", "delete", "editor"]);
+    assert!(refused.contains("the group writers"), "{refused}");
+    assert!(refused.contains("--cascade"), "{refused}");
+    assert!(succeeds(&url, &["role", "list"]).contains("\neditor  "));
+    let out = succeeds(&url, &["role", "delete", "editor", "--cascade"]);
+    assert_eq!(
+        out,
+        "Role editor deleted; no account or group holds it any more.\n"
+    );
+    assert!(!succeeds(&url, &["role", "list"]).contains("editor"));
+    assert_eq!(
+        succeeds(&url, &["group", "list"]),
+        "writers  roles: -  members: 1\n"
+    );
+    let out = succeeds(&url, &["user", "remove-from-group", "alice", "writers"]);
+    assert_eq!(out, "alice is no longer a member of the group writers.\n");
+    assert_eq!(succeeds(&url, &["group", "members", "writers"]), "");
+
+    let trail = portcullis::store::audit::list(&app.state().db, 50, None)
+        .await
+        .unwrap();
+    let cli: Vec<(String, Option<i64>, Option<String>)> = trail
+        .iter()
+        .rev()
+        .filter(|r| r.via == Via::Cli && r.event != "signup")
+        .map(|r| (r.event.clone(), r.subject_id, r.detail.clone()))
+        .collect();
+    let entry = |event: &str, subject: Option<i64>, detail: &str| {
+        (event.to_string(), subject, Some(detail.to_string()))
+    };
+    assert_eq!(
+        cli,
+        vec![
+            entry("permission_created", None, "permission docs:write"),
+            entry("role_created", None, "role editor: docs:write"),
+            entry("group_created", None, "group writers: editor"),
+            // The second add-to-group changed nothing, and is not audited.
+            entry("group_member_added", Some(alice), "group writers"),
+            entry(
+                "role_deleted",
+                None,
+                "role editor: taken from 0 accounts and 1 groups"
+            ),
+            entry("group_member_removed", Some(alice), "group writers"),
+        ],
+        "{trail:#?}"
+    );
+    for record in trail.iter().filter(|r| r.via == Via::Cli) {
+        assert_eq!(record.actor_id, None, "{record:?}");
+        assert!(record.ok, "{record:?}");
+    }
+    app.stop().await;
+}
+
+/// Unknown names and broken rules: a non-zero exit, one line that says what is wrong, and
+/// nothing changed.
+async fn unknown_names_and_broken_rules_fail_from_the_command_line_with_one_line(db: DbKind) {
+    let db = TestDb::create(&db).await;
+    let url = db.url.clone();
+    cli_user(&url, "alice");
+    succeeds(&url, &["permission", "create", "docs:read"]);
+    succeeds(
+        &url,
+        &["role", "create", "reader", "--permission", "docs:read"],
+    );
+    succeeds(&url, &["group", "create", "readers"]);
+
+    for (args, says) in [
+        (
+            &["role", "update", "ghost", "--no-permissions"][..],
+            "no role named `ghost`",
+        ),
+        (&["role", "delete", "ghost"][..], "no role named `ghost`"),
+        (&["role", "delete", "user"][..], "built-in role user"),
+        (
+            &["role", "create", "READER"][..],
+            "a role named `READER` already exists",
+        ),
+        (
+            &["role", "create", "viewer", "--permission", "docs:nope"][..],
+            "no permission named `docs:nope`",
+        ),
+        (
+            &["role", "update", "reader", "--permission", "docs:nope"][..],
+            "no permission named `docs:nope`",
+        ),
+        (&["role", "create", "x"][..], "A role name is 3 to 20"),
+        (
+            &["permission", "delete", "docs:nope"][..],
+            "no permission named `docs:nope`",
+        ),
+        (
+            &["permission", "delete", "docs:read"][..],
+            "given by the roles reader; repeat with --cascade",
+        ),
+        (
+            &["permission", "create", "portcullis:x"][..],
+            "Portcullis's own",
+        ),
+        (
+            &["group", "update", "ghosts", "--no-roles"][..],
+            "no group named `ghosts`",
+        ),
+        (
+            &["group", "delete", "ghosts"][..],
+            "no group named `ghosts`",
+        ),
+        (
+            &["group", "members", "ghosts"][..],
+            "no group named `ghosts`",
+        ),
+        (
+            &["group", "create", "viewers", "--role", "ghost"][..],
+            "no role named `ghost`",
+        ),
+        (
+            &["group", "create", "admins", "--role", "admin"][..],
+            "cannot carry the admin role",
+        ),
+        (
+            &["group", "create", "Readers"][..],
+            "a group named `Readers` already exists",
+        ),
+        (
+            &["user", "add-to-group", "alice", "ghosts"][..],
+            "no group named `ghosts`",
+        ),
+        (
+            &["user", "remove-from-group", "alice", "ghosts"][..],
+            "no group named `ghosts`",
+        ),
+        (
+            &["user", "add-to-group", "nobody", "readers"][..],
+            "no user named `nobody`",
+        ),
+    ] {
+        let error = fails(&url, args);
+        assert!(error.contains(says), "{args:?}: {error}");
+    }
+    // An update that names no change is refused before the database is opened.
+    let out = portcullis(&url, &["role", "update", "reader"], None);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("--no-permissions"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // Nothing changed.
+    let roles = succeeds(&url, &["role", "list"]);
+    assert!(
+        roles
+            .lines()
+            .any(|l| l == "reader  custom  client: -  permissions: docs:read  users: 0  groups: 0"),
+        "{roles}"
+    );
+    assert_eq!(roles.lines().count(), 4, "{roles}");
+    assert_eq!(
+        succeeds(&url, &["group", "list"]),
+        "readers  roles: -  members: 0\n"
+    );
+    // Taking an account out of a group it is not in changes nothing, and says so.
+    let out = succeeds(&url, &["user", "remove-from-group", "alice", "readers"]);
+    assert_eq!(out, "alice was not a member of the group readers.\n");
 }

@@ -25,6 +25,7 @@ mod oidc_flows;
 mod passkeys;
 mod refresh;
 mod resilience;
+mod rights;
 mod role_matrix;
 mod router_edges;
 mod signin;
