@@ -25,7 +25,7 @@ pub enum ClientCommand {
         /// No secret (a browser or native app); PKCE is then required.
         #[arg(long)]
         public: bool,
-        /// Space- or comma-separated; default all of openid profile email roles offline_access.
+        /// Space- or comma-separated; default all of openid profile email roles groups offline_access.
         #[arg(long)]
         scopes: Option<String>,
         /// The algorithm its ID tokens are signed with: RS256 (the default, which every

@@ -915,8 +915,29 @@ async fn apply(db: &Db) -> Result<(), DbError> {
         }
     }
     seed_roles(db).await?;
+    seed_permissions(db).await
+}
+
+/// The permissions Portcullis itself checks (`PermissionName::BUILT_IN`), so that roles can
+/// give them; made at every start if missing.
+async fn seed_permissions(db: &Db) -> Result<(), DbError> {
     let now = crate::clock::Clock::default().now_ms();
-    crate::store::roles::seed_permissions(db, now).await
+    for (name, description) in crate::domain::PermissionName::BUILT_IN {
+        let sql =
+            db.sql("INSERT INTO permissions (name, description, created_at) VALUES (?, ?, ?)");
+        let done = sqlx::query(&sql)
+            .bind(name)
+            .bind(description)
+            .bind(now)
+            .execute(&db.pool)
+            .await;
+        if let Err(e) = done {
+            if !is_unique_violation(&e) {
+                return Err(e.into());
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn seed_roles(db: &Db) -> Result<(), DbError> {

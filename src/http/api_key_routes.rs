@@ -109,6 +109,11 @@ pub struct CreateApiKeyRequest {
     /// Permissions the account holds that the key may use.
     #[schema(example = json!(["invoices:write"]))]
     permissions: Option<Vec<String>>,
+    /// The account's password, when it did not sign in within the last 10 minutes (a key
+    /// outlives the session: a stolen session alone must not mint one). Ignored for a
+    /// service account's key, which an admin makes.
+    #[schema(value_type = Option<String>)]
+    password: Option<secrecy::SecretString>,
 }
 
 impl From<CreateApiKeyRequest> for KeyRequest {
@@ -139,21 +144,30 @@ async fn list_own(
 }
 
 /// Makes an API key with some of the account's roles and permissions; the key is in this
-/// answer only. It works as `Authorization: Bearer` on the API and at forward
+/// answer only. Needs a sign-in within the last 10 minutes, or the password again. It works as `Authorization: Bearer` on the API and at forward
 /// authentication, never on the account itself (password, factors, sessions, keys).
 #[utoipa::path(post, path = "/api/auth/api-keys", tag = "account", request_body = CreateApiKeyRequest,
     responses((status = 201, body = ApiKeyItem), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 403, description = "a role or permission the account does not hold, or an API key", body = ErrorBody),
+              (status = 403, description = "a role or permission the account does not hold, an API key, not signed in recently (`reauthentication_required`), or a wrong password", body = ErrorBody),
               (status = 409, description = "too many live keys", body = ErrorBody),
-              (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+              (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 429, body = ErrorBody),
               (status = 503, description = "the database is unreachable; see Retry-After", body = ErrorBody)),
     security(("bearer" = []), ("cookie" = [])))]
 async fn create_own(
     State(state): State<AppState>,
     user: AuthUser,
     origin: RequestOrigin,
-    ApiJson(body): ApiJson<CreateApiKeyRequest>,
+    ApiJson(mut body): ApiJson<CreateApiKeyRequest>,
 ) -> Result<(StatusCode, ApiJson<ApiKeyItem>), ApiError> {
+    crate::service::factors::require_recent(
+        &state.factors(),
+        user.id,
+        &user.session_id,
+        origin.client(),
+        body.password.take(),
+        crate::audit::Event::ApiKeyCreated,
+    )
+    .await?;
     let owner = crate::domain::UserState {
         username: user.username.clone(),
         roles: user.roles,

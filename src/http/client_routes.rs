@@ -118,7 +118,7 @@ pub struct CreateClientRequest {
     post_logout_redirect_uris: Vec<String>,
     #[serde(default)]
     public: bool,
-    /// Default: all of openid profile email roles offline_access; openid is required.
+    /// Default: all of openid profile email roles groups offline_access; openid is required.
     scopes: Option<Vec<String>>,
     /// `RS256` (the default, which every relying party can check), `ES256` or `EdDSA`.
     #[schema(example = "RS256")]

@@ -259,12 +259,3 @@ pub async fn delete_permission(db: &Db, permission_id: i64) -> Result<(), DbErro
         .await?;
     Ok(())
 }
-
-/// The built-in permissions (`PermissionName::BUILT_IN`), created at every start if
-/// missing.
-pub async fn seed_permissions(db: &Db, now: Millis) -> Result<(), DbError> {
-    for (name, description) in crate::domain::PermissionName::BUILT_IN {
-        create_permission(db, name, Some(description), now).await?;
-    }
-    Ok(())
-}

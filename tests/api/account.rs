@@ -123,10 +123,15 @@ async fn me_answers_the_signed_in_account(db: DbKind) {
             "email",
             "roles",
             "createdAt",
-            "emailVerified"
+            "emailVerified",
+            // Issue 25: where the account stands beyond its roles.
+            "groups",
+            "permissions"
         ]),
         "{body}"
     );
+    assert_eq!(body["groups"], json!([]));
+    assert_eq!(body["permissions"], json!([]));
     assert_eq!(body["id"], id);
     assert_eq!(body["username"], "Alice");
     assert_eq!(body["email"], "Alice@example.com");

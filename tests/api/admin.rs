@@ -203,8 +203,18 @@ async fn user_list_has_the_documented_shape(db: DbKind) {
                 "lastSigninAt",
                 "emailVerified",
                 "totp",
-                "passkeys"
+                "passkeys",
+                // Issue 25: the roles given to the account itself, and machine accounts.
+                "ownRoles",
+                "serviceAccount"
             ]),
+            "{item}"
+        );
+        assert_eq!(item["serviceAccount"], false, "{item}");
+        assert!(
+            item["ownRoles"]
+                .as_array()
+                .is_some_and(|r| r.contains(&json!("user"))),
             "{item}"
         );
         let created = item["createdAt"].as_str().unwrap();

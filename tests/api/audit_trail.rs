@@ -122,10 +122,13 @@ async fn audit_items_have_the_documented_shape_newest_first(db: DbKind) {
                 // Connect client of the provider's events (docs/API.md §2).
                 "via",
                 "clientId",
+                // Issue 25: what a change to rights was about.
+                "detail",
             ]),
             "{item}"
         );
         assert_eq!(item["clientId"], Value::Null, "{item}");
+        assert_eq!(item["detail"], Value::Null, "{item}");
         assert!(is_rfc3339_millis(item["at"].as_str().unwrap()), "{item}");
         assert_eq!(item["ip"], "127.0.0.1", "{item}");
         assert_eq!(item["via"], "api", "{item}");

@@ -48,6 +48,7 @@ through_database_and_redis!(
     a_demotion_on_one_node_applies_on_the_other_within_a_second,
     concurrent_refreshes_on_two_nodes_rotate_once,
     failed_signins_are_counted_across_nodes,
+    rights_changed_on_one_node_apply_on_the_other_within_a_second,
 );
 
 on_every_database!(
@@ -447,6 +448,140 @@ async fn a_redis_partition_still_ends_sessions_everywhere_within_a_second(db: Db
         events,
         "went through the database"
     );
+    b.stop().await;
+    a.stop().await;
+}
+
+/// Issue 25: a group membership, a role's permissions and an API key changed on one node
+/// grant or refuse on the other within the change feed's bound.
+async fn rights_changed_on_one_node_apply_on_the_other_within_a_second(db: DbKind, link: Link) {
+    let (a, b) = two_nodes(db, link).await;
+    let admin = a.user_session("chief", &[Role::Admin]).await.bearer();
+    let send = async |method: reqwest::Method,
+                      path: &str,
+                      bearer: &str,
+                      body: Option<serde_json::Value>| {
+        let mut request = a
+            .client
+            .request(method, a.url(path))
+            .header("Authorization", bearer);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (
+            status,
+            response
+                .json::<serde_json::Value>()
+                .await
+                .unwrap_or_default(),
+        )
+    };
+    use reqwest::Method as M;
+    assert_eq!(
+        send(
+            M::POST,
+            "/api/admin/permissions",
+            &admin,
+            Some(json!({"name": "ledger:write"}))
+        )
+        .await
+        .0,
+        201
+    );
+    assert_eq!(
+        send(
+            M::POST,
+            "/api/admin/roles",
+            &admin,
+            Some(json!({"name": "booker", "permissions": ["ledger:write"]}))
+        )
+        .await
+        .0,
+        201
+    );
+    assert_eq!(
+        send(
+            M::POST,
+            "/api/admin/groups",
+            &admin,
+            Some(json!({"name": "finance", "roles": ["booker"]}))
+        )
+        .await
+        .0,
+        201
+    );
+    let member = a.user_session("member", &[]).await;
+    let id = member.body["id"].as_i64().unwrap();
+    let bearer = member.bearer();
+    let check = "/api/auth/forward?permission=ledger:write";
+    // The other node has the member cached, without the permission.
+    assert_eq!(status_of(&b, check, &bearer).await, 403);
+    let members = format!("/api/admin/groups/finance/members/{id}");
+    assert_eq!(send(M::PUT, &members, &admin, None).await.0, 204);
+    let took = time_until(async || status_of(&b, check, &bearer).await == 200).await;
+    eprintln!("a membership reached the other node in {took:?} ({link:?})");
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    // A key made on one node works on the other; its permission goes with the role's.
+    let (status, key) = send(
+        M::POST,
+        "/api/auth/api-keys",
+        &bearer,
+        Some(json!({"name": "k", "permissions": ["ledger:write"]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{key}");
+    let key_bearer = format!("Bearer {}", key["key"].as_str().unwrap());
+    assert_eq!(status_of(&b, check, &key_bearer).await, 200);
+    assert_eq!(
+        send(
+            M::PATCH,
+            "/api/admin/roles/booker",
+            &admin,
+            Some(json!({"permissions": []}))
+        )
+        .await
+        .0,
+        200
+    );
+    let took = time_until(async || status_of(&b, check, &bearer).await == 403).await;
+    eprintln!("a role's permissions reached the other node in {took:?} ({link:?})");
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    assert_eq!(status_of(&b, check, &key_bearer).await, 403);
+    assert_eq!(
+        send(
+            M::PATCH,
+            "/api/admin/roles/booker",
+            &admin,
+            Some(json!({"permissions": ["ledger:write"]}))
+        )
+        .await
+        .0,
+        200
+    );
+    time_until(async || status_of(&b, check, &key_bearer).await == 200).await;
+    // Revoked on one node: refused on the other.
+    let key_id = key["id"].as_i64().unwrap();
+    assert_eq!(
+        send(
+            M::DELETE,
+            &format!("/api/auth/api-keys/{key_id}"),
+            &bearer,
+            None
+        )
+        .await
+        .0,
+        204
+    );
+    let took = time_until(async || status_of(&b, "/api/test/user", &key_bearer).await == 401).await;
+    eprintln!("a key's revocation reached the other node in {took:?} ({link:?})");
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    // Out of the group on one node: refused on the other.
+    assert_eq!(send(M::DELETE, &members, &admin, None).await.0, 204);
+    let took = time_until(async || status_of(&b, check, &bearer).await == 403).await;
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    assert_events_went_through(&a, link).await;
     b.stop().await;
     a.stop().await;
 }

@@ -1545,7 +1545,14 @@ async fn admins_register_and_remove_clients(db: DbKind) {
     assert_eq!(secret.len(), 43);
     assert_eq!(
         created["scopes"],
-        json!(["openid", "profile", "email", "roles", "offline_access"])
+        json!([
+            "openid",
+            "profile",
+            "email",
+            "roles",
+            "groups",
+            "offline_access"
+        ])
     );
     let client_id = created["clientId"].as_str().unwrap();
     let list: Value = get_as(&app, "/api/admin/clients", &admin)

@@ -19,6 +19,7 @@ on_every_database!(
     client_tokens_carry_application_roles_groups_and_permissions,
     a_user_in_two_hundred_groups_gets_a_bounded_id_token,
     rights_changes_are_audited_with_what_changed,
+    a_key_needs_a_recent_signin_or_the_password,
 );
 
 async fn send(
@@ -1613,5 +1614,50 @@ async fn rights_changes_are_audited_with_what_changed(db: DbKind) {
         .as_str()
         .unwrap()
         .starts_with("api key k (pck_"));
+    app.stop().await;
+}
+
+/// A key outlives the session that made it: as for adding a passkey, a stolen session alone
+/// must not mint one (a sign-in within 10 minutes, or the password again).
+async fn a_key_needs_a_recent_signin_or_the_password(db: DbKind) {
+    let app = TestApp::spawn(db).await;
+    let bob = app.user_session("bob", &[]).await.bearer();
+    app.clock.advance(std::time::Duration::from_secs(601));
+    let body = expect(
+        &app,
+        M::POST,
+        "/api/auth/api-keys",
+        &bob,
+        Some(json!({"name": "late"})),
+        403,
+    )
+    .await;
+    assert_eq!(body["code"], "reauthentication_required", "{body}");
+    let body = expect(
+        &app,
+        M::POST,
+        "/api/auth/api-keys",
+        &bob,
+        Some(json!({"name": "late", "password": "not the password"})),
+        403,
+    )
+    .await;
+    assert_eq!(body["code"], "wrong_password", "{body}");
+    let made = expect(
+        &app,
+        M::POST,
+        "/api/auth/api-keys",
+        &bob,
+        Some(json!({"name": "late", "password": PASSWORD})),
+        201,
+    )
+    .await;
+    assert!(made["key"].as_str().unwrap().starts_with("pck_"));
+    let list = expect(&app, M::GET, "/api/auth/api-keys", &bob, None, 200).await;
+    assert_eq!(
+        list["items"].as_array().unwrap().len(),
+        1,
+        "the refused ones made nothing"
+    );
     app.stop().await;
 }

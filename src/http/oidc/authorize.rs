@@ -24,7 +24,7 @@ use super::{browser, AUTHORIZE, REQUEST};
 /// wrong, since nothing may then be redirected to.
 #[utoipa::path(get, path = AUTHORIZE, tag = "openid",
     params(("client_id" = String, Query), ("redirect_uri" = String, Query), ("response_type" = String, Query, description = "code"),
-           ("scope" = String, Query, description = "space-separated: openid, and any of profile email roles offline_access"),
+           ("scope" = String, Query, description = "space-separated: openid, and any of profile email roles groups offline_access"),
            ("state" = Option<String>, Query), ("nonce" = Option<String>, Query),
            ("code_challenge" = Option<String>, Query, description = "S256; required for public clients"),
            ("code_challenge_method" = Option<String>, Query, description = "S256"),
@@ -164,7 +164,7 @@ pub struct ClientSummary {
 #[serde(rename_all = "camelCase")]
 pub struct RequestBody {
     client: ClientSummary,
-    /// What the client asks for: `openid`, and any of `profile email roles offline_access`.
+    /// What the client asks for: `openid`, and any of `profile email roles groups offline_access`.
     scopes: Vec<String>,
     /// The client asked for a fresh sign-in (`prompt=login`): sign out and in again first.
     sign_in_required: bool,

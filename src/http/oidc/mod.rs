@@ -51,7 +51,8 @@ pub const PAR: &str = "/api/oauth/par";
 pub const DEVICE_AUTHORIZATION: &str = "/api/oauth/device_authorization";
 /// The device verification page's lookup of a user code.
 pub const DEVICE_CODE_ENTRY: &str = "/api/oauth/device";
-pub const USERINFO: &str = "/api/oauth/userinfo";
+/// Where an ID token's distributed `groups` claim points (the service names it).
+pub const USERINFO: &str = crate::service::oidc::USERINFO_PATH;
 pub const REVOKE: &str = "/api/oauth/revoke";
 pub const INTROSPECT: &str = "/api/oauth/introspect";
 pub const LOGOUT: &str = "/api/oauth/logout";

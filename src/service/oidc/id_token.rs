@@ -133,8 +133,8 @@ pub(super) enum Target {
 /// most 20 characters keep the `groups` claim under about 1.2 KB, so a user in 200 groups
 /// still gets an ID token well inside a cookie or a URL.
 pub const MAX_GROUPS_IN_ID_TOKEN: usize = 50;
-/// The userinfo route, for the distributed claim's endpoint.
-pub(super) const USERINFO_PATH: &str = "/api/oauth/userinfo";
+/// The userinfo route: the distributed claim's endpoint, and where the HTTP layer serves it.
+pub const USERINFO_PATH: &str = "/api/oauth/userinfo";
 
 /// Whether the `groups` claim moves from the ID token to userinfo.
 fn groups_move(held: &UserState, scopes: &[&str]) -> bool {

@@ -14,6 +14,7 @@ pub mod dpop;
 mod error;
 mod grants;
 mod id_token;
+pub use id_token::USERINFO_PATH;
 mod introspection;
 mod logout;
 mod par;

@@ -6,6 +6,9 @@
 //   STRICT_CLIENT_ID, STRICT_CLIENT_SECRET   one registered with --require-par
 //   PAR_REDIRECT_URI                         the redirect URI of both
 //   DEVICE_CLIENT_ID                         a public client with the device_code grant
+//   RP_APP_ROLE, RP_APP_PERMISSION           an application role of the PAR client (given
+//                                            to alice) and the permission it gives
+//   RP_GROUP                                 a group alice is in
 // and ISSUER, RP_USERNAME, RP_EMAIL, RP_PASSWORD, EXPECTED_ALG, EXPECTED_ACCESS_ALG as for
 // rp.mjs. The browser's part (sign-in, consent, typing the user code) is played with plain
 // HTTP calls to the server's API, as the web app makes them. Prints a line per step; exits 1
@@ -30,7 +33,10 @@ const EMAIL = env('RP_EMAIL');
 const PASSWORD = env('RP_PASSWORD');
 const EXPECTED_ALG = env('EXPECTED_ALG');
 const EXPECTED_ACCESS_ALG = env('EXPECTED_ACCESS_ALG');
-const SCOPE = 'openid profile email roles offline_access';
+const APP_ROLE = env('RP_APP_ROLE');
+const APP_PERMISSION = env('RP_APP_PERMISSION');
+const GROUP = env('RP_GROUP');
+const SCOPE = 'openid profile email roles groups offline_access';
 const DEVICE_SCOPE = 'openid profile email offline_access';
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 const REQUEST_URI_PREFIX = 'urn:ietf:params:oauth:request_uri:';
@@ -243,6 +249,15 @@ async function pushedAuthorizationRequests() {
   const info = await client.fetchUserInfo(config, first.tokens.access_token, first.claims.sub);
   assert.equal(info.preferred_username, USERNAME);
   ok('userinfo with the access token: alice');
+  // Issue 25: the client's own application role and the groups, in the ID token the library
+  // verified and at userinfo; the permission the role gives, at userinfo only.
+  assert.deepEqual(first.claims.roles, ['user', 'moderator', APP_ROLE], 'roles in the ID token');
+  assert.deepEqual(first.claims.groups, [GROUP], 'groups in the ID token');
+  assert.equal(first.claims.permissions, undefined, 'no permissions in the ID token');
+  assert.deepEqual(info.roles, ['user', 'moderator', APP_ROLE]);
+  assert.deepEqual(info.groups, [GROUP]);
+  assert.deepEqual(info.permissions, [APP_PERMISSION]);
+  ok(`roles and groups scopes: ID token roles [user, moderator, ${APP_ROLE}] (its application role), groups [${GROUP}]; userinfo adds permissions [${APP_PERMISSION}]`);
 
   // 2. The request_uri is spent: the browser sent with it again is refused here, at the
   // authorization endpoint (400, not a redirect to the client).
@@ -292,8 +307,11 @@ async function pushedAuthorizationRequests() {
     client.authorizationCodeGrant(strict, refused, { pkceCodeVerifier: 'x'.repeat(43), expectedState: plainState }),
     'invalid_request', 'the library reading that callback');
   ok(`--require-par client, plain authorization URL: 302 to its redirect URI with error=invalid_request (${refused.searchParams.get('error_description')})`);
-  await signInWithPar(strict, browser, STRICT_CLIENT_ID, { expectConsent: true });
+  const other = await signInWithPar(strict, browser, STRICT_CLIENT_ID, { expectConsent: true });
   ok('--require-par client through buildAuthorizationUrlWithPAR: consent, code, tokens verified');
+  assert.deepEqual(other.claims.roles, ['user', 'moderator'], "another client's application role is not this one's");
+  assert.deepEqual(other.claims.groups, [GROUP]);
+  ok(`another client's ID token: roles [user, moderator] without ${APP_ROLE}; groups [${GROUP}]`);
 }
 
 // ---- the device authorization grant -------------------------------------------------------
