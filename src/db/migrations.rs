@@ -826,8 +826,8 @@ pub const SIGNING_KEYS: i64 = 9;
 /// per database).
 const MIGRATION_LOCK: i64 = 0x706f_7274_6375;
 
-/// Applies every pending migration, then seeds the roles. Safe to run on every start and
-/// from several processes: on PostgreSQL, whose concurrent `CREATE ... IF NOT EXISTS` can
+/// Applies every pending migration, then seeds the roles and the built-in permissions.
+/// Safe to run on every start and from several processes: on PostgreSQL, whose concurrent `CREATE ... IF NOT EXISTS` can
 /// fail, nodes take turns under an advisory lock; elsewhere tables are created only if
 /// missing, "already exists" is not an error, and seeding ignores rows that exist.
 /// The version of every migration there is, in order: what a migrated database records.
@@ -914,41 +914,31 @@ async fn apply(db: &Db) -> Result<(), DbError> {
             }
         }
     }
-    seed_roles(db).await?;
-    seed_permissions(db).await
+    seed(db).await
 }
 
-/// The permissions Portcullis itself checks (`PermissionName::BUILT_IN`), so that roles can
-/// give them; made at every start if missing.
-async fn seed_permissions(db: &Db) -> Result<(), DbError> {
+/// The rows every database has: the built-in roles (fixed ids) and the permissions
+/// Portcullis itself checks (`PermissionName::BUILT_IN`), so that roles can give them. Made
+/// at every start if missing; a row another node made first is no error.
+async fn seed(db: &Db) -> Result<(), DbError> {
     let now = crate::clock::Clock::default().now_ms();
-    for (name, description) in crate::domain::PermissionName::BUILT_IN {
-        let sql =
-            db.sql("INSERT INTO permissions (name, description, created_at) VALUES (?, ?, ?)");
-        let done = sqlx::query(&sql)
-            .bind(name)
-            .bind(description)
-            .bind(now)
-            .execute(&db.pool)
-            .await;
-        if let Err(e) = done {
-            if !is_unique_violation(&e) {
-                return Err(e.into());
-            }
-        }
-    }
-    Ok(())
-}
-
-async fn seed_roles(db: &Db) -> Result<(), DbError> {
-    for role in crate::domain::Role::ALL {
-        let sql = db.sql("INSERT INTO roles (id, name) VALUES (?, ?)");
-        let done = sqlx::query(&sql)
-            .bind(role.id())
-            .bind(role.name())
-            .execute(&db.pool)
-            .await;
-        if let Err(e) = done {
+    let role = db.sql("INSERT INTO roles (id, name) VALUES (?, ?)");
+    let permission =
+        db.sql("INSERT INTO permissions (name, description, created_at) VALUES (?, ?, ?)");
+    let rows =
+        crate::domain::Role::ALL
+            .into_iter()
+            .map(|r| sqlx::query(&role).bind(r.id()).bind(r.name()))
+            .chain(crate::domain::PermissionName::BUILT_IN.into_iter().map(
+                |(name, description)| {
+                    sqlx::query(&permission)
+                        .bind(name)
+                        .bind(description)
+                        .bind(now)
+                },
+            ));
+    for insert in rows {
+        if let Err(e) = insert.execute(&db.pool).await {
             if !is_unique_violation(&e) {
                 return Err(e.into());
             }
