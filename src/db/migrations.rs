@@ -826,15 +826,16 @@ pub const SIGNING_KEYS: i64 = 9;
 /// per database).
 const MIGRATION_LOCK: i64 = 0x706f_7274_6375;
 
-/// Applies every pending migration, then seeds the roles and the built-in permissions.
-/// Safe to run on every start and from several processes: on PostgreSQL, whose concurrent `CREATE ... IF NOT EXISTS` can
-/// fail, nodes take turns under an advisory lock; elsewhere tables are created only if
-/// missing, "already exists" is not an error, and seeding ignores rows that exist.
 /// The version of every migration there is, in order: what a migrated database records.
 pub fn versions() -> Vec<i64> {
     migrations().iter().map(|m| m.version).collect()
 }
 
+/// Applies every pending migration, then seeds the roles and the built-in permissions.
+/// Safe to run on every start and from several processes: on PostgreSQL, whose concurrent
+/// `CREATE ... IF NOT EXISTS` can fail, nodes take turns under an advisory lock; elsewhere
+/// tables are created only if missing, "already exists" is not an error, and seeding
+/// ignores rows that exist.
 pub async fn migrate(db: &Db) -> Result<(), DbError> {
     // Held by an otherwise empty transaction on its own connection; released at commit,
     // or by the rollback if anything below fails.
