@@ -114,6 +114,18 @@ export const routes: Routes = [
     loadComponent: () => import('./admin/admin-page').then((m) => m.AdminPage),
   },
   {
+    path: 'admin/roles',
+    title: 'Roles and permissions · Portcullis',
+    canActivate: [adminGuard],
+    loadComponent: () => import('./admin/roles-page').then((m) => m.RolesPage),
+  },
+  {
+    path: 'admin/groups',
+    title: 'Groups · Portcullis',
+    canActivate: [adminGuard],
+    loadComponent: () => import('./admin/groups-page').then((m) => m.GroupsPage),
+  },
+  {
     path: 'admin/clients',
     title: 'OpenID Connect clients · Portcullis',
     canActivate: [adminGuard],

@@ -30,6 +30,8 @@ export const ALICE: CurrentUser = {
   emailVerified: true,
   roles: ['ROLE_USER'],
   createdAt: '2026-01-01T00:00:00Z',
+  groups: [],
+  permissions: [],
 };
 
 export function unauthorized() {

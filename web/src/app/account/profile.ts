@@ -17,6 +17,7 @@ import {
   passwordValidators,
   sameNewPassword,
 } from '../core/password-validators';
+import { ApiKeysCard } from './api-keys-card';
 import { ConnectedAppsCard } from './connected-apps-card';
 import { PasskeysCard } from './passkeys-card';
 import { TwoFactorCard } from './two-factor-card';
@@ -34,13 +35,13 @@ const SECOND_FACTOR_LABELS: Record<string, string> = {
 };
 
 /**
- * The account: who I am, my passkeys and second factors, the applications I allowed, my
- * sessions (with remote sign-out), a password change and, where the server sends mail, an
- * address change.
+ * The account: who I am (roles, groups, permissions), my passkeys and second factors, the
+ * applications I allowed, my API keys, my sessions (with remote sign-out), a password change
+ * and, where the server sends mail, an address change.
  */
 @Component({
   selector: 'app-profile',
-  imports: [DatePipe, ReactiveFormsModule, ConnectedAppsCard, PasskeysCard, TwoFactorCard],
+  imports: [DatePipe, ReactiveFormsModule, ApiKeysCard, ConnectedAppsCard, PasskeysCard, TwoFactorCard],
   templateUrl: './profile.html',
 })
 export class Profile {

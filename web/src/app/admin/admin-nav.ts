@@ -1,14 +1,23 @@
 import { Component } from '@angular/core';
 import { RouterLink, RouterLinkActive } from '@angular/router';
 
-/** The tabs of the admin pages: users (with the audit log) and the OpenID Connect clients. */
+/**
+ * The tabs of the admin pages: users (with the audit log), roles and permissions, groups and
+ * the OpenID Connect clients.
+ */
 @Component({
   selector: 'app-admin-nav',
   imports: [RouterLink, RouterLinkActive],
   template: `
     <ul class="nav nav-tabs mb-4" data-testid="admin-tabs">
       <li class="nav-item">
-        <a class="nav-link" routerLink="/admin/users" routerLinkActive="active" ariaCurrentWhenActive="page">Users</a>
+        <a class="nav-link" routerLink="/admin/users" routerLinkActive="active" ariaCurrentWhenActive="page" data-testid="admin-tab-users">Users</a>
+      </li>
+      <li class="nav-item">
+        <a class="nav-link" routerLink="/admin/roles" routerLinkActive="active" ariaCurrentWhenActive="page" data-testid="admin-tab-roles">Roles and permissions</a>
+      </li>
+      <li class="nav-item">
+        <a class="nav-link" routerLink="/admin/groups" routerLinkActive="active" ariaCurrentWhenActive="page" data-testid="admin-tab-groups">Groups</a>
       </li>
       <li class="nav-item">
         <a class="nav-link" routerLink="/admin/clients" routerLinkActive="active" ariaCurrentWhenActive="page" data-testid="admin-tab-clients">OpenID Connect clients</a>

@@ -123,6 +123,7 @@ export function buildClientForm(fb: NonNullableFormBuilder, client?: OAuthClient
       profile: [scope('profile')],
       email: [scope('email')],
       roles: [scope('roles')],
+      groups: [scope('groups')],
       offline_access: [scope('offline_access')],
     }),
     grantTypes: fb.group(

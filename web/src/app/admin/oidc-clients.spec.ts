@@ -50,7 +50,7 @@ function submit(fixture: ComponentFixture<unknown>) {
   (el(fixture, '[data-testid="client-form"]') as HTMLFormElement).dispatchEvent(new Event('submit'));
 }
 
-const ALL_SCOPES = ['openid', 'profile', 'email', 'roles', 'offline_access'];
+const ALL_SCOPES = ['openid', 'profile', 'email', 'roles', 'groups', 'offline_access'];
 const NOTES = {
   clientId: 'c_notes',
   name: 'Acme Notes',
@@ -188,6 +188,7 @@ describe('OidcClients', () => {
     // The form is back to its defaults.
     expect((el(fixture, '#client-name') as HTMLInputElement).value).toBe('');
     expect((el(fixture, '#client-scope-offline_access') as HTMLInputElement).checked).toBe(true);
+    expect((el(fixture, '#client-scope-groups') as HTMLInputElement).checked).toBe(true);
     expect((el(fixture, '#client-id-token-alg') as HTMLSelectElement).value).toBe('RS256');
 
     (el(fixture, '[data-testid="copy-secret"]') as HTMLButtonElement).click();
@@ -229,7 +230,7 @@ describe('OidcClients', () => {
       redirectUris: ['https://spa.example/cb'],
       postLogoutRedirectUris: [],
       public: true,
-      scopes: ['openid', 'profile', 'email'],
+      scopes: ['openid', 'profile', 'email', 'groups'],
       idTokenSignedResponseAlg: 'EdDSA',
     });
     post.flush(
@@ -239,7 +240,7 @@ describe('OidcClients', () => {
         redirectUris: ['https://spa.example/cb'],
         postLogoutRedirectUris: [],
         public: true,
-        scopes: ['openid', 'profile', 'email'],
+        scopes: ['openid', 'profile', 'email', 'groups'],
         createdAt: '2026-02-05T00:00:00Z',
         idTokenSignedResponseAlg: 'EdDSA',
       },

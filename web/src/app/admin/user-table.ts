@@ -1,26 +1,40 @@
 import { DatePipe } from '@angular/common';
 import { Component, computed, inject, signal } from '@angular/core';
+import { NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
 import { Subject, Subscription, debounceTime } from 'rxjs';
 
+import { ApiKeysCard } from '../account/api-keys-card';
 import { AdminService, UserChange } from '../core/admin.service';
-import { AdminUser, ROLE_ADMIN, ROLE_MODERATOR } from '../core/api.models';
+import { AdminUser } from '../core/api.models';
 import { AuthService } from '../core/auth.service';
 import { errorMessage } from '../core/errors';
+import { showErrors } from './client-form';
+import { UserRights } from './user-rights';
 
 const PAGE_SIZE = 10;
 
+/** The panel open under a user's row: their rights, or a service account's keys. */
+export interface OpenPanel {
+  id: number;
+  panel: 'rights' | 'keys';
+}
+
 /**
- * The user table: search by username or email prefix, paging, roles, second factors (with a
- * reset), disable/enable, delete.
+ * The user table: search by username or email prefix, paging, the moderator and admin roles,
+ * each user's rights (where each role comes from, and their own roles among every role there
+ * is), second factors (with a reset), disable/enable, delete; service accounts (made with a
+ * form under the table) and their API keys.
  */
 @Component({
   selector: 'app-user-table',
-  imports: [DatePipe],
+  imports: [DatePipe, ReactiveFormsModule, ApiKeysCard, UserRights],
   templateUrl: './user-table.html',
 })
 export class UserTable {
   private readonly admin = inject(AdminService);
+  private readonly fb = inject(NonNullableFormBuilder);
   protected readonly auth = inject(AuthService);
+  protected readonly showErrors = showErrors;
 
   protected readonly query = signal('');
   protected readonly page = signal(1);
@@ -33,8 +47,14 @@ export class UserTable {
   protected readonly confirmingReset = signal<number | null>(null);
   protected readonly notice = signal('');
   protected readonly pages = computed(() => Math.max(1, Math.ceil(this.total() / PAGE_SIZE)));
-  protected readonly ROLE_ADMIN = ROLE_ADMIN;
-  protected readonly ROLE_MODERATOR = ROLE_MODERATOR;
+  protected readonly open = signal<OpenPanel | null>(null);
+
+  protected readonly creatingAccount = signal(false);
+  protected readonly accountError = signal('');
+  protected readonly accountForm = this.fb.group({
+    username: ['', [Validators.required, Validators.pattern(/^[A-Za-z0-9._-]{3,20}$/)]],
+    description: [''],
+  });
 
   private readonly search$ = new Subject<string>();
   private request?: Subscription;
@@ -74,17 +94,71 @@ export class UserTable {
     });
   }
 
-  protected toggleRole(user: AdminUser, role: string, box: HTMLInputElement): void {
+  /** Whether the account holds `role` itself (`moderator`, `admin`), not through a group. */
+  protected owns(user: AdminUser, role: string): boolean {
+    return user.ownRoles.some((r) => r.toLowerCase() === role);
+  }
+
+  /**
+   * Gives or takes `moderator` or `admin` (the checkboxes): the account's other own roles,
+   * defined ones included, are sent as they are.
+   */
+  protected toggleRole(user: AdminUser, role: 'moderator' | 'admin', box: HTMLInputElement): void {
     const on = box.checked;
-    const roles = new Set(user.roles);
-    if (on) roles.add(role);
-    else roles.delete(role);
-    const names = ['user'];
-    if (roles.has(ROLE_MODERATOR)) names.push('moderator');
-    if (roles.has(ROLE_ADMIN)) names.push('admin');
+    const names = new Set(user.ownRoles.map((r) => r.toLowerCase()));
+    names.add('user');
+    if (on) names.add(role);
+    else names.delete(role);
     // On a refusal the box goes back to what the server has (the binding alone would not
     // move it: the bound value did not change).
-    this.change(user, { roles: names }, () => (box.checked = !on));
+    this.change(user, { roles: [...names] }, () => (box.checked = !on));
+  }
+
+  /** Opens `panel` under the user's row, or closes it when it is open. */
+  protected toggle(user: AdminUser, panel: OpenPanel['panel']): void {
+    const open = this.open();
+    this.open.set(open?.id === user.id && open.panel === panel ? null : { id: user.id, panel });
+  }
+
+  protected isOpen(user: AdminUser, panel: OpenPanel['panel']): boolean {
+    const open = this.open();
+    return open?.id === user.id && open.panel === panel;
+  }
+
+  /** The user as the server has it after a change made in their rights panel. */
+  protected replace(updated: AdminUser): void {
+    this.users.update((list) => list.map((u) => (u.id === updated.id ? updated : u)));
+  }
+
+  /** Makes a service account, then finds it in the table (with its API keys open). */
+  protected createServiceAccount(): void {
+    if (this.accountForm.invalid) {
+      this.accountForm.markAllAsTouched();
+      return;
+    }
+    if (this.creatingAccount()) return;
+    const { username, description } = this.accountForm.getRawValue();
+    this.creatingAccount.set(true);
+    this.accountError.set('');
+    this.notice.set('');
+    const trimmed = description.trim();
+    this.admin
+      .createServiceAccount(trimmed === '' ? { username: username.trim() } : { username: username.trim(), description: trimmed })
+      .subscribe({
+        next: (made) => {
+          this.creatingAccount.set(false);
+          this.accountForm.reset();
+          this.notice.set(`Service account ${made.username} created: make it a key below.`);
+          this.query.set(made.username);
+          this.page.set(1);
+          this.open.set({ id: made.id, panel: 'keys' });
+          this.load();
+        },
+        error: (e: unknown) => {
+          this.creatingAccount.set(false);
+          this.accountError.set(errorMessage(e));
+        },
+      });
   }
 
   protected setDisabled(user: AdminUser, disabled: boolean): void {

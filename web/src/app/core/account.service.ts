@@ -2,11 +2,11 @@ import { HttpClient } from '@angular/common/http';
 import { Injectable, inject } from '@angular/core';
 import { Observable, map, shareReplay } from 'rxjs';
 
-import { EmailChange, MessageBody, Policy, SessionInfo } from './api.models';
+import { ApiKeyItem, EmailChange, MessageBody, NewApiKey, Policy, SessionInfo } from './api.models';
 
 /**
- * Sign-up, the validation policy and the signed-in account's own sessions, password and
- * address.
+ * Sign-up, the validation policy and the signed-in account's own sessions, password,
+ * address and API keys.
  */
 @Injectable({ providedIn: 'root' })
 export class AccountService {
@@ -45,5 +45,23 @@ export class AccountService {
   changeEmail(currentPassword: string, newEmail: string): Observable<MessageBody> {
     const body: EmailChange = { currentPassword, newEmail };
     return this.http.post<MessageBody>('/api/auth/email', body);
+  }
+
+  /** The account's API keys, newest first (revoked and expired ones too). */
+  apiKeys(): Observable<ApiKeyItem[]> {
+    return this.http.get<{ items: ApiKeyItem[] }>('/api/auth/api-keys').pipe(map((body) => body.items));
+  }
+
+  /**
+   * Makes a key; the answer's `key` is shown this once. Without a recent sign-in the server
+   * answers 403 `reauthentication_required`: then again with `password`.
+   */
+  createApiKey(key: NewApiKey, password?: string): Observable<ApiKeyItem> {
+    const body: NewApiKey = password === undefined ? key : { ...key, password };
+    return this.http.post<ApiKeyItem>('/api/auth/api-keys', body);
+  }
+
+  revokeApiKey(id: number): Observable<void> {
+    return this.http.delete<void>(`/api/auth/api-keys/${id}`);
   }
 }

@@ -2,16 +2,48 @@ import { HttpClient, HttpParams } from '@angular/common/http';
 import { Injectable, inject } from '@angular/core';
 import { Observable, map } from 'rxjs';
 
-import { AdminUser, AuditEntry, MessageBody, Page } from './api.models';
+import {
+  AdminUser,
+  ApiKeyItem,
+  AuditEntry,
+  GroupChange,
+  GroupItem,
+  MemberPage,
+  MessageBody,
+  NewApiKey,
+  NewGroup,
+  NewPermission,
+  NewRole,
+  NewServiceAccount,
+  Page,
+  PermissionItem,
+  RoleChange,
+  RoleItem,
+  ServiceAccountItem,
+  UserRights,
+} from './api.models';
 import { CreatedOAuthClient, NewOAuthClient, OAuthClient, OAuthClientChange } from './oauth-api';
 
 export interface UserChange {
-  /** Role names as in sign-up: `user`, `moderator`, `admin`. */
+  /**
+   * The account's own roles, by name: `user`, `moderator`, `admin` or any defined role
+   * (`user` is always kept). Replaces its own roles, not those its groups carry.
+   */
   roles?: string[];
   disabled?: boolean;
 }
 
-/** The admin API: users, the audit log and the OpenID Connect clients. */
+/** `?cascade=true`: take it from whatever holds it, instead of a 409 `in_use`. */
+function cascadeParams(cascade: boolean): HttpParams {
+  return cascade ? new HttpParams().set('cascade', true) : new HttpParams();
+}
+
+const segment = encodeURIComponent;
+
+/**
+ * The admin API: users (with their rights and API keys), the audit log, the OpenID Connect
+ * clients, and roles, permissions, groups and service accounts.
+ */
 @Injectable({ providedIn: 'root' })
 export class AdminService {
   private readonly http = inject(HttpClient);
@@ -64,5 +96,96 @@ export class AdminService {
 
   removeClient(clientId: string): Observable<void> {
     return this.http.delete<void>(`/api/admin/clients/${encodeURIComponent(clientId)}`);
+  }
+
+  /** Every role: the built-in three, then those admins defined, by name. */
+  roles(): Observable<RoleItem[]> {
+    return this.http.get<{ items: RoleItem[] }>('/api/admin/roles').pipe(map((body) => body.items));
+  }
+
+  createRole(role: NewRole): Observable<RoleItem> {
+    return this.http.post<RoleItem>('/api/admin/roles', role);
+  }
+
+  updateRole(name: string, change: RoleChange): Observable<RoleItem> {
+    return this.http.patch<RoleItem>(`/api/admin/roles/${segment(name)}`, change);
+  }
+
+  /** A 409 `in_use` while an account or group holds it, unless `cascade`. */
+  removeRole(name: string, cascade = false): Observable<void> {
+    return this.http.delete<void>(`/api/admin/roles/${segment(name)}`, { params: cascadeParams(cascade) });
+  }
+
+  permissions(): Observable<PermissionItem[]> {
+    return this.http
+      .get<{ items: PermissionItem[] }>('/api/admin/permissions')
+      .pipe(map((body) => body.items));
+  }
+
+  createPermission(permission: NewPermission): Observable<PermissionItem> {
+    return this.http.post<PermissionItem>('/api/admin/permissions', permission);
+  }
+
+  /** A 409 `in_use` while a role gives it, unless `cascade`. */
+  removePermission(name: string, cascade = false): Observable<void> {
+    return this.http.delete<void>(`/api/admin/permissions/${segment(name)}`, {
+      params: cascadeParams(cascade),
+    });
+  }
+
+  groups(): Observable<GroupItem[]> {
+    return this.http.get<{ items: GroupItem[] }>('/api/admin/groups').pipe(map((body) => body.items));
+  }
+
+  createGroup(group: NewGroup): Observable<GroupItem> {
+    return this.http.post<GroupItem>('/api/admin/groups', group);
+  }
+
+  updateGroup(name: string, change: GroupChange): Observable<GroupItem> {
+    return this.http.patch<GroupItem>(`/api/admin/groups/${segment(name)}`, change);
+  }
+
+  removeGroup(name: string): Observable<void> {
+    return this.http.delete<void>(`/api/admin/groups/${segment(name)}`);
+  }
+
+  /** A page of the group's members, by username. */
+  members(group: string, page: number, limit: number): Observable<MemberPage> {
+    const params = new HttpParams().set('page', page).set('limit', limit);
+    return this.http.get<MemberPage>(`/api/admin/groups/${segment(group)}/members`, { params });
+  }
+
+  /** Puts the user in the group (204; idempotent). */
+  addMember(group: string, userId: number): Observable<void> {
+    return this.http.put<void>(`/api/admin/groups/${segment(group)}/members/${userId}`, null);
+  }
+
+  removeMember(group: string, userId: number): Observable<void> {
+    return this.http.delete<void>(`/api/admin/groups/${segment(group)}/members/${userId}`);
+  }
+
+  /** The user's roles (and where each comes from), groups and permissions. */
+  rights(userId: number): Observable<UserRights> {
+    return this.http.get<UserRights>(`/api/admin/users/${userId}/rights`);
+  }
+
+  createServiceAccount(account: NewServiceAccount): Observable<ServiceAccountItem> {
+    return this.http.post<ServiceAccountItem>('/api/admin/service-accounts', account);
+  }
+
+  /** Any account's API keys, newest first. */
+  apiKeys(userId: number): Observable<ApiKeyItem[]> {
+    return this.http
+      .get<{ items: ApiKeyItem[] }>(`/api/admin/users/${userId}/api-keys`)
+      .pipe(map((body) => body.items));
+  }
+
+  /** Makes a key for a service account; the answer's `key` is shown this once. */
+  createApiKey(userId: number, key: NewApiKey): Observable<ApiKeyItem> {
+    return this.http.post<ApiKeyItem>(`/api/admin/users/${userId}/api-keys`, key);
+  }
+
+  revokeApiKey(userId: number, keyId: number): Observable<void> {
+    return this.http.delete<void>(`/api/admin/users/${userId}/api-keys/${keyId}`);
   }
 }

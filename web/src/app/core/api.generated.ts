@@ -101,6 +101,183 @@ export interface paths {
         patch: operations["update_client"];
         trace?: never;
     };
+    "/api/admin/groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every group, by name. */
+        get: operations["list_groups"];
+        put?: never;
+        /** Defines a group. */
+        post: operations["create_group"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/groups/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Deletes a group; its members lose what it carried. */
+        delete: operations["delete_group"];
+        options?: never;
+        head?: never;
+        /**
+         * Changes a group's description or roles; its members' rights follow on their next
+         *     request, on every node.
+         */
+        patch: operations["update_group"];
+        trace?: never;
+    };
+    "/api/admin/groups/{name}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A group's members by username, a page at a time. */
+        get: operations["list_members"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/groups/{name}/members/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Puts an account in a group (idempotent). A manager may, for a group whose every role it
+         *     holds.
+         */
+        put: operations["add_member"];
+        post?: never;
+        /** Takes an account out of a group (idempotent). */
+        delete: operations["remove_member"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/permissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every permission, by name. */
+        get: operations["list_permissions"];
+        put?: never;
+        /** Defines a permission, for roles to give. */
+        post: operations["create_permission"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/permissions/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Deletes a permission. Refused (409 `in_use`) while a role gives it, unless
+         *     `cascade=true`.
+         */
+        delete: operations["delete_permission"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/roles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every role: the built-in three, then those admins defined, by name. */
+        get: operations["list_roles"];
+        put?: never;
+        /** Defines a role. */
+        post: operations["create_role"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/roles/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Deletes a role an admin defined. Refused (409 `in_use`) while an account or group holds
+         *     it, unless `cascade=true`.
+         */
+        delete: operations["delete_role"];
+        options?: never;
+        head?: never;
+        /**
+         * Changes a role's description or permissions (built-in roles too); every holder's rights
+         *     follow on their next request, on every node.
+         */
+        patch: operations["update_role"];
+        trace?: never;
+    };
+    "/api/admin/service-accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Makes a service account: an account for machines that never signs in; give it roles
+         *     and groups as any account, and keys with `POST /api/admin/users/{id}/api-keys`.
+         */
+        post: operations["create_service_account"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/users": {
         parameters: {
             query?: never;
@@ -132,8 +309,50 @@ export interface paths {
         delete: operations["delete_user"];
         options?: never;
         head?: never;
-        /** Changes a user's roles or disabled flag; effective on their very next request. */
+        /**
+         * Changes a user's roles or disabled flag; effective on their very next request. A
+         *     manager (`portcullis:users:manage`) may change roles only, only roles it holds, and
+         *     never an admin's.
+         */
         patch: operations["update_user"];
+        trace?: never;
+    };
+    "/api/admin/users/{id}/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Any account's API keys, newest first. */
+        get: operations["list_of_user"];
+        put?: never;
+        /**
+         * Makes a key for a service account, within the roles and permissions it holds; the key
+         *     is in this answer only.
+         */
+        post: operations["create_for_service_account"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{id}/api-keys/{key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revokes any account's key. */
+        delete: operations["revoke_of_user"];
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/admin/users/{id}/mfa": {
@@ -148,6 +367,65 @@ export interface paths {
         post?: never;
         /** Removes a user's TOTP app, recovery codes and passkeys (a user who lost them). */
         delete: operations["reset_factors"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{id}/rights": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A user's effective rights and where each comes from: roles (their own, or which group's),
+         *     groups, and the permissions the roles give.
+         */
+        get: operations["user_rights"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account's API keys, newest first (revoked and expired ones too). */
+        get: operations["list_own"];
+        put?: never;
+        /**
+         * Makes an API key with some of the account's roles and permissions; the key is in this
+         *     answer only. Needs a sign-in within the last 10 minutes, or the password again. It works as `Authorization: Bearer` on the API and at forward
+         *     authentication, never on the account itself (password, factors, sessions, keys).
+         */
+        post: operations["create_own"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revokes one of the account's keys: it stops working on every node at once. */
+        delete: operations["revoke_own"];
         options?: never;
         head?: never;
         patch?: never;
@@ -181,8 +459,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * 200 with the account in headers when the request carries a live session; 401 when it
-         *     does not; 403 when it lacks `?role=`.
+         * 200 with the account in headers when the request carries a live session or API key;
+         *     401 when it does not; 403 when it lacks what `role`, `group` or `permission` ask (all
+         *     that are given must hold).
          */
         get: operations["forward"];
         put?: never;
@@ -726,6 +1005,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/authz/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Whether a user holds a permission now: an enabled account whose roles (its own or its
+         *     groups') give it. A client asking also counts its own application roles' permissions.
+         */
+        post: operations["check"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/docs": {
         parameters: {
             query?: never;
@@ -1149,12 +1448,40 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        ApiKeyItem: {
+            createdAt: string;
+            /**
+             * Format: int64
+             * @description The admin who made it (a service account's key).
+             */
+            createdBy?: number | null;
+            expiresAt: string;
+            /** Format: int64 */
+            id: number;
+            /** @description Only in the answer to its creation: the key itself, shown this once. */
+            key?: string | null;
+            lastUsedAt?: string | null;
+            name: string;
+            permissions: string[];
+            /**
+             * @description The key's first characters, to tell keys apart.
+             * @example pck_Xy3kQ9ab
+             */
+            prefix: string;
+            revokedAt?: string | null;
+            roles: string[];
+        };
+        ApiKeyList: {
+            items: components["schemas"]["ApiKeyItem"][];
+        };
         AuditItem: {
             /** Format: int64 */
             actorId?: number | null;
             at: string;
             /** @description The OpenID Connect client the event concerns, for the client and consent events. */
             clientId?: string | null;
+            /** @description What a change to roles, groups, permissions or keys was about, and what changed. */
+            detail?: string | null;
             /** @example signin */
             event: string;
             /** Format: int64 */
@@ -1201,6 +1528,21 @@ export interface components {
         CeremonyOptions: {
             /** @description `PublicKeyCredentialCreationOptions` or `PublicKeyCredentialRequestOptions`. */
             publicKey: Record<string, never>;
+        };
+        CheckAnswer: {
+            allowed: boolean;
+            /** Format: int64 */
+            userId: number;
+        };
+        CheckRequest: {
+            /** @example invoices:write */
+            permission: string;
+            /**
+             * Format: int64
+             * @description The user asked about (or give `username`).
+             */
+            userId?: number | null;
+            username?: string | null;
         };
         ClientItem: {
             /**
@@ -1256,6 +1598,38 @@ export interface components {
             name: string;
             scopes: string[];
         };
+        CreateApiKeyRequest: {
+            /**
+             * Format: int64
+             * @description 1 to 365; default 90.
+             */
+            expiresInDays?: number | null;
+            /**
+             * @description 1 to 64 printable characters.
+             * @example billing script
+             */
+            name: string;
+            /**
+             * @description The account's password, when it did not sign in within the last 10 minutes (a key
+             *     outlives the session: a stolen session alone must not mint one). Ignored for a
+             *     service account's key, which an admin makes.
+             */
+            password?: string | null;
+            /**
+             * @description Permissions the account holds that the key may use.
+             * @example [
+             *       "invoices:write"
+             *     ]
+             */
+            permissions?: string[] | null;
+            /**
+             * @description Roles the account holds that the key may use (none: only `user`).
+             * @example [
+             *       "editor"
+             *     ]
+             */
+            roles?: string[] | null;
+        };
         CreateClientRequest: {
             /**
              * Format: int64
@@ -1286,8 +1660,56 @@ export interface components {
              */
             redirectUris: string[];
             requirePushedAuthorizationRequests?: boolean;
-            /** @description Default: all of openid profile email roles offline_access; openid is required. */
+            /** @description Default: all of openid profile email roles groups offline_access; openid is required. */
             scopes?: string[] | null;
+        };
+        CreateGroupRequest: {
+            description?: string | null;
+            /**
+             * @description 3 to 20 of `A-Z a-z 0-9 . _ -`, unique without regard to case.
+             * @example payments
+             */
+            name: string;
+            /**
+             * @description The roles it carries (never `admin`).
+             * @example [
+             *       "editor"
+             *     ]
+             */
+            roles?: string[] | null;
+        };
+        CreatePermissionRequest: {
+            description?: string | null;
+            /**
+             * @description 1 to 100 of `a-z 0-9 : . _ -`, starting with a letter or digit; not `portcullis:…`.
+             * @example invoices:write
+             */
+            name: string;
+        };
+        CreateRoleRequest: {
+            /** @description Makes it an application role of this client. */
+            clientId?: string | null;
+            description?: string | null;
+            /**
+             * @description 3 to 20 of `A-Z a-z 0-9 . _ -`, unique without regard to case (application roles
+             *     included).
+             * @example editor
+             */
+            name: string;
+            /**
+             * @example [
+             *       "invoices:write"
+             *     ]
+             */
+            permissions?: string[] | null;
+        };
+        CreateServiceAccountRequest: {
+            description?: string | null;
+            /**
+             * @description The username rules: 3 to 20 of `A-Z a-z 0-9 . _ -`.
+             * @example billing-bot
+             */
+            username: string;
         };
         Created: {
             /** @example created */
@@ -1341,7 +1763,40 @@ export interface components {
             message: string;
         };
         /** @enum {string} */
-        ErrorCode: "invalid_request" | "forbidden" | "unauthenticated" | "token_expired" | "invalid_token" | "invalid_credentials" | "too_many_attempts" | "overloaded" | "not_found" | "method_not_allowed" | "unsupported_media_type" | "payload_too_large" | "csrf" | "username_taken" | "email_taken" | "unknown_role" | "password_too_common" | "wrong_password" | "refresh_token_required" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_reused" | "last_admin" | "mail_disabled" | "email_not_verified" | "already_verified" | "magic_links_disabled" | "passkeys_disabled" | "passkey_rejected" | "passkey_invalid" | "passkey_exists" | "too_many_passkeys" | "no_passkey" | "reauthentication_required" | "totp_already_enabled" | "totp_not_pending" | "mfa_token_invalid" | "mfa_code_invalid" | "oauth_invalid_request" | "oauth_request_unknown" | "device_code_unknown" | "not_ready" | "unavailable" | "internal";
+        ErrorCode: "invalid_request" | "forbidden" | "unauthenticated" | "token_expired" | "invalid_token" | "invalid_credentials" | "too_many_attempts" | "overloaded" | "not_found" | "method_not_allowed" | "unsupported_media_type" | "payload_too_large" | "csrf" | "username_taken" | "email_taken" | "unknown_role" | "unknown_permission" | "name_taken" | "in_use" | "too_many_api_keys" | "password_too_common" | "wrong_password" | "refresh_token_required" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_reused" | "last_admin" | "mail_disabled" | "email_not_verified" | "already_verified" | "magic_links_disabled" | "passkeys_disabled" | "passkey_rejected" | "passkey_invalid" | "passkey_exists" | "too_many_passkeys" | "no_passkey" | "reauthentication_required" | "totp_already_enabled" | "totp_not_pending" | "mfa_token_invalid" | "mfa_code_invalid" | "oauth_invalid_request" | "oauth_request_unknown" | "device_code_unknown" | "not_ready" | "unavailable" | "internal";
+        GroupItem: {
+            description?: string | null;
+            /** Format: int64 */
+            members: number;
+            /** @example payments */
+            name: string;
+            /** @description The roles it carries to its members. */
+            roles: string[];
+        };
+        GroupList: {
+            items: components["schemas"]["GroupItem"][];
+        };
+        /** @description A permission an account holds, and the roles that give it. */
+        HeldPermission: {
+            /** @description Within this client only (an application role gives it). */
+            clientId?: string | null;
+            name: string;
+            roles: string[];
+        };
+        /** @description A role an account holds, and where from. */
+        HeldRole: {
+            /** @description An application role's client. */
+            clientId?: string | null;
+            /**
+             * @description `own`, or the group it comes through.
+             * @example [
+             *       "own",
+             *       "payments"
+             *     ]
+             */
+            from: string[];
+            name: string;
+        };
         LengthRule: {
             maxLength: number;
             minLength: number;
@@ -1383,20 +1838,44 @@ export interface components {
             maxLength: number;
         };
         Me: {
+            /**
+             * Format: int64
+             * @description With an API key: the key's id (its rights are within what it was given).
+             */
+            apiKeyId?: number | null;
             /** @description RFC 3339, UTC. */
             createdAt: string;
             email: string;
             /** @description The address was proven its owner's by a link mailed to it. */
             emailVerified: boolean;
+            /** @description The groups the account is in, by name. */
+            groups: string[];
             /** Format: int64 */
             id: number;
+            /** @description What its roles give it, by name (outside any client's application roles). */
+            permissions: string[];
             /**
+             * @description Every role that holds for every client, the account's own and its groups': the
+             *     built-in ones first, then those an admin defined, by name.
              * @example [
-             *       "ROLE_USER"
+             *       "ROLE_USER",
+             *       "ROLE_EDITOR"
              *     ]
              */
             roles: string[];
             username: string;
+        };
+        MemberItem: {
+            /** Format: int64 */
+            id: number;
+            username: string;
+        };
+        MemberPage: {
+            items: components["schemas"]["MemberItem"][];
+            /** Format: int64 */
+            limit: number;
+            /** Format: int64 */
+            page: number;
         };
         MessageBody: {
             message: string;
@@ -1465,6 +1944,18 @@ export interface components {
             currentPassword: string;
             newPassword: string;
         };
+        PermissionItem: {
+            /** @description Portcullis's own (`portcullis:…`): cannot be deleted. */
+            builtIn: boolean;
+            description?: string | null;
+            /** @example invoices:write */
+            name: string;
+            /** @description The roles that give it. */
+            roles: string[];
+        };
+        PermissionList: {
+            items: components["schemas"]["PermissionItem"][];
+        };
         Policy: {
             email: components["schemas"]["MaxLengthRule"];
             mail: components["schemas"]["MailPolicy"];
@@ -1518,7 +2009,7 @@ export interface components {
              *     should be allowed; never answer without asking.
              */
             device: boolean;
-            /** @description What the client asks for: `openid`, and any of `profile email roles offline_access`. */
+            /** @description What the client asks for: `openid`, and any of `profile email roles groups offline_access`. */
             scopes: string[];
             /** @description The client asked for a fresh sign-in (`prompt=login`): sign out and in again first. */
             signInRequired: boolean;
@@ -1527,6 +2018,39 @@ export interface components {
             newPassword: string;
             /** @description From the link's `token=`. */
             token: string;
+        };
+        RoleItem: {
+            /** @description `user`, `moderator` or `admin`: cannot be renamed or deleted. */
+            builtIn: boolean;
+            /** @description An application role's client: it appears only in that client's tokens. */
+            clientId?: string | null;
+            description?: string | null;
+            /**
+             * Format: int64
+             * @description Groups that carry it.
+             */
+            groups: number;
+            /** @example editor */
+            name: string;
+            /**
+             * @example [
+             *       "invoices:write"
+             *     ]
+             */
+            permissions: string[];
+            /**
+             * Format: int64
+             * @description Accounts given it themselves.
+             */
+            users: number;
+        };
+        RoleList: {
+            items: components["schemas"]["RoleItem"][];
+        };
+        ServiceAccountItem: {
+            /** Format: int64 */
+            id: number;
+            username: string;
         };
         SessionItem: {
             createdAt: string;
@@ -1585,6 +2109,7 @@ export interface components {
             recoveryCodes?: string[] | null;
             refreshToken?: string | null;
             /**
+             * @description Every role that holds for every client, the account's own and its groups'.
              * @example [
              *       "ROLE_USER"
              *     ]
@@ -1643,6 +2168,18 @@ export interface components {
             requirePushedAuthorizationRequests?: boolean | null;
             scopes?: string[] | null;
         };
+        UpdateGroupRequest: {
+            /** @description null clears it. */
+            description?: string | null;
+            /** @description Replaces the roles it carries. */
+            roles?: string[] | null;
+        };
+        UpdateRoleRequest: {
+            /** @description null clears it. */
+            description?: string | null;
+            /** @description Replaces the permissions it gives. */
+            permissions?: string[] | null;
+        };
         UserItem: {
             createdAt: string;
             disabled: boolean;
@@ -1653,16 +2190,27 @@ export interface components {
             id: number;
             lastSigninAt?: string | null;
             /**
+             * @description The roles given to the account itself, by name: what `PATCH` replaces.
+             * @example [
+             *       "user",
+             *       "editor"
+             *     ]
+             */
+            ownRoles: string[];
+            /**
              * Format: int64
              * @description How many passkeys the account has (each also a second factor).
              */
             passkeys: number;
             /**
+             * @description Every role that holds for every client, its own and its groups'.
              * @example [
              *       "ROLE_USER"
              *     ]
              */
             roles: string[];
+            /** @description An account for machines: it never signs in, only its API keys act. */
+            serviceAccount: boolean;
             /** @description A TOTP app is enabled. */
             totp: boolean;
             username: string;
@@ -1676,9 +2224,20 @@ export interface components {
             /** Format: int64 */
             total: number;
         };
+        UserRights: {
+            groups: string[];
+            /** Format: int64 */
+            id: number;
+            permissions: components["schemas"]["HeldPermission"][];
+            roles: components["schemas"]["HeldRole"][];
+            username: string;
+        };
         UserUpdate: {
             disabled?: boolean | null;
-            /** @description Role names as in signup: user, moderator, admin. `user` is always kept. */
+            /**
+             * @description The roles to give the account itself, by name: user, moderator, admin, or any an
+             *     admin defined. `user` is always kept. Replaces its own roles (not its groups').
+             */
             roles?: string[] | null;
         };
         VerifyRequest: {
@@ -2044,6 +2603,1035 @@ export interface operations {
             };
         };
     };
+    list_groups: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupList"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_group: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateGroupRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupItem"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the name is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_group: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the group's name, any case */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_group: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the group's name, any case */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateGroupRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupItem"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_members: {
+        parameters: {
+            query?: {
+                /** @description From 1. */
+                page?: number;
+                /** @description 1 to 100, default 50. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description the group's name, any case */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberPage"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_member: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the group's name, any case */
+                name: string;
+                /** @description user id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a member */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such group or user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    remove_member: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the group's name, any case */
+                name: string;
+                /** @description user id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description not a member */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such group or user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_permissions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionList"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_permission: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreatePermissionRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionItem"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the name is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_permission: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Take it from every account, group or role that holds it, instead of refusing (409
+                 *     `in_use`) while any does.
+                 */
+                cascade?: boolean;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a built-in permission */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description still given by a role, and no `cascade` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_roles: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleList"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_role: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateRoleRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleItem"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the name is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_role: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Take it from every account, group or role that holds it, instead of refusing (409
+                 *     `in_use`) while any does.
+                 */
+                cascade?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description the role's name, any case */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a built-in role */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description still held, and no `cascade` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_role: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the role's name, any case */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateRoleRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleItem"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_service_account: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateServiceAccountRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceAccountItem"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the username is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_users: {
         parameters: {
             query?: {
@@ -2262,6 +3850,228 @@ export interface operations {
             };
         };
     };
+    list_of_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description user id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyList"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_for_service_account: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the service account's user id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateApiKeyRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyItem"];
+                };
+            };
+            /** @description not a service account, or a malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a role or permission the account does not hold */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many live keys */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    revoke_of_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description user id */
+                id: number;
+                /** @description key id */
+                key_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such live key of the account */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     reset_factors: {
         parameters: {
             query?: never;
@@ -2314,6 +4124,268 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    user_rights: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description user id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserRights"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_own: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyList"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description an API key cannot list keys */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_own: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateApiKeyRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyItem"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a role or permission the account does not hold, an API key, not signed in recently (`reauthentication_required`), or a wrong password */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many live keys */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    revoke_own: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description key id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description an API key cannot revoke keys */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such live key of the account */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2419,10 +4491,15 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description A role the account must have: `user`, `moderator` or `admin` (an admin passes every
-                 *     check, as on `/api/test/mod`).
+                 * @description A role the account must have: `user`, `moderator` or `admin` (an admin passes these
+                 *     checks, as on `/api/test/mod`), or one an admin defined (held, itself or through a
+                 *     group).
                  */
                 role?: string;
+                /** @description A group the account must be in. */
+                group?: string;
+                /** @description A permission one of its roles must give, such as `invoices:write`. */
+                permission?: string;
             };
             header?: never;
             path?: never;
@@ -2430,14 +4507,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description signed in: `X-Portcullis-User` (username), `X-Portcullis-User-Id`, `X-Portcullis-Roles` (comma-separated role names); no body */
+            /** @description signed in: `X-Portcullis-User` (username), `X-Portcullis-User-Id`, `X-Portcullis-Roles` (comma-separated role names), `X-Portcullis-Groups` (comma-separated group names); no body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description an unknown role or query parameter */
+            /** @description a malformed role, group or permission, or an unknown query parameter */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2454,7 +4531,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description signed in without the role asked for */
+            /** @description signed in without the role, group or permission asked for */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4465,6 +6542,89 @@ export interface operations {
             };
         };
     };
+    check: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckAnswer"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no credentials, or wrong ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a public client, or an account without portcullis:authz:check */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     viewer: {
         parameters: {
             query?: never;
@@ -4492,7 +6652,7 @@ export interface operations {
                 redirect_uri: string;
                 /** @description code */
                 response_type: string;
-                /** @description space-separated: openid, and any of profile email roles offline_access */
+                /** @description space-separated: openid, and any of profile email roles groups offline_access */
                 scope: string;
                 state?: string;
                 nonce?: string;

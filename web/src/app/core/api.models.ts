@@ -106,3 +106,72 @@ export type LogoutDone = Schemas['LogoutDone'];
 export const ROLE_USER = 'ROLE_USER';
 export const ROLE_MODERATOR = 'ROLE_MODERATOR';
 export const ROLE_ADMIN = 'ROLE_ADMIN';
+
+/**
+ * One of `GET /api/admin/roles`'s items: `builtIn` for `user`, `moderator` and `admin` (never
+ * renamed or deleted), `clientId` for an application role (only in that client's tokens),
+ * `users` and `groups` the accounts and groups that hold it.
+ */
+export type RoleItem = Schemas['RoleItem'];
+
+/** `POST /api/admin/roles`. */
+export type NewRole = Schemas['CreateRoleRequest'];
+
+/** `PATCH /api/admin/roles/{name}`: a null description clears it; `permissions` replaces them. */
+export type RoleChange = Schemas['UpdateRoleRequest'];
+
+/** One of `GET /api/admin/permissions`'s items: `builtIn` for Portcullis's own (`portcullis:…`). */
+export type PermissionItem = Schemas['PermissionItem'];
+
+/** `POST /api/admin/permissions`. */
+export type NewPermission = Schemas['CreatePermissionRequest'];
+
+/** One of `GET /api/admin/groups`'s items: the roles it carries to its members. */
+export type GroupItem = Schemas['GroupItem'];
+
+/** `POST /api/admin/groups` (never with `admin` among the roles). */
+export type NewGroup = Schemas['CreateGroupRequest'];
+
+/** `PATCH /api/admin/groups/{name}`: a null description clears it; `roles` replaces them. */
+export type GroupChange = Schemas['UpdateGroupRequest'];
+
+/** One of a group's members (`GET /api/admin/groups/{name}/members`). */
+export type MemberItem = Schemas['MemberItem'];
+
+/** `GET /api/admin/groups/{name}/members`: a page of members, by username (no total). */
+export type MemberPage = Schemas['MemberPage'];
+
+/**
+ * `GET /api/admin/users/{id}/rights`: a user's effective rights. Each role says where it
+ * comes from (`own`, or the groups that carry it); each permission the roles that give it.
+ */
+export type UserRights = Schemas['UserRights'];
+
+/** A role of `UserRights`. */
+export type HeldRole = Schemas['HeldRole'];
+
+/** A permission of `UserRights`. */
+export type HeldPermission = Schemas['HeldPermission'];
+
+/** `POST /api/admin/service-accounts`: an account for machines, which acts only through keys. */
+export type NewServiceAccount = Schemas['CreateServiceAccountRequest'];
+
+/** Its 201 answer. */
+export type ServiceAccountItem = Schemas['ServiceAccountItem'];
+
+/**
+ * An API key as listed (`prefix`: its first characters, to tell keys apart). `key` is only
+ * in the answer to its creation, shown that once.
+ */
+export type ApiKeyItem = Schemas['ApiKeyItem'];
+
+/**
+ * `POST /api/auth/api-keys` and `POST /api/admin/users/{id}/api-keys`: a name, 1 to 365
+ * days (90 when left out), and roles and permissions the owner holds (none: only `user`).
+ */
+export type NewApiKey = Schemas['CreateApiKeyRequest'];
+
+/** The role name of an authority: `ROLE_BILLING` is `billing` (role names ignore case). */
+export function roleName(authority: string): string {
+  return authority.replace(/^ROLE_/, '').toLowerCase();
+}

@@ -188,5 +188,7 @@ function pick(me: CurrentUser): CurrentUser {
     emailVerified: me.emailVerified === true,
     roles: [...(me.roles ?? [])],
     createdAt: me.createdAt,
+    groups: [...(me.groups ?? [])],
+    permissions: [...(me.permissions ?? [])],
   };
 }

@@ -8,7 +8,7 @@ import type { components } from './api.generated';
 type Schemas = components['schemas'];
 
 /** The scopes a client may be registered for and ask for, in the server's order. */
-export const OAUTH_SCOPES = ['openid', 'profile', 'email', 'roles', 'offline_access'] as const;
+export const OAUTH_SCOPES = ['openid', 'profile', 'email', 'roles', 'groups', 'offline_access'] as const;
 
 export type OAuthScope = (typeof OAUTH_SCOPES)[number];
 
@@ -17,7 +17,8 @@ export const SCOPE_DESCRIPTIONS: Readonly<Record<OAuthScope, string>> = {
   openid: 'Know who you are (your account id)',
   profile: 'Your username',
   email: 'Your email address',
-  roles: 'Your roles (user, moderator, admin)',
+  roles: 'Your roles, and what they allow',
+  groups: 'The groups you are in',
   offline_access: 'Stay signed in when you are away (a refresh token)',
 };
 

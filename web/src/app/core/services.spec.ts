@@ -1,6 +1,6 @@
 import { HttpTestingController } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
-import { firstValueFrom } from 'rxjs';
+import { Observable, firstValueFrom } from 'rxjs';
 
 import { AccountService } from './account.service';
 import { AdminService } from './admin.service';
@@ -136,5 +136,52 @@ describe('API services', () => {
     expect(auditReq.request.params.get('before')).toBe('100');
     auditReq.flush({ items: [{ id: 99, event: 'signin' }] });
     expect(await audit).toEqual([{ id: 99, event: 'signin' }]);
+  });
+
+  it('AdminService manages roles, permissions, groups and their members, rights, service accounts and keys', async () => {
+    const admin = TestBed.inject(AdminService);
+    const NO_CONTENT = { status: 204, statusText: 'No Content' };
+    /** Sends `call`, checks its method, URL, body and cascade parameter, answers `answer`. */
+    async function check<T>(call: () => Observable<T>, method: string, url: string, body: unknown, answer: object | null, cascade?: string) {
+      const done = firstValueFrom(call(), { defaultValue: undefined });
+      const req = http.expectOne((r) => r.url === url && r.method === method);
+      expect(req.request.withCredentials).toBe(true);
+      if (body !== undefined) expect(req.request.body).toEqual(body);
+      expect(req.request.params.get('cascade') ?? undefined).toBe(cascade);
+      if (answer === null) req.flush(null, NO_CONTENT);
+      else req.flush(answer);
+      return done;
+    }
+
+    expect(await check(() => admin.roles(), 'GET', '/api/admin/roles', undefined, { items: [{ name: 'user' }] })).toEqual([{ name: 'user' }]);
+    await check(() => admin.createRole({ name: 'billing', permissions: [] }), 'POST', '/api/admin/roles', { name: 'billing', permissions: [] }, { name: 'billing' });
+    await check(() => admin.updateRole('billing', { permissions: ['a:b'] }), 'PATCH', '/api/admin/roles/billing', { permissions: ['a:b'] }, { name: 'billing' });
+    await check(() => admin.removeRole('billing'), 'DELETE', '/api/admin/roles/billing', undefined, null);
+    await check(() => admin.removeRole('billing', true), 'DELETE', '/api/admin/roles/billing', undefined, null, 'true');
+    expect(await check(() => admin.permissions(), 'GET', '/api/admin/permissions', undefined, { items: [] })).toEqual([]);
+    await check(() => admin.createPermission({ name: 'invoices:write' }), 'POST', '/api/admin/permissions', { name: 'invoices:write' }, { name: 'invoices:write' });
+    await check(() => admin.removePermission('invoices:write', true), 'DELETE', '/api/admin/permissions/invoices%3Awrite', undefined, null, 'true');
+    expect(await check(() => admin.groups(), 'GET', '/api/admin/groups', undefined, { items: [] })).toEqual([]);
+    await check(() => admin.createGroup({ name: 'finance', roles: ['billing'] }), 'POST', '/api/admin/groups', { name: 'finance', roles: ['billing'] }, { name: 'finance' });
+    await check(() => admin.updateGroup('finance', { description: null }), 'PATCH', '/api/admin/groups/finance', { description: null }, { name: 'finance' });
+    await check(() => admin.removeGroup('finance'), 'DELETE', '/api/admin/groups/finance', undefined, null);
+    const members = firstValueFrom(admin.members('finance', 2, 20));
+    const membersReq = http.expectOne((r) => r.url === '/api/admin/groups/finance/members');
+    expect(membersReq.request.params.get('page')).toBe('2');
+    expect(membersReq.request.params.get('limit')).toBe('20');
+    membersReq.flush({ items: [], page: 2, limit: 20 });
+    await members;
+    await check(() => admin.addMember('finance', 7), 'PUT', '/api/admin/groups/finance/members/7', null, null);
+    await check(() => admin.removeMember('finance', 7), 'DELETE', '/api/admin/groups/finance/members/7', undefined, null);
+    await check(() => admin.rights(7), 'GET', '/api/admin/users/7/rights', undefined, { id: 7 });
+    await check(() => admin.createServiceAccount({ username: 'bot' }), 'POST', '/api/admin/service-accounts', { username: 'bot' }, { id: 8, username: 'bot' });
+    expect(await check(() => admin.apiKeys(8), 'GET', '/api/admin/users/8/api-keys', undefined, { items: [] })).toEqual([]);
+    await check(() => admin.createApiKey(8, { name: 'k' }), 'POST', '/api/admin/users/8/api-keys', { name: 'k' }, { id: 1, key: 'pck_x' });
+    await check(() => admin.revokeApiKey(8, 1), 'DELETE', '/api/admin/users/8/api-keys/1', undefined, null);
+
+    const account = TestBed.inject(AccountService);
+    expect(await check(() => account.apiKeys(), 'GET', '/api/auth/api-keys', undefined, { items: [] })).toEqual([]);
+    await check(() => account.createApiKey({ name: 'k', expiresInDays: 30 }), 'POST', '/api/auth/api-keys', { name: 'k', expiresInDays: 30 }, { id: 2 });
+    await check(() => account.revokeApiKey(2), 'DELETE', '/api/auth/api-keys/2', undefined, null);
   });
 });

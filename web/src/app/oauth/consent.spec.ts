@@ -38,7 +38,7 @@ const REQUEST_URL = `/api/oauth/requests/${TOKEN}`;
 const BACK = `/oauth/consent?request=${TOKEN}&fresh=1`;
 const REQUEST = {
   client: { clientId: 'c_acme', name: 'Acme Notes' },
-  scopes: ['openid', 'profile', 'email', 'roles', 'offline_access'],
+  scopes: ['openid', 'profile', 'email', 'roles', 'groups', 'offline_access'],
   signInRequired: false,
 };
 const NOT_FOUND = { status: 404, statusText: 'Not Found' };
@@ -105,7 +105,8 @@ describe('Consent', () => {
       'Know who you are (your account id)',
       'Your username',
       'Your email address',
-      'Your roles (user, moderator, admin)',
+      'Your roles, and what they allow',
+      'The groups you are in',
       'Stay signed in when you are away (a refresh token)',
     ]);
     expect(text(fixture, 'consent-allow')).toBe('Allow');
