@@ -8,7 +8,6 @@ use sha2::{Digest, Sha256};
 use crate::auth::keys::KeyAlg;
 use crate::domain::{SecondFactor, SigninMethod, UserState};
 use crate::service::clients;
-use crate::store;
 use crate::store::oauth_clients::ClientRecord;
 
 use super::error::OidcError;
@@ -39,7 +38,7 @@ struct IdClaims<'a> {
 /// The ID token of a code's exchange, signed with the client's algorithm.
 pub(super) fn id_token(
     p: &Provider<'_>,
-    user: &store::users::UserRecord,
+    user_id: i64,
     held: &UserState,
     client: &ClientRecord,
     pending: &CodeForExchange,
@@ -51,7 +50,7 @@ pub(super) fn id_token(
         SigninMethod::from_stored(pending.method.as_deref()),
         SecondFactor::from_stored(pending.second_factor.as_deref()),
     );
-    let mut profile = user_claims(user, held, &client.client_id, scopes, Target::IdToken);
+    let mut profile = user_claims(held, &client.client_id, scopes, Target::IdToken);
     if groups_move(held, scopes) {
         // OpenID Connect Core §5.6.2: a distributed claim, fetched from userinfo with the
         // access token, as an identity provider does for a user in too many groups.
@@ -68,7 +67,7 @@ pub(super) fn id_token(
         .tokens
         .sign_with("JWT", clients::id_token_alg(client), now, |alg| IdClaims {
             iss: p.issuer,
-            sub: user.id.to_string(),
+            sub: user_id.to_string(),
             aud: &client.client_id,
             azp: &client.client_id,
             iat: now,
@@ -145,7 +144,6 @@ fn groups_move(held: &UserState, scopes: &[&str]) -> bool {
 /// the built-in and global roles and the client's own application roles; `groups` the
 /// groups; at userinfo, `permissions` (with `roles`) what those roles give.
 pub(super) fn user_claims(
-    user: &store::users::UserRecord,
     held: &UserState,
     client_id: &str,
     scopes: &[&str],
@@ -153,15 +151,12 @@ pub(super) fn user_claims(
 ) -> serde_json::Map<String, serde_json::Value> {
     let mut claims = serde_json::Map::new();
     if scopes.contains(&"profile") {
-        claims.insert("preferred_username".into(), user.username.clone().into());
-        claims.insert("name".into(), user.username.clone().into());
+        claims.insert("preferred_username".into(), held.username.as_ref().into());
+        claims.insert("name".into(), held.username.as_ref().into());
     }
     if scopes.contains(&"email") {
-        claims.insert("email".into(), user.email.clone().into());
-        claims.insert(
-            "email_verified".into(),
-            user.email_verified_at.is_some().into(),
-        );
+        claims.insert("email".into(), held.email.as_ref().into());
+        claims.insert("email_verified".into(), held.email_verified.into());
     }
     if scopes.contains(&"roles") {
         let roles: Vec<&str> = held

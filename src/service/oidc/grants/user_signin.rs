@@ -25,14 +25,19 @@ pub(super) async fn sign_user_in(
     dpop_jkt: Option<&str>,
 ) -> Result<(TokenResponse, String), OidcError> {
     let db = p.sessions.db;
-    let user = store::users::find_by_id(db, user_id)
-        .await?
+    // From the session cache, as every signed-in request's account: what the ID token says
+    // of the user (profile, address, roles, groups) is kept right there on every change.
+    let held = p
+        .cache
+        .user(user_id, store::users::auth_state(db, user_id))
+        .await
+        .map_err(|e| OidcError::Internal(anyhow::anyhow!("{e}")))?
         .filter(|u| !u.disabled)
         .ok_or_else(|| token_error(OAuthCode::InvalidGrant, "the account is not active"))?;
     let scope = &sign_in.request.scope;
     let issued = sessions::open_for_client(
         &p.sessions,
-        user.id,
+        user_id,
         SigninMethod::from_stored(sign_in.method.as_deref()),
         from.user_agent,
         from.ip_text,
@@ -46,22 +51,16 @@ pub(super) async fn sign_user_in(
     .await?;
     if let Some(browser) = &sign_in.browser_session {
         let now = p.sessions.clock.now_ms();
-        store::backchannel::record(db, browser, &client.client_id, user.id, now).await?;
+        store::backchannel::record(db, browser, &client.client_id, user_id, now).await?;
     }
     let entry = from
-        .entry(Some(user.id), Some(user.id), Some(&user.username))
+        .entry(Some(user_id), Some(user_id), Some(&held.username))
         .for_client(&client.client_id);
     audit::record(db, p.sessions.clock, Event::ClientSignin, true, &entry).await;
     let scopes: Vec<&str> = scope.split(' ').collect();
-    let held = p
-        .cache
-        .user(user.id, store::users::auth_state(db, user.id))
-        .await
-        .map_err(|e| OidcError::Internal(anyhow::anyhow!("{e}")))?
-        .ok_or_else(|| token_error(OAuthCode::InvalidGrant, "the account is not active"))?;
     let id_token = id_token(
         p,
-        &user,
+        user_id,
         &held,
         client,
         sign_in,
