@@ -15,7 +15,7 @@ use crate::http::docs::{ErrorBody, MessageBody};
 use crate::http::error::ApiError;
 use crate::http::extractors::{ApiCaller, AuthUser};
 use crate::http::json::ApiJson;
-use crate::service::admin::{self, Actor, UserChange};
+use crate::service::admin::{self, Actor, KeyLimit, UserChange};
 use crate::service::factors;
 use crate::store::{self, audit::Via, users::UserRecord};
 
@@ -201,11 +201,15 @@ fn user_id(id: Result<Path<i64>, PathRejection>) -> Result<i64, ApiError> {
         .map_err(|_| ApiError::bad_request("The user id must be an integer."))
 }
 
-pub(crate) fn actor<'a>(admin: &AuthUser, origin: &'a RequestOrigin) -> Actor<'a> {
+pub(crate) fn actor<'a>(admin: &'a AuthUser, origin: &'a RequestOrigin) -> Actor<'a> {
     Actor::Admin {
         id: admin.id,
         ip: &origin.ip_text,
         user_agent: origin.user_agent.as_deref(),
+        key: admin.api_key.map(|_| KeyLimit {
+            roles: admin.roles,
+            rights: &admin.rights,
+        }),
     }
 }
 

@@ -23,15 +23,25 @@ use crate::store::{self, admin_changes, users::UserRecord};
 /// Who asks for a change, and from where.
 #[derive(Clone, Copy, Debug)]
 pub enum Actor<'a> {
-    /// A signed-in admin, over HTTP.
+    /// A signed-in admin (or manager), over HTTP.
     Admin {
         id: i64,
         ip: &'a str,
         user_agent: Option<&'a str>,
+        /// The API key the request came with: the change may use only what the key was
+        /// given, not all its owner holds.
+        key: Option<KeyLimit<'a>>,
     },
     /// An operator on the host, with the `portcullis` command line. `force` lets a change
     /// remove the last enabled admin.
     CommandLine { force: bool },
+}
+
+/// What an API key may do, as its request was checked (within its owner's rights then).
+#[derive(Clone, Copy, Debug)]
+pub struct KeyLimit<'a> {
+    pub roles: RoleSet,
+    pub rights: &'a Rights,
 }
 
 /// What to change; `None` leaves it as it is.
@@ -283,20 +293,31 @@ pub(crate) async fn lock_and_check(
     Ok((lock, authority))
 }
 
+/// The actor's authority, from its account as it is now (under the lock); an API key's is
+/// what the key was given and its owner still holds.
 async fn check_actor(db: &Db, actor: Actor<'_>) -> Result<Authority, AdminError> {
-    let Actor::Admin { id, .. } = actor else {
+    let Actor::Admin { id, key, .. } = actor else {
         return Ok(Authority::Full);
     };
-    match store::users::auth_state(db, id).await? {
-        Some(u) if !u.disabled && u.roles.contains(Role::Admin) => Ok(Authority::Full),
-        Some(u) if !u.disabled && u.rights.has_permission(PermissionName::MANAGE_USERS) => {
-            Ok(Authority::Manager {
-                roles: u.roles,
-                rights: u.rights,
-            })
-        }
-        Some(u) if !u.disabled => Err(AdminError::NotAdmin),
-        _ => Err(AdminError::ActorGone),
+    let Some(mut u) = store::users::auth_state(db, id)
+        .await?
+        .filter(|u| !u.disabled)
+    else {
+        return Err(AdminError::ActorGone);
+    };
+    if let Some(key) = key {
+        u.roles = u.roles.iter().filter(|r| key.roles.contains(*r)).collect();
+        u.rights = Arc::new(u.rights.within(&key.rights.roles, &key.rights.permissions));
+    }
+    if u.roles.contains(Role::Admin) {
+        Ok(Authority::Full)
+    } else if u.rights.has_permission(PermissionName::MANAGE_USERS) {
+        Ok(Authority::Manager {
+            roles: u.roles,
+            rights: u.rights,
+        })
+    } else {
+        Err(AdminError::NotAdmin)
     }
 }
 
@@ -330,7 +351,9 @@ impl<'a> Actor<'a> {
     /// The audit entry of a change this actor makes.
     pub fn entry(self, subject_id: Option<i64>, username: Option<&'a str>) -> Entry<'a> {
         match self {
-            Actor::Admin { id, ip, user_agent } => Entry {
+            Actor::Admin {
+                id, ip, user_agent, ..
+            } => Entry {
                 actor_id: Some(id),
                 subject_id,
                 username,

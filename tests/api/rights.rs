@@ -722,6 +722,51 @@ async fn a_manager_gives_only_roles_it_holds_and_never_touches_an_admin(db: DbKi
     .await;
     let dave = app.signin("dave", PASSWORD).await;
     assert_eq!(dave.body["roles"], json!(["ROLE_USER", "ROLE_EDITOR"]));
+    // Her API key manages within what the key was given, not all she holds.
+    let made = expect(
+        &app,
+        M::POST,
+        "/api/auth/api-keys",
+        &carol,
+        Some(json!({"name": "mgr", "permissions": ["portcullis:users:manage"]})),
+        201,
+    )
+    .await;
+    let narrow = format!("Bearer {}", made["key"].as_str().unwrap());
+    let body = expect(
+        &app,
+        M::PATCH,
+        &format!("/api/admin/users/{dave_id}"),
+        &narrow,
+        Some(json!({"roles": []})),
+        403,
+    )
+    .await;
+    assert_eq!(
+        body["code"], "forbidden",
+        "the key does not hold editor: {body}"
+    );
+    let made = expect(&app, M::POST, "/api/auth/api-keys", &carol,
+                      Some(json!({"name": "mgr2", "roles": ["editor"], "permissions": ["portcullis:users:manage"]})), 201).await;
+    let wide = format!("Bearer {}", made["key"].as_str().unwrap());
+    expect(
+        &app,
+        M::PATCH,
+        &format!("/api/admin/users/{dave_id}"),
+        &wide,
+        Some(json!({"roles": []})),
+        200,
+    )
+    .await;
+    expect(
+        &app,
+        M::PATCH,
+        &format!("/api/admin/users/{dave_id}"),
+        &wide,
+        Some(json!({"roles": ["editor"]})),
+        200,
+    )
+    .await;
     // The role taken from her: she manages nobody.
     expect(
         &app,

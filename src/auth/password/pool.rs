@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHasher as _, SaltString};
+use argon2::password_hash::SaltString;
 use argon2::Argon2;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::oneshot;
@@ -130,13 +130,28 @@ impl PasswordHasher {
     ) -> Result<Self, String> {
         let argon2 = Argon2::new(ALGORITHM, VERSION, cost.params()?);
         let salt = SaltString::generate(&mut OsRng);
-        // Timed: the first estimate of a hash's time, before any was measured on a thread.
+        // The first estimate of a hash's time, before any was measured on a thread: a hash
+        // in memory already used once, as a hashing thread's every hash but its first. A
+        // first hash also faults its memory in, which made the estimate long enough on a
+        // slow host to shed an ordinary burst that met a server right after its start.
+        let mut scratch = Scratch::new(argon2.params().block_count());
+        let dummy_hash = hash_argon2(
+            &argon2,
+            &mut scratch,
+            uuid::Uuid::new_v4().as_bytes(),
+            &salt,
+        )
+        .map_err(|e| e.to_string())?;
         let started = Instant::now();
-        let dummy_hash = argon2
-            .hash_password(uuid::Uuid::new_v4().as_bytes(), &salt)
-            .map_err(|e| e.to_string())?
-            .to_string();
+        hash_argon2(
+            &argon2,
+            &mut scratch,
+            uuid::Uuid::new_v4().as_bytes(),
+            &salt,
+        )
+        .map_err(|e| e.to_string())?;
         let first_hash = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        drop(scratch);
         let threads = concurrency.max(1);
         let capacity = threads + max_waiting;
         let shared = Arc::new(Shared {
