@@ -11,6 +11,6 @@ mod username;
 pub use access::{SecondFactor, SessionState, SigninMethod, UserState};
 pub use email::Email;
 pub use password::{NewPassword, PasswordPolicy, PasswordRejection};
-pub use rights::{sorted, ForClient, PermissionName, Rights, RightsName};
+pub use rights::{authority, sorted, ForClient, PermissionName, Rights, RightsName};
 pub use roles::{Role, RoleSet};
 pub use username::Username;

@@ -184,6 +184,12 @@ impl Rights {
     }
 }
 
+/// The authority a role an admin defined is answered as (`ROLE_` + its name in upper case),
+/// as the built-in roles' are (`Role::authority`).
+pub fn authority(role: &str) -> String {
+    format!("ROLE_{}", role.to_ascii_uppercase())
+}
+
 /// Sorts and removes repeats: what `Rights` keeps its lists as.
 pub fn sorted<T: Ord>(mut items: Vec<T>) -> Vec<T> {
     items.sort_unstable();

@@ -196,7 +196,7 @@ pub struct UserUpdate {
 }
 
 /// The `{id}` of a user route: a malformed one gets our JSON 400, not axum's plain text.
-fn user_id(id: Result<Path<i64>, PathRejection>) -> Result<i64, ApiError> {
+pub(crate) fn user_id(id: Result<Path<i64>, PathRejection>) -> Result<i64, ApiError> {
     id.map(|Path(id)| id)
         .map_err(|_| ApiError::bad_request("The user id must be an integer."))
 }

@@ -9,7 +9,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
 use crate::clock::rfc3339;
-use crate::http::admin_routes::{actor, Admin};
+use crate::http::admin_routes::{actor, user_id, Admin};
 use crate::http::client_ip::RequestOrigin;
 use crate::http::docs::ErrorBody;
 use crate::http::error::ApiError;
@@ -263,11 +263,6 @@ async fn create_service_account(
             username: body.username,
         }),
     ))
-}
-
-fn user_id(path: Result<Path<i64>, PathRejection>) -> Result<i64, ApiError> {
-    path.map(|Path(id)| id)
-        .map_err(|_| ApiError::bad_request("The user id must be an integer."))
 }
 
 /// Any account's API keys, newest first.

@@ -89,10 +89,11 @@ async fn check(
     PermissionName::parse(&body.permission).map_err(ApiError::bad_request)?;
     let user_id = match (body.user_id, body.username.as_deref()) {
         (Some(id), None) => id,
+        // A username, not an address (which `find_by_login` would also take): no lookup.
+        (None, Some(name)) if name.contains('@') => return Err(ApiError::not_found()),
         (None, Some(name)) => {
             crate::store::users::find_by_login(&state.db, name)
                 .await?
-                .filter(|_| !name.contains('@'))
                 .ok_or_else(ApiError::not_found)?
                 .id
         }

@@ -45,7 +45,7 @@ impl AuthUser {
             self.rights
                 .roles
                 .iter()
-                .map(|r| format!("ROLE_{}", r.to_ascii_uppercase())),
+                .map(|r| crate::domain::authority(r)),
         );
         all
     }

@@ -10,7 +10,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
 use crate::domain::PermissionName;
-use crate::http::admin_routes::{actor, Admin, Manager};
+use crate::http::admin_routes::{actor, user_id, Admin, Manager};
 use crate::http::client_ip::RequestOrigin;
 use crate::http::docs::ErrorBody;
 use crate::http::error::ApiError;
@@ -584,7 +584,7 @@ async fn user_rights(
     _manager: Manager,
     path: Result<Path<i64>, PathRejection>,
 ) -> Result<ApiJson<UserRights>, ApiError> {
-    let Path(id) = path.map_err(|_| ApiError::bad_request("The user id must be an integer."))?;
+    let id = user_id(path)?;
     let db = &state.db;
     let user = store::users::find_by_id(db, id)
         .await?

@@ -254,7 +254,7 @@ impl UserRecord {
             .granted
             .iter()
             .filter(|g| g.built_in().is_none() && g.client_id.is_none())
-            .map(|g| format!("ROLE_{}", g.name.to_ascii_uppercase()))
+            .map(|g| crate::domain::authority(&g.name))
             .collect();
         custom.sort_unstable();
         custom.dedup();
