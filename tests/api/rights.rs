@@ -20,6 +20,7 @@ on_every_database!(
     a_user_in_two_hundred_groups_gets_a_bounded_id_token,
     rights_changes_are_audited_with_what_changed,
     a_key_needs_a_recent_signin_or_the_password,
+    another_site_cannot_mint_a_key_with_the_browsers_cookies,
 );
 
 async fn send(
@@ -1703,6 +1704,37 @@ async fn a_key_needs_a_recent_signin_or_the_password(db: DbKind) {
         list["items"].as_array().unwrap().len(),
         1,
         "the refused ones made nothing"
+    );
+    app.stop().await;
+}
+
+/// A page on another site that makes the browser POST with its cookies gets no key (the
+/// cross-site rule of every cookie-authenticated change); the same request from our origin does.
+async fn another_site_cannot_mint_a_key_with_the_browsers_cookies(db: DbKind) {
+    let app = TestApp::spawn(db).await;
+    let bob = app.user_session("bob", &[]).await;
+    let post = |origin: &str| {
+        app.client
+            .post(app.url("/api/auth/api-keys"))
+            .header("Cookie", bob.cookie_header())
+            .header("Origin", origin.to_string())
+            .json(&json!({"name": "planted"}))
+    };
+    let response = post("https://evil.example").send().await.unwrap();
+    let body = assert_error(response, 403, "Cross-site request refused.", "csrf").await;
+    assert_eq!(body["code"], "csrf");
+    let list = expect(&app, M::GET, "/api/auth/api-keys", &bob.bearer(), None, 200).await;
+    assert_eq!(list["items"], json!([]), "no key was made");
+    let response = post(&app.base)
+        .header("Sec-Fetch-Site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        201,
+        "{}",
+        response.text().await.unwrap_or_default()
     );
     app.stop().await;
 }
