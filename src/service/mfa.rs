@@ -8,9 +8,9 @@ use webauthn_rs::prelude::PublicKeyCredential;
 use crate::audit::{self, Entry, Event};
 use crate::auth::mfa_token;
 use crate::auth::passkeys::{self as webauthn, PasskeyError, CEREMONY_TTL};
-use crate::auth::sessions;
 use crate::auth::totp;
 use crate::domain::{RoleSet, SecondFactor, SigninMethod};
+use crate::service::ending::{self, Proven};
 use crate::service::factors::{enrolled, open_totp_secret, record_use, FactorError, Factors};
 use crate::service::{account_throttle_key, Client, SignedIn};
 use crate::store::ceremonies::{self, NewCeremony, Purpose};
@@ -142,18 +142,14 @@ pub(crate) async fn complete(
     if !mfa_tokens::consume(db, record.id, now).await? {
         return Err(FactorError::TokenInvalid);
     }
-    let (ua, ip) = (client.user_agent, client.ip_text);
-    let issued = match factor {
-        Some(factor) => {
-            let how = (record.method, factor);
-            sessions::open_after_second_step(&f.sessions, user.id, how, ua, ip).await?
-        }
-        None => sessions::open(&f.sessions, user.id, record.method, ua, ip).await?,
+    let username = user.username.clone();
+    let proven = Proven {
+        login: Some(&username),
+        user,
+        method: record.method,
+        event: Event::Signin,
     };
-    store::users::touch_signin(db, user.id, now).await?;
-    let entry = client.entry(Some(user.id), Some(user.id), Some(&user.username));
-    audit::record(db, clock, Event::Signin, true, &entry).await;
-    Ok(SignedIn { user, issued })
+    ending::complete(f, client, proven, factor).await
 }
 
 /// What completes a second step.
@@ -191,8 +187,6 @@ pub async fn verify(
         audit::record(db, clock, Event::MfaVerified, false, &entry).await;
         return Err(FactorError::CodeInvalid);
     };
-    f.throttle.record_success(&account_key).await?;
-    f.throttle.record_success(&user.username).await?;
     audit::record(db, clock, Event::MfaVerified, true, &entry).await;
     complete(f, &record, Some(factor), user, client).await
 }

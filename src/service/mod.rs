@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod admin;
 pub mod api_keys;
 pub mod clients;
+pub mod ending;
 pub mod enrolment;
 pub mod factors;
 pub mod groups;

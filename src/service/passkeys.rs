@@ -6,11 +6,11 @@ use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 
 use crate::audit::{self, Event};
 use crate::auth::passkeys::{self as webauthn, PasskeyError, CEREMONY_TTL};
-use crate::auth::sessions;
 use crate::auth::starts::Start;
 use crate::clock::Millis;
 use crate::db::{Db, DbError};
 use crate::domain::SigninMethod;
+use crate::service::ending::{self, Proven};
 use crate::service::factors::{
     notify_owner, record_use, require_recent, FactorChange, FactorError, Factors,
 };
@@ -254,16 +254,12 @@ pub async fn signin_finish(
         Err(e) => return Err(e.into()),
     };
     record_use(db, user.id, &result, now).await?;
-    let issued = sessions::open(
-        &f.sessions,
-        user.id,
-        SigninMethod::Passkey,
-        client.user_agent,
-        client.ip_text,
-    )
-    .await?;
-    store::users::touch_signin(db, user.id, now).await?;
-    let entry = client.entry(Some(user.id), Some(user.id), Some(&user.username));
-    audit::record(db, clock, Event::PasskeySignin, true, &entry).await;
-    Ok(SignedIn { user, issued })
+    // A passkey is a factor possessed and a factor known or inherent: no second step.
+    let proven = Proven {
+        user,
+        method: SigninMethod::Passkey,
+        event: Event::PasskeySignin,
+        login: None,
+    };
+    ending::complete(f, client, proven, None).await
 }

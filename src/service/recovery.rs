@@ -12,18 +12,17 @@ use crate::audit::{self, Event};
 use crate::auth::mail_token;
 use crate::auth::notify::Notifier;
 use crate::auth::password::{HashError, PasswordHasher};
-use crate::auth::sessions::{self as auth_sessions};
 use crate::auth::throttle::Throttle;
 use crate::db::DbError;
 use crate::domain::{Email, NewPassword, PasswordPolicy, PasswordRejection, SigninMethod};
 use crate::mail::compose::{new_link, Links};
 use crate::mail::Outbox;
 use crate::service::accounts::current_password_holds;
+use crate::service::ending::{self, Proven};
 use crate::service::factors::{FactorError, Factors};
-use crate::service::mfa;
 use crate::service::sessions::end_all_of_user;
 use crate::service::signin::{Outcome, Rules};
-use crate::service::{account_throttle_key, Client, SignedIn};
+use crate::service::{account_throttle_key, Client};
 use crate::store::mail_outbox::{Kind, NewMail};
 use crate::store::mail_tokens::{self, Purpose, TokenRecord};
 use crate::store::{self, users::UserRecord, StoreError};
@@ -441,22 +440,13 @@ pub async fn signin_with_magic_link(
         user.email_verified_at = Some(now);
         f.sessions.notify.user_changed(user.id).await;
     }
-    let method = SigninMethod::MagicLink;
-    if let Some(step) = mfa::second_step(f, &user, method, rules.require_mfa_for).await? {
-        return Ok(Outcome::SecondStep(step));
-    }
-    let issued = auth_sessions::open(
-        &f.sessions,
-        user.id,
-        method,
-        client.user_agent,
-        client.ip_text,
-    )
-    .await?;
-    store::users::touch_signin(db, user.id, now).await?;
-    let entry = client.entry(Some(user.id), Some(user.id), Some(&user.username));
-    audit::record(db, clock, Event::MagicLinkSignin, true, &entry).await;
-    Ok(Outcome::SignedIn(SignedIn { user, issued }))
+    let proven = Proven {
+        user,
+        method: SigninMethod::MagicLink,
+        event: Event::MagicLinkSignin,
+        login: None,
+    };
+    Ok(ending::after_first_factor(f, client, proven, rules.require_mfa_for).await?)
 }
 
 /// `POST /api/auth/verify-email/resend`: a new verification link for the signed-in account.

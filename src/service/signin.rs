@@ -1,30 +1,25 @@
 //! Signing in with a password: the throttle (per login, per account, per client), the
 //! check that costs the same whether or not the account exists, the upgrade of an imported
-//! bcrypt hash, the second factor's step when the account has one, the new session, and
-//! the audit trail. The HTTP handler only turns the result into cookies and a body.
+//! bcrypt hash; then the ending every sign-in shares (`ending`: the second step when the
+//! account has one, the new session, the audit trail). The HTTP handler only turns the
+//! result into cookies and a body.
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::audit::{self, Event};
 use crate::auth::password::{is_bcrypt, HashError};
-use crate::auth::sessions;
 use crate::db::DbError;
 use crate::domain::{RoleSet, SigninMethod};
+use crate::service::ending::{self, Proven};
 use crate::service::factors::{FactorError, Factors};
-use crate::service::mfa::{self, SecondStep};
-use crate::service::{account_throttle_key, Client, SignedIn};
+use crate::service::{account_throttle_key, Client};
+
+pub use crate::service::ending::Outcome;
 use crate::store;
 
 /// Longest login worth looking up: an email address.
 const MAX_LOGIN_CHARS: usize = 254;
 /// Longest password worth hashing; signup allows 128 characters (up to 512 bytes).
 const MAX_PASSWORD_BYTES: usize = 1024;
-
-/// What a right first factor (a password, a sign-in link) leads to.
-pub enum Outcome {
-    SignedIn(SignedIn),
-    /// The account has a second factor, or must enrol one, before its session opens.
-    SecondStep(SecondStep),
-}
 
 /// The settings a sign-in obeys.
 #[derive(Clone, Copy, Debug, Default)]
@@ -132,25 +127,11 @@ pub async fn signin(
         let hash = hasher.hash(password).await?;
         store::users::set_password(db, user.id, &hash, now).await?;
     }
-    // The failures counted so far are cleared only by a completed sign-in: a right
-    // password does not reset what wrong second-step codes have counted.
-    let method = SigninMethod::Password;
-    if let Some(step) = mfa::second_step(f, &user, method, rules.require_mfa_for).await? {
-        return Ok(Outcome::SecondStep(step));
-    }
-    throttle.record_success(login).await?;
-    throttle.record_success(&account_key).await?;
-    let issued = sessions::open(
-        &f.sessions,
-        user.id,
-        method,
-        client.user_agent,
-        client.ip_text,
-    )
-    .await?;
-    store::users::touch_signin(db, user.id, now).await?;
-    entry.actor_id = Some(user.id);
-    entry.subject_id = Some(user.id);
-    audit::record(db, clock, Event::Signin, true, &entry).await;
-    Ok(Outcome::SignedIn(SignedIn { user, issued }))
+    let proven = Proven {
+        user,
+        method: SigninMethod::Password,
+        event: Event::Signin,
+        login: Some(login),
+    };
+    Ok(ending::after_first_factor(f, client, proven, rules.require_mfa_for).await?)
 }
