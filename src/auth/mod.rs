@@ -1,6 +1,7 @@
 //! Who you are and what you may do: password hashing, access and refresh tokens, the
 //! server-side session lifecycle, its in-process cache, sign-in throttling, and the second
-//! factors (passkeys over WebAuthn, TOTP codes). Nothing
+//! factors (passkeys over WebAuthn, TOTP codes), and the relying-party side of signing in
+//! with an upstream identity provider (`upstream`, which calls out over HTTP). Nothing
 //! here knows HTTP: the extractors and cookies that carry these over it are in `http/`.
 pub mod access_token;
 pub mod change_feed;
@@ -20,3 +21,4 @@ pub mod sso_cookie;
 pub mod starts;
 pub mod throttle;
 pub mod totp;
+pub mod upstream;
