@@ -2,7 +2,7 @@
 //! server-side session lifecycle, its in-process cache, sign-in throttling, and the second
 //! factors (passkeys over WebAuthn, TOTP codes), and the relying-party side of signing in
 //! with an upstream identity provider (`upstream`, which calls out over HTTP). Nothing
-//! here knows HTTP: the extractors and cookies that carry these over it are in `http/`.
+//! here serves HTTP: the extractors and cookies that carry these over it are in `http/`.
 pub mod access_token;
 pub mod change_feed;
 pub mod dpop;
