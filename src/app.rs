@@ -46,6 +46,8 @@ pub struct Services {
     pub sealer: Sealer,
     /// Seals and opens TOTP secrets (`service::enrolment`, `service::mfa`).
     pub totp_sealer: Sealer,
+    /// Seals and opens upstream identity providers' client secrets (`service::providers`).
+    pub provider_sealer: Sealer,
     /// Derives refresh-token successors (see `auth::refresh_token`).
     pub refresh_key: Vec<u8>,
     pub hasher: Arc<PasswordHasher>,
@@ -113,6 +115,13 @@ fn relying_party(settings: &Settings) -> anyhow::Result<(String, Option<RelyingP
 /// The sealer of signing keys, from `PORTCULLIS_KEY_ENCRYPTION_KEY`.
 pub fn sealer(settings: &Settings) -> anyhow::Result<Sealer> {
     Ok(Sealer::new(key_encryption_key(settings)?.as_deref()))
+}
+
+/// The sealer of identity providers' client secrets, from `PORTCULLIS_KEY_ENCRYPTION_KEY`.
+pub fn provider_sealer(settings: &Settings) -> anyhow::Result<Sealer> {
+    Ok(Sealer::for_providers(
+        key_encryption_key(settings)?.as_deref(),
+    ))
 }
 
 fn key_encryption_key(settings: &Settings) -> anyhow::Result<Option<String>> {
@@ -252,9 +261,10 @@ impl AppState {
         db::migrate(&db).await.context("applying migrations")?;
         let now = clock.now_ms();
         let kek = key_encryption_key(&settings)?;
-        let (sealer, totp_sealer) = (
+        let (sealer, totp_sealer, provider_sealer) = (
             Sealer::new(kek.as_deref()),
             Sealer::for_totp(kek.as_deref()),
+            Sealer::for_providers(kek.as_deref()),
         );
         let ring = key_store::ensure(&db, &sealer, now)
             .await
@@ -292,6 +302,7 @@ impl AppState {
             tokens,
             sealer,
             totp_sealer,
+            provider_sealer,
             refresh_key,
             hasher: Arc::new(hasher),
             cache: SessionCache::new(settings.feed_stale_after),

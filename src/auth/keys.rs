@@ -249,6 +249,11 @@ impl Sealer {
         Self::derived(b"portcullis totp secrets v1\0", secret)
     }
 
+    /// The sealer of upstream identity providers' client secrets.
+    pub fn for_providers(secret: Option<&str>) -> Self {
+        Self::derived(b"portcullis provider secrets v1\0", secret)
+    }
+
     fn derived(purpose: &[u8], secret: Option<&str>) -> Self {
         Self {
             key: secret.map(|s| {

@@ -807,6 +807,48 @@ fn migrations() -> Vec<Migration> {
                 index("api_keys", &["user_id"], false),
             ],
         },
+        Migration {
+            version: 18,
+            // Upstream identity providers (docs/API.md §2, "Identity providers"): a
+            // provider's settings are one JSON document (they differ by kind), its client
+            // secret sealed apart; an account's identities at them, one per provider and
+            // subject.
+            steps: vec![
+                Step::Table(
+                    Table::create()
+                        .table(name("identity_providers"))
+                        .col(text("id", 32).primary_key())
+                        .col(text("kind", 16))
+                        .col(ColumnDef::new(name("config")).text().not_null())
+                        .col(ColumnDef::new(name("client_secret")).text().null())
+                        .col(flag("enabled"))
+                        .col(millis("created_at"))
+                        .col(millis("updated_at"))
+                        .to_owned(),
+                ),
+                Step::Table(
+                    Table::create()
+                        .table(name("user_identities"))
+                        .col(id_column())
+                        .col(ColumnDef::new(name("user_id")).big_integer().not_null())
+                        .col(text("provider_id", 32))
+                        .col(text("subject", 255))
+                        .col(text_null("email", 254))
+                        .col(millis("created_at"))
+                        .col(millis_null("last_used_at"))
+                        .foreign_key(&mut fk("user_identities", "user_id", "users", "id"))
+                        .foreign_key(&mut fk(
+                            "user_identities",
+                            "provider_id",
+                            "identity_providers",
+                            "id",
+                        ))
+                        .to_owned(),
+                ),
+                index("user_identities", &["provider_id", "subject"], true),
+                index("user_identities", &["user_id"], false),
+            ],
+        },
     ]
 }
 

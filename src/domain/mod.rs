@@ -4,6 +4,7 @@ mod access;
 mod email;
 pub mod oauth;
 mod password;
+mod provider;
 mod rights;
 mod roles;
 mod username;
@@ -11,6 +12,10 @@ mod username;
 pub use access::{SecondFactor, SessionState, SigninMethod, UserState};
 pub use email::Email;
 pub use password::{NewPassword, PasswordPolicy, PasswordRejection};
+pub use provider::{
+    check_provider_id, check_provider_url, ClaimPointers, ProviderConfig, ProviderKind,
+    SignupPolicy,
+};
 pub use rights::{authority, sorted, ForClient, PermissionName, Rights, RightsName};
 pub use roles::{Role, RoleSet};
 pub use username::Username;

@@ -391,6 +391,7 @@ impl From<AdminError> for ApiError {
             AdminError::Invalid(message) => ApiError::bad_request(message),
             AdminError::Escalation(message) => ApiError::forbidden(message),
             AdminError::Db(e) => ApiError::from(e),
+            AdminError::Internal(e) => ApiError::internal(&e),
         }
     }
 }

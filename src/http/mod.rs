@@ -21,6 +21,7 @@ pub mod mfa_routes;
 pub mod middleware;
 pub mod oidc;
 pub mod passkey_routes;
+pub mod provider_routes;
 pub mod recovery_routes;
 pub mod rights_routes;
 pub mod router;

@@ -124,6 +124,9 @@ pub enum AdminError {
     Escalation(&'static str),
     #[error("database: {0}")]
     Db(#[from] DbError),
+    /// A stored value this build cannot read, or a secret that could not be sealed.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
 }
 
 impl From<admin_changes::LockError> for AdminError {

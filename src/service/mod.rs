@@ -14,6 +14,7 @@ pub mod import;
 pub mod mfa;
 pub mod oidc;
 pub mod passkeys;
+pub mod providers;
 pub mod recovery;
 pub mod roles;
 pub mod sessions;

@@ -81,6 +81,10 @@ pub enum Event {
     ApiKeyCreated,
     ApiKeyRevoked,
     ServiceAccountCreated,
+    ProviderCreated,
+    /// A provider's settings changed (`detail` names the fields).
+    ProviderUpdated,
+    ProviderDeleted,
 }
 
 impl Event {
@@ -137,6 +141,9 @@ impl Event {
             Event::ApiKeyCreated => "api_key_created",
             Event::ApiKeyRevoked => "api_key_revoked",
             Event::ServiceAccountCreated => "service_account_created",
+            Event::ProviderCreated => "provider_created",
+            Event::ProviderUpdated => "provider_updated",
+            Event::ProviderDeleted => "provider_deleted",
             Event::Mailed(kind) => match kind {
                 MailKind::PasswordReset => "mailed_password_reset",
                 MailKind::PasswordChanged => "mailed_password_changed",

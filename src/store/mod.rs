@@ -15,6 +15,7 @@ pub mod mfa_tokens;
 pub mod oauth_clients;
 pub mod oauth_grants;
 pub mod passkeys;
+pub mod providers;
 pub mod revoked_tokens;
 pub mod rights;
 pub mod roles;

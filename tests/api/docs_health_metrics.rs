@@ -129,6 +129,12 @@ const ISSUE_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/admin/users/{id}/api-keys"),
     ("DELETE", "/api/admin/users/{id}/api-keys/{key_id}"),
     ("POST", "/api/authz/check"),
+    // Issue 26: upstream identity providers.
+    ("GET", "/api/admin/providers"),
+    ("POST", "/api/admin/providers"),
+    ("GET", "/api/admin/providers/{id}"),
+    ("PATCH", "/api/admin/providers/{id}"),
+    ("DELETE", "/api/admin/providers/{id}"),
 ];
 
 /// Routes that need a signed-in account (API.md: "signed in", "admin", and the protected
@@ -191,6 +197,11 @@ const PROTECTED: &[(&str, &str)] = &[
     ("POST", "/api/admin/users/{id}/api-keys"),
     ("DELETE", "/api/admin/users/{id}/api-keys/{key_id}"),
     ("POST", "/api/authz/check"),
+    ("GET", "/api/admin/providers"),
+    ("POST", "/api/admin/providers"),
+    ("GET", "/api/admin/providers/{id}"),
+    ("PATCH", "/api/admin/providers/{id}"),
+    ("DELETE", "/api/admin/providers/{id}"),
 ];
 
 /// The OAuth protocol's own endpoints: form bodies (RFC 6749 §3.2), and errors in OAuth's
@@ -237,6 +248,8 @@ const JSON_BODY: &[(&str, &str)] = &[
     ("POST", "/api/admin/permissions"),
     ("POST", "/api/admin/groups"),
     ("PATCH", "/api/admin/groups/{name}"),
+    ("POST", "/api/admin/providers"),
+    ("PATCH", "/api/admin/providers/{id}"),
     ("POST", "/api/auth/api-keys"),
     ("POST", "/api/admin/service-accounts"),
     ("POST", "/api/admin/users/{id}/api-keys"),

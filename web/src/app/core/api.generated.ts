@@ -216,6 +216,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every provider, by id. */
+        get: operations["list_providers"];
+        put?: never;
+        /** Configures a provider people may sign in with. */
+        post: operations["create_provider"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/providers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One provider. */
+        get: operations["get_provider"];
+        put?: never;
+        post?: never;
+        /**
+         * Deletes a provider. Refused (409 `in_use`) while accounts have identities at it,
+         *     unless `cascade=true`, which unlinks them.
+         */
+        delete: operations["delete_provider"];
+        options?: never;
+        head?: never;
+        /** Changes a provider's settings, secret or `enabled`; the result is checked whole. */
+        patch: operations["update_provider"];
+        trace?: never;
+    };
     "/api/admin/roles": {
         parameters: {
             query?: never;
@@ -1544,6 +1584,16 @@ export interface components {
             userId?: number | null;
             username?: string | null;
         };
+        /** @description Where an OAuth 2 provider's user-info answer holds the account's fields: JSON pointers. */
+        ClaimPointersBody: {
+            /** @example /email */
+            email?: string | null;
+            emailVerified?: string | null;
+            /** @example /id */
+            id: string;
+            /** @example /login */
+            username?: string | null;
+        };
         ClientItem: {
             /**
              * Format: int64
@@ -1685,6 +1735,42 @@ export interface components {
              * @example invoices:write
              */
             name: string;
+        };
+        /**
+         * @description A new provider: `id`, `kind`, `clientSecret`, `enabled`, and its settings (as
+         *     `ProviderSettings`).
+         */
+        CreateProviderRequest: {
+            allowedDomains?: string[] | null;
+            authorizationEndpoint?: string | null;
+            claims?: null | components["schemas"]["ClaimPointersBody"];
+            /** @example portcullis */
+            clientId: string;
+            /** @description Sealed with `PORTCULLIS_KEY_ENCRYPTION_KEY` when set; never answered. */
+            clientSecret?: string | null;
+            /** @example Acme SSO */
+            displayName: string;
+            /** @description Default `true`. */
+            enabled?: boolean | null;
+            icon?: string | null;
+            /**
+             * @description Its name in URLs: 1 to 32 of `a-z 0-9 -`, starting with a letter.
+             * @example acme
+             */
+            id: string;
+            /** @example https://sso.example.com */
+            issuer?: string | null;
+            keyId?: string | null;
+            /** @example oidc */
+            kind: string;
+            scopes?: string[] | null;
+            /** @description `open`, `domains` or `existing` (the default). */
+            signup?: string | null;
+            teamId?: string | null;
+            tenant?: string | null;
+            tokenEndpoint?: string | null;
+            trustedForMfa?: boolean | null;
+            userinfoEndpoint?: string | null;
         };
         CreateRoleRequest: {
             /** @description Makes it an application role of this client. */
@@ -1964,6 +2050,78 @@ export interface components {
             password: components["schemas"]["LengthRule"];
             username: components["schemas"]["LengthRule"];
         };
+        /** @description A provider as admins see it: never its secret. */
+        ProviderItem: components["schemas"]["ProviderSettings"] & {
+            /** Format: int64 */
+            createdAt: number;
+            enabled: boolean;
+            hasSecret: boolean;
+            /** @example acme */
+            id: string;
+            /**
+             * Format: int64
+             * @description Accounts' identities linked through it.
+             */
+            identities: number;
+            /**
+             * @description `oidc`, `oauth2`, `github`, `google`, `microsoft`, `gitlab` or `apple`.
+             * @example oidc
+             */
+            kind: string;
+            /** Format: int64 */
+            updatedAt: number;
+        };
+        ProviderList: {
+            items: components["schemas"]["ProviderItem"][];
+        };
+        /**
+         * @description A provider's settings. Which apply depends on `kind` (docs/API.md); a field of another
+         *     kind is refused.
+         */
+        ProviderSettings: {
+            allowedDomains?: string[];
+            /** @description `oauth2` only, as the next two and `claims`. */
+            authorizationEndpoint?: string | null;
+            claims?: null | components["schemas"]["ClaimPointersBody"];
+            /** @example portcullis */
+            clientId: string;
+            /** @example Acme SSO */
+            displayName: string;
+            /** @description A `data:image/svg+xml` or `data:image/png;base64` URL, at most 16 KiB. */
+            icon?: string | null;
+            /**
+             * @description `oidc` (required) and `gitlab` (self-managed).
+             * @example https://sso.example.com
+             */
+            issuer?: string | null;
+            keyId?: string | null;
+            /**
+             * @description Default: the kind's own (`openid email profile` for OpenID Connect).
+             * @example [
+             *       "openid",
+             *       "email",
+             *       "profile"
+             *     ]
+             */
+            scopes?: string[];
+            /**
+             * @description `open`, `domains` (verified emails of `allowedDomains`) or `existing` (the default:
+             *     no new accounts).
+             * @example existing
+             */
+            signup?: string | null;
+            /** @description `apple`: the team and key that sign the client secret (the key is `clientSecret`). */
+            teamId?: string | null;
+            /**
+             * @description `microsoft`: a tenant id or domain, `common` (the default), `organizations`,
+             *     `consumers`.
+             */
+            tenant?: string | null;
+            tokenEndpoint?: string | null;
+            /** @description Its sign-in counts as both factors: no second step follows it. */
+            trustedForMfa?: boolean;
+            userinfoEndpoint?: string | null;
+        };
         /** @description The password again, for what needs a recent sign-in when the session is older. */
         Reauthentication: {
             password?: string | null;
@@ -2173,6 +2331,20 @@ export interface components {
             description?: string | null;
             /** @description Replaces the roles it carries. */
             roles?: string[] | null;
+        };
+        /**
+         * @description What to change: any setting (null removes an optional one), `clientSecret` (null
+         *     removes it), `enabled`. `id` and `kind` stay.
+         */
+        UpdateProviderRequest: {
+            allowedDomains?: string[] | null;
+            clientSecret?: string | null;
+            displayName?: string | null;
+            enabled?: boolean | null;
+            icon?: string | null;
+            scopes?: string[] | null;
+            signup?: string | null;
+            trustedForMfa?: boolean | null;
         };
         UpdateRoleRequest: {
             /** @description null clears it. */
@@ -3247,6 +3419,340 @@ export interface operations {
             };
             /** @description still given by a role, and no `cascade` */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_providers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderList"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_provider: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateProviderRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderItem"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the id is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_provider: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderItem"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_provider: {
+        parameters: {
+            query?: {
+                /** @description Unlink every account's identity at it too, instead of refusing (409 `in_use`). */
+                cascade?: boolean;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description identities are linked through it, and no `cascade` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_provider: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateProviderRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderItem"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
