@@ -48,6 +48,8 @@ pub struct Services {
     pub totp_sealer: Sealer,
     /// Seals and opens upstream identity providers' client secrets (`service::providers`).
     pub provider_sealer: Sealer,
+    /// Calls upstream identity providers (`auth::upstream`): bounded, no redirects.
+    pub upstream_http: reqwest::Client,
     /// Derives refresh-token successors (see `auth::refresh_token`).
     pub refresh_key: Vec<u8>,
     pub hasher: Arc<PasswordHasher>,
@@ -303,6 +305,8 @@ impl AppState {
             sealer,
             totp_sealer,
             provider_sealer,
+            upstream_http: crate::auth::upstream::http_client()
+                .map_err(|e| anyhow::anyhow!("the identity providers' HTTP client: {e}"))?,
             refresh_key,
             hasher: Arc::new(hasher),
             cache: SessionCache::new(settings.feed_stale_after),

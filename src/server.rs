@@ -222,6 +222,10 @@ async fn prune_round(state: &AppState, now: crate::clock::Millis) {
     if let Err(e) = crate::store::ceremonies::prune(&state.db, now).await {
         tracing::warn!(error = %e, "pruning passkey ceremonies");
     }
+    // Sign-ins begun at an upstream provider: anyone may begin one, so the same rule.
+    if let Err(e) = crate::store::upstream_logins::prune(&state.db, now).await {
+        tracing::warn!(error = %e, "pruning upstream sign-ins");
+    }
     // Authorization requests, which anyone may leave, go as soon as they expire; codes
     // stay an hour, so that a late second use is still seen as a replay.
     let hour_ago = now - 3600 * 1000;

@@ -17,6 +17,8 @@ pub enum Start {
     PasskeySignin,
     /// A user code typed on the device verification page: a guess, until it matches.
     DeviceCodeEntry,
+    /// A sign-in begun at an upstream provider, or its callback (`service::upstream`).
+    ProviderSignin,
 }
 
 /// User codes one address may try a minute (RFC 8628 §5.1: guesses must be limited). A
@@ -27,6 +29,7 @@ pub struct Starts {
     authorize: DefaultKeyedRateLimiter<IpAddr>,
     passkey: DefaultKeyedRateLimiter<IpAddr>,
     device: DefaultKeyedRateLimiter<IpAddr>,
+    provider: DefaultKeyedRateLimiter<IpAddr>,
 }
 
 impl Starts {
@@ -36,6 +39,7 @@ impl Starts {
         Starts {
             authorize: RateLimiter::keyed(quota),
             passkey: RateLimiter::keyed(quota),
+            provider: RateLimiter::keyed(quota),
             device: RateLimiter::keyed(Quota::per_minute(
                 NonZeroU32::new(DEVICE_CODES_PER_MINUTE).unwrap_or(NonZeroU32::MIN),
             )),
@@ -48,6 +52,7 @@ impl Starts {
             Start::AuthorizationRequest => &self.authorize,
             Start::PasskeySignin => &self.passkey,
             Start::DeviceCodeEntry => &self.device,
+            Start::ProviderSignin => &self.provider,
         };
         limiter.check_key(&client_key(ip)).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
@@ -59,7 +64,7 @@ impl Starts {
     /// Forgets addresses that have been quiet long enough to start afresh, so the
     /// counters' memory follows the clients seen lately, not all ever seen.
     pub fn prune(&self) {
-        for limiter in [&self.authorize, &self.passkey, &self.device] {
+        for limiter in [&self.authorize, &self.passkey, &self.device, &self.provider] {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }

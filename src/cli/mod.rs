@@ -1,6 +1,7 @@
 //! The `portcullis` command line (docs/API.md §3).
 mod clients;
 mod keys;
+mod providers;
 mod rights;
 
 use std::io::BufRead;
@@ -71,6 +72,10 @@ pub enum Command {
     /// and list their members (`user add-to-group` puts an account in one).
     #[command(subcommand)]
     Group(rights::GroupCommand),
+    /// Upstream identity providers people may sign in with: add, change, delete and list
+    /// them.
+    #[command(subcommand)]
+    Provider(providers::ProviderCommand),
 }
 
 #[derive(Subcommand)]
@@ -158,6 +163,7 @@ pub async fn run() -> ExitCode {
         Command::Role(command) => rights::role(&cli.settings, command).await,
         Command::Permission(command) => rights::permission(&cli.settings, command).await,
         Command::Group(command) => rights::group(&cli.settings, command).await,
+        Command::Provider(command) => providers::run(&cli.settings, command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -847,6 +847,25 @@ fn migrations() -> Vec<Migration> {
                 ),
                 index("user_identities", &["provider_id", "subject"], true),
                 index("user_identities", &["user_id"], false),
+                // A sign-in begun at a provider, until its callback (store/upstream_logins.rs):
+                // by the hash of its `state`, so that any node finishes it, once.
+                Step::Table(
+                    Table::create()
+                        .table(name("upstream_logins"))
+                        .col(text("state_hash", 64).primary_key())
+                        .col(text("provider_id", 32))
+                        .col(text_null("nonce", 64))
+                        .col(text("code_verifier", 64))
+                        .col(ColumnDef::new(name("user_id")).big_integer().null())
+                        .col(text_null("return_to", 512))
+                        .col(millis("created_at"))
+                        .col(millis("expires_at"))
+                        .to_owned(),
+                ),
+                index("upstream_logins", &["expires_at"], false),
+                // An account made at a first sign-in with a provider has no password it
+                // knows (a random one, hashed and forgotten) until it sets one.
+                add_column("users", flag("password_unset")),
             ],
         },
     ]

@@ -71,13 +71,20 @@ pub enum SigninMethod {
     MagicLink,
     /// A passkey (`POST /api/auth/passkeys/signin/finish`).
     Passkey,
+    /// An upstream identity provider (`GET /api/auth/providers/{id}/callback`).
+    Provider,
+    /// An upstream identity provider the operator trusts for both factors
+    /// (`trustedForMfa`): no second step followed it.
+    ProviderMfa,
 }
 
 impl SigninMethod {
-    pub const ALL: [SigninMethod; 3] = [
+    pub const ALL: [SigninMethod; 5] = [
         SigninMethod::Password,
         SigninMethod::MagicLink,
         SigninMethod::Passkey,
+        SigninMethod::Provider,
+        SigninMethod::ProviderMfa,
     ];
 
     pub fn name(self) -> &'static str {
@@ -85,6 +92,8 @@ impl SigninMethod {
             SigninMethod::Password => "password",
             SigninMethod::MagicLink => "magic_link",
             SigninMethod::Passkey => "passkey",
+            SigninMethod::Provider => "provider",
+            SigninMethod::ProviderMfa => "provider_mfa",
         }
     }
 

@@ -209,14 +209,17 @@ pub enum SessionSecondFactor {
     Passkey,
 }
 
-/// How a session was signed in: a password, a sign-in link mailed to the account, or a
-/// passkey.
+/// How a session was signed in: a password, a sign-in link mailed to the account, a
+/// passkey, or an upstream identity provider (`provider_mfa`: one trusted for both
+/// factors).
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionMethod {
     Password,
     MagicLink,
     Passkey,
+    Provider,
+    ProviderMfa,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -252,6 +255,8 @@ async fn list_sessions(
                     SigninMethod::Password => SessionMethod::Password,
                     SigninMethod::MagicLink => SessionMethod::MagicLink,
                     SigninMethod::Passkey => SessionMethod::Passkey,
+                    SigninMethod::Provider => SessionMethod::Provider,
+                    SigninMethod::ProviderMfa => SessionMethod::ProviderMfa,
                 },
                 second_factor: s.second_factor.map(|f| match f {
                     SecondFactor::Totp => SessionSecondFactor::Totp,

@@ -15,9 +15,11 @@ use crate::domain::{PasswordRejection, RoleSet};
 use crate::service::accounts::AccountError;
 use crate::service::admin::AdminError;
 use crate::service::factors::FactorError;
+use crate::service::identities::UnlinkError;
 use crate::service::recovery::RecoveryError;
 use crate::service::signin::SigninError;
 use crate::service::signup::SignupError;
+use crate::service::upstream::ProviderSigninError;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -392,6 +394,43 @@ impl From<AdminError> for ApiError {
             AdminError::Escalation(message) => ApiError::forbidden(message),
             AdminError::Db(e) => ApiError::from(e),
             AdminError::Internal(e) => ApiError::internal(&e),
+        }
+    }
+}
+
+impl From<UnlinkError> for ApiError {
+    fn from(e: UnlinkError) -> Self {
+        match e {
+            UnlinkError::NotFound => ApiError::not_found(),
+            UnlinkError::LastWay => ApiError::new(
+                StatusCode::CONFLICT,
+                ErrorCode::LastSigninMethod,
+                "This is the account's only way to sign in: set a password or add a passkey first.",
+            ),
+            UnlinkError::Factor(e) => ApiError::from(e),
+        }
+    }
+}
+
+impl From<ProviderSigninError> for ApiError {
+    fn from(e: ProviderSigninError) -> Self {
+        use ProviderSigninError as E;
+        match e {
+            E::UnknownProvider | E::NotAvailable(_) => ApiError::not_found(),
+            E::TooManyStarts(retry_after) => ApiError::too_many_requests(retry_after),
+            unreachable @ E::Unavailable(_) => {
+                tracing::warn!(error = %unreachable, "an identity provider is unavailable");
+                ApiError::new(
+                    StatusCode::BAD_GATEWAY,
+                    ErrorCode::ProviderUnavailable,
+                    "The identity provider cannot be reached. Try again later.",
+                )
+            }
+            E::Factor(e) => ApiError::from(e),
+            E::Db(e) => ApiError::from(e),
+            E::Internal(e) => ApiError::internal(&e),
+            // The callback's own refusals: they reach the login page as a code, not here.
+            other => ApiError::bad_request(other.to_string()),
         }
     }
 }

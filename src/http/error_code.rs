@@ -73,6 +73,10 @@ pub enum ErrorCode {
     OauthRequestUnknown,
     /// A device's user code that is unknown, expired or already answered.
     DeviceCodeUnknown,
+    /// An upstream identity provider could not be reached, or answered garbage.
+    ProviderUnavailable,
+    /// Unlinking an identity would leave the account no way to sign in.
+    LastSigninMethod,
     /// `/health/ready`: the database does not answer.
     NotReady,
     /// The database cannot be reached: retry shortly.
@@ -128,6 +132,8 @@ impl ErrorCode {
             ErrorCode::OauthInvalidRequest => "oauth_invalid_request",
             ErrorCode::OauthRequestUnknown => "oauth_request_unknown",
             ErrorCode::DeviceCodeUnknown => "device_code_unknown",
+            ErrorCode::ProviderUnavailable => "provider_unavailable",
+            ErrorCode::LastSigninMethod => "last_signin_method",
             ErrorCode::NotReady => "not_ready",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
@@ -140,7 +146,7 @@ mod tests {
     use super::*;
 
     /// Every code; `as_str`'s match makes sure none is missing from it.
-    const ALL: [ErrorCode; 48] = [
+    const ALL: [ErrorCode; 50] = [
         ErrorCode::InvalidRequest,
         ErrorCode::Forbidden,
         ErrorCode::Unauthenticated,
@@ -186,6 +192,8 @@ mod tests {
         ErrorCode::OauthInvalidRequest,
         ErrorCode::OauthRequestUnknown,
         ErrorCode::DeviceCodeUnknown,
+        ErrorCode::ProviderUnavailable,
+        ErrorCode::LastSigninMethod,
         ErrorCode::NotReady,
         ErrorCode::Unavailable,
         ErrorCode::Internal,

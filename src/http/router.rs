@@ -23,8 +23,9 @@ use crate::http::error::ApiError;
 use crate::http::error_code::ErrorCode;
 use crate::http::{
     account_routes, admin_routes, api_key_routes, auth_routes, authz_routes, client_routes, docs,
-    forward_routes, health, json_body::MAX_BODY_BYTES, mfa_routes, middleware as mw, oidc,
-    passkey_routes, provider_routes, recovery_routes, rights_routes, test_routes,
+    forward_routes, health, identity_routes, json_body::MAX_BODY_BYTES, mfa_routes,
+    middleware as mw, oidc, passkey_routes, provider_routes, provider_signin_routes,
+    recovery_routes, rights_routes, test_routes,
 };
 
 /// Every route of the API, documented: a route can only be added through utoipa's
@@ -43,6 +44,8 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(client_routes::router())
         .merge(rights_routes::router())
         .merge(provider_routes::router())
+        .merge(provider_signin_routes::router())
+        .merge(identity_routes::router())
         .merge(api_key_routes::router())
         .merge(authz_routes::router())
         .merge(health::router())

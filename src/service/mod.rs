@@ -10,6 +10,7 @@ pub mod ending;
 pub mod enrolment;
 pub mod factors;
 pub mod groups;
+pub mod identities;
 pub mod import;
 pub mod mfa;
 pub mod oidc;
@@ -20,6 +21,7 @@ pub mod roles;
 pub mod sessions;
 pub mod signin;
 pub mod signup;
+pub mod upstream;
 
 use std::net::IpAddr;
 

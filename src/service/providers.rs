@@ -57,8 +57,14 @@ pub struct Ports<'a> {
 pub const MAX_PROVIDERS: usize = 100;
 const MAX_SECRET_BYTES: usize = 8 * 1024;
 
-fn secret_context(id: &str) -> String {
+/// What a provider's sealed secret is bound to: it opens for that provider only.
+pub fn secret_context(id: &str) -> String {
     format!("provider:{id}")
+}
+
+/// The provider's client secret as stored (sealed), for the sign-in to open.
+pub async fn sealed_secret(db: &Db, id: &str) -> Result<Option<String>, crate::db::DbError> {
+    Ok(store::find(db, id).await?.and_then(|row| row.client_secret))
 }
 
 fn view(row: ProviderRow) -> Result<Provider, AdminError> {

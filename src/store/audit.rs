@@ -85,6 +85,12 @@ pub enum Event {
     /// A provider's settings changed (`detail` names the fields).
     ProviderUpdated,
     ProviderDeleted,
+    /// A sign-in through an upstream provider (`detail` names it, and why one failed).
+    ProviderSignin,
+    /// An account linked an identity at a provider.
+    ProviderLinked,
+    /// An identity was unlinked, by its account or an admin.
+    ProviderUnlinked,
 }
 
 impl Event {
@@ -144,6 +150,9 @@ impl Event {
             Event::ProviderCreated => "provider_created",
             Event::ProviderUpdated => "provider_updated",
             Event::ProviderDeleted => "provider_deleted",
+            Event::ProviderSignin => "signin_provider",
+            Event::ProviderLinked => "provider_linked",
+            Event::ProviderUnlinked => "provider_unlinked",
             Event::Mailed(kind) => match kind {
                 MailKind::PasswordReset => "mailed_password_reset",
                 MailKind::PasswordChanged => "mailed_password_changed",

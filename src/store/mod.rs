@@ -9,6 +9,7 @@ pub mod ceremonies;
 pub mod device_codes;
 pub mod dpop_proofs;
 pub mod groups;
+pub mod identities;
 pub mod mail_outbox;
 pub mod mail_tokens;
 pub mod mfa_tokens;
@@ -25,6 +26,7 @@ pub mod signing_keys;
 pub mod throttle;
 pub mod totp;
 pub mod tutorial_source;
+pub mod upstream_logins;
 pub mod users;
 
 use crate::db::DbError;

@@ -35,10 +35,13 @@ pub struct UserRecord {
     pub last_signin_at: Option<Millis>,
     /// When the address was last proven its owner's; `None` until then.
     pub email_verified_at: Option<Millis>,
+    /// Made at a first sign-in with a provider, and no password set since: nobody knows
+    /// its password.
+    pub password_unset: bool,
 }
 
 const COLUMNS: &str = "id, username, email, password_hash, disabled, created_at, last_signin_at, \
-     email_verified_at, service_account";
+     email_verified_at, service_account, password_unset";
 
 /// Creates the account and its roles in one transaction. A taken username or email is
 /// reported from the unique constraint itself, so concurrent signups create one account.
@@ -62,6 +65,60 @@ pub async fn create(db: &Db, user: NewUser<'_>, now: Millis) -> Result<i64, Stor
         Err(e) => return Err(e.into()),
     };
     insert_roles(db, &mut tx, id, user.roles).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The identity at an upstream provider a new account is made from.
+pub struct FirstIdentity<'a> {
+    pub provider_id: &'a str,
+    pub subject: &'a str,
+    /// The provider said the email is the person's: it counts as verified.
+    pub email_verified: bool,
+}
+
+/// Creates an account at a first sign-in with a provider, and links the identity, in one
+/// transaction: no password it knows (`password_unset`), the email verified only when the
+/// provider said so.
+pub async fn create_from_identity(
+    db: &Db,
+    user: NewUser<'_>,
+    identity: FirstIdentity<'_>,
+    now: Millis,
+) -> Result<i64, StoreError> {
+    let mut tx = db.pool.begin().await?;
+    let sql = db.insert_sql(
+        "INSERT INTO users (username, username_lower, email, email_lower, password_hash, disabled, \
+         created_at, updated_at, password_unset, email_verified_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?, 1, ?)",
+    );
+    let query = sqlx::query(&sql)
+        .bind(user.username.as_str())
+        .bind(user.username.key())
+        .bind(user.email.as_str())
+        .bind(user.email.key())
+        .bind(user.password_hash)
+        .bind(now)
+        .bind(now)
+        .bind(identity.email_verified.then_some(now));
+    let id = match db.insert_id(query, &mut *tx).await {
+        Ok(id) => id,
+        Err(e) if is_unique_violation(&e) => return Err(which_unique(e)),
+        Err(e) => return Err(e.into()),
+    };
+    insert_roles(db, &mut tx, id, user.roles).await?;
+    let link = db.sql(
+        "INSERT INTO user_identities (user_id, provider_id, subject, email, created_at, last_used_at) \
+         VALUES (?, ?, ?, ?, ?, ?)",
+    );
+    sqlx::query(&link)
+        .bind(id)
+        .bind(identity.provider_id)
+        .bind(identity.subject)
+        .bind(user.email.as_str())
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -235,6 +292,7 @@ async fn with_roles(db: &Db, row: &AnyRow) -> Result<UserRecord, DbError> {
         last_signin_at: row.try_get(6)?,
         email_verified_at: row.try_get(7)?,
         service_account: row.try_get::<i64, _>(8)? != 0,
+        password_unset: row.try_get::<i64, _>(9)? != 0,
         roles,
         granted,
     })
@@ -481,7 +539,8 @@ pub async fn set_password(
     password_hash: &str,
     now: Millis,
 ) -> Result<(), DbError> {
-    let sql = db.sql("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?");
+    let sql = db
+        .sql("UPDATE users SET password_hash = ?, password_unset = 0, updated_at = ? WHERE id = ?");
     sqlx::query(&sql)
         .bind(password_hash)
         .bind(now)

@@ -17,6 +17,8 @@ on_every_database!(
     migrate_is_idempotent,
     roles_permissions_and_groups_are_managed_from_the_command_line_and_audited,
     unknown_names_and_broken_rules_fail_from_the_command_line_with_one_line,
+    identity_providers_are_managed_from_the_command_line_with_the_secret_from_stdin,
+    bad_provider_commands_fail_with_the_rule_and_change_nothing,
 );
 
 fn portcullis(db_url: &str, args: &[&str], stdin: Option<&str>) -> Output {
@@ -969,4 +971,299 @@ async fn unknown_names_and_broken_rules_fail_from_the_command_line_with_one_line
     // Taking an account out of a group it is not in changes nothing, and says so.
     let out = succeeds(&url, &["user", "remove-from-group", "alice", "readers"]);
     assert_eq!(out, "alice was not a member of the group readers.\n");
+}
+
+const KEK: &str = "a key-encryption key for the tests, 0123456789";
+const UPSTREAM_SECRET: &str = "the upstream's secret for us";
+
+/// `provider add acme`: an OpenID Connect provider whose secret comes from standard input,
+/// sealed with the key-encryption key.
+fn add_acme(url: &str) -> Output {
+    let mut command = binary_on(url);
+    command.env("PORTCULLIS_KEY_ENCRYPTION_KEY", KEK).args([
+        "provider",
+        "add",
+        "acme",
+        "--kind",
+        "oidc",
+        "--name",
+        "Acme SSO",
+        "--client-id",
+        "portcullis",
+        "--issuer-url",
+        "https://sso.acme.example",
+        "--client-secret-stdin",
+    ]);
+    // The line ending is not part of the secret, and nothing after the first line is read.
+    run_with_stdin(
+        command,
+        Some(&format!("{UPSTREAM_SECRET}\r\nsecond line\n")),
+    )
+}
+
+/// Identities linked to `provider`, as the sign-in flow would leave one.
+async fn link_identity(url: &str, user_id: i64, provider: &str) {
+    let db = portcullis::db::Db::connect(url).await.expect("connect");
+    sqlx::query(&db.sql(
+        "INSERT INTO user_identities (user_id, provider_id, subject, email, created_at) \
+         VALUES (?, ?, 'upstream-sub-1', 'alice@example.com', 0)",
+    ))
+    .bind(user_id)
+    .bind(provider)
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    db.pool.close().await;
+}
+
+/// `provider add/list/update/delete`: the admin API's use cases from the command line. The
+/// client secret is read from standard input only, stored sealed and never printed; an
+/// update changes only what it names; a provider with linked identities is deleted only
+/// with --cascade; every change is audited with `via: cli` and no actor.
+async fn identity_providers_are_managed_from_the_command_line_with_the_secret_from_stdin(
+    db: DbKind,
+) {
+    let db = TestDb::create(&db).await;
+    let url = db.url.clone();
+    let alice = cli_user(&url, "alice");
+
+    let added = add_acme(&url);
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    assert_eq!(text(&added.stdout), "Provider acme (oidc) added.\n");
+    assert!(!text(&added.stderr).contains(UPSTREAM_SECRET));
+    let listed = succeeds(&url, &["provider", "list"]);
+    assert_eq!(
+        listed,
+        "acme  oidc  enabled  name: Acme SSO  client: portcullis  signup: existing  secret  \
+         identities: 0\n"
+    );
+
+    // Sealed, bound to the provider, and exactly the first line of standard input.
+    let store = portcullis::db::Db::connect(&url).await.expect("connect");
+    let stored = portcullis::store::providers::find(&store, "acme")
+        .await
+        .unwrap()
+        .and_then(|row| row.client_secret)
+        .expect("a secret is stored");
+    assert!(stored.starts_with("aes256gcm:"), "{stored}");
+    let opened = portcullis::auth::keys::Sealer::for_providers(Some(KEK))
+        .open_text(
+            &portcullis::service::providers::secret_context("acme"),
+            &stored,
+        )
+        .unwrap();
+    assert_eq!(opened, UPSTREAM_SECRET);
+
+    let out = succeeds(
+        &url,
+        &[
+            "provider",
+            "update",
+            "acme",
+            "--disable",
+            "--trusted-for-mfa",
+            "true",
+            "--signup",
+            "domains",
+            "--allowed-domain",
+            "Acme.example",
+        ],
+    );
+    assert_eq!(out, "Provider acme updated.\n");
+    assert_eq!(
+        succeeds(&url, &["provider", "list"]),
+        "acme  oidc  disabled  name: Acme SSO  client: portcullis  signup: domains \
+         (acme.example)  secret  identities: 0\n"
+    );
+    // Only what the update named changed: the issuer and the secret stay.
+    let provider = portcullis::service::providers::get(&store, "acme")
+        .await
+        .unwrap();
+    assert!(provider.config.trusted_for_mfa);
+    assert_eq!(
+        provider.config.issuer.as_deref(),
+        Some("https://sso.acme.example")
+    );
+    let kept = portcullis::store::providers::find(&store, "acme")
+        .await
+        .unwrap()
+        .and_then(|row| row.client_secret);
+    assert_eq!(kept.as_deref(), Some(stored.as_str()));
+
+    // The result is checked whole: an empty value removes the issuer, which oidc needs.
+    let refused = fails(&url, &["provider", "update", "acme", "--issuer-url", ""]);
+    assert!(refused.ends_with("issuer is required."), "{refused}");
+    let out = succeeds(
+        &url,
+        &[
+            "provider",
+            "update",
+            "acme",
+            "--clear-client-secret",
+            "--enable",
+        ],
+    );
+    assert_eq!(out, "Provider acme updated.\n");
+    assert_eq!(
+        succeeds(&url, &["provider", "list"]),
+        "acme  oidc  enabled  name: Acme SSO  client: portcullis  signup: domains \
+         (acme.example)  no secret  identities: 0\n"
+    );
+
+    link_identity(&url, alice, "acme").await;
+    let refused = fails(&url, &["provider", "delete", "acme"]);
+    assert!(
+        refused.ends_with(
+            "1 account(s) have an identity at provider acme: repeat with --cascade to unlink \
+             them."
+        ),
+        "{refused}"
+    );
+    assert!(
+        succeeds(&url, &["provider", "list"]).ends_with("  identities: 1\n"),
+        "still there"
+    );
+    let out = succeeds(&url, &["provider", "delete", "acme", "--cascade"]);
+    assert_eq!(out, "Provider acme deleted.\n");
+    assert_eq!(succeeds(&url, &["provider", "list"]), "");
+    let refused = fails(&url, &["provider", "delete", "acme"]);
+    assert!(
+        refused.ends_with("no provider with the id `acme`"),
+        "{refused}"
+    );
+
+    let trail = portcullis::store::audit::list(&store, 50, None)
+        .await
+        .unwrap();
+    let cli: Vec<(String, Option<String>)> = trail
+        .iter()
+        .rev()
+        .filter(|r| r.via == Via::Cli && r.event.starts_with("provider_"))
+        .map(|r| (r.event.clone(), r.detail.clone()))
+        .collect();
+    let events: Vec<&str> = cli.iter().map(|(event, _)| event.as_str()).collect();
+    assert_eq!(
+        events,
+        [
+            "provider_created",
+            "provider_updated",
+            "provider_updated",
+            "provider_deleted"
+        ],
+        "{trail:#?}"
+    );
+    assert_eq!(cli[0].1.as_deref(), Some("provider acme (oidc)"));
+    assert_eq!(
+        cli[3].1.as_deref(),
+        Some("provider acme, unlinked from 1 account(s)")
+    );
+    for record in trail.iter().filter(|r| r.via == Via::Cli) {
+        assert_eq!(record.actor_id, None, "{record:?}");
+        assert!(record.ok, "{record:?}");
+    }
+    store.pool.close().await;
+}
+
+/// Bad providers: a non-zero exit, the service's one line, and nothing added.
+async fn bad_provider_commands_fail_with_the_rule_and_change_nothing(db: DbKind) {
+    let db = TestDb::create(&db).await;
+    let url = db.url.clone();
+    let added = add_acme(&url);
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    let before = succeeds(&url, &["provider", "list"]);
+    assert_eq!(before.lines().count(), 1, "{before}");
+
+    let add = |id: &'static str, kind: &'static str, more: &[&'static str]| {
+        let mut args = vec![
+            "provider",
+            "add",
+            id,
+            "--kind",
+            kind,
+            "--name",
+            "Other",
+            "--client-id",
+            "portcullis",
+        ];
+        args.extend_from_slice(more);
+        args
+    };
+    let issuer = ["--issuer-url", "https://sso.other.example"];
+    for (args, says) in [
+        (
+            add("other", "saml", &issuer),
+            "kind is one of oidc, oauth2, github, google, microsoft, gitlab, apple.",
+        ),
+        (add("other", "oidc", &[]), "issuer is required."),
+        (
+            add(
+                "other",
+                "oidc",
+                &["--issuer-url", "http://sso.other.example"],
+            ),
+            "issuer must be an https URL (http only on a loopback host).",
+        ),
+        (
+            add("Other!", "oidc", &issuer),
+            "A provider's id is 1 to 32 of a-z, 0-9 and -, starting with a letter.",
+        ),
+        (
+            add("other", "github", &[]),
+            "A github provider needs clientSecret.",
+        ),
+        (
+            add("other", "github", &issuer),
+            "issuer is not a setting of a github provider.",
+        ),
+        (
+            add(
+                "other",
+                "oidc",
+                &["--issuer-url", issuer[1], "--signup", "domains"],
+            ),
+            "signup \"domains\" needs allowedDomains.",
+        ),
+        (
+            // The global setting PORTCULLIS_ISSUER is never taken for the provider's.
+            add(
+                "other",
+                "gitlab",
+                &["--issuer", "https://gitlab.other.example"],
+            ),
+            "a provider's issuer is given with --issuer-url (--issuer is the setting \
+             PORTCULLIS_ISSUER)",
+        ),
+        (
+            add("acme", "oidc", &issuer),
+            "a provider with the id `acme` already exists",
+        ),
+        (
+            vec!["provider", "update", "ghost", "--disable"],
+            "no provider with the id `ghost`",
+        ),
+        (
+            vec!["provider", "delete", "ghost"],
+            "no provider with the id `ghost`",
+        ),
+    ] {
+        let error = fails(&url, &args);
+        assert!(error.ends_with(says), "{args:?}: {error}");
+    }
+    // An update that names no change is refused before the database is opened.
+    let out = portcullis(&url, &["provider", "update", "acme"], None);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("--clear-client-secret"),
+        "{}",
+        text(&out.stderr)
+    );
+    // A secret is never an argument.
+    let out = portcullis(
+        &url,
+        &["provider", "update", "acme", "--client-secret", "x"],
+        None,
+    );
+    assert!(!out.status.success());
+
+    assert_eq!(succeeds(&url, &["provider", "list"]), before);
 }

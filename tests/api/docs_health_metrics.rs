@@ -135,6 +135,14 @@ const ISSUE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/admin/providers/{id}"),
     ("PATCH", "/api/admin/providers/{id}"),
     ("DELETE", "/api/admin/providers/{id}"),
+    ("GET", "/api/auth/providers"),
+    ("GET", "/api/auth/providers/{id}/start"),
+    ("GET", "/api/auth/providers/{id}/callback"),
+    ("POST", "/api/auth/providers/{id}/link"),
+    ("GET", "/api/auth/identities"),
+    ("DELETE", "/api/auth/identities/{id}"),
+    ("GET", "/api/admin/users/{id}/identities"),
+    ("DELETE", "/api/admin/users/{id}/identities/{identity_id}"),
 ];
 
 /// Routes that need a signed-in account (API.md: "signed in", "admin", and the protected
@@ -202,6 +210,11 @@ const PROTECTED: &[(&str, &str)] = &[
     ("GET", "/api/admin/providers/{id}"),
     ("PATCH", "/api/admin/providers/{id}"),
     ("DELETE", "/api/admin/providers/{id}"),
+    ("POST", "/api/auth/providers/{id}/link"),
+    ("GET", "/api/auth/identities"),
+    ("DELETE", "/api/auth/identities/{id}"),
+    ("GET", "/api/admin/users/{id}/identities"),
+    ("DELETE", "/api/admin/users/{id}/identities/{identity_id}"),
 ];
 
 /// The OAuth protocol's own endpoints: form bodies (RFC 6749 §3.2), and errors in OAuth's
@@ -250,6 +263,7 @@ const JSON_BODY: &[(&str, &str)] = &[
     ("PATCH", "/api/admin/groups/{name}"),
     ("POST", "/api/admin/providers"),
     ("PATCH", "/api/admin/providers/{id}"),
+    ("POST", "/api/auth/providers/{id}/link"),
     ("POST", "/api/auth/api-keys"),
     ("POST", "/api/admin/service-accounts"),
     ("POST", "/api/admin/users/{id}/api-keys"),
@@ -422,6 +436,25 @@ async fn document_describes_every_route_of_the_contract() {
     }
 }
 
+/// Each operation has its own `operationId`: clients generated from the document (the web
+/// app's types among them) name their functions and types after it, and two alike do not
+/// compile there.
+#[test]
+fn every_operation_id_is_unique() {
+    let doc = serde_json::to_value(portcullis::http::router::openapi()).unwrap();
+    let mut seen = std::collections::BTreeMap::new();
+    for (method, path) in documented(&doc) {
+        let id = operation(&doc, &method, &path)["operationId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(!id.is_empty(), "{method} {path} has no operationId");
+        if let Some(other) = seen.insert(id.clone(), format!("{method} {path}")) {
+            panic!("{method} {path} and {other} share the operationId {id}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn document_describes_no_route_the_contract_lacks() {
     let doc = serde_json::to_value(portcullis::http::router::openapi()).unwrap();
@@ -502,12 +535,15 @@ async fn every_operation_documents_success_errors_bodies_and_security() {
         let label = format!("{method} {path}");
         let responses = op["responses"].as_object().expect("responses");
 
-        // The authorization endpoint's success is a redirect, back to the client.
+        // The authorization endpoint's success is a redirect, back to the client; a sign-in
+        // with an upstream provider is browser navigations whose every ending is a 303.
         let redirects = path == "/api/oauth/authorize" || path == "/api/auth/resume";
+        let provider_navigation =
+            path == "/api/auth/providers/{id}/start" || path == "/api/auth/providers/{id}/callback";
         assert!(
-            responses
-                .keys()
-                .any(|s| s.starts_with('2') || (redirects && s == "302")),
+            responses.keys().any(|s| s.starts_with('2')
+                || (redirects && s == "302")
+                || (provider_navigation && s == "303")),
             "{label} documents no 2xx"
         );
         // Every error it documents has our error shape, or OAuth's on its endpoints (a

@@ -93,9 +93,13 @@ fn authentication(
         SigninMethod::Password => vec!["pwd"],
         SigninMethod::MagicLink => vec!["mail"],
         SigninMethod::Passkey => vec!["hwk", "user"],
+        // Not among RFC 8176's values, which name no federated sign-in; "fed" is the one
+        // Entra ID uses for it.
+        SigninMethod::Provider => vec!["fed"],
+        SigninMethod::ProviderMfa => vec!["fed", "mfa"],
     };
     let Some(second) = second else {
-        let acr = if method == SigninMethod::Passkey {
+        let acr = if matches!(method, SigninMethod::Passkey | SigninMethod::ProviderMfa) {
             "2"
         } else {
             "1"

@@ -395,6 +395,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/users/{id}/identities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An account's identities at providers. */
+        get: operations["list_user_identities"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{id}/identities/{identity_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Unlinks an account's identity (even its last way to sign in: the account can still
+         *     reset its password by mail).
+         */
+        delete: operations["unlink_user_identity"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/users/{id}/mfa": {
         parameters: {
             query?: never;
@@ -507,6 +544,43 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/identities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in account's identities at providers. */
+        get: operations["list_own_identities"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/identities/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Unlinks one of the account's identities. Needs a recent sign-in or the password, and
+         *     is refused (409 `last_signin_method`) for the account's only way to sign in.
+         */
+        delete: operations["unlink_own_identity"];
         options?: never;
         head?: never;
         patch?: never;
@@ -859,6 +933,85 @@ export interface paths {
         };
         /** The rules signup applies, for clients to mirror. */
         get: operations["policy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The enabled providers, for the login page's "Continue with …" buttons. */
+        get: operations["list_enabled_providers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/providers/{id}/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where the provider sends the browser back. Signed in: the session's cookies and 303 to
+         *     where the sign-in was started for; a second step to take: 303 to
+         *     `/login#mfa=…&methods=…`; anything wrong: 303 to `/login?error=…` and nothing made.
+         */
+        get: operations["provider_callback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/providers/{id}/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A signed-in account begins linking an identity at a provider: like adding a factor, it
+         *     needs a recent sign-in or the password. Answers where to send the browser, with the
+         *     `state` cookie for the way back.
+         */
+        post: operations["link_provider"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/providers/{id}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sends the browser to the provider to sign in (303), with a `state` cookie for the way
+         *     back. A provider that is unknown, off or unreachable sends it to `/login?error=…`.
+         */
+        get: operations["start_provider_signin"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1849,7 +2002,7 @@ export interface components {
             message: string;
         };
         /** @enum {string} */
-        ErrorCode: "invalid_request" | "forbidden" | "unauthenticated" | "token_expired" | "invalid_token" | "invalid_credentials" | "too_many_attempts" | "overloaded" | "not_found" | "method_not_allowed" | "unsupported_media_type" | "payload_too_large" | "csrf" | "username_taken" | "email_taken" | "unknown_role" | "unknown_permission" | "name_taken" | "in_use" | "too_many_api_keys" | "password_too_common" | "wrong_password" | "refresh_token_required" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_reused" | "last_admin" | "mail_disabled" | "email_not_verified" | "already_verified" | "magic_links_disabled" | "passkeys_disabled" | "passkey_rejected" | "passkey_invalid" | "passkey_exists" | "too_many_passkeys" | "no_passkey" | "reauthentication_required" | "totp_already_enabled" | "totp_not_pending" | "mfa_token_invalid" | "mfa_code_invalid" | "oauth_invalid_request" | "oauth_request_unknown" | "device_code_unknown" | "not_ready" | "unavailable" | "internal";
+        ErrorCode: "invalid_request" | "forbidden" | "unauthenticated" | "token_expired" | "invalid_token" | "invalid_credentials" | "too_many_attempts" | "overloaded" | "not_found" | "method_not_allowed" | "unsupported_media_type" | "payload_too_large" | "csrf" | "username_taken" | "email_taken" | "unknown_role" | "unknown_permission" | "name_taken" | "in_use" | "too_many_api_keys" | "password_too_common" | "wrong_password" | "refresh_token_required" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_reused" | "last_admin" | "mail_disabled" | "email_not_verified" | "already_verified" | "magic_links_disabled" | "passkeys_disabled" | "passkey_rejected" | "passkey_invalid" | "passkey_exists" | "too_many_passkeys" | "no_passkey" | "reauthentication_required" | "totp_already_enabled" | "totp_not_pending" | "mfa_token_invalid" | "mfa_code_invalid" | "oauth_invalid_request" | "oauth_request_unknown" | "device_code_unknown" | "provider_unavailable" | "last_signin_method" | "not_ready" | "unavailable" | "internal";
         GroupItem: {
             description?: string | null;
             /** Format: int64 */
@@ -1883,10 +2036,41 @@ export interface components {
             from: string[];
             name: string;
         };
+        IdentityItem: {
+            createdAt: string;
+            /** @description The email the provider gave at the last sign-in. */
+            email?: string | null;
+            /** Format: int64 */
+            id: number;
+            lastUsedAt?: string | null;
+            /**
+             * @description The provider's id.
+             * @example acme
+             */
+            provider: string;
+            /**
+             * @description Its display name; null once the provider is gone.
+             * @example Acme SSO
+             */
+            providerName?: string | null;
+        };
+        IdentityList: {
+            items: components["schemas"]["IdentityItem"][];
+        };
         LengthRule: {
             maxLength: number;
             minLength: number;
             pattern?: string | null;
+        };
+        LinkRequest: {
+            /** @description The account's password, when it has not signed in within the last 10 minutes. */
+            password?: string | null;
+            /** @description A path on this site to land on once linked; default `/`. */
+            returnTo?: string | null;
+        };
+        LinkStarted: {
+            /** @description Where to send the browser: the provider's sign-in. */
+            redirectTo: string;
         };
         LogoutConfirm: {
             idTokenHint: string;
@@ -2049,6 +2233,19 @@ export interface components {
             passkeys: boolean;
             password: components["schemas"]["LengthRule"];
             username: components["schemas"]["LengthRule"];
+        };
+        ProviderButton: {
+            /** @example Acme SSO */
+            displayName: string;
+            /** @description A `data:` image URL, or null. */
+            icon?: string | null;
+            /** @example acme */
+            id: string;
+            /** @example oidc */
+            kind: string;
+        };
+        ProviderButtons: {
+            items: components["schemas"]["ProviderButton"][];
         };
         /** @description A provider as admins see it: never its secret. */
         ProviderItem: components["schemas"]["ProviderSettings"] & {
@@ -2226,11 +2423,12 @@ export interface components {
             items: components["schemas"]["SessionItem"][];
         };
         /**
-         * @description How a session was signed in: a password, a sign-in link mailed to the account, or a
-         *     passkey.
+         * @description How a session was signed in: a password, a sign-in link mailed to the account, a
+         *     passkey, or an upstream identity provider (`provider_mfa`: one trusted for both
+         *     factors).
          * @enum {string}
          */
-        SessionMethod: "password" | "magic_link" | "passkey";
+        SessionMethod: "password" | "magic_link" | "passkey" | "provider" | "provider_mfa";
         /**
          * @description A second factor: a TOTP app's code, a recovery code, or a passkey.
          * @enum {string}
@@ -4578,6 +4776,133 @@ export interface operations {
             };
         };
     };
+    list_user_identities: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description user id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdentityList"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unlink_user_identity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description user id */
+                id: number;
+                /** @description identity id */
+                identity_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description unlinked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     reset_factors: {
         parameters: {
             query?: never;
@@ -5039,6 +5364,142 @@ export interface operations {
             };
             /** @description signed in without the role, group or permission asked for */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_own_identities: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdentityList"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unlink_own_identity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description identity id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": null | components["schemas"]["Reauthentication"];
+            };
+        };
+        responses: {
+            /** @description unlinked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not signed in recently (`reauthentication_required`) or a wrong password */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the account's last way to sign in */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6496,6 +6957,189 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Policy"];
                 };
+            };
+        };
+    };
+    list_enabled_providers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderButtons"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    provider_callback: {
+        parameters: {
+            query?: {
+                code?: string;
+                state?: string;
+                /** @description RFC 9207: the issuer that answered. */
+                iss?: string;
+                /** @description The provider's refusal (`access_denied` …), instead of a code. */
+                error?: string;
+                error_description?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description to the page the sign-in was for, to the second step, or to `/login?error=…` */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    link_provider: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LinkRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkStarted"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not signed in recently (`reauthentication_required`), or a wrong password */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such provider, or it is off */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the provider cannot be reached */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    start_provider_signin: {
+        parameters: {
+            query?: {
+                /**
+                 * @description A path on this site to land on once signed in (an OpenID Connect client's pending
+                 *     authorization, say); default `/`.
+                 */
+                returnTo?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description to the provider, or to `/login?error=…` */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
