@@ -43,9 +43,11 @@ export async function freePort() {
 /**
  * Starts the binary on a free port with a fresh database and an admin account.
  * `env` adds or overrides settings (e.g. PORTCULLIS_ACCESS_TTL). PORTCULLIS_PUBLIC_URL is
- * the server's own URL, so the links in its mails lead back to it.
+ * the server's own URL, so the links in its mails lead back to it. `host` is the host of that
+ * URL: `localhost` unless said (`127.0.0.1` for a second server, another site for the browser,
+ * whose cookies are then its own).
  */
-export async function startServer(env = {}) {
+export async function startServer(env = {}, { host = 'localhost' } = {}) {
   assert.ok(existsSync(binary), `${binary} is missing: run "cargo build" in ${repoRoot}`);
   assert.ok(
     existsSync(join(repoRoot, 'web', 'dist', 'browser', 'index.html')),
@@ -53,9 +55,10 @@ export async function startServer(env = {}) {
   );
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-e2e-'));
   const port = await freePort();
-  // localhost (not 127.0.0.1 in the URL) so that Chromium treats the origin as secure and
-  // keeps the server's Secure cookies, as it does for a user at http://localhost:8080.
-  const url = `http://localhost:${port}`;
+  // localhost by default, so that Chromium treats the origin as secure and keeps the server's
+  // Secure cookies, as it does for a user at http://localhost:8080 (a second server on
+  // 127.0.0.1 is another site, whose cookies are its own).
+  const url = `http://${host}:${port}`;
   const fullEnv = {
     ...process.env,
     DATABASE_URL: `sqlite://${dir}/p.db`,

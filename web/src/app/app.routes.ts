@@ -132,6 +132,12 @@ export const routes: Routes = [
     loadComponent: () => import('./admin/clients-page').then((m) => m.ClientsPage),
   },
   {
+    path: 'admin/providers',
+    title: 'Identity providers · Portcullis',
+    canActivate: [adminGuard],
+    loadComponent: () => import('./admin/providers-page').then((m) => m.ProvidersPage),
+  },
+  {
     path: 'forbidden',
     title: 'Not allowed · Portcullis',
     loadComponent: () => import('./core/forbidden').then((m) => m.Forbidden),

@@ -19,6 +19,7 @@ import {
 } from '../core/password-validators';
 import { ApiKeysCard } from './api-keys-card';
 import { ConnectedAppsCard } from './connected-apps-card';
+import { LinkedSigninsCard } from './linked-signins-card';
 import { PasskeysCard } from './passkeys-card';
 import { TwoFactorCard } from './two-factor-card';
 
@@ -27,6 +28,8 @@ const METHOD_LABELS: Record<string, string> = {
   password: 'Password',
   magic_link: 'Emailed link',
   passkey: 'Passkey',
+  provider: 'Another provider',
+  provider_mfa: 'Another provider (both factors)',
 };
 const SECOND_FACTOR_LABELS: Record<string, string> = {
   totp: 'authenticator app',
@@ -35,13 +38,13 @@ const SECOND_FACTOR_LABELS: Record<string, string> = {
 };
 
 /**
- * The account: who I am (roles, groups, permissions), my passkeys and second factors, the
- * applications I allowed, my API keys, my sessions (with remote sign-out), a password change
+ * The account: who I am (roles, groups, permissions), my passkeys and second factors, my
+ * sign-ins at other identity providers, the applications I allowed, my API keys, my sessions (with remote sign-out), a password change
  * and, where the server sends mail, an address change.
  */
 @Component({
   selector: 'app-profile',
-  imports: [DatePipe, ReactiveFormsModule, ApiKeysCard, ConnectedAppsCard, PasskeysCard, TwoFactorCard],
+  imports: [DatePipe, ReactiveFormsModule, ApiKeysCard, ConnectedAppsCard, LinkedSigninsCard, PasskeysCard, TwoFactorCard],
   templateUrl: './profile.html',
 })
 export class Profile {

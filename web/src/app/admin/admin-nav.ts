@@ -2,8 +2,8 @@ import { Component } from '@angular/core';
 import { RouterLink, RouterLinkActive } from '@angular/router';
 
 /**
- * The tabs of the admin pages: users (with the audit log), roles and permissions, groups and
- * the OpenID Connect clients.
+ * The tabs of the admin pages: users (with the audit log), roles and permissions, groups, the
+ * OpenID Connect clients and the identity providers people may sign in with.
  */
 @Component({
   selector: 'app-admin-nav',
@@ -21,6 +21,9 @@ import { RouterLink, RouterLinkActive } from '@angular/router';
       </li>
       <li class="nav-item">
         <a class="nav-link" routerLink="/admin/clients" routerLinkActive="active" ariaCurrentWhenActive="page" data-testid="admin-tab-clients">OpenID Connect clients</a>
+      </li>
+      <li class="nav-item">
+        <a class="nav-link" routerLink="/admin/providers" routerLinkActive="active" ariaCurrentWhenActive="page" data-testid="admin-tab-providers">Identity providers</a>
       </li>
     </ul>
   `,

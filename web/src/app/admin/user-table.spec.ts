@@ -135,6 +135,7 @@ describe('UserTable: roles, rights and service accounts', () => {
     expect(row(fixture, 'carol').querySelector('[data-testid="rights"]')?.getAttribute('aria-expanded')).toBe('true');
     http.expectOne('/api/admin/users/3/rights').flush(RIGHTS);
     http.expectOne('/api/admin/roles').flush({ items: ROLES });
+    http.expectOne('/api/admin/users/3/identities').flush({ items: [] });
     await settle(fixture);
     const roles = all(fixture, '[data-testid="rights-role"]').map((li) => li.textContent?.replace(/\s+/g, ' ').trim());
     expect(roles).toEqual(['user: own', 'billing: own, group finance', 'moderator: group support']);
@@ -167,6 +168,60 @@ describe('UserTable: roles, rights and service accounts', () => {
     (row(fixture, 'carol').querySelector('[data-testid="rights"]') as HTMLButtonElement).click();
     await settle(fixture);
     expect(fixture.nativeElement.querySelector('[data-testid="user-rights"]')).toBeNull();
+  });
+
+  it("lists a user's linked sign-ins under their rights, and removes one after a confirmation", async () => {
+    const fixture = await render();
+    (row(fixture, 'carol').querySelector('[data-testid="rights"]') as HTMLButtonElement).click();
+    await settle(fixture);
+    http.expectOne('/api/admin/users/3/rights').flush(RIGHTS);
+    http.expectOne('/api/admin/roles').flush({ items: ROLES });
+    const list = http.expectOne('/api/admin/users/3/identities');
+    expect(list.request.method).toBe('GET');
+    list.flush({
+      items: [
+        { id: 11, provider: 'acme', providerName: 'Acme SSO', email: 'carol@acme.example', createdAt: '2026-01-02T00:00:00Z', lastUsedAt: '2026-02-03T04:05:06Z' },
+        { id: 12, provider: 'gone', providerName: null, email: null, createdAt: '2026-01-03T00:00:00Z', lastUsedAt: null },
+      ],
+    });
+    await settle(fixture);
+    const section = fixture.nativeElement.querySelector('tr[data-rights-of="carol"] [data-testid="user-identities"]') as HTMLElement;
+    expect(section.querySelector('h3')?.textContent?.trim()).toBe('Linked sign-ins of carol');
+    const items = Array.from(section.querySelectorAll('[data-testid="user-identity"]')) as HTMLElement[];
+    expect(items.map((li) => li.querySelector('[data-testid="user-identity-provider"]')?.textContent?.trim())).toEqual(['Acme SSO', 'gone']);
+    expect(items[0].textContent).toContain('carol@acme.example');
+    expect(items[0].textContent).toContain('last used Feb 3, 2026');
+    expect(items[1].textContent).toContain('never used to sign in yet');
+
+    (items[0].querySelector('[data-testid="user-identity-remove"]') as HTMLButtonElement).click();
+    await settle(fixture);
+    http.expectNone('/api/admin/users/3/identities/11');
+    (section.querySelector('[data-testid="user-identity-confirm-remove"]') as HTMLButtonElement).click();
+    const del = http.expectOne('/api/admin/users/3/identities/11');
+    expect(del.request.method).toBe('DELETE');
+    del.flush(null, { status: 204, statusText: 'No Content' });
+    await settle(fixture);
+    expect(Array.from(section.querySelectorAll('[data-testid="user-identity-provider"]')).map((e) => e.textContent?.trim())).toEqual(['gone']);
+    expect(section.querySelector('[data-testid="user-identities-notice"]')?.textContent?.trim()).toBe('Acme SSO no longer signs carol in.');
+  });
+
+  it('says when a user has no linked sign-ins, and shows none for a service account', async () => {
+    const fixture = await render();
+    (row(fixture, 'carol').querySelector('[data-testid="rights"]') as HTMLButtonElement).click();
+    await settle(fixture);
+    http.expectOne('/api/admin/users/3/rights').flush(RIGHTS);
+    http.expectOne('/api/admin/roles').flush({ items: ROLES });
+    http.expectOne('/api/admin/users/3/identities').flush({ items: [] });
+    await settle(fixture);
+    expect(fixture.nativeElement.querySelector('[data-testid="user-identities-empty"]')?.textContent?.trim()).toBe('None: signs in here only.');
+
+    (row(fixture, 'billing-bot').querySelector('[data-testid="rights"]') as HTMLButtonElement).click();
+    await settle(fixture);
+    http.expectOne('/api/admin/users/4/rights').flush({ id: 4, username: 'billing-bot', roles: [], groups: [], permissions: [] });
+    http.expectOne('/api/admin/roles').flush({ items: ROLES });
+    await settle(fixture);
+    http.expectNone('/api/admin/users/4/identities');
+    expect(fixture.nativeElement.querySelector('tr[data-rights-of="billing-bot"] [data-testid="user-identities"]')).toBeNull();
   });
 
   it('marks service accounts and opens their API keys', async () => {

@@ -9,6 +9,7 @@ import { AdminUser } from '../core/api.models';
 import { AuthService } from '../core/auth.service';
 import { errorMessage } from '../core/errors';
 import { showErrors } from './client-form';
+import { UserIdentities } from './user-identities';
 import { UserRights } from './user-rights';
 
 const PAGE_SIZE = 10;
@@ -22,12 +23,12 @@ export interface OpenPanel {
 /**
  * The user table: search by username or email prefix, paging, the moderator and admin roles,
  * each user's rights (where each role comes from, and their own roles among every role there
- * is), second factors (with a reset), disable/enable, delete; service accounts (made with a
+ * is) and linked sign-ins at other providers, second factors (with a reset), disable/enable, delete; service accounts (made with a
  * form under the table) and their API keys.
  */
 @Component({
   selector: 'app-user-table',
-  imports: [DatePipe, ReactiveFormsModule, ApiKeysCard, UserRights],
+  imports: [DatePipe, ReactiveFormsModule, ApiKeysCard, UserIdentities, UserRights],
   templateUrl: './user-table.html',
 })
 export class UserTable {

@@ -132,6 +132,7 @@ describe('Login', () => {
 
   async function render(mail: Parameters<typeof policyWith>[0]) {
     const fixture = TestBed.createComponent(Login);
+    http.expectOne('/api/auth/providers').flush({ items: [] });
     http.expectOne('/api/auth/policy').flush(policyWith(mail));
     await fixture.whenStable();
     return fixture;

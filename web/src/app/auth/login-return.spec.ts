@@ -56,6 +56,7 @@ describe('Login: the way back (returnUrl)', () => {
 
   async function render(inputs: Record<string, string>) {
     const fixture = TestBed.createComponent(Login);
+    http.expectOne('/api/auth/providers').flush({ items: [] });
     for (const [name, value] of Object.entries(inputs)) fixture.componentRef.setInput(name, value);
     http.expectOne('/api/auth/policy').flush(policyWith());
     await fixture.whenStable();

@@ -1,23 +1,57 @@
+import { DOCUMENT } from '@angular/common';
 import { Component, computed, inject, input, signal } from '@angular/core';
 import { NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
 import { Router, RouterLink } from '@angular/router';
 
 import { AccountService } from '../core/account.service';
-import { MailPolicy, MfaChallenge } from '../core/api.models';
+import { MailPolicy, MfaChallenge, MfaMethod, ProviderButton } from '../core/api.models';
 import { AuthService, isMfaChallenge } from '../core/auth.service';
 import { SESSION_ENDED } from '../core/credentials.interceptor';
 import { errorMessage } from '../core/errors';
 import { ExternalNavigation } from '../core/external-navigation';
+import { IdentityService } from '../core/identity.service';
+import { providerErrorMessage, rememberProvider, takeRememberedProvider } from '../core/provider-errors';
 import { REAUTH_REASON } from '../core/oauth.service';
 import { routedInApp, safeReturnUrl } from '../core/return-url';
 import { passkeyErrorMessage, passkeysSupported } from '../core/webauthn';
 import { SecondFactor } from './second-factor';
 
+/** The second-step methods a provider's callback may name in `#mfa=…&methods=…`. */
+const MFA_METHODS: readonly MfaMethod[] = ['totp', 'passkey', 'recovery'];
+
+/** How long a second step's token works (the server's, which the fragment does not say). */
+const MFA_TOKEN_SECONDS = 300;
+
+/**
+ * A provider callback's second step, from the address's fragment
+ * (`#mfa=<token>&methods=totp,passkey,recovery[&enrolment=1][&returnTo=…]`): the challenge a
+ * password sign-in answers, and where to go once it is done; null when the fragment is not one.
+ */
+export function challengeFromFragment(hash: string): { challenge: MfaChallenge; returnTo: string | null } | null {
+  const params = new URLSearchParams(hash.replace(/^#/, ''));
+  const token = params.get('mfa');
+  if (!token) return null;
+  const named = (params.get('methods') ?? '').split(',');
+  return {
+    challenge: {
+      mfaRequired: true,
+      mfaToken: token,
+      methods: MFA_METHODS.filter((m) => named.includes(m)),
+      expiresIn: MFA_TOKEN_SECONDS,
+      enrolmentRequired: params.get('enrolment') === '1',
+    },
+    returnTo: safeReturnUrl(params.get('returnTo')),
+  };
+}
+
 /**
  * Sign in with a username or an email address, or with a passkey (where the browser can and
- * the server has passkeys on); where the server sends mail, links to a password reset and (if
- * the server offers them) to sign-in links. When the account has a second factor, the
- * password step gives way to the second step (`SecondFactor`).
+ * the server has passkeys on), or with another identity provider the server has ("Continue
+ * with …", a navigation to the provider and back); where the server sends mail, links to a
+ * password reset and (if the server offers them) to sign-in links. When the account has a
+ * second factor, the password step gives way to the second step (`SecondFactor`), and so
+ * does a provider's sign-in that comes back with one to take (`#mfa=…`). A provider's
+ * sign-in that failed comes back with `?error=<code>`, said in a sentence.
  */
 @Component({
   selector: 'app-login',
@@ -28,6 +62,8 @@ export class Login {
   private readonly auth = inject(AuthService);
   private readonly router = inject(Router);
   private readonly navigation = inject(ExternalNavigation);
+  private readonly document = inject(DOCUMENT);
+  private readonly identity = inject(IdentityService);
 
   /**
    * `?reason=ended` after a 401, `?reason=signedout` after signing out, `?reason=reauth` when
@@ -36,6 +72,8 @@ export class Login {
   readonly reason = input<string>();
   /** Where to go once signed in (set by the route guards and the consent page). */
   readonly returnUrl = input<string>();
+  /** `?error=<code>`: why a sign-in with another provider failed. */
+  readonly providerErrorCode = input<string>(undefined, { alias: 'error' });
 
   protected readonly notice = computed(() => {
     switch (this.reason()) {
@@ -62,6 +100,18 @@ export class Login {
    */
   protected readonly passkeys = signal(false);
   protected readonly passkeyBusy = signal(false);
+  /** The enabled identity providers (none until known, or if they cannot be). */
+  protected readonly providers = signal<ProviderButton[]>([]);
+  /** The provider this tab last went to, for the error sentence (read once). */
+  private readonly lastProvider: string | null;
+  /** Set once the visitor tries again: the provider's error is then old news. */
+  private readonly providerErrorDismissed = signal(false);
+  protected readonly providerError = computed(() => {
+    const code = this.providerErrorCode();
+    return code && !this.providerErrorDismissed() ? providerErrorMessage(code, this.lastProvider) : '';
+  });
+  /** Where a provider's second step said to go afterwards (from the fragment). */
+  private readonly fragmentReturn = signal<string | null>(null);
 
   protected readonly form = inject(NonNullableFormBuilder).group({
     username: ['', Validators.required],
@@ -69,6 +119,15 @@ export class Login {
   });
 
   constructor() {
+    const storage = this.document.defaultView?.sessionStorage;
+    this.lastProvider = takeRememberedProvider(storage);
+    this.takeSecondStepFromFragment();
+    this.identity
+      .providers()
+      .subscribe({
+        next: (items) => this.providers.set(items),
+        error: () => undefined,
+      });
     inject(AccountService)
       .policy()
       .subscribe({
@@ -80,12 +139,44 @@ export class Login {
       });
   }
 
+  /**
+   * A provider's callback that needs a second step lands here with it in the fragment: it
+   * leaves the address at once (so that it is neither kept in the history nor bookmarked),
+   * and the second step shows as after a password.
+   */
+  private takeSecondStepFromFragment(): void {
+    const location = this.document.location;
+    const found = challengeFromFragment(location?.hash ?? '');
+    if (found === null) return;
+    const history = this.document.defaultView?.history;
+    history?.replaceState(history.state, '', location.pathname + location.search);
+    this.fragmentReturn.set(found.returnTo);
+    this.challenge.set(found.challenge);
+  }
+
+  /**
+   * The start of a sign-in with `provider`, which comes back to where this login was for (the
+   * consent page, a page the guard stopped), or to the profile.
+   */
+  protected providerHref(provider: ProviderButton): string {
+    return this.identity.startUrl(provider.id, safeReturnUrl(this.returnUrl()) ?? '/profile');
+  }
+
+  /** "Continue with …": a page navigation to the start, which sends the browser to the provider. */
+  protected continueWith(provider: ProviderButton, event?: Event): void {
+    event?.preventDefault();
+    this.providerErrorDismissed.set(true);
+    rememberProvider(this.document.defaultView?.sessionStorage, provider.displayName);
+    this.navigation.assign(this.providerHref(provider));
+  }
+
   protected async submit(): Promise<void> {
     if (this.form.invalid) {
       this.form.markAllAsTouched();
       return;
     }
     this.submitting.set(true);
+    this.providerErrorDismissed.set(true);
     this.error.set('');
     const { username, password } = this.form.getRawValue();
     try {
@@ -108,6 +199,7 @@ export class Login {
   protected async signInWithPasskey(): Promise<void> {
     if (this.passkeyBusy()) return;
     this.passkeyBusy.set(true);
+    this.providerErrorDismissed.set(true);
     this.error.set('');
     try {
       await this.auth.signInWithPasskey();
@@ -126,7 +218,7 @@ export class Login {
    * authentication, such as `/app/`) is a full page load: the router would show Home.
    */
   protected async proceed(): Promise<void> {
-    const back = safeReturnUrl(this.returnUrl());
+    const back = this.fragmentReturn() ?? safeReturnUrl(this.returnUrl());
     if (back !== null && !routedInApp(back, this.router.config)) {
       this.navigation.assign(back);
       return;

@@ -83,6 +83,7 @@ describe('Login: passkeys and the second step', () => {
 
   async function render() {
     const fixture = TestBed.createComponent(Login);
+    http.expectOne('/api/auth/providers').flush({ items: [] });
     http.expectOne('/api/auth/policy').flush(policyWith());
     await fixture.whenStable();
     return fixture;
@@ -280,6 +281,7 @@ describe('Login: "Sign in with a passkey"', () => {
   /** The login page, with a policy whose `passkeys` is `passkeys`. */
   async function render(passkeys = true) {
     const fixture = TestBed.createComponent(Login);
+    http.expectOne('/api/auth/providers').flush({ items: [] });
     http.expectOne('/api/auth/policy').flush(policyWith({}, undefined, passkeys));
     await fixture.whenStable();
     return fixture;
@@ -307,6 +309,7 @@ describe('Login: "Sign in with a passkey"', () => {
   it('is hidden until the policy is known, and if it cannot be', async () => {
     fakeWebAuthn(async () => null);
     const fixture = TestBed.createComponent(Login);
+    http.expectOne('/api/auth/providers').flush({ items: [] });
     await fixture.whenStable();
     expect(el(fixture, '[data-testid="passkey-signin"]')).toBeNull();
     http.expectOne('/api/auth/policy').flush(null, { status: 503, statusText: 'Service Unavailable' });

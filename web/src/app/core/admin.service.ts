@@ -8,15 +8,19 @@ import {
   AuditEntry,
   GroupChange,
   GroupItem,
+  IdentityItem,
   MemberPage,
   MessageBody,
   NewApiKey,
   NewGroup,
   NewPermission,
+  NewProvider,
   NewRole,
   NewServiceAccount,
   Page,
   PermissionItem,
+  ProviderChange,
+  ProviderItem,
   RoleChange,
   RoleItem,
   ServiceAccountItem,
@@ -41,8 +45,9 @@ function cascadeParams(cascade: boolean): HttpParams {
 const segment = encodeURIComponent;
 
 /**
- * The admin API: users (with their rights and API keys), the audit log, the OpenID Connect
- * clients, and roles, permissions, groups and service accounts.
+ * The admin API: users (with their rights, API keys and identities at providers), the audit
+ * log, the OpenID Connect clients, roles, permissions, groups and service accounts, and the
+ * identity providers people may sign in with.
  */
 @Injectable({ providedIn: 'root' })
 export class AdminService {
@@ -187,5 +192,36 @@ export class AdminService {
 
   revokeApiKey(userId: number, keyId: number): Observable<void> {
     return this.http.delete<void>(`/api/admin/users/${userId}/api-keys/${keyId}`);
+  }
+
+  /** The account's identities at providers. */
+  userIdentities(userId: number): Observable<IdentityItem[]> {
+    return this.http
+      .get<{ items: IdentityItem[] }>(`/api/admin/users/${userId}/identities`)
+      .pipe(map((body) => body.items));
+  }
+
+  /** Unlinks an account's identity, even its last way to sign in. */
+  removeUserIdentity(userId: number, identityId: number): Observable<void> {
+    return this.http.delete<void>(`/api/admin/users/${userId}/identities/${identityId}`);
+  }
+
+  /** Every identity provider, by id. */
+  providers(): Observable<ProviderItem[]> {
+    return this.http.get<{ items: ProviderItem[] }>('/api/admin/providers').pipe(map((body) => body.items));
+  }
+
+  createProvider(provider: NewProvider): Observable<ProviderItem> {
+    return this.http.post<ProviderItem>('/api/admin/providers', provider);
+  }
+
+  /** Changes what `change` names (nothing else); the answer is the provider as it now is. */
+  updateProvider(id: string, change: ProviderChange): Observable<ProviderItem> {
+    return this.http.patch<ProviderItem>(`/api/admin/providers/${segment(id)}`, change);
+  }
+
+  /** A 409 `in_use` while accounts have identities at it, unless `cascade` (which unlinks them). */
+  removeProvider(id: string, cascade = false): Observable<void> {
+    return this.http.delete<void>(`/api/admin/providers/${segment(id)}`, { params: cascadeParams(cascade) });
   }
 }

@@ -175,3 +175,31 @@ export type NewApiKey = Schemas['CreateApiKeyRequest'];
 export function roleName(authority: string): string {
   return authority.replace(/^ROLE_/, '').toLowerCase();
 }
+
+/**
+ * One of `GET /api/auth/providers`'s items: an enabled identity provider, for the login page's
+ * "Continue with …" buttons (`icon`: a `data:` image URL, or null).
+ */
+export type ProviderButton = Schemas['ProviderButton'];
+
+/**
+ * One of an account's identities at a provider (`GET /api/auth/identities`, and an admin's
+ * `GET /api/admin/users/{id}/identities`); `providerName` is null once the provider is gone.
+ */
+export type IdentityItem = Schemas['IdentityItem'];
+
+/** `POST /api/auth/providers/{id}/link`'s answer: where to send the browser (the provider). */
+export type LinkStarted = Schemas['LinkStarted'];
+
+/** An identity provider as admins see it (never its secret: `hasSecret` says if one is set). */
+export type ProviderItem = Schemas['ProviderItem'];
+
+/** `POST /api/admin/providers`: its id, kind, settings and (write-only) client secret. */
+export type NewProvider = Schemas['CreateProviderRequest'];
+
+/**
+ * `PATCH /api/admin/providers/{id}`: any setting (null removes an optional one),
+ * `clientSecret` (null removes it) and `enabled`; what is not named stays. `id` and `kind`
+ * never change.
+ */
+export type ProviderChange = Partial<Omit<NewProvider, 'id' | 'kind'>>;

@@ -99,6 +99,16 @@ describe('route guards', () => {
     expect(urlOf(run(anonymousGuard, '/login'))).toBe('/profile');
   });
 
+  it("anonymousGuard sends a signed-in user whose provider link failed (/login?error=…) to the profile, which says why", async () => {
+    expect(run(anonymousGuard, '/login', { error: 'provider_linked_elsewhere' })).toBe(true);
+    await signInAs(['ROLE_USER']);
+    expect(urlOf(run(anonymousGuard, '/login', { error: 'provider_linked_elsewhere' }))).toBe(
+      '/profile?error=provider_linked_elsewhere',
+    );
+    // Anything that is not a code of the server's is dropped.
+    expect(urlOf(run(anonymousGuard, '/login', { error: '<script>' }))).toBe('/profile');
+  });
+
   describe('anonymousGuard with a way back (a link from another site to an app behind forward authentication)', () => {
     let assign: ReturnType<typeof vi.spyOn>;
 

@@ -6,6 +6,9 @@ import { AuthService } from './auth.service';
 import { ExternalNavigation } from './external-navigation';
 import { routedInApp, safeReturnUrl } from './return-url';
 
+/** A provider callback's error code, as the server writes them (`provider_unknown`). */
+const PROVIDER_ERROR_CODE = /^[a-z_]{1,64}$/;
+
 /** Signed-in users only; others go to the login page, which brings them back afterwards. */
 export const signedInGuard: CanActivateFn = (_route, state) => {
   const auth = inject(AuthService);
@@ -29,12 +32,20 @@ export const adminGuard: CanActivateFn = (_route, state) =>
  * site leads to an app behind forward authentication (deploy/nginx/forward-auth.conf): the
  * browser sends no SameSite=Strict cookie on that way, so the proxy and /api/auth/resume see
  * nobody and send it to the login page, where the app itself finds the session.
+ *
+ * A provider's callback sends a failed link (begun from the profile, so by someone signed in)
+ * to `/login?error=<code>` as it does any failure: the profile says it
+ * (`/profile?error=<code>`, read by its Linked sign-ins card).
  */
 export const anonymousGuard: CanActivateFn = (route) => {
   const auth = inject(AuthService);
   if (!auth.signedIn()) return true;
   const router = inject(Router);
   const query = route.queryParamMap;
+  const error = query.get('error');
+  if (error !== null && PROVIDER_ERROR_CODE.test(error)) {
+    return router.createUrlTree(['/profile'], { queryParams: { error } });
+  }
   const back = query.has('reason') ? null : safeReturnUrl(query.get('returnUrl'));
   if (back === null) return router.createUrlTree(['/profile']);
   if (routedInApp(back, router.config)) return router.parseUrl(back);

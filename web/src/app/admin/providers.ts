@@ -1,0 +1,219 @@
+import { Component, inject, signal } from '@angular/core';
+import { toSignal } from '@angular/core/rxjs-interop';
+import { NonNullableFormBuilder, ReactiveFormsModule } from '@angular/forms';
+import { startWith } from 'rxjs';
+
+import { AdminService } from '../core/admin.service';
+import { ProviderItem } from '../core/api.models';
+import { errorCode, errorMessage } from '../core/errors';
+import { showErrors } from './client-form';
+import {
+  KIND_SETTINGS,
+  KindSetting,
+  PROVIDER_KINDS,
+  SIGNUP_LABELS,
+  SignupPolicy,
+  applyKind,
+  buildEditForm,
+  buildProviderForm,
+  editValue,
+  newProviderBody,
+  providerChange,
+  secretRequired,
+  signupOf,
+} from './provider-form';
+
+/**
+ * The identity providers people may sign in with: the list (id, kind, name, on or off, who
+ * gets an account, how many accounts are linked through each), configuring one (its kind's
+ * settings; the client secret goes in and never comes out), turning one on or off, changing
+ * one (an Edit form under its row: name, sign-up, allowed domains, both factors, a new
+ * secret), and deleting one after a confirmation (and, while accounts are linked through it,
+ * after a second one that unlinks them: `cascade`).
+ */
+@Component({
+  selector: 'app-providers',
+  imports: [ReactiveFormsModule],
+  templateUrl: './providers.html',
+})
+export class Providers {
+  private readonly admin = inject(AdminService);
+  private readonly fb = inject(NonNullableFormBuilder);
+  protected readonly showErrors = showErrors;
+  protected readonly kinds = PROVIDER_KINDS;
+  protected readonly signupLabels = SIGNUP_LABELS;
+  protected readonly signups: readonly SignupPolicy[] = ['existing', 'domains', 'open'];
+  protected readonly signupOf = signupOf;
+  protected readonly secretRequired = secretRequired;
+
+  protected readonly providers = signal<ProviderItem[]>([]);
+  protected readonly loading = signal(true);
+  protected readonly error = signal('');
+  protected readonly notice = signal('');
+  protected readonly busy = signal<string | null>(null);
+  protected readonly confirmingDelete = signal<string | null>(null);
+  /** The provider a delete was refused for (409 `in_use`): it may be deleted and unlinked. */
+  protected readonly inUse = signal<ProviderItem | null>(null);
+
+  protected readonly creating = signal(false);
+  protected readonly createError = signal('');
+  protected readonly form = buildProviderForm(this.fb);
+  protected readonly kind = toSignal(this.form.controls.kind.valueChanges.pipe(startWith(this.form.controls.kind.value)), {
+    requireSync: true,
+  });
+  protected readonly signup = toSignal(
+    this.form.controls.signup.valueChanges.pipe(startWith(this.form.controls.signup.value)),
+    { requireSync: true },
+  );
+
+  protected readonly editing = signal<string | null>(null);
+  protected readonly editForm = buildEditForm(this.fb);
+  protected readonly editSignup = toSignal(
+    this.editForm.controls.signup.valueChanges.pipe(startWith(this.editForm.controls.signup.value)),
+    { requireSync: true },
+  );
+  protected readonly saving = signal(false);
+  protected readonly editError = signal('');
+
+  constructor() {
+    applyKind(this.form, this.form.controls.kind.value);
+    this.form.controls.kind.valueChanges.subscribe((kind) => applyKind(this.form, kind));
+    this.load();
+  }
+
+  protected load(): void {
+    this.loading.set(true);
+    this.admin.providers().subscribe({
+      next: (items) => {
+        this.providers.set(items);
+        this.loading.set(false);
+      },
+      error: (e: unknown) => {
+        this.error.set(errorMessage(e));
+        this.loading.set(false);
+      },
+    });
+  }
+
+  /** Whether the kind chosen in the form takes `setting`. */
+  protected takes(setting: KindSetting): boolean {
+    return KIND_SETTINGS[this.kind()].includes(setting);
+  }
+
+  protected kindLabel(kind: string): string {
+    return PROVIDER_KINDS.find((k) => k.kind === kind)?.label ?? kind;
+  }
+
+  protected create(): void {
+    if (this.form.invalid) {
+      this.form.markAllAsTouched();
+      return;
+    }
+    if (this.creating()) return;
+    const body = newProviderBody(this.form.getRawValue());
+    this.creating.set(true);
+    this.createError.set('');
+    this.notice.set('');
+    this.admin.createProvider(body).subscribe({
+      next: (made) => {
+        this.creating.set(false);
+        this.providers.update((list) => [...list, made].sort((a, b) => a.id.localeCompare(b.id)));
+        this.notice.set(
+          `Provider ${made.displayName} (${made.id}) configured${made.enabled ? ': its button shows on the login page' : ', turned off'}.`,
+        );
+        this.form.reset();
+      },
+      error: (e: unknown) => {
+        this.creating.set(false);
+        this.createError.set(errorMessage(e));
+        // The secret is not kept in the page longer than it takes to send it.
+        this.form.controls.clientSecret.reset();
+      },
+    });
+  }
+
+  /** Turns the provider on (its button shows on the login page) or off. */
+  protected setEnabled(provider: ProviderItem, enabled: boolean): void {
+    this.busy.set(provider.id);
+    this.error.set('');
+    this.notice.set('');
+    this.admin.updateProvider(provider.id, { enabled }).subscribe({
+      next: (updated) => {
+        this.busy.set(null);
+        this.replace(updated);
+        this.notice.set(`${updated.displayName} is ${updated.enabled ? 'on' : 'off: nobody signs in with it'}.`);
+      },
+      error: (e: unknown) => {
+        this.busy.set(null);
+        this.error.set(`${provider.id}: ${errorMessage(e)}`);
+      },
+    });
+  }
+
+  protected edit(provider: ProviderItem): void {
+    this.editForm.reset(editValue(provider));
+    this.editing.set(provider.id);
+    this.editError.set('');
+    this.confirmingDelete.set(null);
+  }
+
+  protected cancelEdit(): void {
+    this.editing.set(null);
+    this.editError.set('');
+  }
+
+  protected save(provider: ProviderItem): void {
+    if (this.editForm.invalid) {
+      this.editForm.markAllAsTouched();
+      return;
+    }
+    if (this.saving()) return;
+    const change = providerChange(provider, this.editForm.getRawValue());
+    if (Object.keys(change).length === 0) {
+      this.cancelEdit();
+      return;
+    }
+    this.saving.set(true);
+    this.editError.set('');
+    this.notice.set('');
+    this.admin.updateProvider(provider.id, change).subscribe({
+      next: (updated) => {
+        this.saving.set(false);
+        this.replace(updated);
+        this.editing.set(null);
+        this.notice.set(`Provider ${updated.displayName} (${updated.id}) saved.`);
+      },
+      error: (e: unknown) => {
+        this.saving.set(false);
+        this.editError.set(errorMessage(e));
+        this.editForm.controls.clientSecret.reset();
+      },
+    });
+  }
+
+  /** Deletes the provider; `cascade` unlinks every account's identity at it first. */
+  protected remove(provider: ProviderItem, cascade = false): void {
+    this.confirmingDelete.set(null);
+    this.inUse.set(null);
+    this.busy.set(provider.id);
+    this.error.set('');
+    this.notice.set('');
+    this.admin.removeProvider(provider.id, cascade).subscribe({
+      next: () => {
+        this.busy.set(null);
+        this.providers.update((list) => list.filter((p) => p.id !== provider.id));
+        if (this.editing() === provider.id) this.editing.set(null);
+        this.notice.set(`Provider ${provider.displayName} (${provider.id}) deleted.`);
+      },
+      error: (e: unknown) => {
+        this.busy.set(null);
+        if (!cascade && errorCode(e) === 'in_use') this.inUse.set(provider);
+        this.error.set(`${provider.id}: ${errorMessage(e)}`);
+      },
+    });
+  }
+
+  private replace(updated: ProviderItem): void {
+    this.providers.update((list) => list.map((p) => (p.id === updated.id ? updated : p)));
+  }
+}
