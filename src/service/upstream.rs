@@ -436,6 +436,7 @@ async fn finish(
             oauth2_identity(&provider.config, &info)?
         }
     };
+    let identity = within_bounds(identity)?;
     let return_to = pending.return_to.clone();
     if let Some(user_id) = pending.user_id {
         link(f, client, &provider, user_id, &identity).await?;
@@ -553,6 +554,21 @@ fn oauth2_identity(
         email,
         username_hints,
     })
+}
+
+/// What is stored of an identity fits its columns: a subject of at most 255 bytes (OpenID
+/// Connect's own bound), an email of at most 254 (a longer one is no address).
+fn within_bounds(mut identity: Identity) -> Result<Identity, ProviderSigninError> {
+    if identity.subject.is_empty() || identity.subject.len() > 255 {
+        return Err(ProviderSigninError::Unavailable(UpstreamError::Garbage(
+            "the provider's subject is empty or longer than 255 bytes".into(),
+        )));
+    }
+    if identity.email.as_ref().is_some_and(|e| e.len() > 254) {
+        identity.email = None;
+        identity.email_verified = false;
+    }
+    Ok(identity)
 }
 
 /// A signed-in account links the identity it just proved at the provider.
@@ -751,6 +767,22 @@ mod tests {
             "a-very-long-name-bey"
         );
         assert_eq!(hint(&[]), "user");
+    }
+
+    #[test]
+    fn subjects_and_emails_beyond_their_columns_are_not_stored() {
+        let identity = |subject: &str, email: &str| Identity {
+            subject: subject.into(),
+            email: Some(email.into()),
+            email_verified: true,
+            username_hints: vec![],
+        };
+        assert!(within_bounds(identity(&"s".repeat(256), "a@example.com")).is_err());
+        assert!(within_bounds(identity("", "a@example.com")).is_err());
+        let long_email = format!("{}@example.com", "a".repeat(250));
+        let kept = within_bounds(identity(&"s".repeat(255), &long_email)).unwrap();
+        assert_eq!(kept.email, None);
+        assert!(!kept.email_verified);
     }
 
     #[test]
