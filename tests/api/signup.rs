@@ -18,9 +18,9 @@ on_every_database!(
 );
 
 // Admission to the hashing pool goes by the measured hashing rate, so what an idle server
-// admits is measured on an idle machine: scripts/test runs these alone, after the rest.
+// admits is measured on an idle machine, by hand (scripts/test says how), not in CI.
 on_every_database!(
-    #[ignore = "needs an idle machine: scripts/test runs it alone (--ignored on_an_idle_machine)"]
+    #[ignore = "needs an idle machine, and measures its speed: run it by hand (--ignored on_an_idle_machine; see scripts/test)"]
     a_burst_of_64_signups_a_core_at_the_default_cost_is_admitted_on_an_idle_machine,
 );
 

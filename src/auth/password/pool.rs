@@ -485,7 +485,7 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    #[ignore = "needs an idle machine: scripts/test runs it alone (--ignored on_an_idle_machine)"]
+    #[ignore = "needs an idle machine, and measures its speed: run it by hand (--ignored on_an_idle_machine; see scripts/test)"]
     async fn a_burst_of_64_a_core_at_the_default_cost_is_admitted_on_an_idle_machine() {
         let _alone = TIMED.lock().await;
         let hasher =
