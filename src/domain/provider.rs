@@ -157,18 +157,22 @@ pub fn check_provider_id(id: &str) -> Result<(), String> {
     }
 }
 
+/// A host where nothing on the wire can be read or changed: 127.0.0.0/8, ::1, `localhost`.
+pub fn is_loopback_host(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 /// An endpoint or issuer: https, or http on a loopback host only (a provider run on the
 /// same machine, as in the tests), never with credentials or a fragment.
 pub fn check_provider_url(value: &str, field: &str) -> Result<Url, String> {
     let bad = || format!("{field} must be an https URL (http only on a loopback host).");
     let url = Url::parse(value).map_err(|_| bad())?;
-    let loopback = match url.host() {
-        Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
-    let secure = url.scheme() == "https" || (url.scheme() == "http" && loopback);
+    let secure = url.scheme() == "https" || (url.scheme() == "http" && is_loopback_host(&url));
     if !secure
         || value.len() > 512
         || !url.username().is_empty()

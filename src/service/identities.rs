@@ -51,21 +51,17 @@ impl From<crate::db::DbError> for UnlinkError {
     }
 }
 
-/// Can the account still sign in without `identity_id`?
+/// Can the account still sign in without `identity_id`, one of `owned`?
 async fn keeps_a_way(
     f: &Factors<'_>,
     user: &UserRecord,
+    owned: &[IdentityRecord],
     identity_id: i64,
 ) -> Result<bool, UnlinkError> {
-    if !user.password_unset {
+    if !user.password_unset || owned.iter().any(|i| i.id != identity_id) {
         return Ok(true);
     }
-    let db = f.sessions.db;
-    if store::passkeys::count(db, user.id).await? > 0 {
-        return Ok(true);
-    }
-    let others = store::identities::of_user(db, user.id).await?;
-    Ok(others.iter().any(|i| i.id != identity_id))
+    Ok(store::passkeys::count(f.sessions.db, user.id).await? > 0)
 }
 
 /// The account unlinks one of its identities: a recent sign-in or the password first, and
@@ -88,10 +84,11 @@ pub async fn unlink_own(
     .await?;
     let owned = store::identities::of_user(f.sessions.db, user.id).await?;
     let identity = owned
-        .into_iter()
+        .iter()
         .find(|i| i.id == identity_id)
+        .cloned()
         .ok_or(UnlinkError::NotFound)?;
-    if !keeps_a_way(f, &user, identity_id).await? {
+    if !keeps_a_way(f, &user, &owned, identity_id).await? {
         return Err(UnlinkError::LastWay);
     }
     unlink(f, client, Some(user.id), &user, &identity).await

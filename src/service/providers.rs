@@ -62,9 +62,18 @@ pub fn secret_context(id: &str) -> String {
     format!("provider:{id}")
 }
 
-/// The provider's client secret as stored (sealed), for the sign-in to open.
-pub async fn sealed_secret(db: &Db, id: &str) -> Result<Option<String>, crate::db::DbError> {
-    Ok(store::find(db, id).await?.and_then(|row| row.client_secret))
+/// A provider and its client secret as stored (sealed), for a sign-in: one read.
+pub async fn with_sealed_secret(
+    db: &Db,
+    id: &str,
+) -> Result<Option<(Provider, Option<String>)>, AdminError> {
+    let Some(mut row) = store::find(db, id).await? else {
+        return Ok(None);
+    };
+    let sealed = row.client_secret.take();
+    let mut provider = view(row)?;
+    provider.has_secret = sealed.is_some();
+    Ok(Some((provider, sealed)))
 }
 
 fn view(row: ProviderRow) -> Result<Provider, AdminError> {

@@ -191,15 +191,14 @@ fn callback_url(up: Upstream<'_>, provider_id: &str) -> String {
     )
 }
 
+/// The provider, when it is on, and its client secret as stored (sealed).
 async fn enabled_provider(
     f: &Factors<'_>,
     provider_id: &str,
-) -> Result<Provider, ProviderSigninError> {
-    match configured::get(f.sessions.db, provider_id).await {
-        Ok(provider) if provider.enabled => Ok(provider),
-        Ok(_) | Err(crate::service::admin::AdminError::NotFound) => {
-            Err(ProviderSigninError::UnknownProvider)
-        }
+) -> Result<(Provider, Option<String>), ProviderSigninError> {
+    match configured::with_sealed_secret(f.sessions.db, provider_id).await {
+        Ok(Some((provider, sealed))) if provider.enabled => Ok((provider, sealed)),
+        Ok(_) => Err(ProviderSigninError::UnknownProvider),
         Err(crate::service::admin::AdminError::Db(e)) => Err(e.into()),
         Err(e) => Err(anyhow::Error::from(e).into()),
     }
@@ -225,7 +224,7 @@ pub async fn start(
     f.starts
         .admit(Start::ProviderSignin, client.ip)
         .map_err(ProviderSigninError::TooManyStarts)?;
-    let provider = enabled_provider(f, provider_id).await?;
+    let (provider, _) = enabled_provider(f, provider_id).await?;
     let endpoints = endpoints(up, &provider).await?;
     let pending = pkce::new_pending();
     let nonce = provider.kind.is_oidc().then_some(pending.nonce.as_str());
@@ -347,7 +346,7 @@ async fn finish(
     if !same_browser {
         return Err(ProviderSigninError::StateInvalid);
     }
-    let provider = enabled_provider(f, provider_id).await?;
+    let (provider, sealed) = enabled_provider(f, provider_id).await?;
     let endpoints = endpoints(up, &provider).await?;
     if let Some(metadata) = &endpoints.oidc {
         token::check_callback_issuer(
@@ -360,7 +359,7 @@ async fn finish(
         return Err(ProviderSigninError::Refused);
     }
     let code = answer.code.ok_or(ProviderSigninError::Refused)?;
-    let secret = open_secret(f, up, &provider).await?;
+    let secret = open_secret(up, &provider.id, sealed.as_deref())?;
     let auth = match &secret {
         Some(secret) => match &endpoints.oidc {
             Some(m)
@@ -442,7 +441,7 @@ async fn finish(
         link(f, client, &provider, user_id, &identity).await?;
         return Ok(Finished::Linked { return_to });
     }
-    let outcome = signin(f, up, client, require_mfa_for, &provider, identity).await?;
+    let outcome = signin(f, client, require_mfa_for, &provider, identity).await?;
     Ok(Finished::Signin {
         outcome: Box::new(outcome),
         return_to,
@@ -465,18 +464,18 @@ fn allowed_algs(metadata: &ProviderMetadata) -> Vec<Algorithm> {
     }
 }
 
-async fn open_secret(
-    f: &Factors<'_>,
+fn open_secret(
     up: Upstream<'_>,
-    provider: &Provider,
+    provider_id: &str,
+    sealed: Option<&str>,
 ) -> Result<Option<SecretString>, ProviderSigninError> {
-    let Some(sealed) = configured::sealed_secret(f.sessions.db, &provider.id).await? else {
+    let Some(sealed) = sealed else {
         return Ok(None);
     };
     let text = up
         .sealer
-        .open_text(&configured::secret_context(&provider.id), &sealed)
-        .map_err(|e| anyhow::anyhow!("opening provider {}'s secret: {e}", provider.id))?;
+        .open_text(&configured::secret_context(provider_id), sealed)
+        .map_err(|e| anyhow::anyhow!("opening provider {provider_id}'s secret: {e}"))?;
     Ok(Some(SecretString::from(text)))
 }
 
@@ -608,7 +607,6 @@ async fn link(
 /// sign-in's ending.
 async fn signin(
     f: &Factors<'_>,
-    up: Upstream<'_>,
     client: Client<'_>,
     require_mfa_for: RoleSet,
     provider: &Provider,
@@ -638,7 +636,7 @@ async fn signin(
                 return Err(ProviderSigninError::NoAccount);
             }
             let email = verified_email.ok_or(ProviderSigninError::EmailMissing)?;
-            new_account(f, up, client, provider, &identity, email).await?
+            new_account(f, client, provider, &identity, email).await?
         }
     };
     if user.disabled || user.service_account {
@@ -667,7 +665,6 @@ async fn signin(
 /// unique), the verified email, no password it knows.
 async fn new_account(
     f: &Factors<'_>,
-    _up: Upstream<'_>,
     client: Client<'_>,
     provider: &Provider,
     identity: &Identity,

@@ -411,7 +411,25 @@ async fn an_existing_email_is_never_linked_silently_only_by_its_signed_in_owner(
     let (landed, _) = sign_in(&p, &upstream_grace).await;
     assert_eq!(landed, "/login?error=provider_link_required");
 
-    // Linking needs a recent sign-in (or the password), as adding a factor does.
+    // Another site cannot start a link with the browser's cookies (CSRF): 403, no state.
+    let grace = p.down.signin("grace", PASSWORD).await;
+    let cross_site = p
+        .down
+        .client
+        .post(p.down.url("/api/auth/providers/up/link"))
+        .header("Cookie", grace.cookie_header())
+        .header("Origin", "https://evil.example")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status(), 403);
+    assert!(!set_cookies(cross_site.headers()).contains_key("portcullis_upstream"));
+    let body: Value = cross_site.json().await.unwrap();
+    assert_eq!(body["code"], "csrf");
+
+    // Linking needs a recent sign-in (or the password), as adding a factor does: a stolen
+    // session alone cannot add a way in that outlives it.
     p.down
         .clock
         .advance(std::time::Duration::from_secs(11 * 60));
@@ -421,8 +439,18 @@ async fn an_existing_email_is_never_linked_silently_only_by_its_signed_in_owner(
         .advance(std::time::Duration::from_secs(11 * 60));
     let response = post_as(&p.down, "/api/auth/providers/up/link", &grace, json!({})).await;
     assert_eq!(response.status(), 403);
+    assert!(!set_cookies(response.headers()).contains_key("portcullis_upstream"));
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["code"], "reauthentication_required");
+    // With the password it may.
+    let response = post_as(
+        &p.down,
+        "/api/auth/providers/up/link",
+        &grace,
+        json!({"password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
     p.up.stop().await;
     p.down.stop().await;
 }
@@ -432,7 +460,8 @@ async fn bad_callbacks_end_on_the_login_page_with_nothing_made(db: DbKind) {
     let ada = upstream_person(&p, "ada", true).await;
     let users_before = count(&p, "users").await;
 
-    // A callback without the browser's state cookie (another browser was sent it).
+    // A callback without the browser's state cookie (another browser was sent it): the
+    // state binds the answer to the browser that asked (RFC 6749 §10.12, RFC 9700 §4.7.1).
     let (state, authorize) = start(&p, None).await;
     let back = upstream_answer(&p, &authorize, &ada).await;
     let (landed, _) = callback(&p, &back, None).await;
@@ -441,7 +470,8 @@ async fn bad_callbacks_end_on_the_login_page_with_nothing_made(db: DbKind) {
     let (landed, _) = callback(&p, &back, Some(&state)).await;
     assert_eq!(landed, "/login?error=provider_state_invalid");
 
-    // A good one, replayed.
+    // A good one, replayed: the state is spent by the first (and the code with it, which
+    // the upstream would refuse too, RFC 6749 §4.1.2).
     let (state, authorize) = start(&p, None).await;
     let back = upstream_answer(&p, &authorize, &ada).await;
     let (landed, _) = callback(&p, &back, Some(&state)).await;
@@ -463,7 +493,7 @@ async fn bad_callbacks_end_on_the_login_page_with_nothing_made(db: DbKind) {
     assert_eq!(landed, "/login?error=provider_state_invalid");
     let _ = state;
 
-    // Another issuer's answer (a mix-up, RFC 9207).
+    // Another issuer's answer: a mix-up, which the client MUST refuse (RFC 9207 §2.4).
     let (state, authorize) = start(&p, None).await;
     let back = upstream_answer(&p, &authorize, &ada).await;
     let iss = query_of(&back)["iss"].clone();
@@ -472,23 +502,17 @@ async fn bad_callbacks_end_on_the_login_page_with_nothing_made(db: DbKind) {
     let (landed, _) = callback(&p, &mixed, Some(&state)).await;
     assert_eq!(landed, "/login?error=provider_issuer_mismatch");
 
-    // The person declined at the provider.
-    let (state, _) = start(&p, None).await;
-    let declined = format!(
-        "/api/auth/providers/up/callback?error=access_denied&state={state}&iss={}",
-        urlencode(&p.up.settings.public_base())
-    );
-    let (landed, _) = callback(&p, &declined, Some(&state)).await;
-    assert_eq!(landed, "/login?error=provider_refused");
-
-    // A code that is not the provider's: it refuses it at the token endpoint.
-    let (state, _) = start(&p, None).await;
-    let made_up = format!(
-        "/api/auth/providers/up/callback?code=made-up&state={state}&iss={}",
-        urlencode(&p.up.settings.public_base())
-    );
-    let (landed, _) = callback(&p, &made_up, Some(&state)).await;
-    assert_eq!(landed, "/login?error=provider_refused");
+    // The person declined at the provider; a code that is not the provider's (it refuses
+    // it at the token endpoint, RFC 6749 §5.2).
+    for answer in ["error=access_denied", "code=made-up"] {
+        let (state, _) = start(&p, None).await;
+        let hand_made = format!(
+            "/api/auth/providers/up/callback?{answer}&state={state}&iss={}",
+            urlencode(&p.up.settings.public_base())
+        );
+        let (landed, _) = callback(&p, &hand_made, Some(&state)).await;
+        assert_eq!(landed, "/login?error=provider_refused", "{answer}");
+    }
 
     // An unknown provider, and a turned-off one, do not start.
     let response = p
@@ -695,6 +719,14 @@ async fn the_last_way_to_sign_in_is_never_unlinked_by_its_account(db: DbKind) {
     )
     .await;
     assert_eq!(status, 404);
+    // A session that signed in more than 10 minutes ago (a stolen one, say) unlinks nothing
+    // without the password (that account has none anyone knows).
+    p.down
+        .clock
+        .advance(std::time::Duration::from_secs(11 * 60));
+    let (status, stale) = send(&p.down, reqwest::Method::DELETE, &path, &bearer).await;
+    assert_eq!(status, 403, "{stale}");
+    assert_eq!(stale["code"], "reauthentication_required");
 
     // An admin sees it and may remove it (ending a link that should not be).
     let admin_path = format!("/api/admin/users/{id}/identities");

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use reqwest::header::{HeaderValue, ACCEPT};
 use serde::de::DeserializeOwned;
-use url::{Host, Url};
+use url::Url;
 
 /// A provider that does not accept a connection in this long is down for this sign-in.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -66,15 +66,9 @@ pub fn http_client() -> Result<reqwest::Client, UpstreamError> {
 /// https, or http on a loopback host (127.0.0.0/8, ::1, `localhost`), where nothing can
 /// be read or changed on the wire.
 fn require_secure(url: &Url, what: &str) -> Result<(), UpstreamError> {
-    let loopback = match url.host() {
-        Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
     match url.scheme() {
         "https" => Ok(()),
-        "http" if loopback => Ok(()),
+        "http" if crate::domain::is_loopback_host(url) => Ok(()),
         _ => Err(UpstreamError::Garbage(format!(
             "{what} is not an https URL"
         ))),
