@@ -36,7 +36,8 @@ pub enum ProviderCommand {
         #[arg(long)]
         client_id: String,
         /// Read the client secret from the first line of standard input (required for
-        /// the presets; for apple, the key that signs Apple's client secret).
+        /// the presets; for apple, the .p8 key file that signs Apple's client secret,
+        /// read whole up to its -----END line).
         #[arg(long)]
         client_secret_stdin: bool,
         // Boxed, as at `Update`: inline, they would make every `Command` their size.
@@ -56,7 +57,7 @@ pub enum ProviderCommand {
             .required(true)
             .multiple(true)
             .args([
-                "display_name", "client_id", "issuer_url", "tenant", "authorization_endpoint",
+                "display_name", "client_id", "issuer_url", "base_url", "tenant", "authorization_endpoint",
                 "token_endpoint", "userinfo_endpoint", "claim_id", "team_id", "key_id",
                 "scopes", "signup", "allowed_domains", "trusted_for_mfa",
                 "client_secret_stdin", "clear_client_secret", "enable", "disable",
@@ -71,7 +72,8 @@ pub enum ProviderCommand {
         /// The client id the provider gave Portcullis.
         #[arg(long)]
         client_id: Option<String>,
-        /// Read a new client secret from the first line of standard input.
+        /// Read a new client secret from the first line of standard input (a PEM key file
+        /// whole).
         #[arg(long)]
         client_secret_stdin: bool,
         /// Remove the client secret (a public client; the presets need one).
@@ -107,9 +109,14 @@ pub enum ProviderCommand {
 pub struct SettingFlags {
     // Not `--issuer`: that is the global setting PORTCULLIS_ISSUER, whose value (its
     // default included) clap would hand to a subcommand's argument of the same name.
-    /// oidc: the issuer (discovery); gitlab: a self-managed instance's URL.
+    /// oidc: the issuer (discovery); gitlab: a self-managed instance's URL; google, apple:
+    /// another issuer than theirs (a proxy).
     #[arg(long, value_name = "URL")]
     issuer_url: Option<String>,
+    /// github: a GitHub Enterprise Server's URL; microsoft: a national cloud's authority
+    /// host, such as https://login.microsoftonline.us.
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
     /// microsoft: a tenant id or domain, or common (the default), organizations, consumers.
     #[arg(long)]
     tenant: Option<String>,
@@ -163,6 +170,7 @@ impl SettingFlags {
         };
         for (name, value) in [
             ("issuer", self.issuer_url),
+            ("baseUrl", self.base_url),
             ("tenant", self.tenant),
             ("authorizationEndpoint", self.authorization_endpoint),
             ("tokenEndpoint", self.token_endpoint),
@@ -344,16 +352,35 @@ fn refuse_the_global_issuer() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The first line of standard input, without its line ending (`\n` or `\r\n`).
+/// The first line of standard input, without its line ending (`\n` or `\r\n`); a PEM
+/// block (Apple's `.p8` key file) when that line begins one, up to its `-----END` line.
 fn secret_from_stdin() -> anyhow::Result<SecretString> {
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .context("reading the client secret from standard input")?;
-    let secret = line.strip_suffix('\n').unwrap_or(&line);
-    let secret = secret.strip_suffix('\r').unwrap_or(secret);
-    Ok(SecretString::from(secret))
+    read_secret(&mut std::io::stdin().lock())
+}
+
+fn read_secret(input: &mut impl BufRead) -> anyhow::Result<SecretString> {
+    let mut next_line = || -> anyhow::Result<Option<String>> {
+        let mut line = String::new();
+        let read = input
+            .read_line(&mut line)
+            .context("reading the client secret from standard input")?;
+        let line = line.strip_suffix('\n').unwrap_or(&line);
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        Ok((read > 0).then(|| line.to_string()))
+    };
+    let first = next_line()?.unwrap_or_default();
+    if !first.starts_with("-----BEGIN ") {
+        return Ok(SecretString::from(first));
+    }
+    let mut pem = vec![first];
+    while let Some(line) = next_line()? {
+        let end = line.starts_with("-----END ");
+        pem.push(line);
+        if end {
+            break;
+        }
+    }
+    Ok(SecretString::from(pem.join("\n") + "\n"))
 }
 
 /// The command line acts with an admin's authority; `--force` is only for the last-admin
@@ -374,5 +401,27 @@ fn failure(e: AdminError, id: &str) -> anyhow::Error {
         ),
         AdminError::Invalid(message) => anyhow!("{message}"),
         other => other.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    #[test]
+    fn a_secret_is_its_first_line_or_a_whole_pem_block() {
+        let read = |input: &str| {
+            read_secret(&mut std::io::Cursor::new(input.as_bytes()))
+                .unwrap()
+                .expose_secret()
+                .to_string()
+        };
+        assert_eq!(read("s3cret\r\nnext line\n"), "s3cret");
+        assert_eq!(read(""), "");
+        let pem = "-----BEGIN PRIVATE KEY-----\nMIGH\nAgEA\n-----END PRIVATE KEY-----\n";
+        assert_eq!(read(&format!("{pem}trailing\n")), pem);
+        assert_eq!(read(&pem.replace('\n', "\r\n")), pem);
     }
 }

@@ -107,8 +107,14 @@ pub struct ProviderConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub icon: Option<String>,
     /// OpenID Connect: the issuer (discovery). GitLab: a self-managed instance's URL.
+    /// Google, Apple: their own issuer unless set (a proxy, or a stand-in in tests).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issuer: Option<String>,
+    /// GitHub: a GitHub Enterprise Server's URL (its API is under `/api/v3`). Microsoft: the
+    /// authority host of a national cloud, such as `https://login.microsoftonline.us`.
+    /// Unset: github.com, `https://login.microsoftonline.com`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
     /// Microsoft: a tenant id or domain, or `common`, `organizations`, `consumers`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
@@ -265,8 +271,20 @@ impl ProviderConfig {
             stray("userinfoEndpoint", &self.userinfo_endpoint)?;
             stray("claims", &self.claims.as_ref().map(|_| String::new()))?;
         }
-        if !matches!(kind, ProviderKind::Oidc | ProviderKind::Gitlab) {
+        if !matches!(
+            kind,
+            ProviderKind::Oidc | ProviderKind::Gitlab | ProviderKind::Google | ProviderKind::Apple
+        ) {
             stray("issuer", &self.issuer)?;
+        }
+        if !matches!(kind, ProviderKind::Github | ProviderKind::Microsoft) {
+            stray("baseUrl", &self.base_url)?;
+        } else if let Some(base) = &self.base_url {
+            let url = check_provider_url(base, "baseUrl")?;
+            if url.query().is_some() {
+                return Err("baseUrl has no query.".into());
+            }
+            self.base_url = Some(base.trim_end_matches('/').to_string());
         }
         if kind != ProviderKind::Microsoft {
             stray("tenant", &self.tenant)?;
@@ -280,7 +298,7 @@ impl ProviderConfig {
                 let issuer = self.issuer.as_deref().ok_or("issuer is required.")?;
                 check_provider_url(issuer, "issuer")?;
             }
-            ProviderKind::Gitlab => {
+            ProviderKind::Gitlab | ProviderKind::Google => {
                 if let Some(issuer) = &self.issuer {
                     check_provider_url(issuer, "issuer")?;
                 }
@@ -321,6 +339,9 @@ impl ProviderConfig {
                 }
             }
             ProviderKind::Apple => {
+                if let Some(issuer) = &self.issuer {
+                    check_provider_url(issuer, "issuer")?;
+                }
                 let ten = |v: &Option<String>| {
                     v.as_deref().is_some_and(|v| {
                         v.len() == 10 && v.chars().all(|c| c.is_ascii_alphanumeric())
@@ -332,7 +353,7 @@ impl ProviderConfig {
                     );
                 }
             }
-            ProviderKind::Github | ProviderKind::Google => {}
+            ProviderKind::Github => {}
         }
         Ok(())
     }
@@ -363,6 +384,7 @@ mod tests {
             display_name: "Corp".into(),
             icon: None,
             issuer: Some("https://id.example.com".into()),
+            base_url: None,
             tenant: None,
             authorization_endpoint: None,
             token_endpoint: None,

@@ -416,7 +416,7 @@ impl From<ProviderSigninError> for ApiError {
     fn from(e: ProviderSigninError) -> Self {
         use ProviderSigninError as E;
         match e {
-            E::UnknownProvider | E::NotAvailable(_) => ApiError::not_found(),
+            E::UnknownProvider => ApiError::not_found(),
             E::TooManyStarts(retry_after) => ApiError::too_many_requests(retry_after),
             unreachable @ E::Unavailable(_) => {
                 tracing::warn!(error = %unreachable, "an identity provider is unavailable");

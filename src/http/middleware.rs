@@ -197,8 +197,14 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
 /// §3.1.2.1, RP-Initiated Logout §2): they take the GET's parameters and apply the GET's
 /// rules, which the GET passes this guard with, and the logout asks the user itself when
 /// the request is not our own origin's.
+/// So is an upstream provider's form-post answer (Apple's): a cross-site POST by design,
+/// which the callback's own rules (a state bound to this browser, spent once) decide.
 fn is_navigation_post(path: &str) -> bool {
-    matches!(path, "/api/oauth/authorize" | "/api/oauth/logout")
+    let provider_callback = path
+        .strip_prefix("/api/auth/providers/")
+        .and_then(|rest| rest.strip_suffix("/callback"))
+        .is_some_and(|id| !id.is_empty() && !id.contains('/'));
+    provider_callback || matches!(path, "/api/oauth/authorize" | "/api/oauth/logout")
 }
 
 /// Whether a request comes from another origin than ours or an allowed one, by `Origin`,

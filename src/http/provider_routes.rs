@@ -54,9 +54,11 @@ pub struct ProviderSettings {
     display_name: String,
     /// A `data:image/svg+xml` or `data:image/png;base64` URL, at most 16 KiB.
     icon: Option<String>,
-    /// `oidc` (required) and `gitlab` (self-managed).
+    /// `oidc` (required); `gitlab` (self-managed), `google`, `apple` (default their own).
     #[schema(example = "https://sso.example.com")]
     issuer: Option<String>,
+    /// `github`: a GitHub Enterprise Server; `microsoft`: a national cloud's authority host.
+    base_url: Option<String>,
     /// `microsoft`: a tenant id or domain, `common` (the default), `organizations`,
     /// `consumers`.
     tenant: Option<String>,
@@ -154,6 +156,7 @@ pub struct CreateProviderRequest {
     icon: Option<String>,
     #[schema(example = "https://sso.example.com")]
     issuer: Option<String>,
+    base_url: Option<String>,
     tenant: Option<String>,
     authorization_endpoint: Option<String>,
     token_endpoint: Option<String>,

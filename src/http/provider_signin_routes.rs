@@ -3,8 +3,8 @@
 //! callback the provider redirects back to, and a signed-in account's link of another
 //! identity. The browser that starts carries the `state` back in a cookie of its own
 //! (`portcullis_upstream`), so a callback another browser was sent to finishes nothing.
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::{FormRejection, PathRejection, QueryRejection};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
@@ -31,7 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_enabled_providers))
         .routes(routes!(start_provider_signin))
-        .routes(routes!(provider_callback))
+        .routes(routes!(provider_callback, provider_form_post_callback))
         .routes(routes!(link_provider))
 }
 
@@ -61,15 +61,41 @@ fn local_path(path: &str) -> Option<String> {
     ok.then(|| path.to_string())
 }
 
-fn state_cookie(state: &AppState, value: String, max_age_secs: i64) -> Cookie<'static> {
-    // Lax: the provider's redirect back is a top-level navigation from another site.
+/// How the provider's answer comes back, which decides the state cookie's `SameSite`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    /// A redirect: a top-level GET from another site, which `Lax` cookies go with.
+    Redirect,
+    /// A cross-site form POST (Apple's `form_post`), which only `None` cookies go with;
+    /// browsers take those only with `Secure`, and Apple takes only https callbacks.
+    FormPost,
+}
+
+fn state_cookie(
+    state: &AppState,
+    value: String,
+    max_age_secs: i64,
+    answer: Answer,
+) -> Cookie<'static> {
+    let (same_site, secure) = match answer {
+        Answer::Redirect => (SameSite::Lax, state.settings.cookie_secure),
+        Answer::FormPost => (SameSite::None, true),
+    };
     Cookie::build((STATE_COOKIE, value))
         .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(state.settings.cookie_secure)
+        .same_site(same_site)
+        .secure(secure)
         .path(STATE_PATH)
         .max_age(time::Duration::seconds(max_age_secs))
         .build()
+}
+
+fn answered_by(started: &upstream::Started) -> Answer {
+    if started.form_post {
+        Answer::FormPost
+    } else {
+        Answer::Redirect
+    }
 }
 
 fn see_other(jar: CookieJar, to: &str) -> Response {
@@ -156,7 +182,13 @@ async fn start_provider_signin(
     .await;
     match started {
         Ok(started) => {
-            let jar = jar.add(state_cookie(&state, started.state, PENDING_TTL_SECS));
+            let answer = answered_by(&started);
+            let jar = jar.add(state_cookie(
+                &state,
+                started.state,
+                PENDING_TTL_SECS,
+                answer,
+            ));
             see_other(jar, started.redirect_to.as_str())
         }
         Err(e) => {
@@ -178,7 +210,7 @@ fn log_failure(e: &ProviderSigninError) {
     }
 }
 
-#[derive(Deserialize, IntoParams)]
+#[derive(Deserialize, IntoParams, ToSchema)]
 #[into_params(parameter_in = Query)]
 pub struct CallbackQuery {
     code: Option<String>,
@@ -188,6 +220,8 @@ pub struct CallbackQuery {
     /// The provider's refusal (`access_denied` …), instead of a code.
     error: Option<String>,
     error_description: Option<String>,
+    /// Apple: the person's name, on the first sign-in only (JSON, unsigned).
+    user: Option<String>,
 }
 
 /// Where the provider sends the browser back. Signed in: the session's cookies and 303 to
@@ -203,10 +237,43 @@ async fn provider_callback(
     path: Result<Path<String>, PathRejection>,
     query: Result<Query<CallbackQuery>, QueryRejection>,
 ) -> Response {
+    let answer = match (path, query) {
+        (Ok(Path(id)), Ok(Query(query))) => Some((id, query)),
+        _ => None,
+    };
+    finish_callback(state, origin, jar, answer).await
+}
+
+/// The same callback for a provider that answers with a form POST (Apple's
+/// `response_mode=form_post`): the same fields in the body, the same rules.
+#[utoipa::path(post, path = "/api/auth/providers/{id}/callback", tag = "auth",
+    params(("id" = String, Path)),
+    request_body(content = CallbackQuery, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "to the page the sign-in was for, to the second step, or to `/login?error=…`")))]
+async fn provider_form_post_callback(
+    State(state): State<AppState>,
+    origin: RequestOrigin,
+    jar: CookieJar,
+    path: Result<Path<String>, PathRejection>,
+    form: Result<Form<CallbackQuery>, FormRejection>,
+) -> Response {
+    let answer = match (path, form) {
+        (Ok(Path(id)), Ok(Form(query))) => Some((id, query)),
+        _ => None,
+    };
+    finish_callback(state, origin, jar, answer).await
+}
+
+async fn finish_callback(
+    state: AppState,
+    origin: RequestOrigin,
+    jar: CookieJar,
+    answer: Option<(String, CallbackQuery)>,
+) -> Response {
     let browser_state = jar.get(STATE_COOKIE).map(|c| c.value().to_string());
     // The state cookie is spent whatever happens.
-    let jar = jar.add(state_cookie(&state, String::new(), 0));
-    let (Ok(Path(id)), Ok(Query(query))) = (path, query) else {
+    let jar = jar.add(state_cookie(&state, String::new(), 0, Answer::Redirect));
+    let Some((id, query)) = answer else {
         return login_error(jar, "invalid_request");
     };
     if let (Some(error), Some(description)) = (&query.error, &query.error_description) {
@@ -218,6 +285,7 @@ async fn provider_callback(
         iss: query.iss.as_deref(),
         error: query.error.as_deref(),
         browser_state: browser_state.as_deref(),
+        user: query.user.as_deref(),
     };
     let finished = upstream::callback(
         &state.factors(),
@@ -327,7 +395,13 @@ async fn link_provider(
         return_to,
     )
     .await?;
-    let jar = jar.add(state_cookie(&state, started.state, PENDING_TTL_SECS));
+    let answer = answered_by(&started);
+    let jar = jar.add(state_cookie(
+        &state,
+        started.state,
+        PENDING_TTL_SECS,
+        answer,
+    ));
     let body = LinkStarted {
         redirect_to: started.redirect_to.to_string(),
     };

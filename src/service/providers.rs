@@ -104,6 +104,7 @@ pub async fn get(db: &Db, id: &str) -> Result<Provider, AdminError> {
 fn sealed(
     sealer: &Sealer,
     id: &str,
+    kind: ProviderKind,
     secret: Option<&SecretString>,
 ) -> Result<Option<String>, AdminError> {
     let Some(secret) = secret else {
@@ -114,6 +115,10 @@ fn sealed(
         return Err(AdminError::Invalid(format!(
             "clientSecret is 1 to {MAX_SECRET_BYTES} bytes."
         )));
+    }
+    if kind == ProviderKind::Apple {
+        // Apple's secret is the key that signs each exchange's: refused now if it cannot.
+        crate::auth::upstream::apple::signing_key(secret).map_err(AdminError::Invalid)?;
     }
     let sealed = sealer
         .seal_text(&secret_context(id), text)
@@ -145,7 +150,7 @@ pub async fn create(
             kind.name()
         )));
     }
-    let secret = sealed(sealer, &new.id, new.client_secret.as_ref())?;
+    let secret = sealed(sealer, &new.id, kind, new.client_secret.as_ref())?;
     let (_one_at_a_time, authority) = lock_and_check(db, actor).await?;
     authority.require_full()?;
     if store::list(db).await?.len() >= MAX_PROVIDERS {
@@ -197,7 +202,7 @@ pub async fn update(
     let secret = match &change.client_secret {
         Some(new) => {
             changed.push("clientSecret");
-            sealed(sealer, id, new.as_ref())?
+            sealed(sealer, id, current.kind, new.as_ref())?
         }
         None => row.client_secret,
     };

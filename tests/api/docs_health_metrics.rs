@@ -138,6 +138,7 @@ const ISSUE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/auth/providers"),
     ("GET", "/api/auth/providers/{id}/start"),
     ("GET", "/api/auth/providers/{id}/callback"),
+    ("POST", "/api/auth/providers/{id}/callback"),
     ("POST", "/api/auth/providers/{id}/link"),
     ("GET", "/api/auth/identities"),
     ("DELETE", "/api/auth/identities/{id}"),
@@ -606,6 +607,8 @@ async fn every_operation_documents_success_errors_bodies_and_security() {
                         // Form-encoded, as OpenID Connect has them.
                         ("POST", "/api/oauth/authorize"),
                         ("POST", "/api/oauth/logout"),
+                        // Apple's form post, the GET callback's fields.
+                        ("POST", "/api/auth/providers/{id}/callback"),
                     ]
                     .contains(&key)
                         || OAUTH_PROTOCOL.contains(&key),

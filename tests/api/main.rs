@@ -23,6 +23,7 @@ mod mfa;
 mod oidc;
 mod oidc_flows;
 mod passkeys;
+mod provider_presets;
 mod provider_signin;
 mod providers;
 mod refresh;

@@ -123,14 +123,6 @@ async fn upstream_person(p: &Pair, username: &str, verified: bool) -> Session {
     p.up.signin(username, PASSWORD).await
 }
 
-fn location(response: &reqwest::Response) -> String {
-    response
-        .headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default()
-}
-
 fn path_of(url: &str, base: &str) -> String {
     url.strip_prefix(base).unwrap_or(url).to_string()
 }
@@ -143,7 +135,7 @@ async fn start(p: &Pair, return_to: Option<&str>) -> (String, String) {
     };
     let response = p.down.client.get(p.down.url(&path)).send().await.unwrap();
     assert_eq!(response.status(), 303);
-    let to = location(&response);
+    let to = location_header(&response);
     let cookies = set_cookies(response.headers());
     let state = cookies["portcullis_upstream"].clone();
     assert_eq!(state.attributes.get("httponly"), Some(&String::new()));
@@ -174,7 +166,7 @@ async fn upstream_answer(p: &Pair, authorize: &str, person: &Session) -> String 
             .await
             .unwrap();
     assert_eq!(response.status(), 302);
-    let to = location(&response);
+    let to = location_header(&response);
     let to = if to.starts_with("/oauth/consent") {
         let request = query_of(&to)["request"].clone();
         let answer = post_as(
@@ -210,7 +202,7 @@ async fn callback(
     }
     let response = request.send().await.unwrap();
     assert_eq!(response.status(), 303);
-    (location(&response), set_cookies(response.headers()))
+    (location_header(&response), set_cookies(response.headers()))
 }
 
 /// A whole sign-in; where the browser lands and the cookies it got.
@@ -522,7 +514,7 @@ async fn bad_callbacks_end_on_the_login_page_with_nothing_made(db: DbKind) {
         .send()
         .await
         .unwrap();
-    assert_eq!(location(&response), "/login?error=provider_unknown");
+    assert_eq!(location_header(&response), "/login?error=provider_unknown");
     let off = p
         .down
         .client
@@ -540,7 +532,7 @@ async fn bad_callbacks_end_on_the_login_page_with_nothing_made(db: DbKind) {
         .send()
         .await
         .unwrap();
-    assert_eq!(location(&response), "/login?error=provider_unknown");
+    assert_eq!(location_header(&response), "/login?error=provider_unknown");
     let buttons: Value = p
         .down
         .client
@@ -573,7 +565,10 @@ async fn bad_callbacks_end_on_the_login_page_with_nothing_made(db: DbKind) {
         .send()
         .await
         .unwrap();
-    assert_eq!(location(&response), "/login?error=provider_unavailable");
+    assert_eq!(
+        location_header(&response),
+        "/login?error=provider_unavailable"
+    );
     assert!(began.elapsed() < std::time::Duration::from_secs(6));
 
     assert_eq!(count(&p, "users").await, users_after_one);

@@ -69,6 +69,7 @@ async fn an_admin_configures_a_provider_and_never_reads_its_secret_back(db: DbKi
     let mut expected = vec![
         "allowedDomains",
         "authorizationEndpoint",
+        "baseUrl",
         "claims",
         "clientId",
         "createdAt",

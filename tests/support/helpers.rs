@@ -603,3 +603,12 @@ pub fn assert_cleared(response: &reqwest::Response) {
         );
     }
 }
+
+/// A response's `Location`, or "" when it has none.
+pub fn location_header(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}

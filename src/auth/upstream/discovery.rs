@@ -56,8 +56,19 @@ pub async fn discover(
     http: &reqwest::Client,
     issuer: &str,
 ) -> Result<ProviderMetadata, UpstreamError> {
-    let document: Document = get_json(http, &discovery_url(issuer)?, "discovery").await?;
-    if document.issuer != issuer {
+    discover_at(http, issuer, |stated| stated == issuer).await
+}
+
+/// Reads the metadata published under `base`, whose stated issuer `accepts` must allow:
+/// for a provider whose issuer is not its discovery URL (Microsoft's `common` publishes
+/// `…/{tenantid}/v2.0`, a tenant named by domain publishes its id).
+pub async fn discover_at(
+    http: &reqwest::Client,
+    base: &str,
+    accepts: impl Fn(&str) -> bool,
+) -> Result<ProviderMetadata, UpstreamError> {
+    let document: Document = get_json(http, &discovery_url(base)?, "discovery").await?;
+    if !accepts(&document.issuer) {
         return Err(UpstreamError::IssuerMismatch);
     }
     require_secure(&document.authorization_endpoint, "authorization_endpoint")?;

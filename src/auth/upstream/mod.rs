@@ -9,8 +9,11 @@
 //! Every call goes through [`http_client`] and the rules here: https only (http is allowed
 //! on a loopback host alone, where tests and local providers run), no redirects, bounded
 //! time and bounded answers, since a provider is a third party we must not hang on.
+pub mod apple;
 pub mod discovery;
+pub mod github;
 pub mod id_token;
+pub mod microsoft;
 pub mod pkce;
 pub mod token;
 
@@ -137,6 +140,18 @@ async fn get_json<T: DeserializeOwned>(
 ) -> Result<T, UpstreamError> {
     require_secure(url, what)?;
     json_answer(send(http.get(url.clone()), what).await?, what).await
+}
+
+/// GET `url` with the access token (RFC 6750 §2.1) for a JSON document of type `T`.
+async fn get_bearer_json<T: DeserializeOwned>(
+    http: &reqwest::Client,
+    url: &Url,
+    access_token: &str,
+    what: &str,
+) -> Result<T, UpstreamError> {
+    require_secure(url, what)?;
+    let request = http.get(url.clone()).bearer_auth(access_token);
+    json_answer(send(request, what).await?, what).await
 }
 
 /// A non-2xx answer is `Unreachable` (a redirect included: none is followed), a body that

@@ -972,7 +972,11 @@ export interface paths {
          */
         get: operations["provider_callback"];
         put?: never;
-        post?: never;
+        /**
+         * The same callback for a provider that answers with a form POST (Apple's
+         *     `response_mode=form_post`): the same fields in the body, the same rules.
+         */
+        post: operations["provider_form_post_callback"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1714,6 +1718,17 @@ export interface components {
             scope: string;
             state?: string | null;
         };
+        CallbackQuery: {
+            code?: string | null;
+            /** @description The provider's refusal (`access_denied` …), instead of a code. */
+            error?: string | null;
+            error_description?: string | null;
+            /** @description RFC 9207: the issuer that answered. */
+            iss?: string | null;
+            state?: string | null;
+            /** @description Apple: the person's name, on the first sign-in only (JSON, unsigned). */
+            user?: string | null;
+        };
         /**
          * @description WebAuthn options for the browser, as its JSON form: pass `publicKey` to
          *     `PublicKeyCredential.parseCreationOptionsFromJSON` (or `parseRequestOptionsFromJSON`).
@@ -1896,6 +1911,7 @@ export interface components {
         CreateProviderRequest: {
             allowedDomains?: string[] | null;
             authorizationEndpoint?: string | null;
+            baseUrl?: string | null;
             claims?: null | components["schemas"]["ClaimPointersBody"];
             /** @example portcullis */
             clientId: string;
@@ -2279,6 +2295,8 @@ export interface components {
             allowedDomains?: string[];
             /** @description `oauth2` only, as the next two and `claims`. */
             authorizationEndpoint?: string | null;
+            /** @description `github`: a GitHub Enterprise Server; `microsoft`: a national cloud's authority host. */
+            baseUrl?: string | null;
             claims?: null | components["schemas"]["ClaimPointersBody"];
             /** @example portcullis */
             clientId: string;
@@ -2287,7 +2305,7 @@ export interface components {
             /** @description A `data:image/svg+xml` or `data:image/png;base64` URL, at most 16 KiB. */
             icon?: string | null;
             /**
-             * @description `oidc` (required) and `gitlab` (self-managed).
+             * @description `oidc` (required); `gitlab` (self-managed), `google`, `apple` (default their own).
              * @example https://sso.example.com
              */
             issuer?: string | null;
@@ -6998,6 +7016,8 @@ export interface operations {
                 /** @description The provider's refusal (`access_denied` …), instead of a code. */
                 error?: string;
                 error_description?: string;
+                /** @description Apple: the person's name, on the first sign-in only (JSON, unsigned). */
+                user?: string;
             };
             header?: never;
             path: {
@@ -7006,6 +7026,30 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
+        responses: {
+            /** @description to the page the sign-in was for, to the second step, or to `/login?error=…` */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    provider_form_post_callback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["CallbackQuery"];
+            };
+        };
         responses: {
             /** @description to the page the sign-in was for, to the second step, or to `/login?error=…` */
             303: {
