@@ -38,16 +38,21 @@ export const SIGNUP_LABELS: Record<SignupPolicy, string> = {
 };
 
 /** The settings a kind takes beyond those every kind takes (docs/API.md, "Identity providers"). */
-export type KindSetting = 'issuer' | 'tenant' | 'endpoints' | 'claims' | 'apple';
+export type KindSetting = 'issuer' | 'baseUrl' | 'tenant' | 'endpoints' | 'claims' | 'apple';
 
+/**
+ * `issuer` is required of `oidc` only: a preset that takes it has its own by default (a
+ * self-managed GitLab, a proxy before Google or Apple). `baseUrl` is a GitHub Enterprise
+ * Server's URL, or the authority host of a Microsoft national cloud.
+ */
 export const KIND_SETTINGS: Record<ProviderKind, readonly KindSetting[]> = {
   oidc: ['issuer'],
   oauth2: ['endpoints', 'claims'],
-  github: [],
-  google: [],
-  microsoft: ['tenant'],
+  github: ['baseUrl'],
+  google: ['issuer'],
+  microsoft: ['tenant', 'baseUrl'],
   gitlab: ['issuer'],
-  apple: ['apple'],
+  apple: ['apple', 'issuer'],
 };
 
 /** The presets need a client secret; `oidc` and `oauth2` may be public clients. */
@@ -58,8 +63,38 @@ export function secretRequired(kind: ProviderKind): boolean {
 /** A provider's id: 1 to 32 of `a-z 0-9 -`, starting with a letter. */
 export const PROVIDER_ID = /^[a-z][a-z0-9-]{0,31}$/;
 
-/** An http(s) URL as typed (the server says whether it is https, or http on a loopback host). */
-const URL_PATTERN = /^https?:\/\/\S+$/i;
+/** A URL's longest, as the server takes it. */
+const MAX_URL = 512;
+
+/** A host where nothing on the wire can be read or changed: 127.0.0.0/8, ::1, `localhost`. */
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+/**
+ * An issuer, endpoint or base URL as the server takes one: https, or http on a loopback host
+ * only (a provider run on the same machine), without credentials or a fragment, and without a
+ * query unless `query` (a base URL has none). Empty passes: `Validators.required` says when
+ * one is needed.
+ */
+export function providerUrl(query = true): ValidatorFn {
+  return (control: AbstractControl): ValidationErrors | null => {
+    const value = ((control.value as string | null) ?? '').trim();
+    if (value === '') return null;
+    const invalid = { providerUrl: true };
+    if (!/^https?:\/\//i.test(value) || /\s/.test(value) || value.includes('#') || (!query && value.includes('?'))) {
+      return invalid;
+    }
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      return invalid;
+    }
+    const secure = url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));
+    return secure && url.username === '' && url.password === '' ? null : invalid;
+  };
+}
 
 /** A JSON pointer into the user-info answer (`/id`, `/data/email`). */
 const POINTER = /^\/\S*$/;
@@ -101,6 +136,7 @@ export function buildProviderForm(fb: NonNullableFormBuilder) {
       clientId: ['', [Validators.required, Validators.maxLength(255), Validators.pattern(/\S/)]],
       clientSecret: [''],
       issuer: [''],
+      baseUrl: [''],
       tenant: [''],
       authorizationEndpoint: [''],
       tokenEndpoint: [''],
@@ -132,8 +168,9 @@ export function applyKind(form: ProviderForm, kind: ProviderKind): void {
     control.setValidators(validators);
     control.updateValueAndValidity({ emitEvent: false });
   };
-  const url = [Validators.maxLength(512), Validators.pattern(URL_PATTERN)];
+  const url = [Validators.maxLength(MAX_URL), providerUrl()];
   set(c.issuer, kind === 'oidc' ? [Validators.required, ...url] : takes.includes('issuer') ? url : []);
+  set(c.baseUrl, takes.includes('baseUrl') ? [Validators.maxLength(MAX_URL), providerUrl(false)] : []);
   for (const endpoint of [c.authorizationEndpoint, c.tokenEndpoint, c.userinfoEndpoint]) {
     set(endpoint, takes.includes('endpoints') ? [Validators.required, ...url] : []);
   }
@@ -172,6 +209,10 @@ export function newProviderBody(value: ProviderFormValue): NewProvider {
   if (takes.includes('issuer')) {
     const issuer = optional(value.issuer);
     if (issuer !== null) body.issuer = issuer;
+  }
+  if (takes.includes('baseUrl')) {
+    const baseUrl = optional(value.baseUrl);
+    if (baseUrl !== null) body.baseUrl = baseUrl;
   }
   if (takes.includes('tenant')) {
     const tenant = optional(value.tenant);

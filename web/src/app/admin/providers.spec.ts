@@ -2,7 +2,9 @@ import { ComponentFixture, TestBed } from '@angular/core/testing';
 import { HttpTestingController } from '@angular/common/http/testing';
 
 import { setUpHttp } from '../../testing/http-testing';
-import { newProviderBody, providerChange, words } from './provider-form';
+import { FormControl } from '@angular/forms';
+
+import { newProviderBody, providerChange, providerUrl, words } from './provider-form';
 import { Providers } from './providers';
 
 async function settle(fixture: ComponentFixture<unknown>) {
@@ -53,6 +55,7 @@ const provider = (id: string, extra: object = {}) => ({
   displayName: id.toUpperCase(),
   icon: null,
   issuer: `https://${id}.example`,
+  baseUrl: null,
   tenant: null,
   authorizationEndpoint: null,
   tokenEndpoint: null,
@@ -206,6 +209,122 @@ describe('Providers', () => {
       enabled: true,
     });
     post.flush(provider('gh', { kind: 'github', displayName: 'GitHub', signup: 'open' }), { status: 201, statusText: 'Created' });
+    await settle(fixture);
+  });
+
+  it('GitHub takes an optional GitHub Enterprise Server URL, sent when given', async () => {
+    const fixture = await render();
+    await choose(fixture, '#provider-kind', 'github');
+    expect(el(fixture, 'label[for="provider-base-url"]')?.textContent?.replace(/\s+/g, ' ').trim()).toBe(
+      'GitHub Enterprise Server URL (optional: default github.com)',
+    );
+    await type(fixture, '#provider-id', 'ghe');
+    await type(fixture, '#provider-name', 'GitHub Enterprise');
+    await type(fixture, '#provider-base-url', 'https://github.example.com');
+    await type(fixture, '#provider-client-id', 'Iv1.abc');
+    await type(fixture, '#provider-client-secret', 'gh-secret');
+    submit(fixture, 'provider-form');
+    const post = http.expectOne('/api/admin/providers');
+    expect(post.request.body).toEqual({
+      id: 'ghe',
+      kind: 'github',
+      displayName: 'GitHub Enterprise',
+      baseUrl: 'https://github.example.com',
+      clientId: 'Iv1.abc',
+      clientSecret: 'gh-secret',
+      signup: 'existing',
+      trustedForMfa: false,
+      enabled: true,
+    });
+    post.flush(provider('ghe', { kind: 'github', displayName: 'GitHub Enterprise', issuer: null, baseUrl: 'https://github.example.com' }), {
+      status: 201,
+      statusText: 'Created',
+    });
+    await settle(fixture);
+    expect(text(fixture, 'providers-notice')).toBe('Provider GitHub Enterprise (ghe) configured: its button shows on the login page.');
+  });
+
+  it('a base URL in plain http off this machine, or with a query, is refused before sending', async () => {
+    const fixture = await render();
+    await choose(fixture, '#provider-kind', 'microsoft');
+    expect(el(fixture, 'label[for="provider-base-url"]')?.textContent?.replace(/\s+/g, ' ').trim()).toBe(
+      'Authority host (optional: a national cloud, default https://login.microsoftonline.com)',
+    );
+    expect(el(fixture, '#provider-issuer')).toBeNull();
+    await type(fixture, '#provider-id', 'ms');
+    await type(fixture, '#provider-name', 'Microsoft');
+    await type(fixture, '#provider-client-id', 'app');
+    await type(fixture, '#provider-client-secret', 'ms-secret');
+    await type(fixture, '#provider-base-url', 'http://login.microsoftonline.us');
+    submit(fixture, 'provider-form');
+    await settle(fixture);
+    http.expectNone('/api/admin/providers');
+    expect(el(fixture, '#provider-base-url')?.classList).toContain('is-invalid');
+    expect(el(fixture, '#provider-base-url + .invalid-feedback')?.textContent?.trim()).toBe(
+      'An https URL (http only on this machine) without a query, at most 512 characters.',
+    );
+    await type(fixture, '#provider-base-url', 'https://login.microsoftonline.us/?tenant=x');
+    submit(fixture, 'provider-form');
+    await settle(fixture);
+    http.expectNone('/api/admin/providers');
+    expect(el(fixture, '#provider-base-url')?.classList).toContain('is-invalid');
+    // http is fine on this machine (a stand-in provider).
+    await type(fixture, '#provider-base-url', 'http://127.0.0.1:8089');
+    await settle(fixture);
+    expect(el(fixture, '#provider-base-url')?.classList).not.toContain('is-invalid');
+    submit(fixture, 'provider-form');
+    const post = http.expectOne('/api/admin/providers');
+    expect(post.request.body).toMatchObject({ kind: 'microsoft', baseUrl: 'http://127.0.0.1:8089' });
+    post.flush(provider('ms', { kind: 'microsoft', issuer: null, baseUrl: 'http://127.0.0.1:8089' }), { status: 201, statusText: 'Created' });
+    await settle(fixture);
+  });
+
+  it('Google takes an optional issuer (a proxy), and sends none when it is left empty', async () => {
+    const fixture = await render();
+    await choose(fixture, '#provider-kind', 'google');
+    expect(el(fixture, '#provider-base-url')).toBeNull();
+    expect(el(fixture, 'label[for="provider-issuer"]')?.textContent?.replace(/\s+/g, ' ').trim()).toBe(
+      'Issuer URL (optional: a proxy; default https://accounts.google.com)',
+    );
+    await type(fixture, '#provider-id', 'google');
+    await type(fixture, '#provider-name', 'Google');
+    await type(fixture, '#provider-client-id', 'web.apps.googleusercontent.com');
+    await type(fixture, '#provider-client-secret', 'g-secret');
+    submit(fixture, 'provider-form');
+    const post = http.expectOne('/api/admin/providers');
+    expect(post.request.body).toEqual({
+      id: 'google',
+      kind: 'google',
+      displayName: 'Google',
+      clientId: 'web.apps.googleusercontent.com',
+      clientSecret: 'g-secret',
+      signup: 'existing',
+      trustedForMfa: false,
+      enabled: true,
+    });
+    expect('issuer' in post.request.body).toBe(false);
+    expect(el(fixture, '#provider-issuer')?.classList).not.toContain('is-invalid');
+    post.flush(provider('google', { kind: 'google', displayName: 'Google', issuer: null }), { status: 201, statusText: 'Created' });
+    await settle(fixture);
+  });
+
+  it("Apple's optional issuer is sent when given", async () => {
+    const fixture = await render();
+    await choose(fixture, '#provider-kind', 'apple');
+    expect(el(fixture, 'label[for="provider-issuer"]')?.textContent?.replace(/\s+/g, ' ').trim()).toBe(
+      'Issuer URL (optional: a proxy; default https://appleid.apple.com)',
+    );
+    await type(fixture, '#provider-id', 'apple');
+    await type(fixture, '#provider-name', 'Apple');
+    await type(fixture, '#provider-client-id', 'com.example.web');
+    await type(fixture, '#provider-team-id', 'ABCDE12345');
+    await type(fixture, '#provider-key-id', 'KEY0123456');
+    await type(fixture, '#provider-client-secret', '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----');
+    await type(fixture, '#provider-issuer', 'https://apple-proxy.example.com');
+    submit(fixture, 'provider-form');
+    const post = http.expectOne('/api/admin/providers');
+    expect(post.request.body).toMatchObject({ kind: 'apple', issuer: 'https://apple-proxy.example.com', teamId: 'ABCDE12345' });
+    post.flush(provider('apple', { kind: 'apple', issuer: 'https://apple-proxy.example.com' }), { status: 201, statusText: 'Created' });
     await settle(fixture);
   });
 
@@ -417,6 +536,7 @@ describe('provider form helpers', () => {
       clientId: 'app',
       clientSecret: 'x',
       issuer: 'https://left.over',
+      baseUrl: 'https://login.microsoftonline.us',
       tenant: 'organizations',
       authorizationEndpoint: 'https://left.over',
       tokenEndpoint: '',
@@ -439,11 +559,46 @@ describe('provider form helpers', () => {
       displayName: 'Microsoft',
       clientId: 'app',
       clientSecret: 'x',
+      baseUrl: 'https://login.microsoftonline.us',
       tenant: 'organizations',
       signup: 'existing',
       trustedForMfa: false,
       enabled: false,
     });
+  });
+
+  it('a URL is https, or http on this machine, without credentials or a fragment; a base URL has no query', () => {
+    const valid = (value: string, query = true) => providerUrl(query)(new FormControl(value)) === null;
+    for (const ok of [
+      '',
+      'https://sso.example.com',
+      'https://sso.example.com/realms/acme?x=1',
+      'http://localhost:8089',
+      'http://LOCALHOST/',
+      'http://127.0.0.1:8089/',
+      'http://127.9.9.9',
+      'http://[::1]:8089',
+    ]) {
+      expect(valid(ok), ok).toBe(true);
+    }
+    for (const bad of [
+      'sso.example.com',
+      'ftp://sso.example.com',
+      'http://sso.example.com',
+      'http://localhost.example.com',
+      'http://127.0.0.1.example.com',
+      'https://user:pw@sso.example.com',
+      'https://user@sso.example.com',
+      'https://sso.example.com/#x',
+      'https://sso.example.com/#',
+      'https://sso example.com',
+      'https://',
+    ]) {
+      expect(valid(bad), bad).toBe(false);
+    }
+    expect(valid('https://github.example.com/', false)).toBe(true);
+    expect(valid('https://github.example.com/?a=b', false)).toBe(false);
+    expect(valid('https://github.example.com/?', false)).toBe(false);
   });
 
   it('a change names nothing that stayed', () => {

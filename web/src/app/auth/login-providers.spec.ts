@@ -151,7 +151,6 @@ describe('Login: other identity providers', () => {
   it('a sentence for each code the server sends back, and a plain one for any other', () => {
     const codes = [
       'provider_unknown',
-      'provider_not_available',
       'provider_unavailable',
       'provider_refused',
       'provider_state_invalid',
@@ -173,6 +172,8 @@ describe('Login: other identity providers', () => {
       expect(sentence, codes[i]).not.toBe(fallback);
       expect(sentence, codes[i]).toMatch(/^[A-Z].*\.$/);
     }
+    // Every preset works now: the server no longer sends it, and it has no sentence of its own.
+    expect(providerErrorMessage('provider_not_available', 'Acme SSO')).toBe(fallback);
     expect(providerErrorMessage('provider_unknown')).toBe(
       'That sign-in option is not available: it may have been turned off. Sign in another way.',
     );

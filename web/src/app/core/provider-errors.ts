@@ -11,7 +11,6 @@ const LAST_PROVIDER_KEY = 'portcullis.lastProvider';
 /** The sentence for each code the callback and the start send the browser back with. */
 const MESSAGES: Record<string, (provider: string) => string> = {
   provider_unknown: () => 'That sign-in option is not available: it may have been turned off. Sign in another way.',
-  provider_not_available: (p) => `Signing in with ${p} is not available on this server yet. Sign in another way.`,
   provider_unavailable: (p) => `${p} could not be reached. Try again in a moment.`,
   provider_refused: (p) => `The sign-in at ${p} was cancelled or refused. Try again, or sign in another way.`,
   provider_state_invalid: () =>
