@@ -501,3 +501,30 @@ export async function afterTotpStep(step) {
     await sleep((step + 1) * 30_000 - now + 50);
   }
 }
+
+/** A server's API from outside the browser (127.0.0.1 for a server at localhost). */
+export const apiUrl = (server, path) => `${server.url.replace('localhost', '127.0.0.1')}${path}`;
+
+/** Runs the binary's command line against `server`'s database; its standard output. */
+export function cli(server, args, input) {
+  const run = spawnSync(binary, args, { cwd: repoRoot, env: server.env, input, encoding: 'utf8' });
+  assert.equal(run.status, 0, `portcullis ${args.join(' ')}: ${run.stderr}`);
+  return run.stdout;
+}
+
+/** The admin's session cookies at `server`, for its admin API. */
+export async function adminCookies(server) {
+  const res = await fetch(apiUrl(server, '/api/auth/signin'), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: ADMIN.username, password: ADMIN.password }),
+  });
+  assert.equal(res.status, 200, `admin signin: ${await res.text()}`);
+  return res.headers
+    .getSetCookie()
+    .map((line) => line.split(';')[0])
+    .join('; ');
+}
+
+/** A URL predicate: the browser is on `server`'s `path` (not another site's page of that name). */
+export const at = (server, path) => (url) => url.origin === server.url && url.pathname === path;

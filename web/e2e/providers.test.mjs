@@ -12,18 +12,19 @@
 // downstream is refused (provider_link_required, said with the provider's name), signs in
 // with the password and links Upstream from the profile.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 
 import {
   ADMIN,
+  adminCookies,
+  apiUrl,
+  at,
+  cli,
   PASSWORD,
   assertHttpOnlySession,
   assertNoTokenVisible,
-  binary,
   expectText,
   newPage,
-  repoRoot,
   screenshot,
   signIn,
   sleep,
@@ -34,37 +35,14 @@ import {
 const UNKNOWN = 'That sign-in option is not available: it may have been turned off. Sign in another way.';
 const LINK_REQUIRED = 'An account with this email already exists. Sign in to it, then link Upstream from your profile.';
 
-/** The server's API from outside the browser (127.0.0.1 for the downstream's localhost). */
-const api = (server, path) => `${server.url.replace('localhost', '127.0.0.1')}${path}`;
 
-/** Runs the binary's command line against `server`'s database; its standard output. */
-function cli(server, args, input) {
-  const run = spawnSync(binary, args, { cwd: repoRoot, env: server.env, input, encoding: 'utf8' });
-  assert.equal(run.status, 0, `portcullis ${args.join(' ')}: ${run.stderr}`);
-  return run.stdout;
-}
 
 /** An account at the upstream, made on its command line (so its email counts as verified). */
 function upstreamPerson(up, username, email) {
   cli(up, ['user', 'create', '--username', username, '--email', email, '--password-stdin'], `${PASSWORD}\n`);
 }
 
-/** The admin's session cookies at `server`, for its admin API. */
-async function adminCookies(server) {
-  const res = await fetch(api(server, '/api/auth/signin'), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: ADMIN.username, password: ADMIN.password }),
-  });
-  assert.equal(res.status, 200, `admin signin: ${await res.text()}`);
-  return res.headers
-    .getSetCookie()
-    .map((line) => line.split(';')[0])
-    .join('; ');
-}
 
-/** The browser is on the downstream's `path` (not the upstream's page of the same name). */
-const at = (server, path) => (url) => url.origin === server.url && url.pathname === path;
 
 /**
  * On the upstream: its login page (when this browser has no session there) and its consent
@@ -118,7 +96,7 @@ describe('signing in with another identity provider', () => {
     };
     assert.ok(client.id && client.secret, `a confidential client: ${printed}`);
 
-    const res = await fetch(api(down, '/api/admin/providers'), {
+    const res = await fetch(apiUrl(down, '/api/admin/providers'), {
       method: 'POST',
       headers: { 'content-type': 'application/json', cookie: await adminCookies(down) },
       body: JSON.stringify({
