@@ -21,6 +21,7 @@ use crate::auth::sessions::{Lifetimes, Sessions};
 use crate::auth::signing_key;
 use crate::auth::starts::Starts;
 use crate::auth::throttle::Throttle;
+use crate::auth::upstream::cache::ProviderCache;
 use crate::clock::Clock;
 use crate::config::{Settings, TokenAlg};
 use crate::db::{self, Db};
@@ -50,6 +51,8 @@ pub struct Services {
     pub provider_sealer: Sealer,
     /// Calls upstream identity providers (`auth::upstream`): bounded, no redirects.
     pub upstream_http: reqwest::Client,
+    /// Upstream providers' metadata and keys, kept on this node a while.
+    pub upstream_cache: ProviderCache,
     /// Derives refresh-token successors (see `auth::refresh_token`).
     pub refresh_key: Vec<u8>,
     pub hasher: Arc<PasswordHasher>,
@@ -307,6 +310,7 @@ impl AppState {
             provider_sealer,
             upstream_http: crate::auth::upstream::http_client()
                 .map_err(|e| anyhow::anyhow!("the identity providers' HTTP client: {e}"))?,
+            upstream_cache: ProviderCache::new(clock.clone()),
             refresh_key,
             hasher: Arc::new(hasher),
             cache: SessionCache::new(settings.feed_stale_after),

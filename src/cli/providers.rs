@@ -59,7 +59,7 @@ pub enum ProviderCommand {
             .args([
                 "display_name", "client_id", "issuer_url", "base_url", "tenant", "authorization_endpoint",
                 "token_endpoint", "userinfo_endpoint", "claim_id", "team_id", "key_id",
-                "scopes", "signup", "allowed_domains", "trusted_for_mfa",
+                "scopes", "signup", "allowed_domains", "role_mapping", "trusted_for_mfa",
                 "client_secret_stdin", "clear_client_secret", "enable", "disable",
             ])
     ))]
@@ -154,6 +154,10 @@ pub struct SettingFlags {
     /// several.
     #[arg(long = "allowed-domain", value_name = "DOMAIN")]
     allowed_domains: Vec<String>,
+    /// Roles and groups from an upstream claim, as JSON:
+    /// '{"claim":"groups","rules":[{"value":"ops","roles":["moderator"],"groups":["ops"]}]}'.
+    #[arg(long, value_name = "JSON")]
+    role_mapping: Option<String>,
 }
 
 impl SettingFlags {
@@ -182,6 +186,14 @@ impl SettingFlags {
             if let Some(value) = value {
                 map.insert(name.into(), text(value));
             }
+        }
+        if let Some(mapping) = self.role_mapping {
+            // Not JSON: given as the string, which the settings' parser then refuses.
+            let value = match serde_json::from_str::<Value>(&mapping) {
+                Ok(json) => json,
+                Err(_) => text(mapping),
+            };
+            map.insert("roleMapping".into(), value);
         }
         if let Some(id) = self.claim_id {
             let mut claims = Map::new();

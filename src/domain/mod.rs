@@ -13,8 +13,8 @@ pub use access::{SecondFactor, SessionState, SigninMethod, UserState};
 pub use email::Email;
 pub use password::{NewPassword, PasswordPolicy, PasswordRejection};
 pub use provider::{
-    check_provider_id, check_provider_url, is_loopback_host, ClaimPointers, ProviderConfig,
-    ProviderKind, SignupPolicy,
+    check_provider_id, check_provider_url, is_loopback_host, ClaimPointers, MappingRule,
+    ProviderConfig, ProviderKind, RoleMapping, SignupPolicy,
 };
 pub use rights::{authority, sorted, ForClient, PermissionName, Rights, RightsName};
 pub use roles::{Role, RoleSet};

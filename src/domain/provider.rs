@@ -96,6 +96,82 @@ pub struct ClaimPointers {
     pub email_verified: Option<String>,
 }
 
+/// Roles and groups an upstream claim gives, at each sign-in with the provider.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RoleMapping {
+    /// The claim read (a string or a list of them): `groups`, `roles`, …; GitHub's is
+    /// `orgs`, the person's organisations.
+    pub claim: String,
+    pub rules: Vec<MappingRule>,
+}
+
+/// When the claim holds `value`, the account has these roles and groups.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MappingRule {
+    pub value: String,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub groups: Vec<String>,
+}
+
+const MAX_RULES: usize = 50;
+const MAX_NAMES_PER_RULE: usize = 20;
+
+impl RoleMapping {
+    fn check(&self, kind: ProviderKind) -> Result<(), String> {
+        let claim_ok = (1..=64).contains(&self.claim.len())
+            && self
+                .claim
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':' | '/'));
+        if !claim_ok {
+            return Err("roleMapping.claim is a claim's name, such as groups.".into());
+        }
+        if kind == ProviderKind::Github && self.claim != "orgs" {
+            return Err("A github provider's roleMapping.claim is orgs.".into());
+        }
+        if self.rules.is_empty() || self.rules.len() > MAX_RULES {
+            return Err(format!("roleMapping.rules: 1 to {MAX_RULES} rules."));
+        }
+        for rule in &self.rules {
+            let value_ok =
+                (1..=255).contains(&rule.value.len()) && !rule.value.chars().any(char::is_control);
+            let names = rule.roles.iter().chain(&rule.groups);
+            let names_ok = rule.roles.len() + rule.groups.len() > 0
+                && rule.roles.len() <= MAX_NAMES_PER_RULE
+                && rule.groups.len() <= MAX_NAMES_PER_RULE
+                && names.clone().all(|n| (1..=64).contains(&n.len()));
+            if !value_ok || !names_ok {
+                return Err(format!(
+                    "roleMapping.rules: each has a value (1 to 255 characters) and 1 to {MAX_NAMES_PER_RULE} roles or groups."
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every role any rule names: the ones this mapping manages.
+    pub fn managed_roles(&self) -> impl Iterator<Item = &str> {
+        self.rules
+            .iter()
+            .flat_map(|r| r.roles.iter().map(String::as_str))
+    }
+
+    pub fn managed_groups(&self) -> impl Iterator<Item = &str> {
+        self.rules
+            .iter()
+            .flat_map(|r| r.groups.iter().map(String::as_str))
+    }
+
+    /// The roles and groups the claim's `values` give.
+    pub fn granted<'a>(&'a self, values: &'a [String]) -> impl Iterator<Item = &'a MappingRule> {
+        self.rules.iter().filter(|r| values.contains(&r.value))
+    }
+}
+
 /// A provider's settings, as stored (`identity_providers.config`) and answered. The client
 /// secret is not here: it is sealed apart and never answered.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -142,6 +218,8 @@ pub struct ProviderConfig {
     /// `amr` is carried into Portcullis' tokens.
     #[serde(default)]
     pub trusted_for_mfa: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_mapping: Option<RoleMapping>,
 }
 
 pub const MAX_ICON_CHARS: usize = 16 * 1024;
@@ -252,6 +330,13 @@ impl ProviderConfig {
         }
         if self.signup == SignupPolicy::Domains && self.allowed_domains.is_empty() {
             return Err("signup \"domains\" needs allowedDomains.".into());
+        }
+        if let Some(mapping) = &self.role_mapping {
+            mapping.check(kind)?;
+            // GitHub lists a person's organisations only with this scope.
+            if kind == ProviderKind::Github && !self.scopes.iter().any(|s| s == "read:org") {
+                self.scopes.push("read:org".into());
+            }
         }
         Ok(())
     }
@@ -397,6 +482,7 @@ mod tests {
             signup: SignupPolicy::Existing,
             allowed_domains: vec![],
             trusted_for_mfa: false,
+            role_mapping: None,
         }
     }
 
@@ -526,5 +612,45 @@ mod tests {
         assert!(config.check(ProviderKind::Oidc).is_err());
         config.icon = Some("data:image/svg+xml,<svg/>".into());
         config.check(ProviderKind::Oidc).unwrap();
+    }
+
+    #[test]
+    fn a_role_mapping_names_a_claim_and_rules_and_github_maps_orgs_with_read_org() {
+        let mapping = |claim: &str, rules: Vec<MappingRule>| RoleMapping {
+            claim: claim.into(),
+            rules,
+        };
+        let rule = MappingRule {
+            value: "admins".into(),
+            roles: vec!["moderator".into()],
+            groups: vec![],
+        };
+        let mut config = ProviderConfig {
+            role_mapping: Some(mapping("groups", vec![rule.clone()])),
+            ..oidc()
+        };
+        config.check(ProviderKind::Oidc).unwrap();
+        config.role_mapping = Some(mapping("groups", vec![]));
+        assert!(config.check(ProviderKind::Oidc).is_err(), "no rules");
+        config.role_mapping = Some(mapping("a b", vec![rule.clone()]));
+        assert!(
+            config.check(ProviderKind::Oidc).is_err(),
+            "not a claim name"
+        );
+        let empty = MappingRule {
+            roles: vec![],
+            ..rule.clone()
+        };
+        config.role_mapping = Some(mapping("groups", vec![empty]));
+        assert!(config.check(ProviderKind::Oidc).is_err(), "gives nothing");
+        let mut github = ProviderConfig {
+            issuer: None,
+            role_mapping: Some(mapping("groups", vec![rule.clone()])),
+            ..oidc()
+        };
+        assert!(github.clone().check(ProviderKind::Github).is_err());
+        github.role_mapping = Some(mapping("orgs", vec![rule]));
+        github.check(ProviderKind::Github).unwrap();
+        assert!(github.scopes.contains(&"read:org".to_string()));
     }
 }

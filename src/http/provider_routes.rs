@@ -45,6 +45,32 @@ pub struct ClaimPointersBody {
     email_verified: Option<String>,
 }
 
+/// Roles and groups from an upstream claim, at each sign-in with the provider.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleMappingBody {
+    /// The claim read: a string or a list of strings (`groups`, `roles`, …); `orgs` for
+    /// `github` (the person's organisations).
+    #[schema(example = "groups")]
+    claim: String,
+    /// 1 to 50.
+    rules: Vec<MappingRuleBody>,
+}
+
+/// When the claim holds `value`, the account has these roles and groups; a role or group
+/// some rule names is taken away when no rule gives it.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MappingRuleBody {
+    #[schema(example = "portcullis-moderators")]
+    value: String,
+    #[serde(default)]
+    #[schema(example = json!(["moderator"]))]
+    roles: Vec<String>,
+    #[serde(default)]
+    groups: Vec<String>,
+}
+
 /// A provider's settings. Which apply depends on `kind` (docs/API.md); a field of another
 /// kind is refused.
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -86,6 +112,7 @@ pub struct ProviderSettings {
     /// Its sign-in counts as both factors: no second step follows it.
     #[serde(default)]
     trusted_for_mfa: bool,
+    role_mapping: Option<RoleMappingBody>,
 }
 
 /// A provider as admins see it: never its secret.
@@ -171,6 +198,7 @@ pub struct CreateProviderRequest {
     signup: Option<String>,
     allowed_domains: Option<Vec<String>>,
     trusted_for_mfa: Option<bool>,
+    role_mapping: Option<RoleMappingBody>,
 }
 
 /// What to change: any setting (null removes an optional one), `clientSecret` (null
@@ -188,6 +216,8 @@ pub struct UpdateProviderRequest {
     allowed_domains: Option<Vec<String>>,
     trusted_for_mfa: Option<bool>,
     scopes: Option<Vec<String>>,
+    /// null removes it.
+    role_mapping: Option<RoleMappingBody>,
 }
 
 /// Splits a JSON object body: `id`, `kind`, `clientSecret` and `enabled` stay in it, the

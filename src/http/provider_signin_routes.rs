@@ -46,6 +46,7 @@ fn upstream<'a>(state: &'a AppState, public_base: &'a str) -> Upstream<'a> {
     Upstream {
         sealer: &state.provider_sealer,
         http: &state.upstream_http,
+        cache: &state.upstream_cache,
         public_base,
     }
 }

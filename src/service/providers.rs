@@ -11,7 +11,9 @@ use crate::clock::{Clock, Millis};
 use crate::db::Db;
 use crate::domain::{check_provider_id, ProviderConfig, ProviderKind};
 use crate::service::admin::{lock_and_check, Actor, AdminError};
+use crate::store::groups as store_groups;
 use crate::store::providers::{self as store, ProviderRow, ProviderValues};
+use crate::store::roles as store_roles;
 
 /// A provider as admins see it.
 #[derive(Clone, Debug)]
@@ -126,6 +128,30 @@ fn sealed(
     Ok(Some(sealed))
 }
 
+/// Every role and group a role mapping names exists (by name, case aside).
+async fn check_mapping(db: &Db, config: &ProviderConfig) -> Result<(), AdminError> {
+    let Some(mapping) = &config.role_mapping else {
+        return Ok(());
+    };
+    let roles = store_roles::list(db).await?;
+    for name in mapping.managed_roles() {
+        if !roles.iter().any(|r| r.name.eq_ignore_ascii_case(name)) {
+            return Err(AdminError::Invalid(format!(
+                "roleMapping names the role {name}, which does not exist."
+            )));
+        }
+    }
+    let groups = store_groups::list(db).await?;
+    for name in mapping.managed_groups() {
+        if !groups.iter().any(|g| g.name.eq_ignore_ascii_case(name)) {
+            return Err(AdminError::Invalid(format!(
+                "roleMapping names the group {name}, which does not exist."
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn to_json(config: &ProviderConfig) -> Result<String, AdminError> {
     Ok(serde_json::to_string(config).map_err(anyhow::Error::from)?)
 }
@@ -153,6 +179,7 @@ pub async fn create(
     let secret = sealed(sealer, &new.id, kind, new.client_secret.as_ref())?;
     let (_one_at_a_time, authority) = lock_and_check(db, actor).await?;
     authority.require_full()?;
+    check_mapping(db, &config).await?;
     if store::list(db).await?.len() >= MAX_PROVIDERS {
         return Err(AdminError::Invalid(format!(
             "At most {MAX_PROVIDERS} providers can be configured."
@@ -199,6 +226,7 @@ pub async fn update(
     let mut config: ProviderConfig = serde_json::from_value(Value::Object(settings))
         .map_err(|e| AdminError::Invalid(format!("The provider's settings: {e}.")))?;
     config.check(current.kind).map_err(AdminError::Invalid)?;
+    check_mapping(db, &config).await?;
     let secret = match &change.client_secret {
         Some(new) => {
             changed.push("clientSecret");

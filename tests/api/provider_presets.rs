@@ -32,6 +32,7 @@ on_every_database!(
     google_and_gitlab_sign_in_by_discovery_with_googles_issuer_without_https,
     microsoft_holds_each_token_to_its_tenant_and_trusts_only_verified_domains,
     apple_answers_by_form_post_to_a_client_secret_signed_with_the_p8_key,
+    a_claim_maps_to_roles_and_groups_at_each_sign_in_and_leaves_the_rest,
 );
 
 const KEK: &str = "a key-encryption key for the tests, 0123456789";
@@ -52,6 +53,12 @@ const ADA: Person = Person {
     sub: "4242",
     login: "ada-gh",
     email: "ada@example.com",
+    verified: true,
+};
+const GRACE: Person = Person {
+    sub: "77",
+    login: "grace",
+    email: "grace@example.com",
     verified: true,
 };
 const EVE: Person = Person {
@@ -77,6 +84,9 @@ struct StandInState {
     tokens: Mutex<HashMap<String, Person>>,
     /// A Microsoft token's `tid` (another tenant's, to test the template).
     ms_tid: Mutex<String>,
+    /// The groups (GitLab's `groups_direct`) and organisations (GitHub's `/user/orgs`) of
+    /// everyone the stand-in signs in.
+    groups: Mutex<Vec<String>>,
 }
 
 type Shared = Arc<StandInState>;
@@ -131,6 +141,7 @@ async fn jwks(State(s): State<Shared>) -> Response {
 async fn authorize(State(s): State<Shared>, Query(q): Query<HashMap<String, String>>) -> Response {
     let person = match q.get("person").map(String::as_str) {
         Some("eve") => EVE,
+        Some("grace") => GRACE,
         _ => ADA,
     };
     assert_eq!(q["response_type"], "code");
@@ -254,6 +265,7 @@ async fn token(
             claims["aud"] = json!("gitlab-client");
             claims["email_verified"] = json!(p.verified);
             claims["nickname"] = json!(p.login);
+            claims["groups_direct"] = json!(*s.groups.lock().unwrap());
         }
         "ms" => {
             let tid = s.ms_tid.lock().unwrap().clone();
@@ -332,6 +344,24 @@ async fn github_emails(State(s): State<Shared>, headers: HeaderMap) -> Response 
     )
 }
 
+/// GitHub's `GET /user/orgs` (with `read:org`): the organisations, by `login`.
+async fn github_orgs(State(s): State<Shared>, headers: HeaderMap) -> Response {
+    if bearer_person(&s, &headers).is_none() {
+        return json_answer(
+            StatusCode::UNAUTHORIZED,
+            json!({"message": "Bad credentials"}),
+        );
+    }
+    let orgs: Vec<Value> = s
+        .groups
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|login| json!({"login": login, "id": 1}))
+        .collect();
+    json_answer(StatusCode::OK, Value::Array(orgs))
+}
+
 /// The stand-in, and the PEM of Apple's `.p8` key (the Apple provider's client secret).
 struct StandIn {
     base: String,
@@ -363,6 +393,7 @@ async fn stand_in() -> StandIn {
         codes: Mutex::new(HashMap::new()),
         tokens: Mutex::new(HashMap::new()),
         ms_tid: Mutex::new(TENANT.into()),
+        groups: Mutex::new(Vec::new()),
     });
     let router = axum::Router::new()
         .route("/{preset}/.well-known/openid-configuration", get(discovery))
@@ -384,6 +415,7 @@ async fn stand_in() -> StandIn {
         )
         .route("/gh/api/v3/user", get(github_user))
         .route("/gh/api/v3/user/emails", get(github_emails))
+        .route("/gh/api/v3/user/orgs", get(github_orgs))
         .with_state(state.clone());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     StandIn {
@@ -704,6 +736,135 @@ async fn apple_answers_by_form_post_to_a_client_secret_signed_with_the_p8_key(db
     assert_eq!(
         location_header(&replay),
         "/login?error=provider_state_invalid"
+    );
+    s.app.stop().await;
+}
+
+async fn admin_call(s: &Setup, method: reqwest::Method, path: &str, body: Value) -> Value {
+    let response = s
+        .app
+        .client
+        .request(method, s.app.url(path))
+        .header("Authorization", &s.admin)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    assert!(status.is_success(), "{path}: {status} {text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+async fn a_claim_maps_to_roles_and_groups_at_each_sign_in_and_leaves_the_rest(db: DbKind) {
+    let s = setup(db).await;
+    admin_call(
+        &s,
+        reqwest::Method::POST,
+        "/api/admin/roles",
+        json!({"name": "editor"}),
+    )
+    .await;
+    admin_call(
+        &s,
+        reqwest::Method::POST,
+        "/api/admin/groups",
+        json!({"name": "ops", "roles": ["editor"]}),
+    )
+    .await;
+    let mapping = json!({"claim": "groups_direct", "rules": [
+        {"value": "acme/ops", "roles": ["moderator"], "groups": ["ops"]},
+        {"value": "acme/staff", "roles": ["editor"]},
+    ]});
+    // A name that does not exist is refused when stored.
+    let response = s
+        .app
+        .client
+        .post(s.app.url("/api/admin/providers"))
+        .header("Authorization", &s.admin)
+        .json(&json!({"id": "gitlab", "kind": "gitlab", "displayName": "GitLab",
+            "issuer": format!("{}/gitlab", s.up.base), "clientId": "gitlab-client",
+            "clientSecret": "gitlab-secret", "signup": "open",
+            "roleMapping": {"claim": "groups_direct", "rules": [{"value": "x", "roles": ["nobody"]}]}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    configure(
+        &s,
+        json!({"id": "gitlab", "kind": "gitlab", "displayName": "GitLab",
+               "issuer": format!("{}/gitlab", s.up.base), "clientId": "gitlab-client",
+               "clientSecret": "gitlab-secret", "signup": "open", "roleMapping": mapping}),
+    )
+    .await;
+
+    *s.up.state.groups.lock().unwrap() = vec!["acme/ops".into(), "acme/other".into()];
+    let (_, cookies) = sign_in(&s, "gitlab", "ada").await;
+    let ada = me(&s, &cookies).await;
+    assert_eq!(
+        ada["roles"],
+        json!(["ROLE_USER", "ROLE_MODERATOR", "ROLE_EDITOR"]),
+        "{ada}"
+    );
+    assert_eq!(ada["groups"], json!(["ops"]));
+    let id = ada["id"].as_i64().unwrap();
+    let audit = admin_call(
+        &s,
+        reqwest::Method::GET,
+        "/api/admin/audit?limit=5",
+        json!(null),
+    )
+    .await;
+    let events: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert!(
+        events.contains(&"roles_changed") && events.contains(&"group_member_added"),
+        "{events:?}"
+    );
+
+    // An admin gives a role no rule names: the mapping leaves it.
+    admin_call(
+        &s,
+        reqwest::Method::PATCH,
+        &format!("/api/admin/users/{id}"),
+        json!({"roles": ["moderator", "admin"]}),
+    )
+    .await;
+    // Upstream, ada moves from ops to staff: at her next sign-in, moderator and ops go,
+    // editor comes, admin stays.
+    *s.up.state.groups.lock().unwrap() = vec!["acme/staff".into()];
+    let (_, cookies) = sign_in(&s, "gitlab", "ada").await;
+    let ada = me(&s, &cookies).await;
+    assert_eq!(
+        ada["roles"],
+        json!(["ROLE_USER", "ROLE_ADMIN", "ROLE_EDITOR"]),
+        "{ada}"
+    );
+    assert_eq!(ada["groups"], json!([]));
+
+    // GitHub's organisations, with read:org asked for.
+    configure(
+        &s,
+        json!({"id": "github", "kind": "github", "displayName": "GitHub",
+               "baseUrl": format!("{}/gh", s.up.base), "clientId": "gh-client",
+               "clientSecret": "gh-secret", "signup": "open",
+               "roleMapping": {"claim": "orgs", "rules": [{"value": "acme", "roles": ["moderator"]}]}}),
+    )
+    .await;
+    *s.up.state.groups.lock().unwrap() = vec!["acme".into()];
+    let (_, authorize) = start(&s, "github").await;
+    let query: HashMap<_, _> = authorize.query_pairs().into_owned().collect();
+    assert_eq!(query["scope"], "read:user user:email read:org");
+    let (_, cookies) = sign_in(&s, "github", "grace").await;
+    let grace = me(&s, &cookies).await;
+    assert_eq!(
+        grace["roles"],
+        json!(["ROLE_USER", "ROLE_MODERATOR"]),
+        "{grace}"
     );
     s.app.stop().await;
 }

@@ -82,6 +82,7 @@ async fn an_admin_configures_a_provider_and_never_reads_its_secret_back(db: DbKi
         "issuer",
         "keyId",
         "kind",
+        "roleMapping",
         "scopes",
         "signup",
         "teamId",

@@ -1,6 +1,6 @@
 //! A provider's metadata (OIDC Discovery 1.0) and its signing keys (its JWK Set). A
 //! provider without discovery (GitHub) is described by a `ProviderMetadata` the caller
-//! builds by hand.
+//! builds by hand. Every call here asks the provider; `cache` keeps the answers a while.
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use serde::Deserialize;
 use url::Url;
@@ -67,10 +67,31 @@ pub async fn discover_at(
     base: &str,
     accepts: impl Fn(&str) -> bool,
 ) -> Result<ProviderMetadata, UpstreamError> {
-    let document: Document = get_json(http, &discovery_url(base)?, "discovery").await?;
-    if !accepts(&document.issuer) {
-        return Err(UpstreamError::IssuerMismatch);
+    let metadata = read_metadata(http, &discovery_url(base)?).await?;
+    check_issuer(&metadata, accepts)?;
+    Ok(metadata)
+}
+
+/// The stated issuer is one `accepts` allows. Apart from reading, so that metadata kept
+/// by `cache` is held to each provider's rule on every use.
+pub fn check_issuer(
+    metadata: &ProviderMetadata,
+    accepts: impl Fn(&str) -> bool,
+) -> Result<(), UpstreamError> {
+    if accepts(&metadata.issuer) {
+        Ok(())
+    } else {
+        Err(UpstreamError::IssuerMismatch)
     }
+}
+
+/// The metadata at `url` (a `discovery_url`), every endpoint in it checked; its issuer is
+/// not yet held to anything (`check_issuer`).
+pub async fn read_metadata(
+    http: &reqwest::Client,
+    url: &Url,
+) -> Result<ProviderMetadata, UpstreamError> {
+    let document: Document = get_json(http, url, "discovery").await?;
     require_secure(&document.authorization_endpoint, "authorization_endpoint")?;
     require_secure(&document.token_endpoint, "token_endpoint")?;
     require_secure(&document.jwks_uri, "jwks_uri")?;

@@ -10,6 +10,7 @@
 //! on a loopback host alone, where tests and local providers run), no redirects, bounded
 //! time and bounded answers, since a provider is a third party we must not hang on.
 pub mod apple;
+pub mod cache;
 pub mod discovery;
 pub mod github;
 pub mod id_token;

@@ -5,6 +5,7 @@
 use secrecy::SecretString;
 
 use super::identity::Identity;
+use super::mapping;
 use super::ProviderSigninError;
 use crate::audit::{self, Event};
 use crate::domain::{Email, RoleSet, SigninMethod, Username};
@@ -86,6 +87,14 @@ pub(super) async fn signin(
     if user.disabled || user.service_account {
         return Err(ProviderSigninError::AccountRefused);
     }
+    // The roles the provider gives hold from this sign-in's tokens on.
+    let user = if mapping::apply(f, client, provider, &identity, &user).await? {
+        store::users::find_by_id(db, user.id)
+            .await?
+            .ok_or(ProviderSigninError::NoAccount)?
+    } else {
+        user
+    };
     let trusted = provider.config.trusted_for_mfa;
     let proven = Proven {
         user,

@@ -11,7 +11,7 @@ use url::Url;
 
 use super::identity::{self, Identity};
 use super::{ProviderSigninError, Upstream};
-use crate::auth::upstream::discovery::{self, ProviderMetadata};
+use crate::auth::upstream::discovery::ProviderMetadata;
 use crate::auth::upstream::{apple, github, id_token, microsoft, token, UpstreamError};
 use crate::domain::ProviderKind;
 use crate::service::providers::Provider;
@@ -50,21 +50,32 @@ pub(super) async fn discover(
                 .issuer
                 .clone()
                 .ok_or(ProviderSigninError::UnknownProvider)?;
-            discovery::discover(up.http, &issuer).await?
+            up.cache.discover(up.http, &issuer).await?
         }
-        ProviderKind::Google => discovery::discover(up.http, &issuer_or(GOOGLE_ISSUER)).await?,
-        ProviderKind::Gitlab => discovery::discover(up.http, &issuer_or(GITLAB_ISSUER)).await?,
+        ProviderKind::Google => {
+            up.cache
+                .discover(up.http, &issuer_or(GOOGLE_ISSUER))
+                .await?
+        }
+        ProviderKind::Gitlab => {
+            up.cache
+                .discover(up.http, &issuer_or(GITLAB_ISSUER))
+                .await?
+        }
         ProviderKind::Apple => {
-            discovery::discover(up.http, &issuer_or(apple::APPLE_ISSUER)).await?
+            up.cache
+                .discover(up.http, &issuer_or(apple::APPLE_ISSUER))
+                .await?
         }
         ProviderKind::Microsoft => {
             let base = config.base_url.as_deref();
             let tenant = config.tenant.as_deref().unwrap_or("common");
             let authority = microsoft::authority(base, tenant);
-            discovery::discover_at(up.http, &authority, |stated| {
-                microsoft::accepts_discovered(stated, base, tenant)
-            })
-            .await?
+            up.cache
+                .discover_at(up.http, &authority, |stated| {
+                    microsoft::accepts_discovered(stated, base, tenant)
+                })
+                .await?
         }
         ProviderKind::Oauth2 => {
             let url = |v: &Option<String>| {
@@ -190,7 +201,9 @@ impl Flow {
                 return identity::from_userinfo(&provider.config, &info);
             }
             Answer::Github(api) => {
-                let account = github::account(up.http, api, &tokens.access_token, false).await?;
+                // Its organisations only when a role mapping reads them (`read:org`).
+                let orgs = provider.config.role_mapping.is_some();
+                let account = github::account(up.http, api, &tokens.access_token, orgs).await?;
                 return Ok(identity::from_github(account));
             }
             Answer::IdToken(metadata) => metadata,
@@ -200,7 +213,11 @@ impl Flow {
             .id_token
             .as_deref()
             .ok_or_else(|| ProviderSigninError::IdTokenInvalid("none was issued".into()))?;
-        let jwks = discovery::fetch_jwks(up.http, &metadata.jwks_uri).await?;
+        // The kept set, or a fresh one when the token names a key it lacks (a rotation).
+        let jwks = up
+            .cache
+            .keys_for(up.http, &metadata.jwks_uri, id_token)
+            .await?;
         let algs = allowed_algs(metadata);
         // Google's and Microsoft's tokens carry an issuer other than the discovered one
         // character for character; it is checked below, by their rules.

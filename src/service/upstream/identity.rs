@@ -15,6 +15,24 @@ pub(super) struct Identity {
     pub email_verified: bool,
     /// What to name a new account after.
     pub username_hints: Vec<String>,
+    /// Everything the provider said of the person, for a role mapping's claim.
+    pub claims: Map<String, Value>,
+}
+
+impl Identity {
+    /// The values of `claim`: a string, or the strings (and numbers) of a list.
+    pub fn claim_values(&self, claim: &str) -> Vec<String> {
+        let one = |v: &Value| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        };
+        match self.claims.get(claim) {
+            Some(Value::Array(items)) => items.iter().filter_map(one).collect(),
+            Some(other) => one(other).into_iter().collect(),
+            None => Vec::new(),
+        }
+    }
 }
 
 fn text_claim(claims: &Map<String, Value>, name: &str) -> Option<String> {
@@ -69,6 +87,7 @@ pub(super) fn from_claims(
         email_verified: email.is_some() && said_verified,
         email,
         username_hints,
+        claims: claims.clone(),
     }
 }
 
@@ -124,13 +143,18 @@ pub(super) fn from_userinfo(
         email_verified: email.is_some() && truthy(at(&claims.email_verified)),
         email,
         username_hints,
+        claims: info.clone(),
     })
 }
 
-/// From GitHub's account: its numeric id, its primary email only if verified.
+/// From GitHub's account: its numeric id, its primary email only if verified; its
+/// organisations as the claim `orgs`.
 pub(super) fn from_github(account: github::Account) -> Identity {
     let email_verified = account.verified_email.is_some();
+    let mut claims = Map::new();
+    claims.insert("orgs".into(), Value::from(account.orgs));
     Identity {
+        claims,
         subject: account.id,
         email: account.verified_email,
         email_verified,
@@ -170,6 +194,7 @@ mod tests {
             email: Some(email.into()),
             email_verified: true,
             username_hints: vec![],
+            claims: Map::new(),
         };
         assert!(within_bounds(identity(&"s".repeat(256), "a@example.com")).is_err());
         assert!(within_bounds(identity("", "a@example.com")).is_err());
@@ -206,5 +231,19 @@ mod tests {
             hints,
         );
         assert_eq!(identity.username_hints[0], "Ada Lovelace");
+    }
+
+    #[test]
+    fn a_claims_values_are_its_string_or_its_lists_strings() {
+        let identity = from_claims(
+            ProviderKind::Oidc,
+            "s".into(),
+            &claims(json!({"groups": ["ops", 7, {"x": 1}], "role": "admin", "n": null})),
+            vec![],
+        );
+        assert_eq!(identity.claim_values("groups"), ["ops", "7"]);
+        assert_eq!(identity.claim_values("role"), ["admin"]);
+        assert!(identity.claim_values("n").is_empty());
+        assert!(identity.claim_values("absent").is_empty());
     }
 }

@@ -8,6 +8,7 @@
 mod accounts;
 mod flow;
 mod identity;
+mod mapping;
 
 use secrecy::SecretString;
 use url::Url;
@@ -15,6 +16,7 @@ use url::Url;
 use crate::audit::{self, Event};
 use crate::auth::keys::Sealer;
 use crate::auth::starts::Start;
+use crate::auth::upstream::cache::ProviderCache;
 use crate::auth::upstream::{pkce, token, UpstreamError};
 use crate::domain::RoleSet;
 use crate::service::ending::Outcome;
@@ -31,6 +33,8 @@ pub const PENDING_TTL_SECS: i64 = 600;
 pub struct Upstream<'a> {
     pub sealer: &'a Sealer,
     pub http: &'a reqwest::Client,
+    /// Providers' metadata and keys, kept a while (`auth::upstream::cache`).
+    pub cache: &'a ProviderCache,
     /// Portcullis' public URL: the callback is `{public_base}/api/auth/providers/{id}/callback`.
     pub public_base: &'a str,
 }

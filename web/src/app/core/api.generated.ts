@@ -1932,6 +1932,7 @@ export interface components {
             keyId?: string | null;
             /** @example oidc */
             kind: string;
+            roleMapping?: null | components["schemas"]["RoleMappingBody"];
             scopes?: string[] | null;
             /** @description `open`, `domains` or `existing` (the default). */
             signup?: string | null;
@@ -2119,6 +2120,21 @@ export interface components {
             magicLinks: boolean;
             /** @description Sign-in waits for a verified address. */
             requireVerifiedEmail: boolean;
+        };
+        /**
+         * @description When the claim holds `value`, the account has these roles and groups; a role or group
+         *     some rule names is taken away when no rule gives it.
+         */
+        MappingRuleBody: {
+            groups?: string[];
+            /**
+             * @example [
+             *       "moderator"
+             *     ]
+             */
+            roles?: string[];
+            /** @example portcullis-moderators */
+            value: string;
         };
         MaxLengthRule: {
             maxLength: number;
@@ -2310,6 +2326,7 @@ export interface components {
              */
             issuer?: string | null;
             keyId?: string | null;
+            roleMapping?: null | components["schemas"]["RoleMappingBody"];
             /**
              * @description Default: the kind's own (`openid email profile` for OpenID Connect).
              * @example [
@@ -2419,6 +2436,17 @@ export interface components {
         };
         RoleList: {
             items: components["schemas"]["RoleItem"][];
+        };
+        /** @description Roles and groups from an upstream claim, at each sign-in with the provider. */
+        RoleMappingBody: {
+            /**
+             * @description The claim read: a string or a list of strings (`groups`, `roles`, …); `orgs` for
+             *     `github` (the person's organisations).
+             * @example groups
+             */
+            claim: string;
+            /** @description 1 to 50. */
+            rules: components["schemas"]["MappingRuleBody"][];
         };
         ServiceAccountItem: {
             /** Format: int64 */
@@ -2558,6 +2586,7 @@ export interface components {
             displayName?: string | null;
             enabled?: boolean | null;
             icon?: string | null;
+            roleMapping?: null | components["schemas"]["RoleMappingBody"];
             scopes?: string[] | null;
             signup?: string | null;
             trustedForMfa?: boolean | null;
