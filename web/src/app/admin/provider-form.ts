@@ -1,5 +1,8 @@
 import {
   AbstractControl,
+  FormArray,
+  FormControl,
+  FormGroup,
   NonNullableFormBuilder,
   ValidationErrors,
   ValidatorFn,
@@ -11,8 +14,8 @@ import { NewProvider, ProviderChange, ProviderItem } from '../core/api.models';
 /**
  * The forms of the identity providers page: a new provider (its kind decides which settings
  * it takes, as docs/API.md's table of kinds says) and a provider's Edit (its name, who gets an
- * account, allowed domains, whether it counts as both factors, a new secret), and the ways
- * from what was typed to the server's JSON.
+ * account, allowed domains, whether it counts as both factors, a new secret, the roles from
+ * the provider), and the ways from what was typed to the server's JSON.
  */
 
 export type ProviderKind = 'oidc' | 'oauth2' | 'github' | 'google' | 'microsoft' | 'gitlab' | 'apple';
@@ -126,6 +129,165 @@ const domainsWhenNeeded: ValidatorFn = (group: AbstractControl): ValidationError
   return signup === 'domains' && words(domains).length === 0 ? { domainsRequired: true } : null;
 };
 
+/** `roleMapping`: the roles and groups an upstream claim gives at each sign-in. */
+export type RoleMapping = NonNullable<NewProvider['roleMapping']>;
+export type MappingRule = RoleMapping['rules'][number];
+
+/** A claim's name: 1 to 64 of `A-Z a-z 0-9 _ - . : /`. */
+export const CLAIM = /^[A-Za-z0-9_.:/-]{1,64}$/;
+/** GitHub's only claim: the person's organisations (the server then asks for `read:org`). */
+export const GITHUB_CLAIM = 'orgs';
+/** Rules a mapping holds at most. */
+export const MAX_RULES = 50;
+/** Roles, and groups, a rule names at most (each). */
+export const MAX_RULE_NAMES = 20;
+/** A rule's value's longest, and a role's or group's name's, in UTF-8 bytes as the server counts. */
+const MAX_RULE_VALUE = 255;
+const MAX_RULE_NAME = 64;
+
+function utf8Length(text: string): number {
+  return new TextEncoder().encode(text).length;
+}
+
+/** Role or group names typed with commas (or spaces) between them, each once. */
+export function names(text: string): string[] {
+  return [...new Set(words(text))];
+}
+
+/**
+ * What a roles or groups field with `text` typed in it may become: each of `known` not named
+ * yet after what is typed up to the last comma or space (a datalist offers whole values, so
+ * each offer keeps the names before it).
+ */
+export function suggestions(text: string, known: readonly string[]): string[] {
+  const prefix = text.slice(0, text.search(/[^\s,]*$/));
+  const named = new Set(words(prefix));
+  return known.filter((name) => !named.has(name)).map((name) => prefix + name);
+}
+
+/** A rule as typed: its roles and groups as text. */
+export interface RuleText {
+  value: string;
+  roles: string;
+  groups: string;
+}
+
+/** A row with anything typed in it: an empty one is left out. */
+function ruleFilled(rule: RuleText): boolean {
+  return rule.value.trim() !== '' || words(rule.roles).length > 0 || words(rule.groups).length > 0;
+}
+
+/**
+ * A filled row's errors: `value` (1 to 255 characters, none a control character),
+ * `namesRequired` (no role nor group), `names` (more than 20 roles or groups, or a name over 64
+ * characters).
+ */
+const ruleValid: ValidatorFn = (group: AbstractControl): ValidationErrors | null => {
+  const rule = group.value as RuleText;
+  if (!ruleFilled(rule)) return null;
+  const errors: ValidationErrors = {};
+  const value = rule.value.trim();
+  if (value === '' || utf8Length(value) > MAX_RULE_VALUE || /\p{Cc}/u.test(value)) errors['value'] = true;
+  const roles = names(rule.roles);
+  const groups = names(rule.groups);
+  if (roles.length + groups.length === 0) errors['namesRequired'] = true;
+  else if (
+    roles.length > MAX_RULE_NAMES ||
+    groups.length > MAX_RULE_NAMES ||
+    [...roles, ...groups].some((name) => utf8Length(name) > MAX_RULE_NAME)
+  ) {
+    errors['names'] = true;
+  }
+  return Object.keys(errors).length > 0 ? errors : null;
+};
+
+/** The claim's name, when one is typed (`claimRequired` says when one is needed). */
+const claimName: ValidatorFn = (control: AbstractControl): ValidationErrors | null => {
+  const claim = ((control.value as string | null) ?? '').trim();
+  return claim === '' || CLAIM.test(claim) ? null : { claim: true };
+};
+
+/** A claim, when any row is filled. */
+const claimWhenRules: ValidatorFn = (group: AbstractControl): ValidationErrors | null => {
+  const value = group.value as { claim: string; rules: RuleText[] };
+  return value.rules.some(ruleFilled) && value.claim.trim() === '' ? { claimRequired: true } : null;
+};
+
+/** A row of the roles-from-the-provider editor. */
+export function ruleForm(rule: RuleText = { value: '', roles: '', groups: '' }) {
+  return new FormGroup(
+    {
+      value: new FormControl(rule.value, { nonNullable: true }),
+      roles: new FormControl(rule.roles, { nonNullable: true }),
+      groups: new FormControl(rule.groups, { nonNullable: true }),
+    },
+    { validators: ruleValid },
+  );
+}
+
+export type RuleForm = ReturnType<typeof ruleForm>;
+
+/** The roles-from-the-provider editor: the claim read, and its rules (none at first). */
+export function buildMappingForm() {
+  return new FormGroup(
+    {
+      claim: new FormControl('', { nonNullable: true, validators: claimName }),
+      rules: new FormArray<RuleForm>([]),
+    },
+    { validators: claimWhenRules },
+  );
+}
+
+export type MappingForm = ReturnType<typeof buildMappingForm>;
+export type MappingFormValue = ReturnType<MappingForm['getRawValue']>;
+
+/** A provider's mapping as the editor shows it (GitHub's claim is always `orgs`). */
+export function mappingValue(mapping: RoleMapping | null | undefined, kind: string): MappingFormValue {
+  return {
+    claim: kind === 'github' ? GITHUB_CLAIM : (mapping?.claim ?? ''),
+    rules: (mapping?.rules ?? []).map((rule) => ({
+      value: rule.value,
+      roles: (rule.roles ?? []).join(', '),
+      groups: (rule.groups ?? []).join(', '),
+    })),
+  };
+}
+
+/** Gives the editor a row for each of `value`'s rules and resets it to `value`. */
+export function resetMapping(form: MappingForm, value: MappingFormValue): void {
+  form.controls.rules.clear({ emitEvent: false });
+  for (const rule of value.rules) form.controls.rules.push(ruleForm(rule), { emitEvent: false });
+  form.reset(value);
+}
+
+/** The mapping as sent: the filled rows (null when none is), GitHub's claim `orgs`. */
+export function mappingBody(value: MappingFormValue, kind: string): RoleMapping | null {
+  const rules: MappingRule[] = value.rules.filter(ruleFilled).map((rule) => ({
+    value: rule.value.trim(),
+    roles: names(rule.roles),
+    groups: names(rule.groups),
+  }));
+  if (rules.length === 0) return null;
+  return { claim: kind === 'github' ? GITHUB_CLAIM : value.claim.trim(), rules };
+}
+
+/** Whether two mappings say the same (the server answers both lists, even empty). */
+function sameMapping(a: RoleMapping | null, b: RoleMapping | null): boolean {
+  const plain = (m: RoleMapping | null) =>
+    m === null
+      ? null
+      : { claim: m.claim, rules: m.rules.map((r) => ({ value: r.value, roles: r.roles ?? [], groups: r.groups ?? [] })) };
+  return JSON.stringify(plain(a)) === JSON.stringify(plain(b));
+}
+
+/** A summary for the list: "Roles from groups: 2 rules" (null without a mapping). */
+export function mappingSummary(provider: ProviderItem): string | null {
+  const mapping = provider.roleMapping;
+  if (!mapping || mapping.rules.length === 0) return null;
+  const count = mapping.rules.length;
+  return `Roles from ${mapping.claim}: ${count} rule${count === 1 ? '' : 's'}`;
+}
+
 export function buildProviderForm(fb: NonNullableFormBuilder) {
   return fb.group(
     {
@@ -152,6 +314,7 @@ export function buildProviderForm(fb: NonNullableFormBuilder) {
       allowedDomains: [''],
       trustedForMfa: [false],
       enabled: [true],
+      roleMapping: buildMappingForm(),
     },
     { validators: domainsWhenNeeded },
   );
@@ -179,6 +342,10 @@ export function applyKind(form: ProviderForm, kind: ProviderKind): void {
     set(id, takes.includes('apple') ? [Validators.required, Validators.pattern(APPLE_ID)] : []);
   }
   set(c.clientSecret, secretRequired(kind) ? [Validators.required, Validators.pattern(/\S/)] : []);
+  // GitHub's claim is `orgs`, fixed; leaving GitHub takes it away unless it was typed.
+  const claim = c.roleMapping.controls.claim;
+  if (kind === 'github') claim.setValue(GITHUB_CLAIM, { emitEvent: false });
+  else if (claim.value === GITHUB_CLAIM && !claim.dirty) claim.setValue('', { emitEvent: false });
   form.updateValueAndValidity({ emitEvent: false });
 }
 
@@ -206,6 +373,8 @@ export function newProviderBody(value: ProviderFormValue): NewProvider {
   const scopes = words(value.scopes);
   if (scopes.length > 0) body.scopes = scopes;
   if (value.signup === 'domains') body.allowedDomains = words(value.allowedDomains);
+  const mapping = mappingBody(value.roleMapping, kind);
+  if (mapping !== null) body.roleMapping = mapping;
   if (takes.includes('issuer')) {
     const issuer = optional(value.issuer);
     if (issuer !== null) body.issuer = issuer;
@@ -252,12 +421,16 @@ export function buildEditForm(fb: NonNullableFormBuilder) {
       allowedDomains: [''],
       trustedForMfa: [false],
       clientSecret: [''],
+      roleMapping: buildMappingForm(),
     },
     { validators: domainsWhenNeeded },
   );
 }
 
-/** The Edit form's fields for `provider`, as it is listed (no secret: it never comes out). */
+/**
+ * The Edit form's fields for `provider`, as it is listed (no secret: it never comes out).
+ * `resetMapping` gives the form the mapping's rows before a reset fills them.
+ */
 export function editValue(provider: ProviderItem): EditFormValue {
   return {
     displayName: provider.displayName,
@@ -265,6 +438,7 @@ export function editValue(provider: ProviderItem): EditFormValue {
     allowedDomains: (provider.allowedDomains ?? []).join(', '),
     trustedForMfa: provider.trustedForMfa ?? false,
     clientSecret: '',
+    roleMapping: mappingValue(provider.roleMapping, provider.kind),
   };
 }
 
@@ -273,7 +447,8 @@ export type EditFormValue = ReturnType<EditForm['getRawValue']>;
 
 /**
  * A PATCH of what the Edit form changed (nothing else): the name, the sign-up policy and its
- * domains, whether it counts as both factors, and a new secret when one was typed.
+ * domains, whether it counts as both factors, a new secret when one was typed, and the
+ * mapping (null when its last filled row went).
  */
 export function providerChange(provider: ProviderItem, value: EditFormValue): ProviderChange {
   const change: ProviderChange = {};
@@ -286,5 +461,7 @@ export function providerChange(provider: ProviderItem, value: EditFormValue): Pr
   if (value.trustedForMfa !== (provider.trustedForMfa ?? false)) change.trustedForMfa = value.trustedForMfa;
   const secret = value.clientSecret.trim();
   if (secret !== '') change.clientSecret = secret;
+  const mapping = mappingBody(value.roleMapping, provider.kind);
+  if (!sameMapping(mapping, provider.roleMapping ?? null)) change.roleMapping = mapping;
   return change;
 }

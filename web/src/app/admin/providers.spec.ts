@@ -4,7 +4,7 @@ import { HttpTestingController } from '@angular/common/http/testing';
 import { setUpHttp } from '../../testing/http-testing';
 import { FormControl } from '@angular/forms';
 
-import { newProviderBody, providerChange, providerUrl, words } from './provider-form';
+import { mappingBody, newProviderBody, providerChange, providerUrl, ruleForm, suggestions, words } from './provider-form';
 import { Providers } from './providers';
 
 async function settle(fixture: ComponentFixture<unknown>) {
@@ -68,6 +68,7 @@ const provider = (id: string, extra: object = {}) => ({
   signup: 'existing',
   allowedDomains: [],
   trustedForMfa: false,
+  roleMapping: null,
   hasSecret: true,
   enabled: true,
   identities: 0,
@@ -85,7 +86,23 @@ const HUB = provider('hub', {
   allowedDomains: ['example.com', 'example.org'],
   trustedForMfa: true,
 });
+const LAB = provider('lab', {
+  kind: 'gitlab',
+  displayName: 'GitLab',
+  issuer: null,
+  roleMapping: {
+    claim: 'groups',
+    rules: [
+      { value: 'acme/ops', roles: ['moderator'], groups: ['ops'] },
+      { value: 'acme/dev', roles: [], groups: ['dev', 'ops'] },
+    ],
+  },
+});
+const ROLES = ['user', 'moderator', 'admin', 'editor'].map((name) => ({ name, builtIn: name !== 'editor', groups: 0 }));
+const GROUPS = ['ops', 'dev'].map((name) => ({ name, members: 0, roles: [] }));
 const NO_CONTENT = { status: 204, statusText: 'No Content' };
+const CREATED = { status: 201, statusText: 'Created' };
+const BAD_REQUEST = { status: 400, statusText: 'Bad Request' };
 const IN_USE = {
   message: '2 account(s) have an identity at provider acme: delete with cascade to unlink them.',
   code: 'in_use',
@@ -107,9 +124,34 @@ describe('Providers', () => {
     const get = http.expectOne('/api/admin/providers');
     expect(get.request.method).toBe('GET');
     get.flush({ items });
+    // The roles and groups that exist, offered in the mapping's fields.
+    http.expectOne('/api/admin/roles').flush({ items: ROLES });
+    http.expectOne('/api/admin/groups').flush({ items: GROUPS });
     await settle(fixture);
     return fixture;
   }
+
+  /** Fills the create form's required fields for a GitLab provider `id`. */
+  async function gitlab(fixture: ComponentFixture<unknown>, id = 'lab') {
+    await choose(fixture, '#provider-kind', 'gitlab');
+    await type(fixture, '#provider-id', id);
+    await type(fixture, '#provider-name', 'GitLab');
+    await type(fixture, '#provider-client-id', 'app-id');
+    await type(fixture, '#provider-client-secret', 'gl-secret');
+  }
+
+  /** Adds a rule row to the form `prefix` names and types `rule` in it. */
+  async function addRule(fixture: ComponentFixture<unknown>, prefix: string, index: number, rule: { value?: string; roles?: string; groups?: string }) {
+    const form = el(fixture, prefix === 'provider' ? '[data-testid="provider-form"]' : '[data-testid="provider-edit-form"]') as HTMLElement;
+    await click(fixture, '[data-testid="add-mapping-rule"]', form);
+    if (rule.value !== undefined) await type(fixture, `#${prefix}-rule-value-${index}`, rule.value);
+    if (rule.roles !== undefined) await type(fixture, `#${prefix}-rule-roles-${index}`, rule.roles);
+    if (rule.groups !== undefined) await type(fixture, `#${prefix}-rule-groups-${index}`, rule.groups);
+  }
+
+  const inputValue = (fixture: ComponentFixture<unknown>, selector: string) => (el(fixture, selector) as HTMLInputElement | null)?.value;
+  const ruleRows = (fixture: ComponentFixture<unknown>, within: string) =>
+    (el(fixture, `[data-testid="${within}"]`) as HTMLElement).querySelectorAll('[data-testid="mapping-rule"]').length;
 
   it('lists the providers: id, kind, name, on or off, who gets an account, linked accounts', async () => {
     const fixture = await render();
@@ -488,6 +530,251 @@ describe('Providers', () => {
     expect(el(fixture, '[data-testid="provider-edit-form"]')).not.toBeNull();
   });
 
+  it('creates a GitLab provider whose groups give roles and groups: the filled rules are sent, an empty row is not', async () => {
+    const fixture = await render();
+    // Optional, and empty at first.
+    expect(el(fixture, '[data-testid="provider-form"] [data-testid="mapping-empty"]')).not.toBeNull();
+    expect(el(fixture, '[data-testid="provider-form"] legend')?.textContent?.replace(/\s+/g, ' ').trim()).toBe(
+      'Roles from the provider (optional)',
+    );
+    await gitlab(fixture);
+    await type(fixture, '#provider-mapping-claim', 'groups');
+    await addRule(fixture, 'provider', 0, { value: 'acme/ops', roles: 'moderator', groups: 'ops' });
+    await addRule(fixture, 'provider', 1, { value: ' acme/dev ', roles: 'editor, moderator,moderator', groups: '' });
+    await addRule(fixture, 'provider', 2, {});
+    expect(ruleRows(fixture, 'provider-form')).toBe(3);
+    expect(el(fixture, 'label[for="provider-rule-roles-1"]')?.textContent?.trim()).toBe('Roles');
+    submit(fixture, 'provider-form');
+    const post = http.expectOne('/api/admin/providers');
+    expect(post.request.body).toEqual({
+      id: 'lab',
+      kind: 'gitlab',
+      displayName: 'GitLab',
+      clientId: 'app-id',
+      clientSecret: 'gl-secret',
+      signup: 'existing',
+      trustedForMfa: false,
+      enabled: true,
+      roleMapping: {
+        claim: 'groups',
+        rules: [
+          { value: 'acme/ops', roles: ['moderator'], groups: ['ops'] },
+          { value: 'acme/dev', roles: ['editor', 'moderator'], groups: [] },
+        ],
+      },
+    });
+    post.flush(
+      provider('lab', {
+        kind: 'gitlab',
+        displayName: 'GitLab',
+        issuer: null,
+        roleMapping: {
+          claim: 'groups',
+          rules: [
+            { value: 'acme/ops', roles: ['moderator'], groups: ['ops'] },
+            { value: 'acme/dev', roles: ['editor', 'moderator'], groups: [] },
+          ],
+        },
+      }),
+      CREATED,
+    );
+    await settle(fixture);
+    expect(cell(fixture, 'lab', 'provider-mapping')).toBe('Roles from groups: 2 rules');
+    // The form is empty again, its rules too.
+    expect(ruleRows(fixture, 'provider-form')).toBe(0);
+    expect(inputValue(fixture, '#provider-mapping-claim')).toBe('');
+  });
+
+  it('sends no roleMapping when no rule row is filled', async () => {
+    const fixture = await render();
+    await gitlab(fixture);
+    await type(fixture, '#provider-mapping-claim', 'groups');
+    await addRule(fixture, 'provider', 0, { value: '  ', roles: ' , ' });
+    submit(fixture, 'provider-form');
+    const post = http.expectOne('/api/admin/providers');
+    expect('roleMapping' in post.request.body).toBe(false);
+    post.flush(provider('lab', { kind: 'gitlab', issuer: null }), CREATED);
+    await settle(fixture);
+  });
+
+  it('a rule with a value but no roles or groups, or rules without a claim, are refused before sending', async () => {
+    const fixture = await render();
+    await gitlab(fixture);
+    await addRule(fixture, 'provider', 0, { value: 'acme/ops' });
+    submit(fixture, 'provider-form');
+    await settle(fixture);
+    http.expectNone('/api/admin/providers');
+    expect(text(fixture, 'mapping-rule-error')).toBe('At least one role or group.');
+    expect(el(fixture, '#provider-rule-roles-0')?.classList).toContain('is-invalid');
+    expect(el(fixture, '#provider-rule-groups-0')?.getAttribute('aria-invalid')).toBe('true');
+    expect(el(fixture, '#provider-rule-groups-0')?.getAttribute('aria-describedby')).toBe('provider-rule-error-0');
+    expect(el(fixture, '#provider-rule-value-0')?.classList).not.toContain('is-invalid');
+    // No claim was given.
+    expect(el(fixture, '#provider-mapping-claim')?.classList).toContain('is-invalid');
+    expect(el(fixture, '#provider-mapping-claim + .invalid-feedback')?.textContent?.trim()).toBe(
+      "A claim's name, such as groups: 1 to 64 of A-Z, a-z, 0-9 and _ - . : /",
+    );
+    await type(fixture, '#provider-mapping-claim', 'the groups');
+    submit(fixture, 'provider-form');
+    await settle(fixture);
+    http.expectNone('/api/admin/providers');
+    expect(el(fixture, '#provider-mapping-claim')?.classList).toContain('is-invalid');
+
+    // Roles without a value are refused too.
+    await type(fixture, '#provider-mapping-claim', 'groups');
+    await type(fixture, '#provider-rule-value-0', '');
+    await type(fixture, '#provider-rule-roles-0', 'moderator');
+    submit(fixture, 'provider-form');
+    await settle(fixture);
+    http.expectNone('/api/admin/providers');
+    expect(el(fixture, '#provider-rule-value-0')?.classList).toContain('is-invalid');
+    expect(el(fixture, '[data-testid="mapping-rule-error"]')).toBeNull();
+    expect(el(fixture, '#provider-mapping-claim')?.classList).not.toContain('is-invalid');
+
+    await type(fixture, '#provider-rule-value-0', 'acme/ops');
+    await settle(fixture);
+    expect(el(fixture, '#provider-rule-value-0')?.classList).not.toContain('is-invalid');
+    submit(fixture, 'provider-form');
+    const post = http.expectOne('/api/admin/providers');
+    expect(post.request.body.roleMapping).toEqual({ claim: 'groups', rules: [{ value: 'acme/ops', roles: ['moderator'], groups: [] }] });
+    post.flush(provider('lab', { kind: 'gitlab', issuer: null }), CREATED);
+    await settle(fixture);
+  });
+
+  it("GitHub's claim is orgs, fixed, and says it asks for read:org", async () => {
+    const fixture = await render();
+    expect(inputValue(fixture, '#provider-mapping-claim')).toBe('');
+    expect((el(fixture, '#provider-mapping-claim') as HTMLInputElement).readOnly).toBe(false);
+    await choose(fixture, '#provider-kind', 'github');
+    const claim = el(fixture, '#provider-mapping-claim') as HTMLInputElement;
+    expect(claim.value).toBe('orgs');
+    expect(claim.readOnly).toBe(true);
+    expect(text(fixture, 'mapping-claim-help')).toBe('GitHub organisations (asks for read:org)');
+    expect(claim.getAttribute('aria-describedby')).toBe('provider-mapping-claim-help');
+    await type(fixture, '#provider-id', 'gh');
+    await type(fixture, '#provider-name', 'GitHub');
+    await type(fixture, '#provider-client-id', 'Iv1.abc');
+    await type(fixture, '#provider-client-secret', 'gh-secret');
+    await addRule(fixture, 'provider', 0, { value: 'acme', groups: 'ops' });
+    submit(fixture, 'provider-form');
+    const post = http.expectOne('/api/admin/providers');
+    expect(post.request.body.roleMapping).toEqual({ claim: 'orgs', rules: [{ value: 'acme', roles: [], groups: ['ops'] }] });
+    post.flush(provider('gh', { kind: 'github', issuer: null, scopes: ['read:user', 'user:email', 'read:org'] }), CREATED);
+    await settle(fixture);
+    // Another kind's claim is typed again.
+    await choose(fixture, '#provider-kind', 'github');
+    expect(inputValue(fixture, '#provider-mapping-claim')).toBe('orgs');
+    await choose(fixture, '#provider-kind', 'oidc');
+    expect(inputValue(fixture, '#provider-mapping-claim')).toBe('');
+    expect((el(fixture, '#provider-mapping-claim') as HTMLInputElement).readOnly).toBe(false);
+  });
+
+  it("the server's refusal of a role or group that does not exist is shown", async () => {
+    const fixture = await render();
+    await gitlab(fixture);
+    await type(fixture, '#provider-mapping-claim', 'groups');
+    await addRule(fixture, 'provider', 0, { value: 'acme/ops', roles: 'nobody' });
+    submit(fixture, 'provider-form');
+    const post = http.expectOne('/api/admin/providers');
+    expect(post.request.body.roleMapping).toEqual({ claim: 'groups', rules: [{ value: 'acme/ops', roles: ['nobody'], groups: [] }] });
+    post.flush({ message: 'roleMapping names the role nobody, which does not exist.', code: 'invalid_request' }, BAD_REQUEST);
+    await settle(fixture);
+    expect(text(fixture, 'provider-create-error')).toBe('roleMapping names the role nobody, which does not exist.');
+    // The rules stay to be corrected.
+    expect(inputValue(fixture, '#provider-rule-roles-0')).toBe('nobody');
+  });
+
+  it('the roles and groups fields offer the names that exist, after those typed', async () => {
+    const fixture = await render();
+    await addRule(fixture, 'provider', 0, {});
+    const options = (list: string) =>
+      Array.from(fixture.nativeElement.querySelectorAll(`datalist#${list} option`)).map((o) => (o as HTMLOptionElement).value);
+    expect(el(fixture, '#provider-rule-roles-0')?.getAttribute('list')).toBe('provider-rule-roles-list-0');
+    expect(options('provider-rule-roles-list-0')).toEqual(['user', 'moderator', 'admin', 'editor']);
+    expect(options('provider-rule-groups-list-0')).toEqual(['ops', 'dev']);
+    await type(fixture, '#provider-rule-roles-0', 'moderator, ed');
+    await settle(fixture);
+    expect(options('provider-rule-roles-list-0')).toEqual(['moderator, user', 'moderator, admin', 'moderator, editor']);
+  });
+
+  it('lists a mapping in short, and its Edit shows the rules; removing them all sends roleMapping: null', async () => {
+    const fixture = await render([ACME, LAB]);
+    expect(cell(fixture, 'lab', 'provider-mapping')).toBe('Roles from groups: 2 rules');
+    expect(row(fixture, 'acme').querySelector('[data-testid="provider-mapping"]')).toBeNull();
+    await click(fixture, '[data-testid="edit-provider"]', row(fixture, 'lab'));
+    expect(inputValue(fixture, '#edit-provider-mapping-claim')).toBe('groups');
+    expect(ruleRows(fixture, 'provider-edit-form')).toBe(2);
+    expect(inputValue(fixture, '#edit-provider-rule-value-0')).toBe('acme/ops');
+    expect(inputValue(fixture, '#edit-provider-rule-roles-0')).toBe('moderator');
+    expect(inputValue(fixture, '#edit-provider-rule-groups-0')).toBe('ops');
+    expect(inputValue(fixture, '#edit-provider-rule-value-1')).toBe('acme/dev');
+    expect(inputValue(fixture, '#edit-provider-rule-roles-1')).toBe('');
+    expect(inputValue(fixture, '#edit-provider-rule-groups-1')).toBe('dev, ops');
+    // Nothing changed: nothing sent.
+    submit(fixture, 'provider-edit-form');
+    await settle(fixture);
+    http.expectNone('/api/admin/providers/lab');
+
+    await click(fixture, '[data-testid="edit-provider"]', row(fixture, 'lab'));
+    const form = el(fixture, '[data-testid="provider-edit-form"]') as HTMLElement;
+    await click(fixture, '[data-testid="remove-mapping-rule"]', form);
+    expect(ruleRows(fixture, 'provider-edit-form')).toBe(1);
+    // The row left moved up.
+    expect(inputValue(fixture, '#edit-provider-rule-value-0')).toBe('acme/dev');
+    await click(fixture, '[data-testid="remove-mapping-rule"]', form);
+    expect(ruleRows(fixture, 'provider-edit-form')).toBe(0);
+    expect(document.activeElement?.id).toBe('edit-provider-add-rule');
+    submit(fixture, 'provider-edit-form');
+    const patch = http.expectOne('/api/admin/providers/lab');
+    expect(patch.request.method).toBe('PATCH');
+    expect(patch.request.body).toEqual({ roleMapping: null });
+    patch.flush({ ...LAB, roleMapping: null });
+    await settle(fixture);
+    expect(row(fixture, 'lab').querySelector('[data-testid="provider-mapping"]')).toBeNull();
+    expect(text(fixture, 'providers-notice')).toBe('Provider GitLab (lab) saved.');
+  });
+
+  it('an Edit sends the whole mapping when a rule changed or was added, and shows the server refusing it', async () => {
+    const fixture = await render([ACME, LAB]);
+    await click(fixture, '[data-testid="edit-provider"]', row(fixture, 'lab'));
+    await type(fixture, '#edit-provider-rule-roles-1', 'editor');
+    await addRule(fixture, 'edit-provider', 2, { value: 'acme/admins', roles: 'admin, nobody' });
+    submit(fixture, 'provider-edit-form');
+    const patch = http.expectOne('/api/admin/providers/lab');
+    expect(patch.request.body).toEqual({
+      roleMapping: {
+        claim: 'groups',
+        rules: [
+          { value: 'acme/ops', roles: ['moderator'], groups: ['ops'] },
+          { value: 'acme/dev', roles: ['editor'], groups: ['dev', 'ops'] },
+          { value: 'acme/admins', roles: ['admin', 'nobody'], groups: [] },
+        ],
+      },
+    });
+    patch.flush({ message: 'roleMapping names the role nobody, which does not exist.', code: 'invalid_request' }, BAD_REQUEST);
+    await settle(fixture);
+    expect(text(fixture, 'provider-edit-error')).toBe('roleMapping names the role nobody, which does not exist.');
+    expect(el(fixture, '[data-testid="provider-edit-form"]')).not.toBeNull();
+    expect(cell(fixture, 'lab', 'provider-mapping')).toBe('Roles from groups: 2 rules');
+  });
+
+  it('a provider without a mapping gets one from its Edit', async () => {
+    const fixture = await render();
+    await click(fixture, '[data-testid="edit-provider"]', row(fixture, 'hub'));
+    // GitHub's claim, fixed.
+    expect(inputValue(fixture, '#edit-provider-mapping-claim')).toBe('orgs');
+    expect((el(fixture, '#edit-provider-mapping-claim') as HTMLInputElement).readOnly).toBe(true);
+    expect(ruleRows(fixture, 'provider-edit-form')).toBe(0);
+    await addRule(fixture, 'edit-provider', 0, { value: 'acme', roles: 'moderator' });
+    expect(document.activeElement?.id).toBe('edit-provider-rule-value-0');
+    submit(fixture, 'provider-edit-form');
+    const patch = http.expectOne('/api/admin/providers/hub');
+    expect(patch.request.body).toEqual({ roleMapping: { claim: 'orgs', rules: [{ value: 'acme', roles: ['moderator'], groups: [] }] } });
+    patch.flush({ ...HUB, roleMapping: { claim: 'orgs', rules: [{ value: 'acme', roles: ['moderator'], groups: [] }] } });
+    await settle(fixture);
+    expect(cell(fixture, 'hub', 'provider-mapping')).toBe('Roles from orgs: 1 rule');
+  });
+
   it('deletes after a confirmation; one accounts are linked through is deleted only by "Delete and unlink"', async () => {
     const fixture = await render();
     await click(fixture, '[data-testid="delete-provider"]', row(fixture, 'acme'));
@@ -552,6 +839,7 @@ describe('provider form helpers', () => {
       allowedDomains: 'left.over',
       trustedForMfa: false,
       enabled: false,
+      roleMapping: { claim: '', rules: [] },
     });
     expect(body).toEqual({
       id: 'ms',
@@ -609,7 +897,63 @@ describe('provider form helpers', () => {
         allowedDomains: 'example.com,example.org',
         trustedForMfa: true,
         clientSecret: '  ',
+        roleMapping: { claim: 'orgs', rules: [] },
       }),
     ).toEqual({});
+    const mapped = { ...HUB, roleMapping: { claim: 'orgs', rules: [{ value: 'acme', roles: ['moderator'], groups: [] }] } };
+    expect(
+      providerChange(mapped as never, {
+        displayName: 'GitHub',
+        signup: 'domains',
+        allowedDomains: 'example.com, example.org',
+        trustedForMfa: true,
+        clientSecret: '',
+        roleMapping: { claim: 'orgs', rules: [{ value: ' acme ', roles: 'moderator,', groups: ' ' }] },
+      }),
+    ).toEqual({});
+  });
+
+  it("a mapping's body: the filled rows, names once each; GitHub's claim is orgs whatever was typed", () => {
+    expect(
+      mappingBody(
+        {
+          claim: ' groups ',
+          rules: [
+            { value: '', roles: '', groups: '' },
+            { value: 'a', roles: 'x y,x', groups: 'g' },
+          ],
+        },
+        'oidc',
+      ),
+    ).toEqual({ claim: 'groups', rules: [{ value: 'a', roles: ['x', 'y'], groups: ['g'] }] });
+    expect(mappingBody({ claim: 'groups', rules: [{ value: 'a', roles: '', groups: 'g' }] }, 'github')?.claim).toBe('orgs');
+    expect(mappingBody({ claim: 'groups', rules: [{ value: ' ', roles: '', groups: '' }] }, 'oidc')).toBeNull();
+  });
+
+  it('a rule takes a value of 1 to 255 characters and 1 to 20 roles and 20 groups (at least one)', () => {
+    const errors = (value: string, roles = 'moderator', groups = '') => ruleForm({ value, roles, groups }).errors;
+    const many = (n: number) => Array.from({ length: n }, (_, i) => `r${i}`).join(', ');
+    expect(errors('', '', '')).toBeNull();
+    expect(errors('acme/ops')).toBeNull();
+    expect(errors('a'.repeat(255))).toBeNull();
+    expect(errors('a'.repeat(256))).toEqual({ value: true });
+    // The server counts bytes: 128 two-byte letters are 256.
+    expect(errors('é'.repeat(128))).toEqual({ value: true });
+    expect(errors('ab')).toEqual({ value: true });
+    expect(errors('acme', '', '')).toEqual({ namesRequired: true });
+    expect(errors('', 'moderator')).toEqual({ value: true });
+    expect(errors('acme', many(20), many(20))).toBeNull();
+    expect(errors('acme', many(21))).toEqual({ names: true });
+    expect(errors('acme', '', many(21))).toEqual({ names: true });
+    expect(errors('acme', 'x'.repeat(65))).toEqual({ names: true });
+  });
+
+  it('a datalist offers whole values: each name not yet typed, after what is typed', () => {
+    const known = ['user', 'moderator', 'editor'];
+    expect(suggestions('', known)).toEqual(['user', 'moderator', 'editor']);
+    expect(suggestions('mod', known)).toEqual(['user', 'moderator', 'editor']);
+    expect(suggestions('moderator,', known)).toEqual(['moderator,user', 'moderator,editor']);
+    expect(suggestions('moderator, ed', known)).toEqual(['moderator, user', 'moderator, editor']);
+    expect(suggestions('user moderator ', known)).toEqual(['user moderator editor']);
   });
 });

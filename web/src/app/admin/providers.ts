@@ -7,6 +7,7 @@ import { AdminService } from '../core/admin.service';
 import { ProviderItem } from '../core/api.models';
 import { errorCode, errorMessage } from '../core/errors';
 import { showErrors } from './client-form';
+import { RoleMappingFields } from './role-mapping-fields';
 import {
   KIND_SETTINGS,
   KindSetting,
@@ -17,23 +18,26 @@ import {
   buildEditForm,
   buildProviderForm,
   editValue,
+  mappingSummary,
   newProviderBody,
   providerChange,
+  resetMapping,
   secretRequired,
   signupOf,
 } from './provider-form';
 
 /**
  * The identity providers people may sign in with: the list (id, kind, name, on or off, who
- * gets an account, how many accounts are linked through each), configuring one (its kind's
- * settings; the client secret goes in and never comes out), turning one on or off, changing
- * one (an Edit form under its row: name, sign-up, allowed domains, both factors, a new
- * secret), and deleting one after a confirmation (and, while accounts are linked through it,
- * after a second one that unlinks them: `cascade`).
+ * gets an account, the roles it gives, how many accounts are linked through each),
+ * configuring one (its kind's settings; the client secret goes in and never comes out; the
+ * roles and groups a claim gives), turning one on or off, changing one (an Edit form under
+ * its row: name, sign-up, allowed domains, both factors, a new secret, the roles from the
+ * provider), and deleting one after a confirmation (and, while accounts are linked through
+ * it, after a second one that unlinks them: `cascade`).
  */
 @Component({
   selector: 'app-providers',
-  imports: [ReactiveFormsModule],
+  imports: [ReactiveFormsModule, RoleMappingFields],
   templateUrl: './providers.html',
 })
 export class Providers {
@@ -45,6 +49,7 @@ export class Providers {
   protected readonly signups: readonly SignupPolicy[] = ['existing', 'domains', 'open'];
   protected readonly signupOf = signupOf;
   protected readonly secretRequired = secretRequired;
+  protected readonly mappingSummary = mappingSummary;
 
   protected readonly providers = signal<ProviderItem[]>([]);
   protected readonly loading = signal(true);
@@ -54,6 +59,9 @@ export class Providers {
   protected readonly confirmingDelete = signal<string | null>(null);
   /** The provider a delete was refused for (409 `in_use`): it may be deleted and unlinked. */
   protected readonly inUse = signal<ProviderItem | null>(null);
+  /** The roles and groups that exist, offered in the mapping's fields. */
+  protected readonly roleNames = signal<string[]>([]);
+  protected readonly groupNames = signal<string[]>([]);
 
   protected readonly creating = signal(false);
   protected readonly createError = signal('');
@@ -79,6 +87,10 @@ export class Providers {
     applyKind(this.form, this.form.controls.kind.value);
     this.form.controls.kind.valueChanges.subscribe((kind) => applyKind(this.form, kind));
     this.load();
+    // The names only help typing: without them the fields are plain text, and the server
+    // says which name does not exist.
+    this.admin.roles().subscribe({ next: (items) => this.roleNames.set(items.map((r) => r.name)), error: () => undefined });
+    this.admin.groups().subscribe({ next: (items) => this.groupNames.set(items.map((g) => g.name)), error: () => undefined });
   }
 
   protected load(): void {
@@ -122,6 +134,7 @@ export class Providers {
           `Provider ${made.displayName} (${made.id}) configured${made.enabled ? ': its button shows on the login page' : ', turned off'}.`,
         );
         this.form.reset();
+        this.form.controls.roleMapping.controls.rules.clear();
       },
       error: (e: unknown) => {
         this.creating.set(false);
@@ -151,7 +164,9 @@ export class Providers {
   }
 
   protected edit(provider: ProviderItem): void {
-    this.editForm.reset(editValue(provider));
+    const value = editValue(provider);
+    resetMapping(this.editForm.controls.roleMapping, value.roleMapping);
+    this.editForm.reset(value);
     this.editing.set(provider.id);
     this.editError.set('');
     this.confirmingDelete.set(null);
