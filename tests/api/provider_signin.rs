@@ -18,6 +18,7 @@ on_every_database!(
     the_signup_policy_and_disabled_accounts_hold,
     the_second_factor_rule_holds_unless_the_provider_is_trusted,
     the_last_way_to_sign_in_is_never_unlinked_by_its_account,
+    an_openid_connect_clients_consent_continues_after_a_provider_sign_in,
 );
 
 /// The upstream Portcullis, on its own port, and the downstream one under test.
@@ -753,6 +754,41 @@ async fn the_last_way_to_sign_in_is_never_unlinked_by_its_account(db: DbKind) {
     // The identity is unknown again: with its email now an account's, it must be linked.
     let (landed, _) = sign_in(&p, &ada).await;
     assert_eq!(landed, "/login?error=provider_link_required");
+    p.up.stop().await;
+    p.down.stop().await;
+}
+
+async fn an_openid_connect_clients_consent_continues_after_a_provider_sign_in(db: DbKind) {
+    let p = pair(db, json!({"signup": "open"})).await;
+    let rp = crate::oidc::register(&p.down, false, None).await;
+    // A relying party sends a browser with no session: the consent page, which signs in first.
+    let (status, consent) =
+        crate::oidc::location(&p.down, &crate::oidc::authorize_url(&rp, &[]), None).await;
+    assert_eq!(status, 302);
+    assert!(consent.starts_with("/oauth/consent?request="), "{consent}");
+    let request = query_of(&consent)["request"].clone();
+    // The login page's "Continue with Upstream" carries the consent page as returnTo.
+    let ada = upstream_person(&p, "ada", true).await;
+    let (state, authorize) = start(&p, Some(&consent)).await;
+    let back = upstream_answer(&p, &authorize, &ada).await;
+    let (landed, cookies) = callback(&p, &back, Some(&state)).await;
+    assert_eq!(landed, consent, "back to the consent page, signed in");
+    // Signed in, the person allows the client: the code goes to the relying party.
+    let access = &cookies["portcullis_access"].value;
+    let response = p
+        .down
+        .client
+        .post(p.down.url(&format!("/api/oauth/requests/{request}")))
+        .header("Cookie", format!("portcullis_access={access}"))
+        .json(&json!({"approve": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let answer: Value = response.json().await.unwrap();
+    let to = answer["redirectTo"].as_str().unwrap();
+    assert!(to.starts_with(crate::oidc::CB), "{to}");
+    assert!(query_of(to).contains_key("code"), "{to}");
     p.up.stop().await;
     p.down.stop().await;
 }
