@@ -75,6 +75,17 @@ pub async fn list(db: &Db) -> Result<Vec<RoleRecord>, DbError> {
     Ok(roles)
 }
 
+/// Every role's id and name: what a sign-in needs to resolve names, without the
+/// permissions and counts `list` reads for the admin console.
+pub async fn names(db: &Db) -> Result<Vec<(i64, String)>, DbError> {
+    let rows = sqlx::query("SELECT id, name FROM roles")
+        .fetch_all(&db.pool)
+        .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .collect()
+}
+
 /// The role named `name`, compared without regard to case.
 pub async fn find(db: &Db, name: &str) -> Result<Option<RoleRecord>, DbError> {
     Ok(list(db)

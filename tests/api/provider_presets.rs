@@ -701,6 +701,45 @@ async fn apple_answers_by_form_post_to_a_client_secret_signed_with_the_p8_key(db
         .iter()
         .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
         .collect();
+    // The CSRF guard lets a cross-site POST through, so the state is what stops another
+    // site's: its own code and state, posted with the victim's cookie (SameSite=None sends
+    // it), finish nothing, and the victim's own sign-in still finishes below.
+    let users_before = users(&s).await;
+    let (attacker_cookie, attacker_authorize) = start(&s, "apple").await;
+    let attacker: Value = s
+        .app
+        .client
+        .get(format!("{attacker_authorize}&person=eve"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let forged: Vec<(String, String)> = attacker["fields"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+        .collect();
+    let response = s
+        .app
+        .client
+        .post(s.app.url(path))
+        .header("Origin", "https://evil.example")
+        .header("Sec-Fetch-Site", "cross-site")
+        .header("Cookie", format!("portcullis_upstream={}", cookie.value))
+        .form(&forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        location_header(&response),
+        "/login?error=provider_state_invalid"
+    );
+    assert!(!set_cookies(response.headers()).contains_key("portcullis_access"));
+    assert_eq!(users(&s).await, users_before);
+    assert_ne!(attacker_cookie.value, cookie.value);
     // From appleid.apple.com, cross-site: the CSRF guard lets this POST through to the
     // callback's own rules.
     let response = s

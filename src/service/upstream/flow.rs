@@ -272,7 +272,8 @@ impl Flow {
 }
 
 /// Google documents both `https://accounts.google.com` and `accounts.google.com` as its
-/// ID tokens' issuer: the discovered one, or the same without its scheme.
+/// ID tokens' issuer: the discovered one, or the same without its scheme. The one departure
+/// from OIDC Core §3.1.3.7 step 2's exact match, for this preset alone (docs/SECURITY.md).
 fn google_issuer_ok(discovered: &str, iss: &str) -> bool {
     iss == discovered || discovered.split_once("://").map(|(_, rest)| rest) == Some(iss)
 }

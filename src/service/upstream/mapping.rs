@@ -53,7 +53,12 @@ async fn apply_roles(
         return Ok(false);
     }
     let wanted = lower(mapping.granted(values).flat_map(|r| r.roles.iter()));
-    let defined = store::roles::list(db).await?;
+    // Only ids and names: this runs at every sign-in with the provider.
+    let defined = if wanted.is_empty() {
+        Vec::new()
+    } else {
+        store::roles::names(db).await?
+    };
     let own: Vec<(i64, String)> = user
         .granted
         .iter()
@@ -65,11 +70,10 @@ async fn apply_roles(
         .filter(|(_, name)| !managed.contains(&name.to_ascii_lowercase()))
         .cloned()
         .collect();
-    for role in &defined {
-        if wanted.contains(&role.name.to_ascii_lowercase())
-            && !next.iter().any(|(id, _)| *id == role.id)
+    for (id, name) in defined {
+        if wanted.contains(&name.to_ascii_lowercase()) && !next.iter().any(|(held, _)| *held == id)
         {
-            next.push((role.id, role.name.clone()));
+            next.push((id, name));
         }
     }
     let is_admin = |roles: &[(i64, String)]| roles.iter().any(|(id, _)| *id == Role::Admin.id());
