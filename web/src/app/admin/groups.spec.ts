@@ -130,7 +130,7 @@ describe('Groups', () => {
     patch.flush({ ...FINANCE, description: 'Money', roles: ['billing', 'moderator'] });
     await settle(fixture);
     expect(el(fixture, '[data-testid="group-edit-form"]')).toBeNull();
-    expect(said('groups-notice')).toBe('Group finance saved: it carries Billing, Moderator.');
+    expect(said('groups-notice')).toBe('Group finance saved: it carries Moderator, Billing.');
   });
 
   it('deletes after a confirmation, with DELETE', async () => {

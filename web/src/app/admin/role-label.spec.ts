@@ -8,5 +8,7 @@ describe('roleLabel', () => {
     expect(roleLabel('ROLE_NOTES-EDITOR')).toBe('Notes-editor');
     expect(roleLabel('notesAdmin')).toBe('NotesAdmin');
     expect(roleLabels(['ROLE_USER', 'admin'])).toBe('User, Admin');
+    // Built-in roles first, by rank; then the others by name.
+    expect(roleLabels(['moderator', 'billing', 'user', 'Audit'])).toBe('User, Moderator, Audit, Billing');
   });
 });

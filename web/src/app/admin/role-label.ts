@@ -11,9 +11,20 @@ export function roleLabel(name: string): string {
   return bare.charAt(0).toUpperCase() + bare.slice(1);
 }
 
-/** Several roles, by label, in the order given: "User, Moderator". */
+/** The built-in roles first, by rank, then the others by name: as the roles page lists them. */
+const BUILT_IN = ['user', 'moderator', 'admin'];
+
+function rank(name: string): number {
+  const index = BUILT_IN.indexOf(name.replace(/^ROLE_/, '').toLowerCase());
+  return index === -1 ? BUILT_IN.length : index;
+}
+
+/** Several roles, by label, built-in ones first: "User, Moderator, Billing". */
 export function roleLabels(names: readonly string[]): string {
-  return names.map(roleLabel).join(', ');
+  return [...names]
+    .sort((a, b) => rank(a) - rank(b) || roleLabel(a).localeCompare(roleLabel(b)))
+    .map(roleLabel)
+    .join(', ');
 }
 
 @Pipe({ name: 'roleLabel' })

@@ -160,7 +160,7 @@ describe('UserTable: roles, rights and service accounts', () => {
     patch.flush({ ...CAROL, roles: ['ROLE_USER'], ownRoles: ['notes-editor', 'user'] });
     http.expectOne('/api/admin/users/3/rights').flush({ ...RIGHTS, roles: [RIGHTS.roles[0], { name: 'billing', clientId: null, from: ['finance'] }] });
     await settle(fixture);
-    expect(said('rights-notice')).toBe('Roles of carol: Notes-editor, User');
+    expect(said('rights-notice')).toBe('Roles of carol: User, Notes-editor');
     expect(all(fixture, '[data-testid="rights-role"]').map((li) => li.textContent?.replace(/\s+/g, ' ').trim())).toEqual([
       'User: own',
       'Billing: group finance',
