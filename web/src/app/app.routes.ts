@@ -138,6 +138,18 @@ export const routes: Routes = [
     loadComponent: () => import('./admin/providers-page').then((m) => m.ProvidersPage),
   },
   {
+    path: 'admin/audit',
+    title: 'Audit log · Portcullis',
+    canActivate: [adminGuard],
+    loadComponent: () => import('./admin/audit-page').then((m) => m.AuditPage),
+  },
+  {
+    path: 'admin/branding',
+    title: 'Branding · Portcullis',
+    canActivate: [adminGuard],
+    loadComponent: () => import('./admin/branding-page').then((m) => m.BrandingPage),
+  },
+  {
     path: 'forbidden',
     title: 'Not allowed · Portcullis',
     loadComponent: () => import('./core/forbidden').then((m) => m.Forbidden),
