@@ -1,13 +1,10 @@
 import { AuditEntry } from '../core/api.models';
 
 /**
- * An audit entry with the names the server adds (lead's change, soon in api.generated.ts):
- * the current usernames of `actorId` and `subjectId`, null once the account is gone.
+ * An audit entry: `actorUsername` and `subjectUsername` are the current usernames of
+ * `actorId` and `subjectId`, null once the account is gone.
  */
-export type NamedAuditEntry = AuditEntry & {
-  actorUsername?: string | null;
-  subjectUsername?: string | null;
-};
+export type NamedAuditEntry = AuditEntry;
 
 /** The events of docs/API.md's `GET /api/admin/audit`, as the log says them. */
 const EVENT_WORDS: Readonly<Record<string, string>> = {
@@ -75,7 +72,7 @@ const EVENT_WORDS: Readonly<Record<string, string>> = {
   signin_provider: 'Signed in with a provider',
   provider_linked: 'Provider linked',
   provider_unlinked: 'Provider unlinked',
-  branding_updated: 'Branding changed',
+  branding_changed: 'Branding changed',
 };
 
 /** An event in words; one the page does not know yet reads as its code, spaced out. */

@@ -25,9 +25,10 @@ export type BrandingChange = Omit<Branding, 'logoUrl'>;
 
 /** The logo's types and size, as the server takes them (415 and 413 otherwise). */
 export const LOGO_TYPES: readonly string[] = ['image/png', 'image/jpeg', 'image/webp', 'image/svg+xml'];
-export const LOGO_MAX_BYTES = 256 * 1024;
+/** Every request body's limit (docs/API.md, `PUT /api/admin/branding/logo`). */
+export const LOGO_MAX_BYTES = 64 * 1024;
 
-/** The branding API (the server's contract as the lead wrote it; not yet in api.generated.ts). */
+/** The branding API (docs/API.md §2, "Branding"). */
 @Injectable({ providedIn: 'root' })
 export class BrandingApi {
   private readonly http = inject(HttpClient);

@@ -83,6 +83,6 @@ export function brandingChange(value: BrandingValue): BrandingChange {
 /** Why a chosen file cannot be the logo, as the server would refuse it; null when it can. */
 export function logoProblem(file: File): string | null {
   if (!LOGO_TYPES.includes(file.type)) return 'The logo must be a PNG, JPEG, WebP or SVG image.';
-  if (file.size > LOGO_MAX_BYTES) return 'The logo must be at most 256 KiB.';
+  if (file.size > LOGO_MAX_BYTES) return 'The logo must be at most 64 KiB.';
   return null;
 }

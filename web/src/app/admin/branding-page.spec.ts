@@ -143,12 +143,12 @@ describe('BrandingPage', () => {
     expect(said('branding-notice')).toBeUndefined();
   });
 
-  it('refuses a logo of another type or over 256 KiB without sending it', async () => {
+  it('refuses a logo of another type or over 64 KiB without sending it', async () => {
     const fixture = await render(PLAIN);
     await choose(fixture, new File(['GIF89a'], 'logo.gif', { type: 'image/gif' }));
     expect(text(fixture, 'branding-logo-error')).toBe('The logo must be a PNG, JPEG, WebP or SVG image.');
-    await choose(fixture, new File([new Uint8Array(256 * 1024 + 1)], 'big.png', { type: 'image/png' }));
-    expect(text(fixture, 'branding-logo-error')).toBe('The logo must be at most 256 KiB.');
+    await choose(fixture, new File([new Uint8Array(64 * 1024 + 1)], 'big.png', { type: 'image/png' }));
+    expect(text(fixture, 'branding-logo-error')).toBe('The logo must be at most 64 KiB.');
     expect(el(fixture, '[data-testid="branding-logo-preview"]')).toBeNull();
   });
 
@@ -178,9 +178,9 @@ describe('BrandingPage', () => {
     await settle(fixture);
     http
       .expectOne('/api/admin/branding/logo')
-      .flush({ message: 'The logo must be at most 256 KiB.', code: 'payload_too_large' }, { status: 413, statusText: 'Payload Too Large' });
+      .flush({ message: 'The logo must be at most 64 KiB.', code: 'payload_too_large' }, { status: 413, statusText: 'Payload Too Large' });
     await settle(fixture);
-    expect(text(fixture, 'branding-error')).toBe('The settings are saved, but not the logo: The logo must be at most 256 KiB.');
+    expect(text(fixture, 'branding-error')).toBe('The settings are saved, but not the logo: The logo must be at most 64 KiB.');
   });
 
   it('removes the logo with DELETE at Save, and can keep it after all', async () => {
