@@ -198,11 +198,17 @@ impl AppState {
     }
 
     /// The mail queue, when mail is on.
+    /// The mail queue for mails asked for in `locale` (`http::locale::RequestLocale`).
+    pub fn outbox_in(&self, locale: Option<crate::domain::Locale>) -> Option<Outbox<'_>> {
+        self.outbox().map(|o| o.speaking(locale))
+    }
+
     pub fn outbox(&self) -> Option<Outbox<'_>> {
         self.mail.as_ref().map(|mail| Outbox {
             db: &self.db,
             clock: &self.clock,
             wake: &mail.wake,
+            locale: None,
         })
     }
 
@@ -229,6 +235,14 @@ impl AppState {
             cache: &self.cache,
             issuer: self.tokens.oidc_issuer(),
             starts: &self.starts,
+        }
+    }
+
+    /// As `factors`, with notices to the owner in `locale` unless they chose one.
+    pub fn factors_in(&self, locale: Option<crate::domain::Locale>) -> Factors<'_> {
+        Factors {
+            outbox: self.outbox_in(locale),
+            ..self.factors()
         }
     }
 

@@ -870,8 +870,9 @@ fn migrations() -> Vec<Migration> {
         },
         Migration {
             version: 19,
-            // Branding (docs/API.md §2, "Branding"): one row of what the operator set, and
-            // the logos Portcullis serves itself (the product's, and a client's), by owner.
+            // Issue 27. Branding (docs/API.md §2, "Branding"): one row of what the operator
+            // set, and the logos Portcullis serves itself (the product's, and a client's), by
+            // owner.
             steps: vec![
                 Step::Table(
                     Table::create()
@@ -898,11 +899,15 @@ fn migrations() -> Vec<Migration> {
                         .col(millis("updated_at"))
                         .to_owned(),
                 ),
-                // MySQL's BLOB holds 64 KiB; a logo may have 256.
+                // MySQL's BLOB holds 65535 bytes; a logo may have 64 KiB.
                 Step::Only(
                     Dialect::MySql,
                     "ALTER TABLE logos MODIFY bytes MEDIUMBLOB NOT NULL",
                 ),
+                // Languages (docs/API.md §1, "Languages"): the one an account chose, and the
+                // one of the request that queued a mail; the mail speaks the first there is.
+                add_column("users", text_null("locale", 8)),
+                add_column("mail_outbox", text_null("locale", 8)),
             ],
         },
     ]

@@ -2,6 +2,9 @@
 //! name, a primary colour, a footer link and a logo, each checked here once, so the layers
 //! that show them hold only values that obey the rules.
 
+/// The logo owner of the product itself (a client's would be `client:<id>`).
+pub const PRODUCT_LOGO: &str = "product";
+
 /// The name shown when the operator set none.
 pub const DEFAULT_PRODUCT_NAME: &str = "Portcullis";
 

@@ -3,6 +3,7 @@
 mod access;
 pub mod branding;
 mod email;
+mod locale;
 pub mod oauth;
 mod password;
 mod provider;
@@ -12,6 +13,7 @@ mod username;
 
 pub use access::{SecondFactor, SessionState, SigninMethod, UserState};
 pub use email::Email;
+pub use locale::Locale;
 pub use password::{NewPassword, PasswordPolicy, PasswordRejection};
 pub use provider::{
     check_provider_id, check_provider_url, is_loopback_host, ClaimPointers, MappingRule,

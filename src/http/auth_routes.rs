@@ -19,6 +19,7 @@ use crate::http::error_code::ErrorCode;
 use crate::http::extractors::{presented_token, MaybeAuthUser, Presented};
 use crate::http::json::ApiJson;
 use crate::http::json_body::OptionalJson;
+use crate::http::locale::RequestLocale;
 use crate::service;
 use crate::service::mfa::{Method, SecondStep};
 use crate::service::signin::{self, Outcome};
@@ -68,6 +69,7 @@ pub struct Created {
               (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn signup(
     State(state): State<AppState>,
+    RequestLocale(locale): RequestLocale,
     MaybeAuthUser(caller): MaybeAuthUser,
     origin: RequestOrigin,
     ApiJson(body): ApiJson<SignupRequest>,
@@ -88,7 +90,7 @@ async fn signup(
         &state.clock,
         &state.hasher,
         &state.policy,
-        state.outbox(),
+        state.outbox_in(locale),
         requester,
         account,
     )

@@ -17,6 +17,7 @@ use crate::http::error::ApiError;
 use crate::http::extractors::{AuthUser, MaybeAuthUser};
 use crate::http::json::ApiJson;
 use crate::http::json_body::OptionalJson;
+use crate::http::locale::RequestLocale;
 use crate::http::passkey_routes::{assertion, CeremonyOptions, Reauthentication};
 use crate::service::enrolment::{self, Enroller};
 use crate::service::factors;
@@ -141,6 +142,7 @@ pub struct RecoveryCodes {
               (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn totp_confirm(
     State(state): State<AppState>,
+    RequestLocale(locale): RequestLocale,
     MaybeAuthUser(caller): MaybeAuthUser,
     origin: RequestOrigin,
     headers: HeaderMap,
@@ -150,7 +152,8 @@ async fn totp_confirm(
     use axum::response::IntoResponse;
     let who = enroller(&caller, body.mfa_token.as_deref())?;
     let confirmed =
-        enrolment::totp_confirm(&state.factors(), who, origin.client(), &body.code).await?;
+        enrolment::totp_confirm(&state.factors_in(locale), who, origin.client(), &body.code)
+            .await?;
     Ok(match confirmed.signed_in {
         Some(done) => {
             signed_in_with_codes(&state, &headers, jar, done, Some(confirmed.recovery_codes))
@@ -171,12 +174,13 @@ async fn totp_confirm(
     security(("bearer" = []), ("cookie" = [])))]
 async fn totp_remove(
     State(state): State<AppState>,
+    RequestLocale(locale): RequestLocale,
     user: AuthUser,
     origin: RequestOrigin,
     OptionalJson(body): OptionalJson<Reauthentication>,
 ) -> Result<ApiJson<MessageBody>, ApiError> {
     let password = body.and_then(|b| b.password);
-    let f = state.factors();
+    let f = state.factors_in(locale);
     enrolment::totp_remove(&f, user.id, &user.session_id, origin.client(), password).await?;
     Ok(ApiJson(MessageBody::new("TOTP removed.")))
 }

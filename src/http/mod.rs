@@ -18,6 +18,7 @@ pub mod health;
 pub mod identity_routes;
 pub mod json;
 pub mod json_body;
+pub mod locale;
 pub mod metrics;
 pub mod mfa_routes;
 pub mod middleware;

@@ -20,6 +20,7 @@ use crate::http::error::ApiError;
 use crate::http::extractors::AuthUser;
 use crate::http::json::ApiJson;
 use crate::http::json_body::OptionalJson;
+use crate::http::locale::RequestLocale;
 use crate::service::factors::FactorError;
 use crate::service::passkeys;
 use crate::store::passkeys::PasskeyRecord;
@@ -136,6 +137,7 @@ pub struct RegisterFinish {
     security(("bearer" = []), ("cookie" = [])))]
 async fn register_finish(
     State(state): State<AppState>,
+    RequestLocale(locale): RequestLocale,
     user: AuthUser,
     origin: RequestOrigin,
     ApiJson(body): ApiJson<RegisterFinish>,
@@ -147,7 +149,7 @@ async fn register_finish(
     let credential: RegisterPublicKeyCredential = serde_json::from_value(body.credential)
         .map_err(|_| ApiError::from(FactorError::PasskeyRejected))?;
     let record = passkeys::register_finish(
-        &state.factors(),
+        &state.factors_in(locale),
         user.id,
         origin.client(),
         &credential,
@@ -220,6 +222,7 @@ pub struct Reauthentication {
     security(("bearer" = []), ("cookie" = [])))]
 async fn remove(
     State(state): State<AppState>,
+    RequestLocale(locale): RequestLocale,
     user: AuthUser,
     origin: RequestOrigin,
     id: Result<Path<i64>, PathRejection>,
@@ -228,7 +231,7 @@ async fn remove(
     let id = passkey_id(id)?;
     let password = body.and_then(|b| b.password);
     passkeys::remove(
-        &state.factors(),
+        &state.factors_in(locale),
         user.id,
         &user.session_id,
         origin.client(),

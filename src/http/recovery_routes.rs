@@ -16,6 +16,7 @@ use crate::http::docs::{ErrorBody, MessageBody};
 use crate::http::error::ApiError;
 use crate::http::extractors::AuthUser;
 use crate::http::json::ApiJson;
+use crate::http::locale::RequestLocale;
 use crate::service::recovery::{self, Verified};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -53,11 +54,12 @@ pub struct EmailRequest {
               (status = 503, description = "mail is off (`mail_disabled`), or the database is unreachable", body = ErrorBody)))]
 async fn request_reset(
     State(state): State<AppState>,
+    RequestLocale(locale): RequestLocale,
     origin: RequestOrigin,
     ApiJson(body): ApiJson<EmailRequest>,
 ) -> Result<(StatusCode, ApiJson<MessageBody>), ApiError> {
     recovery::request_reset(
-        state.outbox(),
+        state.outbox_in(locale),
         &state.mail_throttle,
         origin.client(),
         &body.email,
@@ -82,6 +84,7 @@ pub struct ResetConfirm {
               (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn confirm_reset(
     State(state): State<AppState>,
+    RequestLocale(locale): RequestLocale,
     origin: RequestOrigin,
     ApiJson(body): ApiJson<ResetConfirm>,
 ) -> Result<ApiJson<MessageBody>, ApiError> {
@@ -90,7 +93,7 @@ async fn confirm_reset(
         &state.hasher,
         &state.throttle,
         &state.policy,
-        state.outbox(),
+        state.outbox_in(locale),
         origin.client(),
         &body.token,
         &body.new_password,
@@ -115,12 +118,13 @@ pub struct TokenRequest {
               (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn verify_email(
     State(state): State<AppState>,
+    RequestLocale(locale): RequestLocale,
     origin: RequestOrigin,
     ApiJson(body): ApiJson<TokenRequest>,
 ) -> Result<ApiJson<MessageBody>, ApiError> {
     let verified = recovery::verify_email(
         &state.notifier(),
-        state.outbox(),
+        state.outbox_in(locale),
         origin.client(),
         &body.token,
     )
@@ -140,11 +144,12 @@ async fn verify_email(
     security(("bearer" = []), ("cookie" = [])))]
 async fn resend_verification(
     State(state): State<AppState>,
+    RequestLocale(locale): RequestLocale,
     user: AuthUser,
     origin: RequestOrigin,
 ) -> Result<(StatusCode, ApiJson<MessageBody>), ApiError> {
     recovery::resend_verification(
-        state.outbox(),
+        state.outbox_in(locale),
         &state.mail_throttle,
         origin.client(),
         user.id,
@@ -174,12 +179,13 @@ pub struct EmailChange {
     security(("bearer" = []), ("cookie" = [])))]
 async fn change_email(
     State(state): State<AppState>,
+    RequestLocale(locale): RequestLocale,
     user: AuthUser,
     origin: RequestOrigin,
     ApiJson(body): ApiJson<EmailChange>,
 ) -> Result<(StatusCode, ApiJson<MessageBody>), ApiError> {
     recovery::request_email_change(
-        state.outbox(),
+        state.outbox_in(locale),
         &state.hasher,
         &state.throttle,
         &state.mail_throttle,
@@ -206,11 +212,12 @@ const MAGIC_LINK_ACCEPTED: &str = "If an account has this address, a sign-in lin
               (status = 503, description = "mail is off (`mail_disabled`), or the database is unreachable", body = ErrorBody)))]
 async fn request_magic_link(
     State(state): State<AppState>,
+    RequestLocale(locale): RequestLocale,
     origin: RequestOrigin,
     ApiJson(body): ApiJson<EmailRequest>,
 ) -> Result<(StatusCode, ApiJson<MessageBody>), ApiError> {
     recovery::request_magic_link(
-        state.outbox(),
+        state.outbox_in(locale),
         state.settings.magic_links,
         &state.mail_throttle,
         origin.client(),

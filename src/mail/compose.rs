@@ -9,9 +9,9 @@ use lettre::Message;
 use crate::auth::mail_token;
 use crate::clock::Millis;
 use crate::db::{Db, DbError};
-use crate::domain::branding::{text_on, DEFAULT_COLOUR, DEFAULT_PRODUCT_NAME};
+use crate::domain::branding::{text_on, DEFAULT_COLOUR, PRODUCT_LOGO};
+use crate::domain::Locale;
 use crate::mail::templates::{self, Fields};
-use crate::service::branding;
 use crate::store;
 use crate::store::mail_outbox::{Claimed, Kind};
 use crate::store::mail_tokens::{self, Purpose};
@@ -95,19 +95,28 @@ pub async fn new_link(
     Ok(format!("{}/{page}?token={token}", links.public_url))
 }
 
-/// The account's passkeys and second factors as their owner would name them.
-async fn account_factors(db: &Db, user_id: i64) -> Result<Vec<String>, DbError> {
-    let mut named = Vec::new();
-    if store::totp::find(db, user_id)
+/// Whether the account has an authenticator app, and its passkeys' names.
+async fn account_factors(db: &Db, user_id: i64) -> Result<(bool, Vec<String>), DbError> {
+    let has_totp = store::totp::find(db, user_id)
         .await?
-        .is_some_and(|t| t.confirmed_at.is_some())
-    {
-        named.push("Authenticator app (one-time codes), with its recovery codes".to_string());
-    }
-    for passkey in store::passkeys::list(db, user_id).await? {
-        named.push(format!("Passkey \"{}\"", passkey.name));
-    }
-    Ok(named)
+        .is_some_and(|t| t.confirmed_at.is_some());
+    let passkeys = store::passkeys::list(db, user_id)
+        .await?
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    Ok((has_totp, passkeys))
+}
+
+/// The language a mail about an account speaks: the one its owner chose, else the one of
+/// the request that queued it, else English.
+async fn language(db: &Db, user_id: i64, job: &Claimed) -> Result<Locale, DbError> {
+    let chosen = store::users::locale(db, user_id).await?;
+    Ok(chosen
+        .as_deref()
+        .or(job.locale.as_deref())
+        .and_then(Locale::parse)
+        .unwrap_or_default())
 }
 
 pub async fn compose(
@@ -130,17 +139,14 @@ pub async fn compose(
     }
     let minutes = |d: Duration| d.as_secs().div_ceil(60);
     let hours = |d: Duration| d.as_secs().div_ceil(3600);
-    let brand = branding::get(db).await?;
+    let brand = store::branding::get(db).await?.unwrap_or_default();
     // Mails said the issuer before branding existed; a name the operator chose says more.
-    let service = if brand.product_name == DEFAULT_PRODUCT_NAME {
-        links.service.as_str()
-    } else {
-        brand.product_name.as_str()
-    };
+    let service = brand.product_name.as_deref().unwrap_or(&links.service);
     let colour = brand.primary_color.as_deref().unwrap_or(DEFAULT_COLOUR);
-    let logo_url = brand
-        .logo_version
-        .map(|v| format!("{}/api/branding/logo?v={v}", links.public_url))
+    let logo_url = store::branding::logo_versions(db, &[PRODUCT_LOGO])
+        .await?
+        .first()
+        .map(|(_, v)| format!("{}/api/branding/logo?v={v}", links.public_url))
         .unwrap_or_default();
     let mut fields = Fields {
         username: &user.username,
@@ -150,7 +156,7 @@ pub async fn compose(
         logo_url: &logo_url,
         ..Fields::default()
     };
-    let mut factors = Vec::new();
+    let mut factors = (false, Vec::new());
     let (to, url) = match job.kind {
         Kind::PasswordReset => {
             let url = new_link(db, links, Purpose::Reset, user.id, &user.email, now).await?;
@@ -189,16 +195,25 @@ pub async fn compose(
             (user.email.as_str(), None)
         }
         Kind::FactorChanged => {
-            fields.change = job.detail.as_deref().unwrap_or_default();
+            // `passkey_added Laptop`; a row an older node queued holds a whole sentence.
+            let detail = job.detail.as_deref().unwrap_or_default();
+            match detail.split_once(' ') {
+                Some((code, name)) if code.starts_with("passkey_") => {
+                    fields.change = code;
+                    fields.passkey = name;
+                }
+                _ => fields.change = detail,
+            }
             (
                 user.email.as_str(),
                 Some(format!("{}/profile", links.public_url)),
             )
         }
     };
-    fields.factors = factors;
+    (fields.has_totp, fields.passkeys) = factors;
     fields.link = url.as_deref().unwrap_or_default();
-    let rendered = templates::render(job.kind, &fields)?;
+    let locale = language(db, user.id, job).await?;
+    let rendered = templates::render(job.kind, locale, &fields)?;
     let mailbox: Mailbox = to
         .parse()
         .map_err(|_| ComposeError::Recipient(to.to_string()))?;

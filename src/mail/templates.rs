@@ -1,35 +1,35 @@
-//! The mails' words, from `templates/mail/` (plain text and HTML for each kind, both
-//! extending a base), compiled into the binary. HTML templates escape what they insert.
+//! The mails' words, from `templates/mail/<language>/` (plain text and HTML for each kind,
+//! both extending a base), compiled into the binary. HTML templates escape what they insert.
 use std::sync::OnceLock;
 
 use minijinja::{context, AutoEscape, Environment, ErrorKind, Output, State, Value};
 
+use crate::domain::Locale;
 use crate::store::mail_outbox::Kind;
 
-macro_rules! templates {
-    ($($name:literal),* $(,)?) => {
-        &[$(($name, include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/", $name)))),*]
+/// Every template of one language, by its name under `templates/`.
+macro_rules! templates_in {
+    ($locale:literal) => {
+        templates_in!($locale: "base.txt", "base.html", "change.txt", "change.html",
+            "password_reset.txt", "password_reset.html", "password_changed.txt",
+            "password_changed.html", "verify_email.txt", "verify_email.html",
+            "email_change.txt", "email_change.html", "email_changed.txt", "email_changed.html",
+            "magic_link.txt", "magic_link.html", "factor_changed.txt", "factor_changed.html")
+    };
+    ($locale:literal: $($name:literal),*) => {
+        &[$((
+            concat!("mail/", $locale, "/", $name),
+            include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/mail/", $locale, "/", $name)),
+        )),*]
     };
 }
 
-const SOURCES: &[(&str, &str)] = templates!(
-    "mail/base.txt",
-    "mail/base.html",
-    "mail/password_reset.txt",
-    "mail/password_reset.html",
-    "mail/password_changed.txt",
-    "mail/password_changed.html",
-    "mail/verify_email.txt",
-    "mail/verify_email.html",
-    "mail/email_change.txt",
-    "mail/email_change.html",
-    "mail/email_changed.txt",
-    "mail/email_changed.html",
-    "mail/magic_link.txt",
-    "mail/magic_link.html",
-    "mail/factor_changed.txt",
-    "mail/factor_changed.html",
-);
+/// English, German and Spanish (`domain::Locale`); a unit test renders every one.
+const SOURCES: [&[(&str, &str)]; 3] = [
+    templates_in!("en"),
+    templates_in!("de"),
+    templates_in!("es"),
+];
 
 /// A template that does not compile or render (a unit test renders every one).
 #[derive(Debug, thiserror::Error)]
@@ -48,7 +48,7 @@ fn environment() -> &'static Result<Environment<'static>, TemplateError> {
         let mut env = Environment::new();
         env.set_formatter(html_escape_formatter);
         // Auto-escaping follows the name: on for .html, off for .txt.
-        for (name, source) in SOURCES {
+        for (name, source) in SOURCES.iter().flat_map(|language| language.iter()) {
             env.add_template(name, source)?;
         }
         Ok(env)
@@ -103,11 +103,17 @@ pub struct Fields<'a> {
     pub colour_text: &'a str,
     /// The logo's absolute URL, or empty without one.
     pub logo_url: &'a str,
-    /// What changed, in a sentence (a factor added or removed).
+    /// What changed (a factor added or removed), as `service::factors::FactorChange`
+    /// names it: `passkey_added`, `passkey_removed`, `totp_added`, `totp_removed`,
+    /// `all_removed_by_admin`; anything else is shown as it is (a sentence queued by an
+    /// older node).
     pub change: &'a str,
-    /// The account's passkeys and second factors, one line each, as its owner would name
-    /// them (so that one they did not add stands out).
-    pub factors: Vec<String>,
+    /// The passkey a change was about.
+    pub passkey: &'a str,
+    /// The account's second factors and passkeys, listed in a reset's notice as their
+    /// owner would name them (so that one they did not add stands out).
+    pub has_totp: bool,
+    pub passkeys: Vec<String>,
 }
 
 pub struct Rendered {
@@ -116,7 +122,36 @@ pub struct Rendered {
     pub html: String,
 }
 
+/// The subject in English.
 pub fn subject(kind: Kind) -> &'static str {
+    subject_in(kind, Locale::En)
+}
+
+pub fn subject_in(kind: Kind, locale: Locale) -> &'static str {
+    match locale {
+        Locale::En => english_subject(kind),
+        Locale::De => match kind {
+            Kind::PasswordReset => "Passwort zurücksetzen",
+            Kind::PasswordChanged => "Ihr Passwort wurde geändert",
+            Kind::VerifyEmail => "E-Mail-Adresse bestätigen",
+            Kind::EmailChange => "Neue E-Mail-Adresse bestätigen",
+            Kind::EmailChanged => "Ihre E-Mail-Adresse wurde geändert",
+            Kind::MagicLink => "Ihr Anmeldelink",
+            Kind::FactorChanged => "Eine Anmeldemethode Ihres Kontos wurde geändert",
+        },
+        Locale::Es => match kind {
+            Kind::PasswordReset => "Restablece tu contraseña",
+            Kind::PasswordChanged => "Se ha cambiado tu contraseña",
+            Kind::VerifyEmail => "Confirma tu dirección de correo electrónico",
+            Kind::EmailChange => "Confirma tu nueva dirección de correo electrónico",
+            Kind::EmailChanged => "Se ha cambiado tu dirección de correo electrónico",
+            Kind::MagicLink => "Tu enlace de inicio de sesión",
+            Kind::FactorChanged => "Se ha modificado un método de inicio de sesión de tu cuenta",
+        },
+    }
+}
+
+fn english_subject(kind: Kind) -> &'static str {
     match kind {
         Kind::PasswordReset => "Reset your password",
         Kind::PasswordChanged => "Your password was changed",
@@ -128,7 +163,7 @@ pub fn subject(kind: Kind) -> &'static str {
     }
 }
 
-pub fn render(kind: Kind, fields: &Fields<'_>) -> Result<Rendered, TemplateError> {
+pub fn render(kind: Kind, locale: Locale, fields: &Fields<'_>) -> Result<Rendered, TemplateError> {
     let env = environment()
         .as_ref()
         .map_err(|e| TemplateError(e.0.clone()))?;
@@ -143,16 +178,19 @@ pub fn render(kind: Kind, fields: &Fields<'_>) -> Result<Rendered, TemplateError
         colour_text => fields.colour_text,
         logo_url => fields.logo_url,
         change => fields.change,
-        factors => fields.factors,
+        passkey => fields.passkey,
+        has_totp => fields.has_totp,
+        passkeys => fields.passkeys,
     };
+    let (language, name) = (locale.tag(), kind.name());
     let text = env
-        .get_template(&format!("mail/{}.txt", kind.name()))?
+        .get_template(&format!("mail/{language}/{name}.txt"))?
         .render(&ctx)?;
     let html = env
-        .get_template(&format!("mail/{}.html", kind.name()))?
+        .get_template(&format!("mail/{language}/{name}.html"))?
         .render(&ctx)?;
     Ok(Rendered {
-        subject: subject(kind).to_string(),
+        subject: subject_in(kind, locale).to_string(),
         text,
         html,
     })
@@ -163,8 +201,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_kind_renders_with_its_link_in_both_parts_and_html_escaped() {
-        for kind in Kind::ALL {
+    fn every_kind_renders_in_every_language_with_its_link_in_both_parts_and_html_escaped() {
+        for (kind, locale) in Kind::ALL
+            .into_iter()
+            .flat_map(|k| Locale::ALL.map(|l| (k, l)))
+        {
             let fields = Fields {
                 username: "<b>eve</b>",
                 email: "new@example.com",
@@ -175,16 +216,28 @@ mod tests {
                 colour: "#0d6efd",
                 colour_text: "#ffffff",
                 logo_url: "http://localhost:8080/api/branding/logo?v=1&x=\"><script>",
-                change: "A passkey named <i>Laptop</i> was added.",
-                factors: vec!["Passkey <i>Laptop</i>".into()],
+                change: "passkey_added",
+                passkey: "<i>Laptop</i>",
+                has_totp: true,
+                passkeys: vec!["<i>Laptop</i>".into()],
             };
-            let r = render(kind, &fields).unwrap();
-            assert!(r.text.contains("Hello <b>eve</b>,"), "{kind:?}: {}", r.text);
+            let r = render(kind, locale, &fields).unwrap();
             assert!(
-                r.html.contains("Hello &lt;b&gt;eve&lt;/b&gt;,"),
-                "{kind:?}: {}",
+                r.text.contains("<b>eve</b>"),
+                "{kind:?} {locale:?}: {}",
+                r.text
+            );
+            assert!(
+                r.html.contains("&lt;b&gt;eve&lt;/b&gt;"),
+                "{kind:?} {locale:?}: {}",
                 r.html
             );
+            assert!(
+                r.html
+                    .contains(&format!("<html lang=\"{}\">", locale.tag())),
+                "{kind:?} {locale:?}"
+            );
+            assert_eq!(r.subject, subject_in(kind, locale));
             assert!(!r.html.contains("<b>eve"), "{kind:?}");
             assert!(
                 r.html.contains("v=1&amp;x=&quot;&gt;&lt;script&gt;")
@@ -200,7 +253,7 @@ mod tests {
                     | Kind::MagicLink
                     | Kind::FactorChanged
             );
-            assert!(!r.html.contains("<i>"), "{kind:?}: {}", r.html);
+            assert!(!r.html.contains("<i>"), "{kind:?} {locale:?}: {}", r.html);
             assert_eq!(
                 r.text.contains(fields.link),
                 has_link,
@@ -223,27 +276,52 @@ mod tests {
             username: "alice",
             link: "http://localhost:8080/profile",
             service: "portcullis",
-            change: "A passkey named \"Laptop\" was added.",
-            factors: vec!["Authenticator app".into(), "Passkey \"Phone\"".into()],
+            change: "passkey_added",
+            passkey: "Laptop",
+            has_totp: true,
+            passkeys: vec!["Phone".into()],
             ..Fields::default()
         };
-        let notice = render(Kind::FactorChanged, &fields).unwrap();
+        let notice = render(Kind::FactorChanged, Locale::En, &fields).unwrap();
         assert!(notice
             .text
-            .contains("A passkey named \"Laptop\" was added."));
+            .contains("A passkey named \"Laptop\" was added to your account"));
         assert!(notice.text.contains("http://localhost:8080/profile"));
-        assert!(notice
-            .html
-            .contains("A passkey named &quot;Laptop&quot; was added."));
-        let reset = render(Kind::PasswordChanged, &fields).unwrap();
+        assert!(notice.html.contains("A passkey named \"Laptop\" was added"));
+        // Each change has its own words in each language, never the bare code.
+        for change in [
+            "passkey_added",
+            "passkey_removed",
+            "totp_added",
+            "totp_removed",
+            "all_removed_by_admin",
+        ] {
+            for locale in Locale::ALL {
+                let f = Fields {
+                    change,
+                    ..fields.clone()
+                };
+                let r = render(Kind::FactorChanged, locale, &f).unwrap();
+                assert!(!r.text.contains(change), "{change} {locale:?}: {}", r.text);
+            }
+        }
+        let older = Fields {
+            change: "A sentence an older node queued.",
+            ..fields.clone()
+        };
+        let r = render(Kind::FactorChanged, Locale::En, &older).unwrap();
+        assert!(r.text.contains("A sentence an older node queued."));
+        let reset = render(Kind::PasswordChanged, Locale::En, &fields).unwrap();
         for part in [&reset.text, &reset.html] {
             assert!(part.contains("Authenticator app"), "{part}");
             assert!(part.contains("Phone"), "{part}");
         }
         let none = render(
             Kind::PasswordChanged,
+            Locale::En,
             &Fields {
-                factors: vec![],
+                has_totp: false,
+                passkeys: vec![],
                 ..fields
             },
         )

@@ -5,12 +5,11 @@
 use crate::audit::{self, Event};
 use crate::clock::{Clock, Millis};
 use crate::db::{Db, DbError};
-use crate::domain::branding::{Colour, FooterLink, LogoType, ProductName, DEFAULT_PRODUCT_NAME};
+use crate::domain::branding::{
+    Colour, FooterLink, LogoType, ProductName, DEFAULT_PRODUCT_NAME, PRODUCT_LOGO,
+};
 use crate::service::admin::{lock_and_check, Actor, AdminError};
 use crate::store::branding::{self as store, BrandingRow, Logo};
-
-/// The logo owner of the product itself (a client's is `client:<id>`).
-pub const PRODUCT_LOGO: &str = "product";
 
 /// What the pages show, with the defaults filled in.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,14 +38,6 @@ pub async fn get(db: &Db) -> Result<Branding, DbError> {
         .first()
         .map(|(_, at)| *at);
     Ok(view(row, logo_version))
-}
-
-/// The product's name as the pages and mails show it.
-pub async fn product_name(db: &Db) -> Result<String, DbError> {
-    Ok(store::get(db)
-        .await?
-        .and_then(|row| row.product_name)
-        .unwrap_or_else(|| DEFAULT_PRODUCT_NAME.to_string()))
 }
 
 fn view(row: BrandingRow, logo_version: Option<Millis>) -> Branding {

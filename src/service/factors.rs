@@ -55,28 +55,15 @@ pub enum FactorChange {
 }
 
 impl FactorChange {
-    /// The sentence the notice opens with.
-    pub fn sentence(&self) -> String {
+    /// What the queued notice carries: the change's name, then the passkey's name, which
+    /// the mail puts in a sentence of its language (`templates/mail/*/change.*`).
+    pub fn detail(&self) -> String {
         match self {
-            FactorChange::PasskeyAdded(name) => {
-                format!(
-                    "A passkey named \"{name}\" was added to your account: it can sign in as you."
-                )
-            }
-            FactorChange::PasskeyRemoved(name) => {
-                format!("The passkey named \"{name}\" was removed from your account.")
-            }
-            FactorChange::TotpAdded => {
-                "An authenticator app was set up as the second factor of your \
-                 account, with new recovery codes."
-                    .to_string()
-            }
-            FactorChange::TotpRemoved => "The authenticator app and the recovery codes of your \
-                 account were removed: signing in no longer asks for a code."
-                .to_string(),
-            FactorChange::AllRemovedByAdmin => "An administrator removed the authenticator app, \
-                 the recovery codes and the passkeys of your account."
-                .to_string(),
+            FactorChange::PasskeyAdded(name) => format!("passkey_added {name}"),
+            FactorChange::PasskeyRemoved(name) => format!("passkey_removed {name}"),
+            FactorChange::TotpAdded => "totp_added".into(),
+            FactorChange::TotpRemoved => "totp_removed".into(),
+            FactorChange::AllRemovedByAdmin => "all_removed_by_admin".into(),
         }
     }
 }
@@ -87,13 +74,13 @@ pub async fn notify_owner(f: &Factors<'_>, user: &UserRecord, change: FactorChan
     let Some(outbox) = f.outbox else {
         return;
     };
-    let sentence = change.sentence();
+    let detail = change.detail();
     let queued = outbox
         .queue(NewMail {
             kind: Kind::FactorChanged,
             user_id: Some(user.id),
             email: &user.email,
-            detail: Some(&sentence),
+            detail: Some(&detail),
         })
         .await;
     if let Err(e) = queued {

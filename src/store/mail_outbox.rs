@@ -74,6 +74,8 @@ pub struct Claimed {
     pub detail: Option<String>,
     /// Attempts so far, this one included.
     pub attempts: i64,
+    /// The language of the request that queued it, if it named one we speak.
+    pub locale: Option<String>,
 }
 
 /// How a mail's handling ended.
@@ -96,16 +98,22 @@ impl Outcome {
     }
 }
 
-pub async fn enqueue(db: &Db, mail: &NewMail<'_>, now: Millis) -> Result<(), DbError> {
+pub async fn enqueue(
+    db: &Db,
+    mail: &NewMail<'_>,
+    locale: Option<&str>,
+    now: Millis,
+) -> Result<(), DbError> {
     let sql = db.sql(
-        "INSERT INTO mail_outbox (kind, user_id, email, detail, created_at, next_attempt_at, attempts) \
-         VALUES (?, ?, ?, ?, ?, ?, 0)",
+        "INSERT INTO mail_outbox (kind, user_id, email, detail, locale, created_at, \
+         next_attempt_at, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
     );
     sqlx::query(&sql)
         .bind(mail.kind.name())
         .bind(mail.user_id)
         .bind(mail.email)
         .bind(mail.detail)
+        .bind(locale)
         .bind(now)
         .bind(now)
         .execute(&db.pool)
@@ -149,8 +157,9 @@ pub async fn claim_next(
         if done.rows_affected() != 1 {
             continue;
         }
-        let sql =
-            db.sql("SELECT kind, user_id, email, detail, attempts FROM mail_outbox WHERE id = ?");
+        let sql = db.sql(
+            "SELECT kind, user_id, email, detail, attempts, locale FROM mail_outbox WHERE id = ?",
+        );
         let row = sqlx::query(&sql).bind(id).fetch_one(&db.pool).await?;
         let kind: String = row.try_get(0)?;
         let Some(kind) = Kind::from_name(&kind) else {
@@ -165,6 +174,7 @@ pub async fn claim_next(
             email: row.try_get(2)?,
             detail: row.try_get(3)?,
             attempts: row.try_get(4)?,
+            locale: row.try_get(5)?,
         }));
     }
     Ok(None)

@@ -264,6 +264,24 @@ pub async fn set_verified_email(
     }
 }
 
+/// The language the account chose for its mails and pages, if it chose one.
+pub async fn locale(db: &Db, id: i64) -> Result<Option<String>, DbError> {
+    let sql = db.sql("SELECT locale FROM users WHERE id = ?");
+    let row = sqlx::query(&sql).bind(id).fetch_optional(&db.pool).await?;
+    Ok(row.map(|r| r.try_get(0)).transpose()?.flatten())
+}
+
+/// Whether the account is there to take it.
+pub async fn set_locale(db: &Db, id: i64, locale: Option<&str>) -> Result<bool, DbError> {
+    let sql = db.sql("UPDATE users SET locale = ? WHERE id = ?");
+    let done = sqlx::query(&sql)
+        .bind(locale)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<UserRecord>, DbError> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE id = ?");
     let sql = db.sql(&sql);

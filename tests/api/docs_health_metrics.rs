@@ -144,7 +144,9 @@ const ISSUE_ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/api/auth/identities/{id}"),
     ("GET", "/api/admin/users/{id}/identities"),
     ("DELETE", "/api/admin/users/{id}/identities/{identity_id}"),
-    // Issue 27: branding.
+    // Issue 27: branding and languages.
+    ("GET", "/api/auth/locale"),
+    ("PUT", "/api/auth/locale"),
     ("GET", "/api/branding"),
     ("GET", "/api/branding/logo"),
     ("PUT", "/api/admin/branding"),
@@ -225,6 +227,8 @@ const PROTECTED: &[(&str, &str)] = &[
     ("PUT", "/api/admin/branding"),
     ("PUT", "/api/admin/branding/logo"),
     ("DELETE", "/api/admin/branding/logo"),
+    ("GET", "/api/auth/locale"),
+    ("PUT", "/api/auth/locale"),
 ];
 
 /// The OAuth protocol's own endpoints: form bodies (RFC 6749 §3.2), and errors in OAuth's
@@ -279,6 +283,7 @@ const JSON_BODY: &[(&str, &str)] = &[
     ("POST", "/api/admin/users/{id}/api-keys"),
     ("POST", "/api/authz/check"),
     ("PUT", "/api/admin/branding"),
+    ("PUT", "/api/auth/locale"),
 ];
 
 /// The failures API.md names for each operation, beyond the general rules (401 on every

@@ -5,8 +5,9 @@
 use std::time::Duration;
 
 use portcullis::config::SecretUrl;
+use portcullis::domain::Locale;
 use portcullis::domain::Role;
-use portcullis::mail::templates::subject;
+use portcullis::mail::templates::{subject, subject_in};
 use portcullis::store::mail_outbox::Kind;
 use serde_json::{json, Value};
 use sqlx::{Connection, Row};
@@ -29,6 +30,7 @@ on_every_database!(
     the_command_line_prints_a_reset_link_that_works,
     each_factor_added_or_removed_is_mailed_and_a_reset_lists_them,
     mails_carry_the_branding,
+    mails_speak_the_accounts_language_else_the_requests,
 );
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -1160,5 +1162,94 @@ async fn mails_carry_the_branding(db: DbKind) {
         "the logo at the public URL: {}",
         branded.html
     );
+    app.stop().await;
+}
+
+/// Issue 27: a mail speaks the language its account chose, else the one of the request
+/// that asked for it (the web app's cookie, then Accept-Language), else English.
+async fn mails_speak_the_accounts_language_else_the_requests(db: DbKind) {
+    let Some((catcher, app)) = mailing(&db, |_| {}).await else {
+        return;
+    };
+    for name in ["alice", "bob", "carol", "dave"] {
+        app.create_user(name, &[]).await;
+    }
+    let reset = |email: &str, headers: &[(&str, &str)]| {
+        let mut request = app
+            .client
+            .post(app.url("/api/auth/password-reset"))
+            .json(&json!({ "email": email }));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send()
+    };
+    let german = [("Accept-Language", "de-DE,de;q=0.9,en;q=0.5")];
+    assert_eq!(
+        reset("alice@example.com", &german).await.unwrap().status(),
+        202
+    );
+    let mail = catcher
+        .wait_for(
+            "alice@example.com",
+            subject_in(Kind::PasswordReset, Locale::De),
+            1,
+            WAIT,
+        )
+        .await;
+    assert!(mail.text.contains("Hallo alice"), "{}", mail.text);
+    assert!(mail.html.contains("<html lang=\"de\">"), "{}", mail.html);
+
+    // The web app's choice outweighs the browser's.
+    let chosen = [
+        ("Accept-Language", "de"),
+        ("Cookie", "portcullis_locale=es"),
+    ];
+    assert_eq!(
+        reset("bob@example.com", &chosen).await.unwrap().status(),
+        202
+    );
+    catcher
+        .wait_for(
+            "bob@example.com",
+            subject_in(Kind::PasswordReset, Locale::Es),
+            1,
+            WAIT,
+        )
+        .await;
+
+    // The account's own choice outweighs both.
+    let carol = app.signin("carol", PASSWORD).await;
+    let set = app
+        .client
+        .put(app.url("/api/auth/locale"))
+        .header("Authorization", carol.bearer())
+        .json(&json!({"locale": "es"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), 200);
+    assert_eq!(
+        reset("carol@example.com", &german).await.unwrap().status(),
+        202
+    );
+    catcher
+        .wait_for(
+            "carol@example.com",
+            subject_in(Kind::PasswordReset, Locale::Es),
+            1,
+            WAIT,
+        )
+        .await;
+
+    // None of ours asked for: English.
+    let french = [("Accept-Language", "fr-FR")];
+    assert_eq!(
+        reset("dave@example.com", &french).await.unwrap().status(),
+        202
+    );
+    catcher
+        .wait_for("dave@example.com", subject(Kind::PasswordReset), 1, WAIT)
+        .await;
     app.stop().await;
 }

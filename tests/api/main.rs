@@ -19,6 +19,7 @@ mod cookies_csrf_cors;
 mod docs_health_metrics;
 mod dpop;
 mod forward;
+mod languages;
 mod mail;
 mod mfa;
 mod oidc;

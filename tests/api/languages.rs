@@ -1,0 +1,81 @@
+//! Languages (issue 27, docs/API.md §1 "Languages"), on every database: the language an
+//! account chooses is kept for it, and only en, de and es are taken. Which language a mail
+//! speaks is tested with the mails (mail.rs).
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+use crate::on_every_database;
+
+on_every_database!(an_account_chooses_its_language_and_keeps_it);
+
+const LOCALE: &str = "/api/auth/locale";
+
+async fn put(app: &TestApp, auth: Option<&str>, body: Value) -> (u16, Value) {
+    let mut request = app.client.put(app.url(LOCALE)).json(&body);
+    if let Some(auth) = auth {
+        request = request.header("Authorization", auth);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn get(app: &TestApp, auth: &str) -> Value {
+    let response = app
+        .client
+        .get(app.url(LOCALE))
+        .header("Authorization", auth)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+async fn an_account_chooses_its_language_and_keeps_it(db: DbKind) {
+    let app = TestApp::spawn(db).await;
+    let alice = app.user_session("alice", &[]).await.bearer();
+    let bob = app.user_session("bob", &[]).await.bearer();
+    assert_eq!(get(&app, &alice).await, json!({"locale": null}));
+
+    assert_eq!(
+        put(&app, Some(&alice), json!({"locale": "de"})).await,
+        (200, json!({"locale": "de"}))
+    );
+    assert_eq!(get(&app, &alice).await, json!({"locale": "de"}));
+    assert_eq!(
+        get(&app, &bob).await,
+        json!({"locale": null}),
+        "alice's alone"
+    );
+
+    for bad in [
+        json!({"locale": "fr"}),
+        json!({"locale": "DE"}),
+        json!({"locale": 7}),
+        json!({"lang": "de"}),
+    ] {
+        let (status, body) = put(&app, Some(&alice), bad.clone()).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert_eq!(body["code"], "invalid_request", "{bad}");
+    }
+    let (status, body) = put(&app, Some(&alice), json!({"locale": "fr"})).await;
+    assert_eq!(
+        (status, body["message"].clone()),
+        (400, json!("locale must be en, de, es or null."))
+    );
+    assert_eq!(
+        get(&app, &alice).await,
+        json!({"locale": "de"}),
+        "unchanged"
+    );
+
+    assert_eq!(
+        put(&app, Some(&alice), json!({"locale": null})).await,
+        (200, json!({"locale": null}))
+    );
+    assert_eq!(get(&app, &alice).await, json!({"locale": null}));
+    let (status, _) = put(&app, None, json!({"locale": "es"})).await;
+    assert_eq!(status, 401);
+    app.stop().await;
+}
