@@ -2,8 +2,13 @@
 //! name, a primary colour, a footer link and a logo, each checked here once, so the layers
 //! that show them hold only values that obey the rules.
 
-/// The logo owner of the product itself (a client's would be `client:<id>`).
+/// The logo owner of the product itself.
 pub const PRODUCT_LOGO: &str = "product";
+
+/// The logo owner of an OpenID Connect client.
+pub fn client_logo(client_id: &str) -> String {
+    format!("client:{client_id}")
+}
 
 /// The name shown when the operator set none.
 pub const DEFAULT_PRODUCT_NAME: &str = "Portcullis";

@@ -2,15 +2,17 @@
 //! by admins (the same use cases as `portcullis branding …`). The logo is served from here,
 //! so the pages need no asset from another origin.
 use axum::body::{Body, Bytes};
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
+use crate::clock::Millis;
 use crate::domain::branding::{LogoRejection, LogoType};
 use crate::http::admin_routes::{actor, Admin};
 use crate::http::client_ip::RequestOrigin;
@@ -19,11 +21,14 @@ use crate::http::error::ApiError;
 use crate::http::error_code::ErrorCode;
 use crate::http::json::ApiJson;
 use crate::service::branding::{self, Branding, BrandingChange};
+use crate::service::clients;
+use crate::store::branding::Logo;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(get_branding))
         .routes(routes!(get_logo))
+        .routes(routes!(get_client_logo))
         .routes(routes!(set_branding))
         .routes(routes!(set_logo, remove_logo))
 }
@@ -96,10 +101,32 @@ async fn get_logo(
     let Some(logo) = branding::logo(&state.db).await? else {
         return Err(ApiError::not_found());
     };
-    let current = query
-        .ok()
-        .and_then(|Query(q)| q.v)
-        .is_some_and(|v| v == logo.updated_at.to_string());
+    Ok(logo_response(logo, query.ok().and_then(|Query(q)| q.v)))
+}
+
+/// An OpenID Connect client's logo, as an admin uploaded it. Open to anyone: the sign-in
+/// and consent pages show it before anyone signs in.
+#[utoipa::path(get, path = "/api/branding/clients/{client_id}/logo", tag = "branding",
+    params(("client_id" = String, Path), LogoQuery),
+    responses((status = 200, description = "the image (PNG, JPEG, WebP or SVG)", content_type = "image/*"),
+              (status = 404, description = "no such client, or it has no logo", body = ErrorBody),
+              (status = 503, body = ErrorBody)))]
+async fn get_client_logo(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    query: Result<Query<LogoQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Path(client_id) = path.map_err(|_| ApiError::not_found())?;
+    let Some(logo) = clients::logo(&state.db, &client_id).await? else {
+        return Err(ApiError::not_found());
+    };
+    Ok(logo_response(logo, query.ok().and_then(|Query(q)| q.v)))
+}
+
+/// A stored logo as its own type, never as a document that could run a script; cached
+/// for good when asked for by its current version.
+fn logo_response(logo: Logo, version: Option<String>) -> Response {
+    let current = version.is_some_and(|v| v == logo.updated_at.to_string());
     let mut response = Response::new(Body::from(logo.bytes));
     let headers = response.headers_mut();
     let content_type =
@@ -122,7 +149,13 @@ async fn get_logo(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
     );
-    Ok(response)
+    response
+}
+
+/// Where a client's logo is, naming its version.
+pub fn client_logo_url(client_id: &str, version: Millis) -> String {
+    let id = utf8_percent_encode(client_id, NON_ALPHANUMERIC);
+    format!("/api/branding/clients/{id}/logo?v={version}")
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -177,11 +210,7 @@ async fn set_logo(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<ApiJson<BrandingBody>, ApiError> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let kind = LogoType::check(content_type, &body).map_err(logo_rejected)?;
+    let kind = checked_logo(&headers, &body)?;
     let done = branding::set_logo(
         &state.db,
         &state.clock,
@@ -205,6 +234,15 @@ async fn remove_logo(
 ) -> Result<ApiJson<BrandingBody>, ApiError> {
     let done = branding::remove_logo(&state.db, &state.clock, actor(&admin, &origin)).await?;
     Ok(ApiJson(done.into()))
+}
+
+/// A logo's type, checked against its `Content-Type` and its bytes, or the answer saying why not.
+pub fn checked_logo(headers: &HeaderMap, body: &[u8]) -> Result<LogoType, ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    LogoType::check(content_type, body).map_err(logo_rejected)
 }
 
 fn logo_rejected(why: LogoRejection) -> ApiError {

@@ -1,15 +1,17 @@
 //! OpenID Connect clients, for admins (docs/API.md §5, "Clients"): the same use case as
 //! `portcullis client create`.
+use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
-use crate::clock::rfc3339;
+use crate::clock::{rfc3339, Millis};
 use crate::http::admin_routes::{actor, Admin};
+use crate::http::branding_routes::{checked_logo, client_logo_url};
 use crate::http::client_ip::RequestOrigin;
 use crate::http::docs::ErrorBody;
 use crate::http::error::ApiError;
@@ -21,6 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_clients, create_client))
         .routes(routes!(update_client, delete_client))
+        .routes(routes!(set_client_logo, remove_client_logo))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -49,6 +52,9 @@ pub struct ClientItem {
     dpop_bound_access_tokens: bool,
     /// Its users are not asked for consent.
     first_party: bool,
+    /// Its logo, shown on the sign-in and consent pages, naming its version; null: none.
+    #[schema(example = "/api/branding/clients/notes/logo?v=1733550000000")]
+    logo_url: Option<String>,
     created_at: String,
     /// Only in the answer to its creation, for a confidential client: shown this once.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -56,7 +62,7 @@ pub struct ClientItem {
 }
 
 impl ClientItem {
-    fn of(c: ClientRecord, secret: Option<String>) -> Self {
+    fn of(c: ClientRecord, secret: Option<String>, logo: Option<Millis>) -> Self {
         let alg = clients::id_token_alg(&c).name().to_string();
         let grant_types = clients::grant_types(&c)
             .into_iter()
@@ -69,6 +75,7 @@ impl ClientItem {
             require_pushed_authorization_requests: c.require_par,
             dpop_bound_access_tokens: c.require_dpop,
             first_party: c.first_party,
+            logo_url: logo.map(|v| client_logo_url(&c.client_id, v)),
             id_token_signed_response_alg: alg,
             client_id: c.client_id,
             name: c.name,
@@ -102,8 +109,15 @@ async fn list_clients(
     _admin: Admin,
 ) -> Result<ApiJson<Vec<ClientItem>>, ApiError> {
     let list = clients::list(&state.db).await?;
+    let ids: Vec<&str> = list.iter().map(|c| c.client_id.as_str()).collect();
+    let logos = clients::logo_versions(&state.db, &ids).await?;
     Ok(ApiJson(
-        list.into_iter().map(|c| ClientItem::of(c, None)).collect(),
+        list.into_iter()
+            .map(|c| {
+                let logo = logos.get(&c.client_id).copied();
+                ClientItem::of(c, None, logo)
+            })
+            .collect(),
     ))
 }
 
@@ -208,7 +222,7 @@ async fn create_client(
     .await?;
     Ok((
         StatusCode::CREATED,
-        ApiJson(ClientItem::of(registered.client, registered.secret)),
+        ApiJson(ClientItem::of(registered.client, registered.secret, None)),
     ))
 }
 
@@ -249,7 +263,7 @@ async fn update_client(
         change,
     )
     .await?;
-    Ok(ApiJson(ClientItem::of(client, None)))
+    item(&state, client).await
 }
 
 /// Removes a client and the consents given to it. Its live tokens end with their sessions'
@@ -269,4 +283,64 @@ async fn delete_client(
     let Path(client_id) = path.map_err(|_| ApiError::not_found())?;
     clients::delete(&state.notifier(), actor(&admin, &origin), &client_id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The client as admins see it, with its logo's version.
+async fn item(state: &AppState, client: ClientRecord) -> Result<ApiJson<ClientItem>, ApiError> {
+    let logo = clients::logo_versions(&state.db, &[client.client_id.as_str()])
+        .await?
+        .remove(&client.client_id);
+    Ok(ApiJson(ClientItem::of(client, None, logo)))
+}
+
+/// Sets the client's logo: the request's body is the image, its `Content-Type` says which
+/// kind (as for the product's logo). The sign-in and consent pages show it.
+#[utoipa::path(put, path = "/api/admin/clients/{client_id}/logo", tag = "admin",
+    params(("client_id" = String, Path)),
+    request_body(content = Vec<u8>, content_type = "image/png", description = "the image: PNG, JPEG (`image/jpeg`), WebP (`image/webp`) or SVG (`image/svg+xml`), at most 64 KiB"),
+    responses((status = 200, body = ClientItem),
+              (status = 400, description = "the bytes are not the declared kind of image (`logo_invalid`)", body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 413, description = "larger than 64 KiB", body = ErrorBody),
+              (status = 415, description = "not PNG, JPEG, WebP or SVG", body = ErrorBody),
+              (status = 503, body = ErrorBody)),
+    security(("bearer" = []), ("cookie" = [])))]
+async fn set_client_logo(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    origin: RequestOrigin,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<ApiJson<ClientItem>, ApiError> {
+    let Path(client_id) = path.map_err(|_| ApiError::not_found())?;
+    let kind = checked_logo(&headers, &body)?;
+    let client = clients::set_logo(
+        &state.db,
+        &state.clock,
+        actor(&admin, &origin),
+        &client_id,
+        kind,
+        body.to_vec(),
+    )
+    .await?;
+    item(&state, client).await
+}
+
+/// Removes the client's logo.
+#[utoipa::path(delete, path = "/api/admin/clients/{client_id}/logo", tag = "admin",
+    params(("client_id" = String, Path)),
+    responses((status = 200, body = ClientItem), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = []), ("cookie" = [])))]
+async fn remove_client_logo(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    origin: RequestOrigin,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<ApiJson<ClientItem>, ApiError> {
+    let Path(client_id) = path.map_err(|_| ApiError::not_found())?;
+    let client =
+        clients::remove_logo(&state.db, &state.clock, actor(&admin, &origin), &client_id).await?;
+    item(&state, client).await
 }

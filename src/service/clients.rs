@@ -8,10 +8,15 @@ use sha2::{Digest, Sha256};
 use crate::audit::{self, Event};
 use crate::auth::keys::KeyAlg;
 use crate::auth::notify::Notifier;
-use crate::clock::Clock;
+use std::collections::HashMap;
+
+use crate::clock::{Clock, Millis};
 use crate::db::{Db, DbError};
+use crate::domain::branding::{client_logo, LogoType};
 use crate::domain::oauth::{self, SCOPES};
 use crate::service::admin::Actor;
+use crate::store;
+use crate::store::branding::Logo;
 use crate::store::oauth_clients::{self, ClientRecord};
 
 #[derive(Debug, thiserror::Error)]
@@ -274,6 +279,73 @@ fn stored_alg(alg: Option<KeyAlg>) -> Option<String> {
         .map(|alg| alg.name().to_string())
 }
 
+/// Sets a client's logo (bytes already checked to be `kind`), audited as a change of the
+/// client.
+pub async fn set_logo(
+    db: &Db,
+    clock: &Clock,
+    actor: Actor<'_>,
+    client_id: &str,
+    kind: LogoType,
+    bytes: Vec<u8>,
+) -> Result<ClientRecord, ClientError> {
+    let client = oauth_clients::find(db, client_id)
+        .await?
+        .ok_or(ClientError::NotFound)?;
+    let size = bytes.len();
+    let logo = Logo {
+        content_type: kind.content_type().to_string(),
+        bytes,
+        updated_at: clock.now_ms(),
+    };
+    store::branding::put_logo(db, &client_logo(client_id), &logo).await?;
+    let detail = format!("logo ({}, {size} bytes)", kind.content_type());
+    record_change(db, clock, actor, client_id, &detail).await;
+    Ok(client)
+}
+
+/// Removes a client's logo; removing none is no change.
+pub async fn remove_logo(
+    db: &Db,
+    clock: &Clock,
+    actor: Actor<'_>,
+    client_id: &str,
+) -> Result<ClientRecord, ClientError> {
+    let client = oauth_clients::find(db, client_id)
+        .await?
+        .ok_or(ClientError::NotFound)?;
+    if store::branding::delete_logo(db, &client_logo(client_id)).await? {
+        record_change(db, clock, actor, client_id, "logo removed").await;
+    }
+    Ok(client)
+}
+
+async fn record_change(db: &Db, clock: &Clock, actor: Actor<'_>, client_id: &str, detail: &str) {
+    let entry = audit::Entry {
+        detail: Some(detail),
+        ..actor.entry(None, None).for_client(client_id)
+    };
+    audit::record(db, clock, Event::ClientUpdated, true, &entry).await;
+}
+
+/// When each client's logo last changed, by client id (those without one are left out).
+pub async fn logo_versions(
+    db: &Db,
+    client_ids: &[&str],
+) -> Result<HashMap<String, Millis>, ClientError> {
+    let owners: Vec<String> = client_ids.iter().map(|id| client_logo(id)).collect();
+    let owners: Vec<&str> = owners.iter().map(String::as_str).collect();
+    let found = store::branding::logo_versions(db, &owners).await?;
+    Ok(found
+        .into_iter()
+        .filter_map(|(owner, at)| owner.strip_prefix("client:").map(|id| (id.to_string(), at)))
+        .collect())
+}
+
+pub async fn logo(db: &Db, client_id: &str) -> Result<Option<Logo>, ClientError> {
+    Ok(store::branding::logo(db, &client_logo(client_id)).await?)
+}
+
 pub async fn list(db: &Db) -> Result<Vec<ClientRecord>, ClientError> {
     Ok(oauth_clients::list(db).await?)
 }
@@ -285,8 +357,10 @@ pub async fn delete(
 ) -> Result<(), ClientError> {
     let (db, clock) = (notify.db, notify.clock);
     if oauth_clients::delete(db, client_id).await? {
-        // Its application roles go with it (they name it, with no foreign key to hold them).
+        // Its application roles and its logo go with it (they name it, with no foreign key
+        // to hold them).
         let roles = crate::store::roles::delete_of_client(db, client_id).await?;
+        store::branding::delete_logo(db, &client_logo(client_id)).await?;
         let detail = format!("application roles removed: {roles}");
         let entry = audit::Entry {
             detail: Some(&detail),

@@ -7,6 +7,7 @@ use reqwest::Method as M;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
+use crate::oidc::{authorize_url, location, query_of, register};
 use crate::on_every_database;
 
 on_every_database!(
@@ -17,6 +18,7 @@ on_every_database!(
     a_logo_is_stored_served_as_its_type_and_removed,
     logos_that_are_not_what_they_say_are_refused,
     the_command_line_sets_branding_and_a_logo,
+    a_client_has_its_own_logo_on_its_consent_request,
 );
 
 const BRANDING: &str = "/api/admin/branding";
@@ -381,5 +383,107 @@ async fn the_command_line_sets_branding_and_a_logo(db: DbKind) {
     assert!(from_cli
         .iter()
         .all(|i| i["via"] == "cli" && i["actorId"].is_null()));
+    app.stop().await;
+}
+
+async fn a_client_has_its_own_logo_on_its_consent_request(db: DbKind) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.user_session("root", &[Role::Admin]).await.bearer();
+    let rp = register(&app, true, None).await;
+    let path = format!("/api/admin/clients/{}/logo", rp.client_id);
+    let response = app
+        .client
+        .put(app.url(&path))
+        .header("Authorization", &admin)
+        .header("Content-Type", "image/png")
+        .body(PNG.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let item: Value = response.json().await.unwrap();
+    let url = item["logoUrl"].as_str().expect("a logo URL").to_string();
+    assert!(
+        url.starts_with(&format!("/api/branding/clients/{}/logo?v=", rp.client_id)),
+        "{url}"
+    );
+    let audited = newest_audit(&app, &admin).await;
+    assert_eq!(audited["event"], "client_updated");
+    assert_eq!(audited["clientId"], rp.client_id.as_str());
+    let (_, list) = send(&app, M::GET, "/api/admin/clients", Some(&admin), None).await;
+    assert_eq!(list[0]["logoUrl"], url.as_str(), "{list}");
+
+    // Anyone may fetch it, as the product's: the image it is, sandboxed.
+    let served = app.client.get(app.url(&url)).send().await.unwrap();
+    assert_eq!(served.status(), 200);
+    assert_eq!(served.headers()["content-type"], "image/png");
+    assert!(served.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("sandbox"));
+    assert_eq!(served.bytes().await.unwrap().as_ref(), PNG);
+
+    // The consent request names it, for a visitor not signed in yet (the login page).
+    let (status, to) = location(&app, &authorize_url(&rp, &[]), None).await;
+    assert_eq!(status, 302, "{to}");
+    let request = query_of(&to)["request"].clone();
+    let (status, view) = send(
+        &app,
+        M::GET,
+        &format!("/api/oauth/requests/{request}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["client"]["logoUrl"], url.as_str(), "{view}");
+
+    let user = app.user_session("alice", &[]).await.bearer();
+    let (status, _) = send(&app, M::DELETE, &path, Some(&user), None).await;
+    assert_eq!(status, 403, "admins only");
+    let (status, item) = send(&app, M::DELETE, &path, Some(&admin), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(item["logoUrl"], Value::Null);
+    let (_, view) = send(
+        &app,
+        M::GET,
+        &format!("/api/oauth/requests/{request}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(view["client"]["logoUrl"], Value::Null);
+    let (status, _) = send(
+        &app,
+        M::DELETE,
+        "/api/admin/clients/nobody/logo",
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    // A deleted client's logo goes with it.
+    let response = app
+        .client
+        .put(app.url(&path))
+        .header("Authorization", &admin)
+        .header("Content-Type", "image/png")
+        .body(PNG.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let (status, _) = send(
+        &app,
+        M::DELETE,
+        &format!("/api/admin/clients/{}", rp.client_id),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let gone = app.client.get(app.url(&url)).send().await.unwrap();
+    assert_eq!(gone.status(), 404);
     app.stop().await;
 }

@@ -149,6 +149,9 @@ const ISSUE_ROUTES: &[(&str, &str)] = &[
     ("PUT", "/api/auth/locale"),
     ("GET", "/api/branding"),
     ("GET", "/api/branding/logo"),
+    ("GET", "/api/branding/clients/{client_id}/logo"),
+    ("PUT", "/api/admin/clients/{client_id}/logo"),
+    ("DELETE", "/api/admin/clients/{client_id}/logo"),
     ("PUT", "/api/admin/branding"),
     ("PUT", "/api/admin/branding/logo"),
     ("DELETE", "/api/admin/branding/logo"),
@@ -229,6 +232,8 @@ const PROTECTED: &[(&str, &str)] = &[
     ("DELETE", "/api/admin/branding/logo"),
     ("GET", "/api/auth/locale"),
     ("PUT", "/api/auth/locale"),
+    ("PUT", "/api/admin/clients/{client_id}/logo"),
+    ("DELETE", "/api/admin/clients/{client_id}/logo"),
 ];
 
 /// The OAuth protocol's own endpoints: form bodies (RFC 6749 §3.2), and errors in OAuth's

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::app::AppState;
+use crate::http::branding_routes::client_logo_url;
 use crate::http::client_ip::RequestOrigin;
 use crate::http::docs::ErrorBody;
 use crate::http::error::ApiError;
@@ -158,6 +159,8 @@ pub(crate) fn page_error(e: OidcError) -> ApiError {
 pub struct ClientSummary {
     client_id: String,
     name: String,
+    /// Its logo (`GET /api/branding/clients/{client_id}/logo`), naming its version; null: none.
+    logo_url: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -195,6 +198,9 @@ pub(super) async fn view_request(
         .map_err(page_error)?;
     Ok(ApiJson(RequestBody {
         client: ClientSummary {
+            logo_url: view
+                .client_logo
+                .map(|v| client_logo_url(&view.client_id, v)),
             client_id: view.client_id,
             name: view.client_name,
         },

@@ -1,6 +1,8 @@
 //! The consent page's side of authorization (what it shows, the user's answer) and the
 //! consents a user gave, to list and take back.
 use crate::audit::{self, Event};
+use crate::clock::Millis;
+use crate::domain::branding::client_logo;
 use crate::service::Client;
 use crate::store;
 use std::sync::Arc;
@@ -19,6 +21,8 @@ use super::{hash, Provider};
 pub struct RequestView {
     pub client_id: String,
     pub client_name: String,
+    /// When the client's logo last changed; `None`: it has none.
+    pub client_logo: Option<Millis>,
     pub scopes: Vec<String>,
     pub sign_in_required: bool,
     /// The signed-in user allowed these scopes before (and no new consent was asked for):
@@ -68,7 +72,13 @@ pub async fn view_request(
         Some(b) if pending.device.is_none() => ready_for_code(p, &client, &pending, b).await?,
         _ => false,
     };
+    let owner = client_logo(&client.client_id);
+    let client_logo = store::branding::logo_versions(p.sessions.db, &[owner.as_str()])
+        .await?
+        .first()
+        .map(|(_, at)| *at);
     Ok(RequestView {
+        client_logo,
         already_allowed,
         device: pending.device.is_some(),
         client_id: client.client_id.clone(),

@@ -139,6 +139,27 @@ export interface paths {
         patch: operations["update_client"];
         trace?: never;
     };
+    "/api/admin/clients/{client_id}/logo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Sets the client's logo: the request's body is the image, its `Content-Type` says which
+         *     kind (as for the product's logo). The sign-in and consent pages show it.
+         */
+        put: operations["set_client_logo"];
+        post?: never;
+        /** Removes the client's logo. */
+        delete: operations["remove_client_logo"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/groups": {
         parameters: {
             query?: never;
@@ -1295,6 +1316,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/branding/clients/{client_id}/logo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An OpenID Connect client's logo, as an admin uploaded it. Open to anyone: the sign-in
+         *     and consent pages show it before anyone signs in.
+         */
+        get: operations["get_client_logo"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/branding/logo": {
         parameters: {
             query?: never;
@@ -1917,6 +1958,11 @@ export interface components {
              * @example RS256
              */
             idTokenSignedResponseAlg: string;
+            /**
+             * @description Its logo, shown on the sign-in and consent pages, naming its version; null: none.
+             * @example /api/branding/clients/notes/logo?v=1733550000000
+             */
+            logoUrl?: string | null;
             name: string;
             postLogoutRedirectUris: string[];
             /** @description No secret: a browser or native app, which must use PKCE. */
@@ -1928,6 +1974,8 @@ export interface components {
         };
         ClientSummary: {
             clientId: string;
+            /** @description Its logo (`GET /api/branding/clients/{client_id}/logo`), naming its version; null: none. */
+            logoUrl?: string | null;
             name: string;
         };
         ConfirmRequest: {
@@ -3338,6 +3386,144 @@ export interface operations {
                 };
             };
             /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_client_logo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                client_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description the image: PNG, JPEG (`image/jpeg`), WebP (`image/webp`) or SVG (`image/svg+xml`), at most 64 KiB */
+        requestBody: {
+            content: {
+                "image/png": number[];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientItem"];
+                };
+            };
+            /** @description the bytes are not the declared kind of image (`logo_invalid`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description larger than 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not PNG, JPEG, WebP or SVG */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    remove_client_logo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                client_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientItem"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8292,6 +8478,51 @@ export interface operations {
                 };
             };
             /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_client_logo: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The version `logoUrl` names: when it is the current one, the answer may be cached
+                 *     for good.
+                 */
+                v?: string;
+            };
+            header?: never;
+            path: {
+                client_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the image (PNG, JPEG, WebP or SVG) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/*": unknown;
+                };
+            };
+            /** @description no such client, or it has no logo */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             503: {
                 headers: {
                     [name: string]: unknown;
