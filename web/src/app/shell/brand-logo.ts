@@ -13,7 +13,8 @@ import { BrandingService } from '../core/branding.service';
       <img [src]="logo" alt="" [style.height.px]="size()" class="brand-logo" data-testid="brand-logo" />
     }
   `,
-  host: { class: 'd-inline-flex align-items-center' },
+  // Without a logo the element takes no room (nor a flex gap) at all.
+  host: { class: 'd-inline-flex align-items-center', '[class.d-none]': '!branding.logoUrl()' },
 })
 export class BrandLogo {
   protected readonly branding = inject(BrandingService);
