@@ -1,4 +1,5 @@
 //! The `portcullis` command line (docs/API.md §3).
+mod branding;
 mod clients;
 mod keys;
 mod providers;
@@ -76,6 +77,9 @@ pub enum Command {
     /// them.
     #[command(subcommand)]
     Provider(providers::ProviderCommand),
+    /// The product name, colour, footer link and logo the pages and mails show.
+    #[command(subcommand)]
+    Branding(branding::BrandingCommand),
 }
 
 #[derive(Subcommand)]
@@ -164,6 +168,7 @@ pub async fn run() -> ExitCode {
         Command::Permission(command) => rights::permission(&cli.settings, command).await,
         Command::Group(command) => rights::group(&cli.settings, command).await,
         Command::Provider(command) => providers::run(&cli.settings, command).await,
+        Command::Branding(command) => branding::run(&cli.settings, command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

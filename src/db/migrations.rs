@@ -868,6 +868,43 @@ fn migrations() -> Vec<Migration> {
                 add_column("users", flag("password_unset")),
             ],
         },
+        Migration {
+            version: 19,
+            // Branding (docs/API.md §2, "Branding"): one row of what the operator set, and
+            // the logos Portcullis serves itself (the product's, and a client's), by owner.
+            steps: vec![
+                Step::Table(
+                    Table::create()
+                        .table(name("branding"))
+                        .col(
+                            ColumnDef::new(name("id"))
+                                .big_integer()
+                                .not_null()
+                                .primary_key(),
+                        )
+                        .col(text_null("product_name", 255))
+                        .col(text_null("primary_color", 7))
+                        .col(text_null("footer_text", 255))
+                        .col(text_null("footer_url", 2000))
+                        .col(millis("updated_at"))
+                        .to_owned(),
+                ),
+                Step::Table(
+                    Table::create()
+                        .table(name("logos"))
+                        .col(text("owner", 100).primary_key())
+                        .col(text("content_type", 32))
+                        .col(ColumnDef::new(name("bytes")).blob().not_null())
+                        .col(millis("updated_at"))
+                        .to_owned(),
+                ),
+                // MySQL's BLOB holds 64 KiB; a logo may have 256.
+                Step::Only(
+                    Dialect::MySql,
+                    "ALTER TABLE logos MODIFY bytes MEDIUMBLOB NOT NULL",
+                ),
+            ],
+        },
     ]
 }
 

@@ -1,6 +1,7 @@
 //! Validated input (once you hold a `Username`, `Email` or `NewPassword`, it obeys
 //! docs/API.md's rules) and the plain state the layers pass between them.
 mod access;
+pub mod branding;
 mod email;
 pub mod oauth;
 mod password;

@@ -285,7 +285,12 @@ pub struct AuditItem {
     event: String,
     outcome: AuditOutcome,
     actor_id: Option<i64>,
+    /// The actor's username now; none when the account is gone (or for the command line).
+    actor_username: Option<String>,
     subject_id: Option<i64>,
+    /// The subject's username now; none when the account is gone.
+    subject_username: Option<String>,
+    /// The username as the event recorded it (what was typed, for a failed sign-in).
     username: Option<String>,
     ip: Option<String>,
     user_agent: Option<String>,
@@ -358,7 +363,9 @@ async fn list_audit(
                     AuditOutcome::Failed
                 },
                 actor_id: r.actor_id,
+                actor_username: r.actor_username,
                 subject_id: r.subject_id,
+                subject_username: r.subject_username,
                 username: r.username,
                 ip: r.ip,
                 user_agent: r.user_agent,

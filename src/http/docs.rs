@@ -47,6 +47,7 @@ impl MessageBody {
         (name = "passkeys", description = "Passkeys: registering them, and signing in with one"),
         (name = "mfa", description = "Second factors: TOTP, recovery codes, the sign-in's second step"),
         (name = "admin", description = "Administration (admins only)"),
+        (name = "branding", description = "The operator's name, colour, logo and footer link on the pages and mails"),
         (name = "health", description = "Liveness and readiness"),
         (name = "docs", description = "This document and its viewer"),
     )

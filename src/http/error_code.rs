@@ -77,6 +77,8 @@ pub enum ErrorCode {
     ProviderUnavailable,
     /// Unlinking an identity would leave the account no way to sign in.
     LastSigninMethod,
+    /// A logo whose bytes are not the image type its Content-Type declares.
+    LogoInvalid,
     /// `/health/ready`: the database does not answer.
     NotReady,
     /// The database cannot be reached: retry shortly.
@@ -99,6 +101,7 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::LogoInvalid => "logo_invalid",
             ErrorCode::Csrf => "csrf",
             ErrorCode::UsernameTaken => "username_taken",
             ErrorCode::EmailTaken => "email_taken",
@@ -146,7 +149,7 @@ mod tests {
     use super::*;
 
     /// Every code; `as_str`'s match makes sure none is missing from it.
-    const ALL: [ErrorCode; 50] = [
+    const ALL: [ErrorCode; 51] = [
         ErrorCode::InvalidRequest,
         ErrorCode::Forbidden,
         ErrorCode::Unauthenticated,
@@ -194,6 +197,7 @@ mod tests {
         ErrorCode::DeviceCodeUnknown,
         ErrorCode::ProviderUnavailable,
         ErrorCode::LastSigninMethod,
+        ErrorCode::LogoInvalid,
         ErrorCode::NotReady,
         ErrorCode::Unavailable,
         ErrorCode::Internal,

@@ -5,6 +5,7 @@ pub mod admin_routes;
 pub mod api_key_routes;
 pub mod auth_routes;
 pub mod authz_routes;
+pub mod branding_routes;
 pub mod client_ip;
 pub mod client_routes;
 pub mod cookies;

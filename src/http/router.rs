@@ -22,9 +22,9 @@ use crate::http::docs::ApiDoc;
 use crate::http::error::ApiError;
 use crate::http::error_code::ErrorCode;
 use crate::http::{
-    account_routes, admin_routes, api_key_routes, auth_routes, authz_routes, client_routes, docs,
-    forward_routes, health, identity_routes, json_body::MAX_BODY_BYTES, mfa_routes,
-    middleware as mw, oidc, passkey_routes, provider_routes, provider_signin_routes,
+    account_routes, admin_routes, api_key_routes, auth_routes, authz_routes, branding_routes,
+    client_routes, docs, forward_routes, health, identity_routes, json_body::MAX_BODY_BYTES,
+    mfa_routes, middleware as mw, oidc, passkey_routes, provider_routes, provider_signin_routes,
     recovery_routes, rights_routes, test_routes,
 };
 
@@ -48,6 +48,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(identity_routes::router())
         .merge(api_key_routes::router())
         .merge(authz_routes::router())
+        .merge(branding_routes::router())
         .merge(health::router())
         .merge(docs::router())
 }

@@ -9,7 +9,9 @@ use lettre::Message;
 use crate::auth::mail_token;
 use crate::clock::Millis;
 use crate::db::{Db, DbError};
+use crate::domain::branding::{text_on, DEFAULT_COLOUR, DEFAULT_PRODUCT_NAME};
 use crate::mail::templates::{self, Fields};
+use crate::service::branding;
 use crate::store;
 use crate::store::mail_outbox::{Claimed, Kind};
 use crate::store::mail_tokens::{self, Purpose};
@@ -128,9 +130,24 @@ pub async fn compose(
     }
     let minutes = |d: Duration| d.as_secs().div_ceil(60);
     let hours = |d: Duration| d.as_secs().div_ceil(3600);
+    let brand = branding::get(db).await?;
+    // Mails said the issuer before branding existed; a name the operator chose says more.
+    let service = if brand.product_name == DEFAULT_PRODUCT_NAME {
+        links.service.as_str()
+    } else {
+        brand.product_name.as_str()
+    };
+    let colour = brand.primary_color.as_deref().unwrap_or(DEFAULT_COLOUR);
+    let logo_url = brand
+        .logo_version
+        .map(|v| format!("{}/api/branding/logo?v={v}", links.public_url))
+        .unwrap_or_default();
     let mut fields = Fields {
         username: &user.username,
-        service: &links.service,
+        service,
+        colour,
+        colour_text: text_on(colour),
+        logo_url: &logo_url,
         ..Fields::default()
     };
     let mut factors = Vec::new();

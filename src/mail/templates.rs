@@ -95,8 +95,14 @@ pub struct Fields<'a> {
     pub link: &'a str,
     pub minutes: u64,
     pub hours: u64,
-    /// The service's name in the mail (the issuer setting).
+    /// The service's name in the mail: the product name the operator set, else the
+    /// issuer setting.
     pub service: &'a str,
+    /// The operator's primary colour (`#rrggbb`) for the mail's button, and its text's.
+    pub colour: &'a str,
+    pub colour_text: &'a str,
+    /// The logo's absolute URL, or empty without one.
+    pub logo_url: &'a str,
     /// What changed, in a sentence (a factor added or removed).
     pub change: &'a str,
     /// The account's passkeys and second factors, one line each, as its owner would name
@@ -133,6 +139,9 @@ pub fn render(kind: Kind, fields: &Fields<'_>) -> Result<Rendered, TemplateError
         minutes => fields.minutes,
         hours => fields.hours,
         service => fields.service,
+        colour => fields.colour,
+        colour_text => fields.colour_text,
+        logo_url => fields.logo_url,
         change => fields.change,
         factors => fields.factors,
     };
@@ -163,6 +172,9 @@ mod tests {
                 minutes: 30,
                 hours: 24,
                 service: "portcullis",
+                colour: "#0d6efd",
+                colour_text: "#ffffff",
+                logo_url: "http://localhost:8080/api/branding/logo?v=1&x=\"><script>",
                 change: "A passkey named <i>Laptop</i> was added.",
                 factors: vec!["Passkey <i>Laptop</i>".into()],
             };
@@ -174,6 +186,12 @@ mod tests {
                 r.html
             );
             assert!(!r.html.contains("<b>eve"), "{kind:?}");
+            assert!(
+                r.html.contains("v=1&amp;x=&quot;&gt;&lt;script&gt;")
+                    && !r.html.contains("<script>"),
+                "{kind:?}: the logo URL is escaped in its attribute: {}",
+                r.html
+            );
             let has_link = matches!(
                 kind,
                 Kind::PasswordReset

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod api_keys;
+pub mod branding;
 pub mod clients;
 pub mod ending;
 pub mod enrolment;

@@ -91,6 +91,8 @@ pub enum Event {
     ProviderLinked,
     /// An identity was unlinked, by its account or an admin.
     ProviderUnlinked,
+    /// The product's name, colour, footer link or logo changed (`detail` names which).
+    BrandingChanged,
 }
 
 impl Event {
@@ -153,6 +155,7 @@ impl Event {
             Event::ProviderSignin => "signin_provider",
             Event::ProviderLinked => "provider_linked",
             Event::ProviderUnlinked => "provider_unlinked",
+            Event::BrandingChanged => "branding_changed",
             Event::Mailed(kind) => match kind {
                 MailKind::PasswordReset => "mailed_password_reset",
                 MailKind::PasswordChanged => "mailed_password_changed",
@@ -227,6 +230,9 @@ pub struct Record {
     pub via: Via,
     pub client_id: Option<String>,
     pub detail: Option<String>,
+    /// The actor's and the subject's usernames now (not when recorded); none once deleted.
+    pub actor_username: Option<String>,
+    pub subject_username: Option<String>,
 }
 
 fn clip(text: Option<&str>, max: usize) -> Option<String> {
@@ -264,8 +270,11 @@ pub async fn record(
 /// Newest first; `before` is an event id to page back from.
 pub async fn list(db: &Db, limit: i64, before: Option<i64>) -> Result<Vec<Record>, DbError> {
     let sql = db.sql(
-        "SELECT id, at, event, outcome, actor_id, subject_id, username, ip, user_agent, via, \
-         client_id, detail FROM audit_events WHERE id < ? ORDER BY id DESC LIMIT ?",
+        "SELECT e.id, e.at, e.event, e.outcome, e.actor_id, e.subject_id, e.username, e.ip, \
+         e.user_agent, e.via, e.client_id, e.detail, a.username, s.username \
+         FROM audit_events e LEFT JOIN users a ON a.id = e.actor_id \
+         LEFT JOIN users s ON s.id = e.subject_id \
+         WHERE e.id < ? ORDER BY e.id DESC LIMIT ?",
     );
     let rows = sqlx::query(&sql)
         .bind(before.unwrap_or(i64::MAX))
@@ -290,6 +299,8 @@ pub async fn list(db: &Db, limit: i64, before: Option<i64>) -> Result<Vec<Record
                 },
                 client_id: row.try_get(10)?,
                 detail: row.try_get(11)?,
+                actor_username: row.try_get(12)?,
+                subject_username: row.try_get(13)?,
             })
         })
         .collect()

@@ -4,6 +4,7 @@ pub mod admin_changes;
 pub mod api_keys;
 pub mod audit;
 pub mod backchannel;
+pub mod branding;
 pub mod cache_events;
 pub mod ceremonies;
 pub mod device_codes;

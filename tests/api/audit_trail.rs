@@ -124,6 +124,9 @@ async fn audit_items_have_the_documented_shape_newest_first(db: DbKind) {
                 "clientId",
                 // Issue 25: what a change to rights was about.
                 "detail",
+                // Issue 27: who actor and subject are now, for the admin console.
+                "actorUsername",
+                "subjectUsername",
             ]),
             "{item}"
         );
@@ -476,6 +479,9 @@ async fn admin_actions_are_recorded_with_the_admin_as_actor(db: DbKind) {
     let item = newest(&app, &admin).await;
     assert_event(&item, "roles_changed", "ok", Some(admin_id), Some(alice));
     assert_eq!(item["username"], "alice");
+    // The console names both sides without a lookup per row.
+    assert_eq!(item["actorUsername"], "root", "{item}");
+    assert_eq!(item["subjectUsername"], "alice", "{item}");
 
     assert_eq!(
         patch(&app, &admin, alice, json!({"disabled": true}))
@@ -523,6 +529,14 @@ async fn admin_actions_are_recorded_with_the_admin_as_actor(db: DbKind) {
     let item = newest(&app, &admin).await;
     assert_event(&item, "deleted", "ok", Some(admin_id), Some(alice));
     assert_eq!(item["username"], "alice", "the name outlives the account");
+    // The current name does not: every row about alice now says she is gone.
+    assert_eq!(item["subjectUsername"], Value::Null, "{item}");
+    assert_eq!(item["actorUsername"], "root", "{item}");
+    for item in audit(&app, &admin, "").await {
+        if item["subjectId"] == alice {
+            assert_eq!(item["subjectUsername"], Value::Null, "{item}");
+        }
+    }
     app.stop().await;
 }
 

@@ -144,6 +144,12 @@ const ISSUE_ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/api/auth/identities/{id}"),
     ("GET", "/api/admin/users/{id}/identities"),
     ("DELETE", "/api/admin/users/{id}/identities/{identity_id}"),
+    // Issue 27: branding.
+    ("GET", "/api/branding"),
+    ("GET", "/api/branding/logo"),
+    ("PUT", "/api/admin/branding"),
+    ("PUT", "/api/admin/branding/logo"),
+    ("DELETE", "/api/admin/branding/logo"),
 ];
 
 /// Routes that need a signed-in account (API.md: "signed in", "admin", and the protected
@@ -216,6 +222,9 @@ const PROTECTED: &[(&str, &str)] = &[
     ("DELETE", "/api/auth/identities/{id}"),
     ("GET", "/api/admin/users/{id}/identities"),
     ("DELETE", "/api/admin/users/{id}/identities/{identity_id}"),
+    ("PUT", "/api/admin/branding"),
+    ("PUT", "/api/admin/branding/logo"),
+    ("DELETE", "/api/admin/branding/logo"),
 ];
 
 /// The OAuth protocol's own endpoints: form bodies (RFC 6749 §3.2), and errors in OAuth's
@@ -269,6 +278,7 @@ const JSON_BODY: &[(&str, &str)] = &[
     ("POST", "/api/admin/service-accounts"),
     ("POST", "/api/admin/users/{id}/api-keys"),
     ("POST", "/api/authz/check"),
+    ("PUT", "/api/admin/branding"),
 ];
 
 /// The failures API.md names for each operation, beyond the general rules (401 on every

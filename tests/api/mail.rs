@@ -28,6 +28,7 @@ on_every_database!(
     a_sign_in_link_signs_in_once_when_enabled,
     the_command_line_prints_a_reset_link_that_works,
     each_factor_added_or_removed_is_mailed_and_a_reset_lists_them,
+    mails_carry_the_branding,
 );
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -1077,6 +1078,87 @@ async fn each_factor_added_or_removed_is_mailed_and_a_reset_lists_them(db: DbKin
         mail.text.contains("An administrator removed"),
         "{}",
         mail.text
+    );
+    app.stop().await;
+}
+
+/// Issue 27: the operator's name, colour and logo are in the mails as on the pages.
+async fn mails_carry_the_branding(db: DbKind) {
+    let Some((catcher, app)) = mailing(&db, |_| {}).await else {
+        return;
+    };
+    app.create_user("alice", &[]).await;
+    assert_eq!(request_reset(&app, "alice@example.com").await.status(), 202);
+    let plain = catcher
+        .wait_for("alice@example.com", subject(Kind::PasswordReset), 1, WAIT)
+        .await;
+    assert!(
+        plain.html.contains("background: #0d6efd; color: #ffffff;"),
+        "{}",
+        plain.html
+    );
+    assert!(
+        !plain.html.contains("<img"),
+        "no logo, no image: {}",
+        plain.html
+    );
+
+    let admin = app.user_session("root", &[Role::Admin]).await;
+    let set = app
+        .client
+        .put(app.url("/api/admin/branding"))
+        .header("Authorization", admin.bearer())
+        .json(&json!({"productName": "Acme <ID>", "primaryColor": "#ffd54f"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), 200);
+    let svg = r#"<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>"#;
+    let logo = app
+        .client
+        .put(app.url("/api/admin/branding/logo"))
+        .header("Authorization", admin.bearer())
+        .header("Content-Type", "image/svg+xml")
+        .body(svg)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logo.status(), 200);
+    let logo_url: Value = logo.json().await.unwrap();
+    let logo_url = logo_url["logoUrl"].as_str().unwrap().to_string();
+
+    // Another account: resets are throttled per address.
+    app.create_user("bob", &[]).await;
+    assert_eq!(request_reset(&app, "bob@example.com").await.status(), 202);
+    let branded = catcher
+        .wait_for("bob@example.com", subject(Kind::PasswordReset), 1, WAIT)
+        .await;
+    assert!(
+        branded
+            .text
+            .contains("This mail was sent by Acme <ID> because"),
+        "{}",
+        branded.text
+    );
+    assert!(
+        branded.html.contains("sent by Acme &lt;ID&gt;"),
+        "escaped: {}",
+        branded.html
+    );
+    // A light colour gets dark text.
+    assert!(
+        branded
+            .html
+            .contains("background: #ffd54f; color: #000000;"),
+        "{}",
+        branded.html
+    );
+    assert!(
+        branded
+            .html
+            .contains(&format!("src=\"http://portcullis.test:8080{logo_url}\"")),
+        "the logo at the public URL: {}",
+        branded.html
     );
     app.stop().await;
 }

@@ -11,6 +11,7 @@ mod api_reference;
 mod audit_trail;
 mod backchannel;
 mod bad_input;
+mod branding;
 mod cli;
 mod cluster;
 mod content_types;

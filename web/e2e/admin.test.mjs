@@ -1,5 +1,5 @@
 // The admin page: search and paging, role changes that the user's app follows, disabling,
-// deleting with confirmation, and the audit log.
+// deleting with confirmation, and the audit log (its own page, events in words).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
@@ -10,7 +10,6 @@ import {
   newPage,
   screenshot,
   signIn,
-  sleep,
   startBrowser,
   startServer,
   expectText,
@@ -18,8 +17,7 @@ import {
 
 async function openAdmin(page, server) {
   await signIn(page, server, ADMIN.username, ADMIN.password);
-  await page.click('text=Manage users');
-  await page.waitForURL(/\/admin\/users$/);
+  await page.goto(`${server.url}/admin/users`);
   await page.locator('[data-testid="users"] tbody tr[data-username]').first().waitFor();
 }
 
@@ -82,6 +80,10 @@ describe('admin', () => {
     await admin.waitForFunction(() =>
       document.querySelector('tr[data-username="mona"] [data-testid="role-moderator"]:checked:not(:disabled)'),
     );
+    await expectText(admin, '[data-testid="admin-confirmation"]', 'Roles of mona: User, Moderator');
+    await admin.waitForFunction(() =>
+      [...document.querySelectorAll('tr[data-username="mona"] [data-testid="user-role"]')].map((b) => b.textContent.trim()).join() === 'User,Moderator',
+    );
     await screenshot(admin, 'admin-role-changed');
 
     // The user opens the moderator board by its address: the guard asks the server afresh.
@@ -128,6 +130,7 @@ describe('admin', () => {
     await row(admin, 'otto').locator('[data-testid="delete"]').click();
     await row(admin, 'otto').locator('[data-testid="confirm-delete"]').click();
     await row(admin, 'otto').waitFor({ state: 'detached' });
+    await expectText(admin, '[data-testid="admin-confirmation"]', 'otto is deleted.');
     const res = await fetch(`${server.url.replace('localhost', '127.0.0.1')}/api/auth/signin`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -137,17 +140,22 @@ describe('admin', () => {
     await assertNoTokenVisible(admin);
   });
 
-  test('the audit log lists what happened, newest first', async () => {
+  test('the audit log lists what happened, newest first, in words', async () => {
     await server.signUp('pia');
     const admin = await newPage(browser);
     await openAdmin(admin, server);
-    const audit = admin.locator('[data-testid="audit"] tbody tr');
+    await admin.click('[data-testid="admin-tab-audit"]');
+    await admin.waitForURL(/\/admin\/audit$/);
+    const audit = admin.locator('[data-testid="audit"] tr[data-testid="audit-entry"]');
     await audit.first().waitFor();
-    const first = await audit.first().locator('td').nth(1).textContent();
-    assert.equal(first?.trim(), 'signin', 'the admin signing in is the newest event');
-    const events = await admin.locator('[data-testid="audit"] tbody td:nth-child(2)').allTextContents();
-    assert.ok(events.map((e) => e.trim()).includes('signup'));
-    await sleep(0);
+    assert.equal((await audit.first().locator('[data-testid="audit-event"]').textContent())?.trim(), 'Signed in', 'the admin signing in is the newest event');
+    assert.equal((await audit.first().locator('[data-testid="audit-event-code"]').textContent())?.trim(), 'signin');
+    assert.equal(await audit.first().getAttribute('data-event'), 'signin');
+    const events = (await admin.locator('[data-testid="audit"] [data-testid="audit-event"]').allTextContents()).map((e) => e.trim());
+    assert.ok(events.includes('Signed up'), `a sign-up among ${events.join(', ')}`);
+    // pia signed up through the API: the entry is about her.
+    const signup = admin.locator('[data-testid="audit"] tr[data-event="signup"]').first();
+    assert.match((await signup.locator('[data-testid="audit-subject"]').textContent())?.trim() ?? '', /pia/);
     await screenshot(admin, 'admin-audit');
     await assertNoTokenVisible(admin);
   });

@@ -46,8 +46,7 @@ describe('rights', () => {
     // The admin: a permission, a role that gives it, a group that carries the role.
     const admin = await newPage(browser);
     await signIn(admin, server, ADMIN.username, ADMIN.password);
-    await admin.click('text=Manage users');
-    await admin.waitForURL(/\/admin\/users$/);
+    await admin.goto(`${server.url}/admin/users`);
     await admin.click('[data-testid="admin-tab-roles"]');
     await admin.waitForURL(/\/admin\/roles$/);
     await admin.locator('[data-testid="roles"] tr[data-role="admin"] [data-testid="role-built-in"]').waitFor();
@@ -62,9 +61,9 @@ describe('rights', () => {
     await admin.fill('#role-description', 'Sends invoices');
     await admin.locator('[data-testid="role-permission"][data-permission="invoices:write"]').check();
     await admin.click('[data-testid="create-role"]');
-    await expectText(admin, '[data-testid="roles-notice"]', 'Role billing created.');
+    await expectText(admin, '[data-testid="roles-notice"]', 'Role Billing created.');
     await expectText(admin, 'tr[data-role="billing"] [data-testid="role-permissions"]', 'invoices:write');
-    await expectText(admin, 'tr[data-permission="invoices:write"] [data-testid="permission-roles"]', 'billing');
+    await expectText(admin, 'tr[data-permission="invoices:write"] [data-testid="permission-roles"]', 'Billing');
     await screenshot(admin, 'rights-roles');
 
     await admin.click('[data-testid="admin-tab-groups"]');
@@ -74,7 +73,7 @@ describe('rights', () => {
     await admin.locator('[data-testid="group-role"][data-role="billing"]').check();
     await admin.click('[data-testid="create-group"]');
     await expectText(admin, '[data-testid="groups-notice"]', 'Group finance created.');
-    await expectText(admin, 'tr[data-group="finance"] [data-testid="group-roles"]', 'billing');
+    await expectText(admin, 'tr[data-group="finance"] [data-testid="group-roles"]', 'Billing');
 
     // The user joins the group, found by username.
     await admin.click('tr[data-group="finance"] [data-testid="group-members-toggle"]');
@@ -94,8 +93,8 @@ describe('rights', () => {
     await admin.locator('[data-testid="users"] tr[data-username="fiona"]').waitFor();
     await admin.waitForFunction(() => document.querySelectorAll('[data-testid="users"] tr[data-username]').length === 1);
     await admin.click('tr[data-username="fiona"] [data-testid="rights"]');
-    await expectText(admin, '[data-testid="rights-role"][data-role="billing"]', 'billing: group finance');
-    await expectText(admin, '[data-testid="rights-permission"][data-permission="invoices:write"]', 'invoices:write from billing');
+    await expectText(admin, '[data-testid="rights-role"][data-role="billing"]', 'Billing: group finance');
+    await expectText(admin, '[data-testid="rights-permission"][data-permission="invoices:write"]', 'invoices:write from Billing');
     await screenshot(admin, 'rights-user');
     await assertNoTokenVisible(admin);
 
@@ -147,8 +146,7 @@ describe('rights', () => {
   test('a service account gets a role and a key from the admin; a role still held is deleted only with "delete anyway"', async () => {
     const admin = await newPage(browser);
     await signIn(admin, server, ADMIN.username, ADMIN.password);
-    await admin.click('text=Manage users');
-    await admin.waitForURL(/\/admin\/users$/);
+    await admin.goto(`${server.url}/admin/users`);
 
     // A service account, made with the form under the table: the table shows it, keys open.
     await admin.fill('#service-account-username', 'billing-bot');
@@ -162,8 +160,8 @@ describe('rights', () => {
     await admin.click('tr[data-username="billing-bot"] [data-testid="rights"]');
     await admin.locator('[data-testid="own-role"][data-role="billing"]').check();
     await admin.click('[data-testid="save-own-roles"]');
-    await expectText(admin, '[data-testid="rights-notice"]', "billing-bot's own roles saved.");
-    await expectText(admin, '[data-testid="rights-role"][data-role="billing"]', 'billing: own');
+    await expectText(admin, '[data-testid="rights-notice"]', 'Roles of billing-bot: User, Billing');
+    await expectText(admin, '[data-testid="rights-role"][data-role="billing"]', 'Billing: own');
 
     // A key for it, with the permission its role gives.
     await admin.click('tr[data-username="billing-bot"] [data-testid="api-keys"]');
@@ -187,7 +185,7 @@ describe('rights', () => {
     await screenshot(admin, 'rights-role-in-use');
     assert.equal((await forward(server, key, 'invoices:write')).status, 200);
     await admin.click('[data-testid="delete-role-cascade"]');
-    await expectText(admin, '[data-testid="roles-notice"]', 'Role billing deleted.');
+    await expectText(admin, '[data-testid="roles-notice"]', 'Role Billing deleted.');
     await admin.locator('tr[data-role="billing"]').waitFor({ state: 'detached' });
     await expectText(admin, 'tr[data-permission="invoices:write"] [data-testid="permission-roles"]', 'No role');
     assert.equal((await forward(server, key, 'invoices:write')).status, 403);

@@ -200,6 +200,18 @@ export const routes: Routes = [
     loadComponent: () => import('./admin/providers-page').then((m) => m.ProvidersPage),
   },
   {
+    path: 'admin/audit',
+    title: 'Audit log · Portcullis',
+    canActivate: [adminGuard],
+    loadComponent: () => import('./admin/audit-page').then((m) => m.AuditPage),
+  },
+  {
+    path: 'admin/branding',
+    title: 'Branding · Portcullis',
+    canActivate: [adminGuard],
+    loadComponent: () => import('./admin/branding-page').then((m) => m.BrandingPage),
+  },
+  {
     path: 'forbidden',
     title: 'Not allowed',
     loadComponent: () => import('./core/forbidden').then((m) => m.Forbidden),

@@ -1,31 +1,57 @@
 import { Component } from '@angular/core';
 import { RouterLink, RouterLinkActive } from '@angular/router';
 
+import { AdminToast } from './notices';
+
+/** One entry of the console's navigation. */
+interface AdminSection {
+  path: string;
+  label: string;
+  testid: string;
+}
+
+export const ADMIN_SECTIONS: readonly AdminSection[] = [
+  { path: '/admin/users', label: 'Users', testid: 'admin-tab-users' },
+  { path: '/admin/audit', label: 'Audit log', testid: 'admin-tab-audit' },
+  { path: '/admin/roles', label: 'Roles and permissions', testid: 'admin-tab-roles' },
+  { path: '/admin/groups', label: 'Groups', testid: 'admin-tab-groups' },
+  { path: '/admin/clients', label: 'OpenID Connect clients', testid: 'admin-tab-clients' },
+  { path: '/admin/providers', label: 'Identity providers', testid: 'admin-tab-providers' },
+  { path: '/admin/branding', label: 'Branding', testid: 'admin-tab-branding' },
+];
+
 /**
- * The tabs of the admin pages: users (with the audit log), roles and permissions, groups, the
- * OpenID Connect clients and the identity providers people may sign in with.
+ * The admin console's navigation, on top of every admin page: a row of pills that wraps on a
+ * phone rather than scrolling sideways, the current page marked (`aria-current`). It also
+ * holds the console's confirmations (the toast), since every admin page shows it.
  */
 @Component({
   selector: 'app-admin-nav',
-  imports: [RouterLink, RouterLinkActive],
+  imports: [RouterLink, RouterLinkActive, AdminToast],
   template: `
-    <ul class="nav nav-tabs mb-4" data-testid="admin-tabs">
-      <li class="nav-item">
-        <a class="nav-link" routerLink="/admin/users" routerLinkActive="active" ariaCurrentWhenActive="page" data-testid="admin-tab-users">Users</a>
-      </li>
-      <li class="nav-item">
-        <a class="nav-link" routerLink="/admin/roles" routerLinkActive="active" ariaCurrentWhenActive="page" data-testid="admin-tab-roles">Roles and permissions</a>
-      </li>
-      <li class="nav-item">
-        <a class="nav-link" routerLink="/admin/groups" routerLinkActive="active" ariaCurrentWhenActive="page" data-testid="admin-tab-groups">Groups</a>
-      </li>
-      <li class="nav-item">
-        <a class="nav-link" routerLink="/admin/clients" routerLinkActive="active" ariaCurrentWhenActive="page" data-testid="admin-tab-clients">OpenID Connect clients</a>
-      </li>
-      <li class="nav-item">
-        <a class="nav-link" routerLink="/admin/providers" routerLinkActive="active" ariaCurrentWhenActive="page" data-testid="admin-tab-providers">Identity providers</a>
-      </li>
-    </ul>
+    <nav class="mb-4 pb-2 border-bottom" aria-label="Admin console">
+      <ul class="nav nav-pills flex-wrap gap-1 admin-nav" data-testid="admin-tabs">
+        @for (section of sections; track section.path) {
+          <li class="nav-item">
+            <a class="nav-link" [routerLink]="section.path" routerLinkActive="active" ariaCurrentWhenActive="page" [attr.data-testid]="section.testid">{{
+              section.label
+            }}</a>
+          </li>
+        }
+      </ul>
+    </nav>
+    <app-admin-toast />
+  `,
+  styles: `
+    @media (max-width: 767.98px) {
+      .admin-nav .nav-link {
+        padding: 0.25rem 0.6rem;
+        font-size: 0.875rem;
+        border: 1px solid var(--bs-border-color);
+      }
+    }
   `,
 })
-export class AdminNav {}
+export class AdminNav {
+  protected readonly sections = ADMIN_SECTIONS;
+}

@@ -1,19 +1,28 @@
 import { Component } from '@angular/core';
+import { RouterLink } from '@angular/router';
 
 import { AdminNav } from './admin-nav';
 import { AuditLog } from './audit-log';
 import { UserTable } from './user-table';
 
-/** Manage users and read the audit log (admins only). */
+/**
+ * Manage users, with the few newest audit events under the table: the changes made here
+ * show there at once, and the whole log is a page of its own.
+ */
 @Component({
   selector: 'app-admin-page',
-  imports: [AdminNav, UserTable, AuditLog],
+  imports: [AdminNav, UserTable, AuditLog, RouterLink],
   template: `
     <app-admin-nav />
     <h1 class="h3 mb-3">Manage users</h1>
     <app-user-table />
-    <h2 class="h4 mt-5 mb-3">Audit log</h2>
-    <app-audit-log />
+    <section class="mt-5" aria-labelledby="recent-activity-heading" data-testid="recent-activity">
+      <div class="d-flex flex-wrap align-items-baseline gap-2 mb-2">
+        <h2 id="recent-activity-heading" class="h4 mb-0 me-auto">Recent activity</h2>
+        <a routerLink="/admin/audit" data-testid="open-audit-log">The whole audit log</a>
+      </div>
+      <app-audit-log [limit]="5" [paging]="false" />
+    </section>
   `,
 })
 export class AdminPage {}

@@ -3,6 +3,7 @@ import { HttpTestingController } from '@angular/common/http/testing';
 
 import { setUpHttp } from '../../testing/http-testing';
 import { Groups, MEMBER_PAGE_SIZE } from './groups';
+import { said } from './notices.testing';
 
 async function settle(fixture: ComponentFixture<unknown>) {
   for (let i = 0; i < 3; i++) {
@@ -82,7 +83,7 @@ describe('Groups', () => {
   it('lists the groups with their roles and member counts; offers every role but admin', async () => {
     const fixture = await render();
     expect(texts(fixture, 'group-name')).toEqual(['finance', 'ops']);
-    expect(row(fixture, 'finance').querySelector('[data-testid="group-roles"]')?.textContent?.trim()).toBe('billing');
+    expect(row(fixture, 'finance').querySelector('[data-testid="group-roles"]')?.textContent?.trim()).toBe('Billing');
     expect(row(fixture, 'ops').querySelector('[data-testid="group-roles"]')?.textContent?.trim()).toBe('None');
     expect(row(fixture, 'finance').querySelector('[data-testid="group-members"]')?.textContent?.trim()).toBe('2');
     const offered = Array.from(fixture.nativeElement.querySelectorAll('[data-testid="group-role"]') as NodeListOf<HTMLElement>).map(
@@ -102,7 +103,7 @@ describe('Groups', () => {
     post.flush({ name: 'auditors', description: null, roles: ['billing'], members: 0 }, { status: 201, statusText: 'Created' });
     await settle(fixture);
     expect(texts(fixture, 'group-name')).toEqual(['auditors', 'finance', 'ops']);
-    expect(text(fixture, 'groups-notice')).toBe('Group auditors created.');
+    expect(said('groups-notice')).toBe('Group auditors created.');
     expect((el(fixture, '#group-name') as HTMLInputElement).value).toBe('');
   });
 
@@ -129,7 +130,7 @@ describe('Groups', () => {
     patch.flush({ ...FINANCE, description: 'Money', roles: ['billing', 'moderator'] });
     await settle(fixture);
     expect(el(fixture, '[data-testid="group-edit-form"]')).toBeNull();
-    expect(text(fixture, 'groups-notice')).toBe('Group finance saved.');
+    expect(said('groups-notice')).toBe('Group finance saved: it carries Moderator, Billing.');
   });
 
   it('deletes after a confirmation, with DELETE', async () => {
@@ -157,7 +158,7 @@ describe('Groups', () => {
     http.expectOne('/api/admin/groups').flush({ items: [{ ...FINANCE, members: 1 }, OPS] });
     await settle(fixture);
     expect(texts(fixture, 'member-name')).toEqual(['carol']);
-    expect(text(fixture, 'members-notice')).toBe('bob is no longer in finance.');
+    expect(said('members-notice')).toBe('bob is no longer in finance.');
     expect(row(fixture, 'finance').querySelector('[data-testid="group-members"]')?.textContent?.trim()).toBe('1');
   });
 
@@ -188,7 +189,7 @@ describe('Groups', () => {
     http.expectOne((r) => r.url === '/api/admin/groups/finance/members').flush({ items: [...MEMBERS, { id: 9, username: 'dave' }], page: 1, limit: 20 });
     http.expectOne('/api/admin/groups').flush({ items: [{ ...FINANCE, members: 3 }, OPS] });
     await settle(fixture);
-    expect(text(fixture, 'members-notice')).toBe('dave is in finance.');
+    expect(said('members-notice')).toBe('dave is in finance.');
     expect(texts(fixture, 'member-name')).toEqual(['bob', 'carol', 'dave']);
     expect(
       Array.from(fixture.nativeElement.querySelectorAll('[data-testid="remove-member"]') as NodeListOf<HTMLButtonElement>).map((b) => b.disabled),

@@ -5,6 +5,8 @@ import { AdminService } from '../core/admin.service';
 import { AdminUser, GroupChange, GroupItem, MemberItem, NewGroup, RoleItem } from '../core/api.models';
 import { errorMessage } from '../core/errors';
 import { showErrors } from './client-form';
+import { AdminNotices } from './notices';
+import { RoleLabelPipe, roleLabels } from './role-label';
 import { RIGHTS_NAME, optional, toggled } from './roles';
 
 /** Members shown a page at a time. */
@@ -20,18 +22,19 @@ const SEARCH_SIZE = 5;
  */
 @Component({
   selector: 'app-groups',
-  imports: [ReactiveFormsModule],
+  imports: [ReactiveFormsModule, RoleLabelPipe],
   templateUrl: './groups.html',
+  styleUrl: './admin-table.css',
 })
 export class Groups {
   private readonly admin = inject(AdminService);
   private readonly fb = inject(NonNullableFormBuilder);
+  private readonly notices = inject(AdminNotices);
   protected readonly showErrors = showErrors;
 
   protected readonly groups = signal<GroupItem[]>([]);
   protected readonly loading = signal(true);
   protected readonly error = signal('');
-  protected readonly notice = signal('');
   protected readonly busy = signal<string | null>(null);
   protected readonly confirmingDelete = signal<string | null>(null);
 
@@ -59,7 +62,6 @@ export class Groups {
   protected readonly memberPage = signal(1);
   protected readonly loadingMembers = signal(false);
   protected readonly membersError = signal('');
-  protected readonly membersNotice = signal('');
   protected readonly memberBusy = signal<number | null>(null);
   protected readonly hasMore = computed(() => this.members().length >= MEMBER_PAGE_SIZE);
   protected readonly searchForm = this.fb.group({ query: ['', [Validators.required, Validators.pattern(/\S/)]] });
@@ -112,12 +114,11 @@ export class Groups {
     if (description !== null) group.description = description;
     this.creating.set(true);
     this.createError.set('');
-    this.notice.set('');
     this.admin.createGroup(group).subscribe({
       next: (made) => {
         this.creating.set(false);
         this.groups.update((list) => [...list, made].sort((a, b) => a.name.localeCompare(b.name)));
-        this.notice.set(`Group ${made.name} created.`);
+        this.notices.say(`Group ${made.name} created.`, 'groups-notice');
         this.form.reset();
         this.picked.set(new Set());
       },
@@ -151,13 +152,12 @@ export class Groups {
     };
     this.saving.set(true);
     this.editError.set('');
-    this.notice.set('');
     this.admin.updateGroup(group.name, change).subscribe({
       next: (updated) => {
         this.saving.set(false);
         this.groups.update((list) => list.map((g) => (g.name === group.name ? updated : g)));
         this.editing.set(null);
-        this.notice.set(`Group ${updated.name} saved.`);
+        this.notices.say(`Group ${updated.name} saved: it carries ${updated.roles.length === 0 ? 'no roles' : roleLabels(updated.roles)}.`, 'groups-notice');
       },
       error: (e: unknown) => {
         this.saving.set(false);
@@ -170,14 +170,13 @@ export class Groups {
     this.confirmingDelete.set(null);
     this.busy.set(group.name);
     this.error.set('');
-    this.notice.set('');
     this.admin.removeGroup(group.name).subscribe({
       next: () => {
         this.busy.set(null);
         this.groups.update((list) => list.filter((g) => g.name !== group.name));
         if (this.editing() === group.name) this.editing.set(null);
         if (this.open() === group.name) this.open.set(null);
-        this.notice.set(`Group ${group.name} deleted.`);
+        this.notices.say(`Group ${group.name} deleted.`, 'groups-notice');
       },
       error: (e: unknown) => {
         this.busy.set(null);
@@ -196,7 +195,6 @@ export class Groups {
     this.members.set([]);
     this.memberPage.set(1);
     this.membersError.set('');
-    this.membersNotice.set('');
     this.found.set(null);
     this.searchForm.reset();
     this.loadMembers();
@@ -235,7 +233,6 @@ export class Groups {
     }
     const query = this.searchForm.getRawValue().query.trim();
     this.membersError.set('');
-    this.membersNotice.set('');
     if (/^\d+$/.test(query)) {
       this.found.set(null);
       this.addMember(Number(query), `User ${query}`);
@@ -263,11 +260,10 @@ export class Groups {
     if (group === null) return;
     this.memberBusy.set(userId);
     this.membersError.set('');
-    this.membersNotice.set('');
     this.admin.addMember(group, userId).subscribe({
       next: () => {
         this.memberBusy.set(null);
-        this.membersNotice.set(`${label} is in ${group}.`);
+        this.notices.say(`${label} is in ${group}.`, 'members-notice');
         this.found.set(null);
         this.searchForm.reset();
         this.loadMembers();
@@ -285,12 +281,11 @@ export class Groups {
     if (group === null) return;
     this.memberBusy.set(member.id);
     this.membersError.set('');
-    this.membersNotice.set('');
     this.admin.removeMember(group, member.id).subscribe({
       next: () => {
         this.memberBusy.set(null);
         this.members.update((list) => list.filter((m) => m.id !== member.id));
-        this.membersNotice.set(`${member.username} is no longer in ${group}.`);
+        this.notices.say(`${member.username} is no longer in ${group}.`, 'members-notice');
         this.load();
       },
       error: (e: unknown) => {

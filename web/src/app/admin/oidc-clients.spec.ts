@@ -4,6 +4,7 @@ import { HttpTestingController } from '@angular/common/http/testing';
 import { setUpHttp } from '../../testing/http-testing';
 import { describeLifetime } from './client-form';
 import { OidcClients, lines } from './oidc-clients';
+import { said } from './notices.testing';
 
 async function settle(fixture: ComponentFixture<unknown>) {
   for (let i = 0; i < 3; i++) {
@@ -309,7 +310,7 @@ describe('OidcClients', () => {
     del.flush(null, { status: 204, statusText: 'No Content' });
     await settle(fixture);
     expect(texts(fixture, 'client-name')).toEqual(['Other']);
-    expect(text(fixture, 'clients-notice')).toBe('Acme Notes deleted.');
+    expect(said('clients-notice')).toBe('Acme Notes deleted.');
   });
   it('describeLifetime(): seconds in words', () => {
     expect(describeLifetime(30)).toBe('30 seconds');
@@ -583,7 +584,7 @@ describe('OidcClients', () => {
       });
       await settle(fixture);
       expect(el(fixture, '[data-testid="client-edit-form"]')).toBeNull();
-      expect(text(fixture, 'clients-notice')).toBe('Acme TV 2 saved.');
+      expect(said('clients-notice')).toBe('Acme TV 2 saved.');
       expect(texts(fixture, 'client-name')).toEqual(['Acme Notes', 'Acme TV 2']);
       const tv = row(fixture, 'c_tv');
       expect(Array.from(tv.querySelectorAll('[data-testid="client-badge"]')).map((e) => e.textContent?.trim())).toEqual([

@@ -7,6 +7,7 @@ import { copyText } from '../core/clipboard';
 import { errorMessage } from '../core/errors';
 import { CreatedOAuthClient, OAuthClient, describeGrantType } from '../core/oauth-api';
 import { ClientFields } from './client-fields';
+import { AdminNotices } from './notices';
 import {
   ClientForm,
   buildClientForm,
@@ -28,10 +29,12 @@ export { lines } from './client-form';
   selector: 'app-oidc-clients',
   imports: [DatePipe, ReactiveFormsModule, ClientFields],
   templateUrl: './oidc-clients.html',
+  styleUrl: './admin-table.css',
 })
 export class OidcClients {
   private readonly admin = inject(AdminService);
   private readonly fb = inject(NonNullableFormBuilder);
+  private readonly notices = inject(AdminNotices);
   private readonly host = inject<ElementRef<HTMLElement>>(ElementRef);
   private readonly injector = inject(Injector);
 
@@ -40,7 +43,6 @@ export class OidcClients {
   protected readonly clients = signal<OAuthClient[]>([]);
   protected readonly loading = signal(true);
   protected readonly error = signal('');
-  protected readonly notice = signal('');
   protected readonly busy = signal<string | null>(null);
   protected readonly confirmingDelete = signal<string | null>(null);
 
@@ -87,7 +89,6 @@ export class OidcClients {
     const client = newClientBody(this.form.getRawValue());
     this.creating.set(true);
     this.createError.set('');
-    this.notice.set('');
     this.dismissCreated();
     this.admin.createClient(client).subscribe({
       next: (made) => {
@@ -97,6 +98,10 @@ export class OidcClients {
         const { clientSecret: _secret, ...listed } = made;
         this.clients.update((list) => [...list, listed]);
         this.form.reset();
+        this.notices.say(
+          made.clientSecret ? `Client ${made.name} created: copy its secret now.` : `Public client ${made.name} created.`,
+          'clients-notice',
+        );
       },
       error: (e: unknown) => {
         this.creating.set(false);
@@ -151,13 +156,12 @@ export class OidcClients {
     this.unchanged.set(false);
     this.saving.set(true);
     this.error.set('');
-    this.notice.set('');
     this.admin.updateClient(client.clientId, change).subscribe({
       next: (updated) => {
         this.saving.set(false);
         this.clients.update((list) => list.map((c) => (c.clientId === client.clientId ? updated : c)));
         this.closeEdit();
-        this.notice.set(`${updated.name} saved.`);
+        this.notices.say(`${updated.name} saved.`, 'clients-notice');
         this.focusEditButton(client.clientId);
       },
       error: (e: unknown) => {
@@ -178,14 +182,13 @@ export class OidcClients {
     this.confirmingDelete.set(null);
     this.busy.set(client.clientId);
     this.error.set('');
-    this.notice.set('');
     this.admin.removeClient(client.clientId).subscribe({
       next: () => {
         this.busy.set(null);
         this.clients.update((list) => list.filter((c) => c.clientId !== client.clientId));
         if (this.created()?.clientId === client.clientId) this.dismissCreated();
         if (this.editing() === client.clientId) this.closeEdit();
-        this.notice.set(`${client.name} deleted.`);
+        this.notices.say(`${client.name} deleted.`, 'clients-notice');
       },
       error: (e: unknown) => {
         this.busy.set(null);

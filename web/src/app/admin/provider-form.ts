@@ -10,6 +10,7 @@ import {
 } from '@angular/forms';
 
 import { NewProvider, ProviderChange, ProviderItem } from '../core/api.models';
+import { roleLabel } from './role-label';
 
 /**
  * The forms of the identity providers page: a new provider (its kind decides which settings
@@ -285,7 +286,10 @@ export function mappingSummary(provider: ProviderItem): string | null {
   const mapping = provider.roleMapping;
   if (!mapping || mapping.rules.length === 0) return null;
   const count = mapping.rules.length;
-  return `Roles from ${mapping.claim}: ${count} rule${count === 1 ? '' : 's'}`;
+  const roles = [...new Set(mapping.rules.flatMap((rule) => rule.roles ?? []))].map(roleLabel);
+  const groups = [...new Set(mapping.rules.flatMap((rule) => rule.groups ?? []))].map((group) => `group ${group}`);
+  const gives = [...roles, ...groups];
+  return `Roles from ${mapping.claim}: ${count} rule${count === 1 ? '' : 's'}${gives.length > 0 ? ` (${gives.join(', ')})` : ''}`;
 }
 
 export function buildProviderForm(fb: NonNullableFormBuilder) {

@@ -6,6 +6,7 @@ import { FormControl } from '@angular/forms';
 
 import { mappingBody, newProviderBody, providerChange, providerUrl, ruleForm, suggestions, words } from './provider-form';
 import { Providers } from './providers';
+import { said } from './notices.testing';
 
 async function settle(fixture: ComponentFixture<unknown>) {
   for (let i = 0; i < 3; i++) {
@@ -202,7 +203,7 @@ describe('Providers', () => {
     });
     post.flush(ACME, { status: 201, statusText: 'Created' });
     await settle(fixture);
-    expect(text(fixture, 'providers-notice')).toBe('Provider Acme SSO (acme) configured: its button shows on the login page.');
+    expect(said('providers-notice')).toBe('Provider Acme SSO (acme) configured: its button shows on the login page.');
     expect(Array.from(fixture.nativeElement.querySelectorAll('tr[data-provider]')).map((r) => (r as HTMLElement).dataset['provider'])).toEqual([
       'acme',
       'hub',
@@ -283,7 +284,7 @@ describe('Providers', () => {
       statusText: 'Created',
     });
     await settle(fixture);
-    expect(text(fixture, 'providers-notice')).toBe('Provider GitHub Enterprise (ghe) configured: its button shows on the login page.');
+    expect(said('providers-notice')).toBe('Provider GitHub Enterprise (ghe) configured: its button shows on the login page.');
   });
 
   it('a base URL in plain http off this machine, or with a query, is refused before sending', async () => {
@@ -472,7 +473,7 @@ describe('Providers', () => {
     off.flush({ ...ACME, enabled: false });
     await settle(fixture);
     expect(cell(fixture, 'acme', 'provider-state')).toBe('Off');
-    expect(text(fixture, 'providers-notice')).toBe('Acme SSO is off: nobody signs in with it.');
+    expect(said('providers-notice')).toBe('Acme SSO is off: nobody signs in with it.');
     await click(fixture, '[data-testid="enable-provider"]', row(fixture, 'acme'));
     const on = http.expectOne('/api/admin/providers/acme');
     expect(on.request.body).toEqual({ enabled: true });
@@ -512,7 +513,7 @@ describe('Providers', () => {
     await settle(fixture);
     expect(cell(fixture, 'acme', 'provider-name')).toBe('Acme');
     expect(cell(fixture, 'acme', 'provider-signup')).toBe('domains (acme.example)');
-    expect(text(fixture, 'providers-notice')).toBe('Provider Acme (acme) saved.');
+    expect(said('providers-notice')).toBe('Provider Acme (acme) saved.');
     expect(el(fixture, '[data-testid="provider-edit-form"]')).toBeNull();
   });
 
@@ -579,7 +580,7 @@ describe('Providers', () => {
       CREATED,
     );
     await settle(fixture);
-    expect(cell(fixture, 'lab', 'provider-mapping')).toBe('Roles from groups: 2 rules');
+    expect(cell(fixture, 'lab', 'provider-mapping')).toBe('Roles from groups: 2 rules (Moderator, Editor, group ops)');
     // The form is empty again, its rules too.
     expect(ruleRows(fixture, 'provider-form')).toBe(0);
     expect(inputValue(fixture, '#provider-mapping-claim')).toBe('');
@@ -699,7 +700,7 @@ describe('Providers', () => {
 
   it('lists a mapping in short, and its Edit shows the rules; removing them all sends roleMapping: null', async () => {
     const fixture = await render([ACME, LAB]);
-    expect(cell(fixture, 'lab', 'provider-mapping')).toBe('Roles from groups: 2 rules');
+    expect(cell(fixture, 'lab', 'provider-mapping')).toBe('Roles from groups: 2 rules (Moderator, group ops, group dev)');
     expect(row(fixture, 'acme').querySelector('[data-testid="provider-mapping"]')).toBeNull();
     await click(fixture, '[data-testid="edit-provider"]', row(fixture, 'lab'));
     expect(inputValue(fixture, '#edit-provider-mapping-claim')).toBe('groups');
@@ -731,7 +732,7 @@ describe('Providers', () => {
     patch.flush({ ...LAB, roleMapping: null });
     await settle(fixture);
     expect(row(fixture, 'lab').querySelector('[data-testid="provider-mapping"]')).toBeNull();
-    expect(text(fixture, 'providers-notice')).toBe('Provider GitLab (lab) saved.');
+    expect(said('providers-notice')).toBe('Provider GitLab (lab) saved.');
   });
 
   it('an Edit sends the whole mapping when a rule changed or was added, and shows the server refusing it', async () => {
@@ -755,7 +756,7 @@ describe('Providers', () => {
     await settle(fixture);
     expect(text(fixture, 'provider-edit-error')).toBe('roleMapping names the role nobody, which does not exist.');
     expect(el(fixture, '[data-testid="provider-edit-form"]')).not.toBeNull();
-    expect(cell(fixture, 'lab', 'provider-mapping')).toBe('Roles from groups: 2 rules');
+    expect(cell(fixture, 'lab', 'provider-mapping')).toBe('Roles from groups: 2 rules (Moderator, group ops, group dev)');
   });
 
   it('a provider without a mapping gets one from its Edit', async () => {
@@ -772,7 +773,7 @@ describe('Providers', () => {
     expect(patch.request.body).toEqual({ roleMapping: { claim: 'orgs', rules: [{ value: 'acme', roles: ['moderator'], groups: [] }] } });
     patch.flush({ ...HUB, roleMapping: { claim: 'orgs', rules: [{ value: 'acme', roles: ['moderator'], groups: [] }] } });
     await settle(fixture);
-    expect(cell(fixture, 'hub', 'provider-mapping')).toBe('Roles from orgs: 1 rule');
+    expect(cell(fixture, 'hub', 'provider-mapping')).toBe('Roles from orgs: 1 rule (Moderator)');
   });
 
   it('deletes after a confirmation; one accounts are linked through is deleted only by "Delete and unlink"', async () => {
@@ -796,7 +797,7 @@ describe('Providers', () => {
     await settle(fixture);
     expect(row(fixture, 'acme')).toBeNull();
     expect(el(fixture, '[data-testid="providers-error"]')).toBeNull();
-    expect(text(fixture, 'providers-notice')).toBe('Provider Acme SSO (acme) deleted.');
+    expect(said('providers-notice')).toBe('Provider Acme SSO (acme) deleted.');
   });
 
   it('deletes one nobody is linked through at once', async () => {

@@ -7,6 +7,7 @@ import { AdminService } from '../core/admin.service';
 import { ProviderItem } from '../core/api.models';
 import { errorCode, errorMessage } from '../core/errors';
 import { showErrors } from './client-form';
+import { AdminNotices } from './notices';
 import { RoleMappingFields } from './role-mapping-fields';
 import {
   KIND_SETTINGS,
@@ -39,10 +40,12 @@ import {
   selector: 'app-providers',
   imports: [ReactiveFormsModule, RoleMappingFields],
   templateUrl: './providers.html',
+  styleUrl: './admin-table.css',
 })
 export class Providers {
   private readonly admin = inject(AdminService);
   private readonly fb = inject(NonNullableFormBuilder);
+  private readonly notices = inject(AdminNotices);
   protected readonly showErrors = showErrors;
   protected readonly kinds = PROVIDER_KINDS;
   protected readonly signupLabels = SIGNUP_LABELS;
@@ -54,7 +57,6 @@ export class Providers {
   protected readonly providers = signal<ProviderItem[]>([]);
   protected readonly loading = signal(true);
   protected readonly error = signal('');
-  protected readonly notice = signal('');
   protected readonly busy = signal<string | null>(null);
   protected readonly confirmingDelete = signal<string | null>(null);
   /** The provider a delete was refused for (409 `in_use`): it may be deleted and unlinked. */
@@ -125,13 +127,13 @@ export class Providers {
     const body = newProviderBody(this.form.getRawValue());
     this.creating.set(true);
     this.createError.set('');
-    this.notice.set('');
     this.admin.createProvider(body).subscribe({
       next: (made) => {
         this.creating.set(false);
         this.providers.update((list) => [...list, made].sort((a, b) => a.id.localeCompare(b.id)));
-        this.notice.set(
+        this.notices.say(
           `Provider ${made.displayName} (${made.id}) configured${made.enabled ? ': its button shows on the login page' : ', turned off'}.`,
+          'providers-notice',
         );
         this.form.reset();
         this.form.controls.roleMapping.controls.rules.clear();
@@ -149,12 +151,11 @@ export class Providers {
   protected setEnabled(provider: ProviderItem, enabled: boolean): void {
     this.busy.set(provider.id);
     this.error.set('');
-    this.notice.set('');
     this.admin.updateProvider(provider.id, { enabled }).subscribe({
       next: (updated) => {
         this.busy.set(null);
         this.replace(updated);
-        this.notice.set(`${updated.displayName} is ${updated.enabled ? 'on' : 'off: nobody signs in with it'}.`);
+        this.notices.say(`${updated.displayName} is ${updated.enabled ? 'on' : 'off: nobody signs in with it'}.`, 'providers-notice');
       },
       error: (e: unknown) => {
         this.busy.set(null);
@@ -190,13 +191,12 @@ export class Providers {
     }
     this.saving.set(true);
     this.editError.set('');
-    this.notice.set('');
     this.admin.updateProvider(provider.id, change).subscribe({
       next: (updated) => {
         this.saving.set(false);
         this.replace(updated);
         this.editing.set(null);
-        this.notice.set(`Provider ${updated.displayName} (${updated.id}) saved.`);
+        this.notices.say(`Provider ${updated.displayName} (${updated.id}) saved.`, 'providers-notice');
       },
       error: (e: unknown) => {
         this.saving.set(false);
@@ -212,13 +212,12 @@ export class Providers {
     this.inUse.set(null);
     this.busy.set(provider.id);
     this.error.set('');
-    this.notice.set('');
     this.admin.removeProvider(provider.id, cascade).subscribe({
       next: () => {
         this.busy.set(null);
         this.providers.update((list) => list.filter((p) => p.id !== provider.id));
         if (this.editing() === provider.id) this.editing.set(null);
-        this.notice.set(`Provider ${provider.displayName} (${provider.id}) deleted.`);
+        this.notices.say(`Provider ${provider.displayName} (${provider.id}) deleted.`, 'providers-notice');
       },
       error: (e: unknown) => {
         this.busy.set(null);

@@ -3,6 +3,7 @@ import { HttpTestingController } from '@angular/common/http/testing';
 
 import { setUpHttp } from '../../testing/http-testing';
 import { PERMISSION_NAME, RIGHTS_NAME, Roles, optional, toggled } from './roles';
+import { said } from './notices.testing';
 
 async function settle(fixture: ComponentFixture<unknown>) {
   for (let i = 0; i < 3; i++) {
@@ -108,7 +109,8 @@ describe('Roles', () => {
 
   it('lists the roles (built-in marked, application roles, permissions, holders) and the permissions', async () => {
     const fixture = await render();
-    expect(texts(fixture, 'role-name')).toEqual(['user', 'moderator', 'admin', 'editor', 'notes-editor']);
+    // Roles read as names, capitalised; the rows keep the API's names.
+    expect(texts(fixture, 'role-name')).toEqual(['User', 'Moderator', 'Admin', 'Editor', 'Notes-editor']);
     expect(row(fixture, 'user').querySelector('[data-testid="role-built-in"]')?.textContent?.trim()).toBe('Built-in');
     expect(row(fixture, 'editor').querySelector('[data-testid="role-built-in"]')).toBeNull();
     expect(row(fixture, 'notes-editor').querySelector('[data-testid="role-client"]')?.textContent).toBe('c_notes');
@@ -120,7 +122,7 @@ describe('Roles', () => {
     expect(row(fixture, 'admin').querySelector('[data-testid="edit-role"]')).not.toBeNull();
 
     expect(texts(fixture, 'permission-name')).toEqual(['pages:edit', 'portcullis:users:manage']);
-    expect(permissionRow(fixture, 'pages:edit').querySelector('[data-testid="permission-roles"]')?.textContent?.trim()).toBe('editor');
+    expect(permissionRow(fixture, 'pages:edit').querySelector('[data-testid="permission-roles"]')?.textContent?.trim()).toBe('Editor');
     expect(permissionRow(fixture, 'portcullis:users:manage').querySelector('[data-testid="delete-permission"]')).toBeNull();
     expect(el(fixture, 'h2#roles-heading')?.textContent).toBe('Roles');
     expect(el(fixture, 'h2#permissions-heading')?.textContent).toBe('Permissions');
@@ -139,9 +141,9 @@ describe('Roles', () => {
     post.flush({ ...EDITOR, name: 'notes-admin', description: 'Runs the notes', clientId: 'c_notes', users: 0, groups: 0 }, { status: 201, statusText: 'Created' });
     reloaded('permissions', [{ ...PAGES_EDIT, roles: ['editor', 'notes-admin'] }, MANAGE]);
     await settle(fixture);
-    expect(texts(fixture, 'role-name')).toContain('notes-admin');
-    expect(text(fixture, 'roles-notice')).toBe('Role notes-admin created.');
-    expect(permissionRow(fixture, 'pages:edit').querySelector('[data-testid="permission-roles"]')?.textContent?.trim()).toBe('editor, notes-admin');
+    expect(texts(fixture, 'role-name')).toContain('Notes-admin');
+    expect(said('roles-notice')).toBe('Role Notes-admin created.');
+    expect(permissionRow(fixture, 'pages:edit').querySelector('[data-testid="permission-roles"]')?.textContent?.trim()).toBe('Editor, Notes-admin');
     expect((el(fixture, '#role-name') as HTMLInputElement).value).toBe('');
     expect((el(fixture, '[data-testid="role-permission"]') as HTMLInputElement).checked).toBe(false);
   });
@@ -181,7 +183,7 @@ describe('Roles', () => {
     await settle(fixture);
     expect(el(fixture, '[data-testid="role-edit-form"]')).toBeNull();
     expect(row(fixture, 'editor').querySelector('[data-testid="role-permissions"]')?.textContent?.trim()).toBe('portcullis:users:manage');
-    expect(text(fixture, 'roles-notice')).toBe('Role editor saved.');
+    expect(said('roles-notice')).toBe('Role Editor saved: it gives portcullis:users:manage.');
   });
 
   it('deletes after a confirmation; while held (409 in_use) it offers to delete anyway, with cascade=true', async () => {
@@ -194,9 +196,9 @@ describe('Roles', () => {
     expect(first.request.params.has('cascade')).toBe(false);
     first.flush(IN_USE, CONFLICT);
     await settle(fixture);
-    expect(text(fixture, 'roles-error')).toContain('editor: The role is held by 2 accounts and 1 group.');
-    expect(text(fixture, 'roles-error')).toContain('Delete editor anyway? Every account and group that holds it loses it.');
-    expect(texts(fixture, 'role-name')).toContain('editor');
+    expect(text(fixture, 'roles-error')).toContain('Editor: The role is held by 2 accounts and 1 group.');
+    expect(text(fixture, 'roles-error')).toContain('Delete Editor anyway? Every account and group that holds it loses it.');
+    expect(texts(fixture, 'role-name')).toContain('Editor');
 
     await click(fixture, '[data-testid="delete-role-cascade"]');
     const again = http.expectOne((r) => r.url === '/api/admin/roles/editor');
@@ -205,8 +207,8 @@ describe('Roles', () => {
     again.flush(null, { status: 204, statusText: 'No Content' });
     reloaded('permissions', [{ ...PAGES_EDIT, roles: [] }, MANAGE]);
     await settle(fixture);
-    expect(texts(fixture, 'role-name')).not.toContain('editor');
-    expect(text(fixture, 'roles-notice')).toBe('Role editor deleted.');
+    expect(texts(fixture, 'role-name')).not.toContain('Editor');
+    expect(said('roles-notice')).toBe('Role Editor deleted.');
     expect(el(fixture, '[data-testid="roles-error"]')).toBeNull();
   });
 
@@ -221,7 +223,7 @@ describe('Roles', () => {
     post.flush({ name: 'invoices:write', description: 'Write invoices', builtIn: false, roles: [] }, { status: 201, statusText: 'Created' });
     await settle(fixture);
     expect(texts(fixture, 'permission-name')).toEqual(['invoices:write', 'pages:edit', 'portcullis:users:manage']);
-    expect(text(fixture, 'permissions-notice')).toBe('Permission invoices:write created.');
+    expect(said('permissions-notice')).toBe('Permission invoices:write created.');
     expect(el(fixture, '[data-testid="role-permission"][data-permission="invoices:write"]')).not.toBeNull();
   });
 

@@ -5,6 +5,8 @@ import { AdminService } from '../core/admin.service';
 import { NewRole, PermissionItem, RoleChange, RoleItem } from '../core/api.models';
 import { errorCode, errorMessage } from '../core/errors';
 import { showErrors } from './client-form';
+import { AdminNotices } from './notices';
+import { RoleLabelPipe, roleLabel, roleLabels } from './role-label';
 
 /** A role's or group's name, as the server takes it: 3 to 20 of `A-Z a-z 0-9 . _ -`. */
 export const RIGHTS_NAME = /^[A-Za-z0-9._-]{3,20}$/;
@@ -37,18 +39,20 @@ export function optional(text: string): string | null {
  */
 @Component({
   selector: 'app-roles',
-  imports: [ReactiveFormsModule],
+  imports: [ReactiveFormsModule, RoleLabelPipe],
   templateUrl: './roles.html',
+  styleUrl: './admin-table.css',
 })
 export class Roles {
   private readonly admin = inject(AdminService);
   private readonly fb = inject(NonNullableFormBuilder);
+  private readonly notices = inject(AdminNotices);
   protected readonly showErrors = showErrors;
+  protected readonly roleLabels = roleLabels;
 
   protected readonly roles = signal<RoleItem[]>([]);
   protected readonly loadingRoles = signal(true);
   protected readonly error = signal('');
-  protected readonly notice = signal('');
   protected readonly busy = signal<string | null>(null);
   protected readonly confirmingDelete = signal<string | null>(null);
   /** The role a delete was refused for (409 `in_use`): it may be deleted anyway. */
@@ -73,7 +77,6 @@ export class Roles {
   protected readonly permissions = signal<PermissionItem[]>([]);
   protected readonly loadingPermissions = signal(true);
   protected readonly permissionError = signal('');
-  protected readonly permissionNotice = signal('');
   protected readonly permissionBusy = signal<string | null>(null);
   protected readonly confirmingPermission = signal<string | null>(null);
   protected readonly permissionInUse = signal<PermissionItem | null>(null);
@@ -142,12 +145,11 @@ export class Roles {
     if (clientId !== null) role.clientId = clientId;
     this.creating.set(true);
     this.createError.set('');
-    this.notice.set('');
     this.admin.createRole(role).subscribe({
       next: (made) => {
         this.creating.set(false);
         this.roles.update((list) => [...list, made]);
-        this.notice.set(`Role ${made.name} created.`);
+        this.notices.say(`Role ${roleLabel(made.name)} created.`, 'roles-notice');
         this.form.reset();
         this.picked.set(new Set());
         this.loadPermissions();
@@ -185,13 +187,12 @@ export class Roles {
     };
     this.saving.set(true);
     this.editError.set('');
-    this.notice.set('');
     this.admin.updateRole(role.name, change).subscribe({
       next: (updated) => {
         this.saving.set(false);
         this.roles.update((list) => list.map((r) => (r.name === role.name ? updated : r)));
         this.editing.set(null);
-        this.notice.set(`Role ${updated.name} saved.`);
+        this.notices.say(`Role ${roleLabel(updated.name)} saved: it gives ${updated.permissions.length === 0 ? 'no permissions' : updated.permissions.join(', ')}.`, 'roles-notice');
         this.loadPermissions();
       },
       error: (e: unknown) => {
@@ -207,19 +208,18 @@ export class Roles {
     this.inUse.set(null);
     this.busy.set(role.name);
     this.error.set('');
-    this.notice.set('');
     this.admin.removeRole(role.name, cascade).subscribe({
       next: () => {
         this.busy.set(null);
         this.roles.update((list) => list.filter((r) => r.name !== role.name));
         if (this.editing() === role.name) this.editing.set(null);
-        this.notice.set(`Role ${role.name} deleted.`);
+        this.notices.say(`Role ${roleLabel(role.name)} deleted.`, 'roles-notice');
         this.loadPermissions();
       },
       error: (e: unknown) => {
         this.busy.set(null);
         if (!cascade && errorCode(e) === 'in_use') this.inUse.set(role);
-        this.error.set(`${role.name}: ${errorMessage(e)}`);
+        this.error.set(`${roleLabel(role.name)}: ${errorMessage(e)}`);
       },
     });
   }
@@ -234,14 +234,13 @@ export class Roles {
     const description = optional(value.description);
     this.creatingPermission.set(true);
     this.permissionCreateError.set('');
-    this.permissionNotice.set('');
     this.admin
       .createPermission(description === null ? { name: value.name.trim() } : { name: value.name.trim(), description })
       .subscribe({
         next: (made) => {
           this.creatingPermission.set(false);
           this.permissions.update((list) => [...list, made].sort((a, b) => a.name.localeCompare(b.name)));
-          this.permissionNotice.set(`Permission ${made.name} created.`);
+          this.notices.say(`Permission ${made.name} created.`, 'permissions-notice');
           this.permissionForm.reset();
         },
         error: (e: unknown) => {
@@ -257,13 +256,12 @@ export class Roles {
     this.permissionInUse.set(null);
     this.permissionBusy.set(permission.name);
     this.permissionError.set('');
-    this.permissionNotice.set('');
     this.admin.removePermission(permission.name, cascade).subscribe({
       next: () => {
         this.permissionBusy.set(null);
         this.permissions.update((list) => list.filter((p) => p.name !== permission.name));
         this.picked.update((set) => toggled(set, permission.name, false));
-        this.permissionNotice.set(`Permission ${permission.name} deleted.`);
+        this.notices.say(`Permission ${permission.name} deleted.`, 'permissions-notice');
         if (cascade) this.loadRoles();
       },
       error: (e: unknown) => {

@@ -4,6 +4,7 @@ import { Component, OnInit, inject, input, signal } from '@angular/core';
 import { AdminService } from '../core/admin.service';
 import { AdminUser, IdentityItem } from '../core/api.models';
 import { errorMessage } from '../core/errors';
+import { AdminNotices } from './notices';
 
 /**
  * A user's identities at other providers (under the user's row, with their rights): each
@@ -18,12 +19,12 @@ import { errorMessage } from '../core/errors';
 })
 export class UserIdentities implements OnInit {
   private readonly admin = inject(AdminService);
+  private readonly notices = inject(AdminNotices);
 
   readonly user = input.required<AdminUser>();
 
   protected readonly items = signal<IdentityItem[] | null>(null);
   protected readonly error = signal('');
-  protected readonly notice = signal('');
   protected readonly busy = signal<number | null>(null);
   protected readonly confirmingRemove = signal<number | null>(null);
 
@@ -44,12 +45,11 @@ export class UserIdentities implements OnInit {
     this.confirmingRemove.set(null);
     this.busy.set(item.id);
     this.error.set('');
-    this.notice.set('');
     this.admin.removeUserIdentity(user.id, item.id).subscribe({
       next: () => {
         this.busy.set(null);
         this.items.update((list) => (list ?? []).filter((i) => i.id !== item.id));
-        this.notice.set(`${name} no longer signs ${user.username} in.`);
+        this.notices.say(`${name} no longer signs ${user.username} in.`, 'user-identities-notice');
       },
       error: (e: unknown) => {
         this.busy.set(null);

@@ -3,6 +3,8 @@ import { Component, OnInit, inject, input, output, signal } from '@angular/core'
 import { AdminService } from '../core/admin.service';
 import { AdminUser, HeldRole, RoleItem, UserRights as Rights } from '../core/api.models';
 import { errorMessage } from '../core/errors';
+import { AdminNotices } from './notices';
+import { RoleLabelPipe, roleLabel, roleLabels } from './role-label';
 import { toggled } from './roles';
 
 /** Where a held role comes from, as the panel says it: `own`, or `group finance`. */
@@ -18,10 +20,12 @@ export function describeSource(from: string): string {
  */
 @Component({
   selector: 'app-user-rights',
+  imports: [RoleLabelPipe],
   templateUrl: './user-rights.html',
 })
 export class UserRights implements OnInit {
   private readonly admin = inject(AdminService);
+  private readonly notices = inject(AdminNotices);
 
   readonly user = input.required<AdminUser>();
   /** The user as the server has it after a change of their own roles. */
@@ -30,7 +34,6 @@ export class UserRights implements OnInit {
   protected readonly rights = signal<Rights | null>(null);
   protected readonly roles = signal<RoleItem[]>([]);
   protected readonly error = signal('');
-  protected readonly notice = signal('');
   protected readonly picked = signal<ReadonlySet<string>>(new Set());
   protected readonly saving = signal(false);
   protected readonly describeSource = describeSource;
@@ -59,8 +62,10 @@ export class UserRights implements OnInit {
     this.picked.update((set) => toggled(set, role.name.toLowerCase(), on));
   }
 
+  protected readonly roleNames = roleLabels;
+
   protected roleLabel(role: HeldRole): string {
-    return role.clientId ? `${role.name} (${role.clientId})` : role.name;
+    return role.clientId ? `${roleLabel(role.name)} (${role.clientId})` : roleLabel(role.name);
   }
 
   /** Replaces the account's own roles with those ticked (and `user`). */
@@ -72,12 +77,11 @@ export class UserRights implements OnInit {
     const user = this.user();
     this.saving.set(true);
     this.error.set('');
-    this.notice.set('');
     this.admin.update(user.id, { roles: names }).subscribe({
       next: (updated) => {
         this.saving.set(false);
         this.picked.set(new Set(updated.ownRoles.map((r) => r.toLowerCase())));
-        this.notice.set(`${updated.username}'s own roles saved.`);
+        this.notices.say(`Roles of ${updated.username}: ${roleLabels(updated.ownRoles)}`, 'rights-notice');
         this.changed.emit(updated);
         this.loadRights();
       },

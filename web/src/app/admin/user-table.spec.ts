@@ -3,6 +3,7 @@ import { HttpTestingController } from '@angular/common/http/testing';
 
 import { setUpHttp } from '../../testing/http-testing';
 import { UserTable } from './user-table';
+import { said } from './notices.testing';
 
 async function settle(fixture: ComponentFixture<unknown>) {
   for (let i = 0; i < 3; i++) {
@@ -62,7 +63,7 @@ describe('UserTable: second factors', () => {
     await settle(fixture);
     expect(cell('alice', 'user-totp')).toBe('off');
     expect(cell('alice', 'user-passkeys')).toBe('0');
-    expect(fixture.nativeElement.querySelector('[data-testid="admin-notice"]').textContent.trim()).toBe('alice: Second factors removed.');
+    expect(said('admin-notice')).toBe('alice: Second factors removed.');
   });
 });
 
@@ -138,10 +139,10 @@ describe('UserTable: roles, rights and service accounts', () => {
     http.expectOne('/api/admin/users/3/identities').flush({ items: [] });
     await settle(fixture);
     const roles = all(fixture, '[data-testid="rights-role"]').map((li) => li.textContent?.replace(/\s+/g, ' ').trim());
-    expect(roles).toEqual(['user: own', 'billing: own, group finance', 'moderator: group support']);
+    expect(roles).toEqual(['User: own', 'Billing: own, group finance', 'Moderator: group support']);
     expect(all(fixture, '[data-testid="rights-groups"] .badge').map((b) => b.textContent?.trim())).toEqual(['finance', 'support']);
     const permissions = all(fixture, '[data-testid="rights-permission"]').map((li) => li.textContent?.replace(/\s+/g, ' ').trim());
-    expect(permissions).toEqual(['invoices:write from billing']);
+    expect(permissions).toEqual(['invoices:write from Billing']);
 
     const own = (name: string) => fixture.nativeElement.querySelector(`[data-testid="own-role"][data-role="${name}"]`) as HTMLInputElement;
     expect(all(fixture, '[data-testid="own-role"]').map((b) => b.dataset['role'])).toEqual(['user', 'moderator', 'admin', 'billing', 'notes-editor']);
@@ -159,10 +160,10 @@ describe('UserTable: roles, rights and service accounts', () => {
     patch.flush({ ...CAROL, roles: ['ROLE_USER'], ownRoles: ['notes-editor', 'user'] });
     http.expectOne('/api/admin/users/3/rights').flush({ ...RIGHTS, roles: [RIGHTS.roles[0], { name: 'billing', clientId: null, from: ['finance'] }] });
     await settle(fixture);
-    expect(fixture.nativeElement.querySelector('[data-testid="rights-notice"]').textContent.trim()).toBe("carol's own roles saved.");
+    expect(said('rights-notice')).toBe('Roles of carol: User, Notes-editor');
     expect(all(fixture, '[data-testid="rights-role"]').map((li) => li.textContent?.replace(/\s+/g, ' ').trim())).toEqual([
-      'user: own',
-      'billing: group finance',
+      'User: own',
+      'Billing: group finance',
     ]);
 
     (row(fixture, 'carol').querySelector('[data-testid="rights"]') as HTMLButtonElement).click();
@@ -202,7 +203,7 @@ describe('UserTable: roles, rights and service accounts', () => {
     del.flush(null, { status: 204, statusText: 'No Content' });
     await settle(fixture);
     expect(Array.from(section.querySelectorAll('[data-testid="user-identity-provider"]')).map((e) => e.textContent?.trim())).toEqual(['gone']);
-    expect(section.querySelector('[data-testid="user-identities-notice"]')?.textContent?.trim()).toBe('Acme SSO no longer signs carol in.');
+    expect(said('user-identities-notice')).toBe('Acme SSO no longer signs carol in.');
   });
 
   it('says when a user has no linked sign-ins, and shows none for a service account', async () => {
@@ -263,7 +264,7 @@ describe('UserTable: roles, rights and service accounts', () => {
     http.expectOne('/api/admin/users/5/api-keys').flush({ items: [] });
     http.expectOne('/api/admin/users/5/rights').flush({ id: 5, username: 'report-bot', roles: [], groups: [], permissions: [] });
     await settle(fixture);
-    expect(fixture.nativeElement.querySelector('[data-testid="admin-notice"]').textContent.trim()).toBe(
+    expect(said('admin-notice')).toBe(
       'Service account report-bot created: make it a key below.',
     );
     expect((fixture.nativeElement.querySelector('#user-search') as HTMLInputElement).value).toBe('report-bot');

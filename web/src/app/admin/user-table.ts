@@ -9,6 +9,8 @@ import { AdminUser } from '../core/api.models';
 import { AuthService } from '../core/auth.service';
 import { errorMessage } from '../core/errors';
 import { showErrors } from './client-form';
+import { AdminNotices } from './notices';
+import { RoleLabelPipe, roleLabels } from './role-label';
 import { UserIdentities } from './user-identities';
 import { UserRights } from './user-rights';
 
@@ -28,12 +30,14 @@ export interface OpenPanel {
  */
 @Component({
   selector: 'app-user-table',
-  imports: [DatePipe, ReactiveFormsModule, ApiKeysCard, UserIdentities, UserRights],
+  imports: [DatePipe, ReactiveFormsModule, ApiKeysCard, UserIdentities, UserRights, RoleLabelPipe],
   templateUrl: './user-table.html',
+  styleUrl: './admin-table.css',
 })
 export class UserTable {
   private readonly admin = inject(AdminService);
   private readonly fb = inject(NonNullableFormBuilder);
+  private readonly notices = inject(AdminNotices);
   protected readonly auth = inject(AuthService);
   protected readonly showErrors = showErrors;
 
@@ -46,7 +50,6 @@ export class UserTable {
   protected readonly busy = signal<number | null>(null);
   protected readonly confirmingDelete = signal<number | null>(null);
   protected readonly confirmingReset = signal<number | null>(null);
-  protected readonly notice = signal('');
   protected readonly pages = computed(() => Math.max(1, Math.ceil(this.total() / PAGE_SIZE)));
   protected readonly open = signal<OpenPanel | null>(null);
 
@@ -112,7 +115,7 @@ export class UserTable {
     else names.delete(role);
     // On a refusal the box goes back to what the server has (the binding alone would not
     // move it: the bound value did not change).
-    this.change(user, { roles: [...names] }, () => (box.checked = !on));
+    this.change(user, { roles: [...names] }, (updated) => `Roles of ${updated.username}: ${roleLabels(updated.ownRoles)}`, () => (box.checked = !on));
   }
 
   /** Opens `panel` under the user's row, or closes it when it is open. */
@@ -141,7 +144,6 @@ export class UserTable {
     const { username, description } = this.accountForm.getRawValue();
     this.creatingAccount.set(true);
     this.accountError.set('');
-    this.notice.set('');
     const trimmed = description.trim();
     this.admin
       .createServiceAccount(trimmed === '' ? { username: username.trim() } : { username: username.trim(), description: trimmed })
@@ -149,7 +151,7 @@ export class UserTable {
         next: (made) => {
           this.creatingAccount.set(false);
           this.accountForm.reset();
-          this.notice.set(`Service account ${made.username} created: make it a key below.`);
+          this.notices.say(`Service account ${made.username} created: make it a key below.`);
           this.query.set(made.username);
           this.page.set(1);
           this.open.set({ id: made.id, panel: 'keys' });
@@ -163,16 +165,18 @@ export class UserTable {
   }
 
   protected setDisabled(user: AdminUser, disabled: boolean): void {
-    this.change(user, { disabled });
+    this.change(user, { disabled }, (updated) => `${updated.username} is now ${updated.disabled ? 'disabled' : 'enabled'}.`);
   }
 
-  private change(user: AdminUser, change: UserChange, undo?: () => void): void {
+  /** Sends `change`; once the server took it, says what it did in `said`'s words. */
+  private change(user: AdminUser, change: UserChange, said: (updated: AdminUser) => string, undo?: () => void): void {
     this.busy.set(user.id);
     this.error.set('');
     this.admin.update(user.id, change).subscribe({
       next: (updated) => {
         this.busy.set(null);
         this.users.update((list) => list.map((u) => (u.id === updated.id ? updated : u)));
+        this.notices.say(said(updated));
       },
       error: (e: unknown) => {
         this.busy.set(null);
@@ -190,12 +194,11 @@ export class UserTable {
   protected resetMfa(user: AdminUser): void {
     this.busy.set(user.id);
     this.error.set('');
-    this.notice.set('');
     this.admin.resetMfa(user.id).subscribe({
       next: (body) => {
         this.busy.set(null);
         this.confirmingReset.set(null);
-        this.notice.set(`${user.username}: ${body?.message || 'Second factors removed.'}`);
+        this.notices.say(`${user.username}: ${body?.message || 'Second factors removed.'}`);
         this.users.update((list) => list.map((u) => (u.id === user.id ? { ...u, totp: false, passkeys: 0 } : u)));
       },
       error: (e: unknown) => {
@@ -213,6 +216,7 @@ export class UserTable {
       next: () => {
         this.busy.set(null);
         this.confirmingDelete.set(null);
+        this.notices.say(`${user.username} is deleted.`);
         this.load();
       },
       error: (e: unknown) => {

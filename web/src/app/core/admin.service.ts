@@ -1,6 +1,6 @@
 import { HttpClient, HttpParams } from '@angular/common/http';
-import { Injectable, inject } from '@angular/core';
-import { Observable, map } from 'rxjs';
+import { Injectable, inject, signal } from '@angular/core';
+import { Observable, map, tap } from 'rxjs';
 
 import {
   AdminUser,
@@ -52,6 +52,22 @@ const segment = encodeURIComponent;
 @Injectable({ providedIn: 'root' })
 export class AdminService {
   private readonly http = inject(HttpClient);
+  private readonly changeCount = signal(0);
+
+  /**
+   * Counts the changes made through this service (and those `noteChange` reports) that the
+   * server accepted: whatever shows the audit log reloads when it moves.
+   */
+  readonly changes = this.changeCount.asReadonly();
+
+  /** For changes made elsewhere (the branding page's own API), so the audit log follows. */
+  noteChange(): void {
+    this.changeCount.update((n) => n + 1);
+  }
+
+  private changing<T>(request: Observable<T>): Observable<T> {
+    return request.pipe(tap(() => this.noteChange()));
+  }
 
   users(query: string, page: number, limit: number): Observable<Page<AdminUser>> {
     let params = new HttpParams().set('page', page).set('limit', limit);
@@ -62,16 +78,16 @@ export class AdminService {
   }
 
   update(id: number, change: UserChange): Observable<AdminUser> {
-    return this.http.patch<AdminUser>(`/api/admin/users/${id}`, change);
+    return this.changing(this.http.patch<AdminUser>(`/api/admin/users/${id}`, change));
   }
 
   remove(id: number): Observable<void> {
-    return this.http.delete<void>(`/api/admin/users/${id}`);
+    return this.changing(this.http.delete<void>(`/api/admin/users/${id}`));
   }
 
   /** Removes the user's TOTP app, recovery codes and passkeys (a lost phone, say). */
   resetMfa(id: number): Observable<MessageBody> {
-    return this.http.delete<MessageBody>(`/api/admin/users/${id}/mfa`);
+    return this.changing(this.http.delete<MessageBody>(`/api/admin/users/${id}/mfa`));
   }
 
   audit(limit: number, before?: number): Observable<AuditEntry[]> {
@@ -91,16 +107,16 @@ export class AdminService {
 
   /** Registers a client; a confidential one's answer carries its secret, this once. */
   createClient(client: NewOAuthClient): Observable<CreatedOAuthClient> {
-    return this.http.post<CreatedOAuthClient>('/api/admin/clients', client);
+    return this.changing(this.http.post<CreatedOAuthClient>('/api/admin/clients', client));
   }
 
   /** Changes what `change` names (nothing else); the answer is the client as it now is. */
   updateClient(clientId: string, change: OAuthClientChange): Observable<OAuthClient> {
-    return this.http.patch<OAuthClient>(`/api/admin/clients/${encodeURIComponent(clientId)}`, change);
+    return this.changing(this.http.patch<OAuthClient>(`/api/admin/clients/${encodeURIComponent(clientId)}`, change));
   }
 
   removeClient(clientId: string): Observable<void> {
-    return this.http.delete<void>(`/api/admin/clients/${encodeURIComponent(clientId)}`);
+    return this.changing(this.http.delete<void>(`/api/admin/clients/${encodeURIComponent(clientId)}`));
   }
 
   /** Every role: the built-in three, then those admins defined, by name. */
@@ -109,16 +125,16 @@ export class AdminService {
   }
 
   createRole(role: NewRole): Observable<RoleItem> {
-    return this.http.post<RoleItem>('/api/admin/roles', role);
+    return this.changing(this.http.post<RoleItem>('/api/admin/roles', role));
   }
 
   updateRole(name: string, change: RoleChange): Observable<RoleItem> {
-    return this.http.patch<RoleItem>(`/api/admin/roles/${segment(name)}`, change);
+    return this.changing(this.http.patch<RoleItem>(`/api/admin/roles/${segment(name)}`, change));
   }
 
   /** A 409 `in_use` while an account or group holds it, unless `cascade`. */
   removeRole(name: string, cascade = false): Observable<void> {
-    return this.http.delete<void>(`/api/admin/roles/${segment(name)}`, { params: cascadeParams(cascade) });
+    return this.changing(this.http.delete<void>(`/api/admin/roles/${segment(name)}`, { params: cascadeParams(cascade) }));
   }
 
   permissions(): Observable<PermissionItem[]> {
@@ -128,14 +144,14 @@ export class AdminService {
   }
 
   createPermission(permission: NewPermission): Observable<PermissionItem> {
-    return this.http.post<PermissionItem>('/api/admin/permissions', permission);
+    return this.changing(this.http.post<PermissionItem>('/api/admin/permissions', permission));
   }
 
   /** A 409 `in_use` while a role gives it, unless `cascade`. */
   removePermission(name: string, cascade = false): Observable<void> {
-    return this.http.delete<void>(`/api/admin/permissions/${segment(name)}`, {
-      params: cascadeParams(cascade),
-    });
+    return this.changing(
+      this.http.delete<void>(`/api/admin/permissions/${segment(name)}`, { params: cascadeParams(cascade) }),
+    );
   }
 
   groups(): Observable<GroupItem[]> {
@@ -143,15 +159,15 @@ export class AdminService {
   }
 
   createGroup(group: NewGroup): Observable<GroupItem> {
-    return this.http.post<GroupItem>('/api/admin/groups', group);
+    return this.changing(this.http.post<GroupItem>('/api/admin/groups', group));
   }
 
   updateGroup(name: string, change: GroupChange): Observable<GroupItem> {
-    return this.http.patch<GroupItem>(`/api/admin/groups/${segment(name)}`, change);
+    return this.changing(this.http.patch<GroupItem>(`/api/admin/groups/${segment(name)}`, change));
   }
 
   removeGroup(name: string): Observable<void> {
-    return this.http.delete<void>(`/api/admin/groups/${segment(name)}`);
+    return this.changing(this.http.delete<void>(`/api/admin/groups/${segment(name)}`));
   }
 
   /** A page of the group's members, by username. */
@@ -162,11 +178,11 @@ export class AdminService {
 
   /** Puts the user in the group (204; idempotent). */
   addMember(group: string, userId: number): Observable<void> {
-    return this.http.put<void>(`/api/admin/groups/${segment(group)}/members/${userId}`, null);
+    return this.changing(this.http.put<void>(`/api/admin/groups/${segment(group)}/members/${userId}`, null));
   }
 
   removeMember(group: string, userId: number): Observable<void> {
-    return this.http.delete<void>(`/api/admin/groups/${segment(group)}/members/${userId}`);
+    return this.changing(this.http.delete<void>(`/api/admin/groups/${segment(group)}/members/${userId}`));
   }
 
   /** The user's roles (and where each comes from), groups and permissions. */
@@ -175,7 +191,7 @@ export class AdminService {
   }
 
   createServiceAccount(account: NewServiceAccount): Observable<ServiceAccountItem> {
-    return this.http.post<ServiceAccountItem>('/api/admin/service-accounts', account);
+    return this.changing(this.http.post<ServiceAccountItem>('/api/admin/service-accounts', account));
   }
 
   /** Any account's API keys, newest first. */
@@ -187,11 +203,11 @@ export class AdminService {
 
   /** Makes a key for a service account; the answer's `key` is shown this once. */
   createApiKey(userId: number, key: NewApiKey): Observable<ApiKeyItem> {
-    return this.http.post<ApiKeyItem>(`/api/admin/users/${userId}/api-keys`, key);
+    return this.changing(this.http.post<ApiKeyItem>(`/api/admin/users/${userId}/api-keys`, key));
   }
 
   revokeApiKey(userId: number, keyId: number): Observable<void> {
-    return this.http.delete<void>(`/api/admin/users/${userId}/api-keys/${keyId}`);
+    return this.changing(this.http.delete<void>(`/api/admin/users/${userId}/api-keys/${keyId}`));
   }
 
   /** The account's identities at providers. */
@@ -203,7 +219,7 @@ export class AdminService {
 
   /** Unlinks an account's identity, even its last way to sign in. */
   removeUserIdentity(userId: number, identityId: number): Observable<void> {
-    return this.http.delete<void>(`/api/admin/users/${userId}/identities/${identityId}`);
+    return this.changing(this.http.delete<void>(`/api/admin/users/${userId}/identities/${identityId}`));
   }
 
   /** Every identity provider, by id. */
@@ -212,16 +228,16 @@ export class AdminService {
   }
 
   createProvider(provider: NewProvider): Observable<ProviderItem> {
-    return this.http.post<ProviderItem>('/api/admin/providers', provider);
+    return this.changing(this.http.post<ProviderItem>('/api/admin/providers', provider));
   }
 
   /** Changes what `change` names (nothing else); the answer is the provider as it now is. */
   updateProvider(id: string, change: ProviderChange): Observable<ProviderItem> {
-    return this.http.patch<ProviderItem>(`/api/admin/providers/${segment(id)}`, change);
+    return this.changing(this.http.patch<ProviderItem>(`/api/admin/providers/${segment(id)}`, change));
   }
 
   /** A 409 `in_use` while accounts have identities at it, unless `cascade` (which unlinks them). */
   removeProvider(id: string, cascade = false): Observable<void> {
-    return this.http.delete<void>(`/api/admin/providers/${segment(id)}`, { params: cascadeParams(cascade) });
+    return this.changing(this.http.delete<void>(`/api/admin/providers/${segment(id)}`, { params: cascadeParams(cascade) }));
   }
 }

@@ -59,6 +59,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/branding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Replaces the branding's settings (its logo stays). Admins only. */
+        put: operations["set_branding"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/branding/logo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Sets the logo: the request's body is the image, its `Content-Type` says which kind.
+         *     Admins only.
+         */
+        put: operations["set_logo"];
+        post?: never;
+        /** Removes the logo. Admins only. */
+        delete: operations["remove_logo"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/clients": {
         parameters: {
             query?: never;
@@ -1222,6 +1260,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/branding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the pages show of the operator: name, colour, logo, footer link. Open to anyone. */
+        get: operations["get_branding"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/branding/logo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The product's logo, as uploaded. Open to anyone. */
+        get: operations["get_logo"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/docs": {
         parameters: {
             query?: never;
@@ -1674,6 +1746,8 @@ export interface components {
         AuditItem: {
             /** Format: int64 */
             actorId?: number | null;
+            /** @description The actor's username now; none when the account is gone (or for the command line). */
+            actorUsername?: string | null;
             at: string;
             /** @description The OpenID Connect client the event concerns, for the client and consent events. */
             clientId?: string | null;
@@ -1687,7 +1761,10 @@ export interface components {
             outcome: components["schemas"]["AuditOutcome"];
             /** Format: int64 */
             subjectId?: number | null;
+            /** @description The subject's username now; none when the account is gone. */
+            subjectUsername?: string | null;
             userAgent?: string | null;
+            /** @description The username as the event recorded it (what was typed, for a failed sign-in). */
             username?: string | null;
             via: components["schemas"]["AuditVia"];
         };
@@ -1717,6 +1794,37 @@ export interface components {
             response_type: string;
             scope: string;
             state?: string | null;
+        };
+        BrandingBody: {
+            footerLink?: null | components["schemas"]["FooterLinkBody"];
+            /**
+             * @description Where the logo is, with its version (a new logo has a new URL); null without one.
+             * @example /api/branding/logo?v=1733550000000
+             */
+            logoUrl?: string | null;
+            /**
+             * @description `#rrggbb`, or null for the app's own.
+             * @example #7a1fa2
+             */
+            primaryColor?: string | null;
+            /**
+             * @description The operator's name for the service, `Portcullis` unless set.
+             * @example Acme ID
+             */
+            productName: string;
+        };
+        BrandingRequest: {
+            footerLink?: null | components["schemas"]["FooterLinkBody"];
+            /**
+             * @description `#rrggbb`; null or absent: the app's own colours.
+             * @example #7a1fa2
+             */
+            primaryColor?: string | null;
+            /**
+             * @description 1 to 60 characters; null or absent: `Portcullis`.
+             * @example Acme ID
+             */
+            productName?: string | null;
         };
         CallbackQuery: {
             code?: string | null;
@@ -2019,7 +2127,13 @@ export interface components {
             message: string;
         };
         /** @enum {string} */
-        ErrorCode: "invalid_request" | "forbidden" | "unauthenticated" | "token_expired" | "invalid_token" | "invalid_credentials" | "too_many_attempts" | "overloaded" | "not_found" | "method_not_allowed" | "unsupported_media_type" | "payload_too_large" | "csrf" | "username_taken" | "email_taken" | "unknown_role" | "unknown_permission" | "name_taken" | "in_use" | "too_many_api_keys" | "password_too_common" | "wrong_password" | "refresh_token_required" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_reused" | "last_admin" | "mail_disabled" | "email_not_verified" | "already_verified" | "magic_links_disabled" | "passkeys_disabled" | "passkey_rejected" | "passkey_invalid" | "passkey_exists" | "too_many_passkeys" | "no_passkey" | "reauthentication_required" | "totp_already_enabled" | "totp_not_pending" | "mfa_token_invalid" | "mfa_code_invalid" | "oauth_invalid_request" | "oauth_request_unknown" | "device_code_unknown" | "provider_unavailable" | "last_signin_method" | "not_ready" | "unavailable" | "internal";
+        ErrorCode: "invalid_request" | "forbidden" | "unauthenticated" | "token_expired" | "invalid_token" | "invalid_credentials" | "too_many_attempts" | "overloaded" | "not_found" | "method_not_allowed" | "unsupported_media_type" | "payload_too_large" | "csrf" | "username_taken" | "email_taken" | "unknown_role" | "unknown_permission" | "name_taken" | "in_use" | "too_many_api_keys" | "password_too_common" | "wrong_password" | "refresh_token_required" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_reused" | "last_admin" | "mail_disabled" | "email_not_verified" | "already_verified" | "magic_links_disabled" | "passkeys_disabled" | "passkey_rejected" | "passkey_invalid" | "passkey_exists" | "too_many_passkeys" | "no_passkey" | "reauthentication_required" | "totp_already_enabled" | "totp_not_pending" | "mfa_token_invalid" | "mfa_code_invalid" | "oauth_invalid_request" | "oauth_request_unknown" | "device_code_unknown" | "provider_unavailable" | "last_signin_method" | "logo_invalid" | "not_ready" | "unavailable" | "internal";
+        FooterLinkBody: {
+            /** @example Privacy */
+            text: string;
+            /** @example https://example.com/privacy */
+            url: string;
+        };
         GroupItem: {
             description?: string | null;
             /** Format: int64 */
@@ -2759,6 +2873,195 @@ export interface operations {
                 };
             };
             /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_branding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BrandingRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrandingBody"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_logo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description the image: PNG, JPEG (`image/jpeg`), WebP (`image/webp`) or SVG (`image/svg+xml`), at most 64 KiB */
+        requestBody: {
+            content: {
+                "image/png": number[];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrandingBody"];
+                };
+            };
+            /** @description the bytes are not the declared kind of image (`logo_invalid`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description larger than 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not PNG, JPEG, WebP or SVG */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    remove_logo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrandingBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7838,6 +8141,77 @@ export interface operations {
                 };
             };
             /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_branding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrandingBody"];
+                };
+            };
+            /** @description the database is unreachable; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_logo: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The version `logoUrl` names: when it is the current one, the answer may be cached
+                 *     for good.
+                 */
+                v?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the image (PNG, JPEG, WebP or SVG) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/*": unknown;
+                };
+            };
+            /** @description no logo is set */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             503: {
                 headers: {
                     [name: string]: unknown;
