@@ -201,13 +201,13 @@ export const routes: Routes = [
   },
   {
     path: 'admin/audit',
-    title: 'Audit log · Portcullis',
+    title: 'Audit log',
     canActivate: [adminGuard],
     loadComponent: () => import('./admin/audit-page').then((m) => m.AuditPage),
   },
   {
     path: 'admin/branding',
-    title: 'Branding · Portcullis',
+    title: 'Branding',
     canActivate: [adminGuard],
     loadComponent: () => import('./admin/branding-page').then((m) => m.BrandingPage),
   },
