@@ -395,3 +395,127 @@ describe('the shell: menu, consoles, demo, 404, sign-in pages', () => {
     });
   });
 });
+
+/** A 1x1 PNG, as a logo's bytes. */
+const LOGO_PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+  'base64',
+);
+
+describe('branding, as an admin sets it', () => {
+  let server;
+  let browser;
+  let client;
+
+  before(async () => {
+    server = await startServer();
+    browser = await startBrowser();
+    const cookie = await adminCookies(server);
+    const settings = await fetch(apiUrl(server, '/api/admin/branding'), {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', cookie },
+      body: JSON.stringify({
+        productName: 'Acme ID',
+        primaryColor: '#7a1fa2',
+        footerLink: { text: 'Privacy', url: 'https://example.com/privacy' },
+      }),
+    });
+    assert.equal(settings.status, 200, `the branding: ${await settings.clone().text()}`);
+    const logo = await fetch(apiUrl(server, '/api/admin/branding/logo'), {
+      method: 'PUT',
+      headers: { 'content-type': 'image/png', cookie },
+      body: LOGO_PNG,
+    });
+    assert.equal(logo.status, 200, `the logo: ${await logo.clone().text()}`);
+    assert.match((await logo.json()).logoUrl, /^\/api\/branding\/logo/);
+    const res = await fetch(apiUrl(server, '/api/admin/clients'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie },
+      body: JSON.stringify({ name: 'Acme Notes', redirectUris: ['http://127.0.0.1:9/cb'], scopes: ['openid', 'profile'] }),
+    });
+    assert.equal(res.status, 201);
+    client = await res.json();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  /** The logo is shown, loaded (the policy allowed it), and decorative (empty alt). */
+  async function assertLogo(page, where) {
+    const logo = page.locator(`${where} img[data-testid="brand-logo"]`).first();
+    await logo.waitFor();
+    assert.match(await logo.getAttribute('src'), /^\/api\/branding\/logo/);
+    assert.equal(await logo.getAttribute('alt'), '');
+    await page.waitForFunction((sel) => document.querySelector(sel)?.naturalWidth > 0, `${where} img[data-testid="brand-logo"]`);
+  }
+
+  /** A Bootstrap primary button in the brand's colour, with white text (it reads on it). */
+  async function assertPrimaryButton(page, selector) {
+    await page.locator(selector).first().waitFor();
+    const { background, color } = await page.locator(selector).first().evaluate((el) => {
+      const style = getComputedStyle(el);
+      return { background: style.backgroundColor, color: style.color };
+    });
+    assert.equal(background, 'rgb(122, 31, 162)', `${selector}'s background`);
+    assert.equal(color, 'rgb(255, 255, 255)', `${selector}'s text`);
+  }
+
+  for (const size of SIZES) {
+    test(`the name, logo, colour and footer link on home, login, sign-up and consent (${size.name})`, async () => {
+      const page = await pageAt(browser, size);
+      await page.goto(server.url);
+      // The navbar and the landing page.
+      await expectText(page, '[data-testid="brand-name"]', 'Acme ID');
+      await assertLogo(page, '[data-testid="brand"]');
+      await expectText(page, '[data-testid="home-title"]', 'Acme ID');
+      await assertLogo(page, 'main');
+      assert.equal(await page.title(), 'Acme ID');
+      await assertPrimaryButton(page, '[data-testid="home-sign-in"]');
+      const footer = page.locator('[data-testid="footer-link"]');
+      assert.equal((await footer.textContent()).trim(), 'Privacy');
+      assert.equal(await footer.getAttribute('href'), 'https://example.com/privacy');
+      assert.equal(await footer.getAttribute('rel'), 'noopener');
+      await assertNoSidewaysScroll(page, 'the branded home');
+      await screenshot(page, `consoles-branding-home-${size.name}`);
+
+      await page.goto(`${server.url}/login`);
+      await expectText(page, '[data-testid="login-heading"]', 'Sign in to Acme ID');
+      await assertLogo(page, 'main');
+      assert.equal(await page.title(), 'Sign in · Acme ID');
+      await assertPrimaryButton(page, 'main button[type="submit"]');
+      await screenshot(page, `consoles-branding-login-${size.name}`);
+
+      await page.goto(`${server.url}/register`);
+      await expectText(page, '[data-testid="register-heading"]', 'Sign up for Acme ID');
+      await assertLogo(page, 'main');
+      assert.equal(await page.title(), 'Sign up · Acme ID');
+      await screenshot(page, `consoles-branding-register-${size.name}`);
+
+      // An application's sign-in: the login page and the consent page name both.
+      const { challenge } = pkce();
+      const params = new URLSearchParams({
+        response_type: 'code',
+        client_id: client.clientId,
+        redirect_uri: 'http://127.0.0.1:9/cb',
+        scope: 'openid profile',
+        state: 'st',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      });
+      await page.goto(`${server.url}/api/oauth/authorize?${params}`);
+      await expectText(page, '[data-testid="login-heading"]', 'Sign in to Acme Notes with Acme ID');
+      await page.fill('#login-username', ADMIN.username);
+      await page.fill('#login-password', ADMIN.password);
+      await page.click('button[type="submit"]');
+      await page.waitForURL((url) => url.pathname === '/oauth/consent');
+      await expectText(page, '[data-testid="consent-title"]', 'Acme Notes wants to use your Acme ID account');
+      await assertLogo(page, '[data-testid="consent"]');
+      await assertPrimaryButton(page, '[data-testid="consent-allow"]');
+      assert.equal(await page.title(), 'Allow access · Acme ID');
+      await assertNoSidewaysScroll(page, 'the branded consent page');
+      await screenshot(page, `consoles-branding-consent-${size.name}`);
+      await assertNoTokenVisible(page);
+    });
+  }
+});
