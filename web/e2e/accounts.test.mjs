@@ -1,4 +1,4 @@
-// Register, log in, boards per role, sign out: the tutorial's journey, in the browser.
+// Register, log in, the demo's boards per role, sign out: the tutorial's journey, in the browser.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
@@ -7,8 +7,11 @@ import {
   PASSWORD,
   assertHttpOnlySession,
   assertNoTokenVisible,
-  navbarBoards,
+  demoTabs,
   newPage,
+  openUserMenu,
+  signOutFromMenu,
+  userMenuItems,
   screenshot,
   signIn,
   startBrowser,
@@ -29,12 +32,17 @@ describe('accounts', () => {
     await server?.stop();
   });
 
-  test('home shows the public content to anyone', async () => {
+  test('home is a landing page with the ways in; the public content is the demo\'s', async () => {
     const page = await newPage(browser);
     await page.goto(server.url);
-    await expectText(page, '[data-testid="content"]', 'Public Content.');
-    assert.deepEqual(await navbarBoards(page), ['Home']);
+    await expectText(page, '[data-testid="home-title"]', 'Portcullis');
+    assert.equal(await page.getAttribute('[data-testid="home-sign-in"]', 'href'), '/login');
+    assert.equal(await page.getAttribute('[data-testid="home-sign-up"]', 'href'), '/register');
+    assert.equal(await page.title(), 'Portcullis');
     await screenshot(page, 'home');
+    await page.goto(`${server.url}/demo`);
+    await expectText(page, '[data-testid="content"]', 'Public Content.');
+    assert.deepEqual(await demoTabs(page), ['Public']);
     await assertNoTokenVisible(page);
   });
 
@@ -56,8 +64,15 @@ describe('accounts', () => {
     // Valid input clears every field's error.
     await page.waitForFunction(() => document.querySelectorAll('.is-invalid').length === 0, null, { timeout: 10_000 });
     await page.click('button[type="submit"]');
-    await expectText(page, '[data-testid="success"]', 'User registered successfully!');
+    // No session comes with a sign-up: the login page follows, the username filled in.
+    await page.waitForURL(/\/login\?reason=registered$/);
+    await expectText(page, '[data-testid="notice"]', 'Account created. Sign in to continue.');
+    assert.equal(await page.inputValue('#login-username'), 'carol');
     await screenshot(page, 'register-done');
+    await page.fill('#login-password', PASSWORD);
+    await page.click('button[type="submit"]');
+    await page.waitForURL(/\/account$/);
+    await expectText(page, '[data-testid="username"]', 'carol');
     await assertNoTokenVisible(page);
   });
 
@@ -86,19 +101,22 @@ describe('accounts', () => {
     await assertNoTokenVisible(page);
   });
 
-  test('a user logs in by email, sees the profile and the user board only', async () => {
+  test('a user logs in by email, sees the account console and the user board only', async () => {
     await server.signUp('frank');
     const page = await newPage(browser);
     await signIn(page, server, 'frank@example.com');
     await expectText(page, '[data-testid="email"]', 'frank@example.com');
-    await expectText(page, '[data-testid="roles"]', 'ROLE_USER');
-    await page.locator('[data-testid="session"]').first().waitFor();
+    await expectText(page, '[data-testid="roles"]', 'User');
     await screenshot(page, 'profile');
+    await page.click('[data-testid="account-nav-sessions"]');
+    await page.locator('[data-testid="session"]').first().waitFor();
     await assertHttpOnlySession(page);
     await assertNoTokenVisible(page);
 
-    assert.deepEqual(await navbarBoards(page), ['Home', 'User']);
-    await page.click('text=User');
+    assert.deepEqual(await userMenuItems(page), ['Account', 'Demo', 'Sign out']);
+    await page.click('[data-testid="menu-demo"]');
+    assert.deepEqual(await demoTabs(page), ['Public', 'User']);
+    await page.click('[data-testid="demo-tabs"] a:has-text("User")');
     await expectText(page, '[data-testid="content"]', 'User Content.');
     await screenshot(page, 'board-user');
 
@@ -114,25 +132,28 @@ describe('accounts', () => {
   test('an anonymous visitor of a board is sent to login, then back to the board', async () => {
     await server.signUp('gina');
     const page = await newPage(browser);
+    // The tutorial's address, now the demo's.
     await page.goto(`${server.url}/user`);
-    await page.waitForURL(/\/login\?returnUrl=%2Fuser/);
+    await page.waitForURL(/\/login\?returnUrl=%2Fdemo%2Fuser/);
     await screenshot(page, 'login');
     await page.fill('#login-username', 'gina');
     await page.fill('#login-password', PASSWORD);
     await page.keyboard.press('Enter');
-    await page.waitForURL(/\/user$/);
+    await page.waitForURL(/\/demo\/user$/);
     await expectText(page, '[data-testid="content"]', 'User Content.');
     await assertNoTokenVisible(page);
   });
 
-  test('the admin sees every board and the admin pages', async () => {
+  test('the admin sees every board and the admin console', async () => {
     const page = await newPage(browser);
     await signIn(page, server, ADMIN.username, ADMIN.password);
-    assert.deepEqual(await navbarBoards(page), ['Home', 'User', 'Moderator Board', 'Admin Board', 'Manage users']);
-    await page.click('text=Moderator Board');
+    assert.deepEqual(await userMenuItems(page), ['Account', 'Admin console', 'Demo', 'Sign out']);
+    await page.click('[data-testid="menu-demo"]');
+    assert.deepEqual(await demoTabs(page), ['Public', 'User', 'Moderator', 'Admin']);
+    await page.click('[data-testid="demo-tabs"] a:has-text("Moderator")');
     await expectText(page, '[data-testid="content"]', 'Moderator Content.');
     await screenshot(page, 'board-moderator');
-    await page.click('text=Admin Board');
+    await page.click('[data-testid="demo-tabs"] a:has-text("Admin")');
     await expectText(page, '[data-testid="content"]', 'Admin Content.');
     await screenshot(page, 'board-admin');
     await assertNoTokenVisible(page);
@@ -142,29 +163,31 @@ describe('accounts', () => {
     await server.signUp('hank');
     const page = await newPage(browser);
     await signIn(page, server, 'hank');
-    await page.click('button:has-text("Sign out")');
+    await signOutFromMenu(page);
     await page.waitForURL(/\/login\?reason=signedout/);
     await expectText(page, '[data-testid="notice"]', "You've been signed out.");
     const cookies = await page.context().cookies();
     assert.equal(cookies.filter((c) => c.name.startsWith('portcullis_')).length, 0);
-    assert.deepEqual(await navbarBoards(page), ['Home']);
+    assert.equal(await page.locator('[data-testid="user-menu-button"]').count(), 0);
+    await page.locator('[data-testid="nav-sign-in"]').waitFor();
     await page.goto(`${server.url}/user`);
     await page.waitForURL(/\/login\?returnUrl=/);
     await assertNoTokenVisible(page);
   });
 
-  test('the layout works on a phone: the menu opens from the toggler', async () => {
+  test('the layout works on a phone: the user menu opens and closes after a choice', async () => {
     await server.signUp('ivy');
     const page = await newPage(browser, { phone: true });
     await signIn(page, server, 'ivy');
-    const userLink = page.locator('[data-testid="boards"] a', { hasText: 'User' });
-    assert.equal(await userLink.isVisible(), false, 'the menu starts collapsed on a phone');
-    await page.click('button.navbar-toggler');
-    await userLink.waitFor({ state: 'visible' });
+    const demoLink = page.locator('[data-testid="menu-demo"]');
+    assert.equal(await demoLink.isVisible(), false, 'the menu starts closed');
+    await openUserMenu(page);
+    await demoLink.waitFor({ state: 'visible' });
     await screenshot(page, 'phone-menu');
-    await userLink.click();
+    await demoLink.click();
+    await page.click('[data-testid="demo-tabs"] a:has-text("User")');
     await expectText(page, '[data-testid="content"]', 'User Content.');
-    assert.equal(await userLink.isVisible(), false, 'the menu closes after a choice');
+    assert.equal(await demoLink.isVisible(), false, 'the menu closes after a choice');
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= 390, `the page scrolls sideways on a phone (${width}px)`);
     await screenshot(page, 'phone-board');

@@ -417,7 +417,8 @@ export async function signIn(page, server, username, password = PASSWORD) {
   await page.fill('#login-username', username);
   await page.fill('#login-password', password);
   await page.click('button[type="submit"]');
-  await page.waitForURL(/\/profile$/);
+  // Where a sign-in lands: the account console's profile page (once `/profile`).
+  await page.waitForURL(/\/account$/);
   await page.locator('[data-testid="username"]').waitFor();
 }
 
@@ -528,3 +529,66 @@ export async function adminCookies(server) {
 
 /** A URL predicate: the browser is on `server`'s `path` (not another site's page of that name). */
 export const at = (server, path) => (url) => url.origin === server.url && url.pathname === path;
+
+/** Opens the navbar's user menu (signed in), if it is not open yet. */
+export async function openUserMenu(page) {
+  const button = page.locator('[data-testid="user-menu-button"]');
+  await button.waitFor();
+  if ((await button.getAttribute('aria-expanded')) !== 'true') await button.click();
+  await page.locator('#user-menu.show').waitFor();
+}
+
+/** The user menu's items, as their texts (it is opened first): `['Account', 'Demo', 'Sign out']`. */
+export async function userMenuItems(page) {
+  await openUserMenu(page);
+  return (await page.locator('#user-menu .dropdown-item').allTextContents()).map((t) => t.trim());
+}
+
+/** Clicks the user menu's Sign out (the caller waits for what follows). */
+export async function signOutFromMenu(page) {
+  await openUserMenu(page);
+  await page.click('[data-testid="menu-signout"]');
+}
+
+/** Opens the admin console from the user menu (it starts at /admin/users). */
+export async function openAdminConsole(page) {
+  await openUserMenu(page);
+  await page.click('[data-testid="menu-admin"]');
+  await page.waitForURL(/\/admin\/users$/);
+}
+
+/** The demo's board tabs (on a /demo page), as their texts: `['Public', 'User']`. */
+export async function demoTabs(page) {
+  await page.locator('[data-testid="demo-tabs"]').waitFor();
+  return (await page.locator('[data-testid="demo-tabs"] a').allTextContents()).map((t) => t.trim());
+}
+
+/**
+ * Holds the page's conditional (autofill) passkey requests instead of handing them to the
+ * browser, and records them (see `conditionalPasskeyRequests`): the virtual authenticator
+ * would otherwise answer one at once, before a test could press a button. Modal requests
+ * go to the browser as usual. Call before the page's first navigation.
+ */
+export async function holdConditionalPasskeyRequests(page) {
+  await page.addInitScript(() => {
+    const log = [];
+    Object.defineProperty(window, '__conditionalPasskeyRequests', { value: log });
+    const original = navigator.credentials.get.bind(navigator.credentials);
+    navigator.credentials.get = (options) => {
+      if (options?.mediation !== 'conditional') return original(options);
+      const entry = { aborted: false, hasChallenge: Boolean(options.publicKey?.challenge) };
+      log.push(entry);
+      return new Promise((_resolve, reject) => {
+        options.signal?.addEventListener('abort', () => {
+          entry.aborted = true;
+          reject(new DOMException('The operation was aborted.', 'AbortError'));
+        });
+      });
+    };
+  });
+}
+
+/** The conditional passkey requests the page made since it loaded: `[{ aborted, hasChallenge }]`. */
+export async function conditionalPasskeyRequests(page) {
+  return page.evaluate(() => window.__conditionalPasskeyRequests.map((r) => ({ ...r })));
+}

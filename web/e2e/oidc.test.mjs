@@ -19,6 +19,8 @@ import {
   assertNoTokenVisible,
   expectText,
   newPage,
+  openAdminConsole,
+  openUserMenu,
   screenshot,
   signIn,
   startBrowser,
@@ -139,14 +141,14 @@ async function logInOnLoginPage(page, username, password = PASSWORD) {
   await page.click('button[type="submit"]');
 }
 
+/** What the consent page says each scope is for (not the values it shows with them). */
 async function consentScopes(page) {
-  return (await page.locator('[data-testid="consent-scope"]').allTextContents()).map((t) => t.trim());
+  return (await page.locator('[data-testid="consent-scope-label"]').allTextContents()).map((t) => t.trim());
 }
 
 async function openClients(page, server) {
   await signIn(page, server, ADMIN.username, ADMIN.password);
-  await page.click('text=Manage users');
-  await page.waitForURL(/\/admin\/users$/);
+  await openAdminConsole(page);
   await page.click('[data-testid="admin-tab-clients"]');
   await page.waitForURL(/\/admin\/clients$/);
   await page.locator('[data-testid="client-form"]').waitFor();
@@ -247,9 +249,11 @@ describe('OpenID Connect', () => {
     await expectText(page, '[data-testid="consent-expired"]', EXPIRED);
     await assertNoTokenVisible(page);
 
-    // The profile lists the application; revoking (after a confirmation) takes it away.
-    await page.click('[data-testid="nav-profile"]');
-    await page.waitForURL(/\/profile$/);
+    // The account console lists the application; revoking (after a confirmation) takes it away.
+    await openUserMenu(page);
+    await page.click('[data-testid="menu-account"]');
+    await page.click('[data-testid="account-nav-apps"]');
+    await page.waitForURL(/\/account\/apps$/);
     const item = page.locator(`[data-testid="connected-app"][data-client-id="${client.id}"]`);
     await item.waitFor();
     await expectText(page, '[data-testid="connected-app-name"]', 'E2E Notes');
@@ -262,6 +266,7 @@ describe('OpenID Connect', () => {
     await expectText(page, '[data-testid="connected-apps-empty"]', 'No applications have access to your account.');
     assert.equal(await page.locator('[data-testid="connected-app"]').count(), 0);
     // Revoking also signed the application out: only this browser's session is left.
+    await page.click('[data-testid="account-nav-sessions"]');
     await page.locator('[data-testid="session"]').first().waitFor();
     assert.equal(await page.locator('[data-testid="session"]').count(), 1, "the application's session ended too");
 

@@ -1,4 +1,4 @@
-// Passkeys and two factors in the browser: a passkey made on the profile signs in without a
+// Passkeys and two factors in the browser: a passkey made in the account console signs in without a
 // username; a TOTP app (codes computed here, RFC 6238) makes the password sign-in ask for a
 // second step; a recovery code does that step too; where the sign-in is older than 10
 // minutes, adding a passkey or an app asks for the password first. Chromium's virtual
@@ -13,10 +13,13 @@ import {
   afterTotpStep,
   assertHttpOnlySession,
   assertNoTokenVisible,
+  conditionalPasskeyRequests,
   expectText,
+  holdConditionalPasskeyRequests,
   newPage,
   screenshot,
   signIn,
+  signOutFromMenu,
   startBrowser,
   startServer,
   totp,
@@ -45,7 +48,8 @@ async function signUpInBrowser(page, server, username) {
   await page.fill('#reg-email', `${username}@example.com`);
   await page.fill('#reg-password', PASSWORD);
   await page.click('button[type="submit"]');
-  await expectText(page, '[data-testid="success"]', 'User registered successfully!');
+  await page.waitForURL(/\/login\?reason=registered$/);
+  await expectText(page, '[data-testid="notice"]', 'Account created. Sign in to continue.');
 }
 
 /**
@@ -68,8 +72,23 @@ function ageSessions(server, username, minutes) {
 }
 
 async function signOut(page) {
-  await page.click('nav button:has-text("Sign out")');
+  await signOutFromMenu(page);
   await page.waitForURL(/\/login\?reason=signedout/);
+}
+
+/** Signs in with the password and opens the account console's Security page (passkeys, second factor). */
+async function signInToSecurity(page, server, username) {
+  await signIn(page, server, username);
+  await page.click('[data-testid="account-nav-security"]');
+  await page.locator('[data-testid="passkeys-card"]').waitFor();
+}
+
+/** This device's session, as the Sessions page says it was signed in. */
+async function thisSessionMethod(page) {
+  await page.click('[data-testid="account-nav-sessions"]');
+  const method = page.locator('[data-testid="session"]', { hasText: 'This device' }).locator('[data-testid="session-method"]');
+  await method.waitFor();
+  return (await method.textContent()).trim();
 }
 
 /** Password sign-in of an account with a second factor: ends on the code step. */
@@ -112,7 +131,7 @@ async function enableTotp(page, shot) {
   assert.equal(wrong.status(), 400);
   assert.equal((await wrong.json()).code, 'mfa_code_invalid');
   await expectText(page, '[data-testid="totp-error"]', 'The code is not valid.');
-  assert.match(page.url(), /\/profile$/, 'a wrong code does not end the session');
+  assert.match(page.url(), /\/account\/security$/, 'a wrong code does not end the session');
   const now = Date.now();
   await page.fill('#totp-code', totp(secret, now));
   await page.click('[data-testid="totp-confirm"]');
@@ -135,11 +154,14 @@ describe('passkeys and two factors', () => {
     await server?.stop();
   });
 
-  test('a passkey added on the profile signs in without a username; the session says Passkey', async () => {
+  test('a passkey added in the account console signs in without a username; the session says Passkey', async () => {
     const page = await newPage(browser);
     await addVirtualAuthenticator(page);
+    // The login page's quiet autofill request would sign in by itself (consoles.test.mjs
+    // shows that): held here, so that the button is what signs in.
+    await holdConditionalPasskeyRequests(page);
     await signUpInBrowser(page, server, 'paula');
-    await signIn(page, server, 'paula');
+    await signInToSecurity(page, server, 'paula');
 
     await page.fill('#passkey-name', 'Virtual key');
     await page.click('[data-testid="add-passkey"]');
@@ -153,13 +175,16 @@ describe('passkeys and two factors', () => {
 
     await page.locator('[data-testid="passkey-signin"]').waitFor();
     assert.equal(await page.inputValue('#login-username'), '', 'no username typed');
+    // The sign-in page's own autofill request waits (the earlier pages' were ended as they closed).
+    await page.waitForFunction(() => window.__conditionalPasskeyRequests.filter((r) => !r.aborted).length === 1);
     await page.click('[data-testid="passkey-signin"]');
-    await page.waitForURL(/\/profile$/);
+    await page.waitForURL(/\/account$/);
     await expectText(page, '[data-testid="username"]', 'paula');
+    const requests = await conditionalPasskeyRequests(page);
+    assert.ok(requests.length >= 1 && requests.every((r) => r.aborted && r.hasChallenge), `the button ended the autofill request: ${JSON.stringify(requests)}`);
     await assertHttpOnlySession(page);
-    const method = page.locator('[data-testid="session"]', { hasText: 'This device' }).locator('[data-testid="session-method"]');
-    await method.waitFor();
-    assert.equal((await method.textContent()).trim(), 'Passkey');
+    assert.equal(await thisSessionMethod(page), 'Passkey');
+    await page.click('[data-testid="account-nav-security"]');
     await page.locator('[data-testid="passkey"]:has-text("last used")').waitFor();
     await screenshot(page, 'profile-signed-in-with-passkey');
     await assertNoTokenVisible(page);
@@ -169,7 +194,7 @@ describe('passkeys and two factors', () => {
     const page = await newPage(browser);
     await addVirtualAuthenticator(page);
     await signUpInBrowser(page, server, 'otto');
-    await signIn(page, server, 'otto');
+    await signInToSecurity(page, server, 'otto');
     ageSessions(server, 'otto', 11);
     const passkeys = page.locator('[data-testid="passkeys-card"]');
     const mfa = page.locator('[data-testid="mfa-card"]');
@@ -231,7 +256,7 @@ describe('passkeys and two factors', () => {
   test('with a TOTP app, a password sign-in asks for a code, and the next code signs in', async () => {
     const page = await newPage(browser);
     await signUpInBrowser(page, server, 'tobias');
-    await signIn(page, server, 'tobias');
+    await signInToSecurity(page, server, 'tobias');
     const { secret, codes, step } = await enableTotp(page, 'profile-totp-setup');
     await screenshot(page, 'profile-totp-codes');
 
@@ -260,11 +285,9 @@ describe('passkeys and two factors', () => {
     const later = await afterTotpStep(step);
     await page.fill('#mfa-code', totp(secret, later));
     await page.click('[data-testid="mfa-verify"]');
-    await page.waitForURL(/\/profile$/);
+    await page.waitForURL(/\/account$/);
     await expectText(page, '[data-testid="username"]', 'tobias');
-    const method = page.locator('[data-testid="session"]', { hasText: 'This device' }).locator('[data-testid="session-method"]');
-    await method.waitFor();
-    assert.equal((await method.textContent()).trim(), 'Password + authenticator app');
+    assert.equal(await thisSessionMethod(page), 'Password + authenticator app');
     await assertHttpOnlySession(page);
     await assertNoTokenVisible(page);
   });
@@ -272,7 +295,7 @@ describe('passkeys and two factors', () => {
   test('a recovery code completes the second step, once', async () => {
     const page = await newPage(browser);
     await signUpInBrowser(page, server, 'rosa');
-    await signIn(page, server, 'rosa');
+    await signInToSecurity(page, server, 'rosa');
     const { codes } = await enableTotp(page);
     await page.click('[data-testid="codes-done"]');
     await signOut(page);
@@ -281,7 +304,8 @@ describe('passkeys and two factors', () => {
     await page.click('[data-testid="mfa-use-recovery"]');
     await page.fill('#mfa-recovery-code', codes[0].toUpperCase());
     await page.click('[data-testid="mfa-verify"]');
-    await page.waitForURL(/\/profile$/);
+    await page.waitForURL(/\/account$/);
+    await page.click('[data-testid="account-nav-security"]');
     await expectText(page, '[data-testid="recovery-left"]', '9');
     await signOut(page);
 

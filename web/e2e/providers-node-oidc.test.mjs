@@ -8,9 +8,9 @@
 //   which the library gives only at userinfo), linked, signed in with HttpOnly cookies; the
 //   request carried state, nonce and an S256 PKCE challenge, the answer RFC 9207's iss; signed
 //   out, the same button signs the same account in again;
-// - the only way an account signs in cannot be unlinked (the profile says what to do first);
+// - the only way an account signs in cannot be unlinked (the account console says what to do first);
 //   once the account has a password, it can;
-// - an account with a TOTP app that links the provider from its profile takes its second step
+// - an account with a TOTP app that links the provider from its account console takes its second step
 //   after the provider (the /login#mfa=… fragment, taken out of the address), and one signing
 //   in through a provider trusted for both factors does not;
 // - what goes wrong ends on the login page with its sentence and no session: the person
@@ -35,6 +35,7 @@ import {
   newPage,
   screenshot,
   signIn,
+  signOutFromMenu,
   sleep,
   startBrowser,
   startServer,
@@ -57,7 +58,7 @@ const STATE_INVALID =
   'That sign-in expired, was already used, or was started in another browser. Start it again from this page.';
 const UNAVAILABLE = `${OFFLINE} could not be reached. Try again in a moment.`;
 const NO_ACCOUNT = `No account here is linked to that ${MEMBERS} identity, and none can be made with it. Sign in another way, or ask an administrator.`;
-const LINK_REQUIRED = `An account with this email already exists. Sign in to it, then link ${NODE} from your profile.`;
+const LINK_REQUIRED = `An account with this email already exists. Sign in to it, then link ${NODE} from your account, under Linked sign-ins.`;
 const LAST_METHOD = `${NODE}: This is the account's only way to sign in: set a password or add a passkey first.`;
 const UNLINKED = `${NODE} is unlinked: it no longer signs you in.`;
 
@@ -160,15 +161,27 @@ async function continueWith(page, upstream, down, id, login, options) {
   await throughUpstream(page, upstream, down, () => page.click(button(id)), login, options);
 }
 
-/** "Link …" on the profile, through the upstream as `login`, back on the profile. */
+/**
+ * "Link …" on the account console's Linked sign-ins page, through the upstream as `login`,
+ * back on that page.
+ */
 async function linkFromProfile(page, upstream, down, id, login) {
+  await page.click('[data-testid="account-nav-linked"]');
   await throughUpstream(page, upstream, down, () => page.click(`[data-testid="link-provider"][data-provider="${id}"]`), login);
-  await page.waitForURL(at(down, '/profile'));
+  await page.waitForURL(at(down, '/account/linked'));
 }
 
 async function signOut(page) {
-  await page.click('nav button:has-text("Sign out")');
+  await signOutFromMenu(page);
   await page.waitForURL(/\/login\?reason=signedout$/);
+}
+
+/** This device's session, as the account console's Sessions page says it was signed in. */
+async function thisSessionMethod(page) {
+  await page.click('[data-testid="account-nav-sessions"]');
+  const method = page.locator('[data-testid="session"]', { hasText: 'This device' }).locator('[data-testid="session-method"]');
+  await method.waitFor();
+  return (await method.textContent()).trim();
 }
 
 /** The browser has no session at the downstream (the session cookies are not there). */
@@ -241,7 +254,7 @@ describe('signing in with node-oidc-provider as the upstream', () => {
     await expectText(page, button('node'), `Continue with ${NODE}`);
     await screenshot(page, 'node-oidc-login');
     await throughUpstream(page, upstream, down, () => page.click(button('node')), 'ada');
-    await page.waitForURL(at(down, '/profile'));
+    await page.waitForURL(at(down, '/account'));
 
     // What went to the upstream, and what came back.
     const [authorization] = page.flow.authorizations;
@@ -257,15 +270,16 @@ describe('signing in with node-oidc-provider as the upstream', () => {
     assert.equal(back.searchParams.get('iss'), upstream.issuer, 'RFC 9207: the answer names its issuer');
     assert.equal(back.searchParams.get('state'), sent.get('state'));
     assert.ok(back.searchParams.get('code'));
-    assert.deepEqual(page.flow.landings, [{ status: 303, location: '/profile' }]);
+    assert.deepEqual(page.flow.landings, [{ status: 303, location: '/account' }]);
 
     // A new account: the username is the upstream's preferred_username (not the email's local part).
     const ada = UPSTREAM_PEOPLE.ada;
     await expectText(page, '[data-testid="username"]', ada.preferred_username);
     await expectText(page, '[data-testid="email"]', ada.email);
+    await page.click('[data-testid="account-nav-linked"]');
     await expectText(page, `${linked('node')} [data-testid="linked-signin-provider"]`, NODE);
     await expectText(page, `${linked('node')} [data-testid="linked-signin-email"]`, ada.email);
-    await expectText(page, '[data-testid="session"] [data-testid="session-method"]', 'Another provider');
+    assert.equal(await thisSessionMethod(page), 'Another provider');
     await assertHttpOnlySession(page);
     await assertNoTokenVisible(page);
     await screenshot(page, 'node-oidc-profile');
@@ -274,7 +288,7 @@ describe('signing in with node-oidc-provider as the upstream', () => {
     // session and the consent, so none of its pages shows.
     await signOut(page);
     await page.click(button('node'));
-    await page.waitForURL(at(down, '/profile'));
+    await page.waitForURL(at(down, '/account'));
     await expectText(page, '[data-testid="username"]', ada.preferred_username);
     assert.equal(page.flow.authorizations.length, 2);
     assert.equal(page.flow.callbacks.length, 2);
@@ -286,8 +300,9 @@ describe('signing in with node-oidc-provider as the upstream', () => {
     const username = UPSTREAM_PEOPLE.ada.preferred_username;
     const page = await flowPage(browser, upstream, down);
     await continueWith(page, upstream, down, 'node', 'ada');
-    await page.waitForURL(at(down, '/profile'));
+    await page.waitForURL(at(down, '/account'));
     await expectText(page, '[data-testid="username"]', username);
+    await page.click('[data-testid="account-nav-linked"]');
 
     // A sign-in a moment ago: no password asked (it has none it knows); refused all the same.
     await page.click(`${linked('node')} [data-testid="linked-signin-unlink"]`);
@@ -314,6 +329,7 @@ describe('signing in with node-oidc-provider as the upstream', () => {
     // Signed in with it, the account unlinks the provider.
     const owner = await newPage(browser);
     await signIn(owner, down, username, NEW_PASSWORD);
+    await owner.click('[data-testid="account-nav-linked"]');
     await expectText(owner, `${linked('node')} [data-testid="linked-signin-provider"]`, NODE);
     await owner.click(`${linked('node')} [data-testid="linked-signin-unlink"]`);
     await owner.click(`${linked('node')} [data-testid="linked-signin-confirm-unlink"]`);
@@ -331,6 +347,7 @@ describe('signing in with node-oidc-provider as the upstream', () => {
     await down.signUp('grace');
     const page = await flowPage(browser, upstream, down);
     await signIn(page, down, 'grace');
+    await page.click('[data-testid="account-nav-security"]');
 
     // A TOTP app, confirmed with the code of the step before this one (the server accepts
     // it), so that the code of this step is a later one, which the sign-in accepts, at once.
@@ -344,7 +361,7 @@ describe('signing in with node-oidc-provider as the upstream', () => {
     await page.click('[data-testid="codes-done"]');
     await expectText(page, '[data-testid="totp-on"]', 'On');
 
-    // Linked from the profile (a sign-in a moment ago: no password asked).
+    // Linked from the account console (a sign-in a moment ago: no password asked).
     await linkFromProfile(page, upstream, down, 'node', 'grace');
     await expectText(page, `${linked('node')} [data-testid="linked-signin-provider"]`, NODE);
     await expectText(page, `${linked('node')} [data-testid="linked-signin-email"]`, 'grace@example.com');
@@ -362,11 +379,9 @@ describe('signing in with node-oidc-provider as the upstream', () => {
     await screenshot(page, 'node-oidc-second-step');
     await page.fill('#mfa-code', totp(secret, Date.now()));
     await page.click('[data-testid="mfa-verify"]');
-    await page.waitForURL(at(down, '/profile'));
+    await page.waitForURL(at(down, '/account'));
     await expectText(page, '[data-testid="username"]', 'grace');
-    const method = page.locator('[data-testid="session"]', { hasText: 'This device' }).locator('[data-testid="session-method"]');
-    await method.waitFor();
-    assert.equal((await method.textContent()).trim(), 'Another provider + authenticator app');
+    assert.equal(await thisSessionMethod(page), 'Another provider + authenticator app');
     await assertHttpOnlySession(page);
 
     // The provider trusted for both factors: linked too (its own client upstream, so its
@@ -375,11 +390,10 @@ describe('signing in with node-oidc-provider as the upstream', () => {
     await expectText(page, `${linked('node-trusted')} [data-testid="linked-signin-provider"]`, TRUSTED);
     await signOut(page);
     await page.click(button('node-trusted'));
-    await page.waitForURL(at(down, '/profile'));
-    assert.deepEqual(page.flow.landings.at(-1), { status: 303, location: '/profile' });
+    await page.waitForURL(at(down, '/account'));
+    assert.deepEqual(page.flow.landings.at(-1), { status: 303, location: '/account' });
     await expectText(page, '[data-testid="username"]', 'grace');
-    await method.waitFor();
-    assert.equal((await method.textContent()).trim(), 'Another provider (both factors)');
+    assert.equal(await thisSessionMethod(page), 'Another provider (both factors)');
     await assertHttpOnlySession(page);
     await assertNoTokenVisible(page);
   });
@@ -397,7 +411,7 @@ describe('signing in with node-oidc-provider as the upstream', () => {
   test('a callback replayed, in the same browser or another, or with a forged state: provider_state_invalid', async () => {
     const page = await flowPage(browser, upstream, down);
     await continueWith(page, upstream, down, 'node', 'carl');
-    await page.waitForURL(at(down, '/profile'));
+    await page.waitForURL(at(down, '/account'));
     await expectText(page, '[data-testid="username"]', 'carl');
     const used = page.flow.callbacks.at(-1).href;
     assert.ok(new URL(used).searchParams.get('code'), `a callback with a code: ${used}`);

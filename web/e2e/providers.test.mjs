@@ -25,15 +25,17 @@ import {
   assertNoTokenVisible,
   expectText,
   newPage,
+  openAdminConsole,
   screenshot,
   signIn,
+  signOutFromMenu,
   sleep,
   startBrowser,
   startServer,
 } from './harness.mjs';
 
 const UNKNOWN = 'That sign-in option is not available: it may have been turned off. Sign in another way.';
-const LINK_REQUIRED = 'An account with this email already exists. Sign in to it, then link Upstream from your profile.';
+const LINK_REQUIRED = 'An account with this email already exists. Sign in to it, then link Upstream from your account, under Linked sign-ins.';
 
 
 
@@ -135,14 +137,16 @@ describe('signing in with another identity provider', () => {
     await page.locator('#login-username').waitFor();
     await throughUpstream(page, up, down, 'uma');
 
-    await page.waitForURL(at(down, '/profile'));
+    await page.waitForURL(at(down, '/account'));
     await expectText(page, '[data-testid="username"]', 'uma');
     await expectText(page, '[data-testid="nav-profile"]', 'uma');
     await expectText(page, '[data-testid="email"]', 'uma@upstream.example');
+    await page.click('[data-testid="account-nav-linked"]');
     await expectText(page, '[data-testid="linked-signin"][data-provider="up"] [data-testid="linked-signin-provider"]', 'Upstream');
     await expectText(page, '[data-testid="linked-signin"][data-provider="up"] [data-testid="linked-signin-email"]', 'uma@upstream.example');
     // Upstream is linked: nothing left to link.
     assert.equal(await page.locator('[data-testid="link-provider"]').count(), 0);
+    await page.click('[data-testid="account-nav-sessions"]');
     await expectText(page, '[data-testid="session"] [data-testid="session-method"]', 'Another provider');
     await assertHttpOnlySession(page);
     await assertNoTokenVisible(page);
@@ -150,11 +154,11 @@ describe('signing in with another identity provider', () => {
 
     // Signed out here, the same button signs the same account in again (the upstream still
     // has its session and the consent: no page of its own shows).
-    await page.click('nav button:has-text("Sign out")');
+    await signOutFromMenu(page);
     await page.waitForURL(/\/login\?reason=signedout$/);
     await page.click('[data-testid="provider-signin"][data-provider="up"]');
     await throughUpstream(page, up, down, 'uma');
-    await page.waitForURL(at(down, '/profile'));
+    await page.waitForURL(at(down, '/account'));
     await expectText(page, '[data-testid="username"]', 'uma');
     await assertNoTokenVisible(page);
   });
@@ -167,8 +171,7 @@ describe('signing in with another identity provider', () => {
 
     const admin = await newPage(browser);
     await signIn(admin, down, ADMIN.username, ADMIN.password);
-    await admin.click('text=Manage users');
-    await admin.waitForURL(/\/admin\/users$/);
+    await openAdminConsole(admin);
     await admin.fill('#user-search', 'uma');
     await admin.waitForFunction(() => document.querySelectorAll('[data-testid="users"] tr[data-username]').length === 1);
     await admin.click('tr[data-username="uma"] [data-testid="rights"]');
@@ -202,7 +205,7 @@ describe('signing in with another identity provider', () => {
     await expectText(admin, `${row} [data-testid="provider-state"]`, 'On');
   });
 
-  test('an email that has an account here is never taken over: refused, then linked by its owner from the profile', async () => {
+  test('an email that has an account here is never taken over: refused, then linked by its owner from the account console', async () => {
     await down.signUp('vera');
     upstreamPerson(up, 'vera', 'vera@example.com');
     const page = await newPage(browser);
@@ -217,13 +220,15 @@ describe('signing in with another identity provider', () => {
     await page.fill('#login-username', 'vera');
     await page.fill('#login-password', PASSWORD);
     await page.click('button[type="submit"]');
-    await page.waitForURL(at(down, '/profile'));
+    await page.waitForURL(at(down, '/account'));
+    await page.click('[data-testid="account-nav-linked"]');
     await expectText(page, '[data-testid="linked-signins-empty"]', 'No sign-ins at other providers are linked.');
     await page.click('[data-testid="link-provider"][data-provider="up"]');
     await throughUpstream(page, up, down, 'vera');
-    await page.waitForURL(at(down, '/profile'));
+    // Linking comes back to the page it began on.
+    await page.waitForURL(at(down, '/account/linked'));
     await expectText(page, '[data-testid="linked-signin"][data-provider="up"] [data-testid="linked-signin-provider"]', 'Upstream');
-    await expectText(page, '[data-testid="username"]', 'vera');
+    await expectText(page, '[data-testid="nav-profile"]', 'vera');
     await screenshot(page, 'providers-linked');
     await assertNoTokenVisible(page);
   });

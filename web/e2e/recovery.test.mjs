@@ -152,7 +152,7 @@ describe('recovery by mail', { skip }, () => {
     await expectText(page, '[data-testid="success"]', 'Your email address is verified.');
     await page.locator('[data-testid="verify-banner"]').waitFor({ state: 'detached' });
     await screenshot(page, 'verify-email-done');
-    await page.click('a:has-text("Go to your profile")');
+    await page.click('a:has-text("Go to your account")');
     await expectText(page, '[data-testid="email-verified"]', 'verified');
     assert.equal(await page.locator('[data-testid="verify-banner"]').count(), 0);
     await assertNoTokenVisible(page);
@@ -171,7 +171,7 @@ describe('recovery by mail', { skip }, () => {
 
     const { url } = linkIn(await mail.waitForMail({ to: 'uma@example.com', subject: 'Your sign-in link' }), 'magic-link');
     await page.goto(url);
-    await page.waitForURL(/\/profile$/);
+    await page.waitForURL(/\/account$/);
     await expectText(page, '[data-testid="username"]', 'uma');
     // The link proved the address.
     await expectText(page, '[data-testid="email-verified"]', 'verified');
@@ -194,7 +194,7 @@ describe('recovery by mail', { skip }, () => {
     await page.fill('#ce-email', 'victor@example.org');
     await page.click('button:has-text("Change email")');
     await expectText(page, '[data-testid="email-change-error"]', 'Current password is incorrect.');
-    assert.match(page.url(), /\/profile$/, 'a wrong password does not end the session');
+    assert.match(page.url(), /\/account$/, 'a wrong password does not end the session');
 
     await page.fill('#ce-current', PASSWORD);
     await page.click('button:has-text("Change email")');
@@ -208,7 +208,7 @@ describe('recovery by mail', { skip }, () => {
     );
     await page.goto(url);
     await expectText(page, '[data-testid="success"]', 'Your email address has been changed.');
-    await page.click('a:has-text("Go to your profile")');
+    await page.click('a:has-text("Go to your account")');
     await expectText(page, '[data-testid="email"]', 'victor@example.org');
     await mail.waitForMail({ to: 'vic@example.com', subject: 'Your email address was changed' });
     await assertNoTokenVisible(page);
@@ -237,10 +237,10 @@ describe('sign-in held until the address is verified', { skip }, () => {
     await page.fill('#reg-email', 'wendy@example.com');
     await page.fill('#reg-password', PASSWORD);
     await page.click('button[type="submit"]');
-    await page.locator('[data-testid="success"]').waitFor();
-
-    await page.goto(`${server.url}/login`);
-    await page.fill('#login-username', 'wendy');
+    // The login page follows, and says the address must be proved first.
+    await page.waitForURL(/\/login\?reason=registered$/);
+    await expectText(page, '[data-testid="notice"]', 'Account created. Open the link we mailed to your address, then sign in.');
+    assert.equal(await page.inputValue('#login-username'), 'wendy');
     await page.fill('#login-password', PASSWORD);
     await page.click('button[type="submit"]');
     await expectText(page, '[data-testid="error"]', 'Verify your email address first: follow the link we mailed you.');

@@ -10,8 +10,9 @@ import {
   PASSWORD,
   assertHttpOnlySession,
   assertNoTokenVisible,
-  navbarBoards,
   newPage,
+  openAdminConsole,
+  openUserMenu,
   screenshot,
   signIn,
   sleep,
@@ -27,14 +28,25 @@ async function accessCookie(page) {
   return (await page.context().cookies()).find((c) => c.name === 'portcullis_access')?.value;
 }
 
+/** The demo's user board, from the user menu: a page that calls the API with the session. */
+async function openUserBoard(page) {
+  await openUserMenu(page);
+  await page.click('[data-testid="menu-demo"]');
+  await page.click('[data-testid="demo-tabs"] a:has-text("User")');
+}
+
+/** Nobody is signed in, as the navbar shows it. */
+async function assertSignedOutNavbar(page) {
+  await page.locator('[data-testid="nav-sign-in"]').waitFor();
+  assert.equal(await page.locator('[data-testid="user-menu-button"]').count(), 0, 'the user state is cleared');
+}
+
 /** The next call the app makes finds the session over: the user lands on the login page. */
 async function assertSentToLogin(page) {
-  const toggler = page.locator('button.navbar-toggler');
-  if (await toggler.isVisible()) await toggler.click(); // the phone's collapsed menu
-  await page.click('[data-testid="boards"] a:has-text("User")');
+  await openUserBoard(page);
   await page.waitForURL(/\/login\?reason=ended/);
   await expectText(page, '[data-testid="notice"]', ENDED);
-  assert.deepEqual(await navbarBoards(page), ['Home'], 'the user state is cleared');
+  await assertSignedOutNavbar(page);
   await assertNoTokenVisible(page);
 }
 
@@ -69,16 +81,18 @@ describe('sessions (cookie delivery, 2 s access lifetime)', () => {
 
     await sleep(3_000);
     assert.equal(await accessCookie(page), undefined, 'the access cookie has expired in the browser');
-    await page.click('[data-testid="boards"] a:has-text("User")');
+    await openUserBoard(page);
     await expectText(page, '[data-testid="content"]', 'User Content.');
     const second = await accessCookie(page);
     assert.ok(second && second !== first, 'the server set a fresh access cookie');
 
     await sleep(3_000);
-    await page.click('[data-testid="nav-profile"]');
+    await openUserMenu(page);
+    await page.click('[data-testid="menu-account"]');
+    await page.click('[data-testid="account-nav-sessions"]');
     await page.locator('[data-testid="session"]').first().waitFor();
     assert.equal(await page.locator('[data-testid="session"]').count(), 1, 'still one session: refreshing rotates, it does not sign in again');
-    assert.match(page.url(), /\/profile$/);
+    assert.match(page.url(), /\/account\/sessions$/);
     await assertNoTokenVisible(page);
   });
 
@@ -89,7 +103,7 @@ describe('sessions (cookie delivery, 2 s access lifetime)', () => {
 
     const admin = await newPage(browser);
     await signIn(admin, server, ADMIN.username, ADMIN.password);
-    await admin.click('text=Manage users');
+    await openAdminConsole(admin);
     await admin.fill('#user-search', 'rita');
     const row = admin.locator('tr[data-username="rita"]');
     await row.locator('[data-testid="disable"]').click();
@@ -107,7 +121,7 @@ describe('sessions (cookie delivery, 2 s access lifetime)', () => {
     const phone = await newPage(browser, { phone: true });
     await signIn(phone, server, 'sam');
     await signIn(laptop, server, 'sam');
-    await laptop.reload();
+    await laptop.goto(`${server.url}/account/sessions`);
     const sessions = laptop.locator('[data-testid="session"]');
     await sessions.nth(1).waitFor();
     assert.equal(await sessions.count(), 2);
@@ -123,7 +137,7 @@ describe('sessions (cookie delivery, 2 s access lifetime)', () => {
     await screenshot(phone, 'phone-session-ended');
 
     // The laptop's own session is untouched.
-    await laptop.click('[data-testid="boards"] a:has-text("User")');
+    await openUserBoard(laptop);
     await expectText(laptop, '[data-testid="content"]', 'User Content.');
     await assertNoTokenVisible(laptop);
   });
@@ -134,11 +148,11 @@ describe('sessions (cookie delivery, 2 s access lifetime)', () => {
     const two = await newPage(browser);
     await signIn(one, server, 'tess');
     await signIn(two, server, 'tess');
-    await one.reload();
+    await one.goto(`${server.url}/account/sessions`);
     await one.locator('[data-testid="session"]').nth(1).waitFor();
     await one.click('[data-testid="signout-all"]');
     await one.waitForURL(/\/login\?reason=signedout/);
-    assert.deepEqual(await navbarBoards(one), ['Home']);
+    await assertSignedOutNavbar(one);
     await assertSentToLogin(two);
     await assertNoTokenVisible(one);
   });
@@ -149,6 +163,7 @@ describe('sessions (cookie delivery, 2 s access lifetime)', () => {
     const elsewhere = await newPage(browser);
     await signIn(elsewhere, server, 'uma');
     await signIn(here, server, 'uma');
+    await here.click('[data-testid="account-nav-security"]');
     await here.fill('#pw-current', 'wrong password here');
     await here.fill('#pw-new', 'a-brand-new-Passw0rd');
     await here.fill('#pw-confirm', 'a-brand-new-Passw0rd');
@@ -159,7 +174,7 @@ describe('sessions (cookie delivery, 2 s access lifetime)', () => {
     await here.locator('[data-testid="password-done"]').waitFor();
     await screenshot(here, 'profile-password-changed');
     await assertSentToLogin(elsewhere);
-    await here.click('[data-testid="boards"] a:has-text("User")');
+    await openUserBoard(here);
     await expectText(here, '[data-testid="content"]', 'User Content.');
     await assertNoTokenVisible(here);
   });

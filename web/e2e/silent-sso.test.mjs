@@ -21,6 +21,7 @@ import {
   repoRoot,
   screenshot,
   signIn,
+  signOutFromMenu,
   startBrowser,
   startServer,
 } from './harness.mjs';
@@ -299,8 +300,8 @@ describe('silent single sign-on from another site (prompt=none)', () => {
   test('after signing out at Portcullis: login_required, even with the old sso cookie put back', async () => {
     const [oldSso] = (await portcullisCookies(sam)).filter((c) => c.name === 'portcullis_sso');
     assert.ok(oldSso, 'sam has the sso cookie');
-    await sam.goto(`${server.url}/profile`);
-    await sam.click('button:has-text("Sign out")');
+    await sam.goto(`${server.url}/account`);
+    await signOutFromMenu(sam);
     await sam.waitForURL(/\/login\?reason=signedout/);
     const left = (await portcullisCookies(sam)).map((c) => c.name);
     assert.ok(!left.some((n) => n.startsWith('portcullis_')), `sign-out cleared the cookies: ${left.join(', ')}`);

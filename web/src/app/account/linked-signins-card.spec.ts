@@ -114,12 +114,12 @@ describe('LinkedSigninsCard', () => {
     expect(el(fixture, '[data-testid="linkable-providers"]')).toBeNull();
   });
 
-  it('links: POST {returnTo: /profile}, asking for the password when the sign-in is old, then the page goes to the provider', async () => {
+  it('links: POST {returnTo: /account/linked}, asking for the password when the sign-in is old, then the page goes to the provider', async () => {
     const fixture = await render();
     await click(fixture, '[data-testid="link-provider"][data-provider="hub"]');
     const first = http.expectOne('/api/auth/providers/hub/link');
     expect(first.request.method).toBe('POST');
-    expect(first.request.body).toEqual({ returnTo: '/profile' });
+    expect(first.request.body).toEqual({ returnTo: '/account/linked' });
     first.flush(REAUTH, FORBIDDEN);
     await settle(fixture);
     expect(el(fixture, '[data-testid="reauth"]')?.textContent).toContain('Link GitHub');
@@ -127,14 +127,14 @@ describe('LinkedSigninsCard', () => {
 
     await givePassword(fixture, 'not it');
     const wrong = http.expectOne('/api/auth/providers/hub/link');
-    expect(wrong.request.body).toEqual({ returnTo: '/profile', password: 'not it' });
+    expect(wrong.request.body).toEqual({ returnTo: '/account/linked', password: 'not it' });
     wrong.flush(WRONG, FORBIDDEN);
     await settle(fixture);
     expect(texts(fixture, 'reauth-error')).toEqual(['Current password is incorrect.']);
 
     await givePassword(fixture, 'the right one');
     const again = http.expectOne('/api/auth/providers/hub/link');
-    expect(again.request.body).toEqual({ returnTo: '/profile', password: 'the right one' });
+    expect(again.request.body).toEqual({ returnTo: '/account/linked', password: 'the right one' });
     again.flush({ redirectTo: AUTHORIZE });
     await settle(fixture);
     expect(assign).toHaveBeenCalledExactlyOnceWith(AUTHORIZE);
@@ -193,8 +193,8 @@ describe('LinkedSigninsCard', () => {
   });
 
   it('a failed link comes back as ?error=…: said in a sentence, once', async () => {
-    router.resetConfig([{ path: 'profile', children: [] }]);
-    await router.navigateByUrl('/profile?error=provider_linked_elsewhere');
+    router.resetConfig([{ path: 'account/linked', children: [] }]);
+    await router.navigateByUrl('/account/linked?error=provider_linked_elsewhere');
     rememberProvider(sessionStorage, 'GitHub');
     const fixture = await render();
     expect(text(fixture, 'linked-signins-error')).toBe(

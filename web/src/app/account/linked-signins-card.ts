@@ -11,10 +11,10 @@ import { Reauthentication } from '../core/reauth';
 import { ReauthPrompt } from './reauth-prompt';
 
 /** Where linking comes back to: this page. */
-export const LINK_RETURN = '/profile';
+export const LINK_RETURN = '/account/linked';
 
 /**
- * The profile's sign-ins at other identity providers: the identities linked to the account
+ * The account's sign-ins at other identity providers: the identities linked to the account
  * (the provider, the email it gave, when it last signed in), each with Unlink; and "Link …"
  * for each enabled provider not linked yet, which sends the browser to the provider and back
  * here. Both need a recent sign-in, or the password. A link that failed comes back as

@@ -61,7 +61,7 @@ describe('VerifyEmail', () => {
     expect(text(fixture, 'success')).toBe('Your email address has been changed.');
     expect(auth.user()?.email).toBe('alice@example.org');
     expect(auth.user()?.emailVerified).toBe(true);
-    expect(fixture.nativeElement.querySelector('a[href="/profile"]')).not.toBeNull();
+    expect(fixture.nativeElement.querySelector('a[href="/account"]')).not.toBeNull();
   });
 
   it('shows a dead link as the server words it', async () => {
@@ -107,7 +107,7 @@ describe('MagicLink', () => {
     http.expectOne('/api/auth/me').flush(ALICE);
     await settle(fixture);
     expect(auth.user()).toEqual(ALICE);
-    expect(router.navigateByUrl).toHaveBeenCalledWith('/profile', { replaceUrl: true });
+    expect(router.navigateByUrl).toHaveBeenCalledWith('/account', { replaceUrl: true });
   });
 
   it('a dead link shows the server message and a way to a new one', async () => {

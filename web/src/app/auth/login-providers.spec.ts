@@ -66,6 +66,11 @@ describe('Login: other identity providers', () => {
     list.flush({ items: providers });
     if (policy) http.expectOne('/api/auth/policy').flush(policyWith());
     await settle(fixture);
+    // A way back to a consent page names its application in the heading.
+    for (const asked of http.match((r) => r.url.startsWith('/api/oauth/requests/'))) {
+      asked.flush({ client: { clientId: 'c_notes', name: 'Acme Notes' }, scopes: ['openid'], signInRequired: false });
+    }
+    await settle(fixture);
     return fixture;
   }
 
@@ -94,13 +99,13 @@ describe('Login: other identity providers', () => {
     // Under the form.
     const form = el(fixture, 'form') as HTMLFormElement;
     expect(form.compareDocumentPosition(buttons[0]) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
-    expect(buttons[0].getAttribute('href')).toBe('/api/auth/providers/acme/start?returnTo=%2Fprofile');
+    expect(buttons[0].getAttribute('href')).toBe('/api/auth/providers/acme/start?returnTo=%2Faccount');
   });
 
-  it('"Continue with …" navigates the page to the start, coming back to the profile by default', async () => {
+  it('"Continue with …" navigates the page to the start, coming back to the account console by default', async () => {
     const fixture = await render([ACME]);
     (el(fixture, '[data-testid="provider-signin"]') as HTMLAnchorElement).click();
-    expect(assign).toHaveBeenCalledExactlyOnceWith('/api/auth/providers/acme/start?returnTo=%2Fprofile');
+    expect(assign).toHaveBeenCalledExactlyOnceWith('/api/auth/providers/acme/start?returnTo=%2Faccount');
     // A navigation, not a call of the API.
     http.expectNone((r) => r.url.startsWith('/api/auth/providers/acme'));
     expect(router.navigateByUrl).not.toHaveBeenCalled();
@@ -118,7 +123,7 @@ describe('Login: other identity providers', () => {
   it('never passes on a way back to another site', async () => {
     const fixture = await render([ACME], { returnUrl: '//evil.example/' });
     expect(el(fixture, '[data-testid="provider-signin"]')?.getAttribute('href')).toBe(
-      '/api/auth/providers/acme/start?returnTo=%2Fprofile',
+      '/api/auth/providers/acme/start?returnTo=%2Faccount',
     );
   });
 
@@ -130,7 +135,7 @@ describe('Login: other identity providers', () => {
     // Back from the provider: the page again.
     const fixture = await render([ACME], { error: 'provider_link_required' }, { policy: false });
     expect(text(fixture, 'provider-error')).toBe(
-      'An account with this email already exists. Sign in to it, then link Acme SSO from your profile.',
+      'An account with this email already exists. Sign in to it, then link Acme SSO from your account, under Linked sign-ins.',
     );
     expect(el(fixture, '[data-testid="provider-error"]')?.getAttribute('role')).toBe('alert');
   });
@@ -218,7 +223,7 @@ describe('Login: other identity providers', () => {
       expect(router.navigateByUrl).toHaveBeenCalledExactlyOnceWith(CONSENT);
     });
 
-    it('without a returnTo, to the profile', async () => {
+    it('without a returnTo, to the account console', async () => {
       history.replaceState(null, '', `/login#mfa=${TOKEN}&methods=recovery`);
       const fixture = await render([]);
       expect(location.hash).toBe('');
@@ -231,7 +236,7 @@ describe('Login: other identity providers', () => {
       await settle(fixture);
       http.expectOne('/api/auth/me').flush(ALICE);
       await settle(fixture);
-      expect(router.navigateByUrl).toHaveBeenCalledExactlyOnceWith('/profile');
+      expect(router.navigateByUrl).toHaveBeenCalledExactlyOnceWith('/account');
     });
 
     it('an enrolment to do (&enrolment=1) starts the TOTP setup with the token', async () => {

@@ -60,8 +60,54 @@ describe('Login: the way back (returnUrl)', () => {
     for (const [name, value] of Object.entries(inputs)) fixture.componentRef.setInput(name, value);
     http.expectOne('/api/auth/policy').flush(policyWith());
     await fixture.whenStable();
+    for (const asked of http.match((r) => r.url.startsWith('/api/oauth/requests/'))) {
+      asked.flush({ client: { clientId: 'c_notes', name: 'Acme Notes' }, scopes: ['openid'], signInRequired: false });
+    }
+    await fixture.whenStable();
     return fixture;
   }
+
+  const heading = (fixture: ComponentFixture<unknown>) =>
+    (fixture.nativeElement.querySelector('[data-testid="login-heading"]') as HTMLElement).textContent?.trim().replace(/\s+/g, ' ');
+
+  it('names the product in its heading', async () => {
+    const fixture = await render({});
+    expect(heading(fixture)).toBe('Sign in to Portcullis');
+  });
+
+  it('names the application when the way back is its consent page (asked without a session)', async () => {
+    const fixture = TestBed.createComponent(Login);
+    fixture.componentRef.setInput('returnUrl', CONSENT);
+    http.expectOne('/api/auth/providers').flush({ items: [] });
+    http.expectOne('/api/auth/policy').flush(policyWith());
+    await fixture.whenStable();
+    const asked = http.expectOne('/api/oauth/requests/req_abc');
+    expect(asked.request.method).toBe('GET');
+    asked.flush({ client: { clientId: 'c_notes', name: 'Acme Notes' }, scopes: ['openid'], signInRequired: false });
+    await settle(fixture);
+    expect(heading(fixture)).toBe('Sign in to Acme Notes with Portcullis');
+  });
+
+  it('keeps the plain heading when the request cannot be had (expired, or a network error)', async () => {
+    const fixture = TestBed.createComponent(Login);
+    fixture.componentRef.setInput('returnUrl', CONSENT);
+    http.expectOne('/api/auth/providers').flush({ items: [] });
+    http.expectOne('/api/auth/policy').flush(policyWith());
+    await fixture.whenStable();
+    http
+      .expectOne('/api/oauth/requests/req_abc')
+      .flush({ message: 'gone', code: 'oauth_request_unknown' }, { status: 404, statusText: 'Not Found' });
+    await settle(fixture);
+    expect(heading(fixture)).toBe('Sign in to Portcullis');
+    expect(fixture.nativeElement.querySelector('[data-testid="error"]')).toBeNull();
+  });
+
+  it('after a sign-up (?reason=registered) says the account is ready', async () => {
+    const fixture = await render({ reason: 'registered' });
+    expect((fixture.nativeElement.querySelector('[data-testid="notice"]') as HTMLElement).textContent?.trim()).toBe(
+      'Account created. Sign in to continue.',
+    );
+  });
 
   async function signIn(fixture: ComponentFixture<unknown>, answer: object) {
     await type(fixture, '#login-username', 'alice');
@@ -119,12 +165,12 @@ describe('Login: the way back (returnUrl)', () => {
   });
 
   for (const bad of ['//evil.example/cb', '/\\evil.example', 'https://evil.example/', 'javascript:alert(1)']) {
-    it(`a returnUrl of another site (${bad}) is ignored: the profile`, async () => {
+    it(`a returnUrl of another site (${bad}) is ignored: the account console`, async () => {
       const fixture = await render({ returnUrl: bad });
       await signIn(fixture, { id: ALICE.id });
       http.expectOne('/api/auth/me').flush(ALICE);
       await settle(fixture);
-      expect(router.navigateByUrl).toHaveBeenCalledExactlyOnceWith('/profile');
+      expect(router.navigateByUrl).toHaveBeenCalledExactlyOnceWith('/account');
       expect(assign).not.toHaveBeenCalled();
     });
   }

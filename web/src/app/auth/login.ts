@@ -1,23 +1,37 @@
 import { DOCUMENT } from '@angular/common';
-import { Component, computed, inject, input, signal } from '@angular/core';
+import { Component, DestroyRef, OnInit, computed, inject, input, signal } from '@angular/core';
 import { NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
 import { Router, RouterLink } from '@angular/router';
 
 import { AccountService } from '../core/account.service';
 import { MailPolicy, MfaChallenge, MfaMethod, ProviderButton } from '../core/api.models';
 import { AuthService, isMfaChallenge } from '../core/auth.service';
+import { BrandingService } from '../core/branding.service';
 import { SESSION_ENDED } from '../core/credentials.interceptor';
 import { errorMessage } from '../core/errors';
 import { ExternalNavigation } from '../core/external-navigation';
 import { IdentityService } from '../core/identity.service';
 import { providerErrorMessage, rememberProvider, takeRememberedProvider } from '../core/provider-errors';
-import { REAUTH_REASON } from '../core/oauth.service';
-import { routedInApp, safeReturnUrl } from '../core/return-url';
-import { passkeyErrorMessage, passkeysSupported } from '../core/webauthn';
+import { OAuthService, REAUTH_REASON } from '../core/oauth.service';
+import { AFTER_SIGN_IN, routedInApp, safeReturnUrl } from '../core/return-url';
+import { passkeyAutofillAvailable, passkeyErrorMessage, passkeysSupported } from '../core/webauthn';
+import { BrandLogo } from '../shell/brand-logo';
+import { LoginState, REGISTERED_REASON } from './login-state';
 import { SecondFactor } from './second-factor';
 
 /** The second-step methods a provider's callback may name in `#mfa=…&methods=…`. */
 const MFA_METHODS: readonly MfaMethod[] = ['totp', 'passkey', 'recovery'];
+
+/**
+ * The sign-in request of the consent page a `returnUrl` leads back to
+ * (`/oauth/consent?request=<token>…`), or null when it leads elsewhere.
+ */
+export function consentRequestOf(returnUrl: string | null | undefined): string | null {
+  const back = safeReturnUrl(returnUrl ?? null);
+  if (back === null) return null;
+  const url = new URL(back, 'http://app.invalid');
+  return url.pathname === '/oauth/consent' ? url.searchParams.get('request') || null : null;
+}
 
 /** How long a second step's token works (the server's, which the fragment does not say). */
 const MFA_TOKEN_SECONDS = 300;
@@ -52,14 +66,21 @@ export function challengeFromFragment(hash: string): { challenge: MfaChallenge; 
  * second factor, the password step gives way to the second step (`SecondFactor`), and so
  * does a provider's sign-in that comes back with one to take (`#mfa=…`). A provider's
  * sign-in that failed comes back with `?error=<code>`, said in a sentence.
+ *
+ * Where the browser offers passkeys in autofill, a quiet (conditional) passkey request waits
+ * from the start: picking a passkey in the username field's suggestions signs in as the
+ * button does. The heading names the application when the sign-in is for one (the consent
+ * page is the way back).
  */
 @Component({
   selector: 'app-login',
-  imports: [ReactiveFormsModule, RouterLink, SecondFactor],
+  imports: [BrandLogo, ReactiveFormsModule, RouterLink, SecondFactor],
   templateUrl: './login.html',
 })
-export class Login {
+export class Login implements OnInit {
   private readonly auth = inject(AuthService);
+  protected readonly branding = inject(BrandingService);
+  private readonly oauth = inject(OAuthService);
   private readonly router = inject(Router);
   private readonly navigation = inject(ExternalNavigation);
   private readonly document = inject(DOCUMENT);
@@ -83,6 +104,10 @@ export class Login {
         return "You've been signed out.";
       case REAUTH_REASON:
         return 'Please sign in again to continue to the application.';
+      case REGISTERED_REASON:
+        return this.mail()?.requireVerifiedEmail
+          ? 'Account created. Open the link we mailed to your address, then sign in.'
+          : 'Account created. Sign in to continue.';
       default:
         return '';
     }
@@ -112,6 +137,11 @@ export class Login {
   });
   /** Where a provider's second step said to go afterwards (from the fragment). */
   private readonly fragmentReturn = signal<string | null>(null);
+  /** The application this sign-in is for (when the way back is its consent page), once known. */
+  protected readonly clientName = signal<string | null>(null);
+  /** The waiting autofill (conditional) passkey request, if any. */
+  private autofill: AbortController | null = null;
+  private destroyed = false;
 
   protected readonly form = inject(NonNullableFormBuilder).group({
     username: ['', Validators.required],
@@ -119,6 +149,14 @@ export class Login {
   });
 
   constructor() {
+    const state = this.router.currentNavigation()?.extras.state as LoginState | undefined;
+    if (typeof state?.username === 'string') {
+      this.form.controls.username.setValue(state.username);
+    }
+    inject(DestroyRef).onDestroy(() => {
+      this.destroyed = true;
+      this.stopPasskeyAutofill();
+    });
     const storage = this.document.defaultView?.sessionStorage;
     this.lastProvider = takeRememberedProvider(storage);
     this.takeSecondStepFromFragment();
@@ -134,9 +172,20 @@ export class Login {
         next: (policy) => {
           this.mail.set(policy.mail);
           this.passkeys.set(policy.passkeys && passkeysSupported());
+          if (this.passkeys()) void this.startPasskeyAutofill();
         },
         error: () => undefined,
       });
+  }
+
+  ngOnInit(): void {
+    const request = consentRequestOf(this.returnUrl());
+    if (request === null) return;
+    // A failure just leaves the generic heading.
+    this.oauth.request(request).subscribe({
+      next: (info) => this.clientName.set(info.client.name),
+      error: () => undefined,
+    });
   }
 
   /**
@@ -156,10 +205,10 @@ export class Login {
 
   /**
    * The start of a sign-in with `provider`, which comes back to where this login was for (the
-   * consent page, a page the guard stopped), or to the profile.
+   * consent page, a page the guard stopped), or to the account console.
    */
   protected providerHref(provider: ProviderButton): string {
-    return this.identity.startUrl(provider.id, safeReturnUrl(this.returnUrl()) ?? '/profile');
+    return this.identity.startUrl(provider.id, safeReturnUrl(this.returnUrl()) ?? AFTER_SIGN_IN);
   }
 
   /** "Continue with …": a page navigation to the start, which sends the browser to the provider. */
@@ -183,6 +232,7 @@ export class Login {
       const answer = await this.auth.signIn(username, password);
       this.form.controls.password.reset();
       if (isMfaChallenge(answer)) {
+        this.stopPasskeyAutofill();
         this.challenge.set(answer);
       } else {
         await this.proceed();
@@ -198,6 +248,8 @@ export class Login {
   /** No username needed: the browser offers the passkeys it holds for this site. */
   protected async signInWithPasskey(): Promise<void> {
     if (this.passkeyBusy()) return;
+    // The browser runs one passkey request at a time: the quiet one gives way to the dialog.
+    this.stopPasskeyAutofill();
     this.passkeyBusy.set(true);
     this.providerErrorDismissed.set(true);
     this.error.set('');
@@ -212,9 +264,35 @@ export class Login {
   }
 
   /**
+   * The quiet passkey request behind the username field's autofill. It ends silently when it
+   * is aborted (the button, the second step, leaving the page) or fails: the other ways to
+   * sign in are all still there, and an error about a request the user never saw would
+   * only puzzle them.
+   */
+  private async startPasskeyAutofill(): Promise<void> {
+    if (this.autofill !== null || this.challenge() !== null) return;
+    const controller = new AbortController();
+    this.autofill = controller;
+    try {
+      if (!(await passkeyAutofillAvailable()) || this.destroyed || controller.signal.aborted) return;
+      await this.auth.signInWithPasskey({ mediation: 'conditional', signal: controller.signal });
+    } catch {
+      return;
+    } finally {
+      if (this.autofill === controller) this.autofill = null;
+    }
+    if (!controller.signal.aborted) await this.proceed();
+  }
+
+  private stopPasskeyAutofill(): void {
+    this.autofill?.abort();
+    this.autofill = null;
+  }
+
+  /**
    * Signed in (after the second step too): where the guard, the consent page or a proxy in
    * front of another app wanted to go when that is a page of this host (`safeReturnUrl`),
-   * otherwise the profile. A path the router has no page for (an app behind forward
+   * otherwise the account console. A path the router has no page for (an app behind forward
    * authentication, such as `/app/`) is a full page load: the router would show Home.
    */
   protected async proceed(): Promise<void> {
@@ -223,7 +301,7 @@ export class Login {
       this.navigation.assign(back);
       return;
     }
-    await this.router.navigateByUrl(back ?? '/profile');
+    await this.router.navigateByUrl(back ?? AFTER_SIGN_IN);
   }
 
   /** The second step ended without a sign-in: back to the password, with why. */
@@ -231,5 +309,6 @@ export class Login {
     this.challenge.set(null);
     this.error.set(message);
     this.form.controls.password.reset();
+    if (this.passkeys()) void this.startPasskeyAutofill();
   }
 }

@@ -9,7 +9,7 @@ import { SecondFactor } from './second-factor';
 /**
  * `/magic-link?token=…`, the page of a sign-in link: the token goes to the server as soon as
  * the page opens; the answer is a sign-in's (cookies), so the user lands where a sign-in
- * with a password would: the profile. For an account with a second factor, the answer is the
+ * with a password would: the account console. For an account with a second factor, the answer is the
  * MFA challenge, and the page asks for the second step as the login page does.
  */
 @Component({
@@ -46,7 +46,7 @@ export class MagicLink implements OnInit {
   }
 
   protected async signedIn(): Promise<void> {
-    await this.router.navigateByUrl('/profile', { replaceUrl: true });
+    await this.router.navigateByUrl('/account', { replaceUrl: true });
   }
 
   /** The second step ended without a sign-in: the link is spent, so a new start is needed. */

@@ -1,5 +1,6 @@
 import { HttpTestingController } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
+import { Router } from '@angular/router';
 
 import { Policy } from '../core/api.models';
 import { policyWith, setUpHttp } from '../../testing/http-testing';
@@ -8,16 +9,18 @@ import { Register } from './register';
 /** The form's rules come from the server's policy: a stricter policy gives a stricter form. */
 describe('Register', () => {
   let http: HttpTestingController;
+  let router: Router;
 
   beforeEach(() => {
-    ({ http } = setUpHttp());
+    ({ http, router } = setUpHttp());
   });
 
   afterEach(() => http.verify());
 
   /** Renders with the server's default policy, its rules replaced by `rules`. */
-  async function render(rules: Partial<Policy>) {
+  async function render(rules: Partial<Policy>, returnUrl?: string) {
     const fixture = TestBed.createComponent(Register);
+    if (returnUrl !== undefined) fixture.componentRef.setInput('returnUrl', returnUrl);
     http.expectOne('/api/auth/policy').flush({ ...policyWith(), ...rules });
     await fixture.whenStable();
     return fixture;
@@ -68,5 +71,55 @@ describe('Register', () => {
       .flush({ message: 'Failed! Email is already in use!', code: 'email_taken' }, { status: 409, statusText: 'Conflict' });
     await fixture.whenStable();
     expect(text(fixture, 'error')).toBe('Failed! Email is already in use!');
+  });
+
+  const RULES: Partial<Policy> = {
+    username: { minLength: 3, maxLength: 20, pattern: '^[A-Za-z0-9._-]{3,20}$' },
+    email: { maxLength: 254 },
+    password: { minLength: 8, maxLength: 128 },
+  };
+
+  async function signUp(fixture: Awaited<ReturnType<typeof render>>) {
+    await type(fixture, 'reg-username', 'alice');
+    await type(fixture, 'reg-email', 'alice@example.com');
+    await type(fixture, 'reg-password', 'a long enough password');
+    (fixture.nativeElement.querySelector('form') as HTMLFormElement).dispatchEvent(new Event('submit'));
+    const post = http.expectOne('/api/auth/signup');
+    expect(post.request.body).toEqual({ username: 'alice', email: 'alice@example.com', password: 'a long enough password' });
+    post.flush({ message: 'User registered successfully!', code: 'created' }, { status: 201, statusText: 'Created' });
+    await fixture.whenStable();
+  }
+
+  it('once signed up, goes to the login page with the username to fill in (no session is made)', async () => {
+    const fixture = await render(RULES);
+    await signUp(fixture);
+    expect(router.navigate).toHaveBeenCalledExactlyOnceWith(['/login'], {
+      queryParams: { reason: 'registered' },
+      state: { username: 'alice' },
+    });
+  });
+
+  it("keeps the way back it was given (an application's consent page)", async () => {
+    const back = '/oauth/consent?request=req_abc&fresh=1';
+    const fixture = await render(RULES, back);
+    await signUp(fixture);
+    expect(router.navigate).toHaveBeenCalledExactlyOnceWith(['/login'], {
+      queryParams: { reason: 'registered', returnUrl: back },
+      state: { username: 'alice' },
+    });
+  });
+
+  it('never hands on a way back to another site', async () => {
+    const fixture = await render(RULES, '//evil.example/');
+    await signUp(fixture);
+    expect(router.navigate).toHaveBeenCalledExactlyOnceWith(['/login'], {
+      queryParams: { reason: 'registered' },
+      state: { username: 'alice' },
+    });
+  });
+
+  it('names the product in its heading', async () => {
+    const fixture = await render(RULES);
+    expect(text(fixture, 'register-heading')).toBe('Sign up for Portcullis');
   });
 });

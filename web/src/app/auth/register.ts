@@ -1,32 +1,44 @@
-import { Component, inject, signal } from '@angular/core';
+import { Component, inject, input, signal } from '@angular/core';
 import {
   AbstractControl,
   NonNullableFormBuilder,
   ReactiveFormsModule,
   Validators,
 } from '@angular/forms';
-import { RouterLink } from '@angular/router';
+import { Router, RouterLink } from '@angular/router';
 
 import { AccountService } from '../core/account.service';
 import { Policy } from '../core/api.models';
+import { BrandingService } from '../core/branding.service';
 import { errorMessage } from '../core/errors';
 import { passwordRuleError, passwordValidators } from '../core/password-validators';
+import { safeReturnUrl } from '../core/return-url';
+import { BrandLogo } from '../shell/brand-logo';
+import { LoginState, REGISTERED_REASON } from './login-state';
 
-/** Sign up. The validators are built from the server's `/api/auth/policy`, not hard-coded. */
+/**
+ * Sign up. The validators are built from the server's `/api/auth/policy`, not hard-coded.
+ * A sign-up makes no session: the login page follows, with the username filled in, and goes
+ * on to where this page was for (`?returnUrl=`, the consent page of an application…).
+ */
 @Component({
   selector: 'app-register',
-  imports: [ReactiveFormsModule, RouterLink],
+  imports: [BrandLogo, ReactiveFormsModule, RouterLink],
   templateUrl: './register.html',
 })
 export class Register {
   private readonly account = inject(AccountService);
   private readonly fb = inject(NonNullableFormBuilder);
+  private readonly router = inject(Router);
+  protected readonly branding = inject(BrandingService);
+
+  /** Where to go once signed in, handed on to the login page. */
+  readonly returnUrl = input<string>();
 
   protected readonly policy = signal<Policy | null>(null);
   protected readonly loadError = signal('');
   protected readonly submitting = signal(false);
   protected readonly error = signal('');
-  protected readonly success = signal('');
 
   protected readonly form = this.fb.group({
     username: [''],
@@ -102,9 +114,14 @@ export class Register {
     this.error.set('');
     const { username, email, password } = this.form.getRawValue();
     this.account.signUp(username, email, password).subscribe({
-      next: (body) => {
-        this.success.set(body.message);
+      next: () => {
         this.submitting.set(false);
+        const returnUrl = safeReturnUrl(this.returnUrl() ?? null);
+        const state: LoginState = { username };
+        void this.router.navigate(['/login'], {
+          queryParams: returnUrl === null ? { reason: REGISTERED_REASON } : { reason: REGISTERED_REASON, returnUrl },
+          state,
+        });
       },
       error: (e: unknown) => {
         this.error.set(errorMessage(e));

@@ -127,7 +127,7 @@ describe('Login: passkeys and the second step', () => {
     http.expectOne('/api/auth/me').flush(ALICE);
     await settle(fixture);
     expect(auth.user()).toEqual(ALICE);
-    expect(router.navigateByUrl).toHaveBeenCalledWith('/profile');
+    expect(router.navigateByUrl).toHaveBeenCalledWith('/account');
   });
 
   it('sends nothing for a code that is not 6 digits', async () => {
@@ -162,7 +162,7 @@ describe('Login: passkeys and the second step', () => {
     await settle(fixture);
     http.expectOne('/api/auth/me').flush(ALICE);
     await settle(fixture);
-    expect(router.navigateByUrl).toHaveBeenCalledWith('/profile');
+    expect(router.navigateByUrl).toHaveBeenCalledWith('/account');
   });
 
   it('on mfa_token_invalid goes back to the password step with the message', async () => {
@@ -194,7 +194,7 @@ describe('Login: passkeys and the second step', () => {
     await settle(fixture);
     http.expectOne('/api/auth/me').flush(ALICE);
     await settle(fixture);
-    expect(router.navigateByUrl).toHaveBeenCalledWith('/profile');
+    expect(router.navigateByUrl).toHaveBeenCalledWith('/account');
   });
 
   it('a passkey-only second step offers the passkey and no code field', async () => {
@@ -231,7 +231,7 @@ describe('Login: passkeys and the second step', () => {
     expect(router.navigateByUrl).not.toHaveBeenCalled();
     await click(fixture, 'mfa-continue');
     await settle(fixture);
-    expect(router.navigateByUrl).toHaveBeenCalledWith('/profile');
+    expect(router.navigateByUrl).toHaveBeenCalledWith('/account');
   });
 
   it('enrolment: a wrong code (400) stays on the step; an expired sign-in (401) goes back to the password', async () => {
@@ -334,7 +334,7 @@ describe('Login: "Sign in with a passkey"', () => {
     await settle(fixture);
     http.expectOne('/api/auth/me').flush(ALICE);
     await settle(fixture);
-    expect(router.navigateByUrl).toHaveBeenCalledWith('/profile');
+    expect(router.navigateByUrl).toHaveBeenCalledWith('/account');
   });
 
   it('a cancelled ceremony says so and sends nothing to finish', async () => {
@@ -393,7 +393,7 @@ describe('MagicLink: the second step', () => {
     await settle(fixture);
     http.expectOne('/api/auth/me').flush(ALICE);
     await settle(fixture);
-    expect(router.navigateByUrl).toHaveBeenCalledWith('/profile', { replaceUrl: true });
+    expect(router.navigateByUrl).toHaveBeenCalledWith('/account', { replaceUrl: true });
   });
 
   it('an expired second step shows the message and the ways to start again', async () => {

@@ -3,11 +3,11 @@ import { Component, effect, inject, input, signal } from '@angular/core';
 import { Board, ContentService } from '../core/content.service';
 import { errorMessage } from '../core/errors';
 
-/** One of the role boards; the route's data names the board and its heading. */
+/** One of the demo's boards; the route's data names the board and its heading. */
 @Component({
   selector: 'app-board',
   template: `
-    <h1 class="h3">{{ heading() }}</h1>
+    <h2 class="h4">{{ heading() }}</h2>
     @if (loading()) {
       <p><span class="spinner-border spinner-border-sm" role="status"></span> Loading…</p>
     } @else if (error()) {

@@ -11,7 +11,10 @@ import {
   RecoveryCodes,
   TokenRequest,
 } from './api.models';
-import { PasskeyCredentialJSON, PasskeyRequestOptions, getPasskey } from './webauthn';
+import { PasskeyCredentialJSON, PasskeyRequestInit, PasskeyRequestOptions, getPasskey } from './webauthn';
+
+/** The prefix of Portcullis's own permissions, which open parts of the admin console. */
+const PORTCULLIS_PERMISSION = 'portcullis:';
 
 /**
  * Marks a request whose 401 is an expected answer, not an ended session: the sign-in form
@@ -48,6 +51,15 @@ export class AuthService {
     () => this.roles().includes(ROLE_MODERATOR) || this.roles().includes(ROLE_ADMIN),
   );
   readonly isAdmin = computed(() => this.roles().includes(ROLE_ADMIN));
+  /**
+   * Whether the admin console has something for this account: admins, and accounts whose
+   * roles give one of Portcullis's own permissions (`portcullis:users:manage`…).
+   */
+  readonly canUseAdminConsole = computed(
+    () =>
+      this.isAdmin() ||
+      (this.current()?.permissions ?? []).some((p) => p.startsWith(PORTCULLIS_PERMISSION)),
+  );
 
   /** Asks the server who is signed in; any failure means "nobody". Never rejects. */
   async load(): Promise<CurrentUser | null> {
@@ -94,12 +106,17 @@ export class AuthService {
    * Signs in with a passkey, no username needed: the browser offers the passkeys it holds
    * for this site. A passkey needs no second step. Rejects with the browser's error (the
    * dialog was closed…) or the server's.
+   *
+   * With `{ mediation: 'conditional', signal }` the browser offers the passkeys in the
+   * username field's autofill rather than in a dialog, and the request waits (until one is
+   * picked, or `signal` aborts it).
    */
-  async signInWithPasskey(): Promise<CurrentUser> {
+  async signInWithPasskey(init: PasskeyRequestInit = {}): Promise<CurrentUser> {
     const options = await firstValueFrom(
       this.http.post<PasskeyRequestOptions>('/api/auth/passkeys/signin/start', null, expecting401()),
     );
-    const credential = await getPasskey(options);
+    init.signal?.throwIfAborted();
+    const credential = await getPasskey(options, init);
     await firstValueFrom(
       this.http.post<unknown>('/api/auth/passkeys/signin/finish', { credential }, expecting401()),
     );

@@ -93,20 +93,20 @@ describe('route guards', () => {
     http.expectNone('/api/auth/me');
   });
 
-  it('anonymousGuard sends a signed-in user from login to the profile', async () => {
+  it('anonymousGuard sends a signed-in user from login to the account console', async () => {
     expect(run(anonymousGuard, '/login')).toBe(true);
     await signInAs(['ROLE_USER']);
-    expect(urlOf(run(anonymousGuard, '/login'))).toBe('/profile');
+    expect(urlOf(run(anonymousGuard, '/login'))).toBe('/account');
   });
 
-  it("anonymousGuard sends a signed-in user whose provider link failed (/login?error=…) to the profile, which says why", async () => {
+  it("anonymousGuard sends a signed-in user whose provider link failed (/login?error=…) to the account console's Linked sign-ins page, which says why", async () => {
     expect(run(anonymousGuard, '/login', { error: 'provider_linked_elsewhere' })).toBe(true);
     await signInAs(['ROLE_USER']);
     expect(urlOf(run(anonymousGuard, '/login', { error: 'provider_linked_elsewhere' }))).toBe(
-      '/profile?error=provider_linked_elsewhere',
+      '/account/linked?error=provider_linked_elsewhere',
     );
     // Anything that is not a code of the server's is dropped.
-    expect(urlOf(run(anonymousGuard, '/login', { error: '<script>' }))).toBe('/profile');
+    expect(urlOf(run(anonymousGuard, '/login', { error: '<script>' }))).toBe('/account');
   });
 
   describe('anonymousGuard with a way back (a link from another site to an app behind forward authentication)', () => {
@@ -129,7 +129,7 @@ describe('route guards', () => {
       expect(assign).not.toHaveBeenCalled();
     });
 
-    it('but to the profile when the way back leads elsewhere, or the login page has a reason to show', () => {
+    it('but to the account console when the way back leads elsewhere, or the login page has a reason to show', () => {
       const queries: Record<string, string>[] = [
         { returnUrl: '//evil.example/' },
         { returnUrl: 'https://evil.example/' },
@@ -137,7 +137,7 @@ describe('route guards', () => {
         { returnUrl: '/app/', reason: 'reauth' },
       ];
       for (const query of queries) {
-        expect(urlOf(run(anonymousGuard, '/login', query)), JSON.stringify(query)).toBe('/profile');
+        expect(urlOf(run(anonymousGuard, '/login', query)), JSON.stringify(query)).toBe('/account');
       }
       expect(assign).not.toHaveBeenCalled();
     });

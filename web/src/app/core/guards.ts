@@ -4,7 +4,10 @@ import { CanActivateFn, Router, UrlTree } from '@angular/router';
 import { SESSION_ENDED } from './credentials.interceptor';
 import { AuthService } from './auth.service';
 import { ExternalNavigation } from './external-navigation';
-import { routedInApp, safeReturnUrl } from './return-url';
+import { AFTER_SIGN_IN, routedInApp, safeReturnUrl } from './return-url';
+
+/** The account console's page of sign-ins at other providers, which says why a link failed. */
+export const LINKED_SIGNINS_PAGE = '/account/linked';
 
 /** A provider callback's error code, as the server writes them (`provider_unknown`). */
 const PROVIDER_ERROR_CODE = /^[a-z_]{1,64}$/;
@@ -27,15 +30,15 @@ export const adminGuard: CanActivateFn = (_route, state) =>
 
 /**
  * Login and register are for people who are not signed in. A signed-in user goes to the
- * profile, or, when sent with a way back (`?returnUrl=`, no `?reason=`), straight there (a
+ * account console, or, when sent with a way back (`?returnUrl=`, no `?reason=`), straight there (a
  * full page load for a path the router has no page for). So it is when a link from another
  * site leads to an app behind forward authentication (deploy/nginx/forward-auth.conf): the
  * browser sends no SameSite=Strict cookie on that way, so the proxy and /api/auth/resume see
  * nobody and send it to the login page, where the app itself finds the session.
  *
- * A provider's callback sends a failed link (begun from the profile, so by someone signed in)
- * to `/login?error=<code>` as it does any failure: the profile says it
- * (`/profile?error=<code>`, read by its Linked sign-ins card).
+ * A provider's callback sends a failed link (begun from the account console, so by someone
+ * signed in) to `/login?error=<code>` as it does any failure: the console's Linked sign-ins
+ * page says it (`/account/linked?error=<code>`, read by its card).
  */
 export const anonymousGuard: CanActivateFn = (route) => {
   const auth = inject(AuthService);
@@ -44,10 +47,10 @@ export const anonymousGuard: CanActivateFn = (route) => {
   const query = route.queryParamMap;
   const error = query.get('error');
   if (error !== null && PROVIDER_ERROR_CODE.test(error)) {
-    return router.createUrlTree(['/profile'], { queryParams: { error } });
+    return router.createUrlTree([LINKED_SIGNINS_PAGE], { queryParams: { error } });
   }
   const back = query.has('reason') ? null : safeReturnUrl(query.get('returnUrl'));
-  if (back === null) return router.createUrlTree(['/profile']);
+  if (back === null) return router.parseUrl(AFTER_SIGN_IN);
   if (routedInApp(back, router.config)) return router.parseUrl(back);
   inject(ExternalNavigation).assign(back);
   return false;

@@ -1,5 +1,5 @@
 /**
- * What the login page (and the profile, for a link) says when a sign-in with another identity
+ * What the login page (and the account console, for a link) says when a sign-in with another identity
  * provider ended at `/login?error=<code>` (docs/API.md §2, "Signing in with a provider"). The
  * address carries only the code, so the provider's name is the one this browser last chose, if
  * it is known (`rememberProvider`), or "the provider".
@@ -22,7 +22,7 @@ const MESSAGES: Record<string, (provider: string) => string> = {
   provider_email_missing: (p) =>
     `${p} did not give a verified email address, which a new account needs. Verify your email there, or sign up here.`,
   provider_link_required: (p) =>
-    `An account with this email already exists. Sign in to it, then link ${p} from your profile.`,
+    `An account with this email already exists. Sign in to it, then link ${p} from your account, under Linked sign-ins.`,
   provider_no_account: (p) =>
     `No account here is linked to that ${p} identity, and none can be made with it. Sign in another way, or ask an administrator.`,
   provider_account_refused: () => 'That account cannot sign in here: it is disabled, or a service account.',

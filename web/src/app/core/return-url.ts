@@ -8,6 +8,9 @@
  */
 import { Route } from '@angular/router';
 
+/** Where a sign-in goes when nothing asked for another page: the account console. */
+export const AFTER_SIGN_IN = '/account';
+
 /** The longest return address taken (a consent page's carries a request token). */
 const MAX_LENGTH = 2048;
 

@@ -29,6 +29,19 @@ export function passkeysSupported(): boolean {
   );
 }
 
+/**
+ * Whether the browser offers passkeys in a field's autofill (WebAuthn conditional mediation).
+ * Never rejects: any doubt is a no.
+ */
+export async function passkeyAutofillAvailable(): Promise<boolean> {
+  if (!passkeysSupported()) return false;
+  try {
+    return (await PublicKeyCredential.isConditionalMediationAvailable?.()) === true;
+  } catch {
+    return false;
+  }
+}
+
 /** The browser's passkey dialog gave no credential (the user closed it, or it timed out). */
 export class PasskeyCancelled extends Error {
   constructor() {
@@ -45,10 +58,22 @@ export async function createPasskey(options: PasskeyCreationOptions): Promise<Pa
   return credential.toJSON();
 }
 
+/**
+ * How a passkey is asked for: `conditional` offers the passkeys in the username field's
+ * autofill instead of a dialog; `signal` aborts the request.
+ */
+export interface PasskeyRequestInit {
+  mediation?: CredentialMediationRequirement;
+  signal?: AbortSignal;
+}
+
 /** Asks the browser for a passkey with the server's request options; the assertion as JSON. */
-export async function getPasskey(options: PasskeyRequestOptions): Promise<PasskeyCredentialJSON> {
+export async function getPasskey(
+  options: PasskeyRequestOptions,
+  init: PasskeyRequestInit = {},
+): Promise<PasskeyCredentialJSON> {
   const publicKey = PublicKeyCredential.parseRequestOptionsFromJSON(withoutNulls(options.publicKey));
-  const credential = (await navigator.credentials.get({ publicKey })) as PublicKeyCredential | null;
+  const credential = (await navigator.credentials.get({ publicKey, ...init })) as PublicKeyCredential | null;
   if (!credential) throw new PasskeyCancelled();
   return credential.toJSON();
 }

@@ -101,7 +101,7 @@ describe('Consent', () => {
     const fixture = await ready();
     expect(text(fixture, 'consent-title')).toBe('Acme Notes wants to use your Portcullis account');
     expect(text(fixture, 'consent-username')).toBe('alice');
-    expect(texts(fixture, 'consent-scope')).toEqual([
+    expect(texts(fixture, 'consent-scope-label')).toEqual([
       'Know who you are (your account id)',
       'Your username',
       'Your email address',
@@ -115,9 +115,34 @@ describe('Consent', () => {
     expect(router.navigate).not.toHaveBeenCalled();
   });
 
+  it("shows, for each scope it can, what the application will receive: the user's own values", async () => {
+    await signInAs({
+      ...ALICE,
+      emailVerified: false,
+      roles: ['ROLE_USER', 'ROLE_BILLING'],
+      groups: ['finance'],
+      permissions: ['invoices:read'],
+    });
+    const fixture = await open();
+    http.expectOne(REQUEST_URL).flush(REQUEST);
+    await settle(fixture);
+    const value = (scope: string) =>
+      el(fixture, `[data-scope="${scope}"] [data-testid="consent-scope-value"]`)?.textContent?.trim().replace(/\s+/g, ' ');
+    expect(value('profile')).toBe('alice');
+    expect(value('email')).toContain('alice@example.com');
+    expect(text(fixture, 'consent-email-status')).toBe('not verified');
+    expect(texts(fixture, 'consent-role')).toEqual(['User', 'Billing']);
+    expect(value('roles')).toBe('User, Billing which allow: invoices:read');
+    expect(value('roles')).not.toContain('ROLE_');
+    expect(value('groups')).toBe('finance');
+    // What it cannot resolve keeps its description alone.
+    expect(value('openid')).toBeUndefined();
+    expect(value('offline_access')).toBeUndefined();
+  });
+
   it('an unknown scope is shown by its name', async () => {
     const fixture = await ready({ ...REQUEST, scopes: ['openid', 'calendar'] });
-    expect(texts(fixture, 'consent-scope')).toEqual(['Know who you are (your account id)', 'calendar']);
+    expect(texts(fixture, 'consent-scope-label')).toEqual(['Know who you are (your account id)', 'calendar']);
   });
 
   it('an expired or used request (404 oauth_request_unknown) says so, and offers nothing to allow', async () => {

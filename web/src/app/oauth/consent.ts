@@ -1,15 +1,18 @@
 import { HttpErrorResponse } from '@angular/common/http';
 import { Component, OnInit, computed, inject, input, signal } from '@angular/core';
-import { Router } from '@angular/router';
+import { Router, RouterLink } from '@angular/router';
 import { firstValueFrom } from 'rxjs';
 
 import { AuthService } from '../core/auth.service';
+import { BrandingService } from '../core/branding.service';
 import { SESSION_ENDED } from '../core/credentials.interceptor';
 import { errorCode, errorMessage } from '../core/errors';
 import { ExternalNavigation } from '../core/external-navigation';
 import { OAuthRequestInfo, describeScope } from '../core/oauth-api';
 import { OAuthService, REAUTH_REASON, REQUEST_UNKNOWN } from '../core/oauth.service';
 import { routedInApp, safeReturnUrl } from '../core/return-url';
+import { RoleLabelPipe } from '../core/role-label';
+import { BrandLogo } from '../shell/brand-logo';
 
 export const REQUEST_EXPIRED =
   'This sign-in request has expired or was already used. Go back to the application and try again.';
@@ -30,7 +33,8 @@ type State = 'loading' | 'incomplete' | 'expired' | 'error' | 'to-login' | 'read
  * browser. Someone not signed in goes through the login page (and its second step) and comes
  * back here; where the application asked for a fresh sign-in (`signInRequired`), a signed-in
  * user is signed out first. Then: which application, as whom, and what it asks for, with
- * Allow and Deny; the server's answer says where the browser goes next: a full navigation to
+ * Allow and Deny (each scope with what the application will receive: the user's own username,
+ * address, roles and groups); the server's answer says where the browser goes next: a full navigation to
  * the application, or the router for a page of this app (the device page's `/device?result=`).
  *
  * A request a device made (`device`, RFC 8628: the user typed its code on `/device`) comes
@@ -43,10 +47,12 @@ type State = 'loading' | 'incomplete' | 'expired' | 'error' | 'to-login' | 'read
  */
 @Component({
   selector: 'app-consent',
+  imports: [BrandLogo, RoleLabelPipe, RouterLink],
   templateUrl: './consent.html',
 })
 export class Consent implements OnInit {
   protected readonly auth = inject(AuthService);
+  protected readonly branding = inject(BrandingService);
   private readonly oauth = inject(OAuthService);
   private readonly router = inject(Router);
   private readonly navigation = inject(ExternalNavigation);

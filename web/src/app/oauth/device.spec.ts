@@ -65,7 +65,8 @@ describe('Device', () => {
 
   it('is the route /device, open to anyone, titled "Connect a device"', () => {
     const route = routes.find((r) => r.path === 'device');
-    expect(route?.title).toBe('Connect a device · Portcullis');
+    // The product's name follows (BrandedTitleStrategy).
+    expect(route?.title).toBe('Connect a device');
     expect(route?.canActivate).toBeUndefined();
   });
 

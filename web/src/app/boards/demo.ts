@@ -1,0 +1,45 @@
+import { Component, inject } from '@angular/core';
+import { RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
+
+import { AuthService } from '../core/auth.service';
+
+/**
+ * The tutorial's boards, kept as a demo of the role checks (`/api/test/*`): public content,
+ * then a board per role, each tab shown to those whose roles open it.
+ */
+@Component({
+  selector: 'app-demo',
+  imports: [RouterLink, RouterLinkActive, RouterOutlet],
+  template: `
+    <h1 class="h3">Demo</h1>
+    <p class="text-body-secondary">
+      Each board is behind a role check of the server's test routes: what you see depends on your roles.
+    </p>
+    <nav aria-label="Demo boards" class="mb-3">
+      <ul class="nav nav-tabs" data-testid="demo-tabs">
+        <li class="nav-item">
+          <a class="nav-link" routerLink="/demo" routerLinkActive="active" [routerLinkActiveOptions]="{ exact: true }" ariaCurrentWhenActive="page">Public</a>
+        </li>
+        @if (auth.signedIn()) {
+          <li class="nav-item">
+            <a class="nav-link" routerLink="/demo/user" routerLinkActive="active" ariaCurrentWhenActive="page">User</a>
+          </li>
+        }
+        @if (auth.isModerator()) {
+          <li class="nav-item">
+            <a class="nav-link" routerLink="/demo/mod" routerLinkActive="active" ariaCurrentWhenActive="page">Moderator</a>
+          </li>
+        }
+        @if (auth.isAdmin()) {
+          <li class="nav-item">
+            <a class="nav-link" routerLink="/demo/admin" routerLinkActive="active" ariaCurrentWhenActive="page">Admin</a>
+          </li>
+        }
+      </ul>
+    </nav>
+    <router-outlet />
+  `,
+})
+export class Demo {
+  protected readonly auth = inject(AuthService);
+}

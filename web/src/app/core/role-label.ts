@@ -1,0 +1,27 @@
+import { Pipe, PipeTransform } from '@angular/core';
+
+import { roleName } from './api.models';
+
+/** The built-in roles as people read them; any other role is its name, capitalised. */
+const BUILT_IN_LABELS: Readonly<Record<string, string>> = {
+  user: 'User',
+  moderator: 'Moderator',
+  admin: 'Admin',
+};
+
+/**
+ * A role as the pages show it: `ROLE_ADMIN` (or `admin`) is "Admin", `ROLE_BILLING` (or
+ * `billing`) is "Billing". Never the authority's `ROLE_…` spelling.
+ */
+export function roleLabel(role: string): string {
+  const name = roleName(role);
+  return BUILT_IN_LABELS[name] ?? name.charAt(0).toUpperCase() + name.slice(1);
+}
+
+/** `{{ role | roleLabel }}`: see `roleLabel`. */
+@Pipe({ name: 'roleLabel' })
+export class RoleLabelPipe implements PipeTransform {
+  transform(role: string | null | undefined): string {
+    return role ? roleLabel(role) : '';
+  }
+}
