@@ -206,7 +206,7 @@ pub async fn compose(
             }
             (
                 user.email.as_str(),
-                Some(format!("{}/profile", links.public_url)),
+                Some(format!("{}/account/security", links.public_url)),
             )
         }
     };

@@ -996,12 +996,12 @@ async fn each_factor_added_or_removed_is_mailed_and_a_reset_lists_them(db: DbKin
         mail.text
     );
     assert!(
-        mail.text.contains("http://localhost:8080/profile"),
+        mail.text.contains("http://localhost:8080/account/security"),
         "{}",
         mail.text
     );
     assert!(
-        mail.html.contains("href=\"http://localhost:8080/profile\""),
+        mail.html.contains("href=\"http://localhost:8080/account/security\""),
         "{}",
         mail.html
     );

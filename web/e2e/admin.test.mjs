@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   ADMIN,
   assertNoTokenVisible,
-  navbarBoards,
+  demoTabs,
   newPage,
   screenshot,
   signIn,
@@ -67,11 +67,12 @@ describe('admin', () => {
     await assertNoTokenVisible(page);
   });
 
-  test("an admin changes a user's role: the user's navbar and board access follow", async () => {
+  test("an admin changes a user's role: the user's demo tabs and board access follow", async () => {
     await server.signUp('mona');
     const user = await newPage(browser);
     await signIn(user, server, 'mona');
-    assert.deepEqual(await navbarBoards(user), ['Home', 'User']);
+    await user.goto(`${server.url}/demo`);
+    assert.deepEqual(await demoTabs(user), ['Public', 'User']);
 
     const admin = await newPage(browser);
     await openAdmin(admin, server);
@@ -89,18 +90,19 @@ describe('admin', () => {
     // The user opens the moderator board by its address: the guard asks the server afresh.
     await user.goto(`${server.url}/mod`);
     await expectText(user, '[data-testid="content"]', 'Moderator Content.');
-    assert.deepEqual(await navbarBoards(user), ['Home', 'User', 'Moderator Board']);
+    assert.deepEqual(await demoTabs(user), ['Public', 'User', 'Moderator']);
     await screenshot(user, 'board-moderator-promoted');
 
-    // Taken away again: the navbar loses the board and the guard refuses it.
+    // Taken away again: the demo loses the board and the guard refuses it.
     await row(admin, 'mona').locator('[data-testid="role-moderator"]').uncheck();
     await admin.waitForFunction(() =>
       document.querySelector('tr[data-username="mona"] [data-testid="role-moderator"]:not(:checked):not(:disabled)'),
     );
-    await user.click('text=Home');
+    await user.goto(`${server.url}/demo`);
     await user.goto(`${server.url}/mod`);
     await user.locator('[data-testid="forbidden"]').waitFor();
-    assert.deepEqual(await navbarBoards(user), ['Home', 'User']);
+    await user.goto(`${server.url}/demo`);
+    assert.deepEqual(await demoTabs(user), ['Public', 'User']);
     await assertNoTokenVisible(user);
     await assertNoTokenVisible(admin);
   });

@@ -406,12 +406,6 @@ export async function textOf(page, selector, timeout = 10_000) {
   return (await locator.textContent())?.trim() ?? '';
 }
 
-/** The navbar's board links, as their texts. */
-export async function navbarBoards(page) {
-  await page.locator('[data-testid="boards"]').waitFor({ state: 'attached' });
-  return (await page.locator('[data-testid="boards"] a').allTextContents()).map((t) => t.trim());
-}
-
 export async function signIn(page, server, username, password = PASSWORD) {
   await page.goto(`${server.url}/login`);
   await page.fill('#login-username', username);

@@ -102,6 +102,7 @@ describe('rights', () => {
     const user = await newPage(browser);
     await signIn(user, server, 'fiona');
     await expectText(user, '[data-testid="groups"]', 'finance');
+    await user.click('[data-testid="account-nav-api-keys"]');
     const box = user.locator('[data-testid="api-keys-card"] [data-testid="api-key-pick-permission"][data-permission="invoices:write"]');
     await box.waitFor();
     await expectText(user, '[data-testid="api-keys-empty"]', 'No API keys yet.');

@@ -3,6 +3,7 @@ import { toSignal } from '@angular/core/rxjs-interop';
 import { NonNullableFormBuilder, ReactiveFormsModule } from '@angular/forms';
 import { Observable, map, of, startWith, switchMap, tap } from 'rxjs';
 
+import { BrandingService } from '../core/branding.service';
 import { errorMessage } from '../core/errors';
 import { AdminNav } from './admin-nav';
 import { Branding, BrandingApi, LOGO_TYPES } from './branding-api';
@@ -30,6 +31,7 @@ export class BrandingPage {
   private readonly api = inject(BrandingApi);
   private readonly fb = inject(NonNullableFormBuilder);
   private readonly notices = inject(AdminNotices);
+  private readonly shell = inject(BrandingService);
   private readonly logoInput = viewChild<ElementRef<HTMLInputElement>>('logoInput');
   protected readonly showErrors = showErrors;
   protected readonly logoTypes = LOGO_TYPES.join(',');
@@ -142,6 +144,8 @@ export class BrandingPage {
         next: (branding) => {
           this.saving.set(false);
           this.show(branding);
+          // The app around this page shows the new branding at once, not at the next load.
+          this.shell.apply(branding);
           const logo = chosen ? ', with the new logo' : removing ? ', without a logo' : '';
           this.notices.say(`Branding saved: ${branding.productName}${logo}.`, 'branding-notice');
         },

@@ -1,15 +1,7 @@
-import { Pipe, PipeTransform } from '@angular/core';
+import { roleLabel } from '../core/role-label';
 
-/**
- * A role as people read it: `user` is "User", a defined `billing` is "Billing", and an
- * authority `ROLE_MODERATOR` is "Moderator". The API keeps names and authorities as they are;
- * only the pages show this. (Until the app's own helper lands in core/.)
- */
-export function roleLabel(name: string): string {
-  // Authorities are upper case whatever the role's name; names keep the case they were given.
-  const bare = name.startsWith('ROLE_') ? name.slice('ROLE_'.length).toLowerCase() : name;
-  return bare.charAt(0).toUpperCase() + bare.slice(1);
-}
+/** One helper for the whole app (`core/role-label.ts`); the admin pages add the ordering. */
+export { roleLabel, RoleLabelPipe } from '../core/role-label';
 
 /** The built-in roles first, by rank, then the others by name: as the roles page lists them. */
 const BUILT_IN = ['user', 'moderator', 'admin'];
@@ -25,11 +17,4 @@ export function roleLabels(names: readonly string[]): string {
     .sort((a, b) => rank(a) - rank(b) || roleLabel(a).localeCompare(roleLabel(b)))
     .map(roleLabel)
     .join(', ');
-}
-
-@Pipe({ name: 'roleLabel' })
-export class RoleLabelPipe implements PipeTransform {
-  transform(name: string): string {
-    return roleLabel(name);
-  }
 }

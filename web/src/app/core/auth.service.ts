@@ -14,7 +14,6 @@ import {
 import { PasskeyCredentialJSON, PasskeyRequestInit, PasskeyRequestOptions, getPasskey } from './webauthn';
 
 /** The prefix of Portcullis's own permissions, which open parts of the admin console. */
-const PORTCULLIS_PERMISSION = 'portcullis:';
 
 /**
  * Marks a request whose 401 is an expected answer, not an ended session: the sign-in form
@@ -52,14 +51,11 @@ export class AuthService {
   );
   readonly isAdmin = computed(() => this.roles().includes(ROLE_ADMIN));
   /**
-   * Whether the admin console has something for this account: admins, and accounts whose
-   * roles give one of Portcullis's own permissions (`portcullis:users:manage`…).
+   * Whether the admin console opens for this account: admins. (A manager's
+   * `portcullis:users:manage` is the API's to honour; the console's pages are admins' for
+   * now, so the menu does not offer a door its guard would close.)
    */
-  readonly canUseAdminConsole = computed(
-    () =>
-      this.isAdmin() ||
-      (this.current()?.permissions ?? []).some((p) => p.startsWith(PORTCULLIS_PERMISSION)),
-  );
+  readonly canUseAdminConsole = computed(() => this.isAdmin());
 
   /** Asks the server who is signed in; any failure means "nobody". Never rejects. */
   async load(): Promise<CurrentUser | null> {

@@ -14,8 +14,9 @@ const BUILT_IN_LABELS: Readonly<Record<string, string>> = {
  * `billing`) is "Billing". Never the authority's `ROLE_…` spelling.
  */
 export function roleLabel(role: string): string {
-  const name = roleName(role);
-  return BUILT_IN_LABELS[name] ?? name.charAt(0).toUpperCase() + name.slice(1);
+  // Authorities are upper case whatever the role's name; names keep the case they were given.
+  const name = role.startsWith('ROLE_') ? roleName(role) : role;
+  return BUILT_IN_LABELS[name.toLowerCase()] ?? name.charAt(0).toUpperCase() + name.slice(1);
 }
 
 /** `{{ role | roleLabel }}`: see `roleLabel`. */
