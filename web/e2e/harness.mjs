@@ -329,11 +329,14 @@ export async function startBrowser() {
 
 /** A new isolated browser profile (own cookies), optionally with a phone-sized viewport. */
 export async function newPage(browser, { phone = false } = {}) {
-  const context = await browser.newContext(
-    phone
+  // Reduced motion turns Bootstrap's transitions off, so a screenshot never catches a link
+  // halfway between two states.
+  const context = await browser.newContext({
+    reducedMotion: 'reduce',
+    ...(phone
       ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }
-      : { viewport: { width: 1280, height: 860 } },
-  );
+      : { viewport: { width: 1280, height: 860 } }),
+  });
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
