@@ -243,6 +243,11 @@ pub struct Settings {
     #[arg(long, env = "PORTCULLIS_MAGIC_LINKS", default_value_t = false, action = clap::ArgAction::Set, global = true)]
     pub magic_links: bool,
 
+    /// Signing up with a passkey and no password (`POST /api/auth/passkeys/signup/start`);
+    /// needs passkeys on.
+    #[arg(long, env = "PORTCULLIS_PASSKEY_SIGNUP", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub passkey_signup: bool,
+
     /// The passkeys' relying party id: a domain that the web app's host is, or ends in.
     /// Default: the host of `PORTCULLIS_PUBLIC_URL` (`localhost` if it has none).
     #[arg(long, env = "PORTCULLIS_RP_ID", global = true)]

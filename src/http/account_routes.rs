@@ -109,6 +109,7 @@ pub struct MailPolicy {
 }
 
 #[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Policy {
     username: LengthRule,
     email: MaxLengthRule,
@@ -116,6 +117,9 @@ pub struct Policy {
     mail: MailPolicy,
     /// Passkeys are on (a relying party browsers accept is configured).
     passkeys: bool,
+    /// Signing up with a passkey and no password is on (`PORTCULLIS_PASSKEY_SIGNUP`, and
+    /// passkeys on).
+    passkey_signup: bool,
 }
 
 /// The rules signup applies, for clients to mirror.
@@ -141,6 +145,7 @@ async fn policy(State(state): State<AppState>) -> ApiJson<Policy> {
             magic_links: state.settings.magic_links,
         },
         passkeys: state.relying_party.is_some(),
+        passkey_signup: state.relying_party.is_some() && state.settings.passkey_signup,
     })
 }
 

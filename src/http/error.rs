@@ -16,6 +16,7 @@ use crate::service::accounts::AccountError;
 use crate::service::admin::AdminError;
 use crate::service::factors::FactorError;
 use crate::service::identities::UnlinkError;
+use crate::service::passkey_signup::PasskeySignupError;
 use crate::service::recovery::RecoveryError;
 use crate::service::signin::SigninError;
 use crate::service::signup::SignupError;
@@ -398,6 +399,20 @@ impl From<AdminError> for ApiError {
     }
 }
 
+impl From<PasskeySignupError> for ApiError {
+    fn from(e: PasskeySignupError) -> Self {
+        match e {
+            PasskeySignupError::Off => ApiError::new(
+                StatusCode::FORBIDDEN,
+                ErrorCode::PasskeySignupDisabled,
+                "Signing up with a passkey is off on this server.",
+            ),
+            PasskeySignupError::Account(e) => e.into(),
+            PasskeySignupError::Factor(e) => e.into(),
+        }
+    }
+}
+
 impl From<UnlinkError> for ApiError {
     fn from(e: UnlinkError) -> Self {
         match e {
@@ -443,6 +458,11 @@ impl From<FactorError> for ApiError {
             FactorError::TokenInvalid => e401(
                 ErrorCode::MfaTokenInvalid,
                 "The sign-in has expired. Sign in again.",
+            ),
+            FactorError::LastWay => ApiError::new(
+                S::CONFLICT,
+                ErrorCode::LastSigninMethod,
+                "This is the account's only way to sign in: set a password or add a passkey first.",
             ),
             FactorError::CodeInvalid => e401(ErrorCode::MfaCodeInvalid, "The code is not valid."),
             FactorError::SetupCodeInvalid => ApiError::new(

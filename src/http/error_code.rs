@@ -79,6 +79,8 @@ pub enum ErrorCode {
     LastSigninMethod,
     /// A logo whose bytes are not the image type its Content-Type declares.
     LogoInvalid,
+    /// `PORTCULLIS_PASSKEY_SIGNUP` is off.
+    PasskeySignupDisabled,
     /// `/health/ready`: the database does not answer.
     NotReady,
     /// The database cannot be reached: retry shortly.
@@ -102,6 +104,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::LogoInvalid => "logo_invalid",
+            ErrorCode::PasskeySignupDisabled => "passkey_signup_disabled",
             ErrorCode::Csrf => "csrf",
             ErrorCode::UsernameTaken => "username_taken",
             ErrorCode::EmailTaken => "email_taken",
@@ -149,7 +152,7 @@ mod tests {
     use super::*;
 
     /// Every code; `as_str`'s match makes sure none is missing from it.
-    const ALL: [ErrorCode; 51] = [
+    const ALL: [ErrorCode; 52] = [
         ErrorCode::InvalidRequest,
         ErrorCode::Forbidden,
         ErrorCode::Unauthenticated,
@@ -198,6 +201,7 @@ mod tests {
         ErrorCode::ProviderUnavailable,
         ErrorCode::LastSigninMethod,
         ErrorCode::LogoInvalid,
+        ErrorCode::PasskeySignupDisabled,
         ErrorCode::NotReady,
         ErrorCode::Unavailable,
         ErrorCode::Internal,

@@ -24,6 +24,7 @@ pub mod mfa_routes;
 pub mod middleware;
 pub mod oidc;
 pub mod passkey_routes;
+pub mod passkey_signup_routes;
 pub mod provider_routes;
 pub mod provider_signin_routes;
 pub mod recovery_routes;

@@ -84,7 +84,7 @@ pub struct PasskeyList {
 const MAX_NAME_CHARS: usize = 64;
 
 /// A passkey's name: 1 to 64 characters, none of them control characters.
-fn valid_name(name: &str) -> Result<&str, ApiError> {
+pub(crate) fn valid_name(name: &str) -> Result<&str, ApiError> {
     let name = name.trim();
     let chars = name.chars().count();
     if chars == 0 || chars > MAX_NAME_CHARS || name.chars().any(char::is_control) {

@@ -24,8 +24,8 @@ use crate::http::error_code::ErrorCode;
 use crate::http::{
     account_routes, admin_routes, api_key_routes, auth_routes, authz_routes, branding_routes,
     client_routes, docs, forward_routes, health, identity_routes, json_body::MAX_BODY_BYTES,
-    locale, mfa_routes, middleware as mw, oidc, passkey_routes, provider_routes,
-    provider_signin_routes, recovery_routes, rights_routes, test_routes,
+    locale, mfa_routes, middleware as mw, oidc, passkey_routes, passkey_signup_routes,
+    provider_routes, provider_signin_routes, recovery_routes, rights_routes, test_routes,
 };
 
 /// Every route of the API, documented: a route can only be added through utoipa's
@@ -38,6 +38,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(locale::router())
         .merge(recovery_routes::router())
         .merge(passkey_routes::router())
+        .merge(passkey_signup_routes::router())
         .merge(mfa_routes::router())
         .merge(forward_routes::router())
         .merge(oidc::router())

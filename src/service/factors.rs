@@ -143,6 +143,10 @@ pub enum FactorError {
     PasskeyExists,
     #[error("the account has the most passkeys allowed")]
     TooManyPasskeys,
+    /// It is the account's only way to sign in: no password it knows, no other passkey,
+    /// no identity at a provider.
+    #[error("the last way to sign in")]
+    LastWay,
     #[error("no such account")]
     Gone,
     #[error(transparent)]

@@ -15,6 +15,7 @@ pub mod identities;
 pub mod import;
 pub mod mfa;
 pub mod oidc;
+pub mod passkey_signup;
 pub mod passkeys;
 pub mod providers;
 pub mod recovery;

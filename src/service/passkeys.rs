@@ -185,6 +185,14 @@ pub async fn remove(
     };
     let event = Event::PasskeyRemoved;
     let user = require_recent(f, user_id, session_id, client, password, event).await?;
+    // An account with no password it knows (made with a passkey, or by a provider) keeps
+    // one way in: its last passkey goes only once it has a password or an identity.
+    if user.password_unset
+        && store::passkeys::count(db, user_id).await? <= 1
+        && store::identities::of_user(db, user_id).await?.is_empty()
+    {
+        return Err(FactorError::LastWay);
+    }
     if !store::passkeys::remove(db, user_id, id).await? {
         return Err(FactorError::NotFound);
     }

@@ -14,6 +14,8 @@ pub enum Purpose {
     Signin,
     /// A passkey as the second step of a password sign-in.
     SecondFactor,
+    /// A new account's first passkey, its only way to sign in.
+    Signup,
 }
 
 impl Purpose {
@@ -22,13 +24,19 @@ impl Purpose {
             Purpose::Register => "register",
             Purpose::Signin => "signin",
             Purpose::SecondFactor => "second_factor",
+            Purpose::Signup => "signup",
         }
     }
 
     fn from_name(name: &str) -> Option<Self> {
-        [Purpose::Register, Purpose::Signin, Purpose::SecondFactor]
-            .into_iter()
-            .find(|p| p.name() == name)
+        [
+            Purpose::Register,
+            Purpose::Signin,
+            Purpose::SecondFactor,
+            Purpose::Signup,
+        ]
+        .into_iter()
+        .find(|p| p.name() == name)
     }
 }
 

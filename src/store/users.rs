@@ -123,6 +123,61 @@ pub async fn create_from_identity(
     Ok(id)
 }
 
+/// A new account's first passkey, stored with it.
+pub struct FirstPasskey<'a> {
+    /// The user handle the authenticator keeps (`users.webauthn_handle`).
+    pub handle: &'a str,
+    pub credential_hash: &'a str,
+    pub name: &'a str,
+    pub credential: &'a str,
+}
+
+/// Creates an account that signs in with a passkey alone, and that passkey, in one
+/// transaction: no password it knows (`password_unset`), the email not verified yet.
+/// Never an account without its way in.
+pub async fn create_with_passkey(
+    db: &Db,
+    user: NewUser<'_>,
+    passkey: FirstPasskey<'_>,
+    now: Millis,
+) -> Result<i64, StoreError> {
+    let mut tx = db.pool.begin().await?;
+    let sql = db.insert_sql(
+        "INSERT INTO users (username, username_lower, email, email_lower, password_hash, disabled, \
+         created_at, updated_at, password_unset, webauthn_handle) VALUES (?, ?, ?, ?, ?, 0, ?, ?, 1, ?)",
+    );
+    let query = sqlx::query(&sql)
+        .bind(user.username.as_str())
+        .bind(user.username.key())
+        .bind(user.email.as_str())
+        .bind(user.email.key())
+        .bind(user.password_hash)
+        .bind(now)
+        .bind(now)
+        .bind(passkey.handle);
+    let id = match db.insert_id(query, &mut *tx).await {
+        Ok(id) => id,
+        Err(e) if is_unique_violation(&e) => return Err(which_unique(e)),
+        Err(e) => return Err(e.into()),
+    };
+    insert_roles(db, &mut tx, id, user.roles).await?;
+    let sql = db.sql(
+        "INSERT INTO passkeys (user_id, credential_hash, name, credential, created_at) \
+         VALUES (?, ?, ?, ?, ?)",
+    );
+    // A credential is new to this ceremony, which is spent once: a duplicate is a fault.
+    sqlx::query(&sql)
+        .bind(id)
+        .bind(passkey.credential_hash)
+        .bind(passkey.name)
+        .bind(passkey.credential)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
 /// Creates a service account (no interactive sign-in) with only the `user` role.
 pub async fn create_service_account(
     db: &Db,

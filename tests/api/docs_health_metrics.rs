@@ -147,6 +147,8 @@ const ISSUE_ROUTES: &[(&str, &str)] = &[
     // Issue 27: branding and languages.
     ("GET", "/api/auth/locale"),
     ("PUT", "/api/auth/locale"),
+    ("POST", "/api/auth/passkeys/signup/start"),
+    ("POST", "/api/auth/passkeys/signup/finish"),
     ("GET", "/api/branding"),
     ("GET", "/api/branding/logo"),
     ("GET", "/api/branding/clients/{client_id}/logo"),
@@ -289,6 +291,8 @@ const JSON_BODY: &[(&str, &str)] = &[
     ("POST", "/api/authz/check"),
     ("PUT", "/api/admin/branding"),
     ("PUT", "/api/auth/locale"),
+    ("POST", "/api/auth/passkeys/signup/start"),
+    ("POST", "/api/auth/passkeys/signup/finish"),
 ];
 
 /// The failures API.md names for each operation, beyond the general rules (401 on every

@@ -1001,7 +1001,8 @@ async fn each_factor_added_or_removed_is_mailed_and_a_reset_lists_them(db: DbKin
         mail.text
     );
     assert!(
-        mail.html.contains("href=\"http://localhost:8080/account/security\""),
+        mail.html
+            .contains("href=\"http://localhost:8080/account/security\""),
         "{}",
         mail.html
     );

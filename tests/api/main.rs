@@ -24,6 +24,7 @@ mod mail;
 mod mfa;
 mod oidc;
 mod oidc_flows;
+mod passkey_signup;
 mod passkeys;
 mod provider_presets;
 mod provider_signin;

@@ -929,6 +929,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/passkeys/signup/finish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Finishes a sign-up with a passkey: the account is made with it, and signed in. */
+        post: operations["signup_finish"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/passkeys/signup/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Begins a sign-up with a passkey: options to create the new account's passkey, for a
+         *     username and email that are free.
+         */
+        post: operations["signup_start"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/passkeys/{id}": {
         parameters: {
             query?: never;
@@ -2193,7 +2230,7 @@ export interface components {
             message: string;
         };
         /** @enum {string} */
-        ErrorCode: "invalid_request" | "forbidden" | "unauthenticated" | "token_expired" | "invalid_token" | "invalid_credentials" | "too_many_attempts" | "overloaded" | "not_found" | "method_not_allowed" | "unsupported_media_type" | "payload_too_large" | "csrf" | "username_taken" | "email_taken" | "unknown_role" | "unknown_permission" | "name_taken" | "in_use" | "too_many_api_keys" | "password_too_common" | "wrong_password" | "refresh_token_required" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_reused" | "last_admin" | "mail_disabled" | "email_not_verified" | "already_verified" | "magic_links_disabled" | "passkeys_disabled" | "passkey_rejected" | "passkey_invalid" | "passkey_exists" | "too_many_passkeys" | "no_passkey" | "reauthentication_required" | "totp_already_enabled" | "totp_not_pending" | "mfa_token_invalid" | "mfa_code_invalid" | "oauth_invalid_request" | "oauth_request_unknown" | "device_code_unknown" | "provider_unavailable" | "last_signin_method" | "logo_invalid" | "not_ready" | "unavailable" | "internal";
+        ErrorCode: "invalid_request" | "forbidden" | "unauthenticated" | "token_expired" | "invalid_token" | "invalid_credentials" | "too_many_attempts" | "overloaded" | "not_found" | "method_not_allowed" | "unsupported_media_type" | "payload_too_large" | "csrf" | "username_taken" | "email_taken" | "unknown_role" | "unknown_permission" | "name_taken" | "in_use" | "too_many_api_keys" | "password_too_common" | "wrong_password" | "refresh_token_required" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_reused" | "last_admin" | "mail_disabled" | "email_not_verified" | "already_verified" | "magic_links_disabled" | "passkeys_disabled" | "passkey_rejected" | "passkey_invalid" | "passkey_exists" | "too_many_passkeys" | "no_passkey" | "reauthentication_required" | "totp_already_enabled" | "totp_not_pending" | "mfa_token_invalid" | "mfa_code_invalid" | "oauth_invalid_request" | "oauth_request_unknown" | "device_code_unknown" | "provider_unavailable" | "last_signin_method" | "logo_invalid" | "passkey_signup_disabled" | "not_ready" | "unavailable" | "internal";
         FooterLinkBody: {
             /** @example Privacy */
             text: string;
@@ -2429,6 +2466,24 @@ export interface components {
             /** @example Phone */
             name: string;
         };
+        PasskeySignupFinish: {
+            /** @description The browser's `credential.toJSON()`. */
+            credential: Record<string, never>;
+            /**
+             * @description The passkey's name, 1 to 64 characters; default `Passkey`.
+             * @example Laptop
+             */
+            name?: string | null;
+        };
+        PasskeySignupStart: {
+            /**
+             * Format: email
+             * @example alice@example.com
+             */
+            email: string;
+            /** @example alice */
+            username: string;
+        };
         PasswordChange: {
             currentPassword: string;
             newPassword: string;
@@ -2448,6 +2503,11 @@ export interface components {
         Policy: {
             email: components["schemas"]["MaxLengthRule"];
             mail: components["schemas"]["MailPolicy"];
+            /**
+             * @description Signing up with a passkey and no password is on (`PORTCULLIS_PASSKEY_SIGNUP`, and
+             *     passkeys on).
+             */
+            passkeySignup: boolean;
             /** @description Passkeys are on (a relying party browsers accept is configured). */
             passkeys: boolean;
             password: components["schemas"]["LengthRule"];
@@ -7216,6 +7276,165 @@ export interface operations {
                 };
             };
             /** @description this client began more sign-ins than the server keeps (`PORTCULLIS_ANONYMOUS_STARTS_PER_MINUTE`); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    signup_finish: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `cookie`: answer without tokens in the body (browser apps) */
+                "X-Token-Delivery"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasskeySignupFinish"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SigninResponse"];
+                };
+            };
+            /** @description the answer does not verify or its ceremony is unknown, spent or expired (`passkey_rejected`), or a bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description passkey sign-up is off (`passkey_signup_disabled`), or the address must be verified before signing in (`email_not_verified`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the username or the email was taken meanwhile */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    signup_start: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasskeySignupStart"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CeremonyOptions"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description passkey sign-up is off (`passkey_signup_disabled`), or passkeys are (`passkeys_disabled`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the username or the email is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description this client began more passkey ceremonies than the server keeps; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
