@@ -53,5 +53,7 @@ export function policyWith(
     password,
     mail: { enabled: false, requireVerifiedEmail: false, magicLinks: false, ...mail },
     passkeys,
+    // Off, as the server's default (PORTCULLIS_PASSKEY_SIGNUP).
+    passkeySignup: false,
   };
 }

@@ -86,6 +86,26 @@ describe('Login: the way back (returnUrl)', () => {
     asked.flush({ client: { clientId: 'c_notes', name: 'Acme Notes' }, scopes: ['openid'], signInRequired: false });
     await settle(fixture);
     expect(heading(fixture)).toBe('Sign in to Acme Notes with Portcullis');
+    expect(fixture.nativeElement.querySelector('[data-testid="client-logo"]')).toBeNull();
+  });
+
+  it("shows the application's own logo beside the name, when it has one", async () => {
+    const fixture = TestBed.createComponent(Login);
+    fixture.componentRef.setInput('returnUrl', CONSENT);
+    http.expectOne('/api/auth/providers').flush({ items: [] });
+    http.expectOne('/api/auth/policy').flush(policyWith());
+    await fixture.whenStable();
+    const logoUrl = '/api/branding/clients/c_notes/logo?v=1';
+    http.expectOne('/api/oauth/requests/req_abc').flush({
+      client: { clientId: 'c_notes', name: 'Acme Notes', logoUrl },
+      scopes: ['openid'],
+      signInRequired: false,
+    });
+    await settle(fixture);
+    const logo = fixture.nativeElement.querySelector('[data-testid="client-logo"]') as HTMLImageElement;
+    expect(logo.getAttribute('src')).toBe(logoUrl);
+    // Decorative: the heading names the application.
+    expect(logo.getAttribute('alt')).toBe('');
   });
 
   it('keeps the plain heading when the request cannot be had (expired, or a network error)', async () => {

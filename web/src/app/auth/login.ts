@@ -139,6 +139,8 @@ export class Login implements OnInit {
   private readonly fragmentReturn = signal<string | null>(null);
   /** The application this sign-in is for (when the way back is its consent page), once known. */
   protected readonly clientName = signal<string | null>(null);
+  /** The application's own logo, when its admin gave it one. */
+  protected readonly clientLogo = signal<string | null>(null);
   /** The waiting autofill (conditional) passkey request, if any. */
   private autofill: AbortController | null = null;
   private destroyed = false;
@@ -183,7 +185,10 @@ export class Login implements OnInit {
     if (request === null) return;
     // A failure just leaves the generic heading.
     this.oauth.request(request).subscribe({
-      next: (info) => this.clientName.set(info.client.name),
+      next: (info) => {
+        this.clientName.set(info.client.name);
+        this.clientLogo.set(info.client.logoUrl ?? null);
+      },
       error: () => undefined,
     });
   }

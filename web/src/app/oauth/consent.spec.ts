@@ -97,6 +97,15 @@ describe('Consent', () => {
     expect(text(fixture, 'consent-title')).toBe('Acme Notes wants to use your Portcullis account');
   });
 
+  it("shows the application's own logo when it has one, and none when it has not", async () => {
+    let fixture = await ready();
+    expect(el(fixture, '[data-testid="client-logo"]')).toBeNull();
+    fixture.destroy();
+    const logoUrl = '/api/branding/clients/c_acme/logo?v=7';
+    fixture = await ready({ ...REQUEST, client: { ...REQUEST.client, logoUrl } });
+    expect(el(fixture, '[data-testid="client-logo"]')?.getAttribute('src')).toBe(logoUrl);
+  });
+
   it('shows the application, the account and each scope explained, with Allow and Deny', async () => {
     const fixture = await ready();
     expect(text(fixture, 'consent-title')).toBe('Acme Notes wants to use your Portcullis account');
