@@ -281,6 +281,7 @@ describe('accessibility (axe-core)', () => {
           await expectText(page, '[data-testid="mfa-step"]', 'Two-step sign-in');
           await assertAccessible(page, `${tag}-second-factor`);
         });
+        assert.deepEqual(page.problems, [], 'the page reported errors (a CSP refusal among them)');
         await page.context().close();
       });
 
@@ -289,6 +290,7 @@ describe('accessibility (axe-core)', () => {
         await useLanguage(page, language);
         await signIn(page, server, 'ada');
         const pages = [
+          ['/', 'home-signed-in'],
           ['/account', 'account-profile'],
           ['/account/security', 'account-security'],
           ['/account/sessions', 'account-sessions'],
@@ -347,6 +349,7 @@ describe('accessibility (axe-core)', () => {
           await settle(page);
           await assertAccessible(page, `${tag}-oauth-logout`);
         });
+        assert.deepEqual(page.problems, [], 'the page reported errors (a CSP refusal among them)');
         await page.context().close();
       });
 
@@ -394,6 +397,7 @@ describe('accessibility (axe-core)', () => {
             await assertAccessible(page, `${tag}-${shown}`);
           });
         }
+        assert.deepEqual(page.problems, [], 'the page reported errors (a CSP refusal among them)');
         await page.context().close();
       });
     }
@@ -454,6 +458,8 @@ describe('accessibility (axe-core)', () => {
       await tabTo(page, '[data-testid="passkey-signin"]');
       await page.keyboard.press('Enter');
       await assertSignedIn(page, username);
+      // The Security page with a passkey listed, checked too.
+      await checkPage(page, server, '/account/security', `${screen.name}-account-security-passkey`);
       await page.context().close();
     });
 
@@ -470,6 +476,8 @@ describe('accessibility (axe-core)', () => {
       await page.keyboard.type(totp(secret, await afterTotpStep(step)));
       await page.keyboard.press('Enter');
       await assertSignedIn(page, username);
+      // The Security page with a TOTP app on, checked too.
+      await checkPage(page, server, '/account/security', `${screen.name}-account-security-totp`);
       await page.context().close();
     });
   }
