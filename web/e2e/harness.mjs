@@ -589,3 +589,28 @@ export async function holdConditionalPasskeyRequests(page) {
 export async function conditionalPasskeyRequests(page) {
   return page.evaluate(() => window.__conditionalPasskeyRequests.map((r) => ({ ...r })));
 }
+
+/** axe-core's script, read once (injected by `axeViolations`). */
+let axeSource;
+
+/**
+ * axe-core's violations on the page as it is now, of the given impacts: `[{ id, impact, help,
+ * nodes: [{ target, summary }] }]`, so that a failing assertion says what is wrong and where.
+ * The script goes in through `page.evaluate` (CDP, the page's main world), which the app's
+ * Content-Security-Policy does not govern; a `<script>` tag with the source inline would be
+ * refused by it.
+ */
+export async function axeViolations(page, { impacts = ['serious', 'critical'] } = {}) {
+  axeSource ??= readFileSync(join(here, '..', 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => ({ target: n.target.join(' '), summary: n.failureSummary })),
+    }));
+  });
+  return violations.filter((v) => impacts.includes(v.impact));
+}

@@ -7,7 +7,7 @@ import { RouterLink } from '@angular/router';
   template: `
     <div class="alert alert-warning" role="alert" data-testid="forbidden">
       <h1 class="h4">Not allowed</h1>
-      <p class="mb-0">Your account does not have the role this page needs. <a routerLink="/home">Back home</a></p>
+      <p class="mb-0">Your account does not have the role this page needs. <a class="alert-link" routerLink="/home">Back home</a></p>
     </div>
   `,
 })
