@@ -175,6 +175,8 @@ async fn policy_describes_the_signup_rules_to_anyone(db: DbKind) {
             "password": {"minLength": 8, "maxLength": 128},
             "mail": {"enabled": false, "requireVerifiedEmail": false, "magicLinks": false},
             "passkeys": true,
+            // Issue 27: off unless PORTCULLIS_PASSKEY_SIGNUP.
+            "passkeySignup": false,
         })
     );
     // A bad token does not matter to a route that needs none.
