@@ -84,7 +84,10 @@ describe('accounts', () => {
     await page.fill('#reg-email', 'other-dave@example.com');
     await page.fill('#reg-password', PASSWORD);
     await page.click('button[type="submit"]');
-    await expectText(page, '[data-testid="error"]', 'Failed! Username is already in use!');
+    // On the field it names, not in the page's alert.
+    await expectText(page, '[data-testid="username-error"]', 'Failed! Username is already in use!');
+    assert.equal(await page.locator('#reg-username.is-invalid').count(), 1);
+    assert.equal(await page.locator('[data-testid="error"]').count(), 0);
     await assertNoTokenVisible(page);
   });
 

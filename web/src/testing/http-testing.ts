@@ -40,7 +40,7 @@ export function unauthorized() {
 
 /**
  * A policy like the server's defaults; `mail` as given (mail off unless said), passkeys on
- * unless said.
+ * unless said, signing up with a passkey off.
  */
 export function policyWith(
   mail: Partial<Policy['mail']> = {},

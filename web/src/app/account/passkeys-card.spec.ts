@@ -208,4 +208,30 @@ describe('PasskeysCard', () => {
     expect(texts(fixture, 'passkey-name')).toEqual([]);
     expect(texts(fixture, 'passkeys-notice')).toEqual(['Passkey removed.']);
   });
+
+  it("the account's last way to sign in (409 last_signin_method): the server's words, and the passkey stays", async () => {
+    const fixture = await render();
+    (el(fixture, '[data-testid="passkey-remove"]') as HTMLButtonElement).click();
+    await settle(fixture);
+    (el(fixture, '[data-testid="passkey-confirm-remove"]') as HTMLButtonElement).click();
+    const del = http.expectOne('/api/auth/passkeys/3');
+    expect(del.request.method).toBe('DELETE');
+    del.flush(
+      {
+        message: "This is the account's only way to sign in: set a password or add a passkey first.",
+        code: 'last_signin_method',
+      },
+      { status: 409, statusText: 'Conflict' },
+    );
+    await settle(fixture);
+    expect(texts(fixture, 'passkeys-error')).toEqual([
+      "This is the account's only way to sign in: set a password or add a passkey first.",
+    ]);
+    expect(el(fixture, '[data-testid="passkeys-error"]')?.getAttribute('role')).toBe('alert');
+    expect(texts(fixture, 'passkeys-notice')).toEqual([]);
+    expect(texts(fixture, 'passkey-name')).toEqual(['Laptop']);
+    expect(el(fixture, '[data-testid="reauth"]')).toBeNull();
+    const remove = el(fixture, '[data-testid="passkey-remove"]') as HTMLButtonElement;
+    expect(remove.disabled).toBe(false);
+  });
 });

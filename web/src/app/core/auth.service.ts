@@ -11,7 +11,14 @@ import {
   RecoveryCodes,
   TokenRequest,
 } from './api.models';
-import { PasskeyCredentialJSON, PasskeyRequestInit, PasskeyRequestOptions, getPasskey } from './webauthn';
+import {
+  PasskeyCreationOptions,
+  PasskeyCredentialJSON,
+  PasskeyRequestInit,
+  PasskeyRequestOptions,
+  createPasskey,
+  getPasskey,
+} from './webauthn';
 
 /** The prefix of Portcullis's own permissions, which open parts of the admin console. */
 
@@ -115,6 +122,24 @@ export class AuthService {
     const credential = await getPasskey(options, init);
     await firstValueFrom(
       this.http.post<unknown>('/api/auth/passkeys/signin/finish', { credential }, expecting401()),
+    );
+    return this.signedInNow();
+  }
+
+  /**
+   * Makes a new account whose only way in is a passkey, and signs it in: the server checks
+   * the username and email and hands the options, the browser makes the passkey, and the
+   * server makes the account with it. Rejects with the browser's error (the dialog was
+   * closed…) or the server's (a taken username, `email_not_verified` when the account is made
+   * but must verify its address before it signs in…).
+   */
+  async signUpWithPasskey(username: string, email: string): Promise<CurrentUser> {
+    const options = await firstValueFrom(
+      this.http.post<PasskeyCreationOptions>('/api/auth/passkeys/signup/start', { username, email }, expecting401()),
+    );
+    const credential = await createPasskey(options);
+    await firstValueFrom(
+      this.http.post<unknown>('/api/auth/passkeys/signup/finish', { credential }, expecting401()),
     );
     return this.signedInNow();
   }
