@@ -6,7 +6,7 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
-use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -152,9 +152,16 @@ fn logo_response(logo: Logo, version: Option<String>) -> Response {
     response
 }
 
+/// What a path segment keeps as it is: RFC 3986's unreserved characters.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// Where a client's logo is, naming its version.
 pub fn client_logo_url(client_id: &str, version: Millis) -> String {
-    let id = utf8_percent_encode(client_id, NON_ALPHANUMERIC);
+    let id = utf8_percent_encode(client_id, SEGMENT);
     format!("/api/branding/clients/{id}/logo?v={version}")
 }
 

@@ -131,6 +131,60 @@ describe('admin console', () => {
     });
   }
 
+  test("a client's own logo, set on its Edit form, shows beside its name on its users' sign-in and consent pages", async () => {
+    const made = await api(server, cookie, 'POST', '/api/admin/clients', {
+      name: 'Notes',
+      redirectUris: ['https://notes.example.com/callback'],
+      public: true,
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const clientId = made.body.clientId;
+    const page = await adminPage(browser, server, false);
+    await page.goto(`${server.url}/admin/clients`);
+    const row = page.locator(`tr[data-client-id="${clientId}"]`);
+    await row.locator('[data-testid="edit-client"]').click();
+    await page.locator('[data-testid="client-logo-none"]').waitFor();
+    // A 1x1 PNG.
+    const png = Buffer.from(
+      '89504e470d0a1a0a0000000d4948445200000001000000010806000000' +
+        '1f15c4890000000d49444154789c6300010000050001' +
+        '0d0a2db40000000049454e44ae426082',
+      'hex',
+    );
+    await page.setInputFiles('[data-testid="client-logo-file"]', { name: 'notes.png', mimeType: 'image/png', buffer: png });
+    await confirmation(page, 'clients-notice', 'Notes has a new logo.');
+    const current = page.locator('[data-testid="client-logo-current"]');
+    await current.waitFor();
+    const logoUrl = await current.getAttribute('src');
+    assert.match(logoUrl, new RegExp(`^/api/branding/clients/${clientId}/logo\\?v=\\d+$`));
+    await screenshot(page, 'admin-client-logo');
+
+    // A visitor sent by Notes to sign in sees its logo beside its name.
+    const visitor = await newPage(browser);
+    const authorize = new URL(`${server.url}/api/oauth/authorize`);
+    for (const [k, v] of Object.entries({
+      client_id: clientId,
+      redirect_uri: 'https://notes.example.com/callback',
+      response_type: 'code',
+      scope: 'openid profile',
+      state: 'st4te',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+    })) {
+      authorize.searchParams.set(k, v);
+    }
+    await visitor.goto(authorize.toString());
+    await visitor.waitForURL(/\/login/);
+    await expectText(visitor, '[data-testid="login-heading"]', 'Sign in to Notes with Portcullis');
+    assert.equal(await visitor.locator('[data-testid="client-logo"]').getAttribute('src'), logoUrl);
+    await screenshot(visitor, 'login-client-logo');
+
+    // Removed, it is gone from the form.
+    await page.click('[data-testid="client-logo-remove"]');
+    await confirmation(page, 'clients-notice', 'Notes has no logo now.');
+    await page.locator('[data-testid="client-logo-none"]').waitFor();
+  });
+
   test('on a phone, a user is disabled and deleted with buttons on screen; each change is confirmed and shows in the audit log', async () => {
     const page = await adminPage(browser, server, true);
     await page.goto(`${server.url}/admin/users`);

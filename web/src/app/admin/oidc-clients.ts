@@ -7,6 +7,7 @@ import { copyText } from '../core/clipboard';
 import { errorMessage } from '../core/errors';
 import { CreatedOAuthClient, OAuthClient, describeGrantType } from '../core/oauth-api';
 import { ClientFields } from './client-fields';
+import { ClientLogo } from './client-logo';
 import { AdminNotices } from './notices';
 import {
   ClientForm,
@@ -27,7 +28,7 @@ export { lines } from './client-form';
  */
 @Component({
   selector: 'app-oidc-clients',
-  imports: [DatePipe, ReactiveFormsModule, ClientFields],
+  imports: [DatePipe, ReactiveFormsModule, ClientFields, ClientLogo],
   templateUrl: './oidc-clients.html',
   styleUrl: './admin-table.css',
 })
@@ -140,6 +141,11 @@ export class OidcClients {
   }
 
   /** Sends what differs from the client as listed (nothing, if nothing does). */
+  /** A logo set or removed (saved at once): the list shows the client as it now is. */
+  protected logoChanged(updated: OAuthClient): void {
+    this.clients.update((list) => list.map((c) => (c.clientId === updated.clientId ? updated : c)));
+  }
+
   protected save(client: OAuthClient): void {
     const form = this.editForm();
     if (!form || this.saving()) return;

@@ -115,6 +115,18 @@ export class AdminService {
     return this.changing(this.http.patch<OAuthClient>(`/api/admin/clients/${encodeURIComponent(clientId)}`, change));
   }
 
+  /** Sets a client's logo: the file's bytes as they are, with its type. */
+  setClientLogo(clientId: string, file: Blob): Observable<OAuthClient> {
+    const headers = { 'Content-Type': file.type };
+    return this.changing(
+      this.http.put<OAuthClient>(`/api/admin/clients/${encodeURIComponent(clientId)}/logo`, file, { headers }),
+    );
+  }
+
+  removeClientLogo(clientId: string): Observable<OAuthClient> {
+    return this.changing(this.http.delete<OAuthClient>(`/api/admin/clients/${encodeURIComponent(clientId)}/logo`));
+  }
+
   removeClient(clientId: string): Observable<void> {
     return this.changing(this.http.delete<void>(`/api/admin/clients/${encodeURIComponent(clientId)}`));
   }
