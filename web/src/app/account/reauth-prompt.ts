@@ -1,5 +1,6 @@
 import { Component, inject, input } from '@angular/core';
 import { NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
+import { Router } from '@angular/router';
 
 import { AuthService } from '../core/auth.service';
 import { Reauthentication } from '../core/reauth';
@@ -15,6 +16,7 @@ import { Reauthentication } from '../core/reauth';
 })
 export class ReauthPrompt {
   protected readonly auth = inject(AuthService);
+  private readonly router = inject(Router);
   readonly gate = input.required<Reauthentication>();
   /** Unique per page: the input's id. */
   readonly inputId = input('reauth-password');
@@ -36,5 +38,20 @@ export class ReauthPrompt {
   protected cancel(): void {
     this.form.reset();
     this.gate().cancel();
+  }
+
+  /**
+   * For an account with no password (made with a passkey, or by another provider): a fresh
+   * sign-in is the confirmation, so sign out and come back here signed in anew.
+   */
+  protected async signInAgain(): Promise<void> {
+    const back = this.router.url;
+    this.gate().cancel();
+    try {
+      await this.auth.signOut();
+    } catch {
+      // Forgotten here either way; the cookies expire on their own.
+    }
+    await this.router.navigate(['/login'], { queryParams: { returnUrl: back } });
   }
 }
