@@ -17,6 +17,7 @@ on_every_database!(
     only_admins_change_branding,
     a_logo_is_stored_served_as_its_type_and_removed,
     logos_that_are_not_what_they_say_are_refused,
+    another_site_cannot_set_the_logo_with_an_admins_cookies,
     the_command_line_sets_branding_and_a_logo,
     a_client_has_its_own_logo_on_its_consent_request,
 );
@@ -485,5 +486,41 @@ async fn a_client_has_its_own_logo_on_its_consent_request(db: DbKind) {
     assert_eq!(status, 204);
     let gone = app.client.get(app.url(&url)).send().await.unwrap();
     assert_eq!(gone.status(), 404);
+    app.stop().await;
+}
+
+/// A stolen admin cookie used from another site (cross-site request forgery): the guard
+/// refuses it before the route; a request from no browser at all needs the token itself.
+async fn another_site_cannot_set_the_logo_with_an_admins_cookies(db: DbKind) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.user_session("root", &[Role::Admin]).await;
+    for (method, path) in [(M::PUT, LOGO), (M::PUT, BRANDING)] {
+        let response = app
+            .client
+            .request(method, app.url(path))
+            .header("Cookie", admin.cookie_header())
+            .header("Origin", "http://evil.example")
+            .header("Content-Type", "image/svg+xml")
+            .body(r#"<svg xmlns="http://www.w3.org/2000/svg"/>"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 403, "{path}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["code"], "csrf", "{path}");
+    }
+    assert_eq!(public(&app).await["logoUrl"], Value::Null, "nothing stored");
+    // The same admin's own page (same origin) may.
+    let response = app
+        .client
+        .put(app.url(LOGO))
+        .header("Cookie", admin.cookie_header())
+        .header("Origin", app.url(""))
+        .header("Content-Type", "image/png")
+        .body(PNG.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
     app.stop().await;
 }

@@ -16,6 +16,7 @@ on_every_database!(
     a_passkey_makes_a_signed_in_account_that_has_no_password,
     a_signup_ceremony_works_once_and_names_taken_meanwhile_are_refused,
     the_last_passkey_of_an_account_without_a_password_stays,
+    another_site_cannot_finish_a_signup_in_a_visitors_browser,
 );
 
 const START: &str = "/api/auth/passkeys/signup/start";
@@ -183,5 +184,37 @@ async fn the_last_passkey_of_an_account_without_a_password_stays(db: DbKind) {
     )
     .await;
     assert_eq!(json_of(response, 409).await["code"], "last_signin_method");
+    app.stop().await;
+}
+
+/// Login CSRF: another site holding a finished ceremony of its own (an account it made)
+/// cannot have a visitor's browser post it to sign the visitor in as that account. A form
+/// is all a page may send cross-site without a preflight, and the route takes JSON only;
+/// the ceremony is untouched and still finishes for its owner.
+async fn another_site_cannot_finish_a_signup_in_a_visitors_browser(db: DbKind) {
+    let app = on(db).await;
+    let mut key = SoftPasskey::localhost();
+    let options = json_of(start(&app, "mallory", "mallory@example.com").await, 200).await;
+    let credential = key.register(&options);
+    let form = app
+        .client
+        .post(app.url(FINISH))
+        .header("Origin", "http://evil.example")
+        .form(&[("credential", credential.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        form.headers().get("set-cookie").is_none(),
+        "no session handed out"
+    );
+    let body = json_of(form, 415).await;
+    assert_eq!(body["code"], "unsupported_media_type");
+    let owner = app.post(FINISH, json!({"credential": credential})).await;
+    assert_eq!(
+        owner.status(),
+        201,
+        "the ceremony was not spent by the refused post"
+    );
     app.stop().await;
 }
