@@ -43,13 +43,29 @@ pub struct UserRecord {
 const COLUMNS: &str = "id, username, email, password_hash, disabled, created_at, last_signin_at, \
      email_verified_at, service_account, password_unset";
 
-/// Creates the account and its roles in one transaction. A taken username or email is
-/// reported from the unique constraint itself, so concurrent signups create one account.
-pub async fn create(db: &Db, user: NewUser<'_>, now: Millis) -> Result<i64, StoreError> {
-    let mut tx = db.pool.begin().await?;
+/// How a new account may sign in, beyond what `NewUser` says.
+#[derive(Default)]
+struct Beginning<'a> {
+    /// No password its owner knows (made by a provider, or with a passkey alone).
+    password_unset: bool,
+    email_verified_at: Option<Millis>,
+    /// Its passkeys' user handle, when one is made with it.
+    webauthn_handle: Option<&'a str>,
+}
+
+/// Inserts the account and its roles within `tx`. A taken username or email is reported
+/// from the unique constraint itself, so concurrent sign-ups make one account.
+async fn insert_account(
+    db: &Db,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user: &NewUser<'_>,
+    beginning: Beginning<'_>,
+    now: Millis,
+) -> Result<i64, StoreError> {
     let sql = db.insert_sql(
-        "INSERT INTO users (username, username_lower, email, email_lower, password_hash, disabled, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
+        "INSERT INTO users (username, username_lower, email, email_lower, password_hash, disabled, \
+         created_at, updated_at, password_unset, email_verified_at, webauthn_handle) \
+         VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
     );
     let query = sqlx::query(&sql)
         .bind(user.username.as_str())
@@ -58,13 +74,23 @@ pub async fn create(db: &Db, user: NewUser<'_>, now: Millis) -> Result<i64, Stor
         .bind(user.email.key())
         .bind(user.password_hash)
         .bind(now)
-        .bind(now);
-    let id = match db.insert_id(query, &mut *tx).await {
+        .bind(now)
+        .bind(i64::from(beginning.password_unset))
+        .bind(beginning.email_verified_at)
+        .bind(beginning.webauthn_handle);
+    let id = match db.insert_id(query, &mut **tx).await {
         Ok(id) => id,
         Err(e) if is_unique_violation(&e) => return Err(which_unique(e)),
         Err(e) => return Err(e.into()),
     };
-    insert_roles(db, &mut tx, id, user.roles).await?;
+    insert_roles(db, tx, id, user.roles).await?;
+    Ok(id)
+}
+
+/// Creates the account and its roles in one transaction.
+pub async fn create(db: &Db, user: NewUser<'_>, now: Millis) -> Result<i64, StoreError> {
+    let mut tx = db.pool.begin().await?;
+    let id = insert_account(db, &mut tx, &user, Beginning::default(), now).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -87,25 +113,12 @@ pub async fn create_from_identity(
     now: Millis,
 ) -> Result<i64, StoreError> {
     let mut tx = db.pool.begin().await?;
-    let sql = db.insert_sql(
-        "INSERT INTO users (username, username_lower, email, email_lower, password_hash, disabled, \
-         created_at, updated_at, password_unset, email_verified_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?, 1, ?)",
-    );
-    let query = sqlx::query(&sql)
-        .bind(user.username.as_str())
-        .bind(user.username.key())
-        .bind(user.email.as_str())
-        .bind(user.email.key())
-        .bind(user.password_hash)
-        .bind(now)
-        .bind(now)
-        .bind(identity.email_verified.then_some(now));
-    let id = match db.insert_id(query, &mut *tx).await {
-        Ok(id) => id,
-        Err(e) if is_unique_violation(&e) => return Err(which_unique(e)),
-        Err(e) => return Err(e.into()),
+    let beginning = Beginning {
+        password_unset: true,
+        email_verified_at: identity.email_verified.then_some(now),
+        webauthn_handle: None,
     };
-    insert_roles(db, &mut tx, id, user.roles).await?;
+    let id = insert_account(db, &mut tx, &user, beginning, now).await?;
     let link = db.sql(
         "INSERT INTO user_identities (user_id, provider_id, subject, email, created_at, last_used_at) \
          VALUES (?, ?, ?, ?, ?, ?)",
@@ -142,25 +155,12 @@ pub async fn create_with_passkey(
     now: Millis,
 ) -> Result<i64, StoreError> {
     let mut tx = db.pool.begin().await?;
-    let sql = db.insert_sql(
-        "INSERT INTO users (username, username_lower, email, email_lower, password_hash, disabled, \
-         created_at, updated_at, password_unset, webauthn_handle) VALUES (?, ?, ?, ?, ?, 0, ?, ?, 1, ?)",
-    );
-    let query = sqlx::query(&sql)
-        .bind(user.username.as_str())
-        .bind(user.username.key())
-        .bind(user.email.as_str())
-        .bind(user.email.key())
-        .bind(user.password_hash)
-        .bind(now)
-        .bind(now)
-        .bind(passkey.handle);
-    let id = match db.insert_id(query, &mut *tx).await {
-        Ok(id) => id,
-        Err(e) if is_unique_violation(&e) => return Err(which_unique(e)),
-        Err(e) => return Err(e.into()),
+    let beginning = Beginning {
+        password_unset: true,
+        email_verified_at: None,
+        webauthn_handle: Some(passkey.handle),
     };
-    insert_roles(db, &mut tx, id, user.roles).await?;
+    let id = insert_account(db, &mut tx, &user, beginning, now).await?;
     let sql = db.sql(
         "INSERT INTO passkeys (user_id, credential_hash, name, credential, created_at) \
          VALUES (?, ?, ?, ?, ?)",
