@@ -25,6 +25,7 @@ import {
   startServer,
   totp,
   totpStep,
+  addVirtualAuthenticator,
 } from './harness.mjs';
 
 // The languages the pages are checked in: the app speaks English only for now. A language the
@@ -181,15 +182,6 @@ async function tabTo(page, selector, max = 40) {
     passed.push(now.what);
   }
   assert.fail(`${selector} not reached in ${max} Tabs; passed ${passed.join(', ')}`);
-}
-
-/** A user-verifying platform authenticator that holds discoverable credentials (as in passkeys.test.mjs). */
-async function addVirtualAuthenticator(page) {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true },
-  });
 }
 
 /** On the login page, with the keyboard: Tab to the username, type it, the password, Enter. */

@@ -27,6 +27,7 @@ import {
   startBrowser,
   startServer,
   userMenuItems,
+  addVirtualAuthenticator,
 } from './harness.mjs';
 
 const SIZES = [
@@ -301,22 +302,6 @@ describe('the shell: menu, consoles, demo, 404, sign-in pages', () => {
   });
 
   describe('passkey autofill on the login page', () => {
-    /** A user-verifying platform authenticator with discoverable credentials, answering by itself. */
-    async function addVirtualAuthenticator(page) {
-      const cdp = await page.context().newCDPSession(page);
-      await cdp.send('WebAuthn.enable');
-      await cdp.send('WebAuthn.addVirtualAuthenticator', {
-        options: {
-          protocol: 'ctap2',
-          transport: 'internal',
-          hasResidentKey: true,
-          hasUserVerification: true,
-          isUserVerified: true,
-          automaticPresenceSimulation: true,
-        },
-      });
-    }
-
     /**
      * Signs `username` in with the password and adds a passkey on the Security page, then
      * forgets the session in this browser (its cookies). Not Sign out: the login page it
@@ -336,7 +321,7 @@ describe('the shell: menu, consoles, demo, 404, sign-in pages', () => {
         const username = `pia-${size.name}`;
         await server.signUp(username);
         const page = await pageAt(browser, size);
-        await addVirtualAuthenticator(page);
+        await addVirtualAuthenticator(page, { presence: true });
         await addPasskey(page, username);
 
         // A fresh load of the login page: its conditional request starts at once, and the
@@ -366,7 +351,7 @@ describe('the shell: menu, consoles, demo, 404, sign-in pages', () => {
     test('the button ends the waiting autofill request and signs in itself; leaving ends it too, silently', async () => {
       await server.signUp('quincy');
       const page = await pageAt(browser, SIZES[0]);
-      await addVirtualAuthenticator(page);
+      await addVirtualAuthenticator(page, { presence: true });
       // Held, so that the virtual authenticator cannot answer the quiet request first.
       await holdConditionalPasskeyRequests(page);
       await addPasskey(page, 'quincy');

@@ -614,3 +614,25 @@ export async function axeViolations(page, { impacts = ['serious', 'critical'] } 
   });
   return violations.filter((v) => impacts.includes(v.impact));
 }
+
+/**
+ * Gives the page a user-verifying platform authenticator that holds discoverable
+ * credentials (Chromium's virtual authenticator, through CDP). `presence: true` has it
+ * answer by itself, as autofill tests need. Returns the CDP session and its id, to read
+ * its credentials or remove it.
+ */
+export async function addVirtualAuthenticator(page, { presence = false } = {}) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      ...(presence ? { automaticPresenceSimulation: true } : {}),
+    },
+  });
+  return { cdp, authenticatorId };
+}

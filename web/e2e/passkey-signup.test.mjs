@@ -16,23 +16,8 @@ import {
   signOutFromMenu,
   startBrowser,
   startServer,
+  addVirtualAuthenticator,
 } from './harness.mjs';
-
-/** A user-verifying platform authenticator that holds discoverable credentials (as passkeys.test.mjs). */
-async function addVirtualAuthenticator(page) {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      transport: 'internal',
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-    },
-  });
-  return { cdp, authenticatorId };
-}
 
 const SIZES = [
   { name: 'desktop', phone: false },

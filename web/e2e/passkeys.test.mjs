@@ -24,23 +24,8 @@ import {
   startServer,
   totp,
   totpStep,
+  addVirtualAuthenticator,
 } from './harness.mjs';
-
-/** A user-verifying platform authenticator that holds discoverable credentials. */
-async function addVirtualAuthenticator(page) {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      transport: 'internal',
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-    },
-  });
-  return { cdp, authenticatorId };
-}
 
 async function signUpInBrowser(page, server, username) {
   await page.goto(`${server.url}/register`);
