@@ -156,7 +156,7 @@ pub async fn register(
     };
     normalise(&mut client)?;
     loop {
-        client.client_id = random_token(16);
+        client.client_id = new_client_id();
         if oauth_clients::create(db, &client).await? {
             let entry = actor.entry(None, None).for_client(&client.client_id);
             audit::record(db, clock, Event::ClientCreated, true, &entry).await;
@@ -394,6 +394,17 @@ fn hash_secret(secret: &str) -> String {
         .collect()
 }
 
+/// A random client id that does not begin with `-` or `_`: every `portcullis client`
+/// command takes the id as an argument, where a leading `-` reads as an option.
+fn new_client_id() -> String {
+    loop {
+        let id = random_token(16);
+        if id.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            return id;
+        }
+    }
+}
+
 fn random_token(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::rngs::OsRng.fill_bytes(&mut buf);
@@ -404,4 +415,16 @@ fn dedup(mut list: Vec<String>) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
     list.retain(|u| seen.insert(u.clone()));
     list
+}
+
+#[cfg(test)]
+mod client_id_tests {
+    #[test]
+    fn client_ids_never_begin_like_an_option() {
+        for _ in 0..2000 {
+            let id = super::new_client_id();
+            assert!(id.starts_with(|c: char| c.is_ascii_alphanumeric()), "{id}");
+            assert_eq!(id.len(), 22);
+        }
+    }
 }
