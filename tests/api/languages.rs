@@ -6,7 +6,10 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 use crate::on_every_database;
 
-on_every_database!(an_account_chooses_its_language_and_keeps_it);
+on_every_database!(
+    an_account_chooses_its_language_and_keeps_it,
+    the_consent_page_is_told_the_languages_ui_locales_asks_for,
+);
 
 const LOCALE: &str = "/api/auth/locale";
 
@@ -77,5 +80,26 @@ async fn an_account_chooses_its_language_and_keeps_it(db: DbKind) {
     assert_eq!(get(&app, &alice).await, json!({"locale": null}));
     let (status, _) = put(&app, None, json!({"locale": "es"})).await;
     assert_eq!(status, 401);
+    app.stop().await;
+}
+
+/// OIDC Core §3.1.2.1: `ui_locales` reaches the web app's consent page, which speaks the first
+/// language it knows; what does not look like a language tag is dropped on the way.
+async fn the_consent_page_is_told_the_languages_ui_locales_asks_for(db: DbKind) {
+    use crate::oidc::{authorize_url, location, query_of, register};
+    let app = TestApp::spawn(db).await;
+    let rp = register(&app, true, None).await;
+    let alice = app.user_session("alice", &[]).await;
+
+    let url = authorize_url(&rp, &[("ui_locales", "fr-CA de\"><b> es")]);
+    let (status, to) = location(&app, &url, Some(&alice)).await;
+    assert_eq!(status, 302);
+    assert!(to.starts_with("/oauth/consent?request="), "{to}");
+    let query = query_of(&to);
+    assert_eq!(query["ui_locales"], "fr-CA es", "{to}");
+    assert!(!query["request"].is_empty());
+
+    let (_, plain) = location(&app, &authorize_url(&rp, &[]), Some(&alice)).await;
+    assert!(!query_of(&plain).contains_key("ui_locales"), "{plain}");
     app.stop().await;
 }

@@ -78,6 +78,7 @@ pub struct AuthorizeForm {
     code_challenge_method: Option<String>,
     prompt: Option<String>,
     max_age: Option<u32>,
+    ui_locales: Option<String>,
 }
 
 async fn authorize_with(
@@ -93,7 +94,14 @@ async fn authorize_with(
     });
     match oidc::authorize(&p, params, browser, origin.client().ip).await {
         Ok(Next::ToClient(url)) => Ok(found(&url)),
-        Ok(Next::ToConsent(token)) => Ok(found(&format!("{}?request={token}", oidc::CONSENT_PAGE))),
+        Ok(Next::ToConsent { token, ui_locales }) => {
+            let mut query = url::form_urlencoded::Serializer::new(String::new());
+            query.append_pair("request", &token);
+            if let Some(tags) = ui_locales {
+                query.append_pair("ui_locales", &tags);
+            }
+            Ok(found(&format!("{}?{}", oidc::CONSENT_PAGE, query.finish())))
+        }
         Err(e) => Err(page_error(e)),
     }
 }

@@ -34,6 +34,9 @@ pub struct AuthorizeParams {
     pub code_challenge: Option<String>,
     pub code_challenge_method: Option<String>,
     pub prompt: Option<String>,
+    /// The languages the end user prefers, best first (OIDC Core §3.1.2.1); handed to the
+    /// web app's pages, which speak the first they know.
+    pub ui_locales: Option<String>,
     /// Seconds: a sign-in older than this must be made again (OIDC Core §3.1.2.1).
     pub max_age: Option<String>,
     pub response_mode: Option<String>,
@@ -53,8 +56,24 @@ pub struct Browser {
 pub enum Next {
     /// Back to the client, with a code or an error.
     ToClient(String),
-    /// To the web app's consent page, with this request token.
-    ToConsent(String),
+    /// To the web app's consent page, with this request token and the languages asked for.
+    ToConsent {
+        token: String,
+        ui_locales: Option<String>,
+    },
+}
+
+/// The language tags of `ui_locales` that look like tags (BCP 47's letters, digits and
+/// hyphens), at most eight: what passes on to the web app's URL.
+fn language_tags(ui_locales: Option<&str>) -> Option<String> {
+    let tags: Vec<&str> = ui_locales?
+        .split(' ')
+        .filter(|t| {
+            (1..=35).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+        .take(8)
+        .collect();
+    (!tags.is_empty()).then(|| tags.join(" "))
 }
 
 /// `GET /authorize`: checks the request and answers with a code at once when the browser is
@@ -143,7 +162,10 @@ pub async fn authorize(
         now,
     )
     .await?;
-    Ok(Next::ToConsent(token))
+    Ok(Next::ToConsent {
+        token,
+        ui_locales: language_tags(params.ui_locales.as_deref()),
+    })
 }
 
 /// The rules a request must meet once its client and redirect URI are known; a breach is
@@ -401,5 +423,27 @@ impl Back<'_> {
             query.append_pair("iss", self.issuer);
         }
         url.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::language_tags;
+
+    #[test]
+    fn ui_locales_pass_on_only_what_looks_like_language_tags() {
+        assert_eq!(
+            language_tags(Some("de-CH fr en")),
+            Some("de-CH fr en".into())
+        );
+        assert_eq!(language_tags(Some("de <script> es")), Some("de es".into()));
+        assert_eq!(language_tags(Some("a&b=c")), None);
+        assert_eq!(language_tags(Some("")), None);
+        assert_eq!(language_tags(None), None);
+        let many = "en ".repeat(20);
+        assert_eq!(
+            language_tags(Some(&many)).map(|t| t.split(' ').count()),
+            Some(8)
+        );
     }
 }

@@ -1,6 +1,7 @@
 import { provideHttpClient, withInterceptors } from '@angular/common/http';
 import {
   ApplicationConfig,
+  LOCALE_ID,
   inject,
   provideAppInitializer,
   provideBrowserGlobalErrorListeners,
@@ -11,11 +12,14 @@ import { routes } from './app.routes';
 import { AuthService } from './core/auth.service';
 import { BrandingService } from './core/branding.service';
 import { credentialsInterceptor } from './core/credentials.interceptor';
+import { currentLanguage } from './core/language';
 import { BrandedTitleStrategy } from './core/page-title';
 
 export const appConfig: ApplicationConfig = {
   providers: [
     provideBrowserGlobalErrorListeners(),
+    // Dates and numbers in the page's language (main.ts registered its locale data).
+    { provide: LOCALE_ID, useFactory: currentLanguage },
     provideHttpClient(withInterceptors([credentialsInterceptor])),
     provideRouter(routes, withComponentInputBinding()),
     { provide: TitleStrategy, useClass: BrandedTitleStrategy },

@@ -1,0 +1,1 @@
+import '@angular/localize/init';
