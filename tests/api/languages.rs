@@ -99,6 +99,14 @@ async fn the_consent_page_is_told_the_languages_ui_locales_asks_for(db: DbKind) 
     assert_eq!(query["ui_locales"], "fr-CA es", "{to}");
     assert!(!query["request"].is_empty());
 
+    let discovery: Value = app
+        .get("/.well-known/openid-configuration")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(discovery["ui_locales_supported"], json!(["en", "de", "es"]));
+
     let (_, plain) = location(&app, &authorize_url(&rp, &[]), Some(&alice)).await;
     assert!(!query_of(&plain).contains_key("ui_locales"), "{plain}");
     app.stop().await;

@@ -327,12 +327,16 @@ export async function startBrowser() {
   });
 }
 
-/** A new isolated browser profile (own cookies), optionally with a phone-sized viewport. */
-export async function newPage(browser, { phone = false } = {}) {
+/**
+ * A new isolated browser profile (own cookies), optionally with a phone-sized viewport and a
+ * browser language (`navigator.languages` and `Accept-Language`; English unless given).
+ */
+export async function newPage(browser, { phone = false, locale = 'en-US' } = {}) {
   // Reduced motion turns Bootstrap's transitions off, so a screenshot never catches a link
   // halfway between two states.
   const context = await browser.newContext({
     reducedMotion: 'reduce',
+    locale,
     ...(phone
       ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }
       : { viewport: { width: 1280, height: 860 } }),
