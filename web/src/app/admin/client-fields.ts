@@ -7,8 +7,9 @@ import {
   DEFAULT_ID_TOKEN_ALG,
   ID_TOKEN_ALGS,
   OAUTH_SCOPES,
+  describeGrantType,
 } from '../core/oauth-api';
-import { ClientForm, GRANT_CHOICES, describeLifetime, showErrors } from './client-form';
+import { ClientForm, GRANT_CHOICES, describeLifetime, grantHelp, showErrors } from './client-form';
 
 /**
  * The fields of a client's form (client-form.ts), for "New client" and for each client's Edit:
@@ -36,6 +37,8 @@ export class ClientFields {
   protected readonly LIFETIME_MIN = ACCESS_TOKEN_LIFETIME_MIN;
   protected readonly LIFETIME_MAX = ACCESS_TOKEN_LIFETIME_MAX;
   protected readonly showErrors = showErrors;
+  protected readonly grantLabel = describeGrantType;
+  protected readonly grantHelp = grantHelp;
 
   protected id(field: string): string {
     return `${this.prefix()}-${field}`;

@@ -11,7 +11,6 @@ import {
   ACCESS_TOKEN_LIFETIME_MIN,
   DEFAULT_ID_TOKEN_ALG,
   DEVICE_CODE_GRANT,
-  GRANT_TYPE_LABELS,
   GrantType,
   IdTokenAlg,
   NewOAuthClient,
@@ -29,38 +28,33 @@ import {
  * `clientChange` (a PATCH of what differs from the client as listed).
  */
 
-/** The grant checkboxes: a control name each (a URN makes a poor one), in the server's order. */
+/**
+ * The grant checkboxes: a control name each (a URN makes a poor one), in the server's order.
+ * Their labels are `describeGrantType(grant)`, their help `grantHelp(key)`.
+ */
 export const GRANT_CHOICES: readonly {
   key: GrantKey;
   grant: GrantType;
-  label: string;
-  help: string;
 }[] = [
-  {
-    key: 'authorization_code',
-    grant: 'authorization_code',
-    label: GRANT_TYPE_LABELS.authorization_code,
-    help: 'People sign in in the browser and are sent back to a redirect URI.',
-  },
-  {
-    key: 'refresh_token',
-    grant: 'refresh_token',
-    label: GRANT_TYPE_LABELS.refresh_token,
-    help: 'Stays signed in with a refresh token (with the offline_access scope).',
-  },
-  {
-    key: 'client_credentials',
-    grant: 'client_credentials',
-    label: GRANT_TYPE_LABELS.client_credentials,
-    help: 'Gets tokens of its own, with no person signed in (confidential clients only).',
-  },
-  {
-    key: 'device_code',
-    grant: DEVICE_CODE_GRANT,
-    label: GRANT_TYPE_LABELS[DEVICE_CODE_GRANT],
-    help: 'A device without a browser (a TV, a command-line tool) shows a code that people enter on the /device page.',
-  },
+  { key: 'authorization_code', grant: 'authorization_code' },
+  { key: 'refresh_token', grant: 'refresh_token' },
+  { key: 'client_credentials', grant: 'client_credentials' },
+  { key: 'device_code', grant: DEVICE_CODE_GRANT },
 ];
+
+/** What a grant checkbox lets the client do, in the page's language. */
+export function grantHelp(key: GrantKey): string {
+  switch (key) {
+    case 'authorization_code':
+      return $localize`:@@clients.form.grantHelpAuthorizationCode:People sign in in the browser and are sent back to a redirect URI.`;
+    case 'refresh_token':
+      return $localize`:@@clients.form.grantHelpRefreshToken:Stays signed in with a refresh token (with the offline_access scope).`;
+    case 'client_credentials':
+      return $localize`:@@clients.form.grantHelpClientCredentials:Gets tokens of its own, with no person signed in (confidential clients only).`;
+    case 'device_code':
+      return $localize`:@@clients.form.grantHelpDeviceCode:A device without a browser (a TV, a command-line tool) shows a code that people enter on the /device page.`;
+  }
+}
 
 export type GrantKey = 'authorization_code' | 'refresh_token' | 'client_credentials' | 'device_code';
 
@@ -258,17 +252,34 @@ export function clientChange(client: OAuthClient, value: ClientFormValue): OAuth
   return change;
 }
 
+/** `n` seconds, minutes or hours in the page's language (one and other: German and Spanish need no more). */
+function lifetimeUnit(n: number, unit: 'second' | 'minute' | 'hour'): string {
+  switch (unit) {
+    case 'second':
+      return n === 1
+        ? $localize`:@@clients.form.oneSecond:${n}:count: second`
+        : $localize`:@@clients.form.seconds:${n}:count: seconds`;
+    case 'minute':
+      return n === 1
+        ? $localize`:@@clients.form.oneMinute:${n}:count: minute`
+        : $localize`:@@clients.form.minutes:${n}:count: minutes`;
+    case 'hour':
+      return n === 1
+        ? $localize`:@@clients.form.oneHour:${n}:count: hour`
+        : $localize`:@@clients.form.hours:${n}:count: hours`;
+  }
+}
+
 /** A lifetime for people: `15 minutes`, `1 hour 30 minutes`, `90 seconds`. */
 export function describeLifetime(seconds: number): string {
   const parts: string[] = [];
-  const unit = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
   const hours = Math.floor(seconds / 3600);
   const minutes = Math.floor((seconds % 3600) / 60);
   const rest = seconds % 60;
-  if (rest !== 0 && seconds < 3600) return unit(seconds, 'second');
-  if (hours > 0) parts.push(unit(hours, 'hour'));
-  if (minutes > 0) parts.push(unit(minutes, 'minute'));
-  if (rest > 0) parts.push(unit(rest, 'second'));
+  if (rest !== 0 && seconds < 3600) return lifetimeUnit(seconds, 'second');
+  if (hours > 0) parts.push(lifetimeUnit(hours, 'hour'));
+  if (minutes > 0) parts.push(lifetimeUnit(minutes, 'minute'));
+  if (rest > 0) parts.push(lifetimeUnit(rest, 'second'));
   return parts.join(' ');
 }
 

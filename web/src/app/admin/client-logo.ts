@@ -15,14 +15,14 @@ import { AdminNotices } from './notices';
   selector: 'app-client-logo',
   template: `
     <fieldset class="border rounded p-2 mb-3" data-testid="client-logo-field">
-      <legend class="fs-6 float-none w-auto px-1 mb-1">Logo</legend>
+      <legend class="fs-6 float-none w-auto px-1 mb-1" i18n="@@clients.logo.legend">Logo</legend>
       <div class="d-flex flex-wrap align-items-center gap-2">
         @if (client().logoUrl; as logo) {
-          <img [src]="logo" alt="The current logo" height="40" class="border rounded bg-white p-1" data-testid="client-logo-current" />
+          <img [src]="logo" alt="The current logo" i18n-alt="@@clients.logo.currentAlt" height="40" class="border rounded bg-white p-1" data-testid="client-logo-current" />
         } @else {
-          <span class="text-body-secondary small" data-testid="client-logo-none">No logo: the pages show the name alone.</span>
+          <span class="text-body-secondary small" data-testid="client-logo-none" i18n="@@clients.logo.none">No logo: the pages show the name alone.</span>
         }
-        <label class="visually-hidden" [for]="inputId()">A logo file for {{ client().name }}</label>
+        <label class="visually-hidden" [for]="inputId()" i18n="@@clients.logo.fileLabel">A logo file for {{ client().name }}</label>
         <input
           type="file"
           class="form-control form-control-sm w-auto"
@@ -33,10 +33,10 @@ import { AdminNotices } from './notices';
           data-testid="client-logo-file"
         />
         @if (client().logoUrl) {
-          <button type="button" class="btn btn-outline-danger btn-sm" (click)="remove()" [disabled]="busy()" data-testid="client-logo-remove">Remove the logo</button>
+          <button type="button" class="btn btn-outline-danger btn-sm" (click)="remove()" [disabled]="busy()" data-testid="client-logo-remove" i18n="@@clients.logo.remove">Remove the logo</button>
         }
       </div>
-      <p class="form-text mb-0">PNG, JPEG, WebP or SVG, at most 64 KiB. Saved as soon as it is chosen.</p>
+      <p class="form-text mb-0" i18n="@@clients.logo.help">PNG, JPEG, WebP or SVG, at most 64 KiB. Saved as soon as it is chosen.</p>
       @if (error()) {
         <div class="alert alert-danger mt-2 mb-0" role="alert" data-testid="client-logo-error">{{ error() }}</div>
       }
@@ -63,18 +63,18 @@ export class ClientLogo {
     if (!file) return;
     field.value = '';
     if (!LOGO_TYPES.includes(file.type)) {
-      this.error.set('The logo must be a PNG, JPEG, WebP or SVG image.');
+      this.error.set($localize`:@@clients.logo.wrongType:The logo must be a PNG, JPEG, WebP or SVG image.`);
       return;
     }
     if (file.size > LOGO_MAX_BYTES) {
-      this.error.set('The logo must be at most 64 KiB.');
+      this.error.set($localize`:@@clients.logo.tooBig:The logo must be at most 64 KiB.`);
       return;
     }
-    this.run(this.admin.setClientLogo(this.client().clientId, file), (c) => `${c.name} has a new logo.`);
+    this.run(this.admin.setClientLogo(this.client().clientId, file), (c) => $localize`:@@clients.logo.saved:${c.name}:client: has a new logo.`);
   }
 
   protected remove(): void {
-    this.run(this.admin.removeClientLogo(this.client().clientId), (c) => `${c.name} has no logo now.`);
+    this.run(this.admin.removeClientLogo(this.client().clientId), (c) => $localize`:@@clients.logo.removed:${c.name}:client: has no logo now.`);
   }
 
   private run(request: ReturnType<AdminService['removeClientLogo']>, said: (c: OAuthClient) => string): void {

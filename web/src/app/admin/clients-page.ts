@@ -9,7 +9,7 @@ import { OidcClients } from './oidc-clients';
   imports: [AdminNav, OidcClients],
   template: `
     <app-admin-nav />
-    <h1 class="h3 mb-3">OpenID Connect clients</h1>
+    <h1 class="h3 mb-3" i18n="@@clients.page.heading">OpenID Connect clients</h1>
     <app-oidc-clients />
   `,
 })

@@ -41,6 +41,8 @@ export class OidcClients {
 
   protected readonly describeGrant = describeGrantType;
   protected readonly describeLifetime = describeLifetime;
+  /** The id of the Edit form, which its client's Edit button controls. */
+  protected readonly editFormId = 'edit-client-form';
   protected readonly clients = signal<OAuthClient[]>([]);
   protected readonly loading = signal(true);
   protected readonly error = signal('');
@@ -100,7 +102,9 @@ export class OidcClients {
         this.clients.update((list) => [...list, listed]);
         this.form.reset();
         this.notices.say(
-          made.clientSecret ? `Client ${made.name} created: copy its secret now.` : `Public client ${made.name} created.`,
+          made.clientSecret
+            ? $localize`:@@clients.list.createdConfidentialNotice:Client ${made.name}:client: created: copy its secret now.`
+            : $localize`:@@clients.list.createdPublicNotice:Public client ${made.name}:client: created.`,
           'clients-notice',
         );
       },
@@ -167,7 +171,7 @@ export class OidcClients {
         this.saving.set(false);
         this.clients.update((list) => list.map((c) => (c.clientId === client.clientId ? updated : c)));
         this.closeEdit();
-        this.notices.say(`${updated.name} saved.`, 'clients-notice');
+        this.notices.say($localize`:@@clients.list.saved:${updated.name}:client: saved.`, 'clients-notice');
         this.focusEditButton(client.clientId);
       },
       error: (e: unknown) => {
@@ -194,7 +198,7 @@ export class OidcClients {
         this.clients.update((list) => list.filter((c) => c.clientId !== client.clientId));
         if (this.created()?.clientId === client.clientId) this.dismissCreated();
         if (this.editing() === client.clientId) this.closeEdit();
-        this.notices.say(`${client.name} deleted.`, 'clients-notice');
+        this.notices.say($localize`:@@clients.list.deleted:${client.name}:client: deleted.`, 'clients-notice');
       },
       error: (e: unknown) => {
         this.busy.set(null);

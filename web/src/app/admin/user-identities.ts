@@ -35,6 +35,11 @@ export class UserIdentities implements OnInit {
     });
   }
 
+  /** The section's name for screen readers. */
+  protected sectionLabel(): string {
+    return $localize`:@@users.identities.sectionLabel:Linked sign-ins of ${this.user().username}:username:`;
+  }
+
   protected providerName(item: IdentityItem): string {
     return item.providerName ?? item.provider;
   }
@@ -49,7 +54,7 @@ export class UserIdentities implements OnInit {
       next: () => {
         this.busy.set(null);
         this.items.update((list) => (list ?? []).filter((i) => i.id !== item.id));
-        this.notices.say(`${name} no longer signs ${user.username} in.`, 'user-identities-notice');
+        this.notices.say($localize`:@@users.identities.removed:${name}:provider: no longer signs ${user.username}:username: in.`, 'user-identities-notice');
       },
       error: (e: unknown) => {
         this.busy.set(null);

@@ -115,7 +115,17 @@ export class UserTable {
     else names.delete(role);
     // On a refusal the box goes back to what the server has (the binding alone would not
     // move it: the bound value did not change).
-    this.change(user, { roles: [...names] }, (updated) => `Roles of ${updated.username}: ${roleLabels(updated.ownRoles)}`, () => (box.checked = !on));
+    this.change(user, { roles: [...names] }, (updated) => $localize`:@@users.table.rolesSaved:Roles of ${updated.username}:username:: ${roleLabels(updated.ownRoles)}:roles:`, () => (box.checked = !on));
+  }
+
+  /** The label of a user's moderator checkbox. */
+  protected moderatorLabel(user: AdminUser): string {
+    return $localize`:@@users.table.moderatorOf:Moderator: ${user.username}:username:`;
+  }
+
+  /** The label of a user's admin checkbox. */
+  protected adminLabel(user: AdminUser): string {
+    return $localize`:@@users.table.adminOf:Admin: ${user.username}:username:`;
   }
 
   /** Opens `panel` under the user's row, or closes it when it is open. */
@@ -151,7 +161,7 @@ export class UserTable {
         next: (made) => {
           this.creatingAccount.set(false);
           this.accountForm.reset();
-          this.notices.say(`Service account ${made.username} created: make it a key below.`);
+          this.notices.say($localize`:@@users.table.serviceAccountCreated:Service account ${made.username}:username: created: make it a key below.`);
           this.query.set(made.username);
           this.page.set(1);
           this.open.set({ id: made.id, panel: 'keys' });
@@ -165,7 +175,11 @@ export class UserTable {
   }
 
   protected setDisabled(user: AdminUser, disabled: boolean): void {
-    this.change(user, { disabled }, (updated) => `${updated.username} is now ${updated.disabled ? 'disabled' : 'enabled'}.`);
+    this.change(user, { disabled }, (updated) =>
+      updated.disabled
+        ? $localize`:@@users.table.nowDisabled:${updated.username}:username: is now disabled.`
+        : $localize`:@@users.table.nowEnabled:${updated.username}:username: is now enabled.`,
+    );
   }
 
   /** Sends `change`; once the server took it, says what it did in `said`'s words. */
@@ -195,10 +209,11 @@ export class UserTable {
     this.busy.set(user.id);
     this.error.set('');
     this.admin.resetMfa(user.id).subscribe({
-      next: (body) => {
+      next: () => {
         this.busy.set(null);
         this.confirmingReset.set(null);
-        this.notices.say(`${user.username}: ${body?.message || 'Second factors removed.'}`);
+        // The server's answer says the same, in English only.
+        this.notices.say($localize`:@@users.table.mfaReset:${user.username}:username:: Second factors removed.`);
         this.users.update((list) => list.map((u) => (u.id === user.id ? { ...u, totp: false, passkeys: 0 } : u)));
       },
       error: (e: unknown) => {
@@ -216,7 +231,7 @@ export class UserTable {
       next: () => {
         this.busy.set(null);
         this.confirmingDelete.set(null);
-        this.notices.say(`${user.username} is deleted.`);
+        this.notices.say($localize`:@@users.table.deleted:${user.username}:username: is deleted.`);
         this.load();
       },
       error: (e: unknown) => {
