@@ -10,15 +10,18 @@ interface AdminSection {
   testid: string;
 }
 
-export const ADMIN_SECTIONS: readonly AdminSection[] = [
-  { path: '/admin/users', label: 'Users', testid: 'admin-tab-users' },
-  { path: '/admin/audit', label: 'Audit log', testid: 'admin-tab-audit' },
-  { path: '/admin/roles', label: 'Roles and permissions', testid: 'admin-tab-roles' },
-  { path: '/admin/groups', label: 'Groups', testid: 'admin-tab-groups' },
-  { path: '/admin/clients', label: 'OpenID Connect clients', testid: 'admin-tab-clients' },
-  { path: '/admin/providers', label: 'Identity providers', testid: 'admin-tab-providers' },
-  { path: '/admin/branding', label: 'Branding', testid: 'admin-tab-branding' },
-];
+/** The console's sections, in the page's language (a function: the translations load after the modules). */
+export function adminSections(): readonly AdminSection[] {
+  return [
+    { path: '/admin/users', label: $localize`:@@admin.nav.users:Users`, testid: 'admin-tab-users' },
+    { path: '/admin/audit', label: $localize`:@@admin.nav.audit:Audit log`, testid: 'admin-tab-audit' },
+    { path: '/admin/roles', label: $localize`:@@admin.nav.roles:Roles and permissions`, testid: 'admin-tab-roles' },
+    { path: '/admin/groups', label: $localize`:@@admin.nav.groups:Groups`, testid: 'admin-tab-groups' },
+    { path: '/admin/clients', label: $localize`:@@admin.nav.clients:OpenID Connect clients`, testid: 'admin-tab-clients' },
+    { path: '/admin/providers', label: $localize`:@@admin.nav.providers:Identity providers`, testid: 'admin-tab-providers' },
+    { path: '/admin/branding', label: $localize`:@@admin.nav.branding:Branding`, testid: 'admin-tab-branding' },
+  ];
+}
 
 /**
  * The admin console's navigation, on top of every admin page: a row of pills that wraps on a
@@ -29,7 +32,7 @@ export const ADMIN_SECTIONS: readonly AdminSection[] = [
   selector: 'app-admin-nav',
   imports: [RouterLink, RouterLinkActive, AdminToast],
   template: `
-    <nav class="mb-4 pb-2 border-bottom" aria-label="Admin console">
+    <nav class="mb-4 pb-2 border-bottom" aria-label="Admin console" i18n-aria-label="@@admin.nav.ariaLabel">
       <ul class="nav nav-pills flex-wrap gap-1 admin-nav" data-testid="admin-tabs">
         @for (section of sections; track section.path) {
           <li class="nav-item">
@@ -53,5 +56,5 @@ export const ADMIN_SECTIONS: readonly AdminSection[] = [
   `,
 })
 export class AdminNav {
-  protected readonly sections = ADMIN_SECTIONS;
+  protected readonly sections = adminSections();
 }

@@ -14,12 +14,12 @@ import { UserTable } from './user-table';
   imports: [AdminNav, UserTable, AuditLog, RouterLink],
   template: `
     <app-admin-nav />
-    <h1 class="h3 mb-3">Manage users</h1>
+    <h1 class="h3 mb-3" i18n="@@admin.page.heading">Manage users</h1>
     <app-user-table />
     <section class="mt-5" aria-labelledby="recent-activity-heading" data-testid="recent-activity">
       <div class="d-flex flex-wrap align-items-baseline gap-2 mb-2">
-        <h2 id="recent-activity-heading" class="h4 mb-0 me-auto">Recent activity</h2>
-        <a routerLink="/admin/audit" data-testid="open-audit-log">The whole audit log</a>
+        <h2 id="recent-activity-heading" class="h4 mb-0 me-auto" i18n="@@admin.page.recentActivity">Recent activity</h2>
+        <a routerLink="/admin/audit" data-testid="open-audit-log" i18n="@@admin.page.wholeAuditLog">The whole audit log</a>
       </div>
       <app-audit-log [limit]="5" [paging]="false" />
     </section>

@@ -18,9 +18,9 @@ import { NamedAuditEntry, actorLabel, eventWords, subjectLabel } from './audit-e
   template: `
     @if (paging()) {
       <div class="d-flex gap-2 mb-2 align-items-center">
-        <button type="button" class="btn btn-outline-secondary btn-sm" (click)="reload()" [disabled]="loading()" data-testid="audit-refresh">Refresh</button>
+        <button type="button" class="btn btn-outline-secondary btn-sm" (click)="reload()" [disabled]="loading()" data-testid="audit-refresh" i18n="@@admin.audit.refresh">Refresh</button>
         @if (loading()) {
-          <span class="spinner-border spinner-border-sm" role="status"><span class="visually-hidden">Loading…</span></span>
+          <span class="spinner-border spinner-border-sm" role="status"><span class="visually-hidden" i18n="@@admin.audit.loading">Loading…</span></span>
         }
       </div>
     }
@@ -31,49 +31,49 @@ import { NamedAuditEntry, actorLabel, eventWords, subjectLabel } from './audit-e
       <table class="table table-sm table-striped small table-stack" data-testid="audit">
         <thead>
           <tr>
-            <th scope="col">When</th>
-            <th scope="col">Event</th>
-            <th scope="col">Outcome</th>
-            <th scope="col">User</th>
-            <th scope="col">By</th>
-            <th scope="col">Address</th>
+            <th scope="col" i18n="@@admin.audit.when">When</th>
+            <th scope="col" i18n="@@admin.audit.event">Event</th>
+            <th scope="col" i18n="@@admin.audit.outcome">Outcome</th>
+            <th scope="col" i18n="@@admin.audit.user">User</th>
+            <th scope="col" i18n="@@admin.audit.by">By</th>
+            <th scope="col" i18n="@@admin.audit.address">Address</th>
           </tr>
         </thead>
         <tbody>
           @for (entry of entries(); track entry.id) {
             <tr [attr.data-event]="entry.event" data-testid="audit-entry">
-              <td class="text-nowrap" data-label="When"><time [attr.datetime]="entry.at">{{ entry.at | date: 'medium' }}</time></td>
-              <td data-label="Event">
+              <td class="text-nowrap" data-label="When" i18n-data-label="@@admin.audit.when"><time [attr.datetime]="entry.at">{{ entry.at | date: 'medium' }}</time></td>
+              <td data-label="Event" i18n-data-label="@@admin.audit.event">
                 <span data-testid="audit-event" [attr.title]="entry.event">{{ eventWords(entry.event) }}</span>
                 <code class="d-block text-body-secondary small" data-testid="audit-event-code">{{ entry.event }}</code>
                 @if (entry.clientId) {
-                  <span class="text-body-secondary small d-block" data-testid="audit-client">client {{ entry.clientId }}</span>
+                  <span class="text-body-secondary small d-block" data-testid="audit-client" i18n="@@admin.audit.client">client {{ entry.clientId }}</span>
                 }
                 @if (entry.detail) {
                   <span class="text-body-secondary small d-block text-break" data-testid="audit-detail">{{ entry.detail }}</span>
                 }
               </td>
-              <td data-label="Outcome">
+              <td data-label="Outcome" i18n-data-label="@@admin.audit.outcome">
                 @if (entry.outcome === 'ok') {
-                  <span class="badge text-bg-success" data-testid="audit-outcome">OK</span>
+                  <span class="badge text-bg-success" data-testid="audit-outcome" i18n="@@admin.audit.ok">OK</span>
                 } @else {
-                  <span class="badge text-bg-danger" data-testid="audit-outcome">Failed</span>
+                  <span class="badge text-bg-danger" data-testid="audit-outcome" i18n="@@admin.audit.failed">Failed</span>
                 }
               </td>
-              <td class="text-break" data-label="User" data-testid="audit-subject">{{ subjectLabel(entry) }}</td>
-              <td class="text-break" data-label="By" data-testid="audit-actor">{{ actorLabel(entry) }}</td>
-              <td class="text-break" data-label="Address">{{ entry.ip ?? '' }}</td>
+              <td class="text-break" data-label="User" i18n-data-label="@@admin.audit.user" data-testid="audit-subject">{{ subjectLabel(entry) }}</td>
+              <td class="text-break" data-label="By" i18n-data-label="@@admin.audit.by" data-testid="audit-actor">{{ actorLabel(entry) }}</td>
+              <td class="text-break" data-label="Address" i18n-data-label="@@admin.audit.address">{{ entry.ip ?? '' }}</td>
             </tr>
           } @empty {
             @if (!loading()) {
-              <tr><td colspan="6" class="text-body-secondary" data-testid="audit-empty">No events yet.</td></tr>
+              <tr><td colspan="6" class="text-body-secondary" data-testid="audit-empty" i18n="@@admin.audit.empty">No events yet.</td></tr>
             }
           }
         </tbody>
       </table>
     </div>
     @if (paging() && more()) {
-      <button type="button" class="btn btn-outline-secondary btn-sm" (click)="older()" [disabled]="loading()" data-testid="audit-older">Load older</button>
+      <button type="button" class="btn btn-outline-secondary btn-sm" (click)="older()" [disabled]="loading()" data-testid="audit-older" i18n="@@admin.audit.older">Load older</button>
     }
   `,
 })

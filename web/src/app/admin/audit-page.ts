@@ -9,8 +9,8 @@ import { AuditLog } from './audit-log';
   imports: [AdminNav, AuditLog],
   template: `
     <app-admin-nav />
-    <h1 class="h3 mb-3">Audit log</h1>
-    <p class="text-body-secondary small">Every sign-in and every change, newest first; a change made in the console shows here at once.</p>
+    <h1 class="h3 mb-3" i18n="@@admin.auditPage.heading">Audit log</h1>
+    <p class="text-body-secondary small" i18n="@@admin.auditPage.intro">Every sign-in and every change, newest first; a change made in the console shows here at once.</p>
     <app-audit-log [limit]="50" />
   `,
 })

@@ -82,7 +82,7 @@ export function brandingChange(value: BrandingValue): BrandingChange {
 
 /** Why a chosen file cannot be the logo, as the server would refuse it; null when it can. */
 export function logoProblem(file: File): string | null {
-  if (!LOGO_TYPES.includes(file.type)) return 'The logo must be a PNG, JPEG, WebP or SVG image.';
-  if (file.size > LOGO_MAX_BYTES) return 'The logo must be at most 64 KiB.';
+  if (!LOGO_TYPES.includes(file.type)) return $localize`:@@admin.branding.logoWrongType:The logo must be a PNG, JPEG, WebP or SVG image.`;
+  if (file.size > LOGO_MAX_BYTES) return $localize`:@@admin.branding.logoTooLarge:The logo must be at most 64 KiB.`;
   return null;
 }

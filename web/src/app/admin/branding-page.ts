@@ -97,7 +97,7 @@ export class BrandingPage {
       this.chosenLogo.set({ file, dataUrl: String(reader.result) });
       this.removingLogo.set(false);
     };
-    reader.onerror = () => this.logoError.set('The file could not be read.');
+    reader.onerror = () => this.logoError.set($localize`:@@admin.branding.fileUnreadable:The file could not be read.`);
     reader.readAsDataURL(file);
   }
 
@@ -146,12 +146,18 @@ export class BrandingPage {
           this.show(branding);
           // The app around this page shows the new branding at once, not at the next load.
           this.shell.apply(branding);
-          const logo = chosen ? ', with the new logo' : removing ? ', without a logo' : '';
-          this.notices.say(`Branding saved: ${branding.productName}${logo}.`, 'branding-notice');
+          const name = branding.productName;
+          const said = chosen
+            ? $localize`:@@admin.branding.savedWithLogo:Branding saved: ${name}:name:, with the new logo.`
+            : removing
+              ? $localize`:@@admin.branding.savedWithoutLogo:Branding saved: ${name}:name:, without a logo.`
+              : $localize`:@@admin.branding.saved:Branding saved: ${name}:name:.`;
+          this.notices.say(said, 'branding-notice');
         },
         error: (e: unknown) => {
           this.saving.set(false);
-          this.saveError.set(logoStep ? `The settings are saved, but not the logo: ${errorMessage(e)}` : errorMessage(e));
+          const error = errorMessage(e);
+          this.saveError.set(logoStep ? $localize`:@@admin.branding.logoNotSaved:The settings are saved, but not the logo: ${error}:error:` : error);
           if (logoStep) this.form.markAsPristine();
         },
       });

@@ -51,7 +51,7 @@ export class AdminNotices {
         <div class="toast show text-bg-success border-0 admin-toast" data-testid="admin-confirmation">
           <div class="d-flex align-items-start">
             <div class="toast-body" [attr.data-testid]="notice.testid">{{ notice.text }}</div>
-            <button type="button" class="btn-close btn-close-white me-2 mt-2 flex-shrink-0" (click)="notices.dismiss()" aria-label="Dismiss"></button>
+            <button type="button" class="btn-close btn-close-white me-2 mt-2 flex-shrink-0" (click)="notices.dismiss()" aria-label="Dismiss" i18n-aria-label="@@admin.notices.dismiss"></button>
           </div>
         </div>
       }
