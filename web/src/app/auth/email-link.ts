@@ -23,21 +23,25 @@ interface Wording {
   unavailable: string;
 }
 
-const WORDING: Record<LinkPurpose, Wording> = {
-  reset: {
-    heading: 'Forgot password',
-    intro: "Enter your account's email address: we'll mail you a link to choose a new password.",
-    button: 'Send me a reset link',
-    unavailable:
-      'This server sends no mail, so a password cannot be reset here. An administrator can help.',
-  },
-  signin: {
-    heading: 'Sign in by email',
-    intro: "Enter your account's email address: we'll mail you a link that signs you in.",
-    button: 'Email me a sign-in link',
-    unavailable: 'This server does not offer sign-in links.',
-  },
-};
+/** The page's words for each purpose (a function: the translations load after this module). */
+function wordingOf(purpose: LinkPurpose): Wording {
+  switch (purpose) {
+    case 'reset':
+      return {
+        heading: $localize`:@@auth.emailLink.resetHeading:Forgot password`,
+        intro: $localize`:@@auth.emailLink.resetIntro:Enter your account's email address: we'll mail you a link to choose a new password.`,
+        button: $localize`:@@auth.emailLink.resetButton:Send me a reset link`,
+        unavailable: $localize`:@@auth.emailLink.resetUnavailable:This server sends no mail, so a password cannot be reset here. An administrator can help.`,
+      };
+    case 'signin':
+      return {
+        heading: $localize`:@@auth.emailLink.signInHeading:Sign in by email`,
+        intro: $localize`:@@auth.emailLink.signInIntro:Enter your account's email address: we'll mail you a link that signs you in.`,
+        button: $localize`:@@auth.emailLink.signInButton:Email me a sign-in link`,
+        unavailable: $localize`:@@auth.emailLink.signInUnavailable:This server does not offer sign-in links.`,
+      };
+  }
+}
 
 /**
  * Asks for a link by mail: `/forgot-password` (a password reset link) and `/sign-in-link`
@@ -56,7 +60,7 @@ export class EmailLink {
   /** From the route's data. */
   readonly purpose = input<LinkPurpose>('reset');
 
-  protected readonly wording = computed(() => WORDING[this.purpose()]);
+  protected readonly wording = computed(() => wordingOf(this.purpose()));
   protected readonly policy = signal<Policy | null>(null);
   /** The server sends this kind of link (per its policy). */
   protected readonly available = computed(() => {
@@ -93,10 +97,10 @@ export class EmailLink {
 
   protected emailError(): string {
     const c = this.form.controls.email;
-    if (c.hasError('required')) return 'Email is required.';
-    if (c.hasError('email')) return 'Email must be a valid email address.';
+    if (c.hasError('required')) return $localize`:@@auth.emailLink.emailRequired:Email is required.`;
+    if (c.hasError('email')) return $localize`:@@auth.emailLink.emailInvalid:Email must be a valid email address.`;
     if (c.hasError('maxlength'))
-      return `Email must be at most ${this.policy()?.email.maxLength} characters.`;
+      return $localize`:@@auth.emailLink.emailTooLong:Email must be at most ${this.policy()?.email.maxLength}:max: characters.`;
     return '';
   }
 

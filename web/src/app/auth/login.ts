@@ -99,15 +99,15 @@ export class Login implements OnInit {
   protected readonly notice = computed(() => {
     switch (this.reason()) {
       case SESSION_ENDED:
-        return 'Your session has ended. Please sign in again.';
+        return $localize`:@@auth.login.noticeSessionEnded:Your session has ended. Please sign in again.`;
       case 'signedout':
-        return "You've been signed out.";
+        return $localize`:@@auth.login.noticeSignedOut:You've been signed out.`;
       case REAUTH_REASON:
-        return 'Please sign in again to continue to the application.';
+        return $localize`:@@auth.login.noticeReauth:Please sign in again to continue to the application.`;
       case REGISTERED_REASON:
         return this.mail()?.requireVerifiedEmail
-          ? 'Account created. Open the link we mailed to your address, then sign in.'
-          : 'Account created. Sign in to continue.';
+          ? $localize`:@@auth.login.noticeRegisteredVerify:Account created. Open the link we mailed to your address, then sign in.`
+          : $localize`:@@auth.login.noticeRegistered:Account created. Sign in to continue.`;
       default:
         return '';
     }

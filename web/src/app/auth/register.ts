@@ -128,27 +128,28 @@ export class Register {
   protected usernameError(): string {
     const c = this.form.controls.username;
     const p = this.policy()?.username;
-    if (c.hasError('required')) return 'Username is required.';
+    if (c.hasError('required')) return $localize`:@@auth.register.usernameRequired:Username is required.`;
     if (c.hasError('minlength') || c.hasError('maxlength'))
-      return `Username must be ${p?.minLength} to ${p?.maxLength} characters.`;
-    if (c.hasError('pattern')) return 'Username may only use letters, digits, ".", "_" and "-".';
+      return $localize`:@@auth.register.usernameLength:Username must be ${p?.minLength}:min: to ${p?.maxLength}:max: characters.`;
+    if (c.hasError('pattern'))
+      return $localize`:@@auth.register.usernamePattern:Username may only use letters, digits, ".", "_" and "-".`;
     if (c.hasError('taken')) return c.getError('taken') as string;
     return '';
   }
 
   protected emailError(): string {
     const c = this.form.controls.email;
-    if (c.hasError('required')) return 'Email is required.';
-    if (c.hasError('email')) return 'Email must be a valid email address.';
+    if (c.hasError('required')) return $localize`:@@auth.register.emailRequired:Email is required.`;
+    if (c.hasError('email')) return $localize`:@@auth.register.emailInvalid:Email must be a valid email address.`;
     if (c.hasError('maxlength'))
-      return `Email must be at most ${this.policy()?.email.maxLength} characters.`;
+      return $localize`:@@auth.register.emailTooLong:Email must be at most ${this.policy()?.email.maxLength}:max: characters.`;
     if (c.hasError('taken')) return c.getError('taken') as string;
     return '';
   }
 
   protected passwordError(): string {
     const c = this.form.controls.password;
-    if (c.hasError('required')) return 'Password is required.';
+    if (c.hasError('required')) return $localize`:@@auth.register.passwordRequired:Password is required.`;
     return passwordRuleError(c);
   }
 

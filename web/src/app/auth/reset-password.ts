@@ -69,7 +69,7 @@ export class ResetPassword {
 
   protected newPasswordError(): string {
     const c = this.form.controls.newPassword;
-    if (c.hasError('required')) return 'New password is required.';
+    if (c.hasError('required')) return $localize`:@@auth.resetPassword.newRequired:New password is required.`;
     return passwordRuleError(c);
   }
 
@@ -81,8 +81,9 @@ export class ResetPassword {
   }
 
   protected confirmError(): string {
-    if (this.form.controls.confirm.hasError('required')) return 'Repeat the new password.';
-    return this.form.hasError('mismatch') ? 'The passwords do not match.' : '';
+    if (this.form.controls.confirm.hasError('required'))
+      return $localize`:@@auth.resetPassword.confirmRequired:Repeat the new password.`;
+    return this.form.hasError('mismatch') ? $localize`:@@auth.resetPassword.mismatch:The passwords do not match.` : '';
   }
 
   protected submit(): void {

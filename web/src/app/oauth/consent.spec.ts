@@ -6,7 +6,7 @@ import { AuthService } from '../core/auth.service';
 import { ExternalNavigation } from '../core/external-navigation';
 import { ALICE, setUpHttp, unauthorized } from '../../testing/http-testing';
 import { routes } from '../app.routes';
-import { Consent, DEVICE_WARNING, REQUEST_EXPIRED, REQUEST_INCOMPLETE } from './consent';
+import { Consent, deviceWarning, requestExpired, requestIncomplete } from './consent';
 
 /** Lets the page's promise chains finish, then renders. */
 async function settle(fixture: ComponentFixture<unknown>) {
@@ -159,8 +159,8 @@ describe('Consent', () => {
     const fixture = await open();
     http.expectOne(REQUEST_URL).flush(UNKNOWN, NOT_FOUND);
     await settle(fixture);
-    expect(text(fixture, 'consent-expired')).toBe(REQUEST_EXPIRED);
-    expect(REQUEST_EXPIRED).toBe(
+    expect(text(fixture, 'consent-expired')).toBe(requestExpired());
+    expect(requestExpired()).toBe(
       'This sign-in request has expired or was already used. Go back to the application and try again.',
     );
     expect(el(fixture, '[data-testid="consent-allow"]')).toBeNull();
@@ -171,7 +171,7 @@ describe('Consent', () => {
     const fixture = await open();
     http.expectOne(REQUEST_URL).flush(UNKNOWN, NOT_FOUND);
     await settle(fixture);
-    expect(text(fixture, 'consent-expired')).toBe(REQUEST_EXPIRED);
+    expect(text(fixture, 'consent-expired')).toBe(requestExpired());
     expect(router.navigate).not.toHaveBeenCalled();
   });
 
@@ -179,7 +179,7 @@ describe('Consent', () => {
     await signInAs();
     const fixture = await open({});
     await settle(fixture);
-    expect(text(fixture, 'consent-incomplete')).toBe(REQUEST_INCOMPLETE);
+    expect(text(fixture, 'consent-incomplete')).toBe(requestIncomplete());
     http.expectNone((r) => r.url.startsWith('/api/oauth/'));
   });
 
@@ -311,7 +311,7 @@ describe('Consent', () => {
     await click(fixture, 'consent-allow');
     http.expectOne(REQUEST_URL).flush(UNKNOWN, NOT_FOUND);
     await settle(fixture);
-    expect(text(fixture, 'consent-expired')).toBe(REQUEST_EXPIRED);
+    expect(text(fixture, 'consent-expired')).toBe(requestExpired());
     expect(assign).not.toHaveBeenCalled();
   });
 
@@ -353,8 +353,8 @@ describe('Consent', () => {
 
     it('shows the warning above the question', async () => {
       const fixture = await ready(DEVICE);
-      expect(text(fixture, 'consent-device-warning')).toBe(DEVICE_WARNING);
-      expect(DEVICE_WARNING).toBe(
+      expect(text(fixture, 'consent-device-warning')).toBe(deviceWarning());
+      expect(deviceWarning()).toBe(
         'A device is asking to sign in as you. Only continue if you started this yourself on a device you have in front of you, and the code matches.',
       );
       expect(el(fixture, '[data-testid="consent-device-warning"]')?.getAttribute('role')).toBe('alert');
@@ -370,7 +370,7 @@ describe('Consent', () => {
     it('alreadyAllowed: still asks, never answering by itself', async () => {
       const fixture = await ready({ ...DEVICE, alreadyAllowed: true });
       http.expectNone((r) => r.method === 'POST');
-      expect(text(fixture, 'consent-device-warning')).toBe(DEVICE_WARNING);
+      expect(text(fixture, 'consent-device-warning')).toBe(deviceWarning());
       expect((el(fixture, '[data-testid="consent-allow"]') as HTMLButtonElement).disabled).toBe(false);
       expect(assign).not.toHaveBeenCalled();
     });

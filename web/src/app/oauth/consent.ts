@@ -14,12 +14,15 @@ import { routedInApp, safeReturnUrl } from '../core/return-url';
 import { RoleLabelPipe } from '../core/role-label';
 import { BrandLogo } from '../shell/brand-logo';
 
-export const REQUEST_EXPIRED =
-  'This sign-in request has expired or was already used. Go back to the application and try again.';
-export const REQUEST_INCOMPLETE =
-  'This sign-in request is incomplete. Go back to the application and try again.';
-export const DEVICE_WARNING =
-  'A device is asking to sign in as you. Only continue if you started this yourself on a device you have in front of you, and the code matches.';
+export function requestExpired(): string {
+  return $localize`:@@oauth.consent.expired:This sign-in request has expired or was already used. Go back to the application and try again.`;
+}
+export function requestIncomplete(): string {
+  return $localize`:@@oauth.consent.incomplete:This sign-in request is incomplete. Go back to the application and try again.`;
+}
+export function deviceWarning(): string {
+  return $localize`:@@oauth.consent.deviceWarning:A device is asking to sign in as you. Only continue if you started this yourself on a device you have in front of you, and the code matches.`;
+}
 
 /**
  * What the page shows: the request being fetched, a dead or cut-short request, an error
@@ -70,10 +73,10 @@ export class Consent implements OnInit {
   protected readonly error = signal('');
   /** Which button is at work. */
   protected readonly busy = signal<'allow' | 'deny' | null>(null);
-  protected readonly EXPIRED = REQUEST_EXPIRED;
-  protected readonly INCOMPLETE = REQUEST_INCOMPLETE;
+  protected readonly EXPIRED = requestExpired();
+  protected readonly INCOMPLETE = requestIncomplete();
   protected readonly describe = describeScope;
-  protected readonly DEVICE_WARNING = DEVICE_WARNING;
+  protected readonly DEVICE_WARNING = deviceWarning();
   /** The request comes from a device (its code typed on `/device`): warn, never skip asking. */
   protected readonly device = computed(() => this.info()?.device === true);
 
@@ -129,7 +132,7 @@ export class Consent implements OnInit {
       if (!(await this.follow(redirectTo))) {
         this.state.set('ready');
         this.busy.set(null);
-        this.error.set('The server answered with an address this page cannot open.');
+        this.error.set($localize`:@@oauth.consent.badAddress:The server answered with an address this page cannot open.`);
       }
     } catch (e) {
       const code: string | null = errorCode(e);

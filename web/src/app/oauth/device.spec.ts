@@ -5,7 +5,7 @@ import { Router } from '@angular/router';
 import { routes } from '../app.routes';
 import { AuthService } from '../core/auth.service';
 import { ALICE, setUpHttp, unauthorized } from '../../testing/http-testing';
-import { DEVICE_APPROVED, DEVICE_CODE_INVALID, DEVICE_DENIED, Device } from './device';
+import { Device, deviceApproved, deviceCodeInvalid, deviceDenied } from './device';
 
 /** Lets the page's promise chains finish, then renders. */
 async function settle(fixture: ComponentFixture<unknown>) {
@@ -128,8 +128,8 @@ describe('Device', () => {
     submit(fixture);
     http.expectOne(DEVICE_URL).flush(UNKNOWN, { status: 404, statusText: 'Not Found' });
     await settle(fixture);
-    expect(text(fixture, 'device-error')).toBe(DEVICE_CODE_INVALID);
-    expect(DEVICE_CODE_INVALID).toBe('That code is not valid or has expired. Check the code on your device.');
+    expect(text(fixture, 'device-error')).toBe(deviceCodeInvalid());
+    expect(deviceCodeInvalid()).toBe('That code is not valid or has expired. Check the code on your device.');
     const error = el(fixture, '[data-testid="device-error"]') as HTMLElement;
     expect(error.getAttribute('role')).toBe('alert');
     expect(input(fixture).getAttribute('aria-describedby')).toContain(error.id);
@@ -141,7 +141,7 @@ describe('Device', () => {
     submit(fixture);
     http.expectOne(DEVICE_URL).flush({ error: 'device_code_unknown', message: 'Unknown code.' }, { status: 404, statusText: 'Not Found' });
     await settle(fixture);
-    expect(text(fixture, 'device-error')).toBe(DEVICE_CODE_INVALID);
+    expect(text(fixture, 'device-error')).toBe(deviceCodeInvalid());
   });
 
   it("too many tries (429): the server's message, with how long to wait", async () => {
@@ -189,8 +189,8 @@ describe('Device', () => {
   it('?result=approved: the device is connected', async () => {
     await signInAs();
     const fixture = await open({ result: 'approved' });
-    expect(text(fixture, 'device-approved')).toBe(DEVICE_APPROVED);
-    expect(DEVICE_APPROVED).toBe('Your device is connected. You can return to it now.');
+    expect(text(fixture, 'device-approved')).toBe(deviceApproved());
+    expect(deviceApproved()).toBe('Your device is connected. You can return to it now.');
     expect(el(fixture, '[data-testid="device-form"]')).toBeNull();
     expect(router.navigate).not.toHaveBeenCalled();
   });
@@ -198,14 +198,14 @@ describe('Device', () => {
   it('?result=denied: the device was not connected', async () => {
     await signInAs();
     const fixture = await open({ result: 'denied' });
-    expect(text(fixture, 'device-denied')).toBe(DEVICE_DENIED);
-    expect(DEVICE_DENIED).toBe('You declined; the device was not connected.');
+    expect(text(fixture, 'device-denied')).toBe(deviceDenied());
+    expect(deviceDenied()).toBe('You declined; the device was not connected.');
     expect(el(fixture, '[data-testid="device-form"]')).toBeNull();
   });
 
   it('a result needs no sign-in to be shown', async () => {
     const fixture = await open({ result: 'approved' });
-    expect(text(fixture, 'device-approved')).toBe(DEVICE_APPROVED);
+    expect(text(fixture, 'device-approved')).toBe(deviceApproved());
     expect(router.navigate).not.toHaveBeenCalled();
   });
 

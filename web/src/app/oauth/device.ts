@@ -9,10 +9,15 @@ import { SESSION_ENDED } from '../core/credentials.interceptor';
 import { errorCode, errorMessage } from '../core/errors';
 import { DEVICE_CODE_UNKNOWN, OAuthService } from '../core/oauth.service';
 
-export const DEVICE_CODE_INVALID =
-  'That code is not valid or has expired. Check the code on your device.';
-export const DEVICE_APPROVED = 'Your device is connected. You can return to it now.';
-export const DEVICE_DENIED = 'You declined; the device was not connected.';
+export function deviceCodeInvalid(): string {
+  return $localize`:@@oauth.device.codeInvalid:That code is not valid or has expired. Check the code on your device.`;
+}
+export function deviceApproved(): string {
+  return $localize`:@@oauth.device.approved:Your device is connected. You can return to it now.`;
+}
+export function deviceDenied(): string {
+  return $localize`:@@oauth.device.denied:You declined; the device was not connected.`;
+}
 
 /**
  * `/device` (RFC 8628's verification page, `?user_code=` when the device showed a link or a QR
@@ -48,8 +53,12 @@ export class Device implements OnInit {
   protected readonly toLoginPage = signal(false);
   protected readonly submitting = signal(false);
   protected readonly error = signal('');
-  protected readonly APPROVED = DEVICE_APPROVED;
-  protected readonly DENIED = DEVICE_DENIED;
+  protected readonly APPROVED = deviceApproved();
+  protected readonly DENIED = deviceDenied();
+  /** The code field's description: its help, and the error once there is one. */
+  protected readonly describedBy = computed(() =>
+    this.error() ? 'device-user-code-help device-error' : 'device-user-code-help',
+  );
 
   protected readonly form = inject(NonNullableFormBuilder).group({
     userCode: ['', [Validators.required, Validators.pattern(/\S/)]],
@@ -85,7 +94,7 @@ export class Device implements OnInit {
         this.auth.clear();
         await this.toLogin(userCode, SESSION_ENDED);
       } else if (isUnknownCode(e)) {
-        this.error.set(DEVICE_CODE_INVALID);
+        this.error.set(deviceCodeInvalid());
       } else {
         // A 429 (too many tries) says how long to wait, from Retry-After.
         this.error.set(errorMessage(e));

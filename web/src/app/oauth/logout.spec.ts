@@ -5,7 +5,7 @@ import { Router } from '@angular/router';
 import { AuthService } from '../core/auth.service';
 import { ExternalNavigation } from '../core/external-navigation';
 import { ALICE, setUpHttp } from '../../testing/http-testing';
-import { LOGOUT_INCOMPLETE, Logout, NOT_SIGNED_IN, SIGNED_OUT, STILL_SIGNED_OUT } from './logout';
+import { Logout, logoutIncomplete, notSignedIn, signedOut, stillSignedOut } from './logout';
 
 /** Lets the page's promise chains finish, then renders. */
 async function settle(fixture: ComponentFixture<unknown>) {
@@ -133,7 +133,7 @@ describe('Logout', () => {
     expect(post.request.body).toEqual({ idTokenHint: HINT });
     post.flush({ message: "You've been signed out!", redirectTo: null });
     await settle(fixture);
-    expect(text(fixture, 'logout-done')).toBe(SIGNED_OUT);
+    expect(text(fixture, 'logout-done')).toBe(signedOut());
     expect(auth.signedIn()).toBe(false);
     expect(assign).not.toHaveBeenCalled();
     expect(buttons(fixture)).toEqual([]);
@@ -152,7 +152,7 @@ describe('Logout', () => {
 
   it('not signed in: says so, and Continue posts the request and follows redirectTo', async () => {
     const fixture = await ready();
-    expect(text(fixture, 'logout-title')).toBe(NOT_SIGNED_IN);
+    expect(text(fixture, 'logout-title')).toBe(notSignedIn());
     expect(buttons(fixture)).toEqual(['Continue']);
     expect(el(fixture, '[data-testid="logout-sign-out"]')).toBeNull();
 
@@ -171,7 +171,7 @@ describe('Logout', () => {
     await click(fixture, 'logout-continue');
     http.expectOne(CONFIRM_URL).flush({ message: "You've been signed out!", redirectTo: null });
     await settle(fixture);
-    expect(text(fixture, 'logout-done')).toBe(STILL_SIGNED_OUT);
+    expect(text(fixture, 'logout-done')).toBe(stillSignedOut());
     expect(assign).not.toHaveBeenCalled();
   });
 
@@ -199,7 +199,7 @@ describe('Logout', () => {
     await click(fixture, 'logout-retry');
     http.expectOne((r) => r.url === REQUEST_URL).flush(INFO);
     await settle(fixture);
-    expect(text(fixture, 'logout-title')).toBe(NOT_SIGNED_IN);
+    expect(text(fixture, 'logout-title')).toBe(notSignedIn());
   });
 
   it('an error on Sign out keeps the question and the session; a 400 there shows the refusal', async () => {
@@ -224,7 +224,7 @@ describe('Logout', () => {
     const fixture = await open({ post_logout_redirect_uri: RP_URI });
     await settle(fixture);
     http.expectNone((r) => r.url === REQUEST_URL);
-    expect(text(fixture, 'logout-incomplete')).toBe(LOGOUT_INCOMPLETE);
+    expect(text(fixture, 'logout-incomplete')).toBe(logoutIncomplete());
     expect(buttons(fixture)).toEqual([]);
   });
 
@@ -236,6 +236,6 @@ describe('Logout', () => {
     http.expectOne(CONFIRM_URL).flush({ message: "You've been signed out!", redirectTo: 'javascript:alert(1)' });
     await settle(fixture);
     expect(text(fixture, 'logout-error')).toBe('The server answered with an address this page cannot open.');
-    expect(text(fixture, 'logout-done')).toBe(SIGNED_OUT);
+    expect(text(fixture, 'logout-done')).toBe(signedOut());
   });
 });

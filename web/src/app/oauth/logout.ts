@@ -9,13 +9,22 @@ import { errorMessage } from '../core/errors';
 import { ExternalNavigation } from '../core/external-navigation';
 import { OAuthService } from '../core/oauth.service';
 
-export const LOGOUT_INCOMPLETE =
-  'This sign-out request is incomplete. Go back to the application and try again.';
-export const SIGNED_OUT = "You've been signed out.";
-export const NOT_SIGNED_IN = 'You are not signed in to Portcullis.';
+export function logoutIncomplete(): string {
+  return $localize`:@@oauth.logout.incomplete:This sign-out request is incomplete. Go back to the application and try again.`;
+}
+export function signedOut(): string {
+  return $localize`:@@oauth.logout.signedOut:You've been signed out.`;
+}
+export function notSignedIn(): string {
+  return $localize`:@@oauth.logout.notSignedIn:You are not signed in to Portcullis.`;
+}
 /** The end of Continue, when nobody was signed in and the application asked for no redirect. */
-export const STILL_SIGNED_OUT = 'You are signed out of Portcullis.';
-export const BAD_ADDRESS = 'The server answered with an address this page cannot open.';
+export function stillSignedOut(): string {
+  return $localize`:@@oauth.logout.stillSignedOut:You are signed out of Portcullis.`;
+}
+export function badAddress(): string {
+  return $localize`:@@oauth.logout.badAddress:The server answered with an address this page cannot open.`;
+}
 
 /**
  * What the page shows: a request without its ID token, the request being checked, one the
@@ -63,10 +72,10 @@ export class Logout implements OnInit {
   protected readonly error = signal('');
   /** Which button is at work. */
   protected readonly busy = signal<'signout' | 'continue' | null>(null);
-  protected readonly INCOMPLETE = LOGOUT_INCOMPLETE;
-  protected readonly SIGNED_OUT = SIGNED_OUT;
-  protected readonly NOT_SIGNED_IN = NOT_SIGNED_IN;
-  protected readonly STILL_SIGNED_OUT = STILL_SIGNED_OUT;
+  protected readonly INCOMPLETE = logoutIncomplete();
+  protected readonly SIGNED_OUT = signedOut();
+  protected readonly NOT_SIGNED_IN = notSignedIn();
+  protected readonly STILL_SIGNED_OUT = stillSignedOut();
 
   ngOnInit(): void {
     void this.load();
@@ -104,7 +113,7 @@ export class Logout implements OnInit {
       if (done.redirectTo) {
         this.view.set('leaving');
         if (!this.navigation.assign(done.redirectTo)) {
-          this.error.set(BAD_ADDRESS);
+          this.error.set(badAddress());
           this.view.set('done');
         }
       } else {
