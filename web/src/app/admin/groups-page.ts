@@ -9,7 +9,7 @@ import { Groups } from './groups';
   imports: [AdminNav, Groups],
   template: `
     <app-admin-nav />
-    <h1 class="h3 mb-3">Groups</h1>
+    <h1 class="h3 mb-3" i18n="@@roles.groupsPage.heading">Groups</h1>
     <app-groups />
   `,
 })

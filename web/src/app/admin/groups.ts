@@ -31,6 +31,8 @@ export class Groups {
   private readonly fb = inject(NonNullableFormBuilder);
   private readonly notices = inject(AdminNotices);
   protected readonly showErrors = showErrors;
+  /** The id of the Members panel, for the toggle's `aria-controls`. */
+  protected readonly membersPanelId = 'group-members-panel';
 
   protected readonly groups = signal<GroupItem[]>([]);
   protected readonly loading = signal(true);
@@ -118,7 +120,7 @@ export class Groups {
       next: (made) => {
         this.creating.set(false);
         this.groups.update((list) => [...list, made].sort((a, b) => a.name.localeCompare(b.name)));
-        this.notices.say(`Group ${made.name} created.`, 'groups-notice');
+        this.notices.say($localize`:@@roles.groups.created:Group ${made.name}:group: created.`, 'groups-notice');
         this.form.reset();
         this.picked.set(new Set());
       },
@@ -157,7 +159,12 @@ export class Groups {
         this.saving.set(false);
         this.groups.update((list) => list.map((g) => (g.name === group.name ? updated : g)));
         this.editing.set(null);
-        this.notices.say(`Group ${updated.name} saved: it carries ${updated.roles.length === 0 ? 'no roles' : roleLabels(updated.roles)}.`, 'groups-notice');
+        this.notices.say(
+          updated.roles.length === 0
+            ? $localize`:@@roles.groups.savedNoRoles:Group ${updated.name}:group: saved: it carries no roles.`
+            : $localize`:@@roles.groups.saved:Group ${updated.name}:group: saved: it carries ${roleLabels(updated.roles)}:roles:.`,
+          'groups-notice',
+        );
       },
       error: (e: unknown) => {
         this.saving.set(false);
@@ -176,7 +183,7 @@ export class Groups {
         this.groups.update((list) => list.filter((g) => g.name !== group.name));
         if (this.editing() === group.name) this.editing.set(null);
         if (this.open() === group.name) this.open.set(null);
-        this.notices.say(`Group ${group.name} deleted.`, 'groups-notice');
+        this.notices.say($localize`:@@roles.groups.deleted:Group ${group.name}:group: deleted.`, 'groups-notice');
       },
       error: (e: unknown) => {
         this.busy.set(null);
@@ -235,7 +242,7 @@ export class Groups {
     this.membersError.set('');
     if (/^\d+$/.test(query)) {
       this.found.set(null);
-      this.addMember(Number(query), `User ${query}`);
+      this.addMember(Number(query), $localize`:@@roles.groups.userById:User ${query}:id:`);
       return;
     }
     this.searching.set(true);
@@ -263,7 +270,7 @@ export class Groups {
     this.admin.addMember(group, userId).subscribe({
       next: () => {
         this.memberBusy.set(null);
-        this.notices.say(`${label} is in ${group}.`, 'members-notice');
+        this.notices.say($localize`:@@roles.groups.memberAdded:${label}:user: is in ${group}:group:.`, 'members-notice');
         this.found.set(null);
         this.searchForm.reset();
         this.loadMembers();
@@ -285,7 +292,7 @@ export class Groups {
       next: () => {
         this.memberBusy.set(null);
         this.members.update((list) => list.filter((m) => m.id !== member.id));
-        this.notices.say(`${member.username} is no longer in ${group}.`, 'members-notice');
+        this.notices.say($localize`:@@roles.groups.memberRemoved:${member.username}:user: is no longer in ${group}:group:.`, 'members-notice');
         this.load();
       },
       error: (e: unknown) => {

@@ -9,7 +9,7 @@ import { Roles } from './roles';
   imports: [AdminNav, Roles],
   template: `
     <app-admin-nav />
-    <h1 class="h3 mb-3">Roles and permissions</h1>
+    <h1 class="h3 mb-3" i18n="@@roles.rolesPage.heading">Roles and permissions</h1>
     <app-roles />
   `,
 })

@@ -149,7 +149,7 @@ export class Roles {
       next: (made) => {
         this.creating.set(false);
         this.roles.update((list) => [...list, made]);
-        this.notices.say(`Role ${roleLabel(made.name)} created.`, 'roles-notice');
+        this.notices.say($localize`:@@roles.roles.created:Role ${roleLabel(made.name)}:role: created.`, 'roles-notice');
         this.form.reset();
         this.picked.set(new Set());
         this.loadPermissions();
@@ -192,7 +192,13 @@ export class Roles {
         this.saving.set(false);
         this.roles.update((list) => list.map((r) => (r.name === role.name ? updated : r)));
         this.editing.set(null);
-        this.notices.say(`Role ${roleLabel(updated.name)} saved: it gives ${updated.permissions.length === 0 ? 'no permissions' : updated.permissions.join(', ')}.`, 'roles-notice');
+        const label = roleLabel(updated.name);
+        this.notices.say(
+          updated.permissions.length === 0
+            ? $localize`:@@roles.roles.savedNoPermissions:Role ${label}:role: saved: it gives no permissions.`
+            : $localize`:@@roles.roles.saved:Role ${label}:role: saved: it gives ${updated.permissions.join(', ')}:permissions:.`,
+          'roles-notice',
+        );
         this.loadPermissions();
       },
       error: (e: unknown) => {
@@ -213,7 +219,7 @@ export class Roles {
         this.busy.set(null);
         this.roles.update((list) => list.filter((r) => r.name !== role.name));
         if (this.editing() === role.name) this.editing.set(null);
-        this.notices.say(`Role ${roleLabel(role.name)} deleted.`, 'roles-notice');
+        this.notices.say($localize`:@@roles.roles.deleted:Role ${roleLabel(role.name)}:role: deleted.`, 'roles-notice');
         this.loadPermissions();
       },
       error: (e: unknown) => {
@@ -240,7 +246,7 @@ export class Roles {
         next: (made) => {
           this.creatingPermission.set(false);
           this.permissions.update((list) => [...list, made].sort((a, b) => a.name.localeCompare(b.name)));
-          this.notices.say(`Permission ${made.name} created.`, 'permissions-notice');
+          this.notices.say($localize`:@@roles.permissions.created:Permission ${made.name}:permission: created.`, 'permissions-notice');
           this.permissionForm.reset();
         },
         error: (e: unknown) => {
@@ -261,7 +267,7 @@ export class Roles {
         this.permissionBusy.set(null);
         this.permissions.update((list) => list.filter((p) => p.name !== permission.name));
         this.picked.update((set) => toggled(set, permission.name, false));
-        this.notices.say(`Permission ${permission.name} deleted.`, 'permissions-notice');
+        this.notices.say($localize`:@@roles.permissions.deleted:Permission ${permission.name}:permission: deleted.`, 'permissions-notice');
         if (cascade) this.loadRoles();
       },
       error: (e: unknown) => {

@@ -9,7 +9,7 @@ import { toggled } from './roles';
 
 /** Where a held role comes from, as the panel says it: `own`, or `group finance`. */
 export function describeSource(from: string): string {
-  return from === 'own' ? 'own' : `group ${from}`;
+  return from === 'own' ? $localize`:@@roles.userRights.sourceOwn:own` : $localize`:@@roles.userRights.sourceGroup:group ${from}:group:`;
 }
 
 /**
@@ -81,7 +81,7 @@ export class UserRights implements OnInit {
       next: (updated) => {
         this.saving.set(false);
         this.picked.set(new Set(updated.ownRoles.map((r) => r.toLowerCase())));
-        this.notices.say(`Roles of ${updated.username}: ${roleLabels(updated.ownRoles)}`, 'rights-notice');
+        this.notices.say($localize`:@@roles.userRights.saved:Roles of ${updated.username}:user:: ${roleLabels(updated.ownRoles)}:roles:`, 'rights-notice');
         this.changed.emit(updated);
         this.loadRights();
       },
