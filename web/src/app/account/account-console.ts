@@ -1,15 +1,20 @@
 import { Component } from '@angular/core';
 import { RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
 
-/** The console's pages, in the order its navigation lists them. */
-export const ACCOUNT_PAGES: readonly { path: string; label: string; testId: string }[] = [
-  { path: '/account', label: 'Profile', testId: 'account-nav-profile' },
-  { path: '/account/security', label: 'Security', testId: 'account-nav-security' },
-  { path: '/account/sessions', label: 'Sessions', testId: 'account-nav-sessions' },
-  { path: '/account/apps', label: 'Connected apps', testId: 'account-nav-apps' },
-  { path: '/account/linked', label: 'Linked sign-ins', testId: 'account-nav-linked' },
-  { path: '/account/api-keys', label: 'API keys', testId: 'account-nav-api-keys' },
-];
+/**
+ * The console's pages, in the order its navigation lists them. A function, not a constant:
+ * the labels are translated, and the translations are loaded after this module.
+ */
+export function accountPages(): readonly { path: string; label: string; testId: string }[] {
+  return [
+    { path: '/account', label: $localize`:@@account.console.profile:Profile`, testId: 'account-nav-profile' },
+    { path: '/account/security', label: $localize`:@@account.console.security:Security`, testId: 'account-nav-security' },
+    { path: '/account/sessions', label: $localize`:@@account.console.sessions:Sessions`, testId: 'account-nav-sessions' },
+    { path: '/account/apps', label: $localize`:@@account.console.apps:Connected apps`, testId: 'account-nav-apps' },
+    { path: '/account/linked', label: $localize`:@@account.console.linked:Linked sign-ins`, testId: 'account-nav-linked' },
+    { path: '/account/api-keys', label: $localize`:@@account.console.apiKeys:API keys`, testId: 'account-nav-api-keys' },
+  ];
+}
 
 /**
  * The account console: its navigation (a list beside the page on wide screens, wrapped pills
@@ -21,8 +26,8 @@ export const ACCOUNT_PAGES: readonly { path: string; label: string; testId: stri
   template: `
     <div class="row g-4">
       <div class="col-12 col-md-4 col-lg-3">
-        <nav aria-label="Account" data-testid="account-nav">
-          <p class="text-body-secondary small text-uppercase fw-semibold mb-2 d-none d-md-block" aria-hidden="true">Your account</p>
+        <nav aria-label="Account" i18n-aria-label="@@account.console.navLabel" data-testid="account-nav">
+          <p class="text-body-secondary small text-uppercase fw-semibold mb-2 d-none d-md-block" aria-hidden="true" i18n="@@account.console.yourAccount">Your account</p>
           <ul class="nav nav-pills flex-md-column gap-1">
             @for (page of pages; track page.path) {
               <li class="nav-item">
@@ -47,5 +52,5 @@ export const ACCOUNT_PAGES: readonly { path: string; label: string; testId: stri
   `,
 })
 export class AccountConsole {
-  protected readonly pages = ACCOUNT_PAGES;
+  protected readonly pages = accountPages();
 }

@@ -160,7 +160,7 @@ export class ApiKeysCard implements OnInit {
     this.dismissCreated();
     const call = (password?: string) =>
       id === null ? this.account.createApiKey(body, password) : this.admin.createApiKey(id, body);
-    this.reauth.run(`Create the API key “${body.name}”`, call, {
+    this.reauth.run($localize`:@@account.apiKeys.reauthCreate:Create the API key “${body.name}:name:”`, call, {
       next: (made) => {
         this.creating.set(false);
         this.created.set(made);
@@ -203,7 +203,7 @@ export class ApiKeysCard implements OnInit {
         const now = new Date().toISOString();
         this.items.update((list) => list.map((k) => (k.id === key.id ? { ...k, revokedAt: now } : k)));
         if (this.created()?.id === key.id) this.dismissCreated();
-        this.notice.set(`The key “${key.name}” is revoked: it no longer works.`);
+        this.notice.set($localize`:@@account.apiKeys.revoked:The key “${key.name}:name:” is revoked: it no longer works.`);
       },
       error: (e: unknown) => {
         this.busy.set(null);

@@ -7,7 +7,7 @@ import { ApiKeysCard } from './api-keys-card';
   selector: 'app-api-keys-page',
   imports: [ApiKeysCard],
   template: `
-    <h1 class="h3 mb-3">API keys</h1>
+    <h1 class="h3 mb-3" i18n="@@account.apiKeysPage.title">API keys</h1>
     <app-api-keys-card />
   `,
 })

@@ -54,7 +54,7 @@ export class ConnectedAppsCard {
       next: () => {
         this.busy.set(null);
         this.items.update((list) => list.filter((a) => a.clientId !== app.clientId));
-        this.notice.set(`${app.name} no longer has access to your account.`);
+        this.notice.set($localize`:@@account.connectedApps.revoked:${app.name}:app: no longer has access to your account.`);
       },
       error: (e: unknown) => {
         this.busy.set(null);

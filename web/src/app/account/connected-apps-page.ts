@@ -7,7 +7,7 @@ import { ConnectedAppsCard } from './connected-apps-card';
   selector: 'app-connected-apps-page',
   imports: [ConnectedAppsCard],
   template: `
-    <h1 class="h3 mb-3">Connected apps</h1>
+    <h1 class="h3 mb-3" i18n="@@account.connectedAppsPage.title">Connected apps</h1>
     <app-connected-apps-card />
   `,
 })

@@ -92,12 +92,12 @@ export class LinkedSigninsCard {
     this.error.set('');
     this.notice.set('');
     const storage = this.document.defaultView?.sessionStorage;
-    this.reauth.run(`Link ${provider.displayName}`, (password) => this.identity.link(provider.id, LINK_RETURN, password), {
+    this.reauth.run($localize`:@@account.linkedSignins.reauthLink:Link ${provider.displayName}:provider:`, (password) => this.identity.link(provider.id, LINK_RETURN, password), {
       next: (started) => {
         rememberProvider(storage, provider.displayName);
         if (!this.navigation.assign(started.redirectTo)) {
           this.busy.set(null);
-          this.error.set(`${provider.displayName}: the server gave an address no page may go to.`);
+          this.error.set($localize`:@@account.linkedSignins.badAddress:${provider.displayName}:provider:: the server gave an address no page may go to.`);
         }
       },
       error: (e) => {
@@ -114,11 +114,11 @@ export class LinkedSigninsCard {
     this.busy.set(item.id);
     this.error.set('');
     this.notice.set('');
-    this.reauth.run(`Unlink ${name}`, (password) => this.identity.unlink(item.id, password), {
+    this.reauth.run($localize`:@@account.linkedSignins.reauthUnlink:Unlink ${name}:provider:`, (password) => this.identity.unlink(item.id, password), {
       next: () => {
         this.busy.set(null);
         this.items.update((list) => list.filter((i) => i.id !== item.id));
-        this.notice.set(`${name} is unlinked: it no longer signs you in.`);
+        this.notice.set($localize`:@@account.linkedSignins.unlinked:${name}:provider: is unlinked: it no longer signs you in.`);
       },
       error: (e) => {
         this.busy.set(null);

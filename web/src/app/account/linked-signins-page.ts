@@ -7,7 +7,7 @@ import { LinkedSigninsCard } from './linked-signins-card';
   selector: 'app-linked-signins-page',
   imports: [LinkedSigninsCard],
   template: `
-    <h1 class="h3 mb-3">Linked sign-ins</h1>
+    <h1 class="h3 mb-3" i18n="@@account.linkedSigninsPage.title">Linked sign-ins</h1>
     <app-linked-signins-card />
   `,
 })

@@ -43,7 +43,7 @@ export class PasskeysCard {
   protected readonly confirmingRemove = signal<number | null>(null);
   protected readonly reauth = new Reauthentication();
 
-  protected readonly addForm = this.fb.group({ name: ['Passkey', NAME] });
+  protected readonly addForm = this.fb.group({ name: [$localize`:@@account.passkeys.defaultName:Passkey`, NAME] });
   protected readonly renameForm = this.fb.group({ name: ['', NAME] });
 
   constructor() {
@@ -85,7 +85,7 @@ export class PasskeysCard {
     this.adding.set(true);
     this.error.set('');
     this.notice.set('');
-    this.reauth.run(`Add the passkey “${name}”`, (password) => this.mfa.startPasskey(password), {
+    this.reauth.run($localize`:@@account.passkeys.reauthAdd:Add the passkey “${name}:name:”`, (password) => this.mfa.startPasskey(password), {
       next: (options) => void this.complete(options, name),
       error: (e) => {
         this.adding.set(false);
@@ -100,7 +100,7 @@ export class PasskeysCard {
     try {
       const item = await this.mfa.completePasskey(options, name);
       this.items.update((list) => [...list, item]);
-      this.notice.set(`Passkey “${item.name}” added.`);
+      this.notice.set($localize`:@@account.passkeys.added:Passkey “${item.name}:name:” added.`);
       this.addForm.reset();
       this.changed.emit();
     } catch (e) {
@@ -142,11 +142,11 @@ export class PasskeysCard {
     this.busy.set(item.id);
     this.error.set('');
     this.notice.set('');
-    this.reauth.run(`Remove the passkey “${item.name}”`, (password) => this.mfa.removePasskey(item.id, password), {
+    this.reauth.run($localize`:@@account.passkeys.reauthRemove:Remove the passkey “${item.name}:name:”`, (password) => this.mfa.removePasskey(item.id, password), {
       next: (body) => {
         this.busy.set(null);
         this.items.update((list) => list.filter((p) => p.id !== item.id));
-        this.notice.set(body?.message || 'Passkey removed.');
+        this.notice.set(body?.message || $localize`:@@account.passkeys.removed:Passkey removed.`);
         this.changed.emit();
       },
       error: (e) => {

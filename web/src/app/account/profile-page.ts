@@ -49,9 +49,9 @@ export class ProfilePage {
 
   protected newEmailError(): string {
     const c = this.emailForm.controls.newEmail;
-    if (c.hasError('required')) return 'New email is required.';
-    if (c.hasError('email')) return 'Email must be a valid email address.';
-    if (c.hasError('maxlength')) return `Email must be at most ${this.policy()?.email.maxLength} characters.`;
+    if (c.hasError('required')) return $localize`:@@account.profile.newEmailRequired:New email is required.`;
+    if (c.hasError('email')) return $localize`:@@account.profile.newEmailInvalid:Email must be a valid email address.`;
+    if (c.hasError('maxlength')) return $localize`:@@account.profile.newEmailTooLong:Email must be at most ${this.policy()?.email.maxLength}:max: characters.`;
     return '';
   }
 

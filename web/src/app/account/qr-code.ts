@@ -11,7 +11,7 @@ import { toString as qrToString } from 'qrcode';
 })
 export class QrCode {
   readonly value = input.required<string>();
-  readonly label = input('QR code');
+  readonly label = input($localize`:@@account.qrCode.label:QR code`);
 
   protected readonly src = signal('');
   protected readonly failed = signal(false);

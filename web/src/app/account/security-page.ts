@@ -46,7 +46,7 @@ export class SecurityPage {
 
   protected newPasswordError(): string {
     const c = this.passwordForm.controls.newPassword;
-    if (c.hasError('required')) return 'New password is required.';
+    if (c.hasError('required')) return $localize`:@@account.security.newPasswordRequired:New password is required.`;
     return passwordRuleError(c);
   }
 
@@ -62,7 +62,7 @@ export class SecurityPage {
     this.account.changePassword(currentPassword, newPassword).subscribe({
       next: (body) => {
         this.changing.set(false);
-        this.passwordDone.set(body.message || 'Password changed.');
+        this.passwordDone.set(body.message || $localize`:@@account.security.passwordChanged:Password changed.`);
         this.passwordForm.reset();
       },
       error: (e: unknown) => {

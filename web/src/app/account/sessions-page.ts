@@ -7,19 +7,36 @@ import { SessionInfo } from '../core/api.models';
 import { AuthService } from '../core/auth.service';
 import { errorMessage } from '../core/errors';
 
-/** How each kind of session was signed in, as the session list says it. */
-const METHOD_LABELS: Record<string, string> = {
-  password: 'Password',
-  magic_link: 'Emailed link',
-  passkey: 'Passkey',
-  provider: 'Another provider',
-  provider_mfa: 'Another provider (both factors)',
-};
-const SECOND_FACTOR_LABELS: Record<string, string> = {
-  totp: 'authenticator app',
-  recovery_code: 'recovery code',
-  passkey: 'passkey',
-};
+/** How each kind of session was signed in, as the session list says it (null: not known here). */
+function firstFactorLabel(method: string): string | null {
+  switch (method) {
+    case 'password':
+      return $localize`:@@account.sessions.methodPassword:Password`;
+    case 'magic_link':
+      return $localize`:@@account.sessions.methodMagicLink:Emailed link`;
+    case 'passkey':
+      return $localize`:@@account.sessions.methodPasskey:Passkey`;
+    case 'provider':
+      return $localize`:@@account.sessions.methodProvider:Another provider`;
+    case 'provider_mfa':
+      return $localize`:@@account.sessions.methodProviderMfa:Another provider (both factors)`;
+    default:
+      return null;
+  }
+}
+
+function secondFactorLabel(secondFactor: string): string | null {
+  switch (secondFactor) {
+    case 'totp':
+      return $localize`:@@account.sessions.factorTotp:authenticator app`;
+    case 'recovery_code':
+      return $localize`:@@account.sessions.factorRecoveryCode:recovery code`;
+    case 'passkey':
+      return $localize`:@@account.sessions.factorPasskey:passkey`;
+    default:
+      return null;
+  }
+}
 
 /**
  * `password`, `magic_link`, `passkey` (and any later method, as the server names it), with
@@ -27,17 +44,18 @@ const SECOND_FACTOR_LABELS: Record<string, string> = {
  */
 export function methodLabel(method: string | null | undefined, secondFactor?: string | null): string {
   if (!method) return '';
-  const first = METHOD_LABELS[method] ?? method.replace(/_/g, ' ');
+  const first = firstFactorLabel(method) ?? method.replace(/_/g, ' ');
   if (!secondFactor) return first;
-  return `${first} + ${SECOND_FACTOR_LABELS[secondFactor] ?? secondFactor.replace(/_/g, ' ')}`;
+  return `${first} + ${secondFactorLabel(secondFactor) ?? secondFactor.replace(/_/g, ' ')}`;
 }
 
 /** A session's browser and system, from its user agent, in a few words. */
 export function describeAgent(agent: SessionInfo['userAgent']): string {
-  if (!agent) return 'Unknown device';
+  if (!agent) return $localize`:@@account.sessions.unknownDevice:Unknown device`;
   const browser = /(Edg|Firefox|Chrome|Chromium|Safari)\/[\d.]+/.exec(agent)?.[0];
   const os = /(Windows|Android|iPhone|iPad|Mac OS X|Linux)/.exec(agent)?.[0];
-  return browser || os ? [browser, os].filter(Boolean).join(' on ') : agent.slice(0, 60);
+  if (browser && os) return $localize`:@@account.sessions.browserOnSystem:${browser}:browser: on ${os}:system:`;
+  return browser ?? os ?? agent.slice(0, 60);
 }
 
 /** Where my account is signed in, with a sign-out of each session and of all of them. */
@@ -58,6 +76,7 @@ export class SessionsPage {
   protected readonly signingOutAll = signal(false);
   protected readonly methodLabel = methodLabel;
   protected readonly describeAgent = describeAgent;
+  protected readonly unknownAddress = $localize`:@@account.sessions.unknownAddress:unknown address`;
 
   constructor() {
     this.loadSessions();

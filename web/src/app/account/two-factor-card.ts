@@ -60,7 +60,7 @@ export class TwoFactorCard {
     this.error.set('');
     this.notice.set('');
     this.codes.set(null);
-    this.reauth.run('Set up an authenticator app', (password) => this.mfa.setupTotp(password), {
+    this.reauth.run($localize`:@@account.twoFactor.reauthSetup:Set up an authenticator app`, (password) => this.mfa.setupTotp(password), {
       next: (setup) => {
         this.busy.set(false);
         this.setupError.set('');
@@ -82,7 +82,7 @@ export class TwoFactorCard {
         this.confirming.set(false);
         this.setup.set(null);
         this.codes.set([...body.recoveryCodes]);
-        this.notice.set('Two-factor authentication is on: signing in now also asks for a code from the app.');
+        this.notice.set($localize`:@@account.twoFactor.turnedOn:Two-factor authentication is on: signing in now also asks for a code from the app.`);
         this.load();
       },
       error: (e: unknown) => {
@@ -103,11 +103,11 @@ export class TwoFactorCard {
     this.busy.set(true);
     this.error.set('');
     this.notice.set('');
-    this.reauth.run('Remove the authenticator app', (password) => this.mfa.removeTotp(password), {
+    this.reauth.run($localize`:@@account.twoFactor.reauthRemove:Remove the authenticator app`, (password) => this.mfa.removeTotp(password), {
       next: (body) => {
         this.busy.set(false);
         this.codes.set(null);
-        this.notice.set(body?.message || 'TOTP removed.');
+        this.notice.set(body?.message || $localize`:@@account.twoFactor.removed:TOTP removed.`);
         this.load();
       },
       error: (e) => {
@@ -122,11 +122,11 @@ export class TwoFactorCard {
     this.busy.set(true);
     this.error.set('');
     this.notice.set('');
-    this.reauth.run('Create new recovery codes', (password) => this.mfa.newRecoveryCodes(password), {
+    this.reauth.run($localize`:@@account.twoFactor.reauthNewCodes:Create new recovery codes`, (password) => this.mfa.newRecoveryCodes(password), {
       next: (body) => {
         this.busy.set(false);
         this.codes.set([...body.recoveryCodes]);
-        this.notice.set('New recovery codes: the old ones no longer work.');
+        this.notice.set($localize`:@@account.twoFactor.newCodesMade:New recovery codes: the old ones no longer work.`);
         this.load();
       },
       error: (e) => {
