@@ -19,25 +19,25 @@ export const routes: Routes = [
   { path: 'home', redirectTo: '' },
   {
     path: 'login',
-    title: 'Sign in',
+    title: () => $localize`:@@shell.title.signIn:Sign in`,
     canActivate: [anonymousGuard],
     loadComponent: () => import('./auth/login').then((m) => m.Login),
   },
   {
     path: 'register',
-    title: 'Sign up',
+    title: () => $localize`:@@shell.title.signUp:Sign up`,
     canActivate: [anonymousGuard],
     loadComponent: () => import('./auth/register').then((m) => m.Register),
   },
   {
     path: 'forgot-password',
-    title: 'Forgot password',
+    title: () => $localize`:@@shell.title.forgotPassword:Forgot password`,
     data: { purpose: 'reset' },
     loadComponent: () => import('./auth/email-link').then((m) => m.EmailLink),
   },
   {
     path: 'sign-in-link',
-    title: 'Sign in by email',
+    title: () => $localize`:@@shell.title.signInByEmail:Sign in by email`,
     canActivate: [anonymousGuard],
     data: { purpose: 'signin' },
     loadComponent: () => import('./auth/email-link').then((m) => m.EmailLink),
@@ -46,24 +46,24 @@ export const routes: Routes = [
   // a link may be opened in a browser where someone (or no one) is signed in.
   {
     path: 'reset-password',
-    title: 'New password',
+    title: () => $localize`:@@shell.title.newPassword:New password`,
     loadComponent: () => import('./auth/reset-password').then((m) => m.ResetPassword),
   },
   {
     path: 'verify-email',
-    title: 'Email address',
+    title: () => $localize`:@@shell.title.emailAddress:Email address`,
     loadComponent: () => import('./auth/verify-email').then((m) => m.VerifyEmail),
   },
   {
     path: 'magic-link',
-    title: 'Sign in by email',
+    title: () => $localize`:@@shell.title.signInByEmail:Sign in by email`,
     loadComponent: () => import('./auth/magic-link').then((m) => m.MagicLink),
   },
   // Where /api/oauth/authorize sends a relying party's browser: open to anyone, since the page
   // itself sends a visitor who is not signed in (or must sign in afresh) to login and back.
   {
     path: 'oauth/consent',
-    title: 'Allow access',
+    title: () => $localize`:@@shell.title.allowAccess:Allow access`,
     loadComponent: () => import('./oauth/consent').then((m) => m.Consent),
   },
   // Where /api/oauth/logout sends an application's logout request that came without this
@@ -71,7 +71,7 @@ export const routes: Routes = [
   // (or is not) signed in.
   {
     path: 'oauth/logout',
-    title: 'Sign out',
+    title: () => $localize`:@@shell.title.signOut:Sign out`,
     loadComponent: () => import('./oauth/logout').then((m) => m.Logout),
   },
   // RFC 8628's verification page, where people type the code a device shows (`?user_code=`
@@ -80,7 +80,7 @@ export const routes: Routes = [
   // to login and back, like the consent page.
   {
     path: 'device',
-    title: 'Connect a device',
+    title: () => $localize`:@@shell.title.connectDevice:Connect a device`,
     loadComponent: () => import('./oauth/device').then((m) => m.Device),
   },
   // Every signed-in user's own console: a page per subject, each loaded when first opened.
@@ -92,33 +92,33 @@ export const routes: Routes = [
       {
         path: '',
         pathMatch: 'full',
-        title: 'Profile',
+        title: () => $localize`:@@shell.title.profile:Profile`,
         loadComponent: () => import('./account/profile-page').then((m) => m.ProfilePage),
       },
       { path: 'profile', redirectTo: '' },
       {
         path: 'security',
-        title: 'Security',
+        title: () => $localize`:@@shell.title.security:Security`,
         loadComponent: () => import('./account/security-page').then((m) => m.SecurityPage),
       },
       {
         path: 'sessions',
-        title: 'Sessions',
+        title: () => $localize`:@@shell.title.sessions:Sessions`,
         loadComponent: () => import('./account/sessions-page').then((m) => m.SessionsPage),
       },
       {
         path: 'apps',
-        title: 'Connected apps',
+        title: () => $localize`:@@shell.title.connectedApps:Connected apps`,
         loadComponent: () => import('./account/connected-apps-page').then((m) => m.ConnectedAppsPage),
       },
       {
         path: 'linked',
-        title: 'Linked sign-ins',
+        title: () => $localize`:@@shell.title.linkedSignins:Linked sign-ins`,
         loadComponent: () => import('./account/linked-signins-page').then((m) => m.LinkedSigninsPage),
       },
       {
         path: 'api-keys',
-        title: 'API keys',
+        title: () => $localize`:@@shell.title.apiKeys:API keys`,
         loadComponent: () => import('./account/api-keys-page').then((m) => m.ApiKeysPage),
       },
     ],
@@ -138,29 +138,29 @@ export const routes: Routes = [
       {
         path: '',
         pathMatch: 'full',
-        title: 'Demo',
-        data: { board: 'all', heading: 'Public content' },
+        title: () => $localize`:@@shell.title.demo:Demo`,
+        data: { board: 'all' },
         loadComponent: () => import('./boards/board').then((m) => m.BoardPage),
       },
       {
         path: 'user',
-        title: 'User board · Demo',
+        title: () => $localize`:@@shell.title.userBoard:User board · Demo`,
         canActivate: [signedInGuard],
-        data: { board: 'user', heading: 'User board' },
+        data: { board: 'user' },
         loadComponent: () => import('./boards/board').then((m) => m.BoardPage),
       },
       {
         path: 'mod',
-        title: 'Moderator board · Demo',
+        title: () => $localize`:@@shell.title.moderatorBoard:Moderator board · Demo`,
         canActivate: [moderatorGuard],
-        data: { board: 'mod', heading: 'Moderator board' },
+        data: { board: 'mod' },
         loadComponent: () => import('./boards/board').then((m) => m.BoardPage),
       },
       {
         path: 'admin',
-        title: 'Admin board · Demo',
+        title: () => $localize`:@@shell.title.adminBoard:Admin board · Demo`,
         canActivate: [adminGuard],
-        data: { board: 'admin', heading: 'Admin board' },
+        data: { board: 'admin' },
         loadComponent: () => import('./boards/board').then((m) => m.BoardPage),
       },
     ],
@@ -171,54 +171,54 @@ export const routes: Routes = [
   { path: 'admin', pathMatch: 'full', redirectTo: '/admin/users' },
   {
     path: 'admin/users',
-    title: 'Manage users',
+    title: () => $localize`:@@shell.title.manageUsers:Manage users`,
     canActivate: [adminGuard],
     loadComponent: () => import('./admin/admin-page').then((m) => m.AdminPage),
   },
   {
     path: 'admin/roles',
-    title: 'Roles and permissions',
+    title: () => $localize`:@@shell.title.rolesAndPermissions:Roles and permissions`,
     canActivate: [adminGuard],
     loadComponent: () => import('./admin/roles-page').then((m) => m.RolesPage),
   },
   {
     path: 'admin/groups',
-    title: 'Groups',
+    title: () => $localize`:@@shell.title.groups:Groups`,
     canActivate: [adminGuard],
     loadComponent: () => import('./admin/groups-page').then((m) => m.GroupsPage),
   },
   {
     path: 'admin/clients',
-    title: 'OpenID Connect clients',
+    title: () => $localize`:@@shell.title.clients:OpenID Connect clients`,
     canActivate: [adminGuard],
     loadComponent: () => import('./admin/clients-page').then((m) => m.ClientsPage),
   },
   {
     path: 'admin/providers',
-    title: 'Identity providers',
+    title: () => $localize`:@@shell.title.providers:Identity providers`,
     canActivate: [adminGuard],
     loadComponent: () => import('./admin/providers-page').then((m) => m.ProvidersPage),
   },
   {
     path: 'admin/audit',
-    title: 'Audit log',
+    title: () => $localize`:@@shell.title.auditLog:Audit log`,
     canActivate: [adminGuard],
     loadComponent: () => import('./admin/audit-page').then((m) => m.AuditPage),
   },
   {
     path: 'admin/branding',
-    title: 'Branding',
+    title: () => $localize`:@@shell.title.branding:Branding`,
     canActivate: [adminGuard],
     loadComponent: () => import('./admin/branding-page').then((m) => m.BrandingPage),
   },
   {
     path: 'forbidden',
-    title: 'Not allowed',
+    title: () => $localize`:@@shell.title.forbidden:Not allowed`,
     loadComponent: () => import('./core/forbidden').then((m) => m.Forbidden),
   },
   {
     path: '**',
-    title: 'Page not found',
+    title: () => $localize`:@@shell.title.notFound:Page not found`,
     loadComponent: () => import('./shell/not-found').then((m) => m.NotFound),
   },
 ];

@@ -1,6 +1,8 @@
 import { HttpErrorResponse, HttpHeaders } from '@angular/common/http';
+import { clearTranslations, loadTranslations } from '@angular/localize';
 
-import { describeWait, errorCode, errorMessage, retryAfterSeconds } from './errors';
+import { codeMessage, describeWait, errorCode, errorMessage, retryAfterSeconds } from './errors';
+import de from '../../i18n/de/core.json';
 
 describe('errorMessage', () => {
   it('shows the server message verbatim', () => {
@@ -72,5 +74,47 @@ describe('retryAfterSeconds', () => {
     expect(describeWait(45)).toBe('45 seconds');
     expect(describeWait(60)).toBe('1 minute');
     expect(describeWait(61)).toBe('2 minutes');
+  });
+});
+
+/** Another language: the server's English `message` gives way to the sentence for its `code`. */
+describe('errorMessage in German', () => {
+  beforeEach(() => {
+    loadTranslations(de);
+    document.documentElement.lang = 'de';
+  });
+
+  afterEach(() => {
+    clearTranslations();
+    document.documentElement.lang = '';
+  });
+
+  it("shows the German sentence for the code, not the server's English message", () => {
+    const error = new HttpErrorResponse({
+      status: 409,
+      error: { message: 'Failed! Username is already in use!', code: 'username_taken' },
+    });
+    expect(errorMessage(error)).toBe(de['core.errors.code.usernameTaken']);
+    expect(errorMessage(error)).toBe('Dieser Benutzername ist bereits vergeben. Wählen Sie einen anderen.');
+  });
+
+  it('says how long to wait in German too', () => {
+    const error = new HttpErrorResponse({
+      status: 429,
+      headers: new HttpHeaders({ 'Retry-After': '840' }),
+      error: { message: 'Too many failed sign-in attempts. Try again later.', code: 'too_many_attempts' },
+    });
+    expect(errorMessage(error)).toBe(`${de['core.errors.code.tooManyAttempts']} Bitte warten Sie 14 Minuten.`);
+    expect(describeWait(1)).toBe('1 Sekunde');
+  });
+
+  it("keeps the server's message for a code this app does not know yet", () => {
+    const error = new HttpErrorResponse({ status: 400, error: { message: 'Something new.', code: 'brand_new' } });
+    expect(errorMessage(error)).toBe('Something new.');
+  });
+
+  it('has a sentence for every code it is given', () => {
+    expect(codeMessage('internal')).toBe(de['core.errors.code.internal']);
+    expect(errorMessage(new HttpErrorResponse({ status: 0 }))).toBe(de['core.errors.unreachable']);
   });
 });

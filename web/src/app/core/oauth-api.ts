@@ -12,19 +12,34 @@ export const OAUTH_SCOPES = ['openid', 'profile', 'email', 'roles', 'groups', 'o
 
 export type OAuthScope = (typeof OAUTH_SCOPES)[number];
 
-/** What each scope lets an application know or do, as the consent page says it. */
+/**
+ * What each scope lets an application know or do, as the consent page says it. Each is a
+ * getter, so the text is in the page's language when it is read (not when this loads).
+ */
 export const SCOPE_DESCRIPTIONS: Readonly<Record<OAuthScope, string>> = {
-  openid: 'Know who you are (your account id)',
-  profile: 'Your username',
-  email: 'Your email address',
-  roles: 'Your roles, and what they allow',
-  groups: 'The groups you are in',
-  offline_access: 'Stay signed in when you are away (a refresh token)',
+  get openid() {
+    return $localize`:@@core.scopes.openid:Know who you are (your account id)`;
+  },
+  get profile() {
+    return $localize`:@@core.scopes.profile:Your username`;
+  },
+  get email() {
+    return $localize`:@@core.scopes.email:Your email address`;
+  },
+  get roles() {
+    return $localize`:@@core.scopes.roles:Your roles, and what they allow`;
+  },
+  get groups() {
+    return $localize`:@@core.scopes.groups:The groups you are in`;
+  },
+  get offline_access() {
+    return $localize`:@@core.scopes.offlineAccess:Stay signed in when you are away (a refresh token)`;
+  },
 };
 
 /** A scope's explanation; a scope the app does not know is shown by its name. */
 export function describeScope(scope: string): string {
-  return (SCOPE_DESCRIPTIONS as Record<string, string | undefined>)[scope] ?? scope;
+  return (OAUTH_SCOPES as readonly string[]).includes(scope) ? SCOPE_DESCRIPTIONS[scope as OAuthScope] : scope;
 }
 
 /**
@@ -103,17 +118,28 @@ export const GRANT_TYPES = [
 
 export type GrantType = (typeof GRANT_TYPES)[number];
 
-/** Each grant as the admin pages say it. */
+/**
+ * Each grant as the admin pages say it. Each is a getter, so the text is in the page's
+ * language when it is read (not when this loads).
+ */
 export const GRANT_TYPE_LABELS: Readonly<Record<GrantType, string>> = {
-  authorization_code: 'Authorization code',
-  refresh_token: 'Refresh token',
-  client_credentials: 'Client credentials',
-  [DEVICE_CODE_GRANT]: 'Device code',
+  get authorization_code() {
+    return $localize`:@@core.grants.authorizationCode:Authorization code`;
+  },
+  get refresh_token() {
+    return $localize`:@@core.grants.refreshToken:Refresh token`;
+  },
+  get client_credentials() {
+    return $localize`:@@core.grants.clientCredentials:Client credentials`;
+  },
+  get [DEVICE_CODE_GRANT]() {
+    return $localize`:@@core.grants.deviceCode:Device code`;
+  },
 };
 
 /** A grant's label; one the app does not know is shown by its name. */
 export function describeGrantType(grant: string): string {
-  return (GRANT_TYPE_LABELS as Record<string, string | undefined>)[grant] ?? grant;
+  return (GRANT_TYPES as readonly string[]).includes(grant) ? GRANT_TYPE_LABELS[grant as GrantType] : grant;
 }
 
 /**

@@ -23,10 +23,10 @@ export function passwordValidators(policy: Pick<Policy, 'password'>): ValidatorF
  */
 export function passwordRuleError(control: AbstractControl): string {
   const min = control.getError('minlength') as { requiredLength: number } | null;
-  if (min) return `Password must be at least ${min.requiredLength} characters.`;
+  if (min) return $localize`:@@core.password.tooShort:Password must be at least ${min.requiredLength}:minLength: characters.`;
   const max = control.getError('maxlength') as { requiredLength: number } | null;
-  if (max) return `Password must be at most ${max.requiredLength} characters.`;
-  if (control.hasError('pattern')) return "Password does not meet the server's rules.";
+  if (max) return $localize`:@@core.password.tooLong:Password must be at most ${max.requiredLength}:maxLength: characters.`;
+  if (control.hasError('pattern')) return $localize`:@@core.password.pattern:Password does not meet the server's rules.`;
   return '';
 }
 

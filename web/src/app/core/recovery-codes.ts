@@ -12,11 +12,11 @@ export function recoveryCodesFileName(username: string): string {
 /** The codes as text, one a line, with what they are for. */
 export function recoveryCodesText(codes: readonly string[], username: string, now: Date = new Date()): string {
   return [
-    `Portcullis recovery codes for ${username}`,
-    `Created ${now.toISOString()}`,
+    $localize`:@@core.recoveryCodes.fileTitle:Portcullis recovery codes for ${username}:username:`,
+    $localize`:@@core.recoveryCodes.fileCreated:Created ${now.toISOString()}:createdAt:`,
     '',
-    'Each code signs in once, in place of a code from your authenticator app.',
-    'Keep them somewhere safe; new codes replace all of these.',
+    $localize`:@@core.recoveryCodes.fileUse:Each code signs in once, in place of a code from your authenticator app.`,
+    $localize`:@@core.recoveryCodes.fileKeep:Keep them somewhere safe; new codes replace all of these.`,
     '',
     ...codes,
     '',

@@ -45,7 +45,7 @@ export async function passkeyAutofillAvailable(): Promise<boolean> {
 /** The browser's passkey dialog gave no credential (the user closed it, or it timed out). */
 export class PasskeyCancelled extends Error {
   constructor() {
-    super('The passkey request was cancelled.');
+    super($localize`:@@core.passkeys.cancelledError:The passkey request was cancelled.`);
     this.name = 'PasskeyCancelled';
   }
 }
@@ -87,22 +87,22 @@ export function passkeyErrorMessage(error: unknown): string {
     return errorMessage(error);
   }
   if (error instanceof PasskeyCancelled) {
-    return 'No passkey was used: the request was cancelled. Try again when you are ready.';
+    return $localize`:@@core.passkeys.cancelled:No passkey was used: the request was cancelled. Try again when you are ready.`;
   }
   const name = error instanceof DOMException || error instanceof Error ? error.name : '';
   switch (name) {
     case 'NotAllowedError':
-      return 'No passkey was used: the request was cancelled or timed out. Try again when you are ready.';
+      return $localize`:@@core.passkeys.notAllowed:No passkey was used: the request was cancelled or timed out. Try again when you are ready.`;
     case 'AbortError':
-      return 'The passkey request was interrupted. Try again.';
+      return $localize`:@@core.passkeys.aborted:The passkey request was interrupted. Try again.`;
     case 'InvalidStateError':
-      return 'This device already holds a passkey for your account.';
+      return $localize`:@@core.passkeys.invalidState:This device already holds a passkey for your account.`;
     case 'SecurityError':
-      return 'Passkeys are not allowed on this address. Open the site at its usual address and try again.';
+      return $localize`:@@core.passkeys.security:Passkeys are not allowed on this address. Open the site at its usual address and try again.`;
     case 'NotSupportedError':
-      return 'This browser or device cannot use a passkey here.';
+      return $localize`:@@core.passkeys.notSupported:This browser or device cannot use a passkey here.`;
     default:
-      return 'The passkey could not be used. Try again, or use another way to sign in.';
+      return $localize`:@@core.passkeys.failed:The passkey could not be used. Try again, or use another way to sign in.`;
   }
 }
 

@@ -8,12 +8,12 @@ import { ActivatedRoute, RouterLink } from '@angular/router';
   template: `
     <section class="py-4 text-center" data-testid="not-found">
       <p class="display-4 text-body-secondary mb-0" aria-hidden="true">404</p>
-      <h1 class="h3">Page not found</h1>
-      <p>
+      <h1 class="h3" i18n="@@shell.notFound.heading">Page not found</h1>
+      <p i18n="@@shell.notFound.text">
         There is no page at <code class="text-break" data-testid="not-found-path">{{ path }}</code>.
         It may have moved, or the link may be mistyped.
       </p>
-      <a class="btn btn-primary" routerLink="/">Go to the home page</a>
+      <a class="btn btn-primary" routerLink="/" i18n="@@shell.notFound.home">Go to the home page</a>
     </section>
   `,
 })
