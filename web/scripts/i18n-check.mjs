@@ -102,7 +102,7 @@ function checkTemplate(file, template, offset = 0, whole = template) {
           }
         }
       }
-      for (const key of ['children', 'branches', 'cases', 'empty', 'placeholder', 'loading', 'error']) {
+      for (const key of ['children', 'branches', 'groups', 'cases', 'empty', 'placeholder', 'loading', 'error']) {
         const value = node[key];
         if (Array.isArray(value)) walk(value, own);
         else if (value && typeof value === 'object') walk([value], own);

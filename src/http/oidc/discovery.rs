@@ -46,7 +46,7 @@ pub(super) async fn discovery(State(state): State<AppState>) -> Response {
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "code_challenge_methods_supported": ["S256"],
         "prompt_values_supported": ["none", "login", "consent"],
-        "ui_locales_supported": crate::domain::locale::Locale::ALL.map(|l| l.tag()),
+        "ui_locales_supported": crate::domain::Locale::ALL.map(|l| l.tag()),
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr",
             "sid", "azp", "at_hash", "preferred_username", "name", "email", "email_verified", "roles",
             "groups", "permissions"],

@@ -2,7 +2,7 @@ import { Component, OnInit, inject, input, signal } from '@angular/core';
 import { Router, RouterLink } from '@angular/router';
 
 import { AuthService, isMfaChallenge } from '../core/auth.service';
-import { INCOMPLETE_LINK, errorMessage } from '../core/errors';
+import { incompleteLink, errorMessage } from '../core/errors';
 import { MfaChallenge } from '../core/api.models';
 import { SecondFactor } from './second-factor';
 
@@ -30,7 +30,7 @@ export class MagicLink implements OnInit {
   async ngOnInit(): Promise<void> {
     const token = this.token();
     if (!token) {
-      this.error.set(INCOMPLETE_LINK);
+      this.error.set(incompleteLink());
       return;
     }
     try {

@@ -10,7 +10,7 @@ import { RouterLink } from '@angular/router';
 import { AccountService } from '../core/account.service';
 import { Policy } from '../core/api.models';
 import { AuthService } from '../core/auth.service';
-import { INCOMPLETE_LINK, errorCode, errorMessage } from '../core/errors';
+import { incompleteLink, errorCode, errorMessage } from '../core/errors';
 import {
   passwordRuleError,
   passwordValidators,
@@ -42,7 +42,7 @@ export class ResetPassword {
   protected readonly done = signal('');
   /** The server's word that the link is unknown, used or expired. */
   protected readonly linkError = signal('');
-  protected readonly incompleteLink = INCOMPLETE_LINK;
+  protected readonly incompleteLink = incompleteLink();
 
   protected readonly form = inject(NonNullableFormBuilder).group(
     {
@@ -89,7 +89,7 @@ export class ResetPassword {
   protected submit(): void {
     const token = this.token();
     if (!token) {
-      this.linkError.set(INCOMPLETE_LINK);
+      this.linkError.set(incompleteLink());
       return;
     }
     if (this.form.invalid || !this.policy()) {

@@ -2,7 +2,7 @@ import { Component, OnInit, inject, input, signal } from '@angular/core';
 import { RouterLink } from '@angular/router';
 
 import { AuthService } from '../core/auth.service';
-import { INCOMPLETE_LINK, errorMessage } from '../core/errors';
+import { incompleteLink, errorMessage } from '../core/errors';
 import { RecoveryService } from '../core/recovery.service';
 
 /**
@@ -29,7 +29,7 @@ export class VerifyEmail implements OnInit {
   ngOnInit(): void {
     const token = this.token();
     if (!token) {
-      this.error.set(INCOMPLETE_LINK);
+      this.error.set(incompleteLink());
       this.working.set(false);
       return;
     }

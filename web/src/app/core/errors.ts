@@ -3,13 +3,6 @@ import { HttpErrorResponse } from '@angular/common/http';
 import { ErrorCode } from './api.models';
 import { currentLanguage } from './language';
 
-/**
- * @deprecated English only: a constant is made before the translations load. Use
- * `incompleteLink()`; this stays until the sign-in pages (auth/) have moved to it.
- */
-export const INCOMPLETE_LINK =
-  'This link is incomplete. Open the link in the mail again, or ask for a new one.';
-
 /** What the pages of mailed links say for a link without a token (cut short when copied). */
 export function incompleteLink(): string {
   return $localize`:@@core.errors.incompleteLink:This link is incomplete. Open the link in the mail again, or ask for a new one.`;
