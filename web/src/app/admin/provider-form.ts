@@ -21,25 +21,49 @@ import { roleLabel } from './role-label';
 
 export type ProviderKind = 'oidc' | 'oauth2' | 'github' | 'google' | 'microsoft' | 'gitlab' | 'apple';
 
+/** The kinds, in the select's order. */
+export const PROVIDER_KIND_ORDER: readonly ProviderKind[] = ['oidc', 'oauth2', 'github', 'google', 'microsoft', 'gitlab', 'apple'];
+
+/** A kind as people know it (any other kind: as it is). */
+export function providerKindLabel(kind: string): string {
+  switch (kind) {
+    case 'oidc':
+      return $localize`:@@providers.kinds.oidc:OpenID Connect`;
+    case 'oauth2':
+      return $localize`:@@providers.kinds.oauth2:OAuth 2 (user-info endpoint)`;
+    case 'github':
+      return 'GitHub';
+    case 'google':
+      return 'Google';
+    case 'microsoft':
+      return 'Microsoft';
+    case 'gitlab':
+      return 'GitLab';
+    case 'apple':
+      return 'Apple';
+    default:
+      return kind;
+  }
+}
+
 /** The kinds, in the select's order, as people know them. */
-export const PROVIDER_KINDS: readonly { kind: ProviderKind; label: string }[] = [
-  { kind: 'oidc', label: 'OpenID Connect' },
-  { kind: 'oauth2', label: 'OAuth 2 (user-info endpoint)' },
-  { kind: 'github', label: 'GitHub' },
-  { kind: 'google', label: 'Google' },
-  { kind: 'microsoft', label: 'Microsoft' },
-  { kind: 'gitlab', label: 'GitLab' },
-  { kind: 'apple', label: 'Apple' },
-];
+export function providerKinds(): { kind: ProviderKind; label: string }[] {
+  return PROVIDER_KIND_ORDER.map((kind) => ({ kind, label: providerKindLabel(kind) }));
+}
 
 export type SignupPolicy = 'existing' | 'domains' | 'open';
 
 /** Who gets a new account at a first sign-in. */
-export const SIGNUP_LABELS: Record<SignupPolicy, string> = {
-  existing: 'Nobody: only existing accounts sign in',
-  domains: 'Verified emails of the allowed domains',
-  open: 'Anyone with a verified email',
-};
+export function signupLabel(policy: SignupPolicy): string {
+  switch (policy) {
+    case 'existing':
+      return $localize`:@@providers.signup.existing:Nobody: only existing accounts sign in`;
+    case 'domains':
+      return $localize`:@@providers.signup.domains:Verified emails of the allowed domains`;
+    case 'open':
+      return $localize`:@@providers.signup.open:Anyone with a verified email`;
+  }
+}
 
 /** The settings a kind takes beyond those every kind takes (docs/API.md, "Identity providers"). */
 export type KindSetting = 'issuer' | 'baseUrl' | 'tenant' | 'endpoints' | 'claims' | 'apple';
@@ -287,9 +311,19 @@ export function mappingSummary(provider: ProviderItem): string | null {
   if (!mapping || mapping.rules.length === 0) return null;
   const count = mapping.rules.length;
   const roles = [...new Set(mapping.rules.flatMap((rule) => rule.roles ?? []))].map(roleLabel);
-  const groups = [...new Set(mapping.rules.flatMap((rule) => rule.groups ?? []))].map((group) => `group ${group}`);
-  const gives = [...roles, ...groups];
-  return `Roles from ${mapping.claim}: ${count} rule${count === 1 ? '' : 's'}${gives.length > 0 ? ` (${gives.join(', ')})` : ''}`;
+  const groups = [...new Set(mapping.rules.flatMap((rule) => rule.groups ?? []))].map(
+    (group) => $localize`:@@providers.mapping.summaryGroup:group ${group}:group:`,
+  );
+  const gives = [...roles, ...groups].join(', ');
+  const claim = mapping.claim;
+  if (count === 1) {
+    return gives === ''
+      ? $localize`:@@providers.mapping.summaryOne:Roles from ${claim}:claim:: 1 rule`
+      : $localize`:@@providers.mapping.summaryOneGives:Roles from ${claim}:claim:: 1 rule (${gives}:gives:)`;
+  }
+  return gives === ''
+    ? $localize`:@@providers.mapping.summaryOther:Roles from ${claim}:claim:: ${count}:count: rules`
+    : $localize`:@@providers.mapping.summaryOtherGives:Roles from ${claim}:claim:: ${count}:count: rules (${gives}:gives:)`;
 }
 
 export function buildProviderForm(fb: NonNullableFormBuilder) {

@@ -9,7 +9,7 @@ import { Providers } from './providers';
   imports: [AdminNav, Providers],
   template: `
     <app-admin-nav />
-    <h1 class="h3 mb-3">Identity providers</h1>
+    <h1 class="h3 mb-3" i18n="@@providers.page.title">Identity providers</h1>
     <app-providers />
   `,
 })

@@ -12,8 +12,6 @@ import { RoleMappingFields } from './role-mapping-fields';
 import {
   KIND_SETTINGS,
   KindSetting,
-  PROVIDER_KINDS,
-  SIGNUP_LABELS,
   SignupPolicy,
   applyKind,
   buildEditForm,
@@ -22,8 +20,11 @@ import {
   mappingSummary,
   newProviderBody,
   providerChange,
+  providerKindLabel,
+  providerKinds,
   resetMapping,
   secretRequired,
+  signupLabel,
   signupOf,
 } from './provider-form';
 
@@ -47,8 +48,8 @@ export class Providers {
   private readonly fb = inject(NonNullableFormBuilder);
   private readonly notices = inject(AdminNotices);
   protected readonly showErrors = showErrors;
-  protected readonly kinds = PROVIDER_KINDS;
-  protected readonly signupLabels = SIGNUP_LABELS;
+  protected readonly kinds = providerKinds();
+  protected readonly signupLabel = signupLabel;
   protected readonly signups: readonly SignupPolicy[] = ['existing', 'domains', 'open'];
   protected readonly signupOf = signupOf;
   protected readonly secretRequired = secretRequired;
@@ -115,7 +116,12 @@ export class Providers {
   }
 
   protected kindLabel(kind: string): string {
-    return PROVIDER_KINDS.find((k) => k.kind === kind)?.label ?? kind;
+    return providerKindLabel(kind);
+  }
+
+  /** An example of the base URL the chosen kind takes (a URL: not translated). */
+  protected baseUrlExample(): string {
+    return this.kind() === 'github' ? 'https://github.example.com' : 'https://login.microsoftonline.us';
   }
 
   protected create(): void {
@@ -132,7 +138,9 @@ export class Providers {
         this.creating.set(false);
         this.providers.update((list) => [...list, made].sort((a, b) => a.id.localeCompare(b.id)));
         this.notices.say(
-          `Provider ${made.displayName} (${made.id}) configured${made.enabled ? ': its button shows on the login page' : ', turned off'}.`,
+          made.enabled
+            ? $localize`:@@providers.notices.createdOn:Provider ${made.displayName}:name: (${made.id}:id:) configured: its button shows on the login page.`
+            : $localize`:@@providers.notices.createdOff:Provider ${made.displayName}:name: (${made.id}:id:) configured, turned off.`,
           'providers-notice',
         );
         this.form.reset();
@@ -155,7 +163,12 @@ export class Providers {
       next: (updated) => {
         this.busy.set(null);
         this.replace(updated);
-        this.notices.say(`${updated.displayName} is ${updated.enabled ? 'on' : 'off: nobody signs in with it'}.`, 'providers-notice');
+        this.notices.say(
+          updated.enabled
+            ? $localize`:@@providers.notices.turnedOn:${updated.displayName}:name: is on.`
+            : $localize`:@@providers.notices.turnedOff:${updated.displayName}:name: is off: nobody signs in with it.`,
+          'providers-notice',
+        );
       },
       error: (e: unknown) => {
         this.busy.set(null);
@@ -196,7 +209,7 @@ export class Providers {
         this.saving.set(false);
         this.replace(updated);
         this.editing.set(null);
-        this.notices.say(`Provider ${updated.displayName} (${updated.id}) saved.`, 'providers-notice');
+        this.notices.say($localize`:@@providers.notices.saved:Provider ${updated.displayName}:name: (${updated.id}:id:) saved.`, 'providers-notice');
       },
       error: (e: unknown) => {
         this.saving.set(false);
@@ -217,7 +230,7 @@ export class Providers {
         this.busy.set(null);
         this.providers.update((list) => list.filter((p) => p.id !== provider.id));
         if (this.editing() === provider.id) this.editing.set(null);
-        this.notices.say(`Provider ${provider.displayName} (${provider.id}) deleted.`, 'providers-notice');
+        this.notices.say($localize`:@@providers.notices.deleted:Provider ${provider.displayName}:name: (${provider.id}:id:) deleted.`, 'providers-notice');
       },
       error: (e: unknown) => {
         this.busy.set(null);

@@ -33,6 +33,16 @@ export class RoleMappingFields {
   protected readonly MAX_RULE_NAMES = MAX_RULE_NAMES;
   protected readonly suggestions = suggestions;
 
+  /** An example of the value the claim holds (an organisation, a group's path: not translated). */
+  protected valueExample(): string {
+    return this.github() ? 'acme' : 'acme/ops';
+  }
+
+  /** The name a row's group has for screen readers: "Rule 1". */
+  protected ruleLabel(index: number): string {
+    return $localize`:@@providers.mapping.rule:Rule ${index + 1}:number:`;
+  }
+
   protected id(field: string): string {
     return `${this.prefix()}-${field}`;
   }
