@@ -68,7 +68,7 @@ describe('Consent', () => {
   }
 
   /** The page for `?request=TOKEN` (and `?fresh=` if given), before the request is answered. */
-  async function open(inputs: { request?: string; fresh?: string } = { request: TOKEN }) {
+  async function open(inputs: { request?: string; fresh?: string; ui_locales?: string } = { request: TOKEN }) {
     const fixture = TestBed.createComponent(Consent);
     for (const [name, value] of Object.entries(inputs)) fixture.componentRef.setInput(name, value);
     await fixture.whenStable();
@@ -193,6 +193,15 @@ describe('Consent', () => {
     http.expectOne(REQUEST_URL).flush(REQUEST);
     await settle(fixture);
     expect(text(fixture, 'consent-title')).toBe('Acme Notes wants to use your Portcullis account');
+  });
+
+  it("keeps the client's ui_locales on the way through the login page", async () => {
+    const fixture = await open({ request: TOKEN, ui_locales: 'fr es' });
+    http.expectOne(REQUEST_URL).flush(REQUEST);
+    await settle(fixture);
+    expect(router.navigate).toHaveBeenCalledExactlyOnceWith(['/login'], {
+      queryParams: { returnUrl: `${BACK}&ui_locales=fr%20es` },
+    });
   });
 
   it('a signed-out visitor goes to the login page, which brings them back here', async () => {

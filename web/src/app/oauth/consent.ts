@@ -64,6 +64,8 @@ export class Consent implements OnInit {
   readonly request = input<string>();
   /** `?fresh=1` on the way back from the login page. */
   readonly fresh = input<string>();
+  /** `?ui_locales=`: the client's languages, kept on the way through the login page. */
+  readonly ui_locales = input<string>();
 
   protected readonly state = signal<State>('loading');
   protected readonly info = signal<OAuthRequestInfo | null>(null);
@@ -181,7 +183,9 @@ export class Consent implements OnInit {
   private async toLogin(token: string, reason?: string): Promise<void> {
     this.state.set('to-login');
     const back = this.router.serializeUrl(
-      this.router.createUrlTree(['/oauth/consent'], { queryParams: { request: token, fresh: 1 } }),
+      this.router.createUrlTree(['/oauth/consent'], {
+        queryParams: { request: token, fresh: 1, ui_locales: this.ui_locales() || undefined },
+      }),
     );
     await this.router.navigate(['/login'], {
       queryParams: reason ? { returnUrl: back, reason } : { returnUrl: back },

@@ -65,8 +65,9 @@ describe('Device', () => {
 
   it('is the route /device, open to anyone, titled "Connect a device"', () => {
     const route = routes.find((r) => r.path === 'device');
-    // The product's name follows (BrandedTitleStrategy).
-    expect(route?.title).toBe('Connect a device');
+    // A function, so that it is said in the page's language; the product's name follows
+    // (BrandedTitleStrategy).
+    expect((route?.title as () => string)()).toBe('Connect a device');
     expect(route?.canActivate).toBeUndefined();
   });
 

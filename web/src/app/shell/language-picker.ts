@@ -25,13 +25,13 @@ import {
       <select
         id="language-picker"
         class="form-select form-select-sm w-auto"
-        [value]="language"
         [disabled]="saving()"
         (change)="choose($any($event.target).value)"
         data-testid="language-picker"
       >
         @for (option of languages; track option) {
-          <option [value]="option" [attr.lang]="option">{{ names[option] }}</option>
+          <!-- [selected] as well: the select's own [value] is set before its options exist. -->
+          <option [value]="option" [selected]="option === language" [attr.lang]="option">{{ names[option] }}</option>
         }
       </select>
     </div>

@@ -1,1 +1,0 @@
-import '@angular/localize/init';
