@@ -30,8 +30,9 @@ use super::{browser, AUTHORIZE, REQUEST};
            ("code_challenge" = Option<String>, Query, description = "S256; required for public clients"),
            ("code_challenge_method" = Option<String>, Query, description = "S256"),
            ("prompt" = Option<String>, Query, description = "none, login or consent"),
-           ("max_age" = Option<u32>, Query, description = "seconds: an older sign-in must be made again (0: always)")),
-    responses((status = 302, description = "to the redirect URI with `code`, `state` and `iss`, or with `error` (RFC 6749 §4.1.2.1); or to the consent page `/oauth/consent?request=…`"),
+           ("max_age" = Option<u32>, Query, description = "seconds: an older sign-in must be made again (0: always)"),
+           ("ui_locales" = Option<String>, Query, description = "the end user's languages, best first (en, de, es are spoken)")),
+    responses((status = 302, description = "to the redirect URI with `code`, `state` and `iss`, or with `error` (RFC 6749 §4.1.2.1); or to the consent page `/oauth/consent?request=…` (with `ui_locales` when asked)"),
               (status = 400, description = "unknown client, or a redirect URI not registered for it: not redirected", body = ErrorBody),
               (status = 429, description = "this client left more requests waiting for consent than the server keeps (`PORTCULLIS_ANONYMOUS_STARTS_PER_MINUTE`); see Retry-After", body = ErrorBody),
               (status = 503, description = "the database is unreachable; see Retry-After", body = ErrorBody)))]

@@ -1890,6 +1890,7 @@ export interface components {
             response_type: string;
             scope: string;
             state?: string | null;
+            ui_locales?: string | null;
         };
         BrandingBody: {
             footerLink?: null | components["schemas"]["FooterLinkBody"];
@@ -8834,6 +8835,8 @@ export interface operations {
                 prompt?: string;
                 /** @description seconds: an older sign-in must be made again (0: always) */
                 max_age?: number;
+                /** @description the end user's languages, best first (en, de, es are spoken) */
+                ui_locales?: string;
             };
             header?: never;
             path?: never;
@@ -8841,7 +8844,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description to the redirect URI with `code`, `state` and `iss`, or with `error` (RFC 6749 §4.1.2.1); or to the consent page `/oauth/consent?request=…` */
+            /** @description to the redirect URI with `code`, `state` and `iss`, or with `error` (RFC 6749 §4.1.2.1); or to the consent page `/oauth/consent?request=…` (with `ui_locales` when asked) */
             302: {
                 headers: {
                     [name: string]: unknown;
