@@ -69,6 +69,14 @@ function untranslatedIn(text, english, translated) {
   return [...found];
 }
 
+/** A translated message with its placeholders filled: tags dropped, values in order. */
+function filled(message, ...values) {
+  let next = 0;
+  return message
+    .replace(/\{\$(?:START|CLOSE)_[A-Z_0-9]+\}/g, '')
+    .replace(/\{\$[A-Za-z_0-9]+\}/g, () => values[next++]);
+}
+
 async function pageAt(browser, size, locale) {
   const page = await newPage(browser, { phone: size.phone, locale });
   if (!size.phone) await page.setViewportSize({ width: 1280, height: 800 });
@@ -185,6 +193,48 @@ describe('languages', () => {
       await admin.goto(`${server.url}/admin/audit`);
       await settle(admin);
       assert.deepEqual(admin.problems, []);
+      await admin.context().close();
+    });
+
+    test(`in German: the login page names the application, sign-up lands on login with the name filled in, an admin change is confirmed (${size.name})`, async () => {
+      const de = translated.de;
+      const page = await pageAt(browser, size, 'de-DE');
+      const params = new URLSearchParams({
+        response_type: 'code',
+        client_id: client.clientId,
+        redirect_uri: 'http://127.0.0.1:9/cb',
+        scope: 'openid profile',
+        state: 'st',
+        code_challenge: pkce().challenge,
+        code_challenge_method: 'S256',
+      });
+      await page.goto(`${server.url}/api/oauth/authorize?${params}`);
+      await page.waitForURL((url) => url.pathname === '/login');
+      await settle(page);
+      const heading = (await page.locator('[data-testid="login-heading"]').innerText()).trim();
+      assert.equal(heading, filled(de['auth.login.headingForClient'], 'Acme Notes', 'Portcullis'));
+      await screenshot(page, `languages-de-login-app-${size.name}`);
+
+      const username = `sigrid-${size.name}`;
+      await page.goto(`${server.url}/register`);
+      await page.fill('#reg-username', username);
+      await page.fill('#reg-email', `${username}@example.com`);
+      await page.fill('#reg-password', PASSWORD);
+      await page.click('button[type="submit"]');
+      await page.waitForURL(/\/login\?reason=registered$/);
+      assert.equal((await page.locator('[data-testid="notice"]').innerText()).trim(), de['auth.login.noticeRegistered']);
+      assert.equal(await page.inputValue('#login-username'), username);
+      await page.context().close();
+
+      const admin = await pageAt(browser, size, 'de-DE');
+      await signIn(admin, server, ADMIN.username, ADMIN.password);
+      await admin.goto(`${server.url}/admin/users`);
+      await settle(admin);
+      await admin.locator('tr', { hasText: username }).locator('[data-testid="disable"]').click();
+      const confirmation = admin.locator('[data-testid="admin-confirmation"]');
+      await confirmation.waitFor();
+      assert.equal((await confirmation.innerText()).trim(), filled(de['users.table.nowDisabled'], username));
+      await screenshot(admin, `languages-de-admin-confirmation-${size.name}`);
       await admin.context().close();
     });
 
