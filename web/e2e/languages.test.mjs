@@ -309,6 +309,12 @@ describe('languages', () => {
       // It is the client's wish for this sign-in, not the user's choice: nothing is remembered.
       const cookie = (await page.context().cookies(server.url)).find((c) => c.name === 'portcullis_locale');
       assert.equal(cookie, undefined);
+      // The user's own pick on that page beats the client's wish: the page comes back without it.
+      await page.locator('[data-testid="language-picker"]').selectOption('de');
+      await page.waitForFunction(() => document.documentElement.lang === 'de');
+      assert.equal(new URL(page.url()).pathname, '/oauth/consent');
+      assert.equal(new URL(page.url()).searchParams.get('ui_locales'), null);
+      await page.locator('[data-testid="consent-allow"]').waitFor();
       await page.context().close();
     });
   }

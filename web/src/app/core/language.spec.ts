@@ -1,4 +1,4 @@
-import { chooseLanguage, supported } from './language';
+import { chooseLanguage, supported, withoutUiLocales } from './language';
 
 const none = { search: '', cookies: '', preferred: [] as string[] };
 
@@ -30,5 +30,14 @@ describe('the language a page speaks', () => {
     expect(chooseLanguage({ search: '?ui_locales=fr', cookies, preferred: [] })).toBe('de');
     const elsewhere = encodeURIComponent('https://evil.example/?ui_locales=es');
     expect(chooseLanguage({ search: `?returnUrl=${elsewhere}`, cookies, preferred: [] })).toBe('de');
+  });
+
+  it('drops ui_locales from an address once the user picks, on the page and in its returnUrl', () => {
+    expect(withoutUiLocales('https://p.example/oauth/consent?request=r&ui_locales=es')).toBe('https://p.example/oauth/consent?request=r');
+    const back = encodeURIComponent('/oauth/consent?request=r&fresh=1&ui_locales=es');
+    const login = new URL(withoutUiLocales(`https://p.example/login?returnUrl=${back}`));
+    expect(login.searchParams.get('returnUrl')).toBe('/oauth/consent?request=r&fresh=1');
+    const plain = 'https://p.example/login?returnUrl=%2Faccount#mfa=x';
+    expect(withoutUiLocales(plain)).toBe(plain);
   });
 });

@@ -81,6 +81,26 @@ export function currentLanguage(): Language {
   return supported(document.documentElement.lang) ?? 'en';
 }
 
+/**
+ * `href` without `ui_locales`, on the page itself or in its `returnUrl`: once the user picks a
+ * language on such a page, their choice beats the client's wish. Unchanged when there is none.
+ */
+export function withoutUiLocales(href: string): string {
+  const url = new URL(href);
+  let changed = url.searchParams.has('ui_locales');
+  url.searchParams.delete('ui_locales');
+  const back = url.searchParams.get('returnUrl');
+  if (back?.startsWith('/')) {
+    const inner = new URL(back, url.origin);
+    if (inner.searchParams.has('ui_locales')) {
+      inner.searchParams.delete('ui_locales');
+      url.searchParams.set('returnUrl', inner.pathname + inner.search + inner.hash);
+      changed = true;
+    }
+  }
+  return changed ? url.toString() : href;
+}
+
 /** Remembers the choice for a year; not HttpOnly, since it is a preference, not a credential. */
 export function rememberLanguage(language: Language): void {
   const secure = location.protocol === 'https:' ? '; Secure' : '';

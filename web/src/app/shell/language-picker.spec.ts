@@ -22,7 +22,7 @@ describe('LanguagePicker', () => {
   async function render() {
     const fixture = TestBed.createComponent(LanguagePicker);
     await fixture.whenStable();
-    const reload = vi.spyOn(fixture.componentInstance as unknown as { reload(): void }, 'reload').mockImplementation(() => {});
+    const reload = vi.spyOn(fixture.componentInstance as unknown as { reopen(href: string): void }, 'reopen').mockImplementation(() => {});
     const select = fixture.nativeElement.querySelector('select') as HTMLSelectElement;
     return { fixture, reload, select };
   }
@@ -41,7 +41,7 @@ describe('LanguagePicker', () => {
     const { fixture, reload } = await render();
     await fixture.componentInstance.choose('de');
     expect(document.cookie).toContain('portcullis_locale=de');
-    expect(reload).toHaveBeenCalledTimes(1);
+    expect(reload).toHaveBeenCalledExactlyOnceWith(location.href);
   });
 
   it('signed in: also keeps it with the account, and reloads even if that fails', async () => {

@@ -10,12 +10,14 @@ import {
   currentLanguage,
   rememberLanguage,
   supported,
+  withoutUiLocales,
 } from '../core/language';
 
 /**
  * The language picker of every page's footer: the choice is remembered in this browser (a
  * cookie the server reads too) and, for a signed-in user, kept with the account so that its
- * mails speak it. The page then reloads, since texts are translated as components are made.
+ * mails speak it. The page then reloads, since texts are translated as components are made,
+ * without the `ui_locales` it may have been opened with (which would otherwise win).
  */
 @Component({
   selector: 'app-language-picker',
@@ -56,11 +58,18 @@ export class LanguagePicker {
       // The browser's choice stands even if the account's cannot be saved now.
       await firstValueFrom(this.http.put('/api/auth/locale', { locale: language })).catch(() => null);
     }
-    this.reload();
+    this.reopen(withoutUiLocales(location.href));
   }
 
-  /** A seam for the unit test. */
-  protected reload(): void {
-    location.reload();
+  /**
+   * Loads the page again, at `href` when that differs (a `replace`, since the page is the
+   * same); a seam for the unit test.
+   */
+  protected reopen(href: string): void {
+    if (href === location.href) {
+      location.reload();
+    } else {
+      location.replace(href);
+    }
   }
 }
