@@ -4,7 +4,6 @@
 // sign-in is for, the consent page with the user's own values, sign-up landing on login, and
 // passkey autofill (Chromium's virtual authenticator answering the page's conditional request).
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
 import {
@@ -12,6 +11,7 @@ import {
   PASSWORD,
   adminCookies,
   apiUrl,
+  assertNoSidewaysScroll,
   assertHttpOnlySession,
   assertNoTokenVisible,
   cli,
@@ -19,8 +19,9 @@ import {
   demoTabs,
   expectText,
   holdConditionalPasskeyRequests,
-  newPage,
   openUserMenu,
+  pageAt,
+  pkce,
   screenshot,
   signIn,
   signOutFromMenu,
@@ -35,33 +36,11 @@ const SIZES = [
   { name: 'phone', phone: true },
 ];
 
-/** A page at the size's viewport: 1280x800, or the harness's phone (390x844). */
-async function pageAt(browser, size) {
-  const page = await newPage(browser, { phone: size.phone });
-  if (!size.phone) await page.setViewportSize({ width: 1280, height: 800 });
-  return page;
-}
-
-/** The page does not scroll sideways (everything fits the viewport's width). */
-async function assertNoSidewaysScroll(page, what) {
-  const { scroll, view } = await page.evaluate(() => ({
-    scroll: document.documentElement.scrollWidth,
-    view: window.innerWidth,
-  }));
-  assert.ok(scroll <= view, `${what} scrolls sideways (${scroll}px in ${view}px)`);
-}
-
 /** Creates an account from the command line, with `roles`. */
 function createUser(server, username, roles) {
   const args = ['user', 'create', '--username', username, '--email', `${username}@example.com`, '--password-stdin'];
   for (const role of roles) args.push('--role', role);
   cli(server, args, `${PASSWORD}\n`);
-}
-
-/** A PKCE pair (RFC 7636). */
-function pkce() {
-  const verifier = randomBytes(32).toString('base64url');
-  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
 
 describe('the shell: menu, consoles, demo, 404, sign-in pages', () => {

@@ -3,7 +3,7 @@
 // repository's SMTP test server (tests/mail/catcher.py).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -360,6 +360,28 @@ export async function newPage(browser, { phone = false, locale = 'en-US' } = {})
   });
   page.problems = problems;
   return page;
+}
+
+/** A page at a size's viewport: a desktop's 1280x800, or the phone's 390x844 (`newPage`). */
+export async function pageAt(browser, size, locale) {
+  const page = await newPage(browser, { phone: size.phone, locale });
+  if (!size.phone) await page.setViewportSize({ width: 1280, height: 800 });
+  return page;
+}
+
+/** The page does not scroll sideways (everything fits the viewport's width). */
+export async function assertNoSidewaysScroll(page, what) {
+  const { scroll, view } = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth,
+    view: window.innerWidth,
+  }));
+  assert.ok(scroll <= view, `${what} scrolls sideways (${scroll}px in ${view}px)`);
+}
+
+/** A PKCE pair (RFC 7636): a random verifier and its S256 challenge. */
+export function pkce() {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
 
 export function sleep(ms) {

@@ -6,7 +6,6 @@
 // texts come from `ng extract-i18n`, the German from src/i18n/de.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +16,9 @@ import {
   PASSWORD,
   adminCookies,
   apiUrl,
-  newPage,
+  assertNoSidewaysScroll,
+  pageAt,
+  pkce,
   repoRoot,
   screenshot,
   signIn,
@@ -77,20 +78,8 @@ function filled(message, ...values) {
     .replace(/\{\$[A-Za-z_0-9]+\}/g, () => values[next++]);
 }
 
-async function pageAt(browser, size, locale) {
-  const page = await newPage(browser, { phone: size.phone, locale });
-  if (!size.phone) await page.setViewportSize({ width: 1280, height: 800 });
-  return page;
-}
-
 async function language(page) {
   return page.getAttribute('html', 'lang');
-}
-
-/** The page does not scroll sideways (everything fits the viewport's width). */
-async function assertNoSidewaysScroll(page, what) {
-  const { scroll, view } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, view: window.innerWidth }));
-  assert.ok(scroll <= view, `${what} scrolls sideways (${scroll}px in ${view}px)`);
 }
 
 /** Waits for the page to stop loading and animating, and for its lazy texts to be there. */
@@ -98,11 +87,6 @@ async function settle(page) {
   await page.waitForLoadState('networkidle');
   await page.locator('main').first().waitFor();
   await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok))));
-}
-
-function pkce() {
-  const verifier = randomBytes(32).toString('base64url');
-  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
 
 describe('languages', () => {

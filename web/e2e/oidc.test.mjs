@@ -8,7 +8,6 @@
 // from the application's site (which brings no SameSite=Strict cookies) is confirmed on the
 // page /oauth/logout before anything ends, and the admin deletes the client.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
@@ -21,6 +20,7 @@ import {
   newPage,
   openAdminConsole,
   openUserMenu,
+  pkce,
   screenshot,
   signIn,
   startBrowser,
@@ -84,13 +84,6 @@ async function startRelyingParty() {
     callback: (count, timeout) => waitFor(received, count, 'callbacks', timeout),
     stop: () => new Promise((ok) => server.close(ok)),
   };
-}
-
-/** A PKCE pair (RFC 7636): a random verifier and its S256 challenge. */
-function pkce() {
-  const verifier = randomBytes(32).toString('base64url');
-  const challenge = createHash('sha256').update(verifier).digest('base64url');
-  return { verifier, challenge };
 }
 
 function authorizeUrl(server, clientId, redirectUri, challenge, extra = {}) {
